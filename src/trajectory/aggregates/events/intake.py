@@ -1,0 +1,68 @@
+"""Intake: a trajectory is opened, and the girl's victim status may change later."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.state import TrajectoryState
+from trajectory.aggregates.vocabulary import (
+    PERMISSION_KINDS,
+    RiskProfile,
+    Setting,
+    VictimStatus,
+)
+
+
+class Identity(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who the girl is. Personal data: shown to her coordinators, never to research."""
+
+    name: str
+    date_of_birth: date
+    home_region: str
+
+
+class TrajectoryOpened(TrajectoryEvent, Aggregate.Created):
+    """A girl was taken into care by an organisation; her trajectory starts in phase 1."""
+
+    organisation: str
+    coordinator: str
+    referral_source: str
+    legal_framework: str
+    setting: Setting
+    victim_status: VictimStatus
+    risk_profiles: tuple[RiskProfile, ...]
+    risk_assessment_instrument: str
+    risk_assessment_result: str
+    identity: Identity
+    protocol_name: str
+    protocol_version: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state = TrajectoryState(
+            organisation=self.organisation,
+            coordinator=self.coordinator,
+            protocol_name=self.protocol_name,
+            protocol_version=self.protocol_version,
+            intake_date=self.occurred_on,
+            date_of_birth=self.identity.date_of_birth,
+            victim_status=self.victim_status,
+            risk_profiles=list(self.risk_profiles),
+            setting=self.setting,
+            phase_entered_on=self.occurred_on,
+            permissions=dict.fromkeys(PERMISSION_KINDS, "none"),
+        )
+
+
+class VictimStatusChanged(TrajectoryEvent):
+    """New signals or findings changed the victim status (potential/suspected/confirmed)."""
+
+    victim_status: VictimStatus
+    reason: str
+
+    def fold(self, state: TrajectoryState, position: int) -> None:
+        state.victim_status = self.victim_status

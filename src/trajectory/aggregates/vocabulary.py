@@ -1,0 +1,94 @@
+"""The closed vocabularies of the domain: codes that appear in events, rules and the API.
+
+These strings are stored in events. Treat them like column names: never rename a value;
+add new ones at the end and keep old ones readable.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+VictimStatus = Literal["potential", "suspected", "confirmed"]
+RiskProfile = Literal[
+    "phase_of_life", "influenceable", "traumatised", "multi_problem", "honour_related"
+]
+Setting = Literal["residential", "ambulatory", "closed"]
+Status = Literal["in_care", "aftercare", "closed"]
+
+PermissionKind = Literal["internet", "social_media", "phone", "leave", "contact_with_boys"]
+Level = Literal["none", "supervised", "limited", "free", "accompanied", "unaccompanied"]
+ContactRisk = Literal["safe", "unknown", "risky", "prohibited"]
+ContactLevel = Literal["none", "supervised", "unsupervised"]
+
+PlacementKind = Literal["homogeneous_group", "mixed_group", "ambulatory", "closed"]
+MedicalNeed = Literal[
+    "none", "medication", "pregnancy", "sti_test", "first_aid", "forensic_exam"
+]
+TherapyMethod = Literal["emdr", "cbt", "other"]
+InterventionKind = Literal[
+    "resilience_training",
+    "body_oriented",
+    "psycho_education_relationships",
+    "psycho_education_sexuality",
+    "experiential_expert",
+    "family_system_therapy",
+    "social_skills",
+    "problem_solving_skills",
+    "other",
+]
+ComenshaDecision = Literal[
+    "registered_by_name", "registered_by_date_of_birth", "not_registered"
+]
+ConsentGiver = Literal["parent", "guardian", "girl"]
+SignalKind = Literal["loverboy", "sexual_abuse", "boundary_crossing", "runaway"]
+RunawayEnding = Literal["returned", "found"]
+ClosureReason = Literal[
+    "aftercare_completed", "transferred", "turned_adult_left_care", "moved_away", "other"
+]
+
+PERMISSION_KINDS: tuple[PermissionKind, ...] = get_args(PermissionKind)
+RISK_PROFILES: tuple[RiskProfile, ...] = get_args(RiskProfile)
+
+# Permission scales, lowest first. Leave has its own scale.
+GENERAL_SCALE: tuple[Level, ...] = ("none", "supervised", "limited", "free")
+LEAVE_SCALE: tuple[Level, ...] = ("none", "accompanied", "unaccompanied")
+CONTACT_SCALE: tuple[ContactLevel, ...] = ("none", "supervised", "unsupervised")
+
+
+def scale_for(kind: PermissionKind) -> tuple[Level, ...]:
+    """The ordered levels a permission of this kind can take."""
+    return LEAVE_SCALE if kind == "leave" else GENERAL_SCALE
+
+
+def level_rank(kind: PermissionKind, level: Level) -> int:
+    """Position of a level on its kind's scale; ValueError when it is not on that scale."""
+    return scale_for(kind).index(level)
+
+
+def contact_rank(level: ContactLevel) -> int:
+    return CONTACT_SCALE.index(level)
+
+SafetyLevel = Literal["safe", "concerns", "unsafe"]
+RiskLevel = Literal["low", "medium", "high"]
+SafetyRisk = Literal[
+    "internet_social_media",
+    "runaway",
+    "trafficker_contact",
+    "network",
+    "self_harm",
+    "substance_use",
+    "other",
+]
+SafetyMeasure = Literal[
+    "other_region",
+    "temporary_closed_setting",
+    "parent_agreements",
+    "police_involved",
+    "runaway_agreements",
+    "phone_restriction",
+    "other",
+]
+FamilyInvolvementForm = Literal[
+    "family_meeting", "system_therapy", "parent_counselling", "network_meeting", "other"
+]
+AftercareContactKind = Literal["visit", "phone", "message", "other"]

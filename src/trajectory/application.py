@@ -1,0 +1,253 @@
+"""The application service: commands in, trajectories stored; queries out.
+
+One place where a command meets storage: load the trajectory (snapshots keep that fast),
+check the expected version, run the command on the aggregate, and save its events in one
+transaction together with the index row and whatever the caller adds (access log,
+idempotency record). Queries return plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+
+from trajectory.aggregates.errors import TrajectoryNotFound, VersionConflict
+from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.intake import TrajectoryOpened
+from trajectory.aggregates.snapshot import TrajectorySnapshot
+from trajectory.aggregates.trajectory import Meta, Trajectory
+from trajectory.clock import Clock, amsterdam_date, parse_occurred, system_clock
+from trajectory.commands import Command, OpenTrajectory
+from trajectory.persistence.database import Database, Dialect, RowWrite
+from trajectory.persistence.mapper import PayloadCipher, TrajectoryMapper
+from trajectory.persistence.schema import create_schema
+from trajectory.protocol import Protocol, default_protocol
+from trajectory.settings import Settings, dialect_of, eventsourcing_env
+
+log = structlog.get_logger("trajectory.application")
+
+Trajectory.Snapshot = TrajectorySnapshot  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the user, their role and organisation, and whom they act for."""
+
+    user_id: str
+    role: str
+    organisation: str
+    on_behalf_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The outcome of a command: the trajectory's id and new version."""
+
+    trajectory_id: UUID
+    version: int
+    positions: tuple[int, ...]
+
+
+def project_trajectory(
+    aggregate: Trajectory | None, events: Iterable[Any]
+) -> Trajectory | None:
+    """Fold events into a trajectory (the library's default spends its time on an assert)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class ProtocolRegistry:
+    """The protocols this installation knows, by (name, version); one is current."""
+
+    def __init__(self, current: Protocol, *others: Protocol):
+        self.current = current
+        self._known = {(p.name, p.version): p for p in (current, *others)}
+
+    def get(self, name: str, version: str) -> Protocol:
+        try:
+            return self._known[(name, version)]
+        except KeyError:
+            raise LookupError(
+                f"protocol {name} {version} is not installed; load its file to continue"
+            ) from None
+
+
+class TrajectoryApplication(Application[UUID]):
+    name = "trajectory"
+    snapshotting_projectors = {Trajectory: project_trajectory}  # type: ignore[dict-item]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        protocols: ProtocolRegistry | None = None,
+        clock: Clock = system_clock,
+        cipher: PayloadCipher | None = None,
+        create_tables: bool = True,
+    ):
+        self.settings = settings
+        self.protocols = protocols or ProtocolRegistry(default_protocol())
+        self.clock = clock
+        self._cipher = cipher
+        self.snapshotting_intervals = {Trajectory: settings.snapshot_interval}  # type: ignore[misc]
+        env = eventsourcing_env(settings.database_url, settings.db_lock_timeout_seconds)
+        env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        env["CREATE_TABLE"] = "y" if create_tables else "n"
+        super().__init__(env=env)
+        self.dialect: Dialect = "sqlite" if dialect_of(settings.database_url) == "sqlite" else "postgres"
+        self.db = Database(self.dialect, self.recorder.datastore)  # type: ignore[attr-defined]
+        if create_tables:
+            create_schema(self.db)
+
+    def construct_env(self, name: str, env: Any = None) -> Any:
+        # Only the environment we were given: settings are read once, in one place.
+        from eventsourcing.utils import Environment
+
+        return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return TrajectoryMapper(cipher=self._cipher)
+
+    # -- commands ------------------------------------------------------------------
+    def meta(self, actor: Actor, occurred_on: str | None) -> Meta:
+        now = self.clock()
+        day, moment = parse_occurred(occurred_on, now)
+        return Meta(
+            recorded_by=actor.user_id, occurred_on=day, occurred_at=moment, today=amsterdam_date(now)
+        )
+
+    def open_trajectory(
+        self, command: OpenTrajectory, actor: Actor, *, also: Sequence[RowWrite] = ()
+    ) -> Recorded:
+        now = self.clock()
+        meta = Meta(
+            recorded_by=actor.user_id, occurred_on=command.intake_date, today=amsterdam_date(now)
+        )
+        t = Trajectory.open(
+            meta=meta,
+            protocol=self.protocols.current,
+            organisation=actor.organisation,
+            coordinator=actor.user_id,
+            referral_source=command.referral_source,
+            legal_framework=command.legal_framework,
+            setting=command.setting,
+            victim_status=command.victim_status,
+            risk_profiles=command.risk_profiles,
+            risk_assessment_instrument=command.risk_assessment_instrument,
+            risk_assessment_result=command.risk_assessment_result,
+            identity=command.identity,
+        )
+        return self._save(t, 0, also)
+
+    def execute(
+        self,
+        trajectory_id: UUID,
+        command: Command,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+        also: Sequence[RowWrite] = (),
+    ) -> Recorded:
+        """Run one command on one trajectory; refusals raise and record nothing."""
+        meta = self.meta(actor, command.occurred_on)
+        t = self.get(trajectory_id)
+        if expected_version is not None and expected_version != t.version:
+            raise VersionConflict(expected_version, t.version)
+        before = t.version
+        command.execute(t, meta, self.protocol_of(t))
+        return self._save(t, before, also)
+
+    def protocol_of(self, t: Trajectory) -> Protocol:
+        return self.protocols.get(t.state.protocol_name, t.state.protocol_version)
+
+    def _save(self, t: Trajectory, before: int, also: Sequence[RowWrite]) -> Recorded:
+        writes = [self.index_row(t), *also]
+        try:
+            self.save(t, also=writes)
+        except IntegrityError:
+            actual = self.current_version(t.id)
+            raise VersionConflict(before, actual) from None
+        positions = tuple(range(before + 1, t.version + 1))
+        log.info(
+            "trajectory_recorded", trajectory_id=str(t.id), version=t.version, events=len(positions)
+        )
+        return Recorded(t.id, t.version, positions)
+
+    def index_row(self, t: Trajectory) -> RowWrite:
+        s = t.state
+        return RowWrite(
+            "trajectory_index",
+            {
+                "trajectory_id": str(t.id),
+                "organisation": s.organisation,
+                "coordinator": s.coordinator,
+                "receiving_worker": s.handover.receiving_worker,
+                "status": s.status,
+                "phase": s.phase,
+                "version": t.version,
+                "head_hash": t.head_hash,
+                "intake_date": s.intake_date.isoformat(),
+                "updated_at": self.clock().isoformat(),
+            },
+            upsert_on=("trajectory_id",),
+        )
+
+    # -- queries -------------------------------------------------------------------
+    def get(self, trajectory_id: UUID, *, as_of: datetime | None = None) -> Trajectory:
+        """The trajectory now, or as it was known at `as_of` (recording time)."""
+        if as_of is not None:
+            events = [e for e in self.stream(trajectory_id) if e.timestamp <= as_of]
+            t = project_trajectory(None, events)
+            if t is None:
+                raise TrajectoryNotFound(trajectory_id)
+            return t
+        try:
+            t = self.repository.get(trajectory_id, projector_func=project_trajectory)
+        except AggregateNotFoundError:
+            raise TrajectoryNotFound(trajectory_id) from None
+        assert isinstance(t, Trajectory)
+        return t
+
+    def stream(self, trajectory_id: UUID) -> Iterator[TrajectoryEvent]:
+        """Every stored event of one trajectory, in order."""
+        for event in self.events.get(trajectory_id):
+            assert isinstance(event, TrajectoryEvent)
+            yield event
+
+    def current_version(self, trajectory_id: UUID) -> int:
+        row = self.db.fetchone(
+            "SELECT version FROM trajectory_index WHERE trajectory_id = ?", [str(trajectory_id)]
+        )
+        return int(row["version"]) if row else 0
+
+    def index(self, organisation: str | None = None) -> list[dict[str, Any]]:
+        if organisation is None:
+            return self.db.fetchall("SELECT * FROM trajectory_index ORDER BY trajectory_id")
+        return self.db.fetchall(
+            "SELECT * FROM trajectory_index WHERE organisation = ? ORDER BY trajectory_id",
+            [organisation],
+        )
+
+    def stored_events(self, trajectory_id: UUID) -> Sequence[StoredEvent]:
+        return self.recorder.select_events(trajectory_id)
+
+    def stored_trajectory_ids(self) -> list[UUID]:
+        table = "stored_events" if self.dialect == "sqlite" else "trajectory_events"
+        rows = self.db.fetchall(
+            f"SELECT DISTINCT originator_id FROM {table}"  # noqa: S608 (our constant)
+        )
+        ids = {UUID(str(r["originator_id"])) for r in rows}
+        ids |= {UUID(r["trajectory_id"]) for r in self.index()}
+        return sorted(ids)
+
+
+def is_opening(event: TrajectoryEvent) -> bool:
+    return isinstance(event, TrajectoryOpened)

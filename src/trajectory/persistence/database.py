@@ -1,0 +1,107 @@
+"""A thin, dialect-aware way to run our own SQL on the event store's connections.
+
+Our tables (index, access log, idempotency, users) share the database and, for writes
+that must be atomic with events, the transaction. SQL is written once with `?`
+placeholders; on PostgreSQL they become `%s`. Identifiers are our own constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgres"]
+Row = dict[str, Any]
+
+
+class Cursor(Protocol):
+    def execute(self, statement: Any, params: Any = ...) -> Any: ...
+
+    def fetchall(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class RowWrite:
+    """A row written in the same transaction as a command's events.
+
+    With `upsert_on`, an existing row with the same key is updated instead; with
+    `ignore_on`, an existing row is left alone.
+    """
+
+    table: str
+    values: Mapping[str, Any]
+    upsert_on: tuple[str, ...] = ()
+    ignore_on: tuple[str, ...] = field(default=())
+
+
+def render(dialect: Dialect, statement: str) -> str:
+    return statement.replace("?", "%s") if dialect == "postgres" else statement
+
+
+def render_write(dialect: Dialect, write: RowWrite) -> tuple[str, list[Any]]:
+    columns = list(write.values)
+    sql = (
+        f"INSERT INTO {write.table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    if write.upsert_on:
+        updates = [c for c in columns if c not in write.upsert_on]
+        sql += f" ON CONFLICT ({', '.join(write.upsert_on)}) DO UPDATE SET " + ", ".join(
+            f"{c} = excluded.{c}" for c in updates
+        )
+    elif write.ignore_on:
+        sql += f" ON CONFLICT ({', '.join(write.ignore_on)}) DO NOTHING"
+    return render(dialect, sql), [write.values[c] for c in columns]
+
+
+def apply_writes(dialect: Dialect, cursor: Cursor, writes: Sequence[RowWrite]) -> None:
+    for write in writes:
+        sql, params = render_write(dialect, write)
+        cursor.execute(sql, params)
+
+
+def _rows(cursor: Any) -> list[Row]:
+    return [dict(r) for r in cursor.fetchall()]
+
+
+class Transaction:
+    def __init__(self, dialect: Dialect, cursor: Any):
+        self.dialect = dialect
+        self.cursor = cursor
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(render(self.dialect, statement), list(params))
+
+    def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.cursor.execute(render(self.dialect, statement), list(params))
+        return _rows(self.cursor)
+
+    def fetchone(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self.fetchall(statement, params)
+        return rows[0] if rows else None
+
+    def write(self, *writes: RowWrite) -> None:
+        apply_writes(self.dialect, self.cursor, writes)
+
+
+class Database:
+    """Runs statements on the event store's datastore (its pool and its transactions)."""
+
+    def __init__(self, dialect: Dialect, datastore: Any):
+        self.dialect = dialect
+        self.datastore = datastore
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[Transaction]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield Transaction(self.dialect, cursor)
+
+    def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.transaction(commit=False) as tx:
+            return tx.fetchall(statement, params)
+
+    def fetchone(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
+        with self.transaction(commit=False) as tx:
+            return tx.fetchone(statement, params)

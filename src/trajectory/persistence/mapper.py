@@ -1,0 +1,113 @@
+"""The stored-event mapping: msgspec JSON with the event class's own types.
+
+This is the one place where an event becomes bytes and back. Payload encryption plugs in
+here (`PayloadCipher`), keyed by trajectory, so that it covers events and snapshots alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from functools import cache
+from typing import Any, Protocol
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+)
+from eventsourcing.utils import get_topic, resolve_topic
+
+_FIXED = ("originator_id", "originator_version")
+_encoder = msgspec.json.Encoder()
+
+
+class PayloadCipher(Protocol):
+    """Seals and opens stored payloads, per trajectory (the originator id)."""
+
+    def encrypt(self, originator_id: UUID, data: bytes) -> bytes: ...
+
+    def decrypt(self, originator_id: UUID, data: bytes) -> bytes: ...
+
+
+class Plaintext:
+    """No encryption: the payload is stored as encoded."""
+
+    def encrypt(self, originator_id: UUID, data: bytes) -> bytes:
+        return data
+
+    def decrypt(self, originator_id: UUID, data: bytes) -> bytes:
+        return data
+
+
+@cache
+def _payload_type(cls: type) -> type[msgspec.Struct]:
+    """A Struct with the event's stored fields and their types, for a typed decode."""
+    hints = typing.get_type_hints(cls)
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
+        (f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in _FIXED
+    ]
+    fields.append(("class_version", int, 1))
+    return msgspec.defstruct(f"Stored{cls.__name__}", fields, kw_only=True)
+
+
+@cache
+def _decoder(cls: type) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(_payload_type(cls))
+
+
+class TrajectoryMapper(Mapper[UUID]):
+    def __init__(self, cipher: PayloadCipher | None = None):
+        super().__init__(transcoder=JSONTranscoder())
+        self.payload_cipher: PayloadCipher = cipher or Plaintext()
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        data = self.payload_cipher.encrypt(originator_id, _encoder.encode(state))
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=data,
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        originator_id = stored_event.originator_id
+        if not isinstance(originator_id, UUID):
+            originator_id = UUID(str(originator_id))
+        try:
+            cls = resolve_topic(stored_event.topic)
+            data = self.payload_cipher.decrypt(originator_id, stored_event.state)
+            payload = msgspec.structs.asdict(_decoder(cls).decode(data))
+            from_version = payload.pop("class_version")
+            class_version = getattr(cls, "class_version", 1)
+            if from_version < class_version:
+                raw = msgspec.json.decode(data)
+                raw.pop("class_version", None)
+                while from_version < class_version:
+                    getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(raw)
+                    from_version += 1
+                payload = msgspec.structs.asdict(msgspec.convert(raw, _payload_type(cls)))
+                payload.pop("class_version")
+        except MapperDeserialisationError:
+            raise
+        except Exception as e:
+            msg = (
+                f"stored event {stored_event.originator_version} of {originator_id}"
+                f" ({stored_event.topic}) cannot be decoded: {e}"
+            )
+            raise MapperDeserialisationError(msg) from e
+        payload["originator_id"] = originator_id
+        payload["originator_version"] = stored_event.originator_version
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", payload)
+        return typing.cast(DomainEventProtocol[UUID], event)

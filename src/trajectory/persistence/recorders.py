@@ -1,0 +1,72 @@
+"""Application recorders that write extra rows in the same transaction as the events.
+
+`app.save(trajectory, also=[RowWrite(...)])` reaches `_insert_events(..., also=...)`:
+the index row, the access-log entry and the idempotency record of a command commit or
+fail together with its events. Nothing is acknowledged that was not all written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteFactory,
+)
+
+from trajectory.persistence.database import RowWrite, apply_writes
+
+
+class AtomicSQLiteRecorder(SQLiteApplicationRecorder):
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        also: Sequence[RowWrite] = kwargs.get("also", ())
+        apply_writes("sqlite", c, also)
+        return ids
+
+
+class AtomicPostgresRecorder(PostgresApplicationRecorder):
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        also: Sequence[RowWrite] = kwargs.get("also", ())
+        apply_writes("postgres", curs, also)
+
+
+class DurableSQLitePool(SQLiteConnectionPool):
+    """Every connection commits with synchronous=FULL: an acknowledged write survives a
+    power cut, not only a crash of the process."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        connection = super()._create_connection()
+        raw: sqlite3.Connection = connection._sqlite_conn
+        raw.execute("PRAGMA synchronous=FULL")
+        raw.execute("PRAGMA foreign_keys=ON")
+        (level,) = raw.execute("PRAGMA synchronous").fetchone()
+        if level != 2:  # 2 is FULL
+            msg = f"SQLite refused synchronous=FULL (got {level})"
+            raise RuntimeError(msg)
+        return connection
+
+
+class DurableSQLiteFactory(SQLiteFactory):
+    application_recorder_class = AtomicSQLiteRecorder
+
+    def __init__(self, env: Any):
+        super().__init__(env)
+        pool = self.datastore.pool
+        self.datastore.pool = DurableSQLitePool(
+            db_name=pool.db_name, lock_timeout=pool.lock_timeout
+        )
+
+
+class AtomicPostgresFactory(PostgresFactory):
+    application_recorder_class = AtomicPostgresRecorder

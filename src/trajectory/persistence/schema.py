@@ -1,0 +1,99 @@
+"""Our own tables beside the event store. Created once, by an explicit step (`init`).
+
+Times are stored as ISO 8601 text in UTC in both dialects, so that they sort and compare
+the same everywhere. The access log is append-only: triggers refuse UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+from trajectory.persistence.database import Database, Dialect
+
+_COMMON = [
+    """CREATE TABLE IF NOT EXISTS trajectory_index (
+        trajectory_id TEXT PRIMARY KEY,
+        organisation TEXT NOT NULL,
+        coordinator TEXT NOT NULL,
+        receiving_worker TEXT,
+        status TEXT NOT NULL,
+        phase INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        head_hash TEXT NOT NULL,
+        intake_date TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS trajectory_index_org ON trajectory_index (organisation, status)",
+    """CREATE TABLE IF NOT EXISTS users (
+        user_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS idempotency (
+        user_id TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        trajectory_id TEXT,
+        status_code INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        location TEXT,
+        etag TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, idem_key)
+    )""",
+]
+
+_ACCESS_LOG: dict[Dialect, list[str]] = {
+    "sqlite": [
+        """CREATE TABLE IF NOT EXISTS access_log (
+            entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            user_id TEXT,
+            on_behalf_of TEXT,
+            role TEXT,
+            organisation TEXT,
+            client TEXT,
+            action TEXT NOT NULL,
+            trajectory_id TEXT,
+            outcome TEXT NOT NULL,
+            request_id TEXT
+        )""",
+        """CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log
+           BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END""",
+        """CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
+           BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END""",
+    ],
+    "postgres": [
+        """CREATE TABLE IF NOT EXISTS access_log (
+            entry_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at TEXT NOT NULL,
+            user_id TEXT,
+            on_behalf_of TEXT,
+            role TEXT,
+            organisation TEXT,
+            client TEXT,
+            action TEXT NOT NULL,
+            trajectory_id TEXT,
+            outcome TEXT NOT NULL,
+            request_id TEXT
+        )""",
+        """CREATE OR REPLACE FUNCTION access_log_append_only() RETURNS trigger AS $$
+           BEGIN RAISE EXCEPTION 'the access log is append-only'; END; $$ LANGUAGE plpgsql""",
+        "DROP TRIGGER IF EXISTS access_log_append_only ON access_log",
+        """CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log
+           FOR EACH ROW EXECUTE FUNCTION access_log_append_only()""",
+    ],
+}
+
+_TAIL = [
+    "CREATE INDEX IF NOT EXISTS access_log_trajectory ON access_log (trajectory_id, entry_id)",
+]
+
+
+def create_schema(db: Database) -> None:
+    """Create our tables if they do not exist yet (idempotent)."""
+    with db.transaction() as tx:
+        for statement in [*_COMMON, *_ACCESS_LOG[db.dialect], *_TAIL]:
+            tx.execute(statement)

@@ -1,0 +1,77 @@
+"""Attention items: what is due or overdue for a trajectory on a given day.
+
+Pure: state + protocol + today. The numbers come from the protocol's [attention] table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import msgspec
+
+from trajectory.aggregates.state import TrajectoryState
+from trajectory.protocol.model import Protocol
+
+
+class AttentionItem(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    due_on: date
+    overdue: bool
+
+
+def _due(code: str, due_on: date, today: date) -> AttentionItem:
+    return AttentionItem(code=code, due_on=due_on, overdue=today > due_on)
+
+
+def attention_items(state: TrajectoryState, protocol: Protocol, today: date) -> list[AttentionItem]:
+    """Items due for this trajectory, most urgent (earliest due) first."""
+    if state.status == "closed":
+        return []
+    a = protocol.attention
+    intake = state.intake_date
+    items: list[AttentionItem] = []
+
+    def days(n: int, since: date) -> date:
+        return since + timedelta(days=n)
+
+    if state.status == "in_care":
+        if not state.has("safety-analysis"):
+            items.append(_due("safety-analysis", days(a.safety_analysis_within_days, intake), today))
+        if not state.has("education"):
+            items.append(_due("education", days(a.education_within_days, intake), today))
+        if not state.has("comensha-decision"):
+            items.append(
+                _due("comensha-decision", days(a.comensha_decision_within_days, intake), today)
+            )
+        last_analysis = state.latest("care-analysis")
+        if last_analysis is None:
+            items.append(
+                _due("care-analysis", days(a.care_analysis_first_within_days, intake), today)
+            )
+        else:
+            items.append(
+                _due("care-analysis", days(a.care_analysis_interval_days, last_analysis), today)
+            )
+        returned = state.last_runaway_ended_on
+        if returned is not None and state.open_runaway is None:
+            due = days(a.after_runaway_within_days, returned)
+            medical = state.latest("medical-assessment")
+            if medical is None or medical < returned:
+                items.append(_due("medical-after-runaway", due, today))
+            safety = state.latest("safety-analysis")
+            if safety is None or safety < returned:
+                items.append(_due("safety-after-runaway", due, today))
+        h = state.handover
+        if h.meeting_on is not None and not state.has("handover-accepted"):
+            items.append(
+                _due("handover-acceptance", days(a.handover_acceptance_within_days, h.meeting_on), today)
+            )
+
+    if state.status == "aftercare" and state.aftercare_ended_on is None:
+        since = state.latest("aftercare-contact") or state.aftercare_started_on or intake
+        items.append(
+            _due("aftercare-contact", days(a.aftercare_contact_interval_days, since), today)
+        )
+
+    items.sort(key=lambda i: (i.due_on, i.code))
+    return items

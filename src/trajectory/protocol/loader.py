@@ -1,0 +1,102 @@
+"""Loading protocol files: refuse anything malformed, naming the file, key and problem."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import msgspec
+
+from trajectory.aggregates.vocabulary import (
+    CONTACT_SCALE,
+    PERMISSION_KINDS,
+    scale_for,
+)
+from trajectory.protocol.model import Protocol
+
+
+class ProtocolError(ValueError):
+    """A protocol file that cannot be used; the message names file, key and problem."""
+
+    def __init__(self, source: str, key: str, problem: str):
+        super().__init__(f"{source}: {key}: {problem}")
+        self.source = source
+        self.key = key
+        self.problem = problem
+
+
+_PATH_IN_MESSAGE = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
+
+
+def parse_protocol(text: str, source: str) -> Protocol:
+    """Decode and check a protocol from TOML text; `source` names it in errors."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ProtocolError(source, "(file)", f"not valid TOML: {e}") from None
+    try:
+        protocol = msgspec.convert(raw, Protocol)
+    except msgspec.ValidationError as e:
+        match = _PATH_IN_MESSAGE.match(str(e))
+        assert match is not None
+        key = (match.group("path") or "").lstrip(".") or "(top level)"
+        raise ProtocolError(source, key, match.group("problem")) from None
+    _check_meaning(protocol, source)
+    return protocol
+
+
+def _check_meaning(protocol: Protocol, source: str) -> None:
+    if not protocol.phase:
+        raise ProtocolError(source, "phase", "at least one phase is required")
+    for index, phase in enumerate(protocol.phase):
+        at = f"phase[{index}]"
+        if phase.number != index + 1:
+            raise ProtocolError(
+                source, f"{at}.number", f"phases must be numbered 1..n in order, found {phase.number}"
+            )
+        missing = [k for k in PERMISSION_KINDS if k not in phase.caps]
+        if missing:
+            raise ProtocolError(source, f"{at}.caps", f"missing caps for {', '.join(missing)}")
+        for kind, level in phase.caps.items():
+            if level not in scale_for(kind):
+                raise ProtocolError(
+                    source,
+                    f"{at}.caps.{kind}",
+                    f"{level!r} is not a level of {kind} (one of {', '.join(scale_for(kind))})",
+                )
+        for risk in ("safe", "unknown", "risky"):
+            if risk not in phase.network:
+                raise ProtocolError(source, f"{at}.network.{risk}", "missing")
+        if CONTACT_SCALE.index(phase.network["risky"]) > CONTACT_SCALE.index("supervised"):
+            raise ProtocolError(
+                source, f"{at}.network.risky", "risky contacts may at most be supervised"
+            )
+        if index == 0 and phase.entry_criteria:
+            raise ProtocolError(
+                source, f"{at}.entry_criteria", "phase 1 starts at intake and has no criteria"
+            )
+        if "min-days-in-phase" in phase.entry_criteria and phase.min_days_in_previous_phase == 0:
+            raise ProtocolError(
+                source,
+                f"{at}.min_days_in_previous_phase",
+                "criterion min-days-in-phase needs a number of days above 0",
+            )
+
+
+def load_protocol(path: Path) -> Protocol:
+    """Load a protocol file from disk."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ProtocolError(str(path), "(file)", f"cannot be read: {e.strerror}") from None
+    return parse_protocol(text, str(path))
+
+
+@cache
+def default_protocol() -> Protocol:
+    """The protocol that ships with the package (after the Asja care programme)."""
+    text = resources.files("trajectory.protocol").joinpath("default.toml").read_text("utf-8")
+    return parse_protocol(text, "trajectory/protocol/default.toml")

@@ -1,0 +1,84 @@
+"""The shape of a protocol file, as msgspec Structs (decoded from TOML by the loader)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from trajectory.aggregates.vocabulary import ContactLevel, Level, PermissionKind
+
+Criterion = Literal[
+    "safety-analysis",
+    "medical-assessment",
+    "care-analysis",
+    "treatment-plan",
+    "placement",
+    "education",
+    "no-open-runaway",
+    "min-days-in-phase",
+    "trauma-therapy",
+    "family-involvement",
+    "care-analysis-current",
+    "comensha-decision",
+    "handover-prepared",
+    "handover-meeting",
+    "handover-accepted",
+]
+NetworkRisk = Literal["safe", "unknown", "risky"]
+Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
+
+
+class ProtocolInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    version: Annotated[str, msgspec.Meta(min_length=1)]
+    description: str = ""
+
+
+class Phase(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    number: Annotated[int, msgspec.Meta(ge=1, le=20)]
+    name: Annotated[str, msgspec.Meta(min_length=1)]
+    label: str
+    caps: dict[PermissionKind, Level]
+    network: dict[NetworkRisk, ContactLevel]
+    entry_criteria: tuple[Criterion, ...] = ()
+    min_days_in_previous_phase: Days = 0
+
+
+class Aftercare(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    entry_criteria: tuple[Criterion, ...] = ()
+
+
+class Attention(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    safety_analysis_within_days: Days = 7
+    education_within_days: Days = 7
+    comensha_decision_within_days: Days = 30
+    care_analysis_first_within_days: Days = 42
+    care_analysis_interval_days: Days = 91
+    after_runaway_within_days: Days = 2
+    aftercare_contact_interval_days: Days = 28
+    handover_acceptance_within_days: Days = 14
+
+
+class Protocol(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A whole protocol. Phases are numbered 1..n in order; aftercare follows the last."""
+
+    protocol: ProtocolInfo
+    phase: tuple[Phase, ...]
+    aftercare: Aftercare = Aftercare()
+    attention: Attention = Attention()
+
+    @property
+    def name(self) -> str:
+        return self.protocol.name
+
+    @property
+    def version(self) -> str:
+        return self.protocol.version
+
+    @property
+    def last_phase(self) -> int:
+        return len(self.phase)
+
+    def phase_spec(self, number: int) -> Phase:
+        return self.phase[number - 1]

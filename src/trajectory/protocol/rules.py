@@ -1,0 +1,322 @@
+"""The rules of the phase protocol: pure functions of state, protocol and a given day.
+
+Used twice: by the aggregate to refuse a command before anything is recorded, and by the
+read side to show what is due. No I/O and no clock here; `today` is always passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from trajectory.aggregates.errors import (
+    ArgumentRequired,
+    ContactAboveCap,
+    ContactProhibited,
+    EntryCriteriaUnmet,
+    InvalidWaiver,
+    NotInCare,
+    OccurredInFuture,
+    PermissionAboveCap,
+    RuleRefused,
+    RunawayOpen,
+)
+from trajectory.aggregates.events.phasing import CappedContact, CappedPermission, Waiver
+from trajectory.aggregates.state import TrajectoryState
+from trajectory.aggregates.vocabulary import (
+    PERMISSION_KINDS,
+    ComenshaDecision,
+    ConsentGiver,
+    ContactLevel,
+    Level,
+    PermissionKind,
+    PlacementKind,
+    contact_rank,
+    level_rank,
+    scale_for,
+)
+from trajectory.protocol.model import Criterion, Protocol
+
+# Criteria that are met when the state holds evidence of the same name.
+_EVIDENCE_CRITERIA: frozenset[str] = frozenset(
+    {
+        "safety-analysis",
+        "medical-assessment",
+        "care-analysis",
+        "treatment-plan",
+        "placement",
+        "education",
+        "trauma-therapy",
+        "family-involvement",
+        "comensha-decision",
+        "handover-prepared",
+        "handover-meeting",
+        "handover-accepted",
+    }
+)
+
+
+def has_text(value: str | None) -> bool:
+    return value is not None and value.strip() != ""
+
+
+def check_occurred_not_in_future(occurred_on: date, today: date) -> None:
+    if occurred_on > today:
+        raise OccurredInFuture(
+            f"occurred_on {occurred_on.isoformat()} is after today ({today.isoformat()})"
+        )
+
+
+def check_in_care(state: TrajectoryState) -> None:
+    """Phase, permission and network decisions belong to the time in care."""
+    if state.status != "in_care":
+        raise NotInCare(f"the trajectory is in status {state.status}, not in care")
+
+
+def check_not_closed(state: TrajectoryState) -> None:
+    if state.status == "closed":
+        raise RuleRefused("the trajectory is closed", code="trajectory-closed")
+
+
+def check_permission_within_cap(
+    state: TrajectoryState, protocol: Protocol, kind: PermissionKind, level: Level
+) -> None:
+    if level not in scale_for(kind):
+        raise RuleRefused(
+            f"{level!r} is not a level of {kind}; use one of {', '.join(scale_for(kind))}",
+            code="permission-level-invalid",
+        )
+    cap = protocol.phase_spec(state.phase).caps[kind]
+    if level_rank(kind, level) > level_rank(kind, cap):
+        raise PermissionAboveCap(
+            f"in phase {state.phase} {kind} is allowed at most {cap!r}, not {level!r}"
+        )
+
+
+def check_contact_restorable(
+    state: TrajectoryState, protocol: Protocol, contact_id: str, level: ContactLevel
+) -> None:
+    contact = state.contacts.get(contact_id)
+    if contact is None:
+        raise RuleRefused(f"no network contact {contact_id}", code="contact-unknown")
+    if contact.risk == "prohibited":
+        raise ContactProhibited("a prohibited contact is never restored")
+    if level == "none":
+        raise RuleRefused("restoring needs a level above none", code="contact-level-invalid")
+    cap = protocol.phase_spec(state.phase).network[contact.risk]
+    if contact_rank(level) > contact_rank(cap):
+        raise ContactAboveCap(
+            f"in phase {state.phase} a {contact.risk} contact is allowed at most {cap!r},"
+            f" not {level!r}"
+        )
+
+
+def check_contact_known(state: TrajectoryState, contact_id: str) -> None:
+    if contact_id not in state.contacts:
+        raise RuleRefused(f"no network contact {contact_id}", code="contact-unknown")
+
+
+def contact_level_after_risk(
+    state: TrajectoryState, protocol: Protocol, contact_id: str, risk: str
+) -> ContactLevel:
+    """The highest level a contact may keep once its risk is (re)assessed."""
+    level = state.contacts[contact_id].level
+    if risk == "prohibited":
+        return "none"
+    cap = protocol.phase_spec(state.phase).network[risk]  # type: ignore[index]
+    return cap if contact_rank(level) > contact_rank(cap) else level
+
+
+def criterion_met(
+    criterion: Criterion,
+    state: TrajectoryState,
+    protocol: Protocol,
+    today: date,
+    to_phase: int | None,
+) -> bool:
+    """Whether one entry criterion holds for a transition to `to_phase` (None: aftercare)."""
+    if criterion in _EVIDENCE_CRITERIA:
+        return state.has(criterion)
+    if criterion == "no-open-runaway":
+        return state.open_runaway is None
+    if criterion == "min-days-in-phase":
+        days = 0 if to_phase is None else protocol.phase_spec(to_phase).min_days_in_previous_phase
+        entered = state.phase_entered_on or state.intake_date
+        return (today - entered).days >= days
+    if criterion == "care-analysis-current":
+        last = state.latest("care-analysis")
+        interval = protocol.attention.care_analysis_interval_days
+        return last is not None and (today - last).days <= interval
+    raise AssertionError(f"unhandled criterion {criterion}")  # pragma: no cover
+
+
+def criteria_for(protocol: Protocol, to_phase: int | None) -> tuple[Criterion, ...]:
+    """Entry criteria of a phase; `None` means leaving care for aftercare."""
+    if to_phase is None:
+        return protocol.aftercare.entry_criteria
+    return protocol.phase_spec(to_phase).entry_criteria
+
+
+def unmet_criteria(
+    state: TrajectoryState, protocol: Protocol, to_phase: int | None, today: date
+) -> list[Criterion]:
+    return [
+        c
+        for c in criteria_for(protocol, to_phase)
+        if not criterion_met(c, state, protocol, today, to_phase)
+    ]
+
+
+def check_waivers(
+    waivers: Sequence[Waiver], criteria: Sequence[Criterion]
+) -> None:
+    seen: set[str] = set()
+    for w in waivers:
+        if w.criterion not in criteria:
+            raise InvalidWaiver(
+                f"{w.criterion!r} is not an entry criterion of this transition",
+            )
+        if w.criterion == "no-open-runaway":
+            raise InvalidWaiver("an open runaway cannot be waived")
+        if not has_text(w.justification):
+            raise InvalidWaiver(f"waiving {w.criterion!r} needs a justification")
+        if w.criterion in seen:
+            raise InvalidWaiver(f"{w.criterion!r} is waived twice")
+        seen.add(w.criterion)
+
+
+@dataclass(frozen=True)
+class Advance:
+    """An accepted advance: which criteria were met and which were waived."""
+
+    criteria_met: tuple[str, ...]
+    waivers: tuple[Waiver, ...]
+
+
+def check_transition_target(state: TrajectoryState, protocol: Protocol, to_phase: int) -> None:
+    check_in_care(state)
+    if not 1 <= to_phase <= protocol.last_phase:
+        raise RuleRefused(
+            f"protocol {protocol.name} has phases 1 to {protocol.last_phase}, not {to_phase}",
+            code="phase-unknown",
+        )
+    if to_phase == state.phase:
+        raise RuleRefused(f"she is already in phase {to_phase}", code="phase-unchanged")
+    if to_phase > state.phase + 1:
+        raise RuleRefused(
+            f"phases are taken one at a time: from {state.phase} the next is {state.phase + 1}",
+            code="phase-skip",
+        )
+
+
+def check_advance(
+    state: TrajectoryState,
+    protocol: Protocol,
+    to_phase: int | None,
+    waivers: Sequence[Waiver],
+    today: date,
+) -> Advance:
+    """Check an advance to `to_phase` (None: into aftercare); return what was met/waived."""
+    if state.open_runaway is not None:
+        raise RunawayOpen(
+            f"she ran away on {state.open_runaway.since.isoformat()} and has not returned;"
+            " no phase may be advanced",
+            unmet=["no-open-runaway"],
+        )
+    criteria = criteria_for(protocol, to_phase)
+    check_waivers(waivers, criteria)
+    waived = {w.criterion for w in waivers}
+    unmet = [c for c in unmet_criteria(state, protocol, to_phase, today) if c not in waived]
+    if unmet:
+        raise EntryCriteriaUnmet(
+            f"entry criteria not met: {', '.join(unmet)}", unmet=unmet
+        )
+    met = tuple(c for c in criteria if c not in waived)
+    return Advance(criteria_met=met, waivers=tuple(waivers))
+
+
+def caps_for_phase(
+    state: TrajectoryState, protocol: Protocol, phase: int
+) -> tuple[tuple[CappedPermission, ...], tuple[CappedContact, ...]]:
+    """Permissions and contacts above `phase`'s caps, and the level each is lowered to."""
+    spec = protocol.phase_spec(phase)
+    permissions = []
+    for kind in PERMISSION_KINDS:
+        current = state.permissions.get(kind, "none")
+        cap = spec.caps[kind]
+        if level_rank(kind, current) > level_rank(kind, cap):
+            permissions.append(CappedPermission(kind=kind, from_level=current, to_level=cap))
+    contacts = []
+    for contact in state.contacts.values():
+        cap_level: ContactLevel = (
+            "none" if contact.risk == "prohibited" else spec.network[contact.risk]
+        )
+        if contact_rank(contact.level) > contact_rank(cap_level):
+            contacts.append(
+                CappedContact(
+                    contact_id=contact.contact_id, from_level=contact.level, to_level=cap_level
+                )
+            )
+    return tuple(permissions), tuple(contacts)
+
+
+def check_reason_given(reason: str | None, what: str) -> None:
+    if not has_text(reason):
+        raise ArgumentRequired(f"{what} needs a reason", code="reason-required")
+
+
+def check_placement_argued(kind: PlacementKind, argument: str | None) -> None:
+    """Homogeneous girls' group unless: any other placement carries its argument."""
+    if kind != "homogeneous_group" and not has_text(argument):
+        raise ArgumentRequired(
+            f"a placement other than a homogeneous girls' group ({kind}) needs an argument",
+            code="placement-argument-required",
+        )
+
+
+def check_comensha_argued(
+    decision: ComenshaDecision, consent_by: ConsentGiver | None, argument: str | None
+) -> None:
+    """Register unless: not registering, or registering without a name, is argued."""
+    if decision == "registered_by_name" and consent_by is None:
+        raise ArgumentRequired(
+            "registering by name needs the consent of a parent, guardian or the girl (16+)",
+            code="comensha-consent-required",
+        )
+    if decision != "registered_by_name" and not has_text(argument):
+        raise ArgumentRequired(
+            f"the decision {decision!r} needs an argument (register unless)",
+            code="comensha-argument-required",
+        )
+
+
+def check_consent_giver(consent_by: ConsentGiver | None, date_of_birth: date, on: date) -> None:
+    if consent_by == "girl" and age_on(date_of_birth, on) < 16:
+        raise RuleRefused(
+            "a girl can give consent herself only from 16", code="consent-too-young"
+        )
+
+
+def check_disciplines(disciplines: Sequence[str]) -> None:
+    distinct = {d.strip().lower() for d in disciplines if d.strip()}
+    if len(distinct) < 2:
+        raise RuleRefused(
+            "a care analysis is multidisciplinary: at least two disciplines",
+            code="care-analysis-disciplines",
+        )
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    years = on.year - date_of_birth.year
+    if (on.month, on.day) < (date_of_birth.month, date_of_birth.day):
+        years -= 1
+    return years
+
+
+def days_between(start: date, end: date) -> int:
+    return (end - start).days
+
+
+def add_days(day: date, days: int) -> date:
+    return day + timedelta(days=days)

@@ -1,0 +1,88 @@
+"""Settings, read once from the environment into one frozen Struct."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated
+from urllib.parse import unquote, urlsplit
+
+import msgspec
+
+DEFAULT_DATABASE_URL = "sqlite:///trajectory.sqlite"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
+    protocol_file: str | None = None
+    log_level: str = "info"
+    snapshot_interval: Annotated[int, msgspec.Meta(ge=2)] = 50
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
+    db_lock_timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] = 5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        raw: dict[str, str] = {}
+        for name in cls.__struct_fields__:
+            value = env.get(f"TRAJECTORY_{name.upper()}")
+            if value is not None:
+                raw[name] = value
+        try:
+            return msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as e:
+            raise SettingsError(f"invalid setting: {e}") from None
+
+
+def eventsourcing_env(database_url: str, lock_timeout: int = 5) -> dict[str, str]:
+    """Translate a database URL into the eventsourcing library's environment."""
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        if parts.netloc:
+            path = parts.netloc + path
+        elif path.startswith("/") and not database_url.startswith("sqlite:////"):
+            path = path[1:]
+        if not path or ":memory:" in path:
+            raise SettingsError(
+                "TRAJECTORY_DATABASE_URL: give an SQLite file (sqlite:///trajectory.sqlite);"
+                " an in-memory database would lose every fact"
+            )
+        return {
+            "PERSISTENCE_MODULE": "trajectory.persistence.recorders:DurableSQLiteFactory",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": str(lock_timeout),
+        }
+    if parts.scheme in ("postgresql", "postgres"):
+        if not parts.hostname or not parts.path.strip("/"):
+            raise SettingsError(
+                "TRAJECTORY_DATABASE_URL: a PostgreSQL URL needs a host and a database,"
+                " e.g. postgresql://user@127.0.0.1:5432/trajectory"
+            )
+        env = {
+            "PERSISTENCE_MODULE": "trajectory.persistence.recorders:AtomicPostgresFactory",
+            "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_LOCK_TIMEOUT": str(lock_timeout),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+        }
+        return env
+    raise SettingsError(
+        f"TRAJECTORY_DATABASE_URL: unsupported scheme {parts.scheme!r};"
+        " use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
+    )
+
+
+def dialect_of(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgres"
