@@ -28,7 +28,7 @@ from trajectory.commands import Command, OpenTrajectory
 from trajectory.persistence.database import Database, Dialect, RowWrite
 from trajectory.persistence.mapper import PayloadCipher, TrajectoryMapper
 from trajectory.persistence.schema import create_schema
-from trajectory.protocol import Protocol, default_protocol
+from trajectory.protocol import Protocol, ProtocolRegistry, default_protocol
 from trajectory.settings import Settings, dialect_of, eventsourcing_env
 
 log = structlog.get_logger("trajectory.application")
@@ -62,22 +62,6 @@ def project_trajectory(
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
-
-
-class ProtocolRegistry:
-    """The protocols this installation knows, by (name, version); one is current."""
-
-    def __init__(self, current: Protocol, *others: Protocol):
-        self.current = current
-        self._known = {(p.name, p.version): p for p in (current, *others)}
-
-    def get(self, name: str, version: str) -> Protocol:
-        try:
-            return self._known[(name, version)]
-        except KeyError:
-            raise LookupError(
-                f"protocol {name} {version} is not installed; load its file to continue"
-            ) from None
 
 
 class TrajectoryApplication(Application[UUID]):

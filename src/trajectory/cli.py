@@ -1,0 +1,151 @@
+"""The command line: read settings once, build the application, run one command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from trajectory.settings import Settings, SettingsError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trajectory",
+        description="Event-sourced treatment trajectories for youth care.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", help="address to listen on (TRAJECTORY_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (TRAJECTORY_PORT)")
+    serve.add_argument(
+        "--demo", action="store_true", help="load demo data (if empty) and print demo tokens"
+    )
+
+    sub.add_parser("init", help="create the database tables (once, before workers start)")
+
+    demo = sub.add_parser("demo", help="write realistic synthetic trajectories")
+    demo.add_argument("--count", type=int, default=40, help="number of girls (default 40)")
+    demo.add_argument("--seed", type=int, default=2014, help="random seed (default 2014)")
+
+    show = sub.add_parser("show", help="print a trajectory's state and history")
+    show.add_argument("id", help="trajectory id")
+
+    sub.add_parser("verify", help="recompute every hash chain; exit 1 on tampering")
+
+    users = sub.add_parser("users", help="manage users and their tokens")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = users_sub.add_parser("add", help="add a user; prints the token as the last line")
+    add.add_argument("--name", required=True)
+    add.add_argument(
+        "--role", required=True, choices=["coordinator", "aftercare", "researcher", "admin"]
+    )
+    add.add_argument("--org", required=True, help="organisation")
+    users_sub.add_parser("list", help="list users (never tokens)")
+    revoke = users_sub.add_parser("revoke", help="revoke a user's token")
+    revoke.add_argument("name")
+    return parser
+
+
+def _app(settings: Settings) -> Any:
+    from trajectory.application import TrajectoryApplication
+    from trajectory.protocol import ProtocolRegistryError, registry_from_settings
+
+    try:
+        protocols = registry_from_settings(settings)
+    except ProtocolRegistryError as e:
+        raise SettingsError(str(e)) from None
+    return TrajectoryApplication(settings, protocols=protocols)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from trajectory.logs import configure_logging
+
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as e:
+        print(f"trajectory: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level)
+    try:
+        return _dispatch(args, settings)
+    except SettingsError as e:
+        print(f"trajectory: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # the one place a command's failure becomes a message
+        from trajectory.errors import describe_startup_error
+
+        message = describe_startup_error(e)
+        if message is None:
+            raise
+        print(f"trajectory: {message}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        from trajectory.api.server import serve
+
+        return serve(settings, host=args.host, port=args.port, demo=args.demo)
+    app = _app(settings)
+    try:
+        if args.command == "init":
+            print("tables ready")
+            return EXIT_OK
+        if args.command == "demo":
+            from trajectory.demo import run_demo
+
+            started = time.monotonic()
+            count = run_demo(app, count=args.count, seed=args.seed)
+            print(f"wrote {count} demo trajectories in {time.monotonic() - started:.1f} s")
+            return EXIT_OK
+        if args.command == "show":
+            from trajectory.show import show
+
+            try:
+                trajectory_id = UUID(args.id)
+            except ValueError:
+                print(f"trajectory: {args.id!r} is not a trajectory id (a UUID)", file=sys.stderr)
+                return EXIT_USAGE
+            return show(app, trajectory_id, sys.stdout)
+        if args.command == "verify":
+            return _verify(app)
+        if args.command == "users":
+            from trajectory.users import users_command
+
+            return users_command(app, args, sys.stdout)
+    finally:
+        app.close()
+    return EXIT_USAGE
+
+
+def _verify(app: Any) -> int:
+    from trajectory.logs import Progress
+    from trajectory.verify import verify_store
+
+    started = time.monotonic()
+    report = verify_store(app, Progress("verify", 0))
+    seconds = time.monotonic() - started
+    for finding in report.findings:
+        print(f"TAMPERED {finding}")
+    verdict = "ok" if report.ok else f"{len(report.findings)} problem(s)"
+    print(
+        f"verified {report.trajectories} trajectories, {report.events} events"
+        f" in {seconds:.2f} s: {verdict}"
+    )
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Structured JSON logs (structlog) and progress for long work.
+
+Log events are snake_case and carry opaque ids only: never a name or free text.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import TextIO
+
+import structlog
+
+
+def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
+    """JSON lines on stderr (stdout is for the command's own output)."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+class Progress:
+    """A progress bar on a terminal; structured log lines (every 10%) elsewhere."""
+
+    def __init__(self, what: str, total: int, stream: TextIO | None = None):
+        self.what = what
+        self.total = max(total, 0)
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.started = time.monotonic()
+        self._last_decile = -1
+        self._log = structlog.get_logger("trajectory.progress")
+
+    def __call__(self, done: int, total: int | None = None) -> None:
+        if total is not None:
+            self.total = total
+        total_ = max(self.total, 1)
+        if self.tty:
+            width = 30
+            filled = int(width * done / total_)
+            self.stream.write(
+                f"\r{self.what} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}"
+            )
+            if done >= self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+            return
+        decile = int(10 * done / total_)
+        if decile != self._last_decile or done >= self.total:
+            self._last_decile = decile
+            self._log.info(
+                "progress",
+                task=self.what,
+                done=done,
+                total=self.total,
+                seconds=round(time.monotonic() - self.started, 2),
+            )

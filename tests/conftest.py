@@ -1,0 +1,104 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL database for every store test.
+
+PostgreSQL comes from TRAJECTORY_TEST_POSTGRES_URL (default: the local server's `test`
+database). When TRAJECTORY_REQUIRE_POSTGRES=1 (as in CI) an unreachable server fails the
+run instead of skipping the PostgreSQL half.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from trajectory.application import TrajectoryApplication
+from trajectory.protocol import ProtocolRegistry, default_protocol, load_protocol
+from trajectory.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "TRAJECTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("TRAJECTORY_REQUIRE_POSTGRES") == "1"
+PROTOCOLS = Path(__file__).parent / "protocols"
+
+OUR_TABLES = ("trajectory_index", "users", "idempotency", "access_log")
+
+
+class FakeClock:
+    """A clock the test moves by hand; starts at a fixed, ordinary weekday."""
+
+    def __init__(self, now: datetime | None = None):
+        self.now = now or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as e:
+        return str(e).strip()
+
+
+def wipe_postgres() -> None:
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        existing = {
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        }
+        tables = [
+            t
+            for t in ("trajectory_events", "trajectory_snapshots", *OUR_TABLES)
+            if t in existing
+        ]
+        if tables:
+            conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'trajectory.sqlite'}"
+    problem = _postgres_reachable()
+    if problem is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required but unreachable at {POSTGRES_URL}: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    wipe_postgres()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, snapshot_interval=10)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock) -> Iterator[TrajectoryApplication]:
+    application = TrajectoryApplication(settings, clock=clock, protocols=all_protocols())
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+def all_protocols() -> ProtocolRegistry:
+    """The default protocol as current, and the test protocols as known ones."""
+    others = [load_protocol(p) for p in sorted(PROTOCOLS.glob("*.toml"))]
+    return ProtocolRegistry(default_protocol(), *others)
