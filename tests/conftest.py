@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -49,8 +50,29 @@ def _postgres_reachable() -> str | None:
         return str(e).strip()
 
 
-def wipe_postgres() -> None:
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this test run's own, made on the server, dropped at the end.
+
+    Runs in parallel (two engineers, or CI beside a developer) never wipe each other.
+    """
+    problem = _postgres_reachable()
+    if problem is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required but unreachable at {POSTGRES_URL}: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    name = f"trajectory_test_{os.getpid()}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    parts = urlsplit(POSTGRES_URL)
+    yield urlunsplit(parts._replace(path=f"/{name}"))
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def wipe_postgres(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
         existing = {
             r[0]
             for r in conn.execute(
@@ -75,13 +97,9 @@ def clock() -> FakeClock:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'trajectory.sqlite'}"
-    problem = _postgres_reachable()
-    if problem is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required but unreachable at {POSTGRES_URL}: {problem}")
-        pytest.skip(f"PostgreSQL unreachable: {problem}")
-    wipe_postgres()
-    return POSTGRES_URL
+    url: str = request.getfixturevalue("postgres_url")
+    wipe_postgres(url)
+    return url
 
 
 @pytest.fixture
