@@ -8,7 +8,7 @@ idempotency record). Queries return plain values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,11 +48,17 @@ class Actor:
 
 @dataclass(frozen=True)
 class Recorded:
-    """The outcome of a command: the trajectory's id and new version."""
+    """The outcome of a command: the trajectory's id and new version, new positions, and
+    the id of anything the command created (a network contact)."""
 
     trajectory_id: UUID
     version: int
     positions: tuple[int, ...]
+    created: str | None = None
+
+
+Also = Sequence[RowWrite] | Callable[[Recorded], Sequence[RowWrite]]
+"""Rows to write in the command's transaction, or a function of its outcome giving them."""
 
 
 def project_trajectory(
@@ -109,7 +115,12 @@ class TrajectoryApplication(Application[UUID]):
         )
 
     def open_trajectory(
-        self, command: OpenTrajectory, actor: Actor, *, also: Sequence[RowWrite] = ()
+        self,
+        command: OpenTrajectory,
+        actor: Actor,
+        *,
+        also: Also = (),
+        trajectory_id: UUID | None = None,
     ) -> Recorded:
         now = self.clock()
         meta = Meta(
@@ -128,6 +139,7 @@ class TrajectoryApplication(Application[UUID]):
             risk_assessment_instrument=command.risk_assessment_instrument,
             risk_assessment_result=command.risk_assessment_result,
             identity=command.identity,
+            trajectory_id=trajectory_id,
         )
         return self._save(t, 0, also)
 
@@ -138,7 +150,7 @@ class TrajectoryApplication(Application[UUID]):
         actor: Actor,
         *,
         expected_version: int | None = None,
-        also: Sequence[RowWrite] = (),
+        also: Also = (),
     ) -> Recorded:
         """Run one command on one trajectory; refusals raise and record nothing."""
         meta = self.meta(actor, command.occurred_on)
@@ -146,24 +158,29 @@ class TrajectoryApplication(Application[UUID]):
         if expected_version is not None and expected_version != t.version:
             raise VersionConflict(expected_version, t.version)
         before = t.version
-        command.execute(t, meta, self.protocol_of(t))
-        return self._save(t, before, also)
+        created = command.execute(t, meta, self.protocol_of(t))
+        return self._save(t, before, also, created)
 
     def protocol_of(self, t: Trajectory) -> Protocol:
         return self.protocols.get(t.state.protocol_name, t.state.protocol_version)
 
-    def _save(self, t: Trajectory, before: int, also: Sequence[RowWrite]) -> Recorded:
-        writes = [self.index_row(t), *also]
+    def _save(
+        self, t: Trajectory, before: int, also: Also, created: str | None = None
+    ) -> Recorded:
+        recorded = Recorded(t.id, t.version, tuple(range(before + 1, t.version + 1)), created)
+        extra = also(recorded) if callable(also) else also
         try:
-            self.save(t, also=writes)
+            self.save(t, also=[self.index_row(t), *extra])
         except IntegrityError:
             actual = self.current_version(t.id)
             raise VersionConflict(before, actual) from None
-        positions = tuple(range(before + 1, t.version + 1))
         log.info(
-            "trajectory_recorded", trajectory_id=str(t.id), version=t.version, events=len(positions)
+            "trajectory_recorded",
+            trajectory_id=str(t.id),
+            version=t.version,
+            events=len(recorded.positions),
         )
-        return Recorded(t.id, t.version, positions)
+        return recorded
 
     def index_row(self, t: Trajectory) -> RowWrite:
         s = t.state

@@ -62,7 +62,8 @@ class Command(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     occurred_on: OccurredOn | None = None
     needs_protocol: ClassVar[bool] = False
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
+    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> str | None:
+        """Run on the aggregate; returns the id of what it created, if anything."""
         raise NotImplementedError
 
 
@@ -171,8 +172,10 @@ class RegisterNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
     risk: ContactRisk
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.register_network_contact(meta=meta, role=self.role, risk=self.risk, note=self.note)
+    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> str:
+        return t.register_network_contact(
+            meta=meta, role=self.role, risk=self.risk, note=self.note
+        )
 
 
 class AssessNetworkContactRisk(Command, kw_only=True, forbid_unknown_fields=True):

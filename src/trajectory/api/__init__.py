@@ -1,0 +1,1 @@
+"""The HTTP API (Litestar): translates HTTP to commands and queries; no domain logic."""

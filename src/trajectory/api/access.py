@@ -1,0 +1,52 @@
+"""Access logging for requests that failed: denied, refused, rejected (NEN 7513 spirit).
+
+Successful acts log themselves (a write inside its own transaction, a read before the
+answer). Here the exception handler records the attempts that did not get through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request
+
+from trajectory.api.context import access_entry, services
+
+log = structlog.get_logger("trajectory.api.access")
+
+_LOGGED_PREFIXES = ("/trajectories", "/audit", "/research", "/quality", "/statistics")
+
+
+def action_of(request: Request[Any, Any, Any]) -> str:
+    path = request.url.path.rstrip("/")
+    if path.startswith("/audit"):
+        return "audit-read"
+    if request.method in ("GET", "HEAD"):
+        return "search" if path == "/trajectories" else "read"
+    return "write"
+
+
+def outcome_of(status: int) -> str:
+    if status in (401, 403, 404, 410, 429):
+        return "denied"
+    if status == 409:
+        return "refused"
+    if status >= 500:
+        return "failed"
+    return "rejected"
+
+
+def log_failure(request: Request[Any, Any, Any], status: int) -> None:
+    if not request.url.path.startswith(_LOGGED_PREFIXES):
+        return
+    if request.scope.get("state", {}).get("access_logged"):
+        return
+    trajectory_id = request.path_params.get("trajectory_id") if request.path_params else None
+    try:
+        entry = access_entry(
+            request, action=action_of(request), trajectory_id=trajectory_id, outcome=outcome_of(status)
+        )
+        services(request).access.append(entry)
+    except Exception as e:  # the failure is answered already; do not mask it
+        log.error("access_log_write_failed", error_type=type(e).__name__, status=status)

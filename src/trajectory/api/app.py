@@ -1,0 +1,90 @@
+"""create_app: the composition of the HTTP API from objects built elsewhere."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from trajectory import __version__
+from trajectory.access_log import AccessLog
+from trajectory.api.context import Services
+from trajectory.api.errors import handle_exception
+from trajectory.api.facts import fact_routes
+from trajectory.api.middleware import HttpHygiene
+from trajectory.api.routes import (
+    access_log,
+    caseload,
+    handover,
+    health,
+    open_trajectory,
+    trajectory_event,
+    trajectory_events,
+    trajectory_summary,
+)
+from trajectory.api.throttle import FailureThrottle
+from trajectory.application import TrajectoryApplication
+from trajectory.idempotency import IdempotencyStore
+from trajectory.users import UserStore
+
+DESCRIPTION = """\
+The treatment trajectories of girls who are (suspected) victims of loverboys, as
+immutable, hash-chained event streams governed by a versioned phase protocol.
+
+Authenticate with `Authorization: Bearer <token>` (tokens come from `trajectory users
+add`). Writes accept `If-Match` (the ETag you read; a mismatch answers 412) and
+`Idempotency-Key` (a retry records nothing new). Errors are `application/problem+json`
+(RFC 9457); a refusal by the phase protocol is 409 with a stable `rule` code and, for
+entry criteria, the `unmet` criteria.
+"""
+
+
+def build_services(
+    application: TrajectoryApplication, *, throttle: FailureThrottle | None = None
+) -> Services:
+    db = application.db
+    return Services(
+        application=application,
+        users=UserStore(db),
+        access=AccessLog(db),
+        idempotency=IdempotencyStore(db),
+        throttle=throttle or FailureThrottle(),
+        max_body_bytes=application.settings.max_body_bytes,
+    )
+
+
+def create_app(services: Services) -> Litestar:
+    openapi = OpenAPIConfig(
+        title="trajectory",
+        version=__version__,
+        description=DESCRIPTION,
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")
+            }
+        ),
+        security=[{"bearer": []}],
+    )
+    return Litestar(
+        route_handlers=[
+            open_trajectory,
+            caseload,
+            trajectory_summary,
+            trajectory_events,
+            trajectory_event,
+            handover,
+            access_log,
+            health,
+            *fact_routes(),
+        ],
+        state=State({"services": services}),
+        openapi_config=openapi,
+        exception_handlers={Exception: handle_exception},
+        middleware=[HttpHygiene],
+        request_max_body_size=services.max_body_bytes,
+        debug=False,
+    )

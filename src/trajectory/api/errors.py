@@ -1,0 +1,198 @@
+"""The one place where errors become HTTP: RFC 9457 problem+json for every failure.
+
+No stack trace, SQL or internal name reaches a client: unexpected errors are logged with
+the request id and answered with a bare 500 problem.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import structlog
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+from eventsourcing.persistence import PersistenceError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from trajectory.aggregates.errors import RuleRefused, TrajectoryNotFound, VersionConflict
+
+log = structlog.get_logger("trajectory.api")
+
+PROBLEM = "application/problem+json"
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Refused by the rules",
+    410: "Gone",
+    412: "Precondition failed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem; `rule`, `unmet` and `errors` are our extensions."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    rule: str | None = None
+    unmet: list[str] | None = None
+    errors: list[FieldError] | None = None
+    request_id: str | None = None
+
+
+class ApiError(Exception):
+    """An error raised by our own handlers with its HTTP status already decided."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        rule: str | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.rule = rule
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def not_found() -> ApiError:
+    # The same words whether it does not exist or the caller may not see it.
+    return ApiError(404, "no such resource")
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None,
+    *,
+    rule: str | None = None,
+    unmet: list[str] | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    type_ = f"https://trajectory.example/problems/{rule}" if rule else "about:blank"
+    body = Problem(
+        type=type_,
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        rule=rule,
+        unmet=unmet,
+        errors=errors,
+        request_id=request.scope.get("state", {}).get("request_id"),
+    )
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers or {})
+
+
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+
+
+def field_errors(exc: ValidationException) -> list[FieldError]:
+    """Turn Litestar/msgspec validation details into (field, message) pairs."""
+    out: list[FieldError] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid"))
+        match = _AT.match(message)
+        path = (match.group("path") if match else None) or ""
+        text = match.group("message") if match else message
+        field = path.lstrip(".") or str(item.get("key") or "body")
+        if item.get("source") in ("query", "path", "header", "cookie") and item.get("key"):
+            field = str(item["key"])
+        out.append(FieldError(field=field, message=text))
+    if not out:
+        out.append(FieldError(field="body", message=exc.detail or "invalid request body"))
+    return out
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """Every exception, mapped once. The access log hears about refusals here too."""
+    from trajectory.api.access import log_failure
+
+    status, response = _map(request, exc)
+    log_failure(request, status)
+    return response
+
+
+def _map(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, Response[Problem]]:
+    if isinstance(exc, ApiError):
+        return exc.status, problem(
+            request, exc.status, exc.detail, rule=exc.rule, errors=exc.errors, headers=exc.headers
+        )
+    if isinstance(exc, RuleRefused):
+        return 409, problem(
+            request, 409, exc.message, rule=exc.code, unmet=list(exc.unmet) or None
+        )
+    if isinstance(exc, VersionConflict):
+        return 412, problem(
+            request,
+            412,
+            f"the trajectory is at version {exc.actual}, not {exc.expected}; read it again",
+            rule="version-mismatch",
+        )
+    if isinstance(exc, TrajectoryNotFound):
+        return 404, problem(request, 404, "no such resource")
+    if isinstance(exc, ValidationException):
+        errors = field_errors(exc)
+        fields = ", ".join(e.field for e in errors)
+        return 422, problem(request, 422, f"invalid input: {fields}", errors=errors)
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        detail = exc.detail if status < 500 else None
+        if status == 404:
+            detail = "no such resource"
+        headers = dict(exc.headers or {})
+        return status, problem(request, status, detail, headers=headers)
+    if isinstance(exc, (StoreOperationalError, PersistenceError)) or _is_unavailable(exc):
+        log.error("store_unavailable", error_type=type(exc).__name__)
+        return 503, problem(
+            request, 503, "the store is unavailable; try again shortly",
+            headers={"Retry-After": "5"},
+        )
+    log.exception("unhandled_error", error_type=type(exc).__name__)
+    return HTTP_500_INTERNAL_SERVER_ERROR, problem(request, 500, "an unexpected error occurred")
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    import sqlite3
+
+    import psycopg
+    import psycopg_pool
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, (psycopg.OperationalError, psycopg_pool.PoolTimeout)):
+            return True
+        if isinstance(cause, sqlite3.OperationalError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False

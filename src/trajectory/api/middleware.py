@@ -1,0 +1,92 @@
+"""ASGI middleware: a request id, security headers, and one structured log line per request.
+
+Care data must not linger in caches (`Cache-Control: no-store`); nothing may be framed or
+sniffed; no server banner is sent. The log line carries the request id, never a name or
+free text.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = structlog.get_logger("trajectory.http")
+
+_STRICT_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The interactive API docs page loads its viewer; only that page gets a wider policy.
+_DOCS_CSP = (
+    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net;"
+    b" style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data:;"
+    b" connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def _headers(path: str) -> list[tuple[bytes, bytes]]:
+    docs = path.startswith("/schema") and not path.endswith(".json")
+    return [
+        (b"cache-control", b"no-store"),
+        (b"pragma", b"no-cache"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"content-security-policy", _DOCS_CSP if docs else _STRICT_CSP),
+        (b"cross-origin-resource-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+
+
+class HttpHygiene:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder = {"status": 0}
+        path: str = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"server", b"cache-control")
+                ]
+                headers.extend(_headers(path))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            log.info(
+                "http_request",
+                request_id=request_id,
+                method=scope.get("method"),
+                route=_route_of(scope),
+                status=status_holder["status"],
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+
+
+def _route_of(scope: Scope) -> str:
+    """The route template, so that logs carry no ids from the path."""
+    handler = scope.get("route_handler")
+    paths = getattr(handler, "paths", None)
+    if paths:
+        return str(sorted(paths)[0])
+    return "(unmatched)"

@@ -1,0 +1,67 @@
+"""Authentication (bearer tokens), role checks, throttling, and per-record visibility.
+
+Order of refusal: 429 (throttled client) -> 401 (no valid token) -> 403 (role may not
+use this endpoint) -> 404 (a trajectory the caller may not see, worded as a missing one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from trajectory.api.context import Services
+from trajectory.api.errors import ApiError, not_found
+from trajectory.users import User
+
+COORDINATOR = ("coordinator",)
+AFTERCARE = ("aftercare",)
+CARE = ("coordinator", "aftercare")
+ADMIN = ("admin",)
+RESEARCHER = ("researcher",)
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="trajectory"'}
+
+
+async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard on every protected route: a valid token, then a role the route allows."""
+    svc: Services = connection.app.state["services"]
+    client = connection.client.host if connection.client else "unknown"
+    wait = svc.throttle.blocked_for(client)
+    if wait:
+        raise ApiError(
+            429,
+            "too many failed authentication attempts; wait and try again",
+            headers={"Retry-After": str(int(wait))},
+        )
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "a bearer token is required", headers=_CHALLENGE)
+    user = await anyio.to_thread.run_sync(svc.users.authenticate, token.strip())
+    if user is None:
+        svc.throttle.failed(client)
+        raise ApiError(401, "the token is not valid", headers=_CHALLENGE)
+    connection.scope.setdefault("state", {})["user"] = user
+    roles: tuple[str, ...] = handler.opt.get("roles", ())
+    if user.role not in roles:
+        raise ApiError(403, f"the role {user.role} may not use this endpoint")
+
+
+def check_visible(svc: Services, user: User, trajectory_id: UUID) -> dict[str, Any]:
+    """The trajectory's index row, if this user may see it; otherwise 404."""
+    row = svc.application.db.fetchone(
+        "SELECT organisation, receiving_worker, status FROM trajectory_index"
+        " WHERE trajectory_id = ?",
+        [str(trajectory_id)],
+    )
+    if row is None:
+        raise not_found()
+    if user.role == "coordinator" and row["organisation"] == user.organisation:
+        return row
+    if user.role == "aftercare" and row["receiving_worker"] == user.user_id:
+        return row
+    raise not_found()

@@ -1,0 +1,206 @@
+"""The path every write takes: visibility, idempotency, If-Match, one transaction.
+
+Handlers stay thin: they decode the body (msgspec, via Litestar) and call `write`, which
+runs in a worker thread because the event store is synchronous.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Response
+
+from trajectory.aggregates.errors import VersionConflict
+from trajectory.api.context import (
+    Services,
+    access_entry,
+    actor,
+    caller,
+    parse_trajectory_id,
+    services,
+)
+from trajectory.api.errors import ApiError, FieldError
+from trajectory.api.schemas import RecordedOut
+from trajectory.api.security import check_visible
+from trajectory.application import Recorded
+from trajectory.commands import Command, OpenTrajectory
+from trajectory.idempotency import IdempotencyStore, StoredAnswer
+from trajectory.persistence.database import RowWrite
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
+_json = msgspec.json.Encoder()
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    match = _ETAG.match(value.strip())
+    if match is None:
+        raise ApiError(
+            422,
+            'If-Match must be the ETag of the trajectory, e.g. "7"',
+            errors=[FieldError(field="If-Match", message="not a trajectory ETag")],
+        )
+    return int(match.group(1))
+
+
+def check_key(key: str | None) -> str | None:
+    if key is not None and not _KEY.match(key):
+        raise ApiError(
+            422,
+            "Idempotency-Key must be 1 to 200 visible ASCII characters",
+            errors=[FieldError(field="Idempotency-Key", message="invalid")],
+        )
+    return key
+
+
+def request_hash(request: Request[Any, Any, Any], body: bytes) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _response(answer: StoredAnswer) -> Response[bytes]:
+    headers = {}
+    if answer.location:
+        headers["Location"] = answer.location
+    if answer.etag:
+        headers["ETag"] = answer.etag
+    return Response(
+        answer.body.encode(),
+        status_code=answer.status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _replay(
+    request: Request[Any, Any, Any], svc: Services, stored: StoredAnswer, digest: str, tid: UUID
+) -> Response[bytes]:
+    if stored.request_hash != digest:
+        raise ApiError(
+            422,
+            "this Idempotency-Key was used before with a different request",
+            rule="idempotency-key-reused",
+            errors=[FieldError(field="Idempotency-Key", message="reused with another body")],
+        )
+    svc.access.append(access_entry(request, action="write", trajectory_id=tid, outcome="replayed"))
+    request.scope["state"]["access_logged"] = True
+    return _response(stored)
+
+
+def _answer(recorded: Recorded, digest: str, *, created: bool) -> StoredAnswer:
+    tid = recorded.trajectory_id
+    body = RecordedOut(
+        id=tid,
+        version=recorded.version,
+        positions=list(recorded.positions),
+        contact_id=recorded.created,
+    )
+    location = (
+        f"/trajectories/{tid}"
+        if created
+        else f"/trajectories/{tid}/events/{recorded.positions[-1]}"
+    )
+    return StoredAnswer(
+        request_hash=digest,
+        status_code=201,
+        body=_json.encode(body).decode(),
+        location=location,
+        etag=f'"{recorded.version}"',
+    )
+
+
+def _rows(
+    request: Request[Any, Any, Any],
+    svc: Services,
+    recorded: Recorded,
+    answer: StoredAnswer,
+    key: str | None,
+    user_id: str,
+) -> list[RowWrite]:
+    tid = recorded.trajectory_id
+    rows = [access_entry(request, action="write", trajectory_id=tid, outcome="ok").row()]
+    if key is not None:
+        rows.append(
+            IdempotencyStore.row(
+                user_id=user_id,
+                key=key,
+                trajectory_id=str(tid),
+                answer=answer,
+                now=svc.application.clock(),
+            )
+        )
+    return rows
+
+
+def write(
+    request: Request[Any, Any, Any],
+    raw_id: str,
+    command: Command,
+    *,
+    body: bytes,
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> Response[bytes]:
+    svc = services(request)
+    user = caller(request)
+    tid = parse_trajectory_id(raw_id)
+    check_visible(svc, user, tid)
+    key = check_key(idempotency_key)
+    digest = request_hash(request, body)
+    if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
+        return _replay(request, svc, stored, digest, tid)
+    expected = parse_if_match(if_match)
+    answer: list[StoredAnswer] = []
+
+    def also(recorded: Recorded) -> list[RowWrite]:
+        answer.append(_answer(recorded, digest, created=False))
+        return _rows(request, svc, recorded, answer[0], key, user.user_id)
+
+    try:
+        svc.application.execute(tid, command, actor(user), expected_version=expected, also=also)
+    except VersionConflict:
+        if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
+            return _replay(request, svc, stored, digest, tid)
+        raise
+    request.scope["state"]["access_logged"] = True
+    return _response(answer[0])
+
+
+def open_trajectory(
+    request: Request[Any, Any, Any],
+    command: OpenTrajectory,
+    *,
+    body: bytes,
+    idempotency_key: str | None,
+) -> Response[bytes]:
+    svc = services(request)
+    user = caller(request)
+    key = check_key(idempotency_key)
+    digest = request_hash(request, body)
+    if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
+        return _replay(request, svc, stored, digest, UUID(stored_id(stored)))
+    answer: list[StoredAnswer] = []
+
+    def also(recorded: Recorded) -> list[RowWrite]:
+        answer.append(_answer(recorded, digest, created=True))
+        return _rows(request, svc, recorded, answer[0], key, user.user_id)
+
+    try:
+        svc.application.open_trajectory(command, actor(user), also=also)
+    except VersionConflict:
+        if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
+            return _replay(request, svc, stored, digest, UUID(stored_id(stored)))
+        raise
+    request.scope["state"]["access_logged"] = True
+    return _response(answer[0])
+
+
+def stored_id(answer: StoredAnswer) -> str:
+    return str(msgspec.json.decode(answer.body)["id"])
