@@ -12,7 +12,7 @@ import anyio.to_thread
 import msgspec
 from litestar import Request, Response, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from trajectory import commands as c
 from trajectory.aggregates.vocabulary import PERMISSION_KINDS
@@ -78,7 +78,7 @@ def plain_route(
     async def handler(
         request: Request[Any, Any, Any],
         trajectory_id: TrajectoryId,
-        data: command,  # type: ignore[valid-type]
+        data: JSONBody[command],  # type: ignore[valid-type]
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
@@ -112,7 +112,7 @@ def contact_route(path: str, command: type[c.Command], summary: str) -> HTTPRout
         request: Request[Any, Any, Any],
         trajectory_id: TrajectoryId,
         contact_id: ContactId,
-        data: command,  # type: ignore[valid-type]
+        data: JSONBody[command],  # type: ignore[valid-type]
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
@@ -156,7 +156,7 @@ async def set_permission(
     request: Request[Any, Any, Any],
     trajectory_id: TrajectoryId,
     kind: Kind,
-    data: c.ChangePermission,
+    data: JSONBody[c.ChangePermission],
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[RecordedOut]:

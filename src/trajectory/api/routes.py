@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from litestar import Request, Response, get, post
-from litestar.params import Body, Parameter
+from litestar.params import Body, HeaderParameter, Parameter
 
 from trajectory import __version__
 from trajectory.api import reads, writes
@@ -29,16 +29,16 @@ from trajectory.views import EventOut, HandoverOut, TrajectorySummaryOut
 
 IfMatch = Annotated[
     str | None,
-    Parameter(
-        header="If-Match",
+    HeaderParameter(
+        name="If-Match",
         required=False,
         description='The ETag of the version you read, e.g. "7"; a mismatch answers 412.',
     ),
 ]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         description="A key of your choice; a retry with the same key and body records"
         " nothing new and returns the first answer.",
