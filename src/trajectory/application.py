@@ -33,7 +33,7 @@ from trajectory.settings import Settings, dialect_of, eventsourcing_env
 
 log = structlog.get_logger("trajectory.application")
 
-Trajectory.Snapshot = TrajectorySnapshot  # type: ignore[misc]
+Trajectory.Snapshot = TrajectorySnapshot
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,7 @@ Also = Sequence[RowWrite] | Callable[[Recorded], Sequence[RowWrite]]
 """Rows to write in the command's transaction, or a function of its outcome giving them."""
 
 
-def project_trajectory(
-    aggregate: Trajectory | None, events: Iterable[Any]
-) -> Trajectory | None:
+def project_trajectory(aggregate: Trajectory | None, events: Iterable[Any]) -> Trajectory | None:
     """Fold events into a trajectory (the library's default spends its time on an assert)."""
     for event in events:
         aggregate = event.mutate(aggregate)
@@ -72,7 +70,7 @@ def project_trajectory(
 
 class TrajectoryApplication(Application[UUID]):
     name = "trajectory"
-    snapshotting_projectors = {Trajectory: project_trajectory}  # type: ignore[dict-item]
+    snapshotting_projectors = {Trajectory: project_trajectory}
 
     def __init__(
         self,
@@ -92,7 +90,9 @@ class TrajectoryApplication(Application[UUID]):
         env["IS_SNAPSHOTTING_ENABLED"] = "y"
         env["CREATE_TABLE"] = "y" if create_tables else "n"
         super().__init__(env=env)
-        self.dialect: Dialect = "sqlite" if dialect_of(settings.database_url) == "sqlite" else "postgres"
+        self.dialect: Dialect = (
+            "sqlite" if dialect_of(settings.database_url) == "sqlite" else "postgres"
+        )
         self.db = Database(self.dialect, self.recorder.datastore)  # type: ignore[attr-defined]
         if create_tables:
             create_schema(self.db)
@@ -111,7 +111,10 @@ class TrajectoryApplication(Application[UUID]):
         now = self.clock()
         day, moment = parse_occurred(occurred_on, now)
         return Meta(
-            recorded_by=actor.user_id, occurred_on=day, occurred_at=moment, today=amsterdam_date(now)
+            recorded_by=actor.user_id,
+            occurred_on=day,
+            occurred_at=moment,
+            today=amsterdam_date(now),
         )
 
     def open_trajectory(
@@ -164,9 +167,7 @@ class TrajectoryApplication(Application[UUID]):
     def protocol_of(self, t: Trajectory) -> Protocol:
         return self.protocols.get(t.state.protocol_name, t.state.protocol_version)
 
-    def _save(
-        self, t: Trajectory, before: int, also: Also, created: str | None = None
-    ) -> Recorded:
+    def _save(self, t: Trajectory, before: int, also: Also, created: str | None = None) -> Recorded:
         recorded = Recorded(t.id, t.version, tuple(range(before + 1, t.version + 1)), created)
         extra = also(recorded) if callable(also) else also
         try:
@@ -242,9 +243,7 @@ class TrajectoryApplication(Application[UUID]):
 
     def stored_trajectory_ids(self) -> list[UUID]:
         table = "stored_events" if self.dialect == "sqlite" else "trajectory_events"
-        rows = self.db.fetchall(
-            f"SELECT DISTINCT originator_id FROM {table}"  # noqa: S608 (our constant)
-        )
+        rows = self.db.fetchall(f"SELECT DISTINCT originator_id FROM {table}")
         ids = {UUID(str(r["originator_id"])) for r in rows}
         ids |= {UUID(r["trajectory_id"]) for r in self.index()}
         return sorted(ids)

@@ -118,7 +118,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             except ValueError:
                 print(f"trajectory: {args.id!r} is not a trajectory id (a UUID)", file=sys.stderr)
                 return EXIT_USAGE
-            return show(app, trajectory_id, sys.stdout)
+            return int(show(app, trajectory_id, sys.stdout))
         if args.command == "verify":
             return _verify(app)
         if args.command == "users":

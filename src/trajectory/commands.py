@@ -151,7 +151,10 @@ class RecordCareAnalysis(Command, kw_only=True, forbid_unknown_fields=True):
 
 
 class SetTreatmentPlan(Command, kw_only=True, forbid_unknown_fields=True):
-    goals: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]], msgspec.Meta(min_length=1, max_length=30)]
+    goals: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]],
+        msgspec.Meta(min_length=1, max_length=30),
+    ]
     summary: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
@@ -173,9 +176,7 @@ class RegisterNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
     note: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> str:
-        return t.register_network_contact(
-            meta=meta, role=self.role, risk=self.risk, note=self.note
-        )
+        return t.register_network_contact(meta=meta, role=self.role, risk=self.risk, note=self.note)
 
 
 class AssessNetworkContactRisk(Command, kw_only=True, forbid_unknown_fields=True):
@@ -185,7 +186,10 @@ class AssessNetworkContactRisk(Command, kw_only=True, forbid_unknown_fields=True
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
         t.assess_network_contact_risk(
-            meta=meta, protocol=protocol, contact_id=self.contact_id, risk=self.risk,
+            meta=meta,
+            protocol=protocol,
+            contact_id=self.contact_id,
+            risk=self.risk,
             reason=self.reason,
         )
 
@@ -197,7 +201,10 @@ class RestoreNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
         t.restore_network_contact(
-            meta=meta, protocol=protocol, contact_id=self.contact_id, level=self.level,
+            meta=meta,
+            protocol=protocol,
+            contact_id=self.contact_id,
+            level=self.level,
             reason=self.reason,
         )
 
@@ -231,8 +238,11 @@ class ChangePermission(Command, kw_only=True, forbid_unknown_fields=True):
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
         t.change_permission(
-            meta=meta, protocol=protocol, kind=self.kind,  # type: ignore[arg-type]
-            level=self.level, reason=self.reason,
+            meta=meta,
+            protocol=protocol,
+            kind=self.kind,  # type: ignore[arg-type]
+            level=self.level,
+            reason=self.reason,
         )
 
 
@@ -245,7 +255,10 @@ class TransitionPhase(Command, kw_only=True, forbid_unknown_fields=True):
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
         t.transition_phase(
-            meta=meta, protocol=protocol, to_phase=self.to_phase, reason=self.reason,
+            meta=meta,
+            protocol=protocol,
+            to_phase=self.to_phase,
+            reason=self.reason,
             waivers=self.waivers,
         )
 
@@ -256,7 +269,9 @@ class StartTraumaTherapy(Command, kw_only=True, forbid_unknown_fields=True):
     reason: Text | None = None
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.start_trauma_therapy(meta=meta, method=self.method, provider=self.provider, reason=self.reason)
+        t.start_trauma_therapy(
+            meta=meta, method=self.method, provider=self.provider, reason=self.reason
+        )
 
 
 class HoldTraumaTherapySession(Command, kw_only=True, forbid_unknown_fields=True):

@@ -86,8 +86,7 @@ class UserStore:
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         row = self.db.fetchone(
-            "SELECT user_id, name, role, organisation, revoked_at FROM users"
-            " WHERE token_hash = ?",
+            "SELECT user_id, name, role, organisation, revoked_at FROM users WHERE token_hash = ?",
             [token_hash(token)],
         )
         if row is None or row["revoked_at"] is not None:

@@ -38,7 +38,7 @@ class TrajectorySnapshot(Snapshot):
             originator_version=aggregate.version,
             timestamp=cls.create_timestamp(),
             topic=get_topic(type(aggregate)),
-            state=body,
+            state=body,  # type: ignore[arg-type]
         )
 
     def mutate(self, _: None) -> Any:

@@ -35,7 +35,9 @@ class AtomicSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class AtomicPostgresRecorder(PostgresApplicationRecorder):
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
         also: Sequence[RowWrite] = kwargs.get("also", ())
         apply_writes("postgres", curs, also)
