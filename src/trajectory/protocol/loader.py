@@ -7,12 +7,15 @@ import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from trajectory.aggregates.vocabulary import (
     CONTACT_SCALE,
     PERMISSION_KINDS,
+    ContactLevel,
+    Level,
     scale_for,
 )
 from trajectory.protocol.model import Protocol
@@ -28,7 +31,13 @@ class ProtocolError(ValueError):
         self.problem = problem
 
 
-_PATH_IN_MESSAGE = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
+# msgspec ends a message with "- at `$.path`", or "- at `key` in `$.path`" for a bad key.
+_PATH_IN_MESSAGE = re.compile(
+    r"^(?P<problem>.*?)(?: - at (?P<in_key>`key` in )?`\$(?P<path>[^`]*)`)?$"
+)
+_PATH_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+# msgspec names a bad value in a table `[...]`; these are the tables, by their values' type.
+_TABLE_VALUES: dict[str, Any] = {"caps": Level, "network": ContactLevel}
 
 
 def parse_protocol(text: str, source: str) -> Protocol:
@@ -42,10 +51,34 @@ def parse_protocol(text: str, source: str) -> Protocol:
     except msgspec.ValidationError as e:
         match = _PATH_IN_MESSAGE.match(str(e))
         assert match is not None
-        key = (match.group("path") or "").lstrip(".") or "(top level)"
-        raise ProtocolError(source, key, match.group("problem")) from None
+        key = _key_in_table(raw, (match.group("path") or "").lstrip(".")) or "(top level)"
+        problem = match.group("problem")
+        if match.group("in_key"):
+            problem = f"{problem} (as a key)"
+        raise ProtocolError(source, key, problem) from None
     _check_meaning(protocol, source)
     return protocol
+
+
+def _key_in_table(raw: Any, path: str) -> str:
+    """Name a bad table value by its own key (`phase[0].caps.phone`), not by `[...]`."""
+    table_path = path.removesuffix("[...]")
+    value_type = _TABLE_VALUES.get(table_path.rpartition(".")[2])
+    if table_path == path or value_type is None:
+        return path
+    table = raw
+    for name, index in _PATH_STEP.findall(table_path):
+        try:
+            table = table[int(index)] if index else table[name]
+        except (KeyError, IndexError, TypeError):
+            return path
+    if isinstance(table, dict):
+        for key, value in table.items():
+            try:
+                msgspec.convert(value, value_type)
+            except msgspec.ValidationError:
+                return f"{table_path}.{key}"
+    return path
 
 
 def _check_meaning(protocol: Protocol, source: str) -> None:
@@ -55,7 +88,9 @@ def _check_meaning(protocol: Protocol, source: str) -> None:
         at = f"phase[{index}]"
         if phase.number != index + 1:
             raise ProtocolError(
-                source, f"{at}.number", f"phases must be numbered 1..n in order, found {phase.number}"
+                source,
+                f"{at}.number",
+                f"phases must be numbered 1..n in order, found {phase.number}",
             )
         missing = [k for k in PERMISSION_KINDS if k not in phase.caps]
         if missing:
