@@ -82,6 +82,12 @@ def check_not_closed(state: TrajectoryState) -> None:
 def check_permission_within_cap(
     state: TrajectoryState, protocol: Protocol, kind: PermissionKind, level: Level
 ) -> None:
+    # The kind may come from a URL path: an unknown one is a refusal, not a KeyError.
+    if kind not in PERMISSION_KINDS:
+        raise RuleRefused(
+            f"{kind!r} is not a permission; use one of {', '.join(PERMISSION_KINDS)}",
+            code="permission-kind-unknown",
+        )
     if level not in scale_for(kind):
         raise RuleRefused(
             f"{level!r} is not a level of {kind}; use one of {', '.join(scale_for(kind))}",

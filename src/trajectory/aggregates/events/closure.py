@@ -48,6 +48,10 @@ class EntryMarkedInError(TrajectoryEvent):
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.entries_in_error.append(self.position)
+        starts = state.evidence.get("trauma-therapy", [])
+        if starts and max(e.position for e in starts) == self.position:
+            # The running therapy never started: without this, no real one could start.
+            state.therapy = None
         for code, items in list(state.evidence.items()):
             kept = [e for e in items if e.position != self.position]
             if kept:
