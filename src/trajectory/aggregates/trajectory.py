@@ -324,7 +324,11 @@ class Trajectory(Aggregate):
                 "restricting must lower the contact's level", code="no-change"
             )
         self._record(
-            network.NetworkContactRestricted, meta, contact_id=contact_id, level=level, reason=reason
+            network.NetworkContactRestricted,
+            meta,
+            contact_id=contact_id,
+            level=level,
+            reason=reason,
         )
 
     def record_family_involvement(
@@ -381,7 +385,9 @@ class Trajectory(Aggregate):
             return
         rules.check_reason_given(reason, "a regression")
         if waivers:
-            raise RuleRefused("waivers belong to an advance, not a regression", code="waiver-invalid")
+            raise RuleRefused(
+                "waivers belong to an advance, not a regression", code="waiver-invalid"
+            )
         from_phase = self.state.phase
         self._record(
             phasing.PhaseRegressed, meta, from_phase=from_phase, to_phase=to_phase, reason=reason

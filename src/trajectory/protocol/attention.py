@@ -36,7 +36,9 @@ def attention_items(state: TrajectoryState, protocol: Protocol, today: date) -> 
 
     if state.status == "in_care":
         if not state.has("safety-analysis"):
-            items.append(_due("safety-analysis", days(a.safety_analysis_within_days, intake), today))
+            items.append(
+                _due("safety-analysis", days(a.safety_analysis_within_days, intake), today)
+            )
         if not state.has("education"):
             items.append(_due("education", days(a.education_within_days, intake), today))
         if not state.has("comensha-decision"):
@@ -63,9 +65,8 @@ def attention_items(state: TrajectoryState, protocol: Protocol, today: date) -> 
                 items.append(_due("safety-after-runaway", due, today))
         h = state.handover
         if h.meeting_on is not None and not state.has("handover-accepted"):
-            items.append(
-                _due("handover-acceptance", days(a.handover_acceptance_within_days, h.meeting_on), today)
-            )
+            due_on = days(a.handover_acceptance_within_days, h.meeting_on)
+            items.append(_due("handover-acceptance", due_on, today))
 
     if state.status == "aftercare" and state.aftercare_ended_on is None:
         since = state.latest("aftercare-contact") or state.aftercare_started_on or intake
