@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from trajectory.application import TrajectoryApplication
+from trajectory.crypto import MasterKey
 from trajectory.protocol import ProtocolRegistry, default_protocol, load_protocol
 from trajectory.settings import Settings
 
@@ -102,9 +103,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+MASTER_KEY = MasterKey.generate().to_text()
+"""One master key for the whole run: PostgreSQL stores need one supplied."""
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, snapshot_interval=10)
+    return Settings(database_url=database_url, snapshot_interval=10, master_key=MASTER_KEY)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -26,10 +27,17 @@ from trajectory.aggregates.trajectory import Meta, Trajectory
 from trajectory.clock import Clock, amsterdam_date, parse_occurred, system_clock
 from trajectory.commands import Command, OpenTrajectory
 from trajectory.persistence.database import Database, Dialect, RowWrite
-from trajectory.persistence.mapper import PayloadCipher, TrajectoryMapper
+from trajectory.crypto import (
+    KeyRing,
+    MasterKey,
+    MasterKeyUnavailable,
+    TrajectoryCipher,
+    load_master_key,
+)
+from trajectory.persistence.mapper import TrajectoryMapper
 from trajectory.persistence.schema import create_schema
 from trajectory.protocol import Protocol, ProtocolRegistry, default_protocol
-from trajectory.settings import Settings, dialect_of, eventsourcing_env
+from trajectory.settings import Settings, dialect_of, eventsourcing_env, sqlite_path
 
 log = structlog.get_logger("trajectory.application")
 
@@ -78,13 +86,14 @@ class TrajectoryApplication(Application[UUID]):
         *,
         protocols: ProtocolRegistry | None = None,
         clock: Clock = system_clock,
-        cipher: PayloadCipher | None = None,
+        encrypt: bool = True,
         create_tables: bool = True,
     ):
+        """`encrypt=False` stores plaintext payloads: for measurements only, never for care
+        data (a store is either encrypted throughout or not at all)."""
         self.settings = settings
         self.protocols = protocols or ProtocolRegistry(default_protocol())
         self.clock = clock
-        self._cipher = cipher
         self.snapshotting_intervals = {Trajectory: settings.snapshot_interval}  # type: ignore[misc]
         env = eventsourcing_env(settings.database_url, settings.db_lock_timeout_seconds)
         env["IS_SNAPSHOTTING_ENABLED"] = "y"
@@ -96,6 +105,35 @@ class TrajectoryApplication(Application[UUID]):
         self.db = Database(self.dialect, self.recorder.datastore)  # type: ignore[attr-defined]
         if create_tables:
             create_schema(self.db)
+        self.keys: KeyRing | None = None
+        if encrypt:
+            self.keys = KeyRing(self.db, self._master_key())
+            self.keys.check_master(self.clock())
+            mapper = self.mapper
+            assert isinstance(mapper, TrajectoryMapper)
+            mapper.payload_cipher = TrajectoryCipher(self.keys)
+
+    def _master_key(self) -> MasterKey:
+        """The master key per settings; a development store gets a local key file."""
+        path = sqlite_path(self.settings.database_url)
+        default = Path(path + ".key") if path else None
+        if (
+            default is not None
+            and not self.settings.master_key
+            and not self.settings.master_key_file
+            and not default.exists()
+            and self.db.fetchone("SELECT id FROM key_check WHERE id = 1") is not None
+        ):
+            raise MasterKeyUnavailable(
+                f"the store is encrypted but its key file {default.name} is missing;"
+                " restore it from backup or set TRAJECTORY_MASTER_KEY_FILE"
+            )
+        key, _ = load_master_key(
+            env_value=self.settings.master_key,
+            key_file=self.settings.master_key_file,
+            default_file=default,
+        )
+        return key
 
     def construct_env(self, name: str, env: Any = None) -> Any:
         # Only the environment we were given: settings are read once, in one place.
@@ -104,7 +142,8 @@ class TrajectoryApplication(Application[UUID]):
         return Environment(name, dict(env or {}))
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return TrajectoryMapper(cipher=self._cipher)
+        # The cipher is set once the database (where the wrapped keys live) is open.
+        return TrajectoryMapper()
 
     # -- commands ------------------------------------------------------------------
     def meta(self, actor: Actor, occurred_on: str | None) -> Meta:
@@ -144,7 +183,8 @@ class TrajectoryApplication(Application[UUID]):
             identity=command.identity,
             trajectory_id=trajectory_id,
         )
-        return self._save(t, 0, also)
+        first = [self.keys.new_key(t.id, now)] if self.keys else []
+        return self._save(t, 0, also, first_rows=first)
 
     def execute(
         self,
@@ -167,11 +207,18 @@ class TrajectoryApplication(Application[UUID]):
     def protocol_of(self, t: Trajectory) -> Protocol:
         return self.protocols.get(t.state.protocol_name, t.state.protocol_version)
 
-    def _save(self, t: Trajectory, before: int, also: Also, created: str | None = None) -> Recorded:
+    def _save(
+        self,
+        t: Trajectory,
+        before: int,
+        also: Also,
+        created: str | None = None,
+        first_rows: Sequence[RowWrite] = (),
+    ) -> Recorded:
         recorded = Recorded(t.id, t.version, tuple(range(before + 1, t.version + 1)), created)
         extra = also(recorded) if callable(also) else also
         try:
-            self.save(t, also=[self.index_row(t), *extra])
+            self.save(t, also=[*first_rows, self.index_row(t), *extra])
         except IntegrityError:
             actual = self.current_version(t.id)
             raise VersionConflict(before, actual) from None

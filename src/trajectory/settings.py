@@ -25,6 +25,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     snapshot_interval: Annotated[int, msgspec.Meta(ge=2)] = 50
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
     db_lock_timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] = 5
+    master_key: str | None = None
+    master_key_file: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +84,12 @@ def eventsourcing_env(database_url: str, lock_timeout: int = 5) -> dict[str, str
         f"TRAJECTORY_DATABASE_URL: unsupported scheme {parts.scheme!r};"
         " use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
     )
+
+
+def sqlite_path(database_url: str) -> str | None:
+    """The file of an SQLite URL, or None for another database."""
+    env = eventsourcing_env(database_url)
+    return env.get("SQLITE_DBNAME")
 
 
 def dialect_of(database_url: str) -> str:

@@ -34,6 +34,11 @@ class PayloadCipher(Protocol):
     def decrypt(self, originator_id: UUID, data: bytes) -> bytes: ...
 
 
+class PayloadUnavailable(Exception):
+    """A payload that cannot be opened for a lawful reason (e.g. an erased trajectory).
+    Raised through the mapper unchanged, never reported as a decoding failure."""
+
+
 class Plaintext:
     """No encryption: the payload is stored as encoded."""
 
@@ -98,7 +103,7 @@ class TrajectoryMapper(Mapper[UUID]):
                     from_version += 1
                 payload = msgspec.structs.asdict(msgspec.convert(raw, _payload_type(cls)))
                 payload.pop("class_version")
-        except MapperDeserialisationError:
+        except (MapperDeserialisationError, PayloadUnavailable):
             raise
         except Exception as e:
             msg = (

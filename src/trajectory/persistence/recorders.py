@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.sqlite import (
@@ -52,6 +53,8 @@ class DurableSQLitePool(SQLiteConnectionPool):
         raw: sqlite3.Connection = connection._sqlite_conn
         raw.execute("PRAGMA synchronous=FULL")
         raw.execute("PRAGMA foreign_keys=ON")
+        # Deleted content (an erased trajectory's data key) is overwritten, not left behind.
+        raw.execute("PRAGMA secure_delete=ON")
         (level,) = raw.execute("PRAGMA synchronous").fetchone()
         if level != 2:  # 2 is FULL
             msg = f"SQLite refused synchronous=FULL (got {level})"
@@ -72,3 +75,17 @@ class DurableSQLiteFactory(SQLiteFactory):
 
 class AtomicPostgresFactory(PostgresFactory):
     application_recorder_class = AtomicPostgresRecorder
+
+    def __init__(self, env: Any):
+        super().__init__(env)
+        _probe_postgres(self.datastore.pool)
+
+
+def _probe_postgres(pool: Any) -> None:
+    """Connect once, directly, before the pool is used.
+
+    The pool retries until its timeout and then says only that it waited; one direct
+    attempt fails at once with the server's reason (refused, no such database, password)."""
+    kwargs = {k: v for k, v in dict(pool.kwargs or {}).items() if k != "row_factory"}
+    with psycopg.connect(**kwargs, connect_timeout=max(1, round(pool.timeout))):
+        pass

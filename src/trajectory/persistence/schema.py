@@ -19,6 +19,9 @@ _COMMON = [
         version INTEGER NOT NULL,
         head_hash TEXT NOT NULL,
         intake_date TEXT NOT NULL,
+        closed_on TEXT,
+        destruction_requested_on TEXT,
+        destruction_status TEXT,
         updated_at TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS trajectory_index_org ON trajectory_index (organisation, status)",
@@ -30,6 +33,27 @@ _COMMON = [
         token_hash TEXT NOT NULL UNIQUE,
         created_at TEXT NOT NULL,
         revoked_at TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS data_keys (
+        trajectory_id TEXT PRIMARY KEY,
+        wrapped_key TEXT NOT NULL,
+        master_key_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS key_check (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        master_key_id TEXT NOT NULL,
+        check_value TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS erasures (
+        trajectory_id TEXT PRIMARY KEY,
+        organisation TEXT NOT NULL,
+        receiving_worker TEXT,
+        erased_at TEXT NOT NULL,
+        erased_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        legal_ground TEXT NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS idempotency (
         user_id TEXT NOT NULL,
@@ -87,6 +111,23 @@ _ACCESS_LOG: dict[Dialect, list[str]] = {
     ],
 }
 
+def _append_only(dialect: Dialect, table: str) -> list[str]:
+    if dialect == "sqlite":
+        return [
+            f"""CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+               BEGIN SELECT RAISE(ABORT, 'the {table} table is append-only'); END""",
+            f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+               BEGIN SELECT RAISE(ABORT, 'the {table} table is append-only'); END""",
+        ]
+    return [
+        f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
+           BEGIN RAISE EXCEPTION 'the {table} table is append-only'; END; $$ LANGUAGE plpgsql""",
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+        f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+           FOR EACH ROW EXECUTE FUNCTION {table}_append_only()""",
+    ]
+
+
 _TAIL = [
     "CREATE INDEX IF NOT EXISTS access_log_trajectory ON access_log (trajectory_id, entry_id)",
 ]
@@ -95,5 +136,11 @@ _TAIL = [
 def create_schema(db: Database) -> None:
     """Create our tables if they do not exist yet (idempotent)."""
     with db.transaction() as tx:
-        for statement in [*_COMMON, *_ACCESS_LOG[db.dialect], *_TAIL]:
+        statements = [
+            *_COMMON,
+            *_ACCESS_LOG[db.dialect],
+            *_append_only(db.dialect, "erasures"),
+            *_TAIL,
+        ]
+        for statement in statements:
             tx.execute(statement)
