@@ -1,0 +1,912 @@
+"""Realistic synthetic trajectories: what `trajectory demo` writes.
+
+Every fact goes through the application's commands, so the phase protocol checks it as it
+would check a coordinator's entry: the demo never writes an event itself, and a story the
+rules refuse is a bug in the story. Names, places and texts are invented and recognisably
+fake ("Demo Meisje 07", "De Demo-haven"); user ids start with `demo-`.
+
+How a girl is written: her story is planned first, as commands on days after intake; then
+her intake date is chosen so that the story ends on or before today, 6 to 24 months after
+intake; then the facts are recorded in order, each with its `occurred_on`. While the demo
+records, the application's clock reads the day of the fact being recorded (restored
+afterwards): the rules judge each fact on the day it happened, as they did for the
+coordinator who recorded it that day (a care analysis counts as current for three months
+from its own date, not from the day the demo runs).
+
+Deterministic for a seed: the same stories, dates and texts. Ids (random UUIDs) and hashes
+(which cover the recording time) differ per run. Written for the default protocol's three
+phases; caps are read from the protocol in force.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
+
+import msgspec
+
+from trajectory.aggregates.events.handover import HandoverPackage
+from trajectory.aggregates.events.intake import Identity
+from trajectory.aggregates.events.phasing import Waiver
+from trajectory.aggregates.vocabulary import (
+    PERMISSION_KINDS,
+    RISK_PROFILES,
+    ClosureReason,
+    ComenshaDecision,
+    ConsentGiver,
+    ContactLevel,
+    ContactRisk,
+    InterventionKind,
+    Level,
+    MedicalNeed,
+    PermissionKind,
+    PlacementKind,
+    RiskProfile,
+    SafetyMeasure,
+    Setting,
+    TherapyMethod,
+    VictimStatus,
+    contact_rank,
+    level_rank,
+)
+from trajectory.application import Actor, TrajectoryApplication
+from trajectory.clock import AMSTERDAM, amsterdam_date
+from trajectory.commands import (
+    AcceptHandover,
+    ArrangeEducation,
+    AssessMedicalCare,
+    AssessNetworkContactRisk,
+    ChangePermission,
+    ChangeVictimStatus,
+    CloseTrajectory,
+    Command,
+    CompleteTraumaTherapy,
+    CorrectEntry,
+    DecideComenshaRegistration,
+    DecidePlacement,
+    DeliverIntervention,
+    DiscussPoliceReport,
+    EndAftercare,
+    EndRunaway,
+    FilePoliceReport,
+    HoldCaseConference,
+    HoldHandoverMeeting,
+    HoldTraumaTherapySession,
+    ObtainQualification,
+    OpenTrajectory,
+    PrepareHandover,
+    RecordAftercareContact,
+    RecordCareAnalysis,
+    RecordEducationProgress,
+    RecordFamilyInvolvement,
+    RecordSafetyAnalysis,
+    RecordSignal,
+    RegisterNetworkContact,
+    ReportRunaway,
+    RestoreNetworkContact,
+    SetTreatmentPlan,
+    StartAftercare,
+    StartTraumaTherapy,
+    TransitionPhase,
+)
+from trajectory.logs import Progress
+from trajectory.protocol.model import Protocol
+
+ORGANISATIONS = ("demo-org-noord", "demo-org-midden", "demo-org-zuid")
+COORDINATORS = tuple(
+    Actor(user_id=f"demo-coord-{n}", role="coordinator", organisation=ORGANISATIONS[(n - 1) // 2])
+    for n in range(1, 7)
+)
+AFTERCARE_WORKERS = tuple(
+    Actor(user_id=f"demo-after-{n}", role="aftercare", organisation=f"demo-wijkteam-{region}")
+    for n, region in enumerate(("noord", "midden", "zuid"), start=1)
+)
+REGIONS = (
+    ("Demo-Groningen", "Noord-Nederland"),
+    ("Demo-Zwolle", "Oost-Nederland"),
+    ("Demo-Utrecht", "Midden-Nederland"),
+    ("Demo-Rotterdam", "Rotterdam"),
+    ("Demo-Den Haag", "Den Haag"),
+    ("Demo-Eindhoven", "Oost-Brabant"),
+    ("Demo-Maastricht", "Limburg"),
+    ("Demo-Amsterdam", "Amsterdam"),
+)
+PLACEMENTS: dict[Setting, PlacementKind] = {
+    "residential": "homogeneous_group", "ambulatory": "ambulatory", "closed": "closed"
+}
+# Homogeneous girls' group unless: every other placement carries its argument.
+PLACEMENT_ARGUMENTS: dict[PlacementKind, str | None] = {
+    "homogeneous_group": None,
+    "mixed_group": "Geen plek in een meidengroep in de regio; gemengde groep met extra"
+    " toezicht (demo).",
+    "ambulatory": "Veiligheid thuis gewaarborgd: ouders beschermend, pleger in beeld bij"
+    " politie (demo).",
+    "closed": "Ernstig gevaar van onttrekking; machtiging gesloten jeugdhulp (demo).",
+}
+MIN_DAYS_SINCE_INTAKE = 183  # intake 6 to 24 months before today
+MAX_DAYS_SINCE_INTAKE = 730
+CARE_ANALYSIS_EVERY = 77  # days; the protocol asks every three months (91)
+
+Factory = Callable[["_Girl"], Command]
+
+
+@dataclass(frozen=True)
+class _Step:
+    day: int  # days after intake
+    make: Factory
+    aftercare: bool = False  # recorded by her aftercare worker, else by her coordinator
+    key: str | None = None  # remember the position (and a new contact's id) under this key
+
+
+@dataclass
+class _PlannedContact:
+    risk: ContactRisk
+    level: ContactLevel = "none"
+
+
+@dataclass
+class _Girl:
+    """One girl while her planned story is recorded: what later steps refer to."""
+
+    trajectory_id: UUID
+    intake_date: date
+    date_of_birth: date
+    contacts: dict[str, str] = field(default_factory=dict)  # key -> contact id
+    positions: dict[str, int] = field(default_factory=dict)  # key -> event position
+
+    def on(self, day: int) -> date:
+        return self.intake_date + timedelta(days=day)
+
+    def age_on(self, day: int) -> int:
+        on, born = self.on(day), self.date_of_birth
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _fixed(command: Command) -> Factory:
+    return lambda _girl: command
+
+
+class _Plan:
+    """A girl's story as commands on days after intake, kept valid by a model of the rules.
+
+    The model mirrors what the aggregate will hold (phase, permissions, contact levels,
+    the last care analysis), so that every planned command is one the rules accept.
+    """
+
+    def __init__(self, rng: random.Random, protocol: Protocol, setting: Setting):
+        self.rng = rng
+        self.protocol = protocol
+        self.setting: Setting = setting
+        self.steps: list[_Step] = []
+        self.day = 0
+        self.phase = 1
+        self.phase_since = 0
+        self.permissions: dict[PermissionKind, Level] = dict.fromkeys(PERMISSION_KINDS, "none")
+        self.contacts: dict[str, _PlannedContact] = {}
+        self.last_care_analysis: int | None = None
+        self.sessions_left: int | None = None  # therapy running: sessions still to come
+        self.therapy_started = False
+        self.sessions_held = 0
+        self.family = True  # the family can be involved (not when that is unsafe)
+        self.in_aftercare = False
+        self.slack = 0  # days between the last fact and today
+        self.birth = (0, rng.randint(13 * 365 + 40, 17 * 365 + 200))  # (day, age in days then)
+        self.victim_status: VictimStatus = "suspected"
+        self.risk_profiles: list[RiskProfile] = sorted(
+            rng.sample(RISK_PROFILES, rng.randint(1, 3)), key=RISK_PROFILES.index
+        )
+        self.region = rng.choice(REGIONS)
+
+    # -- the calendar ---------------------------------------------------------------
+    def wait(self, low: int, high: int) -> None:
+        self.day += self.rng.randint(low, high)
+
+    def do(
+        self, command: Command | Factory, *, key: str | None = None, aftercare: bool = False
+    ) -> None:
+        make = _fixed(command) if isinstance(command, Command) else command
+        self.steps.append(_Step(self.day, make, aftercare=aftercare, key=key))
+
+    # -- decisions kept within the protocol -----------------------------------------
+    def permit(self, kind: PermissionKind, level: Level, reason: str) -> None:
+        cap = self.protocol.phase_spec(self.phase).caps[kind]
+        if level_rank(kind, level) > level_rank(kind, cap):
+            level = cap
+        if self.permissions[kind] == level:
+            return
+        self.permissions[kind] = level
+        self.do(ChangePermission(kind=kind, level=level, reason=reason))
+
+    def register(self, key: str, role: str, risk: ContactRisk, note: str) -> None:
+        self.contacts[key] = _PlannedContact(risk)
+        self.do(RegisterNetworkContact(role=role, risk=risk, note=note), key=key)
+
+    def restore(self, key: str, level: ContactLevel, reason: str) -> None:
+        contact = self.contacts[key]
+        if contact.risk == "prohibited":
+            return
+        cap = self.protocol.phase_spec(self.phase).network[contact.risk]
+        if contact_rank(level) > contact_rank(cap):
+            level = cap
+        if level == "none" or contact_rank(level) <= contact_rank(contact.level):
+            return
+        contact.level = level
+        self.do(
+            lambda g: RestoreNetworkContact(contact_id=g.contacts[key], level=level, reason=reason)
+        )
+
+    def assess(self, key: str, risk: ContactRisk, reason: str) -> None:
+        contact = self.contacts[key]
+        if contact.risk == risk:
+            return
+        contact.risk = risk
+        if risk == "prohibited":
+            contact.level = "none"
+        else:
+            cap = self.protocol.phase_spec(self.phase).network[risk]
+            if contact_rank(contact.level) > contact_rank(cap):
+                contact.level = cap
+        self.do(
+            lambda g: AssessNetworkContactRisk(contact_id=g.contacts[key], risk=risk, reason=reason)
+        )
+
+    def advance(self, reason: str, waivers: tuple[Waiver, ...] = ()) -> None:
+        self.phase += 1
+        self.phase_since = self.day
+        self.do(TransitionPhase(to_phase=self.phase, reason=reason, waivers=list(waivers)))
+
+    def regress(self, to_phase: int, reason: str) -> None:
+        """Back to a lower phase; the aggregate caps what is above the new phase's caps."""
+        self.phase = to_phase
+        self.phase_since = self.day
+        spec = self.protocol.phase_spec(to_phase)
+        for kind in PERMISSION_KINDS:
+            if level_rank(kind, self.permissions[kind]) > level_rank(kind, spec.caps[kind]):
+                self.permissions[kind] = spec.caps[kind]
+        for contact in self.contacts.values():
+            cap: ContactLevel = (
+                "none" if contact.risk == "prohibited" else spec.network[contact.risk]
+            )
+            if contact_rank(contact.level) > contact_rank(cap):
+                contact.level = cap
+        self.do(TransitionPhase(to_phase=to_phase, reason=reason))
+
+    def wait_for_phase(self, extra: tuple[int, int] = (0, 12)) -> None:
+        """Wait until the next phase's minimum days in this phase have passed."""
+        needed = self.protocol.phase_spec(self.phase + 1).min_days_in_previous_phase
+        self.day = max(self.day, self.phase_since + needed) + self.rng.randint(*extra)
+
+    # -- facts ------------------------------------------------------------------------
+    def safety_analysis(self, note: str) -> None:
+        rng = self.rng
+        measures: list[SafetyMeasure] = [
+            "parent_agreements", "phone_restriction", "runaway_agreements"
+        ]
+        if self.setting == "closed":
+            measures.append("temporary_closed_setting")
+        if rng.random() < 0.3:
+            measures.append("other_region")
+        police = rng.random() < 0.7
+        if police:
+            measures.append("police_involved")
+        self.do(
+            RecordSafetyAnalysis(
+                instrument="Demo veiligheidsanalyse (gestructureerd)",
+                physical_safety=rng.choice(["concerns", "unsafe", "concerns"]),
+                experienced_safety=rng.choice(["concerns", "unsafe"]),
+                risks=sorted(
+                    rng.sample(
+                        ["internet_social_media", "runaway", "trafficker_contact", "network"],
+                        rng.randint(2, 4),
+                    )
+                ),
+                runaway_risk=rng.choice(["medium", "high", "high"]),
+                measures=sorted(measures),
+                police_involved=police,
+                notes=note,
+            )
+        )
+
+    def medical(self, needs: list[MedicalNeed], note: str, key: str | None = None) -> None:
+        self.do(
+            AssessMedicalCare(needs=needs, provider="Demo Centrum Seksueel Geweld", notes=note),
+            key=key,
+        )
+
+    def care_analysis(self) -> None:
+        rng = self.rng
+        first = self.last_care_analysis is None
+        self.last_care_analysis = self.day
+        self.do(
+            RecordCareAnalysis(
+                disciplines=rng.sample(
+                    ["gedragswetenschapper", "psychiater", "mentor", "maatschappelijk werker",
+                     "jeugdarts"],
+                    rng.randint(2, 4),
+                ),
+                abuse_circumstances="Geworven via sociale media door een oudere 'vriend' (demo)."
+                if first
+                else "",
+                abuse_nature="Seksuele uitbuiting (demo)." if first else "",
+                abuse_frequency=rng.choice(["meerdere keren per week", "wekelijks", "onbekend"]),
+                upper_problems="Weglopen, wantrouwen naar volwassenen (demo).",
+                underlying_problems="Hechtingsproblematiek en trauma (demo).",
+                education_history="Schooluitval in de tweede klas (demo)." if first else "",
+                risky_contacts_and_places="Station en winkelcentrum in de stad (demo).",
+                strengths=rng.choice(
+                    ["Sportief, zorgzaam voor jongere zus.", "Creatief, wil kapster worden.",
+                     "Doorzetter, goed in rekenen."]
+                ),
+                needs="Veiligheid, structuur, traumaverwerking (demo).",
+            )
+        )
+
+    def care_analysis_if_due(self, within: int = CARE_ANALYSIS_EVERY) -> None:
+        if self.last_care_analysis is not None and self.day - self.last_care_analysis >= within:
+            self.care_analysis()
+
+    def comensha(self, decision: ComenshaDecision) -> None:
+        if decision == "registered_by_name":
+            consent: ConsentGiver = self.rng.choice(["parent", "guardian", "girl"])
+            day = self.day
+
+            def by_name(g: _Girl) -> Command:
+                giver = consent if consent != "girl" or g.age_on(day) >= 16 else "parent"
+                return DecideComenshaRegistration(decision=decision, consent_by=giver)
+
+            self.do(by_name)
+        elif decision == "registered_by_date_of_birth":
+            self.do(
+                DecideComenshaRegistration(
+                    decision=decision,
+                    argument="Toestemming vragen schaadt nu de werkrelatie met ouders;"
+                    " geregistreerd op geboortedatum (demo).",
+                )
+            )
+        else:
+            self.do(
+                DecideComenshaRegistration(
+                    decision=decision,
+                    argument="Na onderzoek geen signalen van uitbuiting; opnieuw bezien bij"
+                    " nieuwe signalen (demo).",
+                )
+            )
+
+    def intervention(self, kinds: tuple[InterventionKind, ...], key: str | None = None) -> None:
+        kind = self.rng.choice(kinds)
+        self.do(
+            DeliverIntervention(kind=kind, provider="Demo-team", note="Groepsaanbod (demo)."),
+            key=key,
+        )
+
+    def start_therapy(self) -> None:
+        rng = self.rng
+        method: TherapyMethod = rng.choice(["emdr", "emdr", "cbt", "other"])
+        reason = (
+            "Traumagerichte speltherapie: EMDR te belastend bij licht verstandelijke"
+            " beperking (demo)."
+            if method == "other"
+            else None
+        )
+        self.do(StartTraumaTherapy(method=method, provider="Demo jeugd-ggz", reason=reason))
+        self.sessions_left = rng.randint(6, 14)
+        self.therapy_started = True
+
+    def finish_therapy(self) -> None:
+        if self.sessions_left is not None:
+            self.sessions_left = None
+            self.do(CompleteTraumaTherapy(outcome="Klachten verminderd; afgerond (demo)."))
+
+    # -- segments of a story --------------------------------------------------------------
+    def stabilisation(
+        self, comensha: ComenshaDecision, *, education: bool = True, family: bool = True
+    ) -> None:
+        """Phase 1: safety, medical care, analysis and plan; the network in view."""
+        rng = self.rng
+        self.family = family
+        self.do(RecordSignal(kind="loverboy", note="Signalen van uitbuiting bij aanmelding."))
+        kind: PlacementKind = PLACEMENTS[self.setting]
+        if kind == "homogeneous_group" and rng.random() < 0.2:
+            kind = "mixed_group"
+        self.do(
+            DecidePlacement(kind=kind, region=self.region[0], argument=PLACEMENT_ARGUMENTS[kind])
+        )
+        honour = "honour_related" in self.risk_profiles
+        self.register("mother", "moeder", "safe", "Beschermend, wil meewerken.")
+        self.register("lover", "vermoedelijke loverboy", "prohibited", "Nooit contact.")
+        if honour:
+            self.register("father", "vader", "risky", "Eergerelateerde dreiging (demo).")
+        friend_risk: ContactRisk = rng.choice(["risky", "unknown"])
+        self.register("friend", "vriendin", friend_risk, "Kent de vermoedelijke loverboy.")
+        self.wait(1, 3)
+        self.safety_analysis("Eerste veiligheidsanalyse na opname.")
+        self.wait(0, 2)
+        needs: list[MedicalNeed] = sorted(
+            rng.sample(["sti_test", "pregnancy", "medication", "forensic_exam"], rng.randint(1, 2))
+        )
+        self.medical(needs, "Acute medische zorg na opname.", key="medical")
+        self.wait(0, 2)
+        self.permit("phone", "supervised", "Bellen onder toezicht, alleen veilige contacten.")
+        self.permit("internet", "supervised", "Internet alleen onder toezicht op school.")
+        if education:
+            self.wait(1, 4)
+            self.do(ArrangeEducation(school="Demo-school De Brug", level=rng.choice(
+                ["vmbo", "praktijkonderwijs", "mbo 1", "havo"])))
+        self.wait(2, 6)
+        self.do(DiscussPoliceReport(outcome=rng.choice(
+            ["Wil nog geen aangifte doen; later opnieuw bespreken.", "Wil aangifte doen."])))
+        self.wait(3, 7)
+        self.restore("mother", "supervised", "Moeder is een veilig contact; bezoek onder toezicht.")
+        self.wait(1, 5)
+        self.permit("leave", "accompanied", "Begeleid verlof met groepsleiding.")
+        if family:
+            self.wait(1, 6)
+            self.do(RecordFamilyInvolvement(
+                form="family_meeting", participants=["moeder"], note="Kennismaking en uitleg."))
+        self.wait(2, 6)
+        self.do(HoldCaseConference(
+            partners=["politie", "Demo jeugdbescherming", "gemeente"], note="Zorgtafel (demo)."))
+        self.day = max(self.day, rng.randint(14, 26))
+        self.comensha(comensha)
+        self.wait(1, 6)
+        self.care_analysis()
+        self.wait(1, 4)
+        self.do(SetTreatmentPlan(goals=[
+            "Veiligheid en stabiliteit", "Traumaverwerking", "Onderwijs hervatten",
+            "Netwerk herstellen"], summary="Behandelplan na de eerste analyse (demo)."))
+        self.wait(1, 5)
+        self.intervention(("resilience_training", "body_oriented"))
+
+    def processing_start(self) -> None:
+        """Early phase 2: therapy starts, a little more room, contacts rebuilt."""
+        self.wait(2, 12)
+        if not self.therapy_started:
+            self.start_therapy()
+        self.wait(3, 10)
+        self.permit("phone", "limited", "Fase 2: eigen telefoon op vaste tijden.")
+        self.restore("mother", "unsupervised", "Bezoek van moeder zonder toezicht.")
+        self.wait(3, 10)
+        self.permit("contact_with_boys", "supervised", "Contact met jongens onder begeleiding.")
+        if self.contacts["friend"].risk == "unknown":
+            self.assess("friend", self.rng.choice(["safe", "risky"]), "Netwerkanalyse afgerond.")
+        self.restore("friend", "supervised", "Contact met vriendin onder toezicht.")
+        self.wait(3, 10)
+        self.intervention(("psycho_education_relationships", "social_skills"))
+
+    def integration_start(self) -> None:
+        """Early phase 3: practise independence."""
+        self.wait(2, 10)
+        self.permit("internet", "limited", "Fase 3: beperkt internet zonder toezicht.")
+        self.permit("social_media", "limited", "Fase 3: eigen account, afspraken over gebruik.")
+        self.permit("phone", "free", "Fase 3: vrij telefoongebruik.")
+        self.wait(3, 10)
+        self.permit("leave", "unaccompanied", "Fase 3: onbegeleid verlof naar huis.")
+        self.permit("contact_with_boys", "limited", "Fase 3: afspraken met jongens, besproken.")
+        self.wait(3, 10)
+        self.intervention(("experiential_expert", "psycho_education_sexuality"))
+
+    def ordinary_week(self) -> None:
+        """A week in care: therapy, school, the three-monthly analysis now and then."""
+        rng = self.rng
+        self.wait(6, 13)
+        self.care_analysis_if_due()
+        if self.sessions_left is not None:
+            if self.sessions_left > 0:
+                self.sessions_left -= 1
+                self.sessions_held += 1
+                self.do(HoldTraumaTherapySession(note=f"Sessie {self.sessions_held} (demo)."))
+            else:
+                self.finish_therapy()
+        roll = rng.random()
+        if roll < 0.25:
+            self.do(RecordEducationProgress(
+                attending=rng.random() < 0.85, note="Voortgang besproken met mentor (demo)."))
+        elif roll < 0.35:
+            self.intervention(("resilience_training", "social_skills", "problem_solving_skills",
+                               "psycho_education_relationships"))
+        elif roll < 0.42 and self.family:
+            self.do(RecordFamilyInvolvement(
+                form=rng.choice(["system_therapy", "parent_counselling", "network_meeting"]),
+                participants=["moeder"], note="Gezinsgesprek (demo)."))
+        elif roll < 0.46:
+            self.do(HoldCaseConference(partners=["politie", "Demo jeugd-ggz"],
+                                       note="Voortgang in de keten (demo)."))
+
+    def carry_on(self, until: int) -> None:
+        while self.day < until:
+            self.ordinary_week()
+
+    def ready_for_integration(self) -> None:
+        self.care_analysis_if_due(within=60)
+        self.wait(1, 5)
+
+    def runaway(self, *, regress_to: int | None, returns: bool = True) -> None:
+        """She runs away: search with the police; on return medical care and safety first."""
+        rng = self.rng
+        region, force = self.region
+        self.do(ReportRunaway(
+            from_where=rng.choice(["groep De Demo-haven", "school", "begeleid verlof"]),
+            suspected_destination=f"{region} (adres onbekend)",
+            suspected_with="vermoedelijke loverboy",
+            how=rng.choice(["opgehaald met een auto", "met de trein", "via een vriendin"]),
+            police_forces_informed=["Politie eenheid Midden-Nederland", f"Politie eenheid {force}"],
+            home_region_police_informed=True,
+        ))
+        self.do(RecordSignal(kind="runaway", note="Onttrekking gemeld bij politie."))
+        if not returns:
+            return
+        self.wait(1, 9)
+        self.do(EndRunaway(ending=rng.choice(["returned", "found"]),
+                           note="Terug op de groep (demo)."))
+        self.wait(0, 1)
+        self.medical(["sti_test", "first_aid"], "Medische check na terugkeer.")
+        self.safety_analysis("Nieuwe veiligheidsanalyse na terugkeer.")
+        if self.contacts["friend"].risk != "prohibited":
+            self.assess("friend", "prohibited", "Vriendin hielp bij het weglopen.")
+        if regress_to is not None and regress_to < self.phase:
+            self.wait(0, 1)
+            self.regress(regress_to, "Weggelopen naar de vermoedelijke loverboy; terug naar"
+                                     f" fase {regress_to} voor structuur en veiligheid.")
+
+    def handover(self, worker: Actor, *, accept: bool = True, start: bool = True) -> None:
+        """The warm handover to her aftercare worker, and aftercare starting."""
+        self.wait(3, 10)
+        self.do(PrepareHandover(
+            receiving_organisation=worker.organisation,
+            receiving_worker=worker.user_id,
+            package=HandoverPackage(
+                sexual_development="Leeftijdsadequaat; seksueel misbruik in de voorgeschiedenis.",
+                loverboy_problem="Slachtoffer van een (vermoedelijke) loverboy; pleger bekend"
+                " bij politie (demo).",
+                safety_plan="Geen contact met verboden contacten; signaalplan bij weglopen.",
+                agreements="Wekelijks contact; wijkagent op de hoogte.",
+                aftercare_plan="Zes maanden nazorg, daarna evaluatie (demo).",
+            ),
+        ))
+        self.wait(3, 10)
+        self.do(HoldHandoverMeeting(
+            girl_present=True, sending_worker_present=True, receiving_worker_present=True,
+            note="Warme overdracht bij haar thuis (demo)."))
+        if not accept:
+            return
+        self.wait(1, 7)
+        self.do(AcceptHandover(), aftercare=True)
+        if start:
+            self.wait(0, 4)
+            self.do(StartAftercare(plan="Wekelijks contact, daarna tweewekelijks (demo)."),
+                    aftercare=True)
+            self.in_aftercare = True
+
+    def aftercare(self, until: int) -> None:
+        while self.day < until:
+            self.wait(10, 24)
+            self.do(RecordAftercareContact(
+                kind=self.rng.choice(["visit", "visit", "phone", "message"]),
+                note="Gaat goed; school en werk besproken (demo)."), aftercare=True)
+
+    def close(self, reason: ClosureReason, note: str) -> None:
+        self.do(CloseTrajectory(reason=reason, note=note))
+
+
+# -- the stories --------------------------------------------------------------------------
+def _completed(p: _Plan, worker: Actor) -> None:
+    """All phases, aftercare, closed; one duplicate entry marked in error."""
+    p.stabilisation("registered_by_name")
+    p.wait_for_phase()
+    p.advance("Stabiel: alle criteria voor fase 2 zijn gehaald.")
+    p.processing_start()
+    p.intervention(("social_skills",))
+    p.intervention(("social_skills",), key="duplicate")
+    p.wait(1, 3)
+    p.do(lambda g: CorrectEntry(position=g.positions["duplicate"], action="mark_in_error",
+                                reason="Dezelfde training twee keer ingevoerd."))
+    p.carry_on(p.day + p.rng.randint(90, 150))
+    p.ready_for_integration()
+    p.advance("Traumaverwerking loopt goed; klaar voor integratie.")
+    p.integration_start()
+    p.carry_on(p.day + p.rng.randint(50, 100))
+    p.finish_therapy()
+    p.do(ObtainQualification(qualification="Entreeopleiding (mbo 1), demo"))
+    p.handover(worker)
+    p.aftercare(p.day + p.rng.randint(90, 150))
+    p.wait(3, 14)
+    p.do(EndAftercare(reason="Nazorg afgerond: stabiel, gaat naar school."), aftercare=True)
+    p.wait(1, 10)
+    p.close("aftercare_completed", "Traject afgerond (demo).")
+    p.slack = p.rng.randint(5, max(5, MAX_DAYS_SINCE_INTAKE - 20 - p.day))
+
+
+def _in_aftercare(p: _Plan, worker: Actor) -> None:
+    """All phases, now in aftercare; the date of a medical assessment corrected."""
+    target = p.rng.randint(330, 620)
+    p.stabilisation("registered_by_name")
+    p.wait(1, 4)
+    medical_day = next(s.day for s in p.steps if s.key == "medical")
+    p.do(lambda g: CorrectEntry(
+        position=g.positions["medical"], reason="Datum overgenomen uit het verkeerde verslag.",
+        corrected_occurred_on=g.on(medical_day - 1)))
+    p.wait_for_phase()
+    p.advance("Stabiel: alle criteria voor fase 2 zijn gehaald.")
+    p.processing_start()
+    p.carry_on(p.day + p.rng.randint(80, 140))
+    p.ready_for_integration()
+    p.advance("Klaar voor integratie.")
+    p.integration_start()
+    p.carry_on(p.day + p.rng.randint(40, 90))
+    p.finish_therapy()
+    p.handover(worker)
+    p.aftercare(max(target, p.day + 30))
+    overdue = p.rng.random() < 0.4  # now and then the aftercare contact is overdue
+    p.slack = p.rng.randint(30, 38) if overdue else p.rng.randint(0, 12)
+
+
+def _ran_away_and_regressed(p: _Plan, worker: Actor) -> None:
+    """Phase 2, a runaway, back to phase 1 (permissions capped), phase 2 again."""
+    target = p.rng.randint(220, 480)
+    p.stabilisation("registered_by_name")
+    p.wait_for_phase()
+    p.advance("Stabiel na de eerste weken.")
+    p.processing_start()
+    p.carry_on(p.day + p.rng.randint(20, 60))
+    p.runaway(regress_to=1)
+    p.carry_on(p.day + 20)
+    p.wait_for_phase(extra=(2, 14))
+    p.advance("Na terugkeer opnieuw stabiel; criteria fase 2 gehaald.")
+    p.restore("mother", "unsupervised", "Bezoek van moeder weer zonder toezicht.")
+    p.permit("phone", "limited", "Fase 2: eigen telefoon op vaste tijden.")
+    p.carry_on(target)
+    p.slack = p.rng.randint(0, 6)
+
+
+def _open_runaway(p: _Plan, worker: Actor) -> None:
+    """Back in phase 1 after a runaway, and now gone again: an open runaway."""
+    target = p.rng.randint(200, 400)
+    p.stabilisation("registered_by_date_of_birth")
+    p.wait_for_phase()
+    p.advance("Stabiel genoeg voor fase 2.")
+    p.processing_start()
+    p.carry_on(p.day + p.rng.randint(20, 50))
+    p.runaway(regress_to=1)
+    p.carry_on(target)
+    p.runaway(regress_to=None, returns=False)
+    p.slack = p.rng.randint(0, 4)
+
+
+def _waivers_and_pending_handover(p: _Plan, worker: Actor) -> None:
+    """Honour-related risk: criteria waived with a justification; handover awaits acceptance."""
+    if "honour_related" not in p.risk_profiles:
+        p.risk_profiles = sorted([*p.risk_profiles, "honour_related"], key=RISK_PROFILES.index)
+    target = p.rng.randint(260, 520)
+    p.stabilisation("registered_by_date_of_birth", education=False, family=False)
+    p.wait_for_phase()
+    p.advance("Stabiel; onderwijs volgt in fase 2.", waivers=(Waiver(
+        criterion="education",
+        justification="Weigert nog naar school te gaan; in het MDO afgesproken onderwijs in"
+        " fase 2 te regelen, eerst dagbesteding op de groep.",
+    ),))
+    p.wait(5, 15)
+    p.do(ArrangeEducation(school="Demo-school De Brug", level="vmbo"))
+    p.processing_start()
+    p.carry_on(p.day + p.rng.randint(80, 150))
+    p.ready_for_integration()
+    p.advance("Klaar voor integratie; gezin nog niet veilig te betrekken.", waivers=(Waiver(
+        criterion="family-involvement",
+        justification="Eergerelateerde dreiging vanuit de familie: betrekken is nu niet veilig;"
+        " voogd en netwerkberaad nemen die rol over.",
+    ),))
+    p.integration_start()
+    p.carry_on(max(target - 20, p.day + 20))
+    p.handover(worker, accept=False)
+    p.slack = p.rng.randint(0, 10)
+
+
+def _left_early(p: _Plan, worker: Actor) -> None:
+    """Closed before the end of treatment: transferred, moved away, or 18 and gone."""
+    reason: ClosureReason = p.rng.choice(["transferred", "moved_away", "turned_adult_left_care"])
+    potential = reason == "moved_away" and p.rng.random() < 0.5
+    if potential:
+        p.victim_status = "potential"
+    p.stabilisation("not_registered" if potential else "registered_by_name")
+    p.wait_for_phase()
+    p.advance("Stabiel: criteria fase 2 gehaald.")
+    p.processing_start()
+    p.carry_on(p.day + p.rng.randint(40, 160))
+    note = {
+        "transferred": "Overgeplaatst naar een gespecialiseerde instelling in een andere"
+        " regio (demo).",
+        "moved_away": "Gezin verhuisd naar het buitenland; informatie overgedragen (demo).",
+        "turned_adult_left_care": "18 geworden en vrijwillig vertrokken; wijkteam en"
+        " wijkagent geïnformeerd (demo).",
+        "aftercare_completed": "",
+        "other": "",
+    }[reason]
+    p.wait(1, 7)
+    if reason == "turned_adult_left_care":
+        p.birth = (p.day, 18 * 365 + 5 + p.rng.randint(1, 60))
+    p.close(reason, note)
+    p.slack = p.rng.randint(20, 200)
+
+
+def _ambulatory(p: _Plan, worker: Actor) -> None:
+    """Ambulatory, potential victim; phase 2 early by waiver; now integrating at home."""
+    p.victim_status = "potential"
+    target = p.rng.randint(200, 420)
+    p.stabilisation("not_registered")
+    p.day = max(p.day, 21) + p.rng.randint(0, 4)
+    p.advance("Thuis stabiel; eerder naar fase 2.", waivers=(Waiver(
+        criterion="min-days-in-phase",
+        justification="Zes weken stabilisatie in de crisisopvang vóór de aanmelding; het MDO"
+        " acht langer wachten niet nodig.",
+    ),))
+    p.processing_start()
+    p.wait(10, 30)
+    p.do(ChangeVictimStatus(victim_status="suspected",
+                            reason="Nieuwe signalen uit de netwerkanalyse."))
+    p.carry_on(p.day + p.rng.randint(70, 130))
+    p.ready_for_integration()
+    p.advance("Klaar voor integratie.")
+    p.integration_start()
+    p.carry_on(target)
+    p.slack = p.rng.randint(0, 6)
+
+
+def _closed_setting(p: _Plan, worker: Actor) -> None:
+    """Closed youth care, report filed, status confirmed; in phase 2 now."""
+    target = p.rng.randint(200, 450)
+    p.stabilisation("registered_by_date_of_birth")
+    p.wait(5, 20)
+    p.do(FilePoliceReport(police_force=f"Politie eenheid {p.region[1]}"))
+    p.wait(5, 20)
+    p.do(ChangeVictimStatus(victim_status="confirmed",
+                            reason="Aangifte gedaan; uitbuiting vastgesteld door politie."))
+    p.wait_for_phase()
+    p.advance("Stabiel in de gesloten setting.")
+    p.processing_start()
+    p.carry_on(target)
+    last_analysis = p.last_care_analysis or 0
+    overdue = p.rng.random() < 0.5  # now and then the three-monthly analysis is overdue
+    p.slack = (
+        last_analysis + 91 + p.rng.randint(3, 20) - p.day if overdue else p.rng.randint(0, 6)
+    )
+
+
+Story = Callable[[_Plan, Actor], None]
+STORIES: tuple[tuple[Story, Setting], ...] = (
+    (_completed, "residential"),
+    (_in_aftercare, "residential"),
+    (_ran_away_and_regressed, "residential"),
+    (_open_runaway, "residential"),
+    (_waivers_and_pending_handover, "residential"),
+    (_left_early, "residential"),
+    (_ambulatory, "ambulatory"),
+    (_closed_setting, "closed"),
+)
+
+
+# -- recording --------------------------------------------------------------------------
+class _FactClock:
+    """The application's clock while the demo records: the day of the fact, never later
+    than the real now."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.moment = now
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def on(self, day: date) -> None:
+        moment = datetime.combine(day, time(10), tzinfo=AMSTERDAM).astimezone(UTC)
+        self.moment = min(moment, self.now)
+
+
+def _plan(index: int, seed: int, protocol: Protocol) -> tuple[_Plan, Actor, Actor]:
+    rng = random.Random(f"{seed}:{index}")
+    story, setting = STORIES[index % len(STORIES)]
+    coordinator = COORDINATORS[(index * 5 + seed) % len(COORDINATORS)]
+    worker = AFTERCARE_WORKERS[ORGANISATIONS.index(coordinator.organisation)]
+    plan = _Plan(rng, protocol, setting)
+    story(plan, worker)
+    span = plan.day + plan.slack
+    if span < MIN_DAYS_SINCE_INTAKE:
+        plan.slack += MIN_DAYS_SINCE_INTAKE - span + rng.randint(0, 10)
+    return plan, coordinator, worker
+
+
+def _record(
+    app: TrajectoryApplication,
+    plan: _Plan,
+    *,
+    number: int,
+    today: date,
+    clock: _FactClock,
+    coordinator: Actor,
+    worker: Actor,
+) -> UUID:
+    rng = plan.rng
+    intake_date = today - timedelta(days=plan.day + plan.slack)
+    birth_day, age_days = plan.birth
+    date_of_birth = intake_date + timedelta(days=birth_day - age_days)
+    clock.on(intake_date)
+    opened = app.open_trajectory(
+        OpenTrajectory(
+            intake_date=intake_date,
+            victim_status=plan.victim_status,
+            risk_profiles=plan.risk_profiles,
+            setting=plan.setting,
+            referral_source=rng.choice(
+                ["politie", "Veilig Thuis", "school", "Demo jeugdbescherming", "huisarts"]
+            ),
+            legal_framework={
+                "residential": rng.choice(["ondertoezichtstelling", "vrijwillig"]),
+                "ambulatory": "vrijwillig",
+                "closed": "machtiging gesloten jeugdhulp",
+            }[plan.setting],
+            identity=Identity(
+                name=f"Demo Meisje {number:02d}",
+                date_of_birth=date_of_birth,
+                home_region=plan.region[0],
+            ),
+            risk_assessment_instrument="Demo risicotaxatie-instrument",
+            risk_assessment_result=rng.choice(["hoog risico", "verhoogd risico"]),
+        ),
+        coordinator,
+    )
+    girl = _Girl(opened.trajectory_id, intake_date, date_of_birth)
+    for step in plan.steps:
+        day = girl.on(step.day)
+        clock.on(day)
+        command = msgspec.structs.replace(step.make(girl), occurred_on=day.isoformat())
+        recorded = app.execute(
+            girl.trajectory_id, command, worker if step.aftercare else coordinator
+        )
+        if step.key is None:
+            continue
+        girl.positions[step.key] = recorded.positions[0]
+        if isinstance(command, RegisterNetworkContact):
+            known = set(girl.contacts.values())
+            contacts = app.get(girl.trajectory_id).state.contacts
+            (girl.contacts[step.key],) = (c for c in contacts if c not in known)
+    return girl.trajectory_id
+
+
+def run_demo(
+    app: TrajectoryApplication,
+    *,
+    count: int = 40,
+    seed: int = 2014,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write `count` synthetic trajectories (added to whatever the store holds).
+
+    Returns the number written. Girls are numbered after those already in the store.
+    """
+    if count < 0:
+        raise ValueError("count must be zero or more")
+    report = progress if progress is not None else Progress("demo", count)
+    real_clock = app.clock
+    now = real_clock()
+    today = amsterdam_date(now)
+    protocol = app.protocols.current
+    first = len(app.index()) + 1
+    clock = _FactClock(now)
+    app.clock = clock
+    try:
+        for index in range(count):
+            plan, coordinator, worker = _plan(index, seed, protocol)
+            _record(
+                app,
+                plan,
+                number=first + index,
+                today=today,
+                clock=clock,
+                coordinator=coordinator,
+                worker=worker,
+            )
+            report(index + 1, count)
+    finally:
+        app.clock = real_clock
+    return count
