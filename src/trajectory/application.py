@@ -105,6 +105,8 @@ class TrajectoryApplication(Application[UUID]):
         self.db = Database(self.dialect, self.recorder.datastore)  # type: ignore[attr-defined]
         if create_tables:
             create_schema(self.db)
+        # Read models register here what to delete when a trajectory is erased.
+        self.erasure_hooks: list[Callable[[Any, str], None]] = []
         self.keys: KeyRing | None = None
         if encrypt:
             self.keys = KeyRing(self.db, self._master_key())
@@ -244,6 +246,11 @@ class TrajectoryApplication(Application[UUID]):
                 "version": t.version,
                 "head_hash": t.head_hash,
                 "intake_date": s.intake_date.isoformat(),
+                "closed_on": s.closed_on.isoformat() if s.closed_on else None,
+                "destruction_requested_on": (
+                    s.destruction.requested_on.isoformat() if s.destruction else None
+                ),
+                "destruction_status": s.destruction.status if s.destruction else None,
                 "updated_at": self.clock().isoformat(),
             },
             upsert_on=("trajectory_id",),

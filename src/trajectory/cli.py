@@ -41,6 +41,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("verify", help="recompute every hash chain; exit 1 on tampering")
 
+    keys = sub.add_parser("keys", help="manage the master key")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    rotate = keys_sub.add_parser(
+        "rotate", help="re-wrap every data key under a new master key (events untouched)"
+    )
+    rotate.add_argument(
+        "--new-key-file",
+        help="file with the new master key (created with a fresh key when it does not exist);"
+        " default: replace the configured key file",
+    )
+
+    erase = sub.add_parser("erase", help="crypto-shred a trajectory (irreversible)")
+    erase.add_argument("id", help="trajectory id")
+    erase.add_argument("--reason", required=True, help="why (no names: this is kept)")
+    erase.add_argument(
+        "--legal-ground",
+        default="request-granted",
+        choices=["retention-expired", "request-granted", "court-order", "other"],
+    )
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    sub.add_parser("retention", help="list trajectories due for destruction, with due dates")
+
     users = sub.add_parser("users", help="manage users and their tokens")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = users_sub.add_parser("add", help="add a user; prints the token as the last line")
@@ -121,6 +144,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return int(show(app, trajectory_id, sys.stdout))
         if args.command == "verify":
             return _verify(app)
+        if args.command == "keys":
+            from trajectory.keys_cli import rotate_keys
+
+            return rotate_keys(app, args.new_key_file, sys.stdout)
+        if args.command == "erase":
+            from trajectory.keys_cli import erase_command
+
+            return erase_command(app, args, sys.stdin, sys.stdout)
+        if args.command == "retention":
+            from trajectory.keys_cli import retention_command
+
+            return retention_command(app, sys.stdout)
         if args.command == "users":
             from trajectory.users import users_command
 
@@ -139,10 +174,12 @@ def _verify(app: Any) -> int:
     seconds = time.monotonic() - started
     for finding in report.findings:
         print(f"TAMPERED {finding}")
+    for erased in report.erased:
+        print(f"ERASED trajectory {erased} (crypto-shredded; its events cannot be opened)")
     verdict = "ok" if report.ok else f"{len(report.findings)} problem(s)"
     print(
-        f"verified {report.trajectories} trajectories, {report.events} events"
-        f" in {seconds:.2f} s: {verdict}"
+        f"verified {report.trajectories - len(report.erased)} trajectories,"
+        f" {report.events} events, {len(report.erased)} erased, in {seconds:.2f} s: {verdict}"
     )
     return EXIT_OK if report.ok else EXIT_FAILED
 

@@ -473,3 +473,39 @@ class CorrectEntry(Command, kw_only=True, forbid_unknown_fields=True):
                 correction=self.reason,
                 corrected_occurred_on=self.corrected_occurred_on,
             )
+
+
+class GiveResearchConsent(Command, kw_only=True, forbid_unknown_fields=True):
+    """Consent for pseudonymised research use (a parent or guardian, or the girl from 16)."""
+
+    given_by: ConsentGiver
+    note: Text = ""
+
+    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
+        t.give_research_consent(meta=meta, given_by=self.given_by, note=self.note)
+
+
+class WithdrawResearchConsent(Command, kw_only=True, forbid_unknown_fields=True):
+    withdrawn_by: ConsentGiver
+    reason: Text = ""
+
+    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
+        t.withdraw_research_consent(meta=meta, withdrawn_by=self.withdrawn_by, reason=self.reason)
+
+
+class RequestDestruction(Command, kw_only=True, forbid_unknown_fields=True):
+    """A request to destroy the file early; honoured within three months unless the law
+    or a substantial interest of another forbids it."""
+
+    requested_by: ConsentGiver
+
+    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
+        t.request_destruction(meta=meta, requested_by=self.requested_by)
+
+
+class DecideDestructionRequest(Command, kw_only=True, forbid_unknown_fields=True):
+    granted: bool
+    argument: Text = ""
+
+    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
+        t.decide_destruction_request(meta=meta, granted=self.granted, argument=self.argument)

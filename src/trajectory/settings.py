@@ -46,10 +46,11 @@ def eventsourcing_env(database_url: str, lock_timeout: int = 5) -> dict[str, str
     """Translate a database URL into the eventsourcing library's environment."""
     parts = urlsplit(database_url)
     if parts.scheme == "sqlite":
+        # sqlite:///relative.sqlite and sqlite:////absolute/path.sqlite, as SQLAlchemy reads them
         path = unquote(parts.path)
         if parts.netloc:
             path = parts.netloc + path
-        elif path.startswith("/") and not database_url.startswith("sqlite:////"):
+        elif path.startswith("/"):
             path = path[1:]
         if not path or ":memory:" in path:
             raise SettingsError(

@@ -35,6 +35,7 @@ class Report:
     events: int = 0
     findings: list[Finding] = field(default_factory=list)
     heads: dict[UUID, str] = field(default_factory=dict)
+    erased: list[UUID] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -45,6 +46,10 @@ def verify_trajectory(app: TrajectoryApplication, trajectory_id: UUID, report: R
     def tampered(position: int, problem: str) -> None:
         report.findings.append(Finding(trajectory_id, position, problem))
 
+    if app.keys is not None and app.keys.is_erased(trajectory_id):
+        # Crypto-shredded on purpose: its events can no longer be opened by anyone.
+        report.erased.append(trajectory_id)
+        return
     stored = app.stored_events(trajectory_id)
     previous = GENESIS
     expected_position = 1

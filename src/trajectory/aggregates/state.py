@@ -8,11 +8,13 @@ methods change it; they assign and never check.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 import msgspec
 
 from trajectory.aggregates.vocabulary import (
     ComenshaDecision,
+    ConsentGiver,
     ContactLevel,
     ContactRisk,
     Level,
@@ -60,6 +62,13 @@ class Therapy(msgspec.Struct, kw_only=True):
     completed_on: date | None = None
 
 
+class DestructionRequest(msgspec.Struct, kw_only=True):
+    requested_on: date
+    requested_by: ConsentGiver
+    deadline: date
+    status: Literal["pending", "granted", "refused"]
+
+
 class TrajectoryState(msgspec.Struct, kw_only=True):
     """Everything the rules and the summary need, and nothing personal beyond the id."""
 
@@ -92,6 +101,10 @@ class TrajectoryState(msgspec.Struct, kw_only=True):
     regressions: int = 0
     entries_in_error: list[int] = msgspec.field(default_factory=list)
     corrected_entries: list[int] = msgspec.field(default_factory=list)
+    research_consent: bool = False
+    research_consent_by: ConsentGiver | None = None
+    research_consent_since: date | None = None
+    destruction: DestructionRequest | None = None
 
     def latest(self, code: str) -> date | None:
         """The most recent day on which `code` was evidenced, if ever."""

@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events import (
     analysis,
+    privacy,
     chain,
     closure,
     education,
@@ -153,9 +154,12 @@ class Trajectory(Aggregate):
         kwargs["hash"] = event_hash(get_topic(event_class), fields)
         return cls._create(event_class, id=originator_id, **kwargs)
 
-    def _record(self, event_class: type[Any], meta: Meta, **payload: Any) -> None:
+    def _record(
+        self, event_class: type[Any], meta: Meta, *, allow_closed: bool = False, **payload: Any
+    ) -> None:
         """Trigger an event after the checks every fact shares."""
-        rules.check_not_closed(self.state)
+        if not allow_closed:
+            rules.check_not_closed(self.state)
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
         self.trigger_event(event_class, **meta.fields(), **payload)
 
@@ -650,3 +654,55 @@ class Trajectory(Aggregate):
         self._check_correctable(position)
         rules.check_reason_given(reason, "marking an entry in error")
         self._record(closure.EntryMarkedInError, meta, position=position, reason=reason)
+
+    # -- privacy: research consent and early destruction ---------------------------------
+    def give_research_consent(self, *, meta: Meta, given_by: ConsentGiver, note: str) -> None:
+        rules.check_research_consent_giver(given_by, self.state.date_of_birth, meta.occurred_on)
+        if self.state.research_consent:
+            raise RuleRefused("consent for research is already given", code="no-change")
+        self._record(
+            privacy.ResearchConsentGiven, meta, allow_closed=True, given_by=given_by, note=note
+        )
+
+    def withdraw_research_consent(
+        self, *, meta: Meta, withdrawn_by: ConsentGiver, reason: str
+    ) -> None:
+        if not self.state.research_consent:
+            raise RuleRefused("no consent for research is in force", code="no-consent")
+        self._record(
+            privacy.ResearchConsentWithdrawn,
+            meta,
+            allow_closed=True,
+            withdrawn_by=withdrawn_by,
+            reason=reason,
+        )
+
+    def request_destruction(self, *, meta: Meta, requested_by: ConsentGiver) -> None:
+        rules.check_destruction_requester(requested_by, self.state.date_of_birth, meta.occurred_on)
+        pending = self.state.destruction
+        if pending is not None and pending.status == "pending":
+            raise RuleRefused(
+                f"a request of {pending.requested_on.isoformat()} is still pending",
+                code="destruction-request-pending",
+            )
+        self._record(
+            privacy.DestructionRequested,
+            meta,
+            allow_closed=True,
+            requested_by=requested_by,
+            deadline=rules.destruction_deadline(meta.occurred_on),
+        )
+
+    def decide_destruction_request(self, *, meta: Meta, granted: bool, argument: str) -> None:
+        pending = self.state.destruction
+        if pending is None or pending.status != "pending":
+            raise RuleRefused("no destruction request is pending", code="no-destruction-request")
+        if not granted:
+            rules.check_reason_given(argument, "refusing a destruction request")
+        self._record(
+            privacy.DestructionRequestDecided,
+            meta,
+            allow_closed=True,
+            granted=granted,
+            argument=argument,
+        )

@@ -60,6 +60,12 @@ class Attention(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     handover_acceptance_within_days: Days = 14
 
 
+class Retention(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How long a file is kept after care ends (Dutch law since 2020: 20 years)."""
+
+    years_after_care: Annotated[int, msgspec.Meta(ge=1, le=115)] = 20
+
+
 class Protocol(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A whole protocol. Phases are numbered 1..n in order; aftercare follows the last."""
 
@@ -67,6 +73,7 @@ class Protocol(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     phase: tuple[Phase, ...]
     aftercare: Aftercare = Aftercare()
     attention: Attention = Attention()
+    retention: Retention = Retention()
 
     @property
     def name(self) -> str:

@@ -326,3 +326,46 @@ def days_between(start: date, end: date) -> int:
 
 def add_days(day: date, days: int) -> date:
     return day + timedelta(days=days)
+
+
+def check_research_consent_giver(given_by: ConsentGiver, date_of_birth: date, on: date) -> None:
+    """From 16 she decides herself; before 16 a parent or guardian consents."""
+    age = age_on(date_of_birth, on)
+    if given_by == "girl" and age < 16:
+        raise RuleRefused(
+            "a girl can give consent herself only from 16; ask a parent or guardian",
+            code="consent-too-young",
+        )
+    if given_by != "girl" and age >= 16:
+        raise RuleRefused(
+            "from 16 she gives consent herself, not a parent or guardian",
+            code="consent-by-girl-from-16",
+        )
+
+
+def check_destruction_requester(requested_by: ConsentGiver, date_of_birth: date, on: date) -> None:
+    """Who may ask to destroy the file early: the girl from 12; before 16 also a parent."""
+    age = age_on(date_of_birth, on)
+    if requested_by == "girl" and age < 12:
+        raise RuleRefused(
+            "a child under 12 cannot request destruction herself; a parent or guardian can",
+            code="destruction-requester-too-young",
+        )
+    if requested_by != "girl" and age >= 16:
+        raise RuleRefused(
+            "from 16 only she herself can request the destruction of her file",
+            code="destruction-by-girl-from-16",
+        )
+
+
+def destruction_deadline(received_on: date) -> date:
+    """A request to destroy is honoured within three months of receipt."""
+    month = received_on.month + 3
+    year = received_on.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for day in range(received_on.day, 0, -1):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
