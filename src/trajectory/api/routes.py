@@ -146,10 +146,11 @@ async def trajectory_summary(
 )
 async def trajectory_events(
     request: Request[Any, Any, Any], trajectory_id: TrajectoryId
-) -> list[EventOut]:
+) -> Response[list[EventOut]]:
     """Every recorded fact in order, with its position, who recorded it and when, and its
     place in the hash chain (prev_hash, hash)."""
-    return await anyio.to_thread.run_sync(partial(reads.read_events, request, trajectory_id))
+    out = await anyio.to_thread.run_sync(partial(reads.read_events, request, trajectory_id))
+    return Response(out, headers=_etag(out[-1].position))
 
 
 @get(
@@ -177,10 +178,13 @@ async def trajectory_event(
     summary="The handover view",
     tags=["handover"],
 )
-async def handover(request: Request[Any, Any, Any], trajectory_id: TrajectoryId) -> HandoverOut:
+async def handover(
+    request: Request[Any, Any, Any], trajectory_id: TrajectoryId
+) -> Response[HandoverOut]:
     """What the aftercare worker needs: the handover state and package, contacts to watch,
     restored contacts, education, the aftercare plan and whether she is going out of view."""
-    return await anyio.to_thread.run_sync(partial(reads.read_handover, request, trajectory_id))
+    out = await anyio.to_thread.run_sync(partial(reads.read_handover, request, trajectory_id))
+    return Response(out, headers=_etag(out.version))
 
 
 @get(

@@ -1,0 +1,216 @@
+"""Who may do what: every route of the app, every kind of caller, the expected answer.
+
+The routes come from the app itself (`create_app(...).routes`), so a new route is tested
+the day it is added: unless this file's policy says otherwise, a route under
+`/trajectories/{id}` is for the coordinators of the owning organisation only. Refusals
+must be problem+json and reveal nothing: not the girl's name, not the organisation that
+holds the trajectory, no trace, no SQL, no internal names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from trajectory.api.app import create_app
+from trajectory.api.throttle import FailureThrottle
+from trajectory.application import TrajectoryApplication
+
+from tests.api_support import (
+    GIRL,
+    ORG_A,
+    REGION,
+    World,
+    assert_reveals_nothing,
+    make_world,
+    openapi_path,
+    request_body,
+    takes_header,
+)
+from tests.live import live_server
+
+# The callers. "coordinator", "aftercare" and "admin" belong with the trajectory (its
+# organisation, or it was handed over to her); the others do not.
+CALLERS = (
+    "coordinator",
+    "coordinator-other-org",
+    "aftercare",
+    "aftercare-other",
+    "researcher",
+    "admin",
+    "admin-other-org",
+    "no-token",
+    "bad-token",
+)
+ROLE = {
+    "coordinator": "coordinator",
+    "coordinator-other-org": "coordinator",
+    "aftercare": "aftercare",
+    "aftercare-other": "aftercare",
+    "researcher": "researcher",
+    "admin": "admin",
+    "admin-other-org": "admin",
+}
+SEES_TRAJECTORY = {"coordinator", "aftercare", "admin"}
+
+# Routes that anyone may use: no care data behind them.
+PUBLIC = {
+    "/health",
+    "/schema",
+    "/schema/openapi.json",
+    "/schema/swagger",
+    "/schema/oauth2-redirect.html",
+    "/schema/{path:str}",
+}
+# (method, path) -> roles allowed; anything under /trajectories not listed: coordinators.
+POLICY: dict[tuple[str, str], set[str]] = {
+    ("GET", "/trajectories"): {"coordinator", "aftercare"},
+    ("POST", "/trajectories"): {"coordinator"},
+    ("GET", "/trajectories/{trajectory_id:str}/handover"): {"coordinator", "aftercare"},
+    ("POST", "/trajectories/{trajectory_id:str}/handover/acceptance"): {"aftercare"},
+    ("POST", "/trajectories/{trajectory_id:str}/aftercare"): {"coordinator", "aftercare"},
+    ("POST", "/trajectories/{trajectory_id:str}/aftercare-contacts"): {"coordinator", "aftercare"},
+    ("POST", "/trajectories/{trajectory_id:str}/aftercare/end"): {"coordinator", "aftercare"},
+    ("GET", "/audit/access"): {"admin"},
+}
+# Methods Litestar answers itself, with no guard and no data: CORS preflight.
+UNGUARDED_METHODS = {"OPTIONS", "HEAD"}
+
+
+def expected(method: str, path: str, caller: str) -> int | str:
+    """The status a caller must get, or "allowed"."""
+    if path in PUBLIC:
+        return "allowed"
+    if caller in ("no-token", "bad-token"):
+        return 401
+    if (method, path) in POLICY:
+        roles = POLICY[(method, path)]
+    elif path.startswith("/trajectories"):
+        roles = {"coordinator"}
+    else:  # a new top-level route: this test must be told who may use it
+        raise AssertionError(f"no access policy for {method} {path}: add it to POLICY")
+    if ROLE[caller] not in roles:
+        return 403
+    about_one = "{trajectory_id" in path or path == "/audit/access"
+    if about_one and caller not in SEES_TRAJECTORY:
+        return 404
+    return "allowed"
+
+
+def operations(application: TrajectoryApplication) -> Iterator[tuple[str, str]]:
+    from trajectory.api.app import build_services
+
+    for route in create_app(build_services(application)).routes:
+        assert isinstance(route, HTTPRoute)
+        for method in sorted(route.methods - UNGUARDED_METHODS):
+            yield method, route.path
+
+
+def fill(path: str, world: World) -> str:
+    values = {
+        "trajectory_id": str(world.trajectory),
+        "contact_id": world.contact_id,
+        "kind": "internet",
+        "position": "1",
+        "path": "swagger",
+    }
+    for name, value in values.items():
+        path = path.replace(f"{{{name}:str}}", value).replace(f"{{{name}:int}}", value)
+    assert "{" not in path, f"the matrix cannot fill the parameters of {path}"
+    if path == "/audit/access":
+        path += f"?trajectory={world.trajectory}"
+    return path
+
+
+@pytest.fixture
+def world(app: TrajectoryApplication) -> Iterator[World]:
+    # Bad tokens are part of the matrix: the throttle must not turn them into 429s here.
+    with live_server(app, throttle=FailureThrottle(limit=100_000)) as live:
+        yield make_world(live)
+
+
+def test_the_matrix_covers_the_routes_of_the_design(app: TrajectoryApplication) -> None:
+    paths = {path for _, path in operations(app)}
+    for sub in ("safety-analyses", "phase-transitions", "permissions/{kind:str}", "closure",
+                "handover", "events", "aftercare-contacts", "corrections"):
+        assert f"/trajectories/{{trajectory_id:str}}/{sub}" in paths
+    assert {"/trajectories", "/audit/access", "/health"} <= paths
+
+
+def test_every_route_answers_every_caller_as_the_policy_says(
+    world: World, app: TrajectoryApplication
+) -> None:
+    with world.live.client() as http:
+        doc: dict[str, Any] = http.get("/schema/openapi.json").json()
+    version_before = app.current_version(world.trajectory)
+    wrong: list[str] = []
+    checked = 0
+    clients = {who: world.client(who) for who in CALLERS if who != "no-token"}
+    clients["no-token"] = world.live.client()
+    try:
+        for method, path in operations(app):
+            url = fill(path, world)
+            body = request_body(doc, openapi_path(path), method)
+            headers = {}
+            # A stale If-Match lets an allowed write pass every check and record nothing.
+            if takes_header(doc, openapi_path(path), method, "If-Match"):
+                headers["If-Match"] = '"999"'
+            for caller in CALLERS:
+                want = expected(method, path, caller)
+                response = clients[caller].request(method, url, json=body, headers=headers)
+                checked += 1
+                got = response.status_code
+                if want == "allowed":
+                    if method == "GET" and path != "/schema/{path:str}" and got != 200:
+                        wrong.append(f"{caller} {method} {path}: {got}, want 200")
+                    elif "If-Match" in headers and got != 412:
+                        wrong.append(f"{caller} {method} {path}: {got}, want 412 (stale)")
+                    elif got in (401, 403, 404) or got >= 500:
+                        wrong.append(f"{caller} {method} {path}: {got}, want success")
+                    continue
+                if got != want:
+                    wrong.append(f"{caller} {method} {path}: {got}, want {want}")
+                    continue
+                try:
+                    assert_reveals_nothing(response, GIRL, REGION, ORG_A)
+                except AssertionError as e:
+                    wrong.append(f"{caller} {method} {path}: reveals {e}")
+                if got == 401 and "bearer" not in response.headers.get(
+                    "www-authenticate", ""
+                ).lower():
+                    wrong.append(f"{caller} {method} {path}: 401 without a Bearer challenge")
+    finally:
+        for client in clients.values():
+            client.close()
+    assert not wrong, "\n".join(wrong)
+    assert checked > 300
+    # Nothing that was refused, nor any stale write, recorded a thing.
+    assert app.current_version(world.trajectory) == version_before
+
+
+def test_another_organisations_id_answers_like_an_unknown_one(world: World) -> None:
+    unknown = "7f1c2a9e-0000-4000-8000-000000000001"
+    with world.client("coordinator-other-org") as http:
+        theirs = http.get(f"/trajectories/{world.trajectory}")
+        missing = http.get(f"/trajectories/{unknown}")
+        malformed = http.get("/trajectories/not-an-id")
+    bodies = [r.json() for r in (theirs, missing, malformed)]
+    assert [r.status_code for r in (theirs, missing, malformed)] == [404, 404, 404]
+    for body in bodies:
+        body.pop("instance")
+        body.pop("request_id")
+    assert bodies[0] == bodies[1] == bodies[2]
+
+
+def test_an_admin_reads_the_access_log_of_her_own_organisation_only(world: World) -> None:
+    with world.client("admin") as mine, world.client("admin-other-org") as theirs:
+        assert mine.get("/audit/access", params={"trajectory": str(world.trajectory)}).is_success
+        refused = theirs.get("/audit/access", params={"trajectory": str(world.trajectory)})
+        assert refused.status_code == 404
+        assert_reveals_nothing(refused, GIRL, ORG_A)
+        # and the ids in a query are checked like the ids in a path
+        other = mine.get("/audit/access", params={"trajectory": str(world.other_trajectory)})
+        assert other.status_code == 404
