@@ -27,7 +27,6 @@ POSTGRES_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("TRAJECTORY_REQUIRE_POSTGRES") == "1"
 PROTOCOLS = Path(__file__).parent / "protocols"
 
-OUR_TABLES = ("trajectory_index", "users", "idempotency", "access_log")
 
 
 class FakeClock:
@@ -73,17 +72,13 @@ def postgres_url() -> Iterator[str]:
 
 
 def wipe_postgres(url: str) -> None:
+    """Empty every table of this run's database: each test starts from nothing."""
     with psycopg.connect(url, autocommit=True) as conn:
-        existing = {
+        tables = [
             r[0]
             for r in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
-        }
-        tables = [
-            t
-            for t in ("trajectory_events", "trajectory_snapshots", *OUR_TABLES)
-            if t in existing
         ]
         if tables:
             conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
