@@ -9,7 +9,7 @@ idempotency record). Queries return plain values.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,8 @@ class Recorded:
     version: int
     positions: tuple[int, ...]
     created: str | None = None
+    position: int | None = None
+    """The last new event's place in the whole log: read models at or past it include it."""
 
 
 Also = Sequence[RowWrite] | Callable[[Recorded], Sequence[RowWrite]]
@@ -220,10 +222,12 @@ class TrajectoryApplication(Application[UUID]):
         recorded = Recorded(t.id, t.version, tuple(range(before + 1, t.version + 1)), created)
         extra = also(recorded) if callable(also) else also
         try:
-            self.save(t, also=[*first_rows, self.index_row(t), *extra])
+            recordings = self.save(t, also=[*first_rows, self.index_row(t), *extra])
         except IntegrityError:
             actual = self.current_version(t.id)
             raise VersionConflict(before, actual) from None
+        if recordings:
+            recorded = replace(recorded, position=recordings[-1].notification.id)
         log.info(
             "trajectory_recorded",
             trajectory_id=str(t.id),
