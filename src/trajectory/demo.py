@@ -188,6 +188,7 @@ class _Plan:
         self.contacts: dict[str, _PlannedContact] = {}
         self.last_care_analysis: int | None = None
         self.sessions_left: int | None = None  # therapy running: sessions still to come
+        self.therapy: TherapyMethod | None = None  # the method, when a story decides it
         self.therapy_started = False
         self.sessions_held = 0
         self.family = True  # the family can be involved (not when that is unsafe)
@@ -384,7 +385,9 @@ class _Plan:
 
     def start_therapy(self) -> None:
         rng = self.rng
-        method: TherapyMethod = rng.choice(["emdr", "emdr", "cbt", "other"])
+        method: TherapyMethod = (
+            rng.choice(["emdr", "emdr", "cbt", "other"]) if self.therapy is None else self.therapy
+        )
         reason = (
             "Traumagerichte speltherapie: EMDR te belastend bij licht verstandelijke"
             " beperking (demo)."
@@ -593,7 +596,8 @@ class _Plan:
 
 # -- the stories --------------------------------------------------------------------------
 def _completed(p: _Plan, worker: Actor) -> None:
-    """All phases, aftercare, closed; one duplicate entry marked in error."""
+    """All phases, EMDR, aftercare, closed; one duplicate entry marked in error."""
+    p.therapy = "emdr"
     p.stabilisation("registered_by_name")
     p.wait_for_phase()
     p.advance("Stabiel: alle criteria voor fase 2 zijn gehaald.")
@@ -731,7 +735,8 @@ def _left_early(p: _Plan, worker: Actor) -> None:
 
 
 def _ambulatory(p: _Plan, worker: Actor) -> None:
-    """Ambulatory, potential victim; phase 2 early by waiver; now integrating at home."""
+    """Ambulatory, potential victim, CBT; phase 2 early by waiver; now integrating at home."""
+    p.therapy = "cbt"
     p.victim_status = "potential"
     target = p.rng.randint(200, 420)
     p.stabilisation("not_registered")

@@ -1,0 +1,189 @@
+"""The demo: realistic synthetic trajectories written through the commands, then verified,
+shown and read like real ones."""
+
+from __future__ import annotations
+
+import inspect
+import io
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+import structlog
+
+from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.chain import ComenshaRegistrationDecided
+from trajectory.aggregates.events.handover import HandoverAccepted, HandoverPrepared
+from trajectory.aggregates.events.intake import TrajectoryOpened
+from trajectory.aggregates.events.phasing import PhaseAdvanced
+from trajectory.aggregates.events.runaway import RunawayEnded
+from trajectory.aggregates.events.treatment import TraumaTherapyStarted
+from trajectory.application import TrajectoryApplication
+from trajectory.cli import build_parser, main
+from trajectory.clock import amsterdam_date
+from trajectory.demo import run_demo
+from trajectory.settings import Settings
+from trajectory.show import show
+
+SMALL = 8  # one of each story the demo tells, and fast
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The CLI configures logging for the process; leave it as other tests expect it."""
+    yield
+    structlog.reset_defaults()
+
+
+def streams(app: TrajectoryApplication) -> dict[UUID, list[TrajectoryEvent]]:
+    return {UUID(r["trajectory_id"]): list(app.stream(UUID(r["trajectory_id"])))
+            for r in app.index()}
+
+
+def names(events: list[TrajectoryEvent]) -> list[str]:
+    return [type(e).__name__ for e in events]
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_demo_then_verify_then_show_on_the_command_line(
+    app: TrajectoryApplication,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert inspect.signature(run_demo).parameters["count"].default == 40
+    assert build_parser().parse_args(["demo"]).count == 40
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", settings.database_url)
+    if settings.master_key:
+        monkeypatch.setenv("TRAJECTORY_MASTER_KEY", settings.master_key)
+
+    assert main(["demo", "--count", str(SMALL)]) == 0
+    assert f"wrote {SMALL} demo trajectories" in capsys.readouterr().out
+    assert main(["verify"]) == 0
+    assert f"verified {SMALL} trajectories" in capsys.readouterr().out
+
+    # every status, the phases, runaways, regressions, waivers and aftercare are there
+    index = app.index()
+    assert len(index) == SMALL
+    assert {r["status"] for r in index} == {"in_care", "aftercare", "closed"}
+    assert {r["phase"] for r in index if r["status"] == "in_care"} >= {1, 2, 3}
+    all_streams = streams(app)
+    seen = Counter(name for events in all_streams.values() for name in set(names(events)))
+    for expected in (
+        "RunawayReported", "RunawayEnded", "PhaseRegressed", "PermissionsCapped",
+        "TraumaTherapySessionHeld", "TraumaTherapyCompleted", "InterventionDelivered",
+        "EducationArranged", "QualificationObtained", "HandoverMeetingHeld",
+        "HandoverAccepted", "AftercareStarted", "AftercareContactRecorded", "AftercareEnded",
+        "TrajectoryClosed", "EntryCorrected", "EntryMarkedInError", "VictimStatusChanged",
+        "NetworkContactRestored", "CaseConferenceHeld", "PoliceReportFiled",
+    ):
+        assert seen[expected], expected
+    events = [e for stream in all_streams.values() for e in stream]
+    assert any(e.waivers for e in events if isinstance(e, PhaseAdvanced))
+    assert all(w.justification.strip() for e in events if isinstance(e, PhaseAdvanced)
+               for w in e.waivers)
+    decisions = {e.decision for e in events if isinstance(e, ComenshaRegistrationDecided)}
+    assert decisions == {"registered_by_name", "registered_by_date_of_birth", "not_registered"}
+    therapies = {e.method for e in events if isinstance(e, TraumaTherapyStarted)}
+    assert therapies >= {"emdr", "cbt"}
+
+    # a warm handover is accepted by the worker it was made out to
+    for stream in all_streams.values():
+        prepared = [e for e in stream if isinstance(e, HandoverPrepared)]
+        for accepted in (e for e in stream if isinstance(e, HandoverAccepted)):
+            assert accepted.recorded_by == prepared[-1].receiving_worker
+            assert accepted.recorded_by.startswith("demo-after-")
+
+    # after every return: a medical assessment and a new safety analysis within two days
+    for stream in all_streams.values():
+        for i, ended in enumerate(stream):
+            if not isinstance(ended, RunawayEnded):
+                continue
+            soon = {type(e).__name__ for e in stream[i + 1:]
+                    if e.occurred_on <= ended.occurred_on + timedelta(days=2)}
+            assert {"MedicalCareAssessed", "SafetyAnalysisRecorded"} <= soon
+
+    # show prints a demo girl's state and full history
+    trajectory_id, history = next(iter(all_streams.items()))
+    assert main(["show", str(trajectory_id)]) == 0
+    out = capsys.readouterr().out
+    assert f"Trajectory {trajectory_id}" in out
+    assert f"History ({len(history)} events)" in out
+    for event in history:
+        assert f"{event.originator_version:>4}  {event.occurred_on.isoformat()}" in out
+        assert event.hash[:12] in out
+    assert "TrajectoryOpened" in out
+    assert "Demo Meisje" not in out  # no names on the terminal
+
+    # an unknown id is a clear message and exit code 1
+    unknown = uuid4()
+    assert main(["show", str(unknown)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == f"trajectory: no trajectory with id {unknown}"
+
+
+def test_the_demo_follows_the_app_clock_and_is_deterministic_for_a_seed(
+    app: TrajectoryApplication,
+) -> None:
+    today = amsterdam_date(app.clock())
+    clock = app.clock
+    seen_progress: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        seen_progress.append((done, total))
+
+    assert run_demo(app, count=8, seed=7, progress=progress) == 8
+    assert app.clock is clock  # lent to the demo while it recorded, then given back
+    assert seen_progress == [(n, 8) for n in range(1, 9)]
+    first = by_name(app)
+    assert sorted(first) == [f"Demo Meisje {n:02d}" for n in range(1, 9)]
+    for events in first.values():
+        opened = events[0]
+        assert 183 <= (today - opened.occurred_on).days <= 730
+        assert all(e.occurred_on <= today for e in events)
+        assert [e.occurred_on for e in events] == sorted(e.occurred_on for e in events)
+
+    # the same seed tells the same stories again (numbered after the girls already there)
+    assert run_demo(app, count=3, seed=7, progress=progress) == 3
+    again = by_name(app)
+    for n in range(1, 4):
+        assert story(again[f"Demo Meisje {n + 8:02d}"]) == story(first[f"Demo Meisje {n:02d}"])
+
+
+def by_name(app: TrajectoryApplication) -> dict[str, list[TrajectoryEvent]]:
+    named = {}
+    for events in streams(app).values():
+        opened = events[0]
+        assert isinstance(opened, TrajectoryOpened)
+        named[opened.identity.name] = events
+    return named
+
+
+def story(events: list[TrajectoryEvent]) -> list[tuple[str, date, str]]:
+    return [(type(e).__name__, e.occurred_on, e.recorded_by) for e in events]
+
+
+def test_show_prints_an_open_runaway_and_what_is_due(app: TrajectoryApplication) -> None:
+    run_demo(app, count=4, progress=lambda done, total: None)
+    (runaway,) = (t for t in map(UUID, (r["trajectory_id"] for r in app.index()))
+                  if app.get(t).state.open_runaway is not None)
+    out = io.StringIO()
+    assert show(app, runaway, out) == 0
+    text = out.getvalue()
+    assert "RUNAWAY OPEN" in text
+    assert "phase          1 stabilisation (stabilisatie)" in text
+    assert "vermoedelijke loverboy   risk prohibited" in text
+    assert "care-analysis" in text.split("  attention")[1]
+
+
+def test_show_of_an_unknown_trajectory_says_so_on_stderr(
+    app: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unknown = uuid4()
+    out = io.StringIO()
+    assert show(app, unknown, out) == 1
+    assert out.getvalue() == ""
+    assert str(unknown) in capsys.readouterr().err
