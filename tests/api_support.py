@@ -15,12 +15,11 @@ from uuid import UUID
 
 import httpx
 
+from tests.builders import intake
+from tests.live import Live
 from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.application import Actor
 from trajectory.commands import DecideComenshaRegistration, PrepareHandover, RegisterNetworkContact
-
-from tests.builders import intake
-from tests.live import Live
 
 # Words that must never appear in an answer to someone who may not see the trajectory.
 GIRL = "Noor Verborgen"
@@ -195,7 +194,8 @@ def assert_problem(response: httpx.Response, status: int | None = None) -> dict[
     body = response.json()
     assert isinstance(body, dict)
     assert body["status"] == response.status_code
-    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["title"], str)
+    assert body["title"]
     assert isinstance(body["type"], str)
     return body
 

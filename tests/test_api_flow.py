@@ -7,16 +7,16 @@ what it allows is recorded, and the aftercare worker sees the handover and nothi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import httpx
 import pytest
 
-from trajectory.application import TrajectoryApplication
-
 from tests.api_support import GIRL, INTAKE, PACKAGE, assert_problem
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
+from trajectory.application import TrajectoryApplication
 
 PHASE_2_CRITERIA = {
     "safety-analysis",
@@ -219,7 +219,7 @@ def test_a_coordinator_takes_a_girl_from_intake_to_aftercare(
         # The history: every position once, in order, each linked to the one before.
         assert [e["position"] for e in events] == list(range(1, len(events) + 1))
         assert len(events) == now["version"]
-        for previous, event in zip(events, events[1:], strict=False):
+        for previous, event in pairwise(events):
             assert event["prev_hash"] == previous["hash"]
         assert len({e["hash"] for e in events}) == len(events)
         one = http.get(f"{base}/events/{len(events)}")

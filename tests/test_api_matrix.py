@@ -15,10 +15,6 @@ from typing import Any
 import pytest
 from litestar.routes import HTTPRoute
 
-from trajectory.api.app import create_app
-from trajectory.api.throttle import FailureThrottle
-from trajectory.application import TrajectoryApplication
-
 from tests.api_support import (
     GIRL,
     ORG_A,
@@ -31,6 +27,9 @@ from tests.api_support import (
     takes_header,
 )
 from tests.live import live_server
+from trajectory.api.app import create_app
+from trajectory.api.throttle import FailureThrottle
+from trajectory.application import TrajectoryApplication
 
 # The callers. "coordinator", "aftercare" and "admin" belong with the trajectory (its
 # organisation, or it was handed over to her); the others do not.

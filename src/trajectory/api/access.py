@@ -45,7 +45,10 @@ def log_failure(request: Request[Any, Any, Any], status: int) -> None:
     trajectory_id = request.path_params.get("trajectory_id") if request.path_params else None
     try:
         entry = access_entry(
-            request, action=action_of(request), trajectory_id=trajectory_id, outcome=outcome_of(status)
+            request,
+            action=action_of(request),
+            trajectory_id=trajectory_id,
+            outcome=outcome_of(status),
         )
         services(request).access.append(entry)
     except Exception as e:  # the failure is answered already; do not mask it

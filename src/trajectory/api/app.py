@@ -69,7 +69,7 @@ def create_app(services: Services) -> Litestar:
         ),
         security=[{"bearer": []}],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             open_trajectory,
             caseload,
@@ -84,7 +84,10 @@ def create_app(services: Services) -> Litestar:
         state=State({"services": services}),
         openapi_config=openapi,
         exception_handlers={Exception: handle_exception},
-        middleware=[HttpHygiene],
         request_max_body_size=services.max_body_bytes,
         debug=False,
     )
+    # Outside the router, not as route middleware: answers for unknown paths and wrong
+    # methods (404/405) never reach route middleware, and they need the headers too.
+    app.asgi_handler = HttpHygiene(app.asgi_handler)
+    return app

@@ -112,10 +112,16 @@ def problem(
 
 
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+# msgspec names the field itself, not its path, when one is unknown or missing.
+_NAMED = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
 
 
 def field_errors(exc: ValidationException) -> list[FieldError]:
-    """Turn Litestar/msgspec validation details into (field, message) pairs."""
+    """Turn Litestar/msgspec validation details into (field, message) pairs.
+
+    Litestar gives the path to the value (`key`, e.g. `waivers[0]`; `data` for the body
+    itself); msgspec names an unknown or missing field only in its message.
+    """
     out: list[FieldError] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
@@ -123,12 +129,15 @@ def field_errors(exc: ValidationException) -> list[FieldError]:
             continue
         message = str(item.get("message", "invalid"))
         match = _AT.match(message)
-        path = (match.group("path") if match else None) or ""
         text = match.group("message") if match else message
-        field = path.lstrip(".") or str(item.get("key") or "body")
-        if item.get("source") in ("query", "path", "header", "cookie") and item.get("key"):
-            field = str(item["key"])
-        out.append(FieldError(field=field, message=text))
+        key = str(item.get("key") or "")
+        path = (match.group("path") if match else None) or ""
+        field = "" if key in ("", "data") else key
+        field = field or path.lstrip(".")
+        named = _NAMED.search(text)
+        if named and item.get("source") not in ("query", "path", "header", "cookie"):
+            field = f"{field}.{named.group('name')}" if field else named.group("name")
+        out.append(FieldError(field=field or "body", message=text))
     if not out:
         out.append(FieldError(field="body", message=exc.detail or "invalid request body"))
     return out
@@ -178,7 +187,8 @@ def _map(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, Response
             request, 503, "the store is unavailable; try again shortly",
             headers={"Retry-After": "5"},
         )
-    log.exception("unhandled_error", error_type=type(exc).__name__)
+    # No traceback in the log: its frames' text and values may carry care data or a token.
+    log.error("unhandled_error", error_type=type(exc).__name__, at=_where(exc))
     return HTTP_500_INTERNAL_SERVER_ERROR, problem(request, 500, "an unexpected error occurred")
 
 
@@ -196,3 +206,14 @@ def _is_unavailable(exc: BaseException) -> bool:
             return True
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame of an exception as module:function:line, for the logs."""
+    tb = exc.__traceback__
+    if tb is None:
+        return "unknown"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    return f"{frame.f_globals.get('__name__', '?')}:{frame.f_code.co_name}:{tb.tb_lineno}"

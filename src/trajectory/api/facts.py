@@ -19,7 +19,7 @@ from trajectory.aggregates.vocabulary import PERMISSION_KINDS
 from trajectory.api import writes
 from trajectory.api.errors import ApiError, FieldError
 from trajectory.api.routes import IdempotencyKey, IfMatch, TrajectoryId
-from trajectory.api.schemas import RecordedOut
+from trajectory.api.schemas import PrepareHandover, RecordedOut
 from trajectory.api.security import AFTERCARE, CARE, COORDINATOR, authenticated
 
 # (path under /trajectories/{id}, command, roles, summary)
@@ -47,7 +47,7 @@ PLAIN: list[tuple[str, type[c.Command], tuple[str, ...], str]] = [
     ("case-conferences", c.HoldCaseConference, COORDINATOR, "Record a case conference"),
     ("comensha-decisions", c.DecideComenshaRegistration, COORDINATOR, "CoMensha decision"),
     ("signals", c.RecordSignal, COORDINATOR, "Record a quality signal"),
-    ("handover", c.PrepareHandover, COORDINATOR, "Prepare the handover"),
+    ("handover", PrepareHandover, COORDINATOR, "Prepare the handover"),
     ("handover/meeting", c.HoldHandoverMeeting, COORDINATOR, "Record the warm handover meeting"),
     ("handover/acceptance", c.AcceptHandover, AFTERCARE, "Accept the handover"),
     ("aftercare", c.StartAftercare, CARE, "End residential care; start aftercare"),
@@ -83,7 +83,7 @@ def plain_route(
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
         body = await request.body()
-        return await anyio.to_thread.run_sync(  # type: ignore[return-value]
+        return await anyio.to_thread.run_sync(
             partial(
                 writes.write,
                 request,
@@ -118,7 +118,7 @@ def contact_route(path: str, command: type[c.Command], summary: str) -> HTTPRout
     ) -> Response[RecordedOut]:
         body = await request.body()
         with_id = msgspec.structs.replace(data, contact_id=contact_id)
-        return await anyio.to_thread.run_sync(  # type: ignore[return-value]
+        return await anyio.to_thread.run_sync(
             partial(
                 writes.write,
                 request,
@@ -168,7 +168,7 @@ async def set_permission(
         )
     body = await request.body()
     command = msgspec.structs.replace(data, kind=kind)
-    return await anyio.to_thread.run_sync(  # type: ignore[return-value]
+    return await anyio.to_thread.run_sync(
         partial(
             writes.write,
             request,

@@ -21,10 +21,10 @@ from trajectory.api.schemas import (
     CaseloadOut,
     HandoverListItemOut,
     HealthOut,
+    OpenTrajectory,
     RecordedOut,
 )
 from trajectory.api.security import ADMIN, CARE, COORDINATOR, authenticated
-from trajectory.commands import OpenTrajectory
 from trajectory.views import EventOut, HandoverOut, TrajectorySummaryOut
 
 IfMatch = Annotated[
@@ -68,7 +68,7 @@ async def open_trajectory(
     """Open a girl's trajectory in phase 1. The organisation and coordinator are the
     caller's. Answers 201 with the new id, its version and a Location."""
     body = await request.body()
-    return await anyio.to_thread.run_sync(  # type: ignore[return-value]
+    return await anyio.to_thread.run_sync(
         partial(
             writes.open_trajectory, request, data, body=body, idempotency_key=idempotency_key
         )

@@ -26,7 +26,9 @@ RESEARCHER = ("researcher",)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="trajectory"'}
 
 
-async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def authenticated(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """Guard on every protected route: a valid token, then a role the route allows."""
     svc: Services = connection.app.state["services"]
     client = connection.client.host if connection.client else "unknown"

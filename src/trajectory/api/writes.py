@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from trajectory.api.errors import ApiError, FieldError
 from trajectory.api.schemas import RecordedOut
 from trajectory.api.security import check_visible
 from trajectory.application import Recorded
+from trajectory.clock import parse_occurred
 from trajectory.commands import Command, OpenTrajectory
 from trajectory.idempotency import IdempotencyStore, StoredAnswer
 from trajectory.persistence.database import RowWrite
@@ -57,6 +59,19 @@ def check_key(key: str | None) -> str | None:
             errors=[FieldError(field="Idempotency-Key", message="invalid")],
         )
     return key
+
+
+def check_occurred_on(command: Command, now: datetime) -> None:
+    """`occurred_on` must read as a date or an RFC 3339 time with an offset: a 422 naming
+    it, rather than an error deep in the application. A future date is a rule (409)."""
+    try:
+        parse_occurred(command.occurred_on, now)
+    except ValueError as e:
+        raise ApiError(
+            422,
+            "occurred_on must be a date (YYYY-MM-DD) or an RFC 3339 time with an offset",
+            errors=[FieldError(field="occurred_on", message=str(e))],
+        ) from None
 
 
 def request_hash(request: Request[Any, Any, Any], body: bytes) -> str:
@@ -147,11 +162,12 @@ def write(
     body: bytes,
     if_match: str | None,
     idempotency_key: str | None,
-) -> Response[bytes]:
+) -> Response[Any]:
     svc = services(request)
     user = caller(request)
     tid = parse_trajectory_id(raw_id)
     check_visible(svc, user, tid)
+    check_occurred_on(command, svc.application.clock())
     key = check_key(idempotency_key)
     digest = request_hash(request, body)
     if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
@@ -179,7 +195,7 @@ def open_trajectory(
     *,
     body: bytes,
     idempotency_key: str | None,
-) -> Response[bytes]:
+) -> Response[Any]:
     svc = services(request)
     user = caller(request)
     key = check_key(idempotency_key)
