@@ -42,7 +42,7 @@ def log_failure(request: Request[Any, Any, Any], status: int) -> None:
         return
     if request.scope.get("state", {}).get("access_logged"):
         return
-    trajectory_id = request.path_params.get("trajectory_id") if request.path_params else None
+    trajectory_id = _trajectory_of(request)
     try:
         entry = access_entry(
             request,
@@ -53,3 +53,12 @@ def log_failure(request: Request[Any, Any, Any], status: int) -> None:
         services(request).access.append(entry)
     except Exception as e:  # the failure is answered already; do not mask it
         log.error("access_log_write_failed", error_type=type(e).__name__, status=status)
+
+
+def _trajectory_of(request: Request[Any, Any, Any]) -> str | None:
+    """The trajectory a request is about: in its path, or (the audit log) in its query."""
+    from_path = request.path_params.get("trajectory_id") if request.path_params else None
+    if from_path:
+        return str(from_path)
+    from_query = request.query_params.get("trajectory")
+    return str(from_query)[:64] if from_query else None
