@@ -104,10 +104,15 @@ def _status_detail(s: TrajectoryState) -> str:
 
 def _phase(s: TrajectoryState, protocol: Protocol | None, today: date) -> str:
     entered = s.phase_entered_on or s.intake_date
-    days = (today - entered).days
+    # Days in phase count while she is in care; after that the phase is history.
+    left = s.aftercare_started_on or s.closed_on
+    until = left if s.status != "in_care" and left is not None else today
+    days = (until - entered).days
     name = ""
     if protocol is not None and 1 <= s.phase <= protocol.last_phase:
         spec = protocol.phase_spec(s.phase)
         name = f" {spec.name} ({spec.label})"
     regressions = f"; {s.regressions} regression(s)" if s.regressions else ""
+    if until != today:
+        return f"{s.phase}{name} from {entered} to {until}, {days} days{regressions}"
     return f"{s.phase}{name} since {entered}, {days} days in phase{regressions}"
