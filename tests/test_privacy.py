@@ -12,6 +12,8 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from tests.builders import COORDINATOR, open_trajectory
+from tests.conftest import FakeClock
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events.intake import Identity
 from trajectory.application import Actor, TrajectoryApplication
@@ -29,9 +31,6 @@ from trajectory.retention import retention_items
 from trajectory.settings import Settings
 from trajectory.verify import verify_store
 
-from tests.builders import COORDINATOR, intake, open_trajectory
-from tests.conftest import FakeClock
-
 CANARY_NAME = "Zwaantje Canarisvogel"
 CANARY_TEXT = "kanarie-vrije-tekst-42"
 CANARY_REGION = "Canarisdorp"
@@ -41,8 +40,11 @@ ADMIN = Actor(user_id="admin-1", role="admin", organisation=COORDINATOR.organisa
 def _open_canary(app: TrajectoryApplication) -> UUID:
     tid = open_trajectory(
         app,
-        identity=Identity(name=CANARY_NAME, date_of_birth=__import__("datetime").date(2009, 7, 13),
-                          home_region=CANARY_REGION),
+        identity=Identity(
+            name=CANARY_NAME,
+            date_of_birth=__import__("datetime").date(2009, 7, 13),
+            home_region=CANARY_REGION,
+        ),
     )
     app.execute(tid, RecordSignal(kind="loverboy", note=CANARY_TEXT), COORDINATOR)
     return tid
@@ -125,7 +127,9 @@ def test_erasure_makes_one_trajectory_unreadable_and_leaves_the_others(
     kept_id = open_trajectory(app)
     assert app.get(erased_id).version == 2
     # when the first is erased
-    erasure = erase(app, erased_id, by=ADMIN, reason="request granted", legal_ground="request-granted")
+    erasure = erase(
+        app, erased_id, by=ADMIN, reason="request granted", legal_ground="request-granted"
+    )
     # then her events cannot be opened, verify reports her as erased, the other verifies
     assert erasure.trajectory_id == str(erased_id)
     with pytest.raises(TrajectoryErased):
@@ -139,9 +143,8 @@ def test_erasure_makes_one_trajectory_unreadable_and_leaves_the_others(
     with pytest.raises(TrajectoryErased):
         erase(app, erased_id, by=ADMIN, reason="again", legal_ground="other")
     # and the erasure record is append-only
-    with pytest.raises(Exception, match="append-only"):
-        with app.db.transaction() as tx:
-            tx.execute("DELETE FROM erasures")
+    with pytest.raises(Exception, match="append-only"), app.db.transaction() as tx:
+        tx.execute("DELETE FROM erasures")
 
 
 def test_erasure_leaves_no_data_key_bytes_behind_on_sqlite(tmp_path: Path) -> None:
@@ -218,7 +221,8 @@ def test_a_child_under_12_cannot_request_destruction_herself(app: TrajectoryAppl
     tid = open_trajectory(
         app,
         identity=Identity(
-            name="Jong Meisje", date_of_birth=__import__("datetime").date(2014, 9, 1),
+            name="Jong Meisje",
+            date_of_birth=__import__("datetime").date(2014, 9, 1),
             home_region="Zwolle",
         ),
         intake_date=__import__("datetime").date(2026, 1, 5),
@@ -237,7 +241,8 @@ def test_research_consent_is_state_given_and_withdrawn(app: TrajectoryApplicatio
     tid = open_trajectory(
         app,
         identity=Identity(
-            name="Ouder Meisje", date_of_birth=__import__("datetime").date(2009, 1, 1),
+            name="Ouder Meisje",
+            date_of_birth=__import__("datetime").date(2009, 1, 1),
             home_region="Zwolle",
         ),
     )
@@ -248,7 +253,9 @@ def test_research_consent_is_state_given_and_withdrawn(app: TrajectoryApplicatio
     # when she consents herself, then withdraws
     app.execute(tid, GiveResearchConsent(given_by="girl"), COORDINATOR)
     assert app.get(tid).state.research_consent is True
-    app.execute(tid, WithdrawResearchConsent(withdrawn_by="girl", reason="changed mind"), COORDINATOR)
+    app.execute(
+        tid, WithdrawResearchConsent(withdrawn_by="girl", reason="changed mind"), COORDINATOR
+    )
     # then consent is no longer in force, and both facts stay in the history
     state = app.get(tid).state
     assert state.research_consent is False

@@ -26,7 +26,6 @@ from trajectory.aggregates.snapshot import TrajectorySnapshot
 from trajectory.aggregates.trajectory import Meta, Trajectory
 from trajectory.clock import Clock, amsterdam_date, parse_occurred, system_clock
 from trajectory.commands import Command, OpenTrajectory
-from trajectory.persistence.database import Database, Dialect, RowWrite
 from trajectory.crypto import (
     KeyRing,
     MasterKey,
@@ -34,6 +33,7 @@ from trajectory.crypto import (
     TrajectoryCipher,
     load_master_key,
 )
+from trajectory.persistence.database import Database, Dialect, RowWrite
 from trajectory.persistence.mapper import TrajectoryMapper
 from trajectory.persistence.schema import create_schema
 from trajectory.protocol import Protocol, ProtocolRegistry, default_protocol

@@ -37,15 +37,15 @@ FORMAT_V1 = b"\x01"
 _CHECK_PLAINTEXT = b"trajectory master key check v1"
 
 
-class KeyError_(Exception):
-    """Base of key problems (named with a trailing underscore: KeyError is a builtin)."""
+class KeyProblem(Exception):
+    """Base of the master-key problems that stop the application at start-up."""
 
 
-class MasterKeyMismatch(KeyError_):
+class MasterKeyMismatch(KeyProblem):
     """The configured master key is not the one the store's data keys are wrapped with."""
 
 
-class MasterKeyUnavailable(KeyError_):
+class MasterKeyUnavailable(KeyProblem):
     """No master key is configured where one is required."""
 
 
@@ -126,7 +126,9 @@ def read_key_file(path: Path) -> MasterKey:
     try:
         return MasterKey.from_text(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise MasterKeyUnavailable(f"cannot read the master key file {path}: {e.strerror}") from None
+        raise MasterKeyUnavailable(
+            f"cannot read the master key file {path}: {e.strerror}"
+        ) from None
 
 
 def _purpose(trajectory_id: UUID) -> bytes:
@@ -181,7 +183,8 @@ class KeyRing:
                 trajectory_id = UUID(str(row["trajectory_id"]))
                 secret = self.master.unwrap(_purpose(trajectory_id), str(row["wrapped_key"]))
                 tx.execute(
-                    "UPDATE data_keys SET wrapped_key = ?, master_key_id = ? WHERE trajectory_id = ?",
+                    "UPDATE data_keys SET wrapped_key = ?, master_key_id = ?"
+                    " WHERE trajectory_id = ?",
                     [new.wrap(_purpose(trajectory_id), secret), new.key_id, str(trajectory_id)],
                 )
             tx.execute(
@@ -253,9 +256,7 @@ class TrajectoryCipher:
 
     def encrypt(self, originator_id: UUID, data: bytes) -> bytes:
         nonce = secrets.token_bytes(12)
-        sealed = AESGCM(self.keys.key_for(originator_id)).encrypt(
-            nonce, data, originator_id.bytes
-        )
+        sealed = AESGCM(self.keys.key_for(originator_id)).encrypt(nonce, data, originator_id.bytes)
         return FORMAT_V1 + nonce + sealed
 
     def decrypt(self, originator_id: UUID, data: bytes) -> bytes:

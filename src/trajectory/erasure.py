@@ -108,7 +108,7 @@ def erase(
             ).row(),
         )
         for table in ("data_keys", "trajectory_index", "idempotency"):
-            tx.execute(f"DELETE FROM {table} WHERE trajectory_id = ?", [tid])  # noqa: S608
+            tx.execute(f"DELETE FROM {table} WHERE trajectory_id = ?", [tid])
         for hook in (*app.erasure_hooks, *hooks):
             hook(tx, tid)
     keys.forget(trajectory_id)

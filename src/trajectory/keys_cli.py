@@ -36,10 +36,7 @@ def rotate_keys(app: TrajectoryApplication, new_key_file: str | None, out: TextI
             file=sys.stderr,
         )
         return 2
-    if new_key_file and target.exists():
-        new = read_key_file(target)
-    else:
-        new = MasterKey.generate()
+    new = read_key_file(target) if new_key_file and target.exists() else MasterKey.generate()
     old_id = app.keys.master.key_id
     if new.key_id == old_id:
         print("trajectory: the new master key is the key in use", file=sys.stderr)
@@ -112,7 +109,9 @@ def retention_command(app: TrajectoryApplication, out: TextIO) -> int:
     if not items:
         out.write("no trajectory is due for destruction\n")
         return 0
-    out.write("due_on      overdue  reason            trajectory                            organisation\n")
+    out.write(
+        "due_on      overdue  reason            trajectory                            organisation\n"
+    )
     for item in items:
         out.write(
             f"{item.due_on.isoformat()}  {'yes' if item.overdue else 'no ':7}  {item.reason:16}"

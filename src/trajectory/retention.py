@@ -60,7 +60,9 @@ def retention_items(app: TrajectoryApplication, today: date) -> list[RetentionIt
     return items
 
 
-def _years_for(app: TrajectoryApplication, trajectory_id: str, years: dict[tuple[str, str], int]) -> int:
+def _years_for(
+    app: TrajectoryApplication, trajectory_id: str, years: dict[tuple[str, str], int]
+) -> int:
     from uuid import UUID
 
     t = app.get(UUID(trajectory_id))

@@ -20,7 +20,6 @@ from eventsourcing.utils import get_topic
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events import (
     analysis,
-    privacy,
     chain,
     closure,
     education,
@@ -28,6 +27,7 @@ from trajectory.aggregates.events import (
     intake,
     network,
     phasing,
+    privacy,
     quality,
     runaway,
     safety,
