@@ -177,12 +177,14 @@ def test_a_flipped_ciphertext_bit_is_reported_as_tampering(
         path = database_url.removeprefix("sqlite:///")
         with sqlite3.connect(path) as conn:
             (state,) = conn.execute(
-                "SELECT state FROM stored_events WHERE originator_id = ? AND originator_version = 2",
+                "SELECT state FROM stored_events"
+                " WHERE originator_id = ? AND originator_version = 2",
                 [tid.hex],
             ).fetchone()
             flipped = bytes([state[0], state[1] ^ 0x01]) + state[2:]
             conn.execute(
-                "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 2",
+                "UPDATE stored_events SET state = ?"
+                " WHERE originator_id = ? AND originator_version = 2",
                 [flipped, tid.hex],
             )
     else:

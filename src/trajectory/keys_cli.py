@@ -110,7 +110,7 @@ def retention_command(app: TrajectoryApplication, out: TextIO) -> int:
         out.write("no trajectory is due for destruction\n")
         return 0
     out.write(
-        "due_on      overdue  reason            trajectory                            organisation\n"
+        f"{'due_on':10}  overdue  {'reason':16}  {'trajectory':36}  organisation\n"
     )
     for item in items:
         out.write(
