@@ -135,8 +135,10 @@ def test_the_demo_follows_the_app_clock_and_is_deterministic_for_a_seed(
     def progress(done: int, total: int) -> None:
         seen_progress.append((done, total))
 
+    processors = structlog.get_config()["processors"]
     assert run_demo(app, count=8, seed=7, progress=progress) == 8
     assert app.clock is clock  # lent to the demo while it recorded, then given back
+    assert structlog.get_config()["processors"] == processors  # and so is logging
     assert seen_progress == [(n, 8) for n in range(1, 9)]
     first = by_name(app)
     assert sorted(first) == [f"Demo Meisje {n:02d}" for n in range(1, 9)]

@@ -21,12 +21,15 @@ phases; caps are read from the protocol in force.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 import msgspec
+import structlog
+from structlog.typing import EventDict
 
 from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.aggregates.events.intake import Identity
@@ -100,9 +103,11 @@ COORDINATORS = tuple(
     Actor(user_id=f"demo-coord-{n}", role="coordinator", organisation=ORGANISATIONS[(n - 1) // 2])
     for n in range(1, 7)
 )
+# One aftercare organisation, a worker per region (`serve --demo` issues demo-after-1 a token).
+AFTERCARE_ORGANISATION = "demo-nazorg"
 AFTERCARE_WORKERS = tuple(
-    Actor(user_id=f"demo-after-{n}", role="aftercare", organisation=f"demo-wijkteam-{region}")
-    for n, region in enumerate(("noord", "midden", "zuid"), start=1)
+    Actor(user_id=f"demo-after-{n}", role="aftercare", organisation=AFTERCARE_ORGANISATION)
+    for n in range(1, len(ORGANISATIONS) + 1)
 )
 REGIONS = (
     ("Demo-Groningen", "Noord-Nederland"),
@@ -878,6 +883,24 @@ def _record(
     return girl.trajectory_id
 
 
+def _drop_per_fact_lines(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
+    if event_dict.get("event") == "trajectory_recorded":
+        raise structlog.DropEvent
+    return event_dict
+
+
+@contextmanager
+def _without_per_fact_logs() -> Iterator[None]:
+    """Thousands of `trajectory_recorded` lines would bury the progress: while the demo
+    writes, those lines (and only those) are dropped."""
+    processors = structlog.get_config()["processors"]
+    structlog.configure(processors=[_drop_per_fact_lines, *processors])
+    try:
+        yield
+    finally:
+        structlog.configure(processors=processors)
+
+
 def run_demo(
     app: TrajectoryApplication,
     *,
@@ -888,6 +911,9 @@ def run_demo(
     """Write `count` synthetic trajectories (added to whatever the store holds).
 
     Returns the number written. Girls are numbered after those already in the store.
+    While it writes, the demo borrows `app.clock` (each fact is judged on its own day)
+    and drops the per-fact log lines; both are given back when it returns. So run it
+    before an application serves requests, not beside them.
     """
     if count < 0:
         raise ValueError("count must be zero or more")
@@ -900,18 +926,19 @@ def run_demo(
     clock = _FactClock(now)
     app.clock = clock
     try:
-        for index in range(count):
-            plan, coordinator, worker = _plan(index, seed, protocol)
-            _record(
-                app,
-                plan,
-                number=first + index,
-                today=today,
-                clock=clock,
-                coordinator=coordinator,
-                worker=worker,
-            )
-            report(index + 1, count)
+        with _without_per_fact_logs():
+            for index in range(count):
+                plan, coordinator, worker = _plan(index, seed, protocol)
+                _record(
+                    app,
+                    plan,
+                    number=first + index,
+                    today=today,
+                    clock=clock,
+                    coordinator=coordinator,
+                    worker=worker,
+                )
+                report(index + 1, count)
     finally:
         app.clock = real_clock
     return count
