@@ -1,0 +1,309 @@
+"""The coordinator's caseload: her organisation's trajectories, most urgent first.
+
+One row per trajectory (`caseload`) with phase, status, runaways and version, and one row
+per attention item (`caseload_attention`: code and due date). Which items are due, and
+when, comes from `trajectory.protocol.attention` with the numbers of the trajectory's own
+protocol; whether an item is overdue depends on the day asked about, so it is decided at
+query time from the `today` given (a clock moved by a test moves it).
+
+Most urgent first: an open runaway, then the number of overdue items, then the earliest
+due date, then the trajectory id (so that paging is stable).
+
+No identity and no free text: ids, codes, dates and counts only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from trajectory.aggregates.vocabulary import Status
+from trajectory.persistence.database import Database, Dialect, Transaction
+from trajectory.projections.framework import (
+    Change,
+    Projection,
+    chunks,
+    delete_where_in,
+    execute_many,
+    from_row,
+    insert_statement,
+    placeholders,
+    row_values,
+    upsert_statement,
+)
+from trajectory.protocol.attention import AttentionItem, attention_items
+
+# -- rows -------------------------------------------------------------------------------------
+
+
+class CaseloadRow(msgspec.Struct, frozen=True, kw_only=True):
+    trajectory_id: str
+    organisation: str
+    coordinator: str
+    status: Status
+    phase: int
+    phase_entered_on: date
+    intake_date: date
+    open_runaway_since: date | None
+    runaways: int
+    regressions: int
+    version: int
+    next_due_on: date | None
+
+
+class AttentionRow(msgspec.Struct, frozen=True, kw_only=True):
+    trajectory_id: str
+    code: str
+    due_on: date
+
+
+_DDL = [
+    """CREATE TABLE IF NOT EXISTS caseload (
+        trajectory_id TEXT PRIMARY KEY,
+        organisation TEXT NOT NULL,
+        coordinator TEXT NOT NULL,
+        status TEXT NOT NULL,
+        phase INTEGER NOT NULL,
+        phase_entered_on TEXT NOT NULL,
+        intake_date TEXT NOT NULL,
+        open_runaway_since TEXT,
+        runaways INTEGER NOT NULL,
+        regressions INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        next_due_on TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS caseload_org ON caseload (organisation, status, phase)",
+    """CREATE TABLE IF NOT EXISTS caseload_attention (
+        trajectory_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        due_on TEXT NOT NULL,
+        PRIMARY KEY (trajectory_id, code)
+    )""",
+]
+
+_UPSERT = upsert_statement("caseload", CaseloadRow, ("trajectory_id",))
+_INSERT_ITEM = insert_statement("caseload_attention", AttentionRow, ("trajectory_id", "code"))
+
+
+class CaseloadProjection(Projection):
+    name = "caseload"
+    tables = ("caseload", "caseload_attention")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._pending: dict[str, tuple[CaseloadRow, list[AttentionRow]]] = {}
+
+    def ddl(self) -> list[str]:
+        return list(_DDL)
+
+    def apply(self, change: Change) -> None:
+        s = change.state
+        protocol = self.protocols.get(s.protocol_name, s.protocol_version)
+        # Due dates do not depend on the day asked about; only "overdue" does.
+        items = attention_items(s, protocol, s.intake_date)
+        tid = change.trajectory_id
+        row = CaseloadRow(
+            trajectory_id=tid,
+            organisation=s.organisation,
+            coordinator=s.coordinator,
+            status=s.status,
+            phase=s.phase,
+            phase_entered_on=s.phase_entered_on or s.intake_date,
+            intake_date=s.intake_date,
+            open_runaway_since=s.open_runaway.since if s.open_runaway else None,
+            runaways=s.runaway_count,
+            regressions=s.regressions,
+            version=change.version,
+            next_due_on=min((i.due_on for i in items), default=None),
+        )
+        attention = [AttentionRow(trajectory_id=tid, code=i.code, due_on=i.due_on) for i in items]
+        self._pending[tid] = (row, attention)
+
+    def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
+        pending = {t: v for t, v in self._pending.items() if t not in erased}
+        self._pending = {}
+        if not pending:
+            return
+        execute_many(tx, _UPSERT, [row_values(row) for row, _ in pending.values()])
+        delete_where_in(tx, "caseload_attention", sorted(pending))
+        execute_many(
+            tx, _INSERT_ITEM, [row_values(a) for _, items in pending.values() for a in items]
+        )
+
+    def discard(self) -> None:
+        self._pending = {}
+
+
+# -- queries ------------------------------------------------------------------------------------
+
+
+class CaseloadItemOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One trajectory in a caseload: where she is and what needs attention."""
+
+    id: UUID
+    status: Status
+    phase: int
+    phase_entered_on: date
+    days_in_phase: int
+    intake_date: date
+    coordinator: str
+    open_runaway_since: date | None
+    runaways: int
+    regressions: int
+    version: int
+    overdue: int
+    next_due_on: date | None
+    attention: list[AttentionItem]
+
+
+class CaseloadOut(msgspec.Struct, frozen=True, kw_only=True):
+    organisation: str
+    today: date
+    total: int
+    limit: int
+    offset: int
+    items: list[CaseloadItemOut]
+
+
+class CaseloadView:
+    """Reads the caseload tables. SQL shared by both dialects lives here; the subclasses
+    carry what differs."""
+
+    dialect: Dialect
+    order_by = (
+        "(open_runaway_since IS NULL), overdue DESC, (next_due_on IS NULL), next_due_on,"
+        " open_runaway_since, trajectory_id"
+    )
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def caseload(
+        self,
+        organisation: str,
+        today: date,
+        *,
+        phase: int | None = None,
+        status: Status | None = None,
+        overdue: bool | None = None,
+        coordinator: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> CaseloadOut:
+        where = ["c.organisation = ?"]
+        params: list[Any] = [today.isoformat(), organisation]
+        if phase is not None:
+            where.append("c.phase = ?")
+            params.append(phase)
+        if status is not None:
+            where.append("c.status = ?")
+            params.append(status)
+        if coordinator is not None:
+            where.append("c.coordinator = ?")
+            params.append(coordinator)
+        inner = (
+            "SELECT c.*, (SELECT COUNT(*) FROM caseload_attention a"
+            " WHERE a.trajectory_id = c.trajectory_id AND a.due_on < ?) AS overdue"
+            f" FROM caseload c WHERE {' AND '.join(where)}"
+        )
+        outer = ""
+        if overdue is True:
+            outer = " WHERE q.overdue > 0"
+        elif overdue is False:
+            outer = " WHERE q.overdue = 0"
+        with self.db.transaction(commit=False) as tx:
+            count = tx.fetchone(f"SELECT COUNT(*) AS n FROM ({inner}) q{outer}", params)
+            rows = tx.fetchall(
+                f"SELECT * FROM ({inner}) q{outer} ORDER BY {self.order_by} LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+            ids = [str(r["trajectory_id"]) for r in rows]
+            items: dict[str, list[AttentionRow]] = {i: [] for i in ids}
+            for part in chunks(ids):
+                for r in tx.fetchall(
+                    "SELECT trajectory_id, code, due_on FROM caseload_attention"
+                    f" WHERE trajectory_id IN ({placeholders(len(part))})",
+                    list(part),
+                ):
+                    items[str(r["trajectory_id"])].append(from_row(AttentionRow, r))
+        return CaseloadOut(
+            organisation=organisation,
+            today=today,
+            total=int(count["n"]) if count else 0,
+            limit=limit,
+            offset=offset,
+            items=[_item(from_row(CaseloadRow, r), int(r["overdue"]), items, today) for r in rows],
+        )
+
+
+def _item(
+    row: CaseloadRow, overdue: int, items: dict[str, list[AttentionRow]], today: date
+) -> CaseloadItemOut:
+    attention = sorted(
+        (
+            AttentionItem(code=a.code, due_on=a.due_on, overdue=today > a.due_on)
+            for a in items[row.trajectory_id]
+        ),
+        key=lambda i: (i.due_on, i.code),
+    )
+    return CaseloadItemOut(
+        id=UUID(row.trajectory_id),
+        status=row.status,
+        phase=row.phase,
+        phase_entered_on=row.phase_entered_on,
+        days_in_phase=max((today - row.phase_entered_on).days, 0),
+        intake_date=row.intake_date,
+        coordinator=row.coordinator,
+        open_runaway_since=row.open_runaway_since,
+        runaways=row.runaways,
+        regressions=row.regressions,
+        version=row.version,
+        overdue=overdue,
+        next_due_on=row.next_due_on,
+        attention=attention,
+    )
+
+
+class SqliteCaseloadView(CaseloadView):
+    dialect: Literal["sqlite"] = "sqlite"
+
+
+class PostgresCaseloadView(CaseloadView):
+    dialect: Literal["postgres"] = "postgres"
+    # PostgreSQL sorts NULL last in ascending order already; say so for readers of both.
+    order_by = (
+        "(open_runaway_since IS NULL), overdue DESC, next_due_on ASC NULLS LAST,"
+        " open_runaway_since, trajectory_id"
+    )
+
+
+def caseload_view(db: Database) -> CaseloadView:
+    return PostgresCaseloadView(db) if db.dialect == "postgres" else SqliteCaseloadView(db)
+
+
+def caseload(
+    db: Database,
+    organisation: str,
+    today: date,
+    *,
+    phase: int | None = None,
+    status: Status | None = None,
+    overdue: bool | None = None,
+    coordinator: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> CaseloadOut:
+    """The organisation's trajectories, most urgent first, with the total for paging."""
+    return caseload_view(db).caseload(
+        organisation,
+        today,
+        phase=phase,
+        status=status,
+        overdue=overdue,
+        coordinator=coordinator,
+        limit=limit,
+        offset=offset,
+    )

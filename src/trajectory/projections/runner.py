@@ -1,0 +1,482 @@
+"""The projection runner: follows the event log and keeps the read models caught up.
+
+It reads the log in pages (`select_notifications`, ~500 events) from the lowest tracked
+position of the projections it runs, decodes each event once, folds it into its
+trajectory (`StateCache`), and hands it to every projection that has not applied it yet.
+Each page is one transaction: the rows of every projection and their new positions
+commit together, after the tracked positions were checked (and, on PostgreSQL, locked)
+to be the ones the page started from. A second runner, or a rebuild, that moved a
+position in the meantime makes the page roll back and start again from the new
+positions: nothing is applied twice.
+
+- Erased trajectories: an event whose trajectory was crypto-shredded cannot be decoded
+  (`TrajectoryErased`); it is skipped and counted in `erased_skipped`. A trajectory
+  erased while its page was in flight is caught in the page's transaction (its data key
+  is gone) and its rows are left out.
+- Failures: when a projection fails on an event, the events before it are committed, the
+  failure is logged (`projection_failed`, with the projection's name and the position)
+  and `ProjectionFailed` is raised. The next run starts from that same event again: an
+  event is never skipped silently. Lost connections and busy databases are retried by
+  `run_forever`.
+- SQLite cannot notify subscribers, so the runner polls, on both stores: simple, and a
+  poll of an idle log costs one indexed query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import NoReturn
+from uuid import UUID
+
+import msgspec
+import psycopg
+import structlog
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError
+
+from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.trajectory import Trajectory
+from trajectory.application import TrajectoryApplication, project_trajectory
+from trajectory.crypto import TrajectoryErased
+from trajectory.persistence.database import Transaction
+from trajectory.projections.framework import (
+    TRACKING_TABLE,
+    Change,
+    Projection,
+    chunks,
+    placeholders,
+    tracking_ddl,
+)
+from trajectory.projections.states import StateCache
+
+log = structlog.get_logger("trajectory.projections")
+
+PAGE_SIZE = 500
+
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+"""Errors of the database, not of a projection: worth another try after a pause."""
+
+ProgressFn = Callable[..., None]
+
+
+class ProjectionFailed(Exception):
+    """A projection could not apply an event; it stays at the position before it."""
+
+    def __init__(self, names: Sequence[str], position: int, event_type: str, trajectory_id: str):
+        self.names = tuple(names)
+        self.position = position
+        self.event_type = event_type
+        self.trajectory_id = trajectory_id
+        super().__init__(
+            f"projection {', '.join(self.names)} failed on event {position}"
+            f" ({event_type} of trajectory {trajectory_id}); it resumes there once fixed"
+        )
+
+
+class ProjectionStatusOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a projection is in the log, and how far behind (in notification ids)."""
+
+    name: str
+    position: int
+    lag: int
+    erased_skipped: int
+    updated_at: datetime | None
+
+
+class _Failed(Exception):
+    def __init__(
+        self,
+        names: Sequence[str],
+        notification: Notification,
+        cause: BaseException,
+        *,
+        in_flush: bool = False,
+    ):
+        super().__init__(type(cause).__name__)
+        self.names = tuple(names)
+        self.notification = notification
+        self.cause = cause
+        self.in_flush = in_flush
+
+
+class _Conflict(Exception):
+    """Another runner (or a rebuild) moved a position since the page began."""
+
+
+class ProjectionRunner:
+    """Runs a set of projections over the log of one application."""
+
+    def __init__(
+        self,
+        app: TrajectoryApplication,
+        projections: Sequence[Projection],
+        *,
+        page_size: int = PAGE_SIZE,
+        cache_size: int = 50_000,
+    ):
+        self.app = app
+        self.db = app.db
+        self.projections: dict[str, Projection] = {p.name: p for p in projections}
+        self.page_size = page_size
+        self.states = StateCache(self._load, cache_size)
+
+    # -- set-up -----------------------------------------------------------------------------
+    def create_tables(self) -> None:
+        """Create the tracking table and every projection's tables (idempotent)."""
+        with self.db.transaction() as tx:
+            for statement in tracking_ddl(self.db.dialect):
+                tx.execute(statement)
+            for p in self.projections.values():
+                p.create_tables(tx)
+            self._ensure_tracking(tx, list(self.projections))
+
+    def _ensure_tracking(self, tx: Transaction, names: Sequence[str]) -> None:
+        for name in names:
+            tx.execute(
+                f"INSERT INTO {TRACKING_TABLE} (name, position, erased_skipped)"
+                " VALUES (?, 0, 0) ON CONFLICT (name) DO NOTHING",
+                [name],
+            )
+
+    def _select(self, names: Sequence[str] | str | None) -> list[Projection]:
+        if names is None:
+            return list(self.projections.values())
+        if isinstance(names, str):
+            names = [names]
+        unknown = [n for n in names if n not in self.projections]
+        if unknown:
+            known = ", ".join(self.projections)
+            raise KeyError(f"no projection named {', '.join(unknown)} (known: {known})")
+        return [self.projections[n] for n in names]
+
+    def _load(self, trajectory_id: UUID, version: int) -> Trajectory:
+        t = self.app.repository.get(
+            trajectory_id, version=version, projector_func=project_trajectory
+        )
+        assert isinstance(t, Trajectory)
+        return t
+
+    # -- positions ------------------------------------------------------------------------
+    def positions(self, names: Sequence[str] | None = None) -> dict[str, int]:
+        selected = [p.name for p in self._select(names)]
+        rows = self.db.fetchall(
+            f"SELECT name, position FROM {TRACKING_TABLE}"
+            f" WHERE name IN ({placeholders(len(selected))})",
+            selected,
+        )
+        found = {str(r["name"]): int(r["position"]) for r in rows}
+        missing = [n for n in selected if n not in found]
+        if missing:
+            with self.db.transaction() as tx:
+                self._ensure_tracking(tx, missing)
+            found.update(dict.fromkeys(missing, 0))
+        return {n: found[n] for n in selected}
+
+    def status(self) -> list[ProjectionStatusOut]:
+        """Position and lag per projection (lag: the newest notification id minus position;
+        on PostgreSQL ids can have gaps, so it is an upper bound on events behind)."""
+        head = self.app.recorder.max_notification_id() or 0
+        names = list(self.projections)
+        self.positions(names)
+        rows = self.db.fetchall(
+            f"SELECT name, position, erased_skipped, updated_at FROM {TRACKING_TABLE}"
+            f" WHERE name IN ({placeholders(len(names))}) ORDER BY name",
+            names,
+        )
+        return [
+            ProjectionStatusOut(
+                name=str(r["name"]),
+                position=int(r["position"]),
+                lag=max(head - int(r["position"]), 0),
+                erased_skipped=int(r["erased_skipped"]),
+                updated_at=datetime.fromisoformat(r["updated_at"]) if r["updated_at"] else None,
+            )
+            for r in rows
+        ]
+
+    def wait_for(
+        self,
+        position: int,
+        timeout: float = 2.0,
+        names: Sequence[str] | None = None,
+        interval: float = 0.005,
+    ) -> bool:
+        """Wait until the projections have applied the log up to `position` (a write's
+        `Recorded.position`): read your own write. False when `timeout` passed first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if min(self.positions(names).values(), default=position) >= position:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(interval)
+
+    # -- catching up ----------------------------------------------------------------------
+    def catch_up(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        progress: ProgressFn | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Apply every event not yet applied, page by page. Returns how many events were
+        applied (to at least one projection); skipped events of erased trajectories and
+        events every projection already had are not counted."""
+        selected = self._select(names)
+        positions = self.positions([p.name for p in selected])
+        head = (self.app.recorder.max_notification_id() or 0) if progress else 0
+        applied = 0
+        while stop is None or not stop.is_set():
+            start = min(positions.values())
+            page = self.app.recorder.select_notifications(
+                start=start, limit=self.page_size, inclusive_of_start=False
+            )
+            if not page:
+                break
+            try:
+                applied += self._page(selected, positions, page)
+            except _Conflict:
+                log.info("projection_position_moved", projections=list(positions))
+                positions = self.positions(list(positions))
+                continue
+            except _Failed as failed:
+                self._stop_at(selected, positions, page, failed)
+            if progress is not None:
+                progress(page[-1].id, max(head, page[-1].id))
+        return applied
+
+    def _stop_at(
+        self,
+        selected: list[Projection],
+        positions: dict[str, int],
+        page: Sequence[Notification],
+        failed: _Failed,
+    ) -> NoReturn:
+        """Commit what came before the failing event, log, raise."""
+        at = failed.notification
+        before = [n for n in page if n.id < at.id]
+        if before and not failed.in_flush:
+            # Another runner may have got there first: it stops at the same event.
+            with contextlib.suppress(_Conflict):
+                self._page(selected, positions, before)
+        log.error(
+            "projection_failed",
+            projections=list(failed.names),
+            position=at.id,
+            trajectory_id=str(at.originator_id),
+            version=at.originator_version,
+            event_type=at.topic.rsplit(":", 1)[-1],
+            error_type=type(failed.cause).__name__,
+            in_flush=failed.in_flush,
+        )
+        raise ProjectionFailed(
+            failed.names, at.id, at.topic.rsplit(":", 1)[-1], str(at.originator_id)
+        ) from failed.cause
+
+    def _decode(self, notification: Notification) -> TrajectoryEvent:
+        event = self.app.mapper.to_domain_event(notification)
+        if not isinstance(event, TrajectoryEvent):
+            raise TypeError(f"not a trajectory event: {notification.topic}")
+        return event
+
+    def _page(
+        self, selected: list[Projection], positions: dict[str, int], page: Sequence[Notification]
+    ) -> int:
+        """Apply one page in one transaction; `positions` moves on when it commits."""
+        skipped = {p.name: 0 for p in selected}
+        touched: set[UUID] = set()
+        applied = 0
+        moving: list[Projection] = []
+        last = page[-1].id
+        try:
+            for n in page:
+                due = [p for p in selected if n.id > positions[p.name]]
+                if not due:
+                    continue
+                touched.add(UUID(str(n.originator_id)))
+                try:
+                    event = self._decode(n)
+                    state = self.states.fold(event).state
+                except TrajectoryErased:
+                    for p in due:
+                        skipped[p.name] += 1
+                    continue
+                except TRANSIENT:
+                    raise
+                except Exception as e:
+                    raise _Failed([p.name for p in due], n, e) from e
+                change = Change(n.id, event, state)
+                for p in due:
+                    try:
+                        p.apply(change)
+                    except Exception as e:
+                        raise _Failed([p.name], n, e) from e
+                applied += 1
+            with self.db.transaction() as tx:
+                moving = [p for p in selected if last > positions[p.name]]
+                self._check_positions(tx, moving, positions)
+                erased = self._erased_among(tx, touched)
+                now = self.app.clock().isoformat()
+                for p in moving:
+                    try:
+                        p.flush(tx, erased)
+                        for trajectory_id in sorted(erased):
+                            p.delete_trajectory(tx, trajectory_id)
+                    except TRANSIENT:
+                        raise
+                    except Exception as e:
+                        first = next(n for n in page if n.id > positions[p.name])
+                        raise _Failed([p.name], first, e, in_flush=True) from e
+                    tx.execute(
+                        f"UPDATE {TRACKING_TABLE} SET position = ?,"
+                        " erased_skipped = erased_skipped + ?, updated_at = ? WHERE name = ?",
+                        [last, skipped[p.name], now, p.name],
+                    )
+        except BaseException:
+            # Rolled back: what was gathered and folded for this page no longer holds.
+            for p in selected:
+                p.discard()
+            self.states.forget(touched)
+            raise
+        for p in moving:
+            positions[p.name] = last
+        return applied
+
+    def _check_positions(
+        self, tx: Transaction, moving: list[Projection], positions: dict[str, int]
+    ) -> None:
+        if not moving:
+            return
+        names = [p.name for p in moving]
+        lock = " FOR UPDATE" if self.db.dialect == "postgres" else ""
+        rows = tx.fetchall(
+            f"SELECT name, position FROM {TRACKING_TABLE}"
+            f" WHERE name IN ({placeholders(len(names))}) ORDER BY name{lock}",
+            names,
+        )
+        found = {str(r["name"]): int(r["position"]) for r in rows}
+        if any(found.get(n) != positions[n] for n in names):
+            raise _Conflict
+
+    def _erased_among(self, tx: Transaction, touched: set[UUID]) -> frozenset[str]:
+        """Trajectories of this page whose data key is gone. On PostgreSQL the keys found
+        are locked (FOR SHARE) until the page commits, so an erasure running now waits
+        for the page and then deletes its rows; it cannot slip in between."""
+        if self.app.keys is None or not touched:
+            return frozenset()
+        ids = sorted(str(t) for t in touched)
+        lock = " FOR SHARE" if self.db.dialect == "postgres" else ""
+        found: set[str] = set()
+        for part in chunks(ids):
+            rows = tx.fetchall(
+                "SELECT trajectory_id FROM data_keys"
+                f" WHERE trajectory_id IN ({placeholders(len(part))}){lock}",
+                list(part),
+            )
+            found.update(str(r["trajectory_id"]) for r in rows)
+        return frozenset(ids) - found
+
+    # -- rebuilding ---------------------------------------------------------------------------
+    def rebuild(self, name: str | None = None, progress: ProgressFn | None = None) -> int:
+        """Empty the projection (all when `name` is None) and apply the whole log again.
+
+        Readers see the tables fill up while this runs. Returns the events applied."""
+        selected = self._select(None if name is None else [name])
+        names = [p.name for p in selected]
+        with self.db.transaction() as tx:
+            self._ensure_tracking(tx, names)
+            for p in selected:
+                p.clear(tx)
+            tx.execute(
+                f"UPDATE {TRACKING_TABLE} SET position = 0, erased_skipped = 0, updated_at = ?"
+                f" WHERE name IN ({placeholders(len(names))})",
+                [self.app.clock().isoformat(), *names],
+            )
+        log.info("projections_rebuilding", projections=names)
+        started = time.monotonic()
+        applied = self.catch_up(names, progress=progress)
+        seconds = time.monotonic() - started
+        log.info(
+            "projections_rebuilt",
+            projections=names,
+            events=applied,
+            seconds=round(seconds, 2),
+            events_per_second=round(applied / seconds) if seconds > 0 else None,
+        )
+        return applied
+
+    # -- running ------------------------------------------------------------------------------
+    def run_forever(
+        self,
+        poll_interval: float = 1.0,
+        stop_event: threading.Event | None = None,
+        names: Sequence[str] | None = None,
+    ) -> None:
+        """Follow the log until `stop_event` is set. Database trouble is retried with a
+        growing pause; a projection that fails on an event raises `ProjectionFailed`."""
+        stop = stop_event or threading.Event()
+        selected = [p.name for p in self._select(names)]
+        log.info("projections_running", projections=selected, poll_interval=poll_interval)
+        retries = 0
+        while not stop.is_set():
+            try:
+                applied = self.catch_up(selected, stop=stop)
+            except TRANSIENT as e:
+                retries += 1
+                pause = min(poll_interval * 2**retries, 30.0)
+                log.warning("projections_retrying", error_type=type(e).__name__, retry_in=pause)
+                self.states.clear()
+                stop.wait(pause)
+                continue
+            retries = 0
+            if applied:
+                log.info(
+                    "projections_caught_up", events=applied, positions=self.positions(selected)
+                )
+            else:
+                stop.wait(poll_interval)
+        log.info("projections_stopped", projections=selected)
+
+    def start_in_thread(self, poll_interval: float = 0.2) -> RunnerThread:
+        """Run in a background thread of this process (the embedded default)."""
+        runner_thread = RunnerThread(self, poll_interval)
+        runner_thread.start()
+        return runner_thread
+
+
+class RunnerThread:
+    """A runner in a daemon thread; `stop()` ends it after the page in hand."""
+
+    def __init__(self, runner: ProjectionRunner, poll_interval: float):
+        self.runner = runner
+        self.stop_event = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(poll_interval,), name="projection-runner", daemon=True
+        )
+
+    def _run(self, poll_interval: float) -> None:
+        try:
+            self.runner.run_forever(poll_interval, self.stop_event)
+        except BaseException as e:  # kept for whoever supervises the thread
+            self.error = e
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self._thread.join(timeout)

@@ -1,0 +1,272 @@
+"""National figures: registered (suspected) victims per year, as the national rapporteur
+counts them (the seed's table 2.1: per year, the number registered and how many of them
+were minors, in N and %), with the breakdowns the action plan asks for: victim status,
+risk profile and the CoMensha registration decision.
+
+Per trajectory one row: the year of intake, the victim status as it is now, whether she
+was a minor at intake, her risk profiles; and the CoMensha decisions by position, so
+that a decision marked in error no longer counts and the latest valid one does.
+"Registered" here means taken into care with a trajectory (intake) in that year.
+
+Small cells: every count from 1 to 4 is suppressed (None, flagged), and, where the cells
+of a breakdown add up to the year's total (victim status; CoMensha decision, with
+"undecided"), the next smallest cell too, so that no suppressed count can be recovered
+by subtraction. Percentages of a year whose total is suppressed are withheld as well.
+
+No identity: not the date of birth (only "minor at intake"), no names, no free text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Literal, get_args
+
+import msgspec
+
+from trajectory.aggregates.events.chain import ComenshaRegistrationDecided
+from trajectory.aggregates.events.closure import EntryMarkedInError
+from trajectory.aggregates.events.intake import TrajectoryOpened, VictimStatusChanged
+from trajectory.aggregates.vocabulary import (
+    RISK_PROFILES,
+    ComenshaDecision,
+    VictimStatus,
+)
+from trajectory.persistence.database import Database, Dialect, Transaction
+from trajectory.projections.framework import (
+    Change,
+    Projection,
+    Writes,
+    insert_statement,
+    row_values,
+    upsert_statement,
+)
+from trajectory.protocol.rules import age_on
+
+SMALL_CELL = 5
+"""Counts below this (and above zero) are not published."""
+
+VICTIM_STATUSES: tuple[VictimStatus, ...] = get_args(VictimStatus)
+COMENSHA_DECISIONS: tuple[ComenshaDecision, ...] = get_args(ComenshaDecision)
+UNDECIDED = "undecided"
+
+
+class VictimRow(msgspec.Struct, frozen=True, kw_only=True):
+    trajectory_id: str
+    intake_year: int
+    victim_status: VictimStatus
+    minor_at_intake: bool
+    risk_profiles: str  # the codes, space-separated
+
+
+class DecisionRow(msgspec.Struct, frozen=True, kw_only=True):
+    trajectory_id: str
+    position: int
+    decision: ComenshaDecision
+
+
+_DDL = [
+    """CREATE TABLE IF NOT EXISTS victims (
+        trajectory_id TEXT PRIMARY KEY,
+        intake_year INTEGER NOT NULL,
+        victim_status TEXT NOT NULL,
+        minor_at_intake INTEGER NOT NULL,
+        risk_profiles TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS victims_year ON victims (intake_year)",
+    """CREATE TABLE IF NOT EXISTS victim_comensha_decisions (
+        trajectory_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        decision TEXT NOT NULL,
+        PRIMARY KEY (trajectory_id, position)
+    )""",
+]
+_UPSERT = upsert_statement("victims", VictimRow, ("trajectory_id",))
+_INSERT_DECISION = insert_statement(
+    "victim_comensha_decisions", DecisionRow, ("trajectory_id", "position")
+)
+_DELETE_DECISION = "DELETE FROM victim_comensha_decisions WHERE trajectory_id = ? AND position = ?"
+
+
+class VictimsProjection(Projection):
+    name = "victims"
+    tables = ("victims", "victim_comensha_decisions")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._writes = Writes()
+
+    def ddl(self) -> list[str]:
+        return list(_DDL)
+
+    def apply(self, change: Change) -> None:
+        event, s, tid = change.event, change.state, change.trajectory_id
+        if isinstance(event, TrajectoryOpened | VictimStatusChanged):
+            row = VictimRow(
+                trajectory_id=tid,
+                intake_year=s.intake_date.year,
+                victim_status=s.victim_status,
+                minor_at_intake=age_on(s.date_of_birth, s.intake_date) < 18,
+                risk_profiles=" ".join(sorted(s.risk_profiles)),
+            )
+            self._writes.add(tid, _UPSERT, row_values(row))
+        elif isinstance(event, ComenshaRegistrationDecided):
+            decision = DecisionRow(
+                trajectory_id=tid, position=change.version, decision=event.decision
+            )
+            self._writes.add(tid, _INSERT_DECISION, row_values(decision))
+        elif isinstance(event, EntryMarkedInError):
+            self._writes.add(tid, _DELETE_DECISION, (tid, event.position))
+
+    def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
+        self._writes.run(tx, erased)
+
+    def discard(self) -> None:
+        self._writes.clear()
+
+
+# -- queries ------------------------------------------------------------------------------------
+
+Group = Literal["total", "age", "victim_status", "risk_profile", "comensha_decision"]
+
+
+class CellOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A count and its share of the year's total; both None when suppressed."""
+
+    n: int | None
+    percent: int | None
+    suppressed: bool
+
+
+class FigureRowOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of the table: a category, with a cell per year."""
+
+    key: str
+    group: Group
+    cells: list[CellOut]
+
+
+class FiguresOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Registered (suspected) victims per year of intake, in the rapporteur's shape:
+    categories as rows, years as columns, N and % of the year's total."""
+
+    from_year: int
+    to_year: int
+    years: list[int]
+    small_cell_threshold: int
+    rows: list[FigureRowOut]
+
+
+class _Year:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[Group, str], int] = Counter()
+
+
+class VictimsView:
+    dialect: Dialect
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def figures(self, from_year: int, to_year: int) -> FiguresOut:
+        if to_year < from_year:
+            raise ValueError("to_year comes before from_year")
+        with self.db.transaction(commit=False) as tx:
+            rows = tx.fetchall(
+                "SELECT trajectory_id, intake_year, victim_status, minor_at_intake,"
+                " risk_profiles FROM victims WHERE intake_year BETWEEN ? AND ?",
+                [from_year, to_year],
+            )
+            decisions = tx.fetchall(
+                "SELECT d.trajectory_id, d.position, d.decision"
+                " FROM victim_comensha_decisions d JOIN victims v"
+                " ON v.trajectory_id = d.trajectory_id"
+                " WHERE v.intake_year BETWEEN ? AND ?",
+                [from_year, to_year],
+            )
+        latest: dict[str, tuple[int, str]] = {}
+        for d in decisions:
+            tid, position = str(d["trajectory_id"]), int(d["position"])
+            if tid not in latest or latest[tid][0] < position:
+                latest[tid] = (position, str(d["decision"]))
+        years = list(range(from_year, to_year + 1))
+        counts = {y: _Year() for y in years}
+        for r in rows:
+            c = counts[int(r["intake_year"])].counts
+            c[("total", "registered")] += 1
+            if int(r["minor_at_intake"]):
+                c[("age", "minors")] += 1
+            c[("victim_status", str(r["victim_status"]))] += 1
+            for profile in str(r["risk_profiles"]).split():
+                c[("risk_profile", profile)] += 1
+            decision = latest.get(str(r["trajectory_id"]), (0, UNDECIDED))[1]
+            c[("comensha_decision", decision)] += 1
+        layout: list[tuple[Group, str]] = [
+            ("total", "registered"),
+            ("age", "minors"),
+            *(("victim_status", s) for s in VICTIM_STATUSES),
+            *(("risk_profile", p) for p in RISK_PROFILES),
+            *(("comensha_decision", d) for d in (*COMENSHA_DECISIONS, UNDECIDED)),
+        ]
+        cells = {y: _cells(counts[y].counts, layout) for y in years}
+        return FiguresOut(
+            from_year=from_year,
+            to_year=to_year,
+            years=years,
+            small_cell_threshold=SMALL_CELL,
+            rows=[
+                FigureRowOut(key=key, group=group, cells=[cells[y][(group, key)] for y in years])
+                for group, key in layout
+            ],
+        )
+
+
+def _suppressed(n: int) -> bool:
+    return 0 < n < SMALL_CELL
+
+
+def _cells(
+    counts: dict[tuple[Group, str], int], layout: Sequence[tuple[Group, str]]
+) -> dict[tuple[Group, str], CellOut]:
+    total = counts.get(("total", "registered"), 0)
+    hidden = {cell for cell in layout if _suppressed(counts.get(cell, 0))}
+    # Complementary suppression: in a breakdown that adds up to the total, one hidden
+    # cell could be recovered by subtraction; hide the next smallest non-zero cell too.
+    if ("total", "registered") not in hidden:
+        for group in ("victim_status", "comensha_decision"):
+            members = [cell for cell in layout if cell[0] == group]
+            if sum(cell in hidden for cell in members) == 1:
+                shown = sorted(
+                    (counts.get(cell, 0), cell[1], cell)
+                    for cell in members
+                    if cell not in hidden and counts.get(cell, 0) > 0
+                )
+                if shown:
+                    hidden.add(shown[0][2])
+    withhold_percent = ("total", "registered") in hidden or total == 0
+    out: dict[tuple[Group, str], CellOut] = {}
+    for cell in layout:
+        n = counts.get(cell, 0)
+        if cell in hidden:
+            out[cell] = CellOut(n=None, percent=None, suppressed=True)
+        else:
+            percent = None if withhold_percent else round(100 * n / total)
+            out[cell] = CellOut(n=n, percent=percent, suppressed=False)
+    return out
+
+
+class SqliteVictimsView(VictimsView):
+    dialect: Literal["sqlite"] = "sqlite"
+
+
+class PostgresVictimsView(VictimsView):
+    dialect: Literal["postgres"] = "postgres"
+
+
+def victims_view(db: Database) -> VictimsView:
+    return PostgresVictimsView(db) if db.dialect == "postgres" else SqliteVictimsView(db)
+
+
+def figures(db: Database, from_year: int, to_year: int) -> FiguresOut:
+    """Counts per year of intake, small cells suppressed."""
+    return victims_view(db).figures(from_year, to_year)
