@@ -106,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `trajectory show ID | head`
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as e:  # the one place a command's failure becomes a message
         from trajectory.errors import describe_startup_error
 

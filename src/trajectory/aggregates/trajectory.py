@@ -373,8 +373,13 @@ class Trajectory(Aggregate):
         """Advance one phase (criteria, waivers) or regress (reason; caps lowered)."""
         rules.check_transition_target(self.state, protocol, to_phase)
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
+        rules.check_not_before_current_phase(self.state, meta.occurred_on)
         if to_phase > self.state.phase:
-            advance = rules.check_advance(self.state, protocol, to_phase, waivers, meta.today)
+            # Criteria are judged on the day the transition happened, not the day it is
+            # recorded: a backdated advance must have met them then.
+            advance = rules.check_advance(
+                self.state, protocol, to_phase, waivers, meta.occurred_on
+            )
             self._record(
                 phasing.PhaseAdvanced,
                 meta,
@@ -598,7 +603,8 @@ class Trajectory(Aggregate):
 
     def start_aftercare(self, *, meta: Meta, protocol: Protocol, plan: str) -> None:
         rules.check_in_care(self.state)
-        rules.check_advance(self.state, protocol, None, (), meta.today)
+        rules.check_not_before_current_phase(self.state, meta.occurred_on)
+        rules.check_advance(self.state, protocol, None, (), meta.occurred_on)
         self._record(handover.AftercareStarted, meta, plan=plan)
 
     def record_aftercare_contact(

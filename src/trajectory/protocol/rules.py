@@ -68,6 +68,17 @@ def check_occurred_not_in_future(occurred_on: date, today: date) -> None:
         )
 
 
+def check_not_before_current_phase(state: TrajectoryState, occurred_on: date) -> None:
+    """A phase decision cannot predate the start of the phase she is in."""
+    entered = state.phase_entered_on or state.intake_date
+    if occurred_on < entered:
+        raise RuleRefused(
+            f"she entered phase {state.phase} on {entered.isoformat()}; a transition cannot"
+            f" be dated {occurred_on.isoformat()}",
+            code="occurred-before-current-phase",
+        )
+
+
 def check_in_care(state: TrajectoryState) -> None:
     """Phase, permission and network decisions belong to the time in care."""
     if state.status != "in_care":
