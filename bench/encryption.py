@@ -69,11 +69,9 @@ def main() -> None:
         )
     for store in ("sqlite", "postgres"):
         plain, enc = figures[f"{store}/plain"], figures[f"{store}/encrypted"]
-        print(
-            f"{store}: encryption costs x{enc['command']['p50_ms'] / plain['command']['p50_ms']:.2f}"
-            f" per command (p50), x{enc['replay_200']['p50_ms'] / plain['replay_200']['p50_ms']:.2f}"
-            " per replay"
-        )
+        command = enc["command"]["p50_ms"] / plain["command"]["p50_ms"]
+        replay = enc["replay_200"]["p50_ms"] / plain["replay_200"]["p50_ms"]
+        print(f"{store}: encryption costs x{command:.2f} per command (p50), x{replay:.2f} per replay")
     path = record("encryption", figures)
     print(
         f"recorded in {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
