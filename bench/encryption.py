@@ -71,7 +71,7 @@ def main() -> None:
         plain, enc = figures[f"{store}/plain"], figures[f"{store}/encrypted"]
         command = enc["command"]["p50_ms"] / plain["command"]["p50_ms"]
         replay = enc["replay_200"]["p50_ms"] / plain["replay_200"]["p50_ms"]
-        print(f"{store}: encryption costs x{command:.2f} per command (p50), x{replay:.2f} per replay")
+        print(f"{store}: encryption x{command:.2f} per command (p50), x{replay:.2f} per replay")
     path = record("encryption", figures)
     print(
         f"recorded in {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
