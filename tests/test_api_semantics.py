@@ -194,7 +194,7 @@ def test_of_concurrent_writers_at_one_version_exactly_one_wins(live: Live, tid: 
 
 def test_concurrent_writers_without_if_match_lose_nothing(live: Live, tid: str) -> None:
     token = live.token("racer", "coordinator", "org-a")
-    calls = [
+    calls: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         (f"/trajectories/{tid}/signals", {**SIGNAL, "note": f"writer {i}"}, {}) for i in range(6)
     ]
     answers = race(live, token, calls)
@@ -426,3 +426,10 @@ def test_revocation_takes_effect_on_the_next_request(live: Live) -> None:
         assert http.get("/trajectories").status_code == 200
         live.services.users.revoke("leaver", live.services.application.clock())
         assert_problem(http.get("/trajectories"), 401)
+
+
+def test_a_repeated_query_parameter_is_a_422_naming_it(http: httpx.Client, tid: str) -> None:
+    answer = http.get("/trajectories", params=[("status", "in_care"), ("status", "closed")])
+    assert field_of(answer) == ["status"]
+    answer = http.get(f"/trajectories/{tid}", params=[("as_of", "2026-03-01T00:00:00Z")] * 2)
+    assert field_of(answer) == ["as_of"]

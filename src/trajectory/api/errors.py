@@ -15,6 +15,7 @@ from eventsourcing.persistence import OperationalError as StoreOperationalError
 from eventsourcing.persistence import PersistenceError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from trajectory.aggregates.errors import RuleRefused, TrajectoryNotFound, VersionConflict
@@ -59,6 +60,36 @@ class Problem(msgspec.Struct, omit_defaults=True):
     unmet: list[str] | None = None
     errors: list[FieldError] | None = None
     request_id: str | None = None
+
+
+_MEANING = {
+    400: "The body is not JSON.",
+    401: "No valid bearer token.",
+    403: "The caller's role may not use this endpoint.",
+    404: "No such trajectory, or one the caller may not see (the same answer).",
+    409: "The rules refuse the command: `rule` names the rule, `unmet` the criteria.",
+    412: "If-Match does not match the trajectory's version: read it again.",
+    413: "The body is over the size limit.",
+    422: "The input does not fit the schema: `errors` names each field.",
+    429: "Too many failed authentications from this client: wait Retry-After seconds.",
+    500: "Nothing was recorded.",
+    503: "The store is unavailable: try again after Retry-After seconds.",
+}
+READ_PROBLEMS = (400, 401, 403, 404, 422, 429, 500, 503)
+WRITE_PROBLEMS = (*READ_PROBLEMS, 409, 412, 413)
+
+
+def problem_responses(statuses: tuple[int, ...] = READ_PROBLEMS) -> dict[int, ResponseSpec]:
+    """The OpenAPI description of the problems an endpoint may answer."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM,
+            description=_MEANING[status],
+            generate_examples=False,
+        )
+        for status in sorted(statuses)
+    }
 
 
 class ApiError(Exception):

@@ -17,7 +17,7 @@ from litestar.params import JSONBody, Parameter
 from trajectory import commands as c
 from trajectory.aggregates.vocabulary import PERMISSION_KINDS
 from trajectory.api import writes
-from trajectory.api.errors import ApiError, FieldError
+from trajectory.api.errors import WRITE_PROBLEMS, ApiError, FieldError, problem_responses
 from trajectory.api.routes import IdempotencyKey, IfMatch, TrajectoryId
 from trajectory.api.schemas import PrepareHandover, RecordedOut
 from trajectory.api.security import AFTERCARE, CARE, COORDINATOR, authenticated
@@ -101,6 +101,7 @@ def plain_route(
         guards=[authenticated],
         opt={"roles": roles},
         status_code=201,
+        responses=problem_responses(WRITE_PROBLEMS),
         summary=summary,
         description=_doc(command),
         tags=[path.split("/")[0]],
@@ -136,6 +137,7 @@ def contact_route(path: str, command: type[c.Command], summary: str) -> HTTPRout
         guards=[authenticated],
         opt={"roles": COORDINATOR},
         status_code=201,
+        responses=problem_responses(WRITE_PROBLEMS),
         summary=summary,
         description=_doc(command),
         tags=["network-contacts"],
@@ -147,6 +149,7 @@ def contact_route(path: str, command: type[c.Command], summary: str) -> HTTPRout
     guards=[authenticated],
     opt={"roles": COORDINATOR},
     status_code=201,
+    responses=problem_responses(WRITE_PROBLEMS),
     summary="Set a permission level",
     description="Set internet, social_media, phone, leave or contact_with_boys; the"
     " phase's cap refuses what is unsafe (409 phase-permission-cap).",

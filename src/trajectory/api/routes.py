@@ -15,7 +15,7 @@ from litestar.params import Body, HeaderParameter, Parameter
 from trajectory import __version__
 from trajectory.api import reads, writes
 from trajectory.api.context import services
-from trajectory.api.errors import ApiError
+from trajectory.api.errors import WRITE_PROBLEMS, ApiError, problem_responses
 from trajectory.api.schemas import (
     AccessEntryOut,
     CaseloadOut,
@@ -58,7 +58,7 @@ def _etag(version: int) -> dict[str, str]:
     status_code=201,
     summary="Open a trajectory (intake)",
     tags=["trajectories"],
-    responses={},
+    responses=problem_responses(WRITE_PROBLEMS),
 )
 async def open_trajectory(
     request: Request[Any, Any, Any],
@@ -81,6 +81,7 @@ async def open_trajectory(
     opt={"roles": CARE},
     summary="The caller's caseload",
     tags=["trajectories"],
+    responses=problem_responses(),
 )
 async def caseload(
     request: Request[Any, Any, Any],
@@ -116,6 +117,7 @@ async def caseload(
     opt={"roles": COORDINATOR},
     summary="A trajectory's summary",
     tags=["trajectories"],
+    responses=problem_responses(),
 )
 async def trajectory_summary(
     request: Request[Any, Any, Any],
@@ -143,6 +145,7 @@ async def trajectory_summary(
     opt={"roles": COORDINATOR},
     summary="A trajectory's full history",
     tags=["trajectories"],
+    responses=problem_responses(),
 )
 async def trajectory_events(
     request: Request[Any, Any, Any], trajectory_id: TrajectoryId
@@ -159,6 +162,7 @@ async def trajectory_events(
     opt={"roles": COORDINATOR},
     summary="One entry of a trajectory's history",
     tags=["trajectories"],
+    responses=problem_responses(),
 )
 async def trajectory_event(
     request: Request[Any, Any, Any],
@@ -177,6 +181,7 @@ async def trajectory_event(
     opt={"roles": CARE},
     summary="The handover view",
     tags=["handover"],
+    responses=problem_responses(),
 )
 async def handover(
     request: Request[Any, Any, Any], trajectory_id: TrajectoryId
@@ -193,6 +198,7 @@ async def handover(
     opt={"roles": ADMIN},
     summary="Who accessed a trajectory",
     tags=["audit"],
+    responses=problem_responses(),
 )
 async def access_log(
     request: Request[Any, Any, Any],
@@ -202,7 +208,13 @@ async def access_log(
     return await anyio.to_thread.run_sync(partial(reads.read_access_log, request, trajectory))
 
 
-@get("/health", summary="Liveness and store reachability", tags=["system"])
+@get(
+    "/health",
+    summary="Liveness and store reachability",
+    tags=["system"],
+    security=[{}],  # anyone may ask: an empty requirement is OpenAPI's "no authentication"
+    responses=problem_responses((500, 503)),
+)
 async def health(request: Request[Any, Any, Any]) -> HealthOut:
     """Answers 200 when the store answers, 503 otherwise."""
     svc = services(request)

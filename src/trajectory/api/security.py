@@ -14,7 +14,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from trajectory.api.context import Services
-from trajectory.api.errors import ApiError, not_found
+from trajectory.api.errors import ApiError, FieldError, not_found
 from trajectory.users import User
 
 COORDINATOR = ("coordinator",)
@@ -51,6 +51,21 @@ async def authenticated(
     roles: tuple[str, ...] = handler.opt.get("roles", ())
     if user.role not in roles:
         raise ApiError(403, f"the role {user.role} may not use this endpoint")
+    check_query_not_repeated(connection)
+
+
+def check_query_not_repeated(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Every query parameter of ours takes one value: a repeated one is ambiguous (which
+    would win depends on the framework), so it is refused rather than guessed at."""
+    seen: set[str] = set()
+    for key, _ in connection.query_params.multi_items():
+        if key in seen:
+            raise ApiError(
+                422,
+                f"the query parameter {key[:40]!r} is given more than once",
+                errors=[FieldError(field=key[:40], message="given more than once")],
+            )
+        seen.add(key)
 
 
 def check_visible(svc: Services, user: User, trajectory_id: UUID) -> dict[str, Any]:
