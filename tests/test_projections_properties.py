@@ -23,7 +23,6 @@ from typing import Any, get_args
 from uuid import UUID
 
 import hypothesis
-import pytest
 from hypothesis import strategies as st
 
 from tests.builders import (
