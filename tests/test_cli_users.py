@@ -1,0 +1,115 @@
+"""`trajectory users add|list|revoke`: the token is printed once, as the last line, stored
+only as a hash, and a revocation takes effect on the very next request."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MASTER_KEY, FakeClock, all_protocols
+from tests.live import live_server
+from trajectory.application import TrajectoryApplication
+from trajectory.cli import main
+from trajectory.settings import Settings
+
+
+@pytest.fixture
+def store(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[TrajectoryApplication]:
+    """The CLI's environment, and an application on the same database for checking."""
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", database_url)
+    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", MASTER_KEY)
+    monkeypatch.chdir(tmp_path)
+    application = TrajectoryApplication(
+        Settings(database_url=database_url, master_key=MASTER_KEY),
+        clock=FakeClock(),
+        protocols=all_protocols(),
+    )
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def add(capsys: pytest.CaptureFixture[str], name: str, role: str = "coordinator") -> str:
+    code, out, _ = run(capsys, "users", "add", "--name", name, "--role", role, "--org", "org-a")
+    assert code == 0
+    return out.rstrip("\n").splitlines()[-1]
+
+
+def test_adding_a_user_prints_the_token_last_and_stores_only_its_hash(
+    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    token = add(capsys, "anna")
+    assert token.startswith("trj_")
+    assert len(token) >= 40
+    rows = store.db.fetchall("SELECT * FROM users")
+    assert len(rows) == 1
+    stored = " ".join(str(v) for v in rows[0].values())
+    assert token not in stored
+    assert token.removeprefix("trj_") not in stored
+    assert rows[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+    if database_url.startswith("sqlite"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        for file in path.parent.glob(path.name + "*"):
+            assert token.encode() not in file.read_bytes(), file.name
+    # Every token is new: a second user gets another one.
+    assert add(capsys, "bert") != token
+
+
+def test_the_list_shows_users_and_their_state_but_never_a_token(
+    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = add(capsys, "anna")
+    add(capsys, "carla", role="aftercare")
+    assert run(capsys, "users", "revoke", "carla")[0] == 0
+    code, out, _ = run(capsys, "users", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 2
+    anna, carla = (line.split("\t") for line in lines)
+    assert (anna[0], anna[1], anna[2], anna[-1]) == ("anna", "coordinator", "org-a", "active")
+    assert (carla[0], carla[1], carla[-1]) == ("carla", "aftercare", "revoked")
+    assert token not in out
+    assert "trj_" not in out
+
+
+def test_a_revoked_token_is_refused_on_the_next_request(
+    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = add(capsys, "anna")
+    with live_server(store) as live, live.client(token) as http:
+        assert http.get("/trajectories").status_code == 200
+        code, out, _ = run(capsys, "users", "revoke", "anna")
+        assert code == 0
+        assert "anna" in out
+        refused = http.get("/trajectories")
+        assert refused.status_code == 401
+        assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_mistakes_are_told_and_print_no_token(
+    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add(capsys, "anna")
+    code, out, err = run(capsys, "users", "add", "--name", "anna", "--role", "admin",
+                         "--org", "org-a")
+    assert code != 0
+    assert "trj_" not in out
+    assert "anna" in err
+    code, out, err = run(capsys, "users", "revoke", "nobody")
+    assert code != 0
+    assert "nobody" in err
+    with pytest.raises(SystemExit):
+        main(["users", "add", "--name", "x", "--role", "superuser", "--org", "o"])
+    assert len(store.db.fetchall("SELECT user_id FROM users")) == 1
