@@ -608,6 +608,23 @@ def test_erasure_removes_the_trajectory_from_every_projection(
     assert {s.lag for s in runner.status()} == {0}
 
 
+def test_rows_left_by_an_erasure_without_hooks_are_swept_by_the_runner(
+    app: TrajectoryApplication, clock: FakeClock
+) -> None:
+    # given a girl in every read model
+    tid = girl(app, clock)
+    handed_over(app, tid, accept=False)
+    runner = setup_projections(app)
+    runner.catch_up()
+    # when a process that never registered the projections' hooks erases her
+    app.erasure_hooks.clear()
+    erase(app, tid, by=COORDINATOR, reason="request", legal_ground="request-granted")
+    assert any(rows_of(app, runner, str(tid)).values())
+    # then the runner's next look removes what was left behind
+    runner.catch_up()
+    assert set(rows_of(app, runner, str(tid)).values()) == {0}
+
+
 # -- failure and resumption -----------------------------------------------------------------------
 
 

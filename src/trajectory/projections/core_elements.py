@@ -301,6 +301,10 @@ def facts_of(event: TrajectoryEvent) -> list[tuple[int, str, FactKind]]:
     return found
 
 
+_CARE_SPAN = (TrajectoryOpened, AftercareStarted, TrajectoryClosed)
+"""The events that change when care began or ended."""
+
+
 class CoreElementsProjection(Projection):
     name = "core_elements"
     tables = ("core_element_trajectories", "core_element_facts", "quality_signals")
@@ -315,7 +319,7 @@ class CoreElementsProjection(Projection):
     def apply(self, change: Change) -> None:
         event, s, tid, version = change.event, change.state, change.trajectory_id, change.version
         add = self._writes.add
-        if isinstance(event, TrajectoryOpened | AftercareStarted | TrajectoryClosed):
+        if isinstance(event, _CARE_SPAN):
             protocol = self.protocols.get(s.protocol_name, s.protocol_version)
             ended = [d for d in (s.aftercare_started_on, s.closed_on) if d is not None]
             row = ElementTrajectoryRow(
@@ -359,7 +363,7 @@ class CoreElementsProjection(Projection):
             add(tid, _DELETE_SIGNAL, (tid, event.position))
         elif isinstance(event, EntryCorrected) and event.corrected_occurred_on is not None:
             day = event.corrected_occurred_on
-            add(tid, _CORRECT_FACTS, (day, tid, event.position))
+            add(tid, _CORRECT_FACTS, (day.isoformat(), tid, event.position))
             add(tid, _CORRECT_SIGNAL, (day.isoformat()[:7], tid, event.position))
 
     def flush(self, tx: Transaction, erased: frozenset[str]) -> None:

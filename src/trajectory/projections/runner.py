@@ -129,6 +129,7 @@ class ProjectionRunner:
         self.projections: dict[str, Projection] = {p.name: p for p in projections}
         self.page_size = page_size
         self.states = StateCache(self._load, cache_size)
+        self._erasures_seen = -1
 
     # -- set-up -----------------------------------------------------------------------------
     def create_tables(self) -> None:
@@ -233,6 +234,7 @@ class ProjectionRunner:
         applied (to at least one projection); skipped events of erased trajectories and
         events every projection already had are not counted."""
         selected = self._select(names)
+        self.sweep_erased()
         positions = self.positions([p.name for p in selected])
         head = (self.app.recorder.max_notification_id() or 0) if progress else 0
         applied = 0
@@ -299,11 +301,17 @@ class ProjectionRunner:
         moving: list[Projection] = []
         last = page[-1].id
         try:
+            ahead = max(positions[p.name] for p in selected)
             for n in page:
-                due = [p for p in selected if n.id > positions[p.name]]
+                # Past every position (the usual case): every projection is due.
+                due = (
+                    selected if n.id > ahead else [p for p in selected if n.id > positions[p.name]]
+                )
                 if not due:
                     continue
-                touched.add(UUID(str(n.originator_id)))
+                trajectory_id = n.originator_id
+                assert isinstance(trajectory_id, UUID)
+                touched.add(trajectory_id)
                 try:
                     event = self._decode(n)
                     state = self.states.fold(event).state
@@ -315,7 +323,7 @@ class ProjectionRunner:
                     raise
                 except Exception as e:
                     raise _Failed([p.name for p in due], n, e) from e
-                change = Change(n.id, event, state)
+                change = Change(n.id, event, state, str(trajectory_id), n.originator_version)
                 for p in due:
                     try:
                         p.apply(change)
@@ -385,6 +393,28 @@ class ProjectionRunner:
             )
             found.update(str(r["trajectory_id"]) for r in rows)
         return frozenset(ids) - found
+
+    def sweep_erased(self) -> int:
+        """Delete the rows of every erased trajectory that are still there.
+
+        Erasure deletes them in its own transaction through the hooks registered by
+        `setup_projections`; a process that erased without registering them (or that did
+        not know this projection) would leave rows behind. Checked whenever the number of
+        erasures changed since the last look (one small count otherwise); returns how many
+        erasures were new to this runner."""
+        row = self.db.fetchone("SELECT COUNT(*) AS n FROM erasures")
+        count = int(row["n"]) if row else 0
+        if count == self._erasures_seen:
+            return 0
+        with self.db.transaction() as tx:
+            for p in self.projections.values():
+                for table in p.tables:
+                    tx.execute(
+                        f"DELETE FROM {table} WHERE trajectory_id IN"
+                        " (SELECT trajectory_id FROM erasures)"
+                    )
+        swept, self._erasures_seen = count - max(self._erasures_seen, 0), count
+        return swept
 
     # -- rebuilding ---------------------------------------------------------------------------
     def rebuild(self, name: str | None = None, progress: ProgressFn | None = None) -> int:

@@ -88,6 +88,9 @@ _INSERT_DECISION = insert_statement(
 _DELETE_DECISION = "DELETE FROM victim_comensha_decisions WHERE trajectory_id = ? AND position = ?"
 
 
+_STATUS_EVENTS = (TrajectoryOpened, VictimStatusChanged)
+
+
 class VictimsProjection(Projection):
     name = "victims"
     tables = ("victims", "victim_comensha_decisions")
@@ -101,7 +104,7 @@ class VictimsProjection(Projection):
 
     def apply(self, change: Change) -> None:
         event, s, tid = change.event, change.state, change.trajectory_id
-        if isinstance(event, TrajectoryOpened | VictimStatusChanged):
+        if isinstance(event, _STATUS_EVENTS):
             row = VictimRow(
                 trajectory_id=tid,
                 intake_year=s.intake_date.year,
