@@ -284,6 +284,67 @@ class TestEveryViewOnBothStores:
         assert cells["registered"][0].n == 0
         assert not cells["registered"][0].suppressed
 
+    def test_no_read_model_holds_identity_or_free_text(
+        self, app: TrajectoryApplication, clock: FakeClock
+    ) -> None:
+        # given a girl whose name, region, birthday and every note are canaries
+        canary = "kanarie-42"
+        born = date(2010, 7, 13)
+        tid = girl(
+            app,
+            clock,
+            identity=Identity(name=f"Zwaantje {canary}", date_of_birth=born, home_region=canary),
+            referral_source=canary,
+            legal_framework=canary,
+        )
+        record_all(
+            app,
+            tid,
+            [
+                RecordSignal(kind="loverboy", note=canary),
+                RecordSafetyAnalysis(
+                    instrument=canary,
+                    physical_safety="safe",
+                    experienced_safety="safe",
+                    runaway_risk="low",
+                    notes=canary,
+                ),
+                RegisterNetworkContact(role=canary, risk="prohibited", note=canary),
+                DiscussPoliceReport(outcome=canary),
+                ReportRunaway(from_where=canary, suspected_with=canary, how=canary),
+                EndRunaway(ending="returned", note=canary),
+                RecordCareAnalysis(disciplines=[canary, "social worker"], needs=canary),
+                DecideComenshaRegistration(
+                    decision="not_registered", argument=canary, consent_by=None
+                ),
+                ChangeVictimStatus(victim_status="confirmed", reason=canary),
+            ],
+        )
+        clock.advance(days=29)
+        app.execute(
+            tid,
+            TransitionPhase(
+                to_phase=2,
+                reason=canary,
+                waivers=[
+                    Waiver(criterion=c, justification=canary)
+                    for c in ("medical-assessment", "treatment-plan", "placement", "education")
+                ],
+            ),
+            COORDINATOR,
+        )
+        handed_over(app, tid)
+        app.execute(tid, RecordAftercareContact(kind="visit", note=canary), AFTERCARE)
+        runner = setup_projections(app)
+        runner.catch_up()
+        # when every row of every read model is read
+        everything = repr(contents(app, runner))
+        # then there is no name, no region, no note, no birthday (nor her 18th birthday)
+        assert str(tid) in everything
+        assert canary not in everything
+        assert born.isoformat() not in everything
+        assert born.replace(year=2028).isoformat() not in everything
+
     def test_status_shows_the_lag_until_the_runner_catches_up(
         self, app: TrajectoryApplication, clock: FakeClock
     ) -> None:
@@ -352,6 +413,24 @@ def _scenario_intake(app: TrajectoryApplication, clock: FakeClock) -> UUID:
     return tid
 
 
+def _scenario_intake_safety_first(app: TrajectoryApplication, clock: FakeClock) -> UUID:
+    tid = girl(app, clock)
+    app.execute(tid, _intake_facts(clock)[0], COORDINATOR)
+    return tid
+
+
+def _scenario_runaway_safety_first(app: TrajectoryApplication, clock: FakeClock) -> UUID:
+    tid = girl(app, clock)
+    record_all(app, tid, _intake_facts(clock))
+    clock.advance(days=1)
+    record_all(
+        app,
+        tid,
+        [ReportRunaway(from_where="group"), EndRunaway(ending="found"), _intake_facts(clock)[0]],
+    )
+    return tid
+
+
 def _scenario_runaway(app: TrajectoryApplication, clock: FakeClock) -> UUID:
     tid = girl(app, clock)
     record_all(app, tid, _intake_facts(clock))
@@ -386,11 +465,23 @@ def _scenario_aftercare(app: TrajectoryApplication, clock: FakeClock) -> UUID:
     ("scenario", "expected"),
     [
         (_scenario_intake, {"safety-analysis": 7, "comensha-decision": 30, "care-analysis": 42}),
+        (
+            _scenario_intake_safety_first,
+            {"education": 7, "comensha-decision": 30, "care-analysis": 42},
+        ),
+        (_scenario_runaway_safety_first, {"medical-after-runaway": 3, "care-analysis": 91}),
         (_scenario_runaway, {"safety-after-runaway": 3, "care-analysis": 91}),
         (_scenario_handover, {"handover-acceptance": 14, "care-analysis": 91}),
         (_scenario_aftercare, {"aftercare-contact": 28}),
     ],
-    ids=["intake", "after-a-runaway", "handover", "aftercare"],
+    ids=[
+        "intake",
+        "intake-safety-first",
+        "after-a-runaway-safety-first",
+        "after-a-runaway",
+        "handover",
+        "aftercare",
+    ],
 )
 def test_moving_the_clock_past_each_deadline_makes_exactly_that_item_overdue(
     app: TrajectoryApplication, clock: FakeClock, scenario: Any, expected: dict[str, int]
