@@ -18,6 +18,7 @@ import httpx
 from tests.builders import intake
 from tests.live import Live
 from trajectory.aggregates.events.handover import HandoverPackage
+from trajectory.aggregates.events.intake import Identity
 from trajectory.application import Actor
 from trajectory.commands import DecideComenshaRegistration, PrepareHandover, RegisterNetworkContact
 
@@ -87,12 +88,8 @@ def make_world(live: Live) -> World:
     app = live.services.application
     coordinator = Actor(user_id="coordinator", role="coordinator", organisation=ORG_A)
     other = Actor(user_id="coordinator-other-org", role="coordinator", organisation=ORG_B)
-    identity = intake().identity
-    tid = app.open_trajectory(
-        intake(identity=type(identity)(name=GIRL, date_of_birth=date(2010, 5, 5),
-                                       home_region=REGION)),
-        coordinator,
-    ).trajectory_id
+    identity = Identity(name=GIRL, date_of_birth=date(2010, 5, 5), home_region=REGION)
+    tid = app.open_trajectory(intake(identity=identity), coordinator).trajectory_id
     contact = app.execute(
         tid, RegisterNetworkContact(role="aunt", risk="safe"), coordinator
     ).created
