@@ -39,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a trajectory's state and history")
     show.add_argument("id", help="trajectory id")
 
-    sub.add_parser("verify", help="recompute every hash chain; exit 1 on tampering")
+    verify = sub.add_parser("verify", help="recompute every hash chain; exit 1 on tampering")
+    verify.add_argument(
+        "--export", metavar="DIR", help="check a research export against the store instead"
+    )
 
     keys = sub.add_parser("keys", help="manage the master key")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -75,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub.add_parser("list", help="list users (never tokens)")
     revoke = users_sub.add_parser("revoke", help="revoke a user's token")
     revoke.add_argument("name")
+
+    # Research exports (trajectory.research): `export`; `verify --export DIR` is above.
+    from trajectory.research.cli import add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 
@@ -146,7 +154,15 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 return EXIT_USAGE
             return int(show(app, trajectory_id, sys.stdout))
         if args.command == "verify":
+            if args.export:
+                from trajectory.research.cli import verify_export_command
+
+                return verify_export_command(app, args.export, sys.stdout)
             return _verify(app)
+        if args.command == "export":
+            from trajectory.research.cli import export_command
+
+            return export_command(app, args, sys.stdout)
         if args.command == "keys":
             from trajectory.keys_cli import rotate_keys
 

@@ -187,6 +187,11 @@ class KeyRing:
                     " WHERE trajectory_id = ?",
                     [new.wrap(_purpose(trajectory_id), secret), new.key_id, str(trajectory_id)],
                 )
+            # Research project secrets are wrapped by the master key too: re-wrap them in
+            # the same transaction, or a rotation would unlink every project's data sets.
+            from trajectory.research.projects import rewrap_project_secrets
+
+            rewrap_project_secrets(tx, self.master, new)
             tx.execute(
                 "UPDATE key_check SET master_key_id = ?, check_value = ?, created_at = ?"
                 " WHERE id = 1",

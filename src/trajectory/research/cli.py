@@ -1,0 +1,108 @@
+"""The research commands of the command line: `export`, and `verify --export DIR`.
+
+Kept here so that the main command line only names them. The operator who runs them is
+recorded in the access log as `cli:<login>` with the role `admin`, client `cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, TextIO
+
+from trajectory.clock import AMSTERDAM
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_export_parser(sub: Any) -> None:
+    """`trajectory export ...` (the `--export` option of `verify` lives with `verify`)."""
+    export = sub.add_parser(
+        "export", help="write a pseudonymised research data set (see docs/research.md)"
+    )
+    export.add_argument("--project", required=True,
+                        help="research project name: its own pseudonyms (made at first use)")
+    export.add_argument("--out", required=True, help="output directory (new or empty)")
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                        help="csv (default), or parquet: CSV and Parquet of the same tables")
+    export.add_argument(
+        "--as-of", dest="as_of", metavar="TIME",
+        help="read the log as known at this RFC 3339 time (or the end of this date in"
+        " Amsterdam, YYYY-MM-DD); default: everything stored, observation ending today",
+    )
+    export.add_argument("--k", type=int, default=5,
+                        help="smallest published group of quasi-identifiers (default 5)")
+
+
+def parse_as_of(value: str) -> datetime:
+    if len(value) == 10:
+        day = datetime.fromisoformat(value).date()
+        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=AMSTERDAM)
+        return (end - timedelta(microseconds=1)).astimezone(UTC)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("give a UTC offset (e.g. Z or +01:00)")
+    return moment.astimezone(UTC)
+
+
+def _operator() -> Any:
+    from trajectory.application import Actor
+
+    return Actor(user_id=f"cli:{getpass.getuser()}", role="admin", organisation="")
+
+
+def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from trajectory.logs import Progress
+    from trajectory.research import ExportError, ProjectError, export_project, manifest_sha256
+
+    try:
+        as_of = parse_as_of(args.as_of) if args.as_of else None
+    except ValueError as e:
+        print(f"trajectory: --as-of {args.as_of!r}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        manifest = export_project(
+            app, args.project, args.out, fmt=args.format, as_of=as_of, k=args.k,
+            actor=_operator(), progress=Progress("export", 0), client="cli",
+        )
+    except (ExportError, ProjectError) as e:
+        print(f"trajectory: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    c = manifest.counts
+    s = manifest.small_cell_check
+    out.write(
+        f"exported {c.trajectories_exported} trajectories, {c.events_exported} events"
+        f" to {args.out}\n"
+        f"left out: {c.left_out_no_consent} without research consent, {c.left_out_erased}"
+        f" erased, {c.left_out_observed_under_4_weeks} observed under 4 weeks,"
+        f" {c.left_out_not_yet_recorded} not yet recorded\n"
+        f"small-cell check (k={s.k}): level {s.level} ({s.level_meaning}),"
+        f" {s.rows_suppressed} of {s.rows} rows suppressed\n"
+        f"root {manifest.root}\n"
+        f"manifest sha256 {manifest_sha256(manifest)}\n"
+    )
+    return EXIT_OK
+
+
+def verify_export_command(app: Any, directory: str, out: TextIO) -> int:
+    from trajectory.logs import Progress
+    from trajectory.research import ExportError, verify_export
+
+    try:
+        check = verify_export(app, directory, actor=_operator(),
+                              progress=Progress("verify export", 0), client="cli")
+    except ExportError as e:
+        print(f"trajectory: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    for difference in check.differences:
+        out.write(f"DIFFERS {difference}\n")
+    for note in check.notes:
+        out.write(f"NOTE {note}\n")
+    verdict = "matches the log" if check.ok else f"{len(check.differences)} difference(s)"
+    out.write(
+        f"export {directory} (manifest sha256 {check.manifest_sha256}):"
+        f" {check.trajectories} trajectories, {check.events} events: {verdict}\n"
+    )
+    return EXIT_OK if check.ok else EXIT_FAILED

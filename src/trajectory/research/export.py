@@ -1,0 +1,504 @@
+"""The research export: pseudonymised, disclosure-controlled tables from the event log.
+
+`export_project` reads the log one trajectory at a time (in pseudonym order, so that no
+order of ids shows through), checks each hash chain as it reads, leaves out girls without
+research consent and erased trajectories, derives each girl's rows (`timeline.derive`)
+and writes them at once: events and spells straight to their files, her summary row and
+her weekly sequence to a spool, because the small-cell check needs every girl's
+quasi-identifiers and the sequences need the longest sequence before their first row can
+be written. Memory holds one trajectory's events, one Parquet batch, the small-cell
+counts and the heads list; never the log.
+
+`extract` is the shared engine: the export writes files with it; `verify_export` runs it
+again with the manifest's parameters, writing nothing, and compares.
+
+The output directory is filled in a staging directory beside it and moved into place only
+after the access-log entry is written: an export that cannot be logged is not handed out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import metadata
+from itertools import takewhile
+from pathlib import Path
+from typing import Any, Literal, get_args
+from uuid import UUID
+
+import msgspec
+import structlog
+from eventsourcing.utils import get_topic
+
+from trajectory.access_log import AccessEntry, AccessLog
+from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.intake import TrajectoryOpened
+from trajectory.aggregates.events.phasing import PhaseAdvanced
+from trajectory.aggregates.events.privacy import ResearchConsentGiven, ResearchConsentWithdrawn
+from trajectory.aggregates.hashing import GENESIS, event_hash
+from trajectory.application import Actor, TrajectoryApplication
+from trajectory.clock import amsterdam_date
+from trajectory.crypto import TrajectoryErased
+from trajectory.research.disclosure import KAnonymity
+from trajectory.research.manifest import (
+    MANIFEST,
+    Counts,
+    FileEntry,
+    Manifest,
+    Parameters,
+    encode,
+    root_hash,
+)
+from trajectory.research.projects import Pseudonyms, project_secret
+from trajectory.research.tables import (
+    Table,
+    TableWriter,
+    Written,
+    events_table,
+    sequences_table,
+    sha256_file,
+    spells_table,
+    trajectories_table,
+)
+from trajectory.research.timeline import CEN, CENSORING_PERIOD, derive
+
+log = structlog.get_logger("trajectory.research")
+
+ExportFormat = Literal["csv", "parquet"]
+FORMATS: tuple[str, ...] = get_args(ExportFormat)
+DEFAULT_K = 5
+DEFAULT_MAX_SUPPRESSED_PERCENT = 5
+TABLES = ("trajectories", "events", "sequences", "spells")
+
+Progress = Callable[[int, int], None]
+
+
+class ExportError(Exception):
+    """An export that cannot be made; the message is fit for the person who asked."""
+
+
+class StoreNotVerified(ExportError):
+    """A trajectory's events do not verify: the export refuses to hand out altered data."""
+
+    def __init__(self, pseudonym: str, position: int, problem: str):
+        super().__init__(
+            f"trajectory {pseudonym} (pseudonym) does not verify at event {position}: {problem};"
+            " nothing was exported (run `trajectory verify`)"
+        )
+        self.pseudonym = pseudonym
+        self.position = position
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Problem:
+    pseudonym: str
+    position: int
+    problem: str
+
+
+class _Unverified(Exception):
+    def __init__(self, position: int, problem: str):
+        super().__init__(problem)
+        self.position = position
+        self.problem = problem
+
+
+@dataclass
+class Extracted:
+    """What one run of the engine found: the manifest (less its own hash) and, for the
+    verifier, why each left-out girl was left out and what the log holds after as-of."""
+
+    manifest: Manifest
+    problems: list[Problem] = field(default_factory=list)
+    left_out: dict[str, str] = field(default_factory=dict)
+    later_events: dict[str, int] = field(default_factory=dict)
+
+
+def software(fmt: str) -> dict[str, str]:
+    versions = {"trajectory": _version("trajectory")}
+    if fmt == "parquet":
+        versions["pyarrow"] = _version("pyarrow")
+    return versions
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def manifest_sha256(manifest: Manifest) -> str:
+    """The SHA-256 of the manifest file (its encoding is deterministic)."""
+    return hashlib.sha256(encode(manifest)).hexdigest()
+
+
+def phases_of(app: TrajectoryApplication) -> int:
+    """How many phase columns: the most phases of any protocol the application knows."""
+    return max(len(p.phase) for p in app.protocols)
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def read_verified(app: TrajectoryApplication, trajectory_id: UUID,
+                  index: dict[str, tuple[int, str]]) -> list[TrajectoryEvent]:
+    """Every event of one trajectory, decoded, each checked against the hash chain and
+    the whole against the index (so that events removed from the end are seen too)."""
+    previous = GENESIS
+    events: list[TrajectoryEvent] = []
+    for position, record in enumerate(app.stored_events(trajectory_id), start=1):
+        if record.originator_version != position:
+            raise _Unverified(position, "an event is missing")
+        try:
+            event = app.mapper.to_domain_event(record)
+        except TrajectoryErased:
+            raise
+        except Exception:
+            raise _Unverified(position, "the stored event cannot be decoded") from None
+        if not isinstance(event, TrajectoryEvent) or (
+            position == 1 and not isinstance(event, TrajectoryOpened)
+        ):
+            raise _Unverified(position, "the stored event has an unexpected type")
+        if event.prev_hash != previous:
+            raise _Unverified(position, "the event does not follow its predecessor")
+        if event_hash(get_topic(type(event)), vars(event)) != event.hash:
+            raise _Unverified(position, "the event's content does not match its hash")
+        previous = event.hash
+        events.append(event)
+    recorded = index.get(str(trajectory_id))
+    if recorded is None:
+        raise _Unverified(len(events), "the trajectory is missing from the index")
+    if recorded != (len(events), previous):
+        raise _Unverified(
+            len(events), f"the index records {recorded[0]} events and another head"
+            f" than the {len(events)} stored"
+        )
+    return events
+
+
+def has_consent(events: list[TrajectoryEvent]) -> bool:
+    consent = False
+    for event in events:
+        if isinstance(event, ResearchConsentGiven):
+            consent = True
+        elif isinstance(event, ResearchConsentWithdrawn):
+            consent = False
+    return consent
+
+
+# -- spooling ----------------------------------------------------------------------------
+
+
+class _Spool:
+    """Length-prefixed msgpack records in a file: rows that must wait for the whole log."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._file = path.open("wb")
+        self._encoder = msgspec.msgpack.Encoder()
+
+    def add(self, record: Any) -> None:
+        data = self._encoder.encode(record)
+        self._file.write(len(data).to_bytes(4, "big"))
+        self._file.write(data)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._file.close()
+        decoder = msgspec.msgpack.Decoder()
+        with self.path.open("rb") as f:
+            while head := f.read(4):
+                yield decoder.decode(f.read(int.from_bytes(head, "big")))
+        self.path.unlink()
+
+
+# -- the engine ----------------------------------------------------------------------------
+
+
+def extract(
+    app: TrajectoryApplication,
+    parameters: Parameters,
+    pseudonyms: Pseudonyms,
+    *,
+    out: Path | None,
+    spool_dir: Path,
+    strict: bool,
+    progress: Progress | None = None,
+) -> Extracted:
+    """Read the log and derive the four tables: into files under `out`, or (when `out` is
+    None) only into their digests. `strict`: a trajectory that does not verify stops the
+    run (export); otherwise it is reported and left out (verification)."""
+    as_of = datetime.fromisoformat(parameters.as_of) if parameters.as_of else None
+    observation_end = date.fromisoformat(parameters.observation_end)
+    parquet = parameters.format == "parquet"
+    phases = phases_of(app)
+
+    def writer(table: Table) -> TableWriter:
+        if out is None:
+            return TableWriter(table, None)
+        return TableWriter(
+            table, out / f"{table.name}.csv", out / f"{table.name}.parquet" if parquet else None
+        )
+
+    ids = app.stored_trajectory_ids()
+    order = sorted((pseudonyms.girl(t), t) for t in ids)
+    if len({p for p, _ in order}) != len(order):  # 64-bit pseudonyms: never in practice
+        raise ExportError("two trajectories share a pseudonym; use another project name")
+    erased = {str(r["trajectory_id"]) for r in app.db.fetchall(
+        "SELECT trajectory_id FROM erasures")}
+    index = {
+        str(r["trajectory_id"]): (int(r["version"]), str(r["head_hash"]))
+        for r in app.db.fetchall("SELECT trajectory_id, version, head_hash FROM trajectory_index")
+    }
+    counts = Counts(
+        trajectories_in_store=len(ids), trajectories_exported=0, left_out_no_consent=0,
+        left_out_erased=0, left_out_not_yet_recorded=0, left_out_observed_under_4_weeks=0,
+        events_read=0, events_exported=0, events_after_observation=0,
+    )
+    heads: list[tuple[str, int, str]] = []
+    problems: list[Problem] = []
+    left_out: dict[str, str] = {}
+    later_events: dict[str, int] = {}
+    protocols: set[str] = set()
+    kanon = KAnonymity(parameters.k, parameters.max_suppressed_percent)
+    events_out = writer(events_table())
+    spells_out = writer(spells_table(phases))
+    summaries = _Spool(spool_dir / "trajectories.spool")
+    sequences = _Spool(spool_dir / "sequences.spool")
+    width = 0
+    try:
+        for done, (pseudonym, trajectory_id) in enumerate(order, start=1):
+            if progress is not None:
+                progress(done - 1, len(order))
+            if str(trajectory_id) in erased:
+                counts.left_out_erased += 1
+                left_out[pseudonym] = "erased"
+                continue
+            try:
+                events = read_verified(app, trajectory_id, index)
+            except TrajectoryErased:
+                counts.left_out_erased += 1
+                left_out[pseudonym] = "erased"
+                continue
+            except _Unverified as e:
+                if strict:
+                    raise StoreNotVerified(pseudonym, e.position, e.problem) from None
+                problems.append(Problem(pseudonym, e.position, e.problem))
+                left_out[pseudonym] = "does not verify"
+                continue
+            if not has_consent(events):
+                counts.left_out_no_consent += 1
+                left_out[pseudonym] = "no research consent"
+                continue
+            read = events if as_of is None else list(
+                takewhile(lambda e: e.timestamp <= as_of, events)
+            )
+            if not read:
+                counts.left_out_not_yet_recorded += 1
+                left_out[pseudonym] = "not yet recorded at the as-of time"
+                continue
+            opened = read[0]
+            assert isinstance(opened, TrajectoryOpened)
+            girl = derive(
+                read,
+                pseudonym=pseudonym,
+                organisation=pseudonyms.organisation(opened.organisation),
+                observation_end=observation_end,
+                phases=phases,
+            )
+            if girl is None:
+                counts.left_out_observed_under_4_weeks += 1
+                left_out[pseudonym] = "observed for less than 4 weeks"
+                continue
+            if len(events) > len(read):
+                later_events[pseudonym] = len(events) - len(read)
+            heads.append((pseudonym, len(read), read[-1].hash))
+            counts.trajectories_exported += 1
+            counts.events_read += len(read)
+            counts.events_exported += len(girl.events)
+            counts.events_after_observation += girl.events_after_observation
+            protocols.add(f"{opened.protocol_name} {opened.protocol_version}")
+            protocols.update(
+                f"{e.protocol_name} {e.protocol_version}"
+                for e in read if isinstance(e, PhaseAdvanced)
+            )
+            for row in girl.events:
+                events_out.write(row)
+            for spell in girl.spells:
+                spells_out.write([pseudonym, spell.begin, spell.end, spell.state])
+            kanon.add(girl.qi)
+            summaries.add((girl.qi, girl.summary))
+            sequences.add((pseudonym, girl.weeks))
+            width = max(width, len(girl.weeks))
+        if progress is not None:
+            progress(len(order), len(order))
+        check = kanon.decide()
+        written: dict[str, Written] = {
+            "events": events_out.close(),
+            "spells": spells_out.close(),
+        }
+        trajectories = trajectories_table(phases)
+        out_rows = writer(trajectories)
+        for qi, summary in summaries:
+            published = kanon.publish(tuple(qi))
+            values = dict(summary)
+            values["qi_suppressed"] = int(published is None)
+            if published is not None:
+                values.update(zip(
+                    ("organisation", "age_band", "intake_period", "risk_profiles"),
+                    (v or None for v in published), strict=True,
+                ))
+            out_rows.write([values.get(c.name) for c in trajectories.columns])
+        written["trajectories"] = out_rows.close()
+        out_weeks = writer(sequences_table(width, phases))
+        for pseudonym, weeks in sequences:
+            out_weeks.write([pseudonym, *weeks, *([CEN] * (width - len(weeks)))])
+        written["sequences"] = out_weeks.close()
+    finally:
+        for spool in (summaries, sequences):
+            if spool.path.exists():
+                spool._file.close()
+                spool.path.unlink()
+    files: dict[str, FileEntry] = {}
+    for name in TABLES:
+        w = written[name]
+        files[f"{name}.csv"] = FileEntry(
+            rows=w.rows, bytes=w.csv_bytes, sha256=w.csv_sha256, content_sha256=w.csv_sha256
+        )
+        if parquet and out is not None:
+            path = out / f"{name}.parquet"
+            files[f"{name}.parquet"] = FileEntry(
+                rows=w.rows, bytes=path.stat().st_size, sha256=sha256_file(path),
+                content_sha256=w.csv_sha256,
+            )
+    manifest = Manifest(
+        software=software(parameters.format),
+        parameters=parameters,
+        protocols=sorted(protocols),
+        counts=counts,
+        small_cell_check=check,
+        files=dict(sorted(files.items())),
+        root=root_hash(heads),
+        heads=heads,
+    )
+    return Extracted(manifest, problems, left_out, later_events)
+
+
+# -- the export ----------------------------------------------------------------------------
+
+
+def export_parameters(
+    app: TrajectoryApplication,
+    project: str,
+    *,
+    fmt: str,
+    as_of: datetime | None,
+    k: int,
+    max_suppressed_percent: int,
+) -> Parameters:
+    if fmt not in FORMATS:
+        raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if k < 2:
+        raise ExportError("k must be at least 2")
+    if not 0 <= max_suppressed_percent <= 100:
+        raise ExportError("max_suppressed_percent must be between 0 and 100")
+    today = amsterdam_date(app.clock())
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            raise ExportError("as_of needs a UTC offset")
+        as_of = as_of.astimezone(UTC)
+    end = today if as_of is None else min(today, amsterdam_date(as_of))
+    return Parameters(
+        project=project,
+        format=fmt,
+        k=k,
+        max_suppressed_percent=max_suppressed_percent,
+        as_of=as_of.isoformat() if as_of is not None else None,
+        observation_end=end.isoformat(),
+        censoring_period_days=CENSORING_PERIOD,
+    )
+
+
+def export_project(
+    app: TrajectoryApplication,
+    project: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    fmt: ExportFormat = "csv",
+    actor: Actor,
+    as_of: datetime | None = None,
+    k: int = DEFAULT_K,
+    max_suppressed_percent: int = DEFAULT_MAX_SUPPRESSED_PERCENT,
+    progress: Progress | None = None,
+    client: str | None = None,
+) -> Manifest:
+    """Export the research data of `project` into `out_dir` (made; must be empty if it
+    exists) and record the export in the access log; returns the manifest.
+
+    The project is made at its first export (a new secret: new pseudonyms). `as_of` reads
+    the log as it was known then (recording time) and ends observation on that day;
+    without it, everything stored is read and observation ends today. The same store and
+    parameters give byte-identical files. Raises `ExportError` (with a message fit for
+    the caller) and `StoreNotVerified` when the log fails its hash chains.
+    """
+    if app.keys is None:
+        raise ExportError("research exports need an encrypted store (the project secret is"
+                          " kept wrapped by the master key)")
+    parameters = export_parameters(
+        app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent
+    )
+    target = Path(out_dir)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ExportError(f"{target} exists and is not an empty directory")
+    secret, created = project_secret(app.keys, app.db, project, app.clock(), create=True)
+    if created:
+        log.info("research_project_created", project=project)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        spool = staging / ".spool"
+        spool.mkdir()
+        result = extract(
+            app, parameters, Pseudonyms(secret), out=staging, spool_dir=spool, strict=True,
+            progress=progress,
+        )
+        spool.rmdir()
+        manifest = result.manifest
+        data = encode(manifest)
+        (staging / MANIFEST).write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        AccessLog(app.db).append(
+            AccessEntry(
+                at=app.clock(),
+                user_id=actor.user_id,
+                on_behalf_of=actor.on_behalf_of,
+                role=actor.role,
+                organisation=actor.organisation,
+                client=client,
+                action="export",
+                trajectory_id=None,
+                outcome="ok",
+                request_id=f"manifest-sha256:{digest}",
+            )
+        )
+        if target.exists():
+            target.rmdir()
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log.info(
+        "research_exported",
+        project=project,
+        manifest_sha256=digest,
+        trajectories=manifest.counts.trajectories_exported,
+        events=manifest.counts.events_exported,
+    )
+    return manifest

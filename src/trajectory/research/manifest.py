@@ -1,0 +1,101 @@
+"""The manifest of a research export: what was read, how, and what was written.
+
+A reviewer can check a published data set with it: the SHA-256 of every file, the counts,
+the parameters, and the hash-chain head of every trajectory the export read, with one
+root hash over them. The root is SHA-256 over the UTF-8 text of one line per exported
+trajectory, in pseudonym order: `<pseudonym> <events read> <head hash>\\n`; anyone can
+recompute it from the `heads` list.
+
+The manifest holds no time of its own (only the parameters given), so the same store and
+parameters give a byte-identical manifest. Its own SHA-256 is what the access log records.
+
+What must not change: the meaning of a field once published; add fields with defaults and
+raise `manifest_version` when a field changes meaning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import msgspec
+
+from trajectory.research.disclosure import SmallCellCheck
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+
+CONSENT_RULE = (
+    "A girl is included when, at the moment of extraction, research consent is in force in"
+    " her trajectory: her latest ResearchConsentGiven is not followed by a"
+    " ResearchConsentWithdrawn (consent is given by the girl herself from 16, before 16 by a"
+    " parent or guardian; the rules refuse any other giver). Consent is judged on the log as"
+    " it is when the export runs, also when --as-of reads an earlier state, so a withdrawal"
+    " is always honoured. Erased (crypto-shredded) trajectories are never included. Girls"
+    " left out are counted here, never listed."
+)
+
+
+class Parameters(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    project: str
+    format: str
+    k: int
+    max_suppressed_percent: int
+    as_of: str | None
+    """RFC 3339 (UTC): the log as known at this time; null: everything stored."""
+    observation_end: str
+    """The Amsterdam date observation ends (the as-of date, else the day of the export)."""
+    censoring_period_days: int
+
+
+class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    trajectories_in_store: int
+    trajectories_exported: int
+    left_out_no_consent: int
+    left_out_erased: int
+    left_out_not_yet_recorded: int
+    """Opened after the as-of time."""
+    left_out_observed_under_4_weeks: int
+    events_read: int
+    """Events of the exported girls read from the log (up to the as-of time)."""
+    events_exported: int
+    events_after_observation: int
+    """Events of the exported girls after the end of their observation (not exported)."""
+
+
+class FileEntry(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    rows: int
+    bytes: int
+    sha256: str
+    content_sha256: str
+    """SHA-256 of the table's canonical CSV rendering: for CSV files, their own hash; for
+    Parquet files, the hash of the CSV of the same table (the same content)."""
+
+
+class Manifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    manifest_version: int = MANIFEST_VERSION
+    software: dict[str, str]
+    parameters: Parameters
+    consent_rule: str = CONSENT_RULE
+    protocols: list[str]
+    counts: Counts
+    small_cell_check: SmallCellCheck
+    files: dict[str, FileEntry]
+    root: str
+    heads: list[tuple[str, int, str]]
+    """(pseudonym, events read, hash-chain head) of every exported trajectory, in order."""
+
+
+def root_hash(heads: Iterable[tuple[str, int, str]]) -> str:
+    sha = hashlib.sha256()
+    for pseudonym, events, head in heads:
+        sha.update(f"{pseudonym} {events} {head}\n".encode())
+    return sha.hexdigest()
+
+
+def encode(manifest: Manifest) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(manifest), indent=2) + b"\n"
+
+
+def decode(data: bytes) -> Manifest:
+    return msgspec.json.decode(data, type=Manifest)

@@ -1,0 +1,314 @@
+"""One girl's trajectory as research data: her states day by day, week by week, in spells,
+her events in codes, and her row of counts.
+
+Her observation runs from the day of intake (day 0) to the day her trajectory was closed
+(closed girls), or to a censoring day (girls still in care or aftercare when the export
+looks): the end of her last whole 4-week period since intake on or before the export's
+observation end. The 4-week rounding is a disclosure rule: with an exact censoring day, the
+observation end (in the manifest) minus her observed days would give her exact intake
+date; now it gives a 28-day window at best. A girl observed for less than 4 weeks is left
+out (counted in the manifest). Events after her observation are not exported (counted).
+
+A day's state is the state after every fact that occurred on or before that day (facts of
+one day in the order they were recorded): `RUN` while a runaway is open, else `AFT` once
+aftercare has started, else `P<n>` for her phase. On the day of closure she is `END`.
+
+A week's state (STS) is the state she was in for most days of that week (a tie goes to
+the state that came later in the week); a closed girl's sequence ends with one `END` week,
+and every week after her observation is `CEN`. So for each state S, over her sequence,
+|weeks(S) - days(S)/7| is less than the number of weeks in which she changed state: only
+such weeks round, each by less than one week. The spells table has the exact days.
+
+What must not change: the state codes, day 0 = intake, spells' inclusive ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from trajectory.aggregates.events.analysis import CareAnalysisRecorded, PlacementDecided
+from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.chain import CaseConferenceHeld, ComenshaRegistrationDecided
+from trajectory.aggregates.events.closure import EntryMarkedInError, TrajectoryClosed
+from trajectory.aggregates.events.education import (
+    EducationArranged,
+    EducationProgressRecorded,
+    QualificationObtained,
+)
+from trajectory.aggregates.events.handover import (
+    AftercareContactRecorded,
+    AftercareStarted,
+    HandoverAccepted,
+    HandoverMeetingHeld,
+    HandoverPrepared,
+)
+from trajectory.aggregates.events.intake import TrajectoryOpened, VictimStatusChanged
+from trajectory.aggregates.events.network import FamilyInvolvementRecorded
+from trajectory.aggregates.events.phasing import PhaseAdvanced, PhaseRegressed
+from trajectory.aggregates.events.quality import SignalRecorded
+from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
+from trajectory.aggregates.events.safety import MedicalCareAssessed, SafetyAnalysisRecorded
+from trajectory.aggregates.events.treatment import (
+    InterventionDelivered,
+    TraumaTherapyCompleted,
+    TraumaTherapySessionHeld,
+    TraumaTherapyStarted,
+)
+from trajectory.aggregates.vocabulary import RISK_PROFILES
+from trajectory.research.coding import Value, coded_values
+from trajectory.research.disclosure import QI, age_band, intake_month
+
+CENSORING_PERIOD = 28
+"""Days: the observation of a girl still in care ends at a whole number of these."""
+
+RUN, AFT, END, CEN = "RUN", "AFT", "END", "CEN"
+STATE_DOCS: dict[str, str] = {
+    "P<n>": "in care, in phase n of her protocol (P1 = the first phase), not on the run",
+    RUN: "on the run: a runaway was reported and has not ended",
+    AFT: "in aftercare: residential care ended, the trajectory is not closed",
+    END: "the trajectory was closed (one week in sequences, the day of closure in spells);"
+    " nothing follows",
+    CEN: "not observed: after END, or after the censoring day of a girl still in care"
+    " (use as the missing/void state, e.g. seqdef(..., missing = \"CEN\", right = \"DEL\"))",
+}
+
+_STATE_CHANGES = (PhaseAdvanced, PhaseRegressed, RunawayReported, RunawayEnded, AftercareStarted)
+
+
+def state_codes(phases: int) -> tuple[str, ...]:
+    return (*(f"P{n}" for n in range(1, phases + 1)), RUN, AFT, END, CEN)
+
+
+@dataclass(frozen=True)
+class Spell:
+    begin: int
+    end: int  # inclusive
+    state: str
+
+    @property
+    def days(self) -> int:
+        return self.end - self.begin + 1
+
+
+@dataclass
+class Derived:
+    """Everything one girl contributes to the four tables."""
+
+    qi: QI
+    summary: dict[str, Value]
+    events: list[list[Value]]
+    weeks: list[str]
+    spells: list[Spell]
+    events_after_observation: int
+
+
+def observation_days(intake: date, closed_on: date | None, observation_end: date) -> int:
+    """Days observed: to closure, or whole 4-week periods to the observation end."""
+    if closed_on is not None:
+        return max(0, (closed_on - intake).days)
+    full = (observation_end - intake).days + 1
+    return max(0, full // CENSORING_PERIOD * CENSORING_PERIOD)
+
+
+def _spells(changes: Sequence[tuple[int, int, TrajectoryEvent]], observed: int) -> list[Spell]:
+    """Runs of equal state over days [0, observed)."""
+    phase, run, aftercare = 1, False, False
+
+    def state() -> str:
+        return RUN if run else AFT if aftercare else f"P{phase}"
+
+    spells: list[Spell] = []
+    current, begin = state(), 0
+    i = 0
+    while i < len(changes):
+        day = changes[i][0]
+        if day >= observed:
+            break
+        while i < len(changes) and changes[i][0] == day:  # every fact of the day, in order
+            event = changes[i][2]
+            if isinstance(event, PhaseAdvanced | PhaseRegressed):
+                phase = event.to_phase
+            elif isinstance(event, RunawayReported):
+                run = True
+            elif isinstance(event, RunawayEnded):
+                run = False
+            elif isinstance(event, AftercareStarted):
+                aftercare = True
+            i += 1
+        new = state()
+        if new != current:
+            if day > begin:  # (day == begin only on the day of intake: nothing to close)
+                spells.append(Spell(begin, day - 1, current))
+            current, begin = new, day
+    if observed > begin:
+        spells.append(Spell(begin, observed - 1, current))
+    return spells
+
+
+def weekly(spells: Sequence[Spell], observed: int) -> list[str]:
+    """The state of each week [7(w-1), 7w) that has observed days: the one held longest,
+    a tie to the later."""
+    weeks: list[dict[str, int]] = [{} for _ in range(-(-observed // 7))]
+    for spell in spells:
+        if spell.begin >= observed:
+            continue
+        for w in range(spell.begin // 7, min(spell.end, observed - 1) // 7 + 1):
+            first, last = max(spell.begin, 7 * w), min(spell.end, 7 * w + 6, observed - 1)
+            held = weeks[w]
+            held[spell.state] = held.pop(spell.state, 0) + last - first + 1  # re-insert: later
+    out = []
+    for held in weeks:
+        most = max(held.values())
+        out.append([s for s, n in held.items() if n == most][-1])
+    return out
+
+
+def derive(
+    events: Sequence[TrajectoryEvent],
+    *,
+    pseudonym: str,
+    organisation: str,
+    observation_end: date,
+    phases: int,
+) -> Derived | None:
+    """One girl's research data, or None when she was observed for less than 4 weeks."""
+    opened = events[0]
+    assert isinstance(opened, TrajectoryOpened)
+    intake = opened.occurred_on
+    closed_on = next((e.occurred_on for e in events if isinstance(e, TrajectoryClosed)), None)
+    observed = observation_days(intake, closed_on, observation_end)
+    if closed_on is None and observed == 0:
+        return None
+    last_day = observed if closed_on is not None else observed - 1
+    kept = [e for e in events if (e.occurred_on - intake).days <= last_day]
+    in_error = {e.position for e in kept if isinstance(e, EntryMarkedInError)}
+    valid = [e for e in kept if e.originator_version not in in_error]
+
+    changes = sorted(
+        (
+            (max(0, (e.occurred_on - intake).days), e.originator_version, e)
+            for e in valid
+            if isinstance(e, _STATE_CHANGES)
+        ),
+        key=lambda c: (c[0], c[1]),
+    )
+    spells = _spells(changes, observed)
+    weeks = weekly(spells, observed)
+    if closed_on is not None:
+        spells.append(Spell(observed, observed, END))
+        weeks.append(END)
+    days: dict[str, int] = {}
+    for spell in spells:
+        if spell.state != END:
+            days[spell.state] = days.get(spell.state, 0) + spell.days
+
+    def of(cls: type[TrajectoryEvent]) -> list[TrajectoryEvent]:
+        return [e for e in valid if isinstance(e, cls)]
+
+    phase_end = 1
+    for _, _, event in changes:
+        if isinstance(event, PhaseAdvanced | PhaseRegressed):
+            phase_end = event.to_phase
+    placements = [e for e in of(PlacementDecided) if isinstance(e, PlacementDecided)]
+    statuses = [e.victim_status for e in of(VictimStatusChanged)
+                if isinstance(e, VictimStatusChanged)]
+    therapies = [e.method for e in of(TraumaTherapyStarted)
+                 if isinstance(e, TraumaTherapyStarted)]
+    progress = [e.attending for e in of(EducationProgressRecorded)
+                if isinstance(e, EducationProgressRecorded)]
+    comensha = [e.decision for e in of(ComenshaRegistrationDecided)
+                if isinstance(e, ComenshaRegistrationDecided)]
+    interventions = [e.kind for e in of(InterventionDelivered)
+                     if isinstance(e, InterventionDelivered)]
+    signals = {e.kind for e in of(SignalRecorded) if isinstance(e, SignalRecorded)}
+    closure = next((e for e in valid if isinstance(e, TrajectoryClosed)), None)
+    warm = any(
+        e.girl_present and e.sending_worker_present and e.receiving_worker_present
+        for e in of(HandoverMeetingHeld)
+        if isinstance(e, HandoverMeetingHeld)
+    )
+    state_end = END if closed_on is not None else spells[-1].state
+    summary: dict[str, Value] = {
+        "pseudonym": pseudonym,
+        "victim_status_intake": opened.victim_status,
+        "victim_status_end": statuses[-1] if statuses else opened.victim_status,
+        "setting": opened.setting,
+        "placement_first": placements[0].kind if placements else None,
+        "placement_first_argued": int(bool(placements and (placements[0].argument or "").strip())),
+        "placement_last": placements[-1].kind if placements else None,
+        "placements": len(placements),
+        "phases_reached": max([1, *(e.to_phase for e in of(PhaseAdvanced)
+                                    if isinstance(e, PhaseAdvanced))]),
+        "phase_end": phase_end,
+        "state_end": state_end,
+        "status_end": "closed" if closed_on is not None else (
+            "aftercare" if of(AftercareStarted) else "in_care"
+        ),
+        "closure_reason": closure.reason if isinstance(closure, TrajectoryClosed) else None,
+        **{f"days_p{n}": days.get(f"P{n}", 0) for n in range(1, phases + 1)},
+        "regressions": len(of(PhaseRegressed)),
+        "runaways": len(of(RunawayReported)),
+        "runaway_days": days.get(RUN, 0),
+        "therapy_method": therapies[-1] if therapies else None,
+        "therapy_sessions": len(of(TraumaTherapySessionHeld)),
+        "therapy_completed": int(bool(of(TraumaTherapyCompleted))),
+        "interventions": len(interventions),
+        "intervention_kinds": _set(interventions, _INTERVENTIONS),
+        "safety_analyses": len(of(SafetyAnalysisRecorded)),
+        "medical_assessments": len(of(MedicalCareAssessed)),
+        "care_analyses": len(of(CareAnalysisRecorded)),
+        "family_involvements": len(of(FamilyInvolvementRecorded)),
+        "case_conferences": len(of(CaseConferenceHeld)),
+        "signal_kinds": _set(signals, _SIGNALS),
+        "education_arranged": int(bool(of(EducationArranged))),
+        "attending_last": None if not progress else (
+            "attending" if progress[-1] else "not_attending"
+        ),
+        "qualification_obtained": int(bool(of(QualificationObtained))),
+        "comensha_decision": comensha[-1] if comensha else None,
+        "handover_prepared": int(bool(of(HandoverPrepared))),
+        "handover_warm": int(warm),
+        "handover_accepted": int(bool(of(HandoverAccepted))),
+        "aftercare_days": days.get(AFT, 0),
+        "aftercare_contacts": len(of(AftercareContactRecorded)),
+        "observed_days": observed,
+        "censored": int(closed_on is None),
+        "events": len(kept),
+    }
+    rows = [
+        [
+            pseudonym,
+            e.originator_version,
+            type(e).__name__,
+            (e.occurred_on - intake).days,
+            int(e.originator_version in in_error),
+            *coded_values(e, intake),
+        ]
+        for e in kept
+    ]
+    qi: QI = (
+        organisation,
+        age_band(opened.identity.date_of_birth, intake),
+        intake_month(intake),
+        _set(opened.risk_profiles, RISK_PROFILES) or "",
+    )
+    return Derived(qi, summary, rows, weeks, spells, len(events) - len(kept))
+
+
+def _set(values: object, order: Sequence[str]) -> str | None:
+    present = set(values)  # type: ignore[call-overload]
+    return "|".join(v for v in order if v in present) or None
+
+
+def _literal(name: str) -> tuple[str, ...]:
+    from typing import get_args
+
+    from trajectory.aggregates import vocabulary
+
+    return tuple(str(a) for a in get_args(getattr(vocabulary, name)))
+
+
+_INTERVENTIONS = _literal("InterventionKind")
+_SIGNALS = _literal("SignalKind")
