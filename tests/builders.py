@@ -35,7 +35,9 @@ def intake(**overrides: Any) -> OpenTrajectory:
         "setting": "residential",
         "referral_source": "police",
         "legal_framework": "ots",
-        "identity": Identity(name="Test Meisje", date_of_birth=date(2010, 4, 1), home_region="Utrecht"),
+        "identity": Identity(
+            name="Test Meisje", date_of_birth=date(2010, 4, 1), home_region="Utrecht"
+        ),
         "risk_assessment_instrument": "risicotaxatie",
         "risk_assessment_result": "high",
     }
@@ -43,7 +45,9 @@ def intake(**overrides: Any) -> OpenTrajectory:
     return OpenTrajectory(**fields)
 
 
-def open_trajectory(app: TrajectoryApplication, actor: Actor = COORDINATOR, **overrides: Any) -> UUID:
+def open_trajectory(
+    app: TrajectoryApplication, actor: Actor = COORDINATOR, **overrides: Any
+) -> UUID:
     return app.open_trajectory(intake(**overrides), actor).trajectory_id
 
 
@@ -51,8 +55,12 @@ def phase_2_facts() -> list[Any]:
     """Commands that satisfy every default phase-2 criterion except days in phase."""
     return [
         RecordSafetyAnalysis(
-            instrument="structured", physical_safety="concerns", experienced_safety="unsafe",
-            risks=["internet_social_media"], runaway_risk="high", measures=["police_involved"],
+            instrument="structured",
+            physical_safety="concerns",
+            experienced_safety="unsafe",
+            risks=["internet_social_media"],
+            runaway_risk="high",
+            measures=["police_involved"],
             police_involved=True,
         ),
         AssessMedicalCare(needs=["sti_test"], provider="Centrum Seksueel Geweld"),

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from trajectory.application import TrajectoryApplication
-
 from tests.live import Live, live_server
+from trajectory.application import TrajectoryApplication
 
 
 @pytest.fixture

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from tests.builders import COORDINATOR, open_trajectory
 from trajectory.application import TrajectoryApplication
 from trajectory.commands import RecordSignal
-
-from tests.builders import COORDINATOR, open_trajectory
 
 
 def test_a_recorded_fact_is_read_back_from_the_store(app: TrajectoryApplication) -> None:

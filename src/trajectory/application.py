@@ -19,7 +19,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
-from trajectory.aggregates.errors import TrajectoryNotFound, VersionConflict
+from trajectory.aggregates.errors import TrajectoryNotFound, VersionConflict, WriteRefused
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import TrajectoryOpened
 from trajectory.aggregates.snapshot import TrajectorySnapshot
@@ -223,9 +223,12 @@ class TrajectoryApplication(Application[UUID]):
         extra = also(recorded) if callable(also) else also
         try:
             recordings = self.save(t, also=[*first_rows, self.index_row(t), *extra])
-        except IntegrityError:
+        except IntegrityError as e:
             actual = self.current_version(t.id)
-            raise VersionConflict(before, actual) from None
+            if actual != before:
+                raise VersionConflict(before, actual) from None
+            # Nobody else wrote: one of our own rows was refused. Nothing was recorded.
+            raise WriteRefused(f"the store refused the write: {type(e).__name__}") from e
         if recordings:
             recorded = replace(recorded, position=recordings[-1].notification.id)
         log.info(

@@ -77,3 +77,8 @@ class VersionConflict(TrajectoryError):
         super().__init__(f"expected version {expected}, the trajectory is at {actual}")
         self.expected = expected
         self.actual = actual
+
+
+class WriteRefused(TrajectoryError):
+    """The store refused a row of the command's transaction (not a concurrent write):
+    nothing was recorded. A server-side fault, e.g. the access log could not be written."""

@@ -18,7 +18,12 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from trajectory.aggregates.errors import RuleRefused, TrajectoryNotFound, VersionConflict
+from trajectory.aggregates.errors import (
+    RuleRefused,
+    TrajectoryNotFound,
+    VersionConflict,
+    WriteRefused,
+)
 
 log = structlog.get_logger("trajectory.api")
 
@@ -201,6 +206,9 @@ def _map(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, Response
         )
     if isinstance(exc, TrajectoryNotFound):
         return 404, problem(request, 404, "no such resource")
+    if isinstance(exc, WriteRefused):
+        log.error("write_refused", cause=type(exc.__cause__).__name__)
+        return 500, problem(request, 500, "the act could not be recorded; nothing was recorded")
     if isinstance(exc, ValidationException):
         errors = field_errors(exc)
         fields = ", ".join(e.field for e in errors)

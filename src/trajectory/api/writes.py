@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Response
 
-from trajectory.aggregates.errors import VersionConflict
+from trajectory.aggregates.errors import VersionConflict, WriteRefused
 from trajectory.api.context import (
     Services,
     access_entry,
@@ -181,10 +181,10 @@ def write(
 
     try:
         svc.application.execute(tid, command, actor(user), expected_version=expected, also=also)
-    except VersionConflict as conflict:
+    except (VersionConflict, WriteRefused):
+        # A concurrent retry with the same key may have won the race: answer as it did.
         if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
             return _replay(request, svc, stored, digest, tid)
-        raise_unless_a_race(conflict)
         raise
     request.scope["state"]["access_logged"] = True
     return _response(answer[0])
@@ -211,22 +211,12 @@ def open_trajectory(
 
     try:
         svc.application.open_trajectory(command, actor(user), also=also)
-    except VersionConflict as conflict:
+    except (VersionConflict, WriteRefused):
         if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
             return _replay(request, svc, stored, digest, UUID(stored_id(stored)))
-        raise_unless_a_race(conflict)
         raise
     request.scope["state"]["access_logged"] = True
     return _response(answer[0])
-
-
-def raise_unless_a_race(conflict: VersionConflict) -> None:
-    """The store reports any refused row of the transaction as a version conflict. When
-    the trajectory is still at the version we started from, nobody else wrote: a row of
-    ours (the access-log entry, the idempotency record) could not be written, so the act
-    failed and nothing was recorded. That is a server fault, not a 412."""
-    if conflict.expected == conflict.actual:
-        raise ApiError(500, "the act could not be recorded; nothing was recorded") from conflict
 
 
 def stored_id(answer: StoredAnswer) -> str:
