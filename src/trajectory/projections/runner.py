@@ -4,10 +4,10 @@ It reads the log in pages (`select_notifications`, ~500 events) from the lowest 
 position of the projections it runs, decodes each event once, folds it into its
 trajectory (`StateCache`), and hands it to every projection that has not applied it yet.
 Each page is one transaction: the rows of every projection and their new positions
-commit together, after the tracked positions were checked (and, on PostgreSQL, locked)
-to be the ones the page started from. A second runner, or a rebuild, that moved a
-position in the meantime makes the page roll back and start again from the new
-positions: nothing is applied twice.
+commit together, after the tracked positions were locked and found to be the ones the
+page started from. A second runner, or a rebuild, that moved a position in the meantime
+makes the page roll back and start again from the new positions: nothing is applied
+twice.
 
 - Erased trajectories: an event whose trajectory was crypto-shredded cannot be decoded
   (`TrajectoryErased`); it is skipped and counted in `erased_skipped`. A trajectory
@@ -24,7 +24,6 @@ positions: nothing is applied twice.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
@@ -268,9 +267,12 @@ class ProjectionRunner:
         at = failed.notification
         before = [n for n in page if n.id < at.id]
         if before and not failed.in_flush:
-            # Another runner may have got there first: it stops at the same event.
-            with contextlib.suppress(_Conflict):
+            try:
                 self._page(selected, positions, before)
+            except _Conflict:
+                pass  # another runner got there first; it stops at the same event
+            except _Failed as earlier:  # loaded afresh, an earlier event failed after all
+                self._stop_at(selected, positions, before, earlier)
         log.error(
             "projection_failed",
             projections=list(failed.names),
@@ -363,14 +365,20 @@ class ProjectionRunner:
     def _check_positions(
         self, tx: Transaction, moving: list[Projection], positions: dict[str, int]
     ) -> None:
+        """Lock the tracking rows, then check they are where the page began.
+
+        Writing first takes the lock on both stores: PostgreSQL locks the rows until the
+        page commits, and SQLite makes the page a writer at once (waiting for the lock
+        instead of failing when another process wrote since the page began reading)."""
         if not moving:
             return
-        names = [p.name for p in moving]
-        lock = " FOR UPDATE" if self.db.dialect == "postgres" else ""
+        names = sorted(p.name for p in moving)
+        marks = placeholders(len(names))
+        tx.execute(
+            f"UPDATE {TRACKING_TABLE} SET position = position WHERE name IN ({marks})", names
+        )
         rows = tx.fetchall(
-            f"SELECT name, position FROM {TRACKING_TABLE}"
-            f" WHERE name IN ({placeholders(len(names))}) ORDER BY name{lock}",
-            names,
+            f"SELECT name, position FROM {TRACKING_TABLE} WHERE name IN ({marks})", names
         )
         found = {str(r["name"]): int(r["position"]) for r in rows}
         if any(found.get(n) != positions[n] for n in names):
