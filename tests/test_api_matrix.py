@@ -74,6 +74,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/trajectories/{trajectory_id:str}/aftercare-contacts"): {"coordinator", "aftercare"},
     ("POST", "/trajectories/{trajectory_id:str}/aftercare/end"): {"coordinator", "aftercare"},
     ("GET", "/audit/access"): {"admin"},
+    ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
+    ("GET", "/retention"): {"admin"},
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.
 UNGUARDED_METHODS = {"OPTIONS", "HEAD"}

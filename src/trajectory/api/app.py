@@ -14,6 +14,7 @@ from trajectory.api.context import Services
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.middleware import HttpHygiene
+from trajectory.api.privacy import erase_trajectory, retention
 from trajectory.api.routes import (
     access_log,
     caseload,
@@ -80,6 +81,8 @@ def create_app(services: Services) -> Litestar:
             access_log,
             health,
             *fact_routes(),
+            erase_trajectory,
+            retention,
         ],
         state=State({"services": services}),
         openapi_config=openapi,

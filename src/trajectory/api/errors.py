@@ -24,6 +24,7 @@ from trajectory.aggregates.errors import (
     VersionConflict,
     WriteRefused,
 )
+from trajectory.crypto import TrajectoryErased
 
 log = structlog.get_logger("trajectory.api")
 
@@ -206,6 +207,8 @@ def _map(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, Response
         )
     if isinstance(exc, TrajectoryNotFound):
         return 404, problem(request, 404, "no such resource")
+    if isinstance(exc, TrajectoryErased):
+        return 410, problem(request, 410, "this trajectory was erased")
     if isinstance(exc, WriteRefused):
         log.error("write_refused", cause=type(exc.__cause__).__name__)
         return 500, problem(request, 500, "the act could not be recorded; nothing was recorded")

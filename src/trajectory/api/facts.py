@@ -54,6 +54,20 @@ PLAIN: list[tuple[str, type[c.Command], tuple[str, ...], str]] = [
     ("aftercare-contacts", c.RecordAftercareContact, CARE, "Record an aftercare contact"),
     ("aftercare/end", c.EndAftercare, CARE, "End aftercare"),
     ("corrections", c.CorrectEntry, COORDINATOR, "Correct or mark an entry in error"),
+    ("research-consents", c.GiveResearchConsent, COORDINATOR, "Record research consent"),
+    (
+        "research-consents/withdrawal",
+        c.WithdrawResearchConsent,
+        COORDINATOR,
+        "Record withdrawal of research consent",
+    ),
+    ("destruction-requests", c.RequestDestruction, COORDINATOR, "Record a destruction request"),
+    (
+        "destruction-requests/decision",
+        c.DecideDestructionRequest,
+        COORDINATOR,
+        "Grant or refuse the destruction request",
+    ),
     ("closure", c.CloseTrajectory, COORDINATOR, "Close the trajectory"),
 ]
 

@@ -186,8 +186,11 @@ def read_access_log(request: Request[Any, Any, Any], raw_id: str) -> list[Access
     svc = services(request)
     user = caller(request)
     tid = parse_trajectory_id(raw_id)
+    # An erased trajectory's access log stays readable: who looked remains accountable.
     row = svc.application.db.fetchone(
-        "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?", [str(tid)]
+        "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?"
+        " UNION ALL SELECT organisation FROM erasures WHERE trajectory_id = ?",
+        [str(tid), str(tid)],
     )
     if row is None or row["organisation"] != user.organisation:
         raise not_found()

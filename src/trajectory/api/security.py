@@ -68,6 +68,12 @@ def check_query_not_repeated(connection: ASGIConnection[Any, Any, Any, Any]) -> 
         seen.add(key)
 
 
+def _may_see(user: User, row: dict[str, Any]) -> bool:
+    if user.role == "coordinator":
+        return bool(row["organisation"] == user.organisation)
+    return user.role == "aftercare" and row["receiving_worker"] == user.user_id
+
+
 def check_visible(svc: Services, user: User, trajectory_id: UUID) -> dict[str, Any]:
     """The trajectory's index row, if this user may see it; otherwise 404."""
     row = svc.application.db.fetchone(
@@ -76,6 +82,12 @@ def check_visible(svc: Services, user: User, trajectory_id: UUID) -> dict[str, A
         [str(trajectory_id)],
     )
     if row is None:
+        erased = svc.application.db.fetchone(
+            "SELECT organisation, receiving_worker FROM erasures WHERE trajectory_id = ?",
+            [str(trajectory_id)],
+        )
+        if erased is not None and _may_see(user, erased):
+            raise ApiError(410, "this trajectory was erased")
         raise not_found()
     if user.role == "coordinator" and row["organisation"] == user.organisation:
         return row

@@ -1,0 +1,94 @@
+"""Privacy over HTTP: erasure by an admin, 410 afterwards, consent and destruction facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.live import Live, live_server
+from trajectory.application import TrajectoryApplication
+from trajectory.verify import verify_store
+
+INTAKE = {
+    "intake_date": "2026-02-01",
+    "victim_status": "suspected",
+    "risk_profiles": ["traumatised"],
+    "setting": "residential",
+    "referral_source": "police",
+    "legal_framework": "ots",
+    "identity": {"name": "Test Meisje", "date_of_birth": "2009-05-05", "home_region": "Utrecht"},
+}
+
+
+@pytest.fixture
+def live(app: TrajectoryApplication) -> Iterator[Live]:
+    with live_server(app) as server:
+        yield server
+
+
+def test_an_admin_erases_a_trajectory_and_it_answers_410(
+    live: Live, app: TrajectoryApplication
+) -> None:
+    coordinator = live.client(live.token("coord", "coordinator", "org-a"))
+    admin = live.client(live.token("admin", "admin", "org-a"))
+    other_admin = live.client(live.token("admin-b", "admin", "org-b"))
+    outsider = live.client(live.token("coord-b", "coordinator", "org-b"))
+    with coordinator, admin, other_admin, outsider:
+        # given two trajectories her coordinator can read
+        erased = coordinator.post("/trajectories", json=INTAKE).json()["id"]
+        kept = coordinator.post("/trajectories", json=INTAKE).json()["id"]
+        assert coordinator.get(f"/trajectories/{erased}").status_code == 200
+        body = {"reason": "request granted", "legal_ground": "request-granted"}
+        # an admin of another organisation cannot erase her, nor can a coordinator
+        assert other_admin.post(f"/trajectories/{erased}/erasure", json=body).status_code == 404
+        assert coordinator.post(f"/trajectories/{erased}/erasure", json=body).status_code == 403
+        # a stale If-Match erases nothing
+        stale = admin.post(
+            f"/trajectories/{erased}/erasure", json=body, headers={"If-Match": '"9"'}
+        )
+        assert stale.status_code == 412
+        # when her organisation's admin erases her
+        done = admin.post(f"/trajectories/{erased}/erasure", json=body)
+        assert done.status_code == 200, done.text
+        assert done.json()["legal_ground"] == "request-granted"
+        # then her coordinator gets 410, an outsider still 404, the other girl is untouched
+        gone = coordinator.get(f"/trajectories/{erased}")
+        assert gone.status_code == 410
+        assert gone.headers["content-type"].startswith("application/problem+json")
+        assert outsider.get(f"/trajectories/{erased}").status_code == 404
+        assert coordinator.get(f"/trajectories/{kept}").status_code == 200
+        assert admin.post(f"/trajectories/{erased}/erasure", json=body).status_code == 410
+        # and who looked at her file remains answerable
+        log = admin.get("/audit/access", params={"trajectory": erased}).json()
+        assert "erase" in [e["action"] for e in log]
+    report = verify_store(app)
+    assert report.ok
+    assert [str(t) for t in report.erased] == [erased]
+
+
+def test_consent_and_destruction_requests_are_recorded_over_http(live: Live) -> None:
+    coordinator = live.client(live.token("coord", "coordinator", "org-a"))
+    admin = live.client(live.token("admin", "admin", "org-a"))
+    with coordinator, admin:
+        tid = coordinator.post("/trajectories", json=INTAKE).json()["id"]
+        # a parent cannot consent for a girl of 16 or older
+        refused = coordinator.post(
+            f"/trajectories/{tid}/research-consents", json={"given_by": "parent"}
+        )
+        assert refused.status_code == 409
+        assert refused.json()["rule"] == "consent-by-girl-from-16"
+        ok = coordinator.post(f"/trajectories/{tid}/research-consents", json={"given_by": "girl"})
+        assert ok.status_code == 201
+        requested = coordinator.post(
+            f"/trajectories/{tid}/destruction-requests", json={"requested_by": "girl"}
+        )
+        assert requested.status_code == 201
+        due = admin.get("/retention").json()
+        assert [(i["trajectory_id"], i["reason"]) for i in due] == [(tid, "request-pending")]
+        decided = coordinator.post(
+            f"/trajectories/{tid}/destruction-requests/decision",
+            json={"granted": False},
+        )
+        assert decided.status_code == 409
+        assert decided.json()["rule"] == "reason-required"
