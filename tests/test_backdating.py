@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 import pytest
 
@@ -12,7 +13,7 @@ from trajectory.application import TrajectoryApplication
 from trajectory.commands import TransitionPhase
 
 
-def _ready_for_phase_2(app: TrajectoryApplication) -> object:
+def _ready_for_phase_2(app: TrajectoryApplication) -> UUID:
     tid = open_trajectory(app, intake_date=date(2026, 1, 5))
     commands = [
         type(c)(**{**{f: getattr(c, f) for f in c.__struct_fields__}, "occurred_on": "2026-01-06"})
