@@ -38,7 +38,7 @@ from eventsourcing.utils import get_topic
 from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import TrajectoryOpened
-from trajectory.aggregates.events.phasing import PhaseAdvanced
+from trajectory.aggregates.events.phasing import PhaseAdvanced, PhaseRegressed
 from trajectory.aggregates.events.privacy import ResearchConsentGiven, ResearchConsentWithdrawn
 from trajectory.aggregates.hashing import GENESIS, event_hash
 from trajectory.application import Actor, TrajectoryApplication
@@ -140,8 +140,37 @@ def manifest_sha256(manifest: Manifest) -> str:
 
 
 def phases_of(app: TrajectoryApplication) -> int:
-    """How many phase columns: the most phases of any protocol the application knows."""
+    """The most phases of any protocol the application knows (for documentation only: the
+    files depend on the data, never on the protocols installed)."""
     return max(len(p.phase) for p in app.protocols)
+
+
+class _PhaseCounts:
+    """How many phases a girl's trajectory has: the most of her protocols' phases (where
+    the store knows the protocol) and of the phases she was recorded in."""
+
+    def __init__(self, app: TrajectoryApplication):
+        self.app = app
+        self._known: dict[tuple[str, str], int] = {}
+
+    def protocol(self, name: str, version: str) -> int:
+        key = (name, version)
+        if key not in self._known:
+            try:
+                self._known[key] = len(self.app.protocols.get(name, version).phase)
+            except LookupError:
+                self._known[key] = 1
+        return self._known[key]
+
+    def of(self, events: list[TrajectoryEvent]) -> tuple[int, set[str]]:
+        counts, protocols = [1], set()
+        for e in events:
+            if isinstance(e, TrajectoryOpened | PhaseAdvanced):
+                protocols.add(f"{e.protocol_name} {e.protocol_version}")
+                counts.append(self.protocol(e.protocol_name, e.protocol_version))
+            if isinstance(e, PhaseAdvanced | PhaseRegressed):
+                counts.append(max(e.to_phase, e.from_phase))
+        return max(counts), protocols
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -209,6 +238,10 @@ class _Spool:
         self._file.write(len(data).to_bytes(4, "big"))
         self._file.write(data)
 
+    def discard(self) -> None:
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
     def __iter__(self) -> Iterator[Any]:
         self._file.close()
         decoder = msgspec.msgpack.Decoder()
@@ -237,14 +270,22 @@ def extract(
     as_of = datetime.fromisoformat(parameters.as_of) if parameters.as_of else None
     observation_end = date.fromisoformat(parameters.observation_end)
     parquet = parameters.format == "parquet"
-    phases = phases_of(app)
+    documented = phases_of(app)
+    phase_counts = _PhaseCounts(app)
+    phases = 1
+
+    writers: list[TableWriter] = []
 
     def writer(table: Table) -> TableWriter:
         if out is None:
-            return TableWriter(table, None)
-        return TableWriter(
-            table, out / f"{table.name}.csv", out / f"{table.name}.parquet" if parquet else None
-        )
+            made = TableWriter(table, None)
+        else:
+            made = TableWriter(
+                table, out / f"{table.name}.csv",
+                out / f"{table.name}.parquet" if parquet else None,
+            )
+        writers.append(made)
+        return made
 
     ids = app.stored_trajectory_ids()
     order = sorted((pseudonyms.girl(t), t) for t in ids)
@@ -268,7 +309,7 @@ def extract(
     protocols: set[str] = set()
     kanon = KAnonymity(parameters.k, parameters.max_suppressed_percent)
     events_out = writer(events_table())
-    spells_out = writer(spells_table(phases))
+    spells_out = writer(spells_table(documented))
     summaries = _Spool(spool_dir / "trajectories.spool")
     sequences = _Spool(spool_dir / "sequences.spool")
     width = 0
@@ -305,12 +346,13 @@ def extract(
                 continue
             opened = read[0]
             assert isinstance(opened, TrajectoryOpened)
+            her_phases, her_protocols = phase_counts.of(read)
             girl = derive(
                 read,
                 pseudonym=pseudonym,
                 organisation=pseudonyms.organisation(opened.organisation),
                 observation_end=observation_end,
-                phases=phases,
+                phases=her_phases,
             )
             if girl is None:
                 counts.left_out_observed_under_4_weeks += 1
@@ -318,16 +360,13 @@ def extract(
                 continue
             if len(events) > len(read):
                 later_events[pseudonym] = len(events) - len(read)
-            heads.append((pseudonym, len(read), read[-1].hash))
+            heads.append((pseudonym, len(read), pseudonyms.head(read[-1].hash)))
             counts.trajectories_exported += 1
             counts.events_read += len(read)
             counts.events_exported += len(girl.events)
             counts.events_after_observation += girl.events_after_observation
-            protocols.add(f"{opened.protocol_name} {opened.protocol_version}")
-            protocols.update(
-                f"{e.protocol_name} {e.protocol_version}"
-                for e in read if isinstance(e, PhaseAdvanced)
-            )
+            protocols |= her_protocols
+            phases = max(phases, her_phases)
             for row in girl.events:
                 events_out.write(row)
             for spell in girl.spells:
@@ -354,17 +393,20 @@ def extract(
                     ("organisation", "age_band", "intake_period", "risk_profiles"),
                     (v or None for v in published), strict=True,
                 ))
-            out_rows.write([values.get(c.name) for c in trajectories.columns])
+            out_rows.write([
+                values.get(c.name, 0 if c.name.startswith("days_p") else None)
+                for c in trajectories.columns
+            ])
         written["trajectories"] = out_rows.close()
         out_weeks = writer(sequences_table(width, phases))
         for pseudonym, weeks in sequences:
             out_weeks.write([pseudonym, *weeks, *([CEN] * (width - len(weeks)))])
         written["sequences"] = out_weeks.close()
     finally:
+        for made in writers:
+            made.discard()  # (a no-op for the tables already closed)
         for spool in (summaries, sequences):
-            if spool.path.exists():
-                spool._file.close()
-                spool.path.unlink()
+            spool.discard()
     files: dict[str, FileEntry] = {}
     for name in TABLES:
         w = written[name]

@@ -86,6 +86,41 @@ class Manifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """(pseudonym, events read, hash-chain head) of every exported trajectory, in order."""
 
 
+FIELD_DOCS: dict[str, str] = {
+    "manifest_version": "the manifest's format version",
+    "software": "name -> version of the software that wrote the files",
+    "parameters": "the parameters of the export (below)",
+    "parameters.project": "the research project: its pseudonyms",
+    "parameters.format": "csv, or parquet (CSV and Parquet of the same tables)",
+    "parameters.k": "smallest group of quasi-identifiers that may be published",
+    "parameters.max_suppressed_percent": "suppression budget of the small-cell check",
+    "parameters.as_of": "RFC 3339 time (UTC): the log as known then; null: everything stored",
+    "parameters.observation_end": "the date observation ends (as-of date, else export day)",
+    "parameters.censoring_period_days": "observation of a girl still in care ends at a"
+    " whole number of these days since intake",
+    "consent_rule": "who is included, in words",
+    "protocols": "the protocol versions (name version) the exported trajectories ran under",
+    "counts": "counts of trajectories and events (below)",
+    "counts.trajectories_in_store": "trajectories in the store",
+    "counts.trajectories_exported": "girls in the export",
+    "counts.left_out_no_consent": "girls left out: no research consent in force",
+    "counts.left_out_erased": "trajectories left out: erased (crypto-shredded)",
+    "counts.left_out_not_yet_recorded": "girls left out: opened after the as-of time",
+    "counts.left_out_observed_under_4_weeks": "girls left out: observed under 4 weeks",
+    "counts.events_read": "events of the exported girls read from the log",
+    "counts.events_exported": "rows of events.csv",
+    "counts.events_after_observation": "events of the exported girls after their observation"
+    " ended (not exported)",
+    "small_cell_check": "what the k-anonymity check found and did (see Disclosure control)",
+    "files": "file name -> rows, bytes, sha256 of the file, content_sha256 (sha256 of the"
+    " table as canonical CSV: for a Parquet file, its CSV's hash)",
+    "root": "SHA-256 over the heads list (see below)",
+    "heads": "[pseudonym, events read, hash-chain head] of every exported trajectory",
+}
+"""What each manifest field means (the codebook prints these; a test checks every field
+has one)."""
+
+
 def root_hash(heads: Iterable[tuple[str, int, str]]) -> str:
     sha = hashlib.sha256()
     for pseudonym, events, head in heads:

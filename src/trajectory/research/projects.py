@@ -122,3 +122,9 @@ class Pseudonyms:
 
     def organisation(self, organisation: str) -> str:
         return "O" + self._mac(b"organisation", organisation.encode())[:10]
+
+    def head(self, head_hash: str) -> str:
+        """A trajectory's chain head as the manifest publishes it: keyed, so that it cannot
+        be matched with the hashes users of the store see (`GET .../events`), which would
+        link a pseudonym to a trajectory id. The store recomputes it to verify."""
+        return self._mac(b"head", head_hash.encode()).lower()

@@ -100,7 +100,8 @@ def trajectories_table(phases: int) -> Table:
             Column("placements", "int", "placement decisions"),
             Column("phases_reached", "int", "highest phase reached"),
             Column("phase_end", "int", "phase at the end of observation"),
-            Column("state_end", "code", "state on her last observed day", state_codes(phases)),
+            Column("state_end", "code", "state on her last observed day",
+                   state_codes(phases)[:-1]),
             Column("status_end", "code", "status at the end of observation", STATUSES),
             Column("closure_reason", "code", "why the trajectory was closed (empty: not closed)",
                    codes(ClosureReason)),
@@ -256,13 +257,21 @@ class TableWriter:
             self._parquet.write(row)
 
     def close(self) -> Written:
-        self._text.flush()
-        self._text.detach()
+        self._release()
+        return Written(self.rows, self._digest.size, self._digest.sha.hexdigest())
+
+    def _release(self) -> None:
+        if self._text.closed:
+            return
+        self._text.close()  # flushes through the digest into the file
         if self._file is not None:
             self._file.close()
         if self._parquet is not None:
             self._parquet.close()
-        return Written(self.rows, self._digest.size, self._digest.sha.hexdigest())
+
+    def discard(self) -> None:
+        """Close the files of an unfinished table (the export is failing)."""
+        self._release()
 
 
 class ParquetWriter:

@@ -16,8 +16,9 @@ aftercare has started, else `P<n>` for her phase. On the day of closure she is `
 A week's state (STS) is the state she was in for most days of that week (a tie goes to
 the state that came later in the week); a closed girl's sequence ends with one `END` week,
 and every week after her observation is `CEN`. So for each state S, over her sequence,
-|weeks(S) - days(S)/7| is less than the number of weeks in which she changed state: only
-such weeks round, each by less than one week. The spells table has the exact days.
+|weeks(S) - days(S)/7| is less than the number of weeks in which she changed state plus
+one for an incomplete last week (zero: equal): only such weeks round, each by less than
+one week. The spells table has the exact days.
 
 What must not change: the state codes, day 0 = intake, spells' inclusive ends.
 """

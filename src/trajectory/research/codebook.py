@@ -1,0 +1,202 @@
+"""The codebook of the research export, made from the definitions the export writes with.
+
+`python -m trajectory.research.codebook [FILE]` writes it (default docs/codebook.md);
+`--check` exits 1 when the file differs from what the code gives. A test does the same,
+so a new column, code or state cannot be published undocumented.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import msgspec
+
+from trajectory.protocol import default_protocol
+from trajectory.research.coding import coders, event_classes, filled_by, iter_excluded
+from trajectory.research.disclosure import AGE_BANDS, LEVELS, QUASI_IDENTIFIERS, SmallCellCheck
+from trajectory.research.manifest import FIELD_DOCS, Counts, Manifest, Parameters
+from trajectory.research.tables import (
+    FORMULA_STARTS,
+    Table,
+    events_table,
+    sequences_table,
+    spells_table,
+    trajectories_table,
+)
+from trajectory.research.timeline import CENSORING_PERIOD, STATE_DOCS
+
+DEFAULT_PATH = Path("docs/codebook.md")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _codes(codes: tuple[str, ...]) -> str:
+    return ", ".join(f"`{c}`" for c in codes)
+
+
+def _table(table: Table, *, note: str = "") -> list[str]:
+    lines = [f"## {table.name}.csv", "", table.doc + (" " + note if note else ""), "",
+             "| column | kind | meaning | codes |", "|---|---|---|---|"]
+    for c in table.columns:
+        lines.append(f"| `{c.name}` | {c.kind} | {_cell(c.doc)} | {_cell(_codes(c.codes))} |")
+    return [*lines, ""]
+
+
+def _events_table() -> list[str]:
+    table = events_table()
+    fills = filled_by()
+    lines = [f"## {table.name}.csv", "", table.doc + " Every coded column is empty in the"
+             " rows of events that do not have it; which events fill it is listed.", "",
+             "| column | kind | meaning | codes |", "|---|---|---|---|"]
+    for c in table.columns:
+        meaning = c.doc
+        codes = _codes(c.codes)
+        if c.name in fills:
+            events = fills[c.name]
+            by = ", ".join(f"{e} (`{f}`)" for e, f, _ in events)
+            meaning = (f"{meaning}; " if meaning else "") + f"from {by}"
+            if len({codes for _, _, codes in events}) > 1:
+                codes = "; ".join(f"{e}: {_codes(cs)}" for e, _, cs in events)
+        lines.append(f"| `{c.name}` | {c.kind} | {_cell(meaning)} | {_cell(codes)} |")
+    return [*lines, ""]
+
+
+def _event_catalogue() -> list[str]:
+    excluded: dict[str, list[str]] = {}
+    for event, name in iter_excluded():
+        excluded.setdefault(event, []).append(name)
+    lines = ["## Events and what of them leaves", "",
+             "Every event gives one row in events.csv. Its coded fields fill the columns"
+             " named; the fields in the last column (texts, names, ids, regions, providers,"
+             " structures, and the risk profiles, which are quasi-identifiers) never leave.",
+             "", "| event | the fact | coded columns | never exported |", "|---|---|---|---|"]
+    for cls in event_classes():
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        columns = ", ".join(f"`{c.column.name}`" for c in coders(cls)) or "(none)"
+        never = ", ".join(f"`{n}`" for n in excluded.get(cls.__name__, [])) or "(none)"
+        lines.append(f"| `{cls.__name__}` | {_cell(doc)} | {columns} | {never} |")
+    return [*lines, ""]
+
+
+def _states(phases: int) -> list[str]:
+    lines = ["## States", "",
+             "The states of sequences.csv (one per week) and spells.csv (one per spell of"
+             " days). A day's state is the state after every fact that occurred on or before"
+             " that day; a week's state is the state held for most of its days (a tie goes"
+             " to the later). For each state S and girl, |weeks(S) - days(S)/7| is less than"
+             " the number of weeks in which she changed state plus one for an incomplete"
+             " last week (when that is zero, they are equal).", "",
+             "| state | meaning |", "|---|---|"]
+    for code, doc in STATE_DOCS.items():
+        lines.append(f"| `{code}` | {_cell(doc)} |")
+    default = default_protocol()
+    names = ", ".join(f"`P{p.number}` {p.name}" for p in default.phase)
+    lines += ["", f"With the default protocol ({default.name} {default.version}): {names}."
+              f" A protocol with more phases adds `P{phases + 1}` and so on (and the"
+              " matching `days_p` columns).", ""]
+    return lines
+
+
+def _disclosure() -> list[str]:
+    lines = [
+        "## Disclosure control", "",
+        f"- Ages at intake in bands: {_codes(AGE_BANDS)}. No date of birth, no exact date:"
+        " days count from intake (day 0); intake is published as a month.",
+        f"- Observation of a girl still in care ends at a whole number of {CENSORING_PERIOD}"
+        "-day periods since intake (on or before the export's observation end): an exact"
+        " end would give away her intake day. Girls observed under 4 weeks are left out.",
+        f"- Quasi-identifiers: {_codes(QUASI_IDENTIFIERS)}. Every published combination is"
+        " shared by at least k girls (`small_cell_check.k`, default 5). Levels tried, in"
+        " order, for the whole table:",
+    ]
+    lines += [f"  {n}. {text}" for n, text in enumerate(LEVELS)]
+    lines += [
+        "  The lowest level whose rows in small groups fit the suppression budget is taken"
+        " (else the level with the fewest); rows still in a group under k keep their row but"
+        " lose all four quasi-identifiers (`qi_suppressed` = 1).",
+        "- Pseudonyms: `G` + 16 hex digits (girl), `O` + 10 (organisation), HMAC-SHA-256"
+        " under the project's own secret: stable within a project, unlinkable across.",
+        "- Text cells starting with " + ", ".join(f"`{repr(c)[1:-1]}`" for c in FORMULA_STARTS)
+        + " get a leading `'` in CSV (formula injection); numbers are never escaped.",
+        "",
+    ]
+    return lines
+
+
+def _manifest() -> list[str]:
+    lines = ["## manifest.json", "", "| field | meaning |", "|---|---|"]
+    for name in _manifest_fields():
+        lines.append(f"| `{name}` | {_cell(FIELD_DOCS[name])} |")
+    fields = ", ".join(f"`{f}`" for f in SmallCellCheck.__struct_fields__)
+    lines += ["", f"`small_cell_check` holds: {fields}.", ""]
+    return lines
+
+
+def _manifest_fields() -> list[str]:
+    names: list[str] = []
+    nested: dict[str, type[msgspec.Struct]] = {"parameters": Parameters, "counts": Counts}
+    for name in Manifest.__struct_fields__:
+        names.append(name)
+        if name in nested:
+            names += [f"{name}.{f}" for f in nested[name].__struct_fields__]
+    return names
+
+
+def render() -> str:
+    phases = len(default_protocol().phase)
+    lines = [
+        "# Codebook of the research export",
+        "",
+        "Made by `python -m trajectory.research.codebook` from the definitions the export"
+        " writes with; do not edit by hand. How to load the files: docs/research.md.",
+        "",
+        "Files: trajectories.csv, events.csv, sequences.csv, spells.csv and manifest.json"
+        " (with `--format parquet` also a .parquet of each table: the same columns, text as"
+        " strings, numbers as integers, missing as null).",
+        "",
+        "CSV: UTF-8, comma-separated, `\\n` line ends, a header row, quoted only where"
+        " needed. Missing is an empty cell. Kinds: `text` (a pseudonym or period), `code`"
+        " (one code), `set` (codes joined by `|` in the order listed; empty: none), `int`,"
+        " `flag` (0 or 1).",
+        "",
+        *_states(phases),
+        *_table(trajectories_table(phases),
+                note="(`days_p1` … `days_pN`: N is the most phases of the protocols the"
+                f" exported girls ran under, {phases} with the default protocol.)"),
+        *_events_table(),
+        *_table(sequences_table(1, phases),
+                note="Columns `W1` … `Wn`, n = the longest sequence in the export; after"
+                " a girl's observation every week is `CEN`."),
+        *_table(spells_table(phases)),
+        *_event_catalogue(),
+        *_disclosure(),
+        *_manifest(),
+    ]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="write or check the research codebook")
+    parser.add_argument("path", nargs="?", default=str(DEFAULT_PATH))
+    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs")
+    args = parser.parse_args(argv)
+    path = Path(args.path)
+    text = render()
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            print(f"{path} is out of date: run python -m trajectory.research.codebook",
+                  file=sys.stderr)
+            return 1
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
