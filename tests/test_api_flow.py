@@ -202,7 +202,7 @@ def test_a_coordinator_takes_a_girl_from_intake_to_aftercare(
         assert_problem(after.get(base), 403)
         assert_problem(after.get(f"{base}/events"), 403)
         caseload = after.get("/trajectories").json()
-        assert [item["id"] for item in caseload] == [tid]
+        assert [item["id"] for item in caseload["items"]] == [tid]
 
         # The summary now, and as it was known when phase 2 began.
         now = http.get(base).json()

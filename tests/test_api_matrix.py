@@ -76,6 +76,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/audit/access"): {"admin"},
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
     ("GET", "/retention"): {"admin"},
+    ("GET", "/quality/core-elements"): {"coordinator", "admin"},
+    ("GET", "/quality/signals"): {"coordinator", "admin"},
+    ("GET", "/statistics/victims"): {"coordinator", "researcher", "admin"},
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.
 UNGUARDED_METHODS = {"OPTIONS", "HEAD"}
@@ -123,6 +126,11 @@ def fill(path: str, world: World) -> str:
     assert "{" not in path, f"the matrix cannot fill the parameters of {path}"
     if path == "/audit/access":
         path += f"?trajectory={world.trajectory}"
+    queries = {
+        "/quality/signals": "?from=2026-01&to=2026-12",
+        "/statistics/victims": "?from=2025&to=2026",
+    }
+    path += queries.get(path, "")
     return path
 
 
@@ -135,8 +143,16 @@ def world(app: TrajectoryApplication) -> Iterator[World]:
 
 def test_the_matrix_covers_the_routes_of_the_design(app: TrajectoryApplication) -> None:
     paths = {path for _, path in operations(app)}
-    for sub in ("safety-analyses", "phase-transitions", "permissions/{kind:str}", "closure",
-                "handover", "events", "aftercare-contacts", "corrections"):
+    for sub in (
+        "safety-analyses",
+        "phase-transitions",
+        "permissions/{kind:str}",
+        "closure",
+        "handover",
+        "events",
+        "aftercare-contacts",
+        "corrections",
+    ):
         assert f"/trajectories/{{trajectory_id:str}}/{sub}" in paths
     assert {"/trajectories", "/audit/access", "/health"} <= paths
 
@@ -179,9 +195,10 @@ def test_every_route_answers_every_caller_as_the_policy_says(
                     assert_reveals_nothing(response, GIRL, REGION, ORG_A)
                 except AssertionError as e:
                     wrong.append(f"{caller} {method} {path}: reveals {e}")
-                if got == 401 and "bearer" not in response.headers.get(
-                    "www-authenticate", ""
-                ).lower():
+                if (
+                    got == 401
+                    and "bearer" not in response.headers.get("www-authenticate", "").lower()
+                ):
                     wrong.append(f"{caller} {method} {path}: 401 without a Bearer challenge")
     finally:
         for client in clients.values():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
 import msgspec
@@ -27,6 +27,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_lock_timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] = 5
     master_key: str | None = None
     master_key_file: str | None = None
+    # in-process: the API keeps the read models current itself (the embedded default);
+    # external: `trajectory projections run` does, and reads wait for a given position.
+    projections: Literal["in-process", "external"] = "in-process"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -15,6 +15,7 @@ from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.middleware import HttpHygiene
 from trajectory.api.privacy import erase_trajectory, retention
+from trajectory.api.quality import core_elements, quality_signals, victim_statistics
 from trajectory.api.routes import (
     access_log,
     caseload,
@@ -28,6 +29,7 @@ from trajectory.api.routes import (
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import TrajectoryApplication
 from trajectory.idempotency import IdempotencyStore
+from trajectory.projections import setup_projections
 from trajectory.users import UserStore
 
 DESCRIPTION = """\
@@ -53,6 +55,8 @@ def build_services(
         idempotency=IdempotencyStore(db),
         throttle=throttle or FailureThrottle(),
         max_body_bytes=application.settings.max_body_bytes,
+        projections=setup_projections(application),
+        fresh_reads=application.settings.projections == "in-process",
     )
 
 
@@ -83,6 +87,9 @@ def create_app(services: Services) -> Litestar:
             *fact_routes(),
             erase_trajectory,
             retention,
+            core_elements,
+            quality_signals,
+            victim_statistics,
         ],
         state=State({"services": services}),
         openapi_config=openapi,

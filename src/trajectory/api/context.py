@@ -13,6 +13,7 @@ from trajectory.api.errors import ApiError, not_found
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.idempotency import IdempotencyStore
+from trajectory.projections import ProjectionRunner
 from trajectory.users import User, UserStore
 
 
@@ -24,6 +25,9 @@ class Services:
     idempotency: IdempotencyStore
     throttle: FailureThrottle
     max_body_bytes: int
+    projections: ProjectionRunner
+    fresh_reads: bool
+    """In-process mode: every read-model query first applies what the log holds."""
 
 
 def services(request: Request[Any, Any, Any]) -> Services:

@@ -74,6 +74,7 @@ _MEANING = {
     403: "The caller's role may not use this endpoint.",
     404: "No such trajectory, or one the caller may not see (the same answer).",
     409: "The rules refuse the command: `rule` names the rule, `unmet` the criteria.",
+    410: "The trajectory was erased (crypto-shredded).",
     412: "If-Match does not match the trajectory's version: read it again.",
     413: "The body is over the size limit.",
     422: "The input does not fit the schema: `errors` names each field.",
@@ -81,7 +82,7 @@ _MEANING = {
     500: "Nothing was recorded.",
     503: "The store is unavailable: try again after Retry-After seconds.",
 }
-READ_PROBLEMS = (400, 401, 403, 404, 422, 429, 500, 503)
+READ_PROBLEMS = (400, 401, 403, 404, 410, 422, 429, 500, 503)
 WRITE_PROBLEMS = (*READ_PROBLEMS, 409, 412, 413)
 
 

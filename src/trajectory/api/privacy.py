@@ -131,6 +131,7 @@ def _retention(request: Request[Any, Any, Any]) -> list[RetentionItemOut]:
     opt={"roles": ADMIN},
     summary="Files due for destruction",
     tags=["privacy"],
+    responses=problem_responses(),
 )
 async def retention(request: Request[Any, Any, Any]) -> list[RetentionItemOut]:
     """The organisation's files due for destruction: 20 years (the protocol's period)

@@ -12,17 +12,14 @@ from uuid import UUID
 
 from litestar import Request
 
+from trajectory.aggregates.vocabulary import Status
 from trajectory.api.context import access_entry, caller, parse_trajectory_id, services
 from trajectory.api.errors import ApiError, FieldError, not_found
-from trajectory.api.schemas import (
-    AccessEntryOut,
-    CaseloadItemOut,
-    CaseloadOut,
-    HandoverListItemOut,
-)
+from trajectory.api.schemas import AccessEntryOut
 from trajectory.api.security import check_visible
 from trajectory.clock import amsterdam_date
-from trajectory.protocol.attention import attention_items
+from trajectory.projections.caseload import CaseloadOut, caseload
+from trajectory.projections.handovers import HandoversOut, handovers_for
 from trajectory.views import (
     EventOut,
     HandoverOut,
@@ -109,77 +106,55 @@ def read_handover(request: Request[Any, Any, Any], raw_id: str) -> HandoverOut:
     return out
 
 
+def ensure_fresh(request: Request[Any, Any, Any], min_position: int | None) -> None:
+    """Read models as new as the caller needs: in-process, everything the log holds;
+    with an external runner, at least `min_position` (a write's `position`), waiting
+    briefly rather than answering with stale data."""
+    svc = services(request)
+    if svc.fresh_reads:
+        svc.projections.catch_up()
+        return
+    if min_position is not None and not svc.projections.wait_for(min_position, timeout=2.0):
+        raise ApiError(
+            503,
+            "the read models have not yet caught up with that position; try again shortly",
+            headers={"Retry-After": "1"},
+        )
+
+
 def read_caseload(
     request: Request[Any, Any, Any],
     *,
     phase: int | None,
-    status: str | None,
+    status: Status | None,
     overdue: bool | None,
     coordinator: str | None,
     limit: int,
     offset: int,
-) -> CaseloadOut | list[HandoverListItemOut]:
+    min_position: int | None,
+) -> CaseloadOut | HandoversOut:
     svc = services(request)
     user = caller(request)
     app = svc.application
-    if user.role == "aftercare":
-        rows = app.db.fetchall(
-            "SELECT trajectory_id, status FROM trajectory_index WHERE receiving_worker = ?"
-            " ORDER BY trajectory_id",
-            [user.user_id],
-        )
-        _logged(request, "search", None)
-        return [HandoverListItemOut(id=UUID(r["trajectory_id"]), status=r["status"]) for r in rows]
-    sql = "SELECT trajectory_id FROM trajectory_index WHERE organisation = ?"
-    params: list[Any] = [user.organisation]
-    if phase is not None:
-        sql += " AND phase = ?"
-        params.append(phase)
-    if status is not None:
-        sql += " AND status = ?"
-        params.append(status)
-    if coordinator is not None:
-        sql += " AND coordinator = ?"
-        params.append(coordinator)
+    ensure_fresh(request, min_position)
     today = amsterdam_date(app.clock())
-    items: list[CaseloadItemOut] = []
-    for row in app.db.fetchall(sql, params):
-        t = app.get(UUID(row["trajectory_id"]))
-        s = t.state
-        attention = attention_items(s, app.protocol_of(t), today)
-        late = sum(1 for a in attention if a.overdue)
-        if overdue is True and not late:
-            continue
-        if overdue is False and late:
-            continue
-        items.append(
-            CaseloadItemOut(
-                id=t.id,
-                version=t.version,
-                status=s.status,
-                phase=s.phase,
-                days_in_phase=(today - (s.phase_entered_on or s.intake_date)).days,
-                coordinator=s.coordinator,
-                intake_date=s.intake_date,
-                open_runaway_since=s.open_runaway.since if s.open_runaway else None,
-                overdue=late,
-                next_due_on=attention[0].due_on if attention else None,
-                attention=attention,
-            )
-        )
-    # Most urgent first: open runaways, then most overdue, then the earliest due.
-    items.sort(
-        key=lambda i: (
-            i.open_runaway_since is None,
-            -i.overdue,
-            i.next_due_on or today.replace(year=today.year + 100),
-            str(i.id),
-        )
+    if user.role == "aftercare":
+        handovers = handovers_for(app.db, user.user_id, today)
+        _logged(request, "search", None)
+        return handovers
+    out = caseload(
+        app.db,
+        user.organisation,
+        today,
+        phase=phase,
+        status=status,
+        overdue=overdue,
+        coordinator=coordinator,
+        limit=limit,
+        offset=offset,
     )
     _logged(request, "search", None)
-    return CaseloadOut(
-        items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset
-    )
+    return out
 
 
 def read_access_log(request: Request[Any, Any, Any], raw_id: str) -> list[AccessEntryOut]:

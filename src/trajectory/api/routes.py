@@ -18,13 +18,13 @@ from trajectory.api.context import services
 from trajectory.api.errors import WRITE_PROBLEMS, ApiError, problem_responses
 from trajectory.api.schemas import (
     AccessEntryOut,
-    CaseloadOut,
-    HandoverListItemOut,
     HealthOut,
     OpenTrajectory,
     RecordedOut,
 )
 from trajectory.api.security import ADMIN, CARE, COORDINATOR, authenticated
+from trajectory.projections.caseload import CaseloadOut
+from trajectory.projections.handovers import HandoversOut
 from trajectory.views import EventOut, HandoverOut, TrajectorySummaryOut
 
 IfMatch = Annotated[
@@ -45,6 +45,16 @@ IdempotencyKey = Annotated[
     ),
 ]
 TrajectoryId = Annotated[str, Parameter(description="The trajectory's id (a UUID).")]
+MinPosition = Annotated[
+    int | None,
+    Parameter(
+        required=False,
+        ge=0,
+        le=2**62,
+        description="Read your own write: the `position` a write returned; the answer"
+        " includes it (the server waits briefly for its read models).",
+    ),
+]
 
 
 def _etag(version: int) -> dict[str, str]:
@@ -92,8 +102,9 @@ async def caseload(
     overdue: Annotated[bool | None, Parameter(required=False)] = None,
     coordinator: Annotated[str | None, Parameter(required=False, max_length=200)] = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-    offset: Annotated[int, Parameter(ge=0)] = 0,
-) -> CaseloadOut | list[HandoverListItemOut]:
+    offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+    min_position: MinPosition = None,
+) -> CaseloadOut | HandoversOut:
     """A coordinator's organisation's trajectories, most urgent first (open runaways,
     then overdue items, then the earliest due). An aftercare worker gets the trajectories
     handed over to her."""
@@ -107,6 +118,7 @@ async def caseload(
             coordinator=coordinator,
             limit=limit,
             offset=offset,
+            min_position=min_position,
         )
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 import msgspec
@@ -11,7 +10,6 @@ from trajectory import commands
 from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.aggregates.events.intake import Identity
 from trajectory.commands import Short, Text
-from trajectory.protocol.attention import AttentionItem
 
 
 class RecordedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -23,30 +21,10 @@ class RecordedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     contact_id: str | None = None
 
 
-class CaseloadItemOut(msgspec.Struct, kw_only=True):
-    id: UUID
-    version: int
-    status: str
-    phase: int
-    days_in_phase: int
-    coordinator: str
-    intake_date: date
-    open_runaway_since: date | None
-    overdue: int
-    next_due_on: date | None
-    attention: list[AttentionItem]
 
 
-class CaseloadOut(msgspec.Struct, kw_only=True):
-    items: list[CaseloadItemOut]
-    total: int
-    limit: int
-    offset: int
 
 
-class HandoverListItemOut(msgspec.Struct, kw_only=True):
-    id: UUID
-    status: str
 
 
 class AccessEntryOut(msgspec.Struct, kw_only=True):

@@ -80,8 +80,12 @@ def request_hash(request: Request[Any, Any, Any], body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _response(answer: StoredAnswer) -> Response[bytes]:
+def _response(answer: StoredAnswer, position: int | None = None) -> Response[bytes]:
     headers = {}
+    if position is not None:
+        # Where the write landed in the whole log: pass it as `min_position` to a read
+        # model to read your own write. Not part of a replayed answer.
+        headers["X-Log-Position"] = str(position)
     if answer.location:
         headers["Location"] = answer.location
     if answer.etag:
@@ -180,14 +184,16 @@ def write(
         return _rows(request, svc, recorded, answer[0], key, user.user_id)
 
     try:
-        svc.application.execute(tid, command, actor(user), expected_version=expected, also=also)
+        recorded = svc.application.execute(
+            tid, command, actor(user), expected_version=expected, also=also
+        )
     except (VersionConflict, WriteRefused):
         # A concurrent retry with the same key may have won the race: answer as it did.
         if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
             return _replay(request, svc, stored, digest, tid)
         raise
     request.scope["state"]["access_logged"] = True
-    return _response(answer[0])
+    return _response(answer[0], recorded.position)
 
 
 def open_trajectory(
@@ -210,13 +216,13 @@ def open_trajectory(
         return _rows(request, svc, recorded, answer[0], key, user.user_id)
 
     try:
-        svc.application.open_trajectory(command, actor(user), also=also)
+        recorded = svc.application.open_trajectory(command, actor(user), also=also)
     except (VersionConflict, WriteRefused):
         if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
             return _replay(request, svc, stored, digest, UUID(stored_id(stored)))
         raise
     request.scope["state"]["access_logged"] = True
-    return _response(answer[0])
+    return _response(answer[0], recorded.position)
 
 
 def stored_id(answer: StoredAnswer) -> str:
