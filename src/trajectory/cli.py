@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from trajectory.projections import setup_projections
+from trajectory.projections.cli import add_projection_parser, projections_command
 from trajectory.settings import Settings, SettingsError
 
 EXIT_OK = 0
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("retention", help="list trajectories due for destruction, with due dates")
 
+    add_projection_parser(sub)
+
     users = sub.add_parser("users", help="manage users and their tokens")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = users_sub.add_parser("add", help="add a user; prints the token as the last line")
@@ -94,7 +98,10 @@ def _app(settings: Settings) -> Any:
         protocols = registry_from_settings(settings)
     except ProtocolRegistryError as e:
         raise SettingsError(str(e)) from None
-    return TrajectoryApplication(settings, protocols=protocols)
+    app = TrajectoryApplication(settings, protocols=protocols)
+    # Registers the read models' erasure hooks, so `erase` removes their rows too.
+    setup_projections(app)
+    return app
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,8 +142,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     app = _app(settings)
     try:
         if args.command == "init":
+            setup_projections(app)
             print("tables ready")
             return EXIT_OK
+        if args.command == "projections":
+            return int(projections_command(app, args, sys.stdout))
         if args.command == "demo":
             from trajectory.demo import run_demo
 

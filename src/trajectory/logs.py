@@ -14,12 +14,35 @@ import structlog
 
 
 def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
-    """JSON lines on stderr (stdout is for the command's own output)."""
+    """JSON lines on stderr (stdout is for the command's own output).
+
+    The standard library's loggers (uvicorn's, the libraries') are rendered as the same
+    JSON lines, so that every line of the service can be parsed.
+    """
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    handler.set_name("trajectory-json")
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == "trajectory-json"]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],

@@ -20,6 +20,7 @@ from trajectory.api.schemas import (
     AccessEntryOut,
     HealthOut,
     OpenTrajectory,
+    ProjectionLagOut,
     RecordedOut,
 )
 from trajectory.api.security import ADMIN, CARE, COORDINATOR, authenticated
@@ -228,14 +229,19 @@ async def access_log(
     responses=problem_responses((500, 503)),
 )
 async def health(request: Request[Any, Any, Any]) -> HealthOut:
-    """Answers 200 when the store answers, 503 otherwise."""
+    """Answers 200 when the store answers, 503 otherwise; reports how far each read model
+    lags behind the log (in events)."""
     svc = services(request)
 
-    def ping() -> None:
+    def ping() -> list[ProjectionLagOut]:
         svc.application.db.fetchone("SELECT 1 AS one")
+        return [
+            ProjectionLagOut(name=s.name, position=s.position, lag=s.lag)
+            for s in svc.projections.status()
+        ]
 
     try:
-        await anyio.to_thread.run_sync(ping)
+        lags = await anyio.to_thread.run_sync(ping)
     except Exception as e:
         raise ApiError(503, "the store is unreachable", headers={"Retry-After": "5"}) from e
-    return HealthOut(status="ok", store="reachable", version=__version__)
+    return HealthOut(status="ok", store="reachable", version=__version__, projections=lags)

@@ -41,10 +41,17 @@ class AccessEntryOut(msgspec.Struct, kw_only=True):
     request_id: str | None
 
 
+class ProjectionLagOut(msgspec.Struct, kw_only=True):
+    name: str
+    position: int
+    lag: int
+
+
 class HealthOut(msgspec.Struct, kw_only=True):
     status: str
     store: str
     version: str
+    projections: list[ProjectionLagOut] = []
 
 
 # -- bounded bodies ------------------------------------------------------------------------

@@ -32,6 +32,10 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool)
     if demo:
         _prepare_demo(application, services)
     app = create_app(services)
+    runner_thread = None
+    if settings.projections == "in-process":
+        services.projections.catch_up()
+        runner_thread = services.projections.start_in_thread(poll_interval=0.5)
     host = host or settings.host
     port = port or settings.port
     log.info(
@@ -55,6 +59,8 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool)
     try:
         uvicorn.Server(config).run()
     finally:
+        if runner_thread is not None:
+            runner_thread.stop()
         application.close()
     return 0
 
