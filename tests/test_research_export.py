@@ -685,3 +685,17 @@ def test_an_io_problem_leaves_no_partial_export(
     with pytest.raises(RuntimeError):
         export(demo, tmp_path / "exports" / "export")
     assert list((tmp_path / "exports").iterdir()) == []
+
+
+def test_demo_consent_touches_demo_girls_only(app: TrajectoryApplication) -> None:
+    from trajectory.research.democonsent import consent_demo_girls
+
+    demo_coordinator = Actor(user_id="demo-coord-9", role="coordinator",
+                             organisation="demo-org-test")
+    demo_girls = [open_trajectory(app, demo_coordinator) for _ in range(6)]
+    real = open_trajectory(app)
+    given, without = consent_demo_girls(app)
+    assert given + without == 6
+    assert given == sum(app.get(t).state.research_consent for t in demo_girls)
+    assert not app.get(real).state.research_consent
+    assert consent_demo_girls(app) == (0, without)  # consent is not given twice

@@ -32,6 +32,7 @@ from trajectory.research.timeline import STATE_DOCS, state_codes
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_KINDS = frozenset({"text", "code", "set"})
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
 def escape(text: str) -> str:
@@ -246,11 +247,11 @@ class TableWriter:
         )
 
     def write(self, row: Sequence[Value]) -> None:
-        cells: list[Any] = ["" if v is None else v for v in row]
+        cells: list[Any] = list(row)  # (the csv module writes None as an empty cell)
         for i in self._text_columns:
             value = cells[i]
-            if value:
-                cells[i] = escape(value)
+            if value and value[0] in _FORMULA_FIRST:
+                cells[i] = "'" + value
         self._csv.writerow(cells)
         self.rows += 1
         if self._parquet is not None:

@@ -151,16 +151,33 @@ def _spells(changes: Sequence[tuple[int, int, TrajectoryEvent]], observed: int) 
 def weekly(spells: Sequence[Spell], observed: int) -> list[str]:
     """The state of each week [7(w-1), 7w) that has observed days: the one held longest,
     a tie to the later."""
-    weeks: list[dict[str, int]] = [{} for _ in range(-(-observed // 7))]
+    weeks: list[str | dict[str, int] | None] = [None] * -(-observed // 7)
+
+    def add(w: int, state: str, days: int) -> None:
+        held = weeks[w]
+        if held is None:
+            held = weeks[w] = {}
+        assert isinstance(held, dict)
+        held[state] = held.pop(state, 0) + days  # re-inserted: the later state
+
     for spell in spells:
         if spell.begin >= observed:
             continue
-        for w in range(spell.begin // 7, min(spell.end, observed - 1) // 7 + 1):
-            first, last = max(spell.begin, 7 * w), min(spell.end, 7 * w + 6, observed - 1)
-            held = weeks[w]
-            held[spell.state] = held.pop(spell.state, 0) + last - first + 1  # re-insert: later
+        end = min(spell.end, observed - 1)
+        first, last = spell.begin // 7, end // 7
+        if first == last:
+            add(first, spell.state, end - spell.begin + 1)
+            continue
+        add(first, spell.state, 7 * first + 7 - spell.begin)
+        for w in range(first + 1, last):  # whole weeks in one state
+            weeks[w] = spell.state
+        add(last, spell.state, end - 7 * last + 1)
     out = []
     for held in weeks:
+        if isinstance(held, str):
+            out.append(held)
+            continue
+        assert held is not None
         most = max(held.values())
         out.append([s for s, n in held.items() if n == most][-1])
     return out
@@ -205,8 +222,12 @@ def derive(
         if spell.state != END:
             days[spell.state] = days.get(spell.state, 0) + spell.days
 
+    by_type: dict[type[TrajectoryEvent], list[TrajectoryEvent]] = {}
+    for e in valid:
+        by_type.setdefault(type(e), []).append(e)
+
     def of(cls: type[TrajectoryEvent]) -> list[TrajectoryEvent]:
-        return [e for e in valid if isinstance(e, cls)]
+        return by_type.get(cls, [])
 
     phase_end = 1
     for _, _, event in changes:
