@@ -6,6 +6,7 @@ Every test runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -699,3 +700,43 @@ def test_demo_consent_touches_demo_girls_only(app: TrajectoryApplication) -> Non
     assert given == sum(app.get(t).state.research_consent for t in demo_girls)
     assert not app.get(real).state.research_consent
     assert consent_demo_girls(app) == (0, without)  # consent is not given twice
+
+
+def test_a_fact_recorded_while_exporting_is_not_taken_for_tampering(
+    app: TrajectoryApplication, girls: list[UUID]
+) -> None:
+    from trajectory.research.export import read_verified
+
+    stale = {str(girls[0]): (1, "0" * 64)}  # the index as read before a fact was recorded
+    events = read_verified(app, girls[0], stale)
+    assert len(events) == app.current_version(girls[0])
+
+
+def test_events_removed_from_the_end_stop_the_export(
+    app: TrajectoryApplication, girls: list[UUID], tmp_path: Path
+) -> None:
+    from tests.test_verify import stored_id, tamper
+
+    last = app.current_version(girls[0])
+    tamper(app, "DELETE FROM EVENTS WHERE originator_id = ? AND originator_version = ?",
+           stored_id(app, girls[0]), last)
+    with pytest.raises(StoreNotVerified, match="the index records"):
+        export(app, tmp_path / "export")
+
+
+def test_an_export_as_one_archive_is_the_same_every_time(
+    demo: TrajectoryApplication, tmp_path: Path
+) -> None:
+    import zipfile
+
+    from trajectory.research import write_archive
+
+    export(demo, tmp_path / "export")
+    first, second = io.BytesIO(), io.BytesIO()
+    write_archive(tmp_path / "export", first)
+    write_archive(tmp_path / "export", second)
+    assert first.getvalue() == second.getvalue()
+    with zipfile.ZipFile(first) as archive:
+        assert archive.namelist() == sorted(p.name for p in (tmp_path / "export").iterdir())
+        assert archive.read("manifest.json") == (tmp_path / "export" / "manifest.json"
+                                                 ).read_bytes()

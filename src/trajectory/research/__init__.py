@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         StoreNotVerified,
         export_project,
         manifest_sha256,
+        write_archive,
     )
     from trajectory.research.manifest import Manifest
     from trajectory.research.projects import ProjectError
@@ -37,6 +38,7 @@ _WHERE = {
     "StoreNotVerified": "export",
     "export_project": "export",
     "manifest_sha256": "export",
+    "write_archive": "export",
     "Manifest": "manifest",
     "ProjectError": "projects",
     "ExportCheck": "verify",
@@ -55,6 +57,7 @@ __all__ = [
     "export_project",
     "manifest_sha256",
     "verify_export",
+    "write_archive",
 ]
 
 

@@ -22,13 +22,14 @@ import hashlib
 import os
 import secrets
 import shutil
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
 from itertools import takewhile
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, BinaryIO, Literal, get_args
 from uuid import UUID
 
 import msgspec
@@ -179,7 +180,34 @@ class _PhaseCounts:
 def read_verified(app: TrajectoryApplication, trajectory_id: UUID,
                   index: dict[str, tuple[int, str]]) -> list[TrajectoryEvent]:
     """Every event of one trajectory, decoded, each checked against the hash chain and
-    the whole against the index (so that events removed from the end are seen too)."""
+    the whole against the index (so that events removed from the end are seen too).
+
+    `index` is read once, before the export starts; a trajectory that does not match it
+    is read again with its index row of now, because care goes on while an export runs
+    (a fact recorded since moves the index on). Only a lasting mismatch is reported.
+    """
+    key = str(trajectory_id)
+    recorded = index.get(key)
+    for _attempt in range(3):
+        events, head = _read_chain(app, trajectory_id)
+        if recorded == (len(events), head):
+            return events
+        row = app.db.fetchone(
+            "SELECT version, head_hash FROM trajectory_index WHERE trajectory_id = ?", [key]
+        )
+        recorded = (int(row["version"]), str(row["head_hash"])) if row is not None else None
+        if recorded == (len(events), head):
+            return events
+    if recorded is None:
+        raise _Unverified(len(events), "the trajectory is missing from the index")
+    raise _Unverified(
+        len(events), f"the index records {recorded[0]} events and another head than the"
+        f" {len(events)} stored"
+    )
+
+
+def _read_chain(app: TrajectoryApplication, trajectory_id: UUID
+                ) -> tuple[list[TrajectoryEvent], str]:
     previous = GENESIS
     events: list[TrajectoryEvent] = []
     for position, record in enumerate(app.stored_events(trajectory_id), start=1):
@@ -201,15 +229,7 @@ def read_verified(app: TrajectoryApplication, trajectory_id: UUID,
             raise _Unverified(position, "the event's content does not match its hash")
         previous = event.hash
         events.append(event)
-    recorded = index.get(str(trajectory_id))
-    if recorded is None:
-        raise _Unverified(len(events), "the trajectory is missing from the index")
-    if recorded != (len(events), previous):
-        raise _Unverified(
-            len(events), f"the index records {recorded[0]} events and another head"
-            f" than the {len(events)} stored"
-        )
-    return events
+    return events, previous
 
 
 def has_consent(events: list[TrajectoryEvent]) -> bool:
@@ -544,3 +564,19 @@ def export_project(
         events=manifest.counts.events_exported,
     )
     return manifest
+
+
+def write_archive(directory: str | os.PathLike[str], target: BinaryIO) -> None:
+    """An export directory as one zip archive (for the HTTP layer to hand out): entries in
+    name order with a fixed time, so the same export always gives the same archive bytes.
+    Writes to `target` (a file or any binary stream), reading one file at a time."""
+    folder = Path(directory)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            if not path.is_file():
+                continue
+            entry = zipfile.ZipInfo(path.name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            with path.open("rb") as source, archive.open(entry, "w") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
