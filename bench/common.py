@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
 import time
@@ -60,20 +62,56 @@ def postgres_database(name: str) -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        return ""
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on: they only compare on the same kind of machine."""
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_mb = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        first = Path("/proc/meminfo").read_text().splitlines()[0]
+        memory_mb = int(first.split()[1]) // 1024
+    postgres = None
+    with (
+        contextlib.suppress(psycopg.Error),
+        psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn,
+    ):
+        row = conn.execute("SHOW server_version").fetchone()
+        postgres = row[0] if row else None
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "memory_mb": memory_mb,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgres": postgres,
+    }
+
+
 def record(name: str, figures: dict[str, Any]) -> Path:
     """Append one run's figures to bench/results/NAME.jsonl, with where and when."""
     RESULTS.mkdir(exist_ok=True)
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-    except OSError:
-        commit = ""
     line = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit,
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        # Uncommitted changes to src/ or bench/ mean the commit alone does not say what ran.
+        "dirty": bool(_git("status", "--porcelain", "--", "src", "bench")),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "machine": machine(),
         **figures,
     }
     path = RESULTS / f"{name}.jsonl"

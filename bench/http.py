@@ -1,0 +1,230 @@
+"""The API over real HTTP: a server process, keep-alive clients, and what they measure.
+
+The server runs in its own process (`bench.server`: `trajectory serve` plus an empty
+endpoint), so that the clients of the benchmark do not share its interpreter lock. Every
+request goes over TCP with a keep-alive `httpx.Client`, authenticated with a bearer token.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+from tests.builders import intake
+
+from trajectory.application import TrajectoryApplication
+from trajectory.commands import RecordSignal
+from trajectory.projections import setup_projections
+from trajectory.settings import Settings
+from trajectory.users import UserStore
+
+ORGANISATION = "bench-org"
+SIGNAL = msgspec.json.encode(RecordSignal(kind="loverboy", note="a short note of ordinary length"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(url: str, key: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        TRAJECTORY_DATABASE_URL=url,
+        TRAJECTORY_MASTER_KEY=key,
+        TRAJECTORY_LOG_LEVEL="info",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(Path.cwd()), env.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def prepare_store(url: str, key: str) -> str:
+    """Create every table once (as `trajectory init` does) and a coordinator; her token."""
+    app = TrajectoryApplication(Settings(database_url=url, master_key=key))
+    try:
+        setup_projections(app)
+        _, token = UserStore(app.db).add(
+            name=f"bench-{time.monotonic_ns()}",
+            role="coordinator",
+            organisation=ORGANISATION,
+            now=app.clock(),
+        )
+    finally:
+        app.close()
+    return token
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    ready_seconds: float
+
+    def client(self, token: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+
+
+def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> float:
+    """Seconds from now until GET /health answers 200."""
+    started = time.perf_counter()
+    with httpx.Client(base_url=base_url, timeout=5) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
+            try:
+                if client.get("/health").status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.TransportError:
+                pass
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError("the server did not become ready")
+            time.sleep(0.005)
+
+
+@contextmanager
+def server(
+    url: str, key: str, log: Path, *, module: Sequence[str] = ("bench.server",)
+) -> Iterator[Server]:
+    """A server process on a free port; `module` is what `python -m` runs."""
+    port = free_port()
+    command = [sys.executable, "-m", *module, "--port", str(port)]
+    with log.open("ab") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=server_env(url, key), stdout=out, stderr=out)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", process)
+        ready = time.perf_counter() - started
+        yield Server(f"http://127.0.0.1:{port}", process, ready)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def startup_seconds(url: str, key: str, log: Path, runs: int) -> list[float]:
+    """`trajectory serve` from process start to the first 200 of /health, `runs` times."""
+    out = []
+    for _ in range(runs):
+        with server(url, key, log, module=("trajectory", "serve")) as s:
+            out.append(s.ready_seconds)
+    return out
+
+
+def _ok(response: httpx.Response) -> httpx.Response:
+    if response.status_code >= 300:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}:"
+            f" {response.status_code} {response.text[:300]}"
+        )
+    return response
+
+
+def open_trajectories(client: httpx.Client, n: int) -> list[str]:
+    body = msgspec.json.encode(intake())
+    headers = {"Content-Type": "application/json"}
+    return [
+        str(_ok(client.post("/trajectories", content=body, headers=headers)).json()["id"])
+        for _ in range(n)
+    ]
+
+
+def command(client: httpx.Client, trajectory_id: str) -> None:
+    _ok(
+        client.post(
+            f"/trajectories/{trajectory_id}/signals",
+            content=SIGNAL,
+            headers={"Content-Type": "application/json"},
+        )
+    )
+
+
+def grow(client: httpx.Client, trajectory_id: str, events: int) -> None:
+    """Record signals until the trajectory holds `events` events."""
+    version = int(_ok(client.get(f"/trajectories/{trajectory_id}")).json()["version"])
+    for _ in range(events - version):
+        command(client, trajectory_id)
+
+
+def command_latency(client: httpx.Client, ids: Sequence[str], commands: int) -> list[float]:
+    """Milliseconds per command over HTTP, round-robin over `ids`."""
+    for i in range(20):
+        command(client, ids[i % len(ids)])
+    out = []
+    for i in range(commands):
+        began = time.perf_counter()
+        command(client, ids[i % len(ids)])
+        out.append((time.perf_counter() - began) * 1000)
+    return out
+
+
+def pages(client: httpx.Client, paths: Sequence[str], repeat: int) -> dict[str, list[float]]:
+    """Milliseconds per GET of each path, the paths taken in turn (so drift hits all)."""
+    for path in paths:
+        for _ in range(10):
+            _ok(client.get(path))
+    out: dict[str, list[float]] = {p: [] for p in paths}
+    for _ in range(repeat):
+        for path in paths:
+            began = time.perf_counter()
+            _ok(client.get(path))
+            out[path].append((time.perf_counter() - began) * 1000)
+    return out
+
+
+def concurrent_writes(s: Server, token: str, ids: Sequence[str], seconds: float) -> dict[str, Any]:
+    """One keep-alive client per trajectory, all writing at once for `seconds`."""
+    threads = len(ids)
+    counts = [0] * threads
+    latencies: list[list[float]] = [[] for _ in range(threads)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads + 1)
+    stop = threading.Event()
+
+    def writer(i: int) -> None:
+        with s.client(token) as client:
+            command(client, ids[i])
+            start.wait()
+            try:
+                while not stop.is_set():
+                    began = time.perf_counter()
+                    command(client, ids[i])
+                    latencies[i].append((time.perf_counter() - began) * 1000)
+                    counts[i] += 1
+            except BaseException as e:  # reported, not swallowed
+                errors.append(e)
+
+    workers = [threading.Thread(target=writer, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    start.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise errors[0]
+    return {
+        "events": sum(counts),
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(sum(counts) / elapsed, 1),
+        "latencies": [x for xs in latencies for x in xs],
+    }
