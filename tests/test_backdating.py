@@ -57,3 +57,25 @@ def test_a_transition_cannot_predate_the_current_phase(app: TrajectoryApplicatio
             COORDINATOR,
         )
     assert refused.value.code == "occurred-before-current-phase"
+
+
+def test_a_backdated_advance_cannot_lean_on_a_later_fact(app: TrajectoryApplication) -> None:
+    # given a girl whose safety analysis happened only on 1 March
+    tid = open_trajectory(app, intake_date=date(2026, 1, 5))
+    facts = phase_2_facts()
+    dated = [
+        type(c)(
+            **{
+                **{f: getattr(c, f) for f in c.__struct_fields__},
+                "occurred_on": "2026-03-01" if i == 0 else "2026-01-06",
+            }
+        )
+        for i, c in enumerate(facts)
+    ]
+    record_all(app, tid, dated)
+    # when an advance is dated 10 February, then the safety analysis does not count yet
+    with pytest.raises(RuleRefused) as refused:
+        app.execute(
+            tid, TransitionPhase(to_phase=2, reason="stable", occurred_on="2026-02-10"), COORDINATOR
+        )
+    assert refused.value.unmet == ("safety-analysis",)

@@ -154,7 +154,9 @@ def criterion_met(
 ) -> bool:
     """Whether one entry criterion holds for a transition to `to_phase` (None: aftercare)."""
     if criterion in _EVIDENCE_CRITERIA:
-        return state.has(criterion)
+        # Evidence counts from the day it happened: a backdated transition cannot lean
+        # on a fact that came later.
+        return any(e.on <= today for e in state.evidence.get(criterion, ()))
     if criterion == "no-open-runaway":
         return state.open_runaway is None
     if criterion == "min-days-in-phase":
