@@ -108,7 +108,10 @@ def _disclosure() -> list[str]:
         " days count from intake (day 0); intake is published as a month.",
         f"- Observation of a girl still in care ends at a whole number of {CENSORING_PERIOD}"
         "-day periods since intake (on or before the export's observation end): an exact"
-        " end would give away her intake day. Girls observed under 4 weeks are left out.",
+        " end would give away her intake day. Girls observed under 4 weeks are left out."
+        " (A residual risk: the observation end and her observed days still place her intake"
+        " within a 28-day window, finer than a quarter or year where the small-cell check"
+        " generalised the month.)",
         f"- Quasi-identifiers: {_codes(QUASI_IDENTIFIERS)}. Every published combination is"
         " shared by at least k girls (`small_cell_check.k`, default 5). Levels tried, in"
         " order, for the whole table:",
