@@ -120,3 +120,13 @@ def all_protocols() -> ProtocolRegistry:
     """The default protocol as current, and the test protocols as known ones."""
     others = [load_protocol(p) for p in sorted(PROTOCOLS.glob("*.toml"))]
     return ProtocolRegistry(default_protocol(), *others)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The figures the reliability tests measured (acknowledged vs present, throughput)."""
+    from tests.reliability_support import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

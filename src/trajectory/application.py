@@ -34,6 +34,7 @@ from trajectory.crypto import (
     load_master_key,
 )
 from trajectory.persistence.database import Database, Dialect, RowWrite
+from trajectory.persistence.durability import check_durability
 from trajectory.persistence.mapper import TrajectoryMapper
 from trajectory.persistence.schema import create_schema
 from trajectory.protocol import Protocol, ProtocolRegistry, default_protocol
@@ -105,6 +106,7 @@ class TrajectoryApplication(Application[UUID]):
             "sqlite" if dialect_of(settings.database_url) == "sqlite" else "postgres"
         )
         self.db = Database(self.dialect, self.recorder.datastore)  # type: ignore[attr-defined]
+        check_durability(self.db, throwaway=settings.throwaway_store)
         if create_tables:
             create_schema(self.db)
         # Read models register here what to delete when a trajectory is erased.

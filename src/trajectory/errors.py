@@ -9,6 +9,7 @@ from eventsourcing.persistence import PersistenceError
 
 from trajectory.aggregates.errors import TrajectoryNotFound
 from trajectory.crypto import KeyProblem, TrajectoryErased
+from trajectory.persistence.durability import StoreNotDurable
 from trajectory.protocol import ProtocolError
 
 
@@ -20,7 +21,7 @@ def describe_startup_error(error: BaseException) -> str | None:
         return f"no trajectory with id {error.trajectory_id}"
     if isinstance(error, TrajectoryErased):
         return f"trajectory {error.trajectory_id} was erased (crypto-shredded)"
-    if isinstance(error, KeyProblem):
+    if isinstance(error, (KeyProblem, StoreNotDurable)):
         return str(error)
     cause: BaseException | None = error
     while cause is not None:

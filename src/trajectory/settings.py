@@ -30,6 +30,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # in-process: the API keeps the read models current itself (the embedded default);
     # external: `trajectory projections run` does, and reads wait for a given position.
     projections: Literal["in-process", "external"] = "in-process"
+    # A store whose loss does not matter (tests, demos): start even when it is configured
+    # to lose acknowledged writes (PostgreSQL fsync or synchronous_commit off), with a warning.
+    throwaway_store: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -23,6 +23,7 @@ from eventsourcing.sqlite import (
 )
 
 from trajectory.persistence.database import RowWrite, apply_writes
+from trajectory.persistence.durability import require_full_sync
 
 
 class AtomicSQLiteRecorder(SQLiteApplicationRecorder):
@@ -55,10 +56,7 @@ class DurableSQLitePool(SQLiteConnectionPool):
         raw.execute("PRAGMA foreign_keys=ON")
         # Deleted content (an erased trajectory's data key) is overwritten, not left behind.
         raw.execute("PRAGMA secure_delete=ON")
-        (level,) = raw.execute("PRAGMA synchronous").fetchone()
-        if level != 2:  # 2 is FULL
-            msg = f"SQLite refused synchronous=FULL (got {level})"
-            raise RuntimeError(msg)
+        require_full_sync(raw)
         return connection
 
 
