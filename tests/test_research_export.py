@@ -60,8 +60,10 @@ TABLES = ("trajectories", "events", "sequences", "spells")
 
 
 def consent(app: TrajectoryApplication, trajectory_id: UUID) -> None:
-    """Consent as the rules want it: the girl from 16, a parent before."""
+    """Consent as the rules want it: the girl from 16, a parent before (once)."""
     t = app.get(trajectory_id)
+    if t.state.research_consent:
+        return
     age = age_on(t.state.date_of_birth, amsterdam_date(app.clock()))
     app.execute(
         trajectory_id,

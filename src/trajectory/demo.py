@@ -69,6 +69,7 @@ from trajectory.commands import (
     CompleteTraumaTherapy,
     CorrectEntry,
     DecideComenshaRegistration,
+    GiveResearchConsent,
     DecidePlacement,
     DeliverIntervention,
     DiscussPoliceReport,
@@ -354,7 +355,21 @@ class _Plan:
         if self.last_care_analysis is not None and self.day - self.last_care_analysis >= within:
             self.care_analysis()
 
+    def research_consent(self) -> None:
+        """Four in five girls (or their parents) consent to research, so that an export
+        can be tried on the demo data; the others show how girls are left out."""
+        if self.rng.random() >= 0.8:
+            return
+        day = self.day
+
+        def consent(g: _Girl) -> Command:
+            giver: ConsentGiver = "girl" if g.age_on(day) >= 16 else "parent"
+            return GiveResearchConsent(given_by=giver, note="Toestemming voor onderzoek (demo).")
+
+        self.do(consent)
+
     def comensha(self, decision: ComenshaDecision) -> None:
+        self.research_consent()
         if decision == "registered_by_name":
             consent: ConsentGiver = self.rng.choice(["parent", "guardian", "girl"])
             day = self.day
