@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", required=True, choices=["coordinator", "aftercare", "researcher", "admin"]
     )
     add.add_argument("--org", required=True, help="organisation")
+    _sign_in_options(add)
+    sign_in = users_sub.add_parser(
+        "sign-in", help="set a user's web sign-in: password and/or a new TOTP enrolment"
+    )
+    sign_in.add_argument("name")
+    _sign_in_options(sign_in)
     users_sub.add_parser("list", help="list users (never tokens)")
     revoke = users_sub.add_parser("revoke", help="revoke a user's token")
     revoke.add_argument("name")
@@ -88,6 +94,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_export_parser(sub)
     return parser
+
+
+def _sign_in_options(parser: argparse.ArgumentParser) -> None:
+    """Web sign-in needs both: a password and a TOTP second factor."""
+    password = parser.add_mutually_exclusive_group()
+    password.add_argument(
+        "--password", action="store_true", help="set the web password (asked twice)"
+    )
+    password.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the web password from the first line of standard input",
+    )
+    parser.add_argument(
+        "--enrol-totp",
+        action="store_true",
+        help="enrol a TOTP second factor: prints the otpauth URI, a QR code and the secret",
+    )
 
 
 def _app(settings: Settings) -> Any:

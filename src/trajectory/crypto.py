@@ -192,6 +192,10 @@ class KeyRing:
             from trajectory.research.projects import rewrap_project_secrets
 
             rewrap_project_secrets(tx, self.master, new)
+            # So are the users' TOTP secrets (web sign-in): re-wrap them too.
+            from trajectory.web.credentials import rewrap_totp_secrets
+
+            rewrap_totp_secrets(tx, self.master, new)
             tx.execute(
                 "UPDATE key_check SET master_key_id = ?, check_value = ?, created_at = ?"
                 " WHERE id = 1",

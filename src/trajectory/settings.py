@@ -33,6 +33,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A store whose loss does not matter (tests, demos): start even when it is configured
     # to lose acknowledged writes (PostgreSQL fsync or synchronous_commit off), with a warning.
     throwaway_store: bool = False
+    # The web pages (trajectory.web): cookies marked Secure "always", "never", or (auto)
+    # when the request came over HTTPS; session time-outs; where research exports go
+    # (default: beside an SQLite file, else a temporary directory).
+    web_secure_cookies: Literal["auto", "always", "never"] = "auto"
+    web_idle_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 15
+    web_absolute_hours: Annotated[int, msgspec.Meta(ge=1, le=24)] = 8
+    export_dir: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

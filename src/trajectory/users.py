@@ -142,12 +142,26 @@ def users_command(app: object, args: argparse.Namespace, out: TextIO) -> int:
     store = UserStore(app.db)
     try:
         if args.users_command == "add":
+            password = read_password(args)
+            if password is not None:
+                from trajectory.web.credentials import check_password_policy
+
+                check_password_policy(password)
             user, token = store.add(
                 name=args.name, role=args.role, organisation=args.org, now=app.clock()
             )
             out.write(f"added {user.name} ({user.role}, {user.organisation}) id {user.user_id}\n")
+            set_sign_in(app, user, args, out, password)
             out.write("token (shown once, store it safely):\n")
             out.write(f"{token}\n")
+            return 0
+        if args.users_command == "sign-in":
+            found = store.find(args.name)
+            if found is None:
+                raise UserError(f"no user named {args.name!r}")
+            if not (args.password or args.password_stdin or args.enrol_totp):
+                raise UserError("give --password, --password-stdin and/or --enrol-totp")
+            set_sign_in(app, found, args, out, read_password(args))
             return 0
         if args.users_command == "list":
             for user in store.all():
@@ -166,3 +180,51 @@ def users_command(app: object, args: argparse.Namespace, out: TextIO) -> int:
         print(f"trajectory: {e}", file=sys.stderr)
         return 2
     return 2
+
+
+# -- web sign-in: password and TOTP (see trajectory.web.credentials) ---------------------------
+
+
+def read_password(args: argparse.Namespace) -> str | None:
+    """The password from standard input (`--password-stdin`, first line) or a prompt
+    (`--password`, asked twice); None when neither was asked for."""
+    import sys
+
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\r\n")
+    if getattr(args, "password", False):
+        import getpass
+
+        first = getpass.getpass("password: ")
+        if getpass.getpass("password again: ") != first:
+            raise UserError("the passwords differ")
+        return first
+    return None
+
+
+def set_sign_in(
+    app: object, user: User, args: argparse.Namespace, out: TextIO, password: str | None
+) -> None:
+    """Set the password and/or enrol TOTP as the options ask; print the enrolment (the
+    otpauth URI, a terminal QR code and the secret) for the user's authenticator app."""
+    import io
+
+    import segno
+
+    from trajectory.application import TrajectoryApplication
+    from trajectory.web.credentials import Credentials, new_totp_secret, provisioning_uri
+
+    assert isinstance(app, TrajectoryApplication)
+    credentials = Credentials(app.db, app.keys.master if app.keys else None)
+    if password is not None:
+        credentials.set_password(user.user_id, password)
+        out.write("password set\n")
+    if getattr(args, "enrol_totp", False):
+        secret = new_totp_secret()
+        credentials.save_totp(user.user_id, secret)
+        uri = provisioning_uri(secret, user.name)
+        qr = io.StringIO()
+        segno.make(uri, error="m").terminal(out=qr, compact=True)
+        out.write("TOTP enrolled: scan this code with an authenticator app (shown once)\n")
+        out.write(qr.getvalue())
+        out.write(f"{uri}\nsecret: {secret}\n")

@@ -16,6 +16,7 @@ from trajectory.api.facts import fact_routes
 from trajectory.api.middleware import HttpHygiene
 from trajectory.api.privacy import erase_trajectory, retention
 from trajectory.api.quality import core_elements, quality_signals, victim_statistics
+from trajectory.api.research import research_export
 from trajectory.api.routes import (
     access_log,
     caseload,
@@ -31,6 +32,8 @@ from trajectory.application import TrajectoryApplication
 from trajectory.idempotency import IdempotencyStore
 from trajectory.projections import setup_projections
 from trajectory.users import UserStore
+from trajectory.web.core import build_web
+from trajectory.web.routes import template_config, web_routes
 
 DESCRIPTION = """\
 The treatment trajectories of girls who are (suspected) victims of loverboys, as
@@ -90,8 +93,12 @@ def create_app(services: Services) -> Litestar:
             core_elements,
             quality_signals,
             victim_statistics,
+            research_export,
+            # The web pages (trajectory.web), under /app: their own guard and error pages.
+            *web_routes(),
         ],
-        state=State({"services": services}),
+        state=State({"services": services, "web": build_web(services)}),
+        template_config=template_config(),
         openapi_config=openapi,
         exception_handlers={Exception: handle_exception},
         request_max_body_size=services.max_body_bytes,

@@ -25,18 +25,26 @@ _DOCS_CSP = (
     b" style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data:;"
     b" connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The web pages (/app) load their own styles and images, and post their own forms;
+# nothing from anywhere else.
+_WEB_CSP = (
+    b"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self';"
+    b" form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def _headers(path: str) -> list[tuple[bytes, bytes]]:
     docs = path.startswith("/schema") and not path.endswith(".json")
+    web = path == "/app" or path.startswith("/app/")
+    csp = _WEB_CSP if web else _DOCS_CSP if docs else _STRICT_CSP
     return [
         (b"cache-control", b"no-store"),
         (b"pragma", b"no-cache"),
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"no-referrer"),
-        (b"content-security-policy", _DOCS_CSP if docs else _STRICT_CSP),
+        (b"content-security-policy", csp),
         (b"cross-origin-resource-policy", b"same-origin"),
         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     ]

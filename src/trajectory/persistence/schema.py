@@ -6,7 +6,7 @@ the same everywhere. The access log is append-only: triggers refuse UPDATE and D
 
 from __future__ import annotations
 
-from trajectory.persistence.database import Database, Dialect
+from trajectory.persistence.database import Database, Dialect, Transaction
 
 _COMMON = [
     """CREATE TABLE IF NOT EXISTS trajectory_index (
@@ -132,6 +132,40 @@ _TAIL = [
     "CREATE INDEX IF NOT EXISTS access_log_trajectory ON access_log (trajectory_id, entry_id)",
 ]
 
+# -- the web pages' sign-in (trajectory.web) -------------------------------------------------
+# Sessions are kept server-side; only a hash of the session id is stored. The users table
+# gains the password (argon2id hash) and the TOTP secret (wrapped by the master key), and
+# the last TOTP time step used, so that a code is accepted once.
+_WEB = [
+    """CREATE TABLE IF NOT EXISTS web_sessions (
+        session_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        reauth_at TEXT,
+        pending_secret TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS web_sessions_user ON web_sessions (user_id)",
+]
+_USER_COLUMNS = (
+    ("password_hash", "TEXT"),
+    ("totp_secret", "TEXT"),
+    ("totp_last_step", "BIGINT"),
+)
+
+
+def _add_user_columns(tx: Transaction, dialect: Dialect) -> None:
+    if dialect == "postgres":
+        for name, kind in _USER_COLUMNS:
+            tx.execute(f"ALTER TABLE users ADD COLUMN IF NOT EXISTS {name} {kind}")
+        return
+    have = {str(r["name"]) for r in tx.fetchall("PRAGMA table_info(users)")}
+    for name, kind in _USER_COLUMNS:
+        if name not in have:
+            tx.execute(f"ALTER TABLE users ADD COLUMN {name} {kind}")
+
 
 def create_schema(db: Database) -> None:
     """Create our tables if they do not exist yet (idempotent)."""
@@ -141,6 +175,8 @@ def create_schema(db: Database) -> None:
             *_ACCESS_LOG[db.dialect],
             *_append_only(db.dialect, "erasures"),
             *_TAIL,
+            *_WEB,
         ]
         for statement in statements:
             tx.execute(statement)
+        _add_user_columns(tx, db.dialect)

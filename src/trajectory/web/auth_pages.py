@@ -1,0 +1,271 @@
+"""Sign-in (password, then the TOTP code), sign-out, the account page with a new TOTP
+enrolment (QR code as inline SVG), and the re-authentication that exports and erasures
+ask for.
+
+Every step up gets a new session id; a failed password or code counts towards the
+client's throttle (the same one the API's tokens use) and is access-logged as a denied
+login. An account without a TOTP secret cannot sign in at all: it is enrolled by an
+administrator (`trajectory users add --enrol-totp`), never by whoever knows a password.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import segno
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+from markupsafe import Markup
+
+from trajectory.access_log import AccessEntry
+from trajectory.api.context import client_of, request_id
+from trajectory.web.core import (
+    PRE_COOKIE,
+    PREFIX,
+    WebError,
+    first,
+    form_of,
+    log_access,
+    page,
+    redirect,
+    safe_next,
+    secure,
+    session_cookie,
+    session_of,
+    translator,
+    web,
+)
+from trajectory.web.credentials import matching_step, new_totp_secret, provisioning_uri
+from trajectory.web.sessions import SESSION_COOKIE, WebSession
+
+HOME = {
+    "coordinator": "/caseload",
+    "aftercare": "/handovers",
+    "researcher": "/research",
+    "admin": "/admin",
+}
+PUBLIC = {"web_access": "public"}
+HALF = {"web_access": "half"}
+ANY_ROLE = {"web_access": "full", "web_roles": ()}
+
+
+def _login_log(request: Request[Any, Any, Any], user_id: str | None, role: str | None,
+               organisation: str | None, outcome: str) -> None:
+    w = web(request)
+    w.services.access.append(
+        AccessEntry(
+            at=w.services.application.clock(),
+            user_id=user_id,
+            on_behalf_of=None,
+            role=role,
+            organisation=organisation,
+            client=client_of(request),
+            action="login",
+            trajectory_id=None,
+            outcome=outcome,
+            request_id=request_id(request),
+        )
+    )
+
+
+def _client(request: Request[Any, Any, Any]) -> str:
+    return "web:" + (client_of(request) or "unknown")
+
+
+def _login_page(
+    request: Request[Any, Any, Any], *, error: str | None = None, status_code: int = 200,
+    notice: str | None = None,
+) -> Template:
+    token = secrets.token_urlsafe(32)
+    cookie = Cookie(
+        key=PRE_COOKIE, value=token, path=PREFIX, httponly=True, samesite="strict",
+        secure=secure(request),
+    )
+    return page(
+        request,
+        "login.html",
+        status_code=status_code,
+        cookies=[cookie],
+        pre_token=token,
+        error=error,
+        notice=notice,
+        next=safe_next(request.query_params.get("next")),
+    )
+
+
+@get("/", opt=ANY_ROLE, sync_to_thread=True)
+def home(request: Request[Any, Any, Any]) -> Redirect:
+    return redirect(HOME.get(session_of(request).user.role, "/account"))
+
+
+@get("/login", opt=PUBLIC, sync_to_thread=True)
+def login_form(request: Request[Any, Any, Any]) -> Template:
+    t = translator(request)
+    notice = t("signed_out") if request.query_params.get("signed_out") else None
+    if request.query_params.get("next") and not notice:
+        notice = t("session_ended") if request.cookies.get(SESSION_COOKIE) else None
+    return _login_page(request, notice=notice)
+
+
+@post("/login", opt=PUBLIC, sync_to_thread=True, status_code=303)
+def login(request: Request[Any, Any, Any]) -> Response[Any]:
+    w = web(request)
+    t = translator(request)
+    form = form_of(request)
+    throttle = w.services.throttle
+    if throttle.blocked_for(_client(request)):
+        return _login_page(request, error=t("throttled"), status_code=429)
+    found = w.credentials.check_password(first(form, "username"), first(form, "password"))
+    if found is None:
+        throttle.failed(_client(request))
+        _login_log(request, None, None, None, "denied")
+        return _login_page(request, error=t("sign_in_failed"), status_code=401)
+    user = found.user
+    if not found.has_totp:
+        _login_log(request, user.user_id, user.role, user.organisation, "denied")
+        return _login_page(request, error=t("no_totp"), status_code=403)
+    now = w.services.application.clock()
+    old = request.cookies.get(SESSION_COOKIE)
+    from trajectory.web.sessions import session_hash
+
+    session_id, _ = w.sessions.start(
+        user.user_id, "password", now, replacing=session_hash(old) if old else None
+    )
+    response = redirect("/login/code", next=safe_next(first(form, "next")))
+    response.set_cookie(session_cookie(request, session_id))
+    response.delete_cookie(PRE_COOKIE, path=PREFIX)
+    return response
+
+
+@get("/login/code", opt=HALF, sync_to_thread=True)
+def code_form(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "code.html", error=None,
+                next=safe_next(request.query_params.get("next")))
+
+
+@post("/login/code", opt=HALF, sync_to_thread=True, status_code=303)
+def code(request: Request[Any, Any, Any]) -> Response[Any]:
+    w = web(request)
+    t = translator(request)
+    form = form_of(request)
+    session = session_of(request)
+    user = session.user
+    target = safe_next(first(form, "next"))
+    if w.services.throttle.blocked_for(_client(request)):
+        return page(request, "code.html", error=t("throttled"), next=target, status_code=429)
+    now = w.services.application.clock()
+    if not w.credentials.verify_totp(user.user_id, first(form, "code"), now):
+        w.services.throttle.failed(_client(request))
+        _login_log(request, user.user_id, user.role, user.organisation, "denied")
+        return page(request, "code.html", error=t("code_failed"), next=target, status_code=401)
+    session_id, _ = w.sessions.start(user.user_id, "full", now, replacing=session.id_hash)
+    _login_log(request, user.user_id, user.role, user.organisation, "ok")
+    if target == PREFIX + "/":
+        target = PREFIX + HOME.get(user.role, "/account")
+    response = Redirect(target, status_code=303)
+    response.set_cookie(session_cookie(request, session_id))
+    return response
+
+
+@post("/logout", opt=ANY_ROLE, sync_to_thread=True, status_code=303)
+def logout(request: Request[Any, Any, Any]) -> Response[Any]:
+    session = session_of(request)
+    web(request).sessions.end_hash(session.id_hash)
+    response = redirect("/login", signed_out="1")
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+# -- re-authentication -------------------------------------------------------------------------
+
+
+def reauthenticate(request: Request[Any, Any, Any], form: dict[str, list[str]]) -> bool:
+    """Whether the session has a fresh re-authentication, or the form carries the password
+    and a new TOTP code of the signed-in user (which then make it fresh)."""
+    w = web(request)
+    session = session_of(request)
+    now = w.services.application.clock()
+    if session.reauthenticated(now):
+        return True
+    password, code_ = first(form, "reauth_password"), first(form, "reauth_code")
+    if not password or not code_:
+        return False
+    user = session.user
+    found = w.credentials.check_password(user.name, password)
+    if found is None or found.user.user_id != user.user_id:
+        w.services.throttle.failed(_client(request))
+        return False
+    if not w.credentials.verify_totp(user.user_id, code_, now):
+        w.services.throttle.failed(_client(request))
+        return False
+    w.sessions.mark_reauthenticated(session.id_hash, now)
+    _login_log(request, user.user_id, user.role, user.organisation, "ok")
+    return True
+
+
+def reauth_fresh(request: Request[Any, Any, Any]) -> bool:
+    session = session_of(request)
+    return session.reauthenticated(web(request).services.application.clock())
+
+
+# -- account: a new authenticator app --------------------------------------------------------
+
+
+def _qr(uri: str, title: str) -> Markup:
+    # segno writes attributes only (no style), so the page's CSP needs no inline styles.
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=5, dark="#000000", light="#ffffff", title=title, svgclass="qr"
+    )
+    return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
+
+
+@get("/account", opt=ANY_ROLE, sync_to_thread=True)
+def account(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "account.html", notice=None, enrol=None, error=None)
+
+
+def _enrolment(request: Request[Any, Any, Any], session: WebSession, secret: str) -> Any:
+    t = translator(request)
+    uri = provisioning_uri(secret, session.user.name)
+    return {"qr": _qr(uri, t("qr_title")), "secret": secret}
+
+
+@get("/account/totp", opt=ANY_ROLE, sync_to_thread=True)
+def totp_form(request: Request[Any, Any, Any]) -> Template:
+    w = web(request)
+    session = session_of(request)
+    secret = new_totp_secret()
+    w.sessions.set_pending_secret(
+        session.id_hash, w.credentials.wrap_secret(session.user.user_id, secret)
+    )
+    return page(request, "account.html", notice=None, error=None,
+                enrol=_enrolment(request, session, secret))
+
+
+@post("/account/totp", opt=ANY_ROLE, sync_to_thread=True)
+def totp_confirm(request: Request[Any, Any, Any]) -> Template:
+    w = web(request)
+    t = translator(request)
+    session = session_of(request)
+    form = form_of(request)
+    user = session.user
+    if session.pending_secret is None:
+        raise WebError(400, "csrf_refused")
+    secret = w.credentials.unwrap_secret(user.user_id, session.pending_secret)
+    now = w.services.application.clock()
+    found = w.credentials.check_password(user.name, first(form, "password"))
+    step = matching_step(secret, first(form, "code"), now)
+    if found is None or step is None:
+        w.services.throttle.failed(_client(request))
+        return page(request, "account.html", notice=None, error=t("reauth_failed"),
+                    enrol=_enrolment(request, session, secret), status_code=401)
+    w.credentials.save_totp(user.user_id, secret, step=step)
+    w.sessions.set_pending_secret(session.id_hash, None)
+    log_access(request, "login", None, "ok")
+    return page(request, "account.html", notice=t("totp_saved"), error=None, enrol=None)
+
+
+def auth_routes() -> list[Any]:
+    return [home, login_form, login, code_form, code, logout, account, totp_form, totp_confirm]

@@ -1,0 +1,564 @@
+"""The coordinator's pages: caseload (with a name search that is access-logged), intake,
+a girl's trajectory page (timeline, permissions and contacts with their caps, attention
+items, the full history with corrections beside what they correct, `as of` a day), and a
+form for every fact.
+
+Every care action goes through the application, with its access-log entry written in the
+same transaction (as the API does); every read is logged before the page leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import Template
+
+from trajectory.aggregates.errors import RuleRefused, VersionConflict
+from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInError
+from trajectory.aggregates.trajectory import Trajectory
+from trajectory.api.context import access_entry, actor, parse_trajectory_id
+from trajectory.api.security import check_visible
+from trajectory.application import Recorded, TrajectoryApplication
+from trajectory.clock import AMSTERDAM, amsterdam_date
+from trajectory.persistence.database import RowWrite
+from trajectory.projections.caseload import caseload
+from trajectory.protocol.attention import AttentionItem
+from trajectory.protocol.rules import criteria_for, unmet_criteria
+from trajectory.views import event_out, opening_event, summary
+from trajectory.web import forms as f
+from trajectory.web import timeline
+from trajectory.web.core import (
+    WebError,
+    first,
+    form_of,
+    log_access,
+    not_found,
+    page,
+    redirect,
+    session_of,
+    translator,
+    web,
+)
+from trajectory.web.i18n import Translator
+from trajectory.web.refusals import Refusal, explain
+
+PathText = Annotated[str, Parameter(max_length=200)]
+COORD = {"web_access": "full", "web_roles": ("coordinator",)}
+CARE = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
+
+
+def _app(request: Request[Any, Any, Any]) -> TrajectoryApplication:
+    return web(request).services.application
+
+
+def _fresh(request: Request[Any, Any, Any]) -> None:
+    svc = web(request).services
+    if svc.fresh_reads:
+        svc.projections.catch_up()
+
+
+def _name_of(app: TrajectoryApplication, tid: UUID) -> str:
+    opened = opening_event(app.events.get(tid, lte=1))  # type: ignore[arg-type]
+    return opened.identity.name
+
+
+# -- caseload --------------------------------------------------------------------------------
+
+
+def search_by_name(app: TrajectoryApplication, organisation: str, query: str) -> list[UUID]:
+    """The organisation's trajectories whose name contains `query` (any case). Names are
+    encrypted, so each opening event is read and opened: fine for one organisation."""
+    needle = query.strip().casefold()
+    hits = []
+    for row in app.index(organisation):
+        tid = UUID(str(row["trajectory_id"]))
+        try:
+            name = _name_of(app, tid)
+        except Exception:  # an erased or unreadable trajectory is no hit
+            continue
+        if needle in name.casefold():
+            hits.append(tid)
+    return hits
+
+
+@get("/caseload", opt=COORD, sync_to_thread=True)
+def caseload_page(request: Request[Any, Any, Any]) -> Template:
+    params = request.query_params
+    q, status, overdue = params.get("q"), params.get("status"), params.get("overdue")
+    raw_phase = params.get("phase") or ""
+    phase = int(raw_phase) if raw_phase.isdigit() else None
+    app = _app(request)
+    user = session_of(request).user
+    _fresh(request)
+    today = amsterdam_date(app.clock())
+    query = (q or "").strip()[:100]
+    hits: set[UUID] | None = None
+    if query:
+        found = search_by_name(app, user.organisation, query)
+        hits = set(found)
+        log_access(request, "search", None)
+        for tid in found:  # she can ask who found her file, and by what
+            log_access(request, "search", str(tid))
+    chosen_status = status if status in ("in_care", "aftercare", "closed") else None
+    out = caseload(
+        app.db,
+        user.organisation,
+        today,
+        phase=phase if phase and 1 <= phase <= 20 else None,
+        status=chosen_status,  # type: ignore[arg-type]
+        overdue=True if overdue else None,
+        limit=500,
+    )
+    items = [i for i in out.items if hits is None or i.id in hits]
+    names = {i.id: _safe_name(app, i.id) for i in items}
+    if not query:
+        log_access(request, "search", None)
+    phases = range(1, max((p.last_phase for p in _protocols(app)), default=3) + 1)
+    return page(
+        request,
+        "caseload.html",
+        items=items,
+        names=names,
+        query=query,
+        phase=phase,
+        status=chosen_status,
+        overdue=bool(overdue),
+        phases=list(phases),
+        organisation=user.organisation,
+        today=today,
+        form_for=f.SATISFIED_BY,
+    )
+
+
+def _protocols(app: TrajectoryApplication) -> Iterable[Any]:
+    return [app.protocols.current]
+
+
+def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:
+    try:
+        return _name_of(app, tid)
+    except Exception:
+        return str(tid)[:8]
+
+
+# -- intake ----------------------------------------------------------------------------------
+
+
+@get("/trajectories/new", opt=COORD, sync_to_thread=True)
+def intake_form(request: Request[Any, Any, Any]) -> Template:
+    t = translator(request)
+    fields = f.fields_of(f.INTAKE, t, f.Context())
+    return _form_page(request, f.INTAKE, fields, trajectory=None)
+
+
+@post("/trajectories/new", opt=COORD, sync_to_thread=True, status_code=303)
+def intake(request: Request[Any, Any, Any]) -> Response[Any]:
+    t = translator(request)
+    app = _app(request)
+    form = form_of(request)
+    fields = f.fields_of(f.INTAKE, t, f.Context())
+    try:
+        command = f.decode(f.INTAKE, fields, form, t)
+    except f.FormInvalid as e:
+        return _invalid(request, f.INTAKE, fields, form, e.errors, None)
+    from trajectory.api import schemas
+
+    assert isinstance(command, schemas.OpenTrajectory)
+    user = session_of(request).user
+    try:
+        recorded = app.open_trajectory(command, actor(user), also=_logged_write(request))
+    except RuleRefused as refusal:
+        log_access(request, "write", None, "refused")
+        return _refused(request, f.INTAKE, fields, form, explain(t, refusal, command, None, None),
+                        None)
+    return redirect(f"/trajectories/{recorded.trajectory_id}", done="intake")
+
+
+def _logged_write(request: Request[Any, Any, Any]) -> Callable[[Recorded], list[RowWrite]]:
+    def rows(recorded: Recorded) -> list[RowWrite]:
+        entry = access_entry(
+            request, action="write", trajectory_id=recorded.trajectory_id, outcome="ok"
+        )
+        return [entry.row()]
+
+    return rows
+
+
+# -- the trajectory page ---------------------------------------------------------------------
+
+
+@dataclass
+class HistoryRow:
+    position: int
+    kind: str
+    title: str
+    occurred_on: date
+    recorded_at: datetime
+    recorded_by: str
+    recorded_text: str
+    details: list[tuple[str, str]]
+    notes: list[str] = field(default_factory=list)
+    corrects: int | None = None
+    in_error: bool = False
+    correctable: bool = False
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of an Amsterdam calendar day, in UTC."""
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=AMSTERDAM)
+    return (end - timedelta(microseconds=1)).astimezone(UTC)
+
+
+def _parse_day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _visible(request: Request[Any, Any, Any], raw_id: str) -> UUID:
+    tid = parse_trajectory_id(raw_id)
+    w = web(request)
+    check_visible(w.services, session_of(request).user, tid)
+    return tid
+
+
+@get("/trajectories/{trajectory_id:str}", opt=COORD, sync_to_thread=True)
+def trajectory_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> Template:
+    as_of, done = request.query_params.get("as_of"), request.query_params.get("done")
+    t = translator(request)
+    app = _app(request)
+    tid = _visible(request, trajectory_id)
+    day = _parse_day(as_of)
+    today_now = amsterdam_date(app.clock())
+    if day is not None and day >= today_now:
+        day = None
+    moment = end_of_day(day) if day else None
+    events = [e for e in app.stream(tid) if moment is None or e.timestamp <= moment]
+    if not events:
+        raise not_found()
+    traj = app.get(tid, as_of=moment)
+    protocol = app.protocol_of(traj)
+    today = day or today_now
+    opened = opening_event(events)
+    out = summary(traj, opened, protocol, today, moment)
+    s = traj.state
+    next_phase = s.phase + 1 if s.phase < protocol.last_phase else None
+    criteria: list[tuple[str, bool]] = []
+    if next_phase is not None and s.status == "in_care":
+        unmet = set(unmet_criteria(s, protocol, next_phase, today))
+        criteria = [(c, c not in unmet) for c in criteria_for(protocol, next_phase)]
+    log_access(request, "read", str(tid))
+    done_title = ""
+    if done:
+        spec = f.BY_SLUG.get(done) or (f.INTAKE if done == "intake" else None)
+        done_title = spec.title(t) if spec else ""
+    return page(
+        request,
+        "trajectory.html",
+        s=out,
+        state=s,
+        protocol=protocol,
+        tid=str(tid),
+        timeline=timeline.build(t, events, today),
+        history=history(t, app, events, traj),
+        attention=out.attention,
+        criteria=criteria,
+        next_phase=next_phase,
+        as_of=day,
+        done=done_title,
+        groups=_form_groups(t),
+        form_for=f.SATISFIED_BY,
+        today=today,
+    )
+
+
+def _form_groups(t: Translator) -> list[tuple[str, list[f.FormSpec]]]:
+    groups: dict[str, list[f.FormSpec]] = {}
+    for spec in f.FORMS:
+        if "coordinator" in spec.roles:
+            groups.setdefault(spec.group, []).append(spec)
+    return [
+        (f.GROUPS[g][0] if t.lang == "nl" else f.GROUPS[g][1], specs)
+        for g, specs in groups.items()
+    ]
+
+
+def history(
+    t: Translator, app: TrajectoryApplication, events: Iterable[TrajectoryEvent], traj: Trajectory
+) -> list[HistoryRow]:
+    """Every entry, newest first; a correction is shown beside what it corrects."""
+    users: dict[str, str] = {}
+
+    def who(user_id: str) -> str:
+        if user_id not in users:
+            found = web_users(app).by_id(user_id)
+            users[user_id] = found.name if found else user_id
+        return users[user_id]
+
+    rows: dict[int, HistoryRow] = {}
+    correctable = traj.state.evidenced_positions()
+    for e in events:
+        out = event_out(e)
+        row = HistoryRow(
+            position=out.position,
+            kind=out.type,
+            title=t.event(out.type),
+            occurred_on=out.occurred_on,
+            recorded_at=out.recorded_at,
+            recorded_by=who(out.recorded_by),
+            recorded_text=_moment(t, out.recorded_at),
+            details=list(_details(t, out.data)),
+            correctable=out.position in correctable,
+        )
+        if isinstance(e, (EntryCorrected, EntryMarkedInError)):
+            row.corrects = e.position
+            target = rows.get(e.position)
+            if target is not None:
+                if isinstance(e, EntryCorrected):
+                    text = e.correction
+                    if e.corrected_occurred_on is not None:
+                        text += f" ({t.field('corrected_occurred_on')}:"
+                        text += f" {t.date(e.corrected_occurred_on)})"
+                    target.notes.append(t("corrected_by", position=out.position, text=text))
+                else:
+                    target.in_error = True
+                    target.notes.append(t("in_error_by", position=out.position, text=e.reason))
+        rows[out.position] = row
+    return sorted(rows.values(), key=lambda r: r.position, reverse=True)
+
+
+def _moment(t: Translator, moment: datetime) -> str:
+    local = moment.astimezone(AMSTERDAM)
+    return f"{t.date(local.date())} {local:%H:%M}"
+
+
+def web_users(app: TrajectoryApplication) -> Any:
+    from trajectory.users import UserStore
+
+    return UserStore(app.db)
+
+
+_SKIP = {"id", "originator_id", "originator_version"}
+
+
+def _details(t: Translator, data: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, str]]:
+    for key, value in data.items():
+        if key in _SKIP or value in (None, "", [], {}):
+            continue
+        name = prefix + key
+        if isinstance(value, dict):
+            yield from _details(t, value, name + ".")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for item in value:
+                yield t.field(name), "; ".join(
+                    f"{t.field(k)}: {_value(t, k, v)}" for k, v in item.items()
+                )
+        else:
+            yield t.field(name), _value(t, key, value)
+
+
+def _value(t: Translator, key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return t.yes_no(value)
+    if isinstance(value, list):
+        return ", ".join(_value(t, key, v) for v in value)
+    if key == "criterion" or key == "criteria_met":
+        return t.criterion(str(value))
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        day = _parse_day(text)
+        if day is not None:
+            return t.date(day)
+    return t.value(text) if " " not in text else text
+
+
+# -- forms -----------------------------------------------------------------------------------
+
+
+def _context(app: TrajectoryApplication, traj: Trajectory, request: Request[Any, Any, Any]
+             ) -> f.Context:
+    preset = {k: v for k, v in request.query_params.items() if k in _PRESETS}
+    return f.Context(
+        state=traj.state,
+        protocol=app.protocol_of(traj),
+        today=amsterdam_date(app.clock()),
+        preset=preset,
+    )
+
+
+_PRESETS = {"kind", "contact_id", "position", "to_phase", "level", "action"}
+
+
+def _spec(slug: str, role: str) -> f.FormSpec:
+    spec = f.BY_SLUG.get(slug)
+    if spec is None:
+        raise not_found()
+    if role not in spec.roles:
+        raise WebError(403, "forbidden")
+    return spec
+
+
+@get("/trajectories/{trajectory_id:str}/forms/{slug:str}", opt=CARE, sync_to_thread=True)
+def fact_form(
+    request: Request[Any, Any, Any], trajectory_id: PathText, slug: PathText
+) -> Template:
+    t = translator(request)
+    app = _app(request)
+    user = session_of(request).user
+    spec = _spec(slug, user.role)
+    tid = _visible(request, trajectory_id)
+    traj = app.get(tid)
+    ctx = _context(app, traj, request)
+    fields = f.fields_of(spec, t, ctx)
+    log_access(request, "read", str(tid))
+    return _form_page(request, spec, fields, trajectory=traj, ctx=ctx)
+
+
+@post("/trajectories/{trajectory_id:str}/forms/{slug:str}", opt=CARE, sync_to_thread=True,
+      status_code=303)
+def record_fact(
+    request: Request[Any, Any, Any], trajectory_id: PathText, slug: PathText
+) -> Response[Any]:
+    t = translator(request)
+    app = _app(request)
+    user = session_of(request).user
+    spec = _spec(slug, user.role)
+    tid = _visible(request, trajectory_id)
+    form = form_of(request)
+    traj = app.get(tid)
+    ctx = _context(app, traj, request)
+    fields = f.fields_of(spec, t, ctx)
+    try:
+        command = f.decode(spec, fields, form, t)
+    except f.FormInvalid as e:
+        log_access(request, "write", str(tid), "rejected")
+        return _invalid(request, spec, fields, form, e.errors, traj, ctx)
+    expected = first(form, "expected_version")
+    try:
+        app.execute(
+            tid,
+            command,  # type: ignore[arg-type]
+            actor(user),
+            expected_version=int(expected) if expected.isdigit() else None,
+            also=_logged_write(request),
+        )
+    except RuleRefused as refusal:
+        log_access(request, "write", str(tid), "refused")
+        refused = explain(t, refusal, command, traj.state, ctx.protocol)
+        return _refused(request, spec, fields, form, refused, traj, ctx)
+    except ValueError:  # occurred_on that does not read as a date
+        log_access(request, "write", str(tid), "rejected")
+        return _invalid(request, spec, fields, form, {"occurred_on": t("field_invalid")},
+                        traj, ctx)
+    except VersionConflict:
+        log_access(request, "write", str(tid), "refused")
+        fresh = app.get(tid)
+        ctx = _context(app, fresh, request)
+        fields = f.fields_of(spec, t, ctx)
+        f.apply_values(fields, form)
+        return _form_page(request, spec, fields, trajectory=fresh, ctx=ctx,
+                          problems=[t("conflict")], status_code=412, form=form)
+    if user.role == "aftercare":
+        return redirect(f"/handovers/{tid}", done=spec.slug)
+    return redirect(f"/trajectories/{tid}", done=spec.slug)
+
+
+def _invalid(
+    request: Request[Any, Any, Any],
+    spec: f.FormSpec,
+    fields: list[f.Field],
+    form: Mapping[str, list[str]],
+    errors: Mapping[str, str],
+    traj: Trajectory | None,
+    ctx: f.Context | None = None,
+) -> Template:
+    t = translator(request)
+    f.apply_values(fields, form)
+    loose = f.attach_errors(fields, errors)
+    return _form_page(request, spec, fields, trajectory=traj, ctx=ctx,
+                      problems=[t("fix_fields"), *loose], status_code=422, form=form)
+
+
+def _refused(
+    request: Request[Any, Any, Any],
+    spec: f.FormSpec,
+    fields: list[f.Field],
+    form: Mapping[str, list[str]],
+    refusal: Refusal,
+    traj: Trajectory | None,
+    ctx: f.Context | None = None,
+) -> Template:
+    f.apply_values(fields, form)
+    return _form_page(request, spec, fields, trajectory=traj, ctx=ctx, refusal=refusal,
+                      status_code=409, form=form)
+
+
+def _form_page(
+    request: Request[Any, Any, Any],
+    spec: f.FormSpec,
+    fields: list[f.Field],
+    *,
+    trajectory: Trajectory | None,
+    ctx: f.Context | None = None,
+    problems: list[str] | None = None,
+    refusal: Refusal | None = None,
+    status_code: int = 200,
+    form: Mapping[str, list[str]] | None = None,
+) -> Template:
+    t = translator(request)
+    waivers: list[f.WaiverRow] = []
+    if spec.slug == "phase-transition" and ctx is not None and ctx.state is not None:
+        chosen = next((fl.value for fl in fields if fl.name == "to_phase"), None)
+        to_phase = int(chosen) if isinstance(chosen, str) and chosen.isdigit() else (
+            ctx.state.phase + 1
+        )
+        waivers = f.waiver_rows(t, ctx, to_phase, form)
+    tid = str(trajectory.id) if trajectory is not None else None
+    if spec is f.INTAKE:
+        action = "/trajectories/new"
+        back = "/caseload"
+    else:
+        action = f"/trajectories/{tid}/forms/{spec.slug}"
+        back = (f"/handovers/{tid}" if session_of(request).user.role == "aftercare"
+                else f"/trajectories/{tid}")
+    name = ""
+    if trajectory is not None and session_of(request).user.role == "coordinator":
+        name = _safe_name(_app(request), trajectory.id)
+    return page(
+        request,
+        "form.html",
+        status_code=status_code,
+        spec=spec,
+        title=spec.title(t),
+        fields=fields,
+        action=action,
+        back=back,
+        version=trajectory.version if trajectory is not None else "",
+        problems=problems or [],
+        refusal=refusal,
+        waivers=waivers,
+        tid=tid,
+        name=name,
+        form_for=f.SATISFIED_BY,
+    )
+
+
+def attention_link(item: AttentionItem) -> str | None:
+    return f.SATISFIED_BY.get(item.code)
+
+
+def care_routes() -> list[Any]:
+    return [caseload_page, intake_form, intake, trajectory_page, fact_form, record_fact]
+
+
+__all__ = ["care_routes", "end_of_day", "search_by_name"]

@@ -1,0 +1,368 @@
+"""What every web page shares: the web's own objects, the guard (session, both factors,
+role, CSRF), the error pages, the page context, and access logging.
+
+The guard is the one gate: no care page answers without a full session (password and
+TOTP), and no state-changing request passes without the session's CSRF token (or, before
+sign-in, the double-submit token of the sign-in form). It runs before the handler, so a
+refused form records nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, quote, urlencode
+
+import anyio.to_thread
+import structlog
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect, Template
+
+from trajectory.aggregates.errors import TrajectoryNotFound
+from trajectory.api.context import Services, access_entry
+from trajectory.api.errors import ApiError
+from trajectory.crypto import TrajectoryErased
+from trajectory.settings import sqlite_path
+from trajectory.web.credentials import Credentials
+from trajectory.web.i18n import LANG_COOKIE, LANGS, Translator, choose_language
+from trajectory.web.sessions import SESSION_COOKIE, SessionStore, WebSession
+
+log = structlog.get_logger("trajectory.web")
+
+PREFIX = "/app"
+PRE_COOKIE = "trj_presign"
+"""Before sign-in there is no session: the sign-in form carries a double-submit token."""
+CSRF_FIELD = "csrf_token"
+
+Access = Literal["public", "half", "full"]
+
+
+@dataclass(frozen=True)
+class Web:
+    """The web pages' own objects, built once with the app."""
+
+    services: Services
+    sessions: SessionStore
+    credentials: Credentials
+    secure_cookies: Literal["auto", "always", "never"]
+    export_dir: Path
+
+
+def build_web(services: Services) -> Web:
+    app = services.application
+    settings = app.settings
+    if settings.export_dir:
+        export_dir = Path(settings.export_dir)
+    else:
+        db_file = sqlite_path(settings.database_url)
+        export_dir = (
+            Path(db_file + ".exports") if db_file else Path(_temporary_dir("trajectory-exports"))
+        )
+    return Web(
+        services=services,
+        sessions=SessionStore(
+            app.db,
+            services.users,
+            idle=timedelta(minutes=settings.web_idle_minutes),
+            absolute=timedelta(hours=settings.web_absolute_hours),
+        ),
+        credentials=Credentials(app.db, app.keys.master if app.keys else None),
+        secure_cookies=settings.web_secure_cookies,
+        export_dir=export_dir,
+    )
+
+
+def _temporary_dir(prefix: str) -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix=prefix)
+
+
+def web(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any]) -> Web:
+    value = request.app.state["web"]
+    assert isinstance(value, Web)
+    return value
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+class SignInRequired(Exception):
+    """No (full) session: the browser goes to the sign-in page."""
+
+
+class WebError(Exception):
+    """A page that answers with an error status and a sentence from the catalogue."""
+
+    def __init__(self, status: int, key: str):
+        super().__init__(key)
+        self.status = status
+        self.key = key
+
+
+def csrf_refused() -> WebError:
+    return WebError(403, "csrf_refused")
+
+
+def not_found() -> WebError:
+    return WebError(404, "not_found")
+
+
+def translator(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any]) -> Translator:
+    lang = choose_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+    return Translator(lang)
+
+
+def handle_web_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Every failure of a web page, as a page (the API's problem+json is for programs)."""
+    if isinstance(exc, SignInRequired):
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        response: Response[Any] = Redirect(
+            f"{PREFIX}/login?{urlencode({'next': target})}", status_code=303
+        )
+        response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+        return response
+    status, key = 500, "error"
+    if isinstance(exc, WebError):
+        status, key = exc.status, exc.key
+    elif isinstance(exc, ApiError) and exc.status in (404, 410):
+        status, key = exc.status, "not_found" if exc.status == 404 else "gone"
+    elif isinstance(exc, TrajectoryNotFound):
+        status, key = 404, "not_found"
+    elif isinstance(exc, TrajectoryErased):
+        status, key = 410, "gone"
+    elif isinstance(exc, ValidationException):
+        status, key = 400, "not_found"
+    elif isinstance(exc, HTTPException) and exc.status_code < 500:
+        status = exc.status_code
+        key = "forbidden" if status in (401, 403) else "not_found"
+    else:
+        log.error("web_unhandled_error", error_type=type(exc).__name__, at=_where(exc))
+    if status in (403, 404, 410) and "trajectory_id" in (request.path_params or {}):
+        _log_denied(request, status)
+    t = translator(request)
+    session = request.scope.get("state", {}).get("web_session")
+    return Template(
+        "error.html",
+        context=base_context(request, t, session if isinstance(session, WebSession) else None)
+        | {"status": status, "message": t(key)},
+        status_code=status,
+    )
+
+
+def _log_denied(request: Request[Any, Any, Any], status: int) -> None:
+    try:
+        entry = access_entry(
+            request,
+            action="read" if request.method in ("GET", "HEAD") else "write",
+            trajectory_id=str(request.path_params.get("trajectory_id"))[:64],
+            outcome="denied" if status != 403 else "rejected",
+        )
+        web(request).services.access.append(entry)
+    except Exception as e:  # the failure is answered already; do not mask it
+        log.error("access_log_write_failed", error_type=type(e).__name__)
+
+
+def _where(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    if tb is None:
+        return "unknown"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    return f"{frame.f_globals.get('__name__', '?')}:{frame.f_code.co_name}:{tb.tb_lineno}"
+
+
+# -- the guard -----------------------------------------------------------------------------
+
+
+def parse_form(body: bytes) -> dict[str, list[str]]:
+    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=500)
+
+
+async def web_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Session, both factors, role, and (for every state-changing request) CSRF."""
+    w = web(connection)
+    access: Access = handler.opt.get("web_access", "full")
+    state = connection.scope.setdefault("state", {})
+    form: dict[str, list[str]] = {}
+    if connection.scope.get("method", "GET") not in ("GET", "HEAD"):
+        request: Request[Any, Any, Any] = Request(connection.scope, connection.receive)
+        form = parse_form(await request.body())
+        state["web_form"] = form
+    token = (form.get(CSRF_FIELD) or [""])[0] or None
+    if access == "public":
+        if form and not _double_submit_ok(connection, token):
+            raise csrf_refused()
+        return
+    now = w.services.application.clock()
+    session = await anyio.to_thread.run_sync(
+        w.sessions.load, connection.cookies.get(SESSION_COOKIE), now
+    )
+    wanted = "password" if access == "half" else "full"
+    if session is None or session.stage != wanted:
+        if form and session is not None and not session.csrf_ok(token):
+            raise csrf_refused()
+        raise SignInRequired()
+    state["web_session"] = session
+    state["user"] = session.user  # the access log reads the actor from here
+    if form and not session.csrf_ok(token):
+        raise csrf_refused()
+    roles: tuple[str, ...] = handler.opt.get("web_roles", ())
+    if access == "full" and roles and session.user.role not in roles:
+        raise WebError(403, "forbidden")
+
+
+def _double_submit_ok(
+    connection: ASGIConnection[Any, Any, Any, Any], token: str | None
+) -> bool:
+    cookie = connection.cookies.get(PRE_COOKIE)
+    return bool(cookie and token and secrets.compare_digest(cookie, token))
+
+
+def session_of(request: Request[Any, Any, Any]) -> WebSession:
+    session = request.scope.get("state", {}).get("web_session")
+    if not isinstance(session, WebSession):
+        raise SignInRequired()
+    return session
+
+
+def form_of(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+    form = request.scope.get("state", {}).get("web_form")
+    return form if isinstance(form, dict) else {}
+
+
+def first(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    return values[0]
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+NAV: dict[str, list[tuple[str, str]]] = {
+    "coordinator": [
+        ("nav_caseload", "/caseload"),
+        ("nav_new", "/trajectories/new"),
+        ("nav_quality", "/quality"),
+    ],
+    "aftercare": [("nav_handovers", "/handovers")],
+    "researcher": [("nav_research", "/research")],
+    "admin": [("nav_admin", "/admin")],
+}
+
+
+def base_context(
+    request: Request[Any, Any, Any], t: Translator, session: WebSession | None
+) -> dict[str, Any]:
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    lang_links = [
+        (lang, request.url.path + "?" + urlencode({**query, "lang": lang})) for lang in LANGS
+    ]
+    return {
+        "t": t,
+        "lang": t.lang,
+        "prefix": PREFIX,
+        "session": session,
+        "user": session.user if session is not None and session.stage == "full" else None,
+        "csrf": session.csrf_token if session is not None else "",
+        "nav": NAV.get(session.user.role, []) if session and session.stage == "full" else [],
+        "path": request.url.path,
+        "lang_links": lang_links,
+    }
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    status_code: int = 200,
+    cookies: list[Cookie] | None = None,
+    **context: Any,
+) -> Template:
+    """A page with the shared context; a `?lang=` choice is remembered in a cookie."""
+    t = translator(request)
+    session = request.scope.get("state", {}).get("web_session")
+    ctx = base_context(request, t, session if isinstance(session, WebSession) else None)
+    ctx.update(context)
+    jar = list(cookies or [])
+    if request.query_params.get("lang") in LANGS:
+        jar.append(lang_cookie(request, t.lang))
+    return Template(template, context=ctx, status_code=status_code, cookies=jar)
+
+
+def secure(request: Request[Any, Any, Any]) -> bool:
+    mode = web(request).secure_cookies
+    return mode == "always" or (mode == "auto" and request.url.scheme == "https")
+
+
+def session_cookie(request: Request[Any, Any, Any], session_id: str) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=session_id,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=secure(request),
+    )
+
+
+def lang_cookie(request: Request[Any, Any, Any], lang: str) -> Cookie:
+    return Cookie(
+        key=LANG_COOKIE,
+        value=lang,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=secure(request),
+        max_age=365 * 24 * 3600,
+    )
+
+
+def redirect(path: str, **query: str) -> Redirect:
+    """A 303 to one of our own pages (never to another site)."""
+    target = PREFIX + path
+    if query:
+        target += "?" + urlencode(query)
+    return Redirect(target, status_code=303)
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after sign-in: only a path of our own pages."""
+    if value and value.startswith(PREFIX + "/") and "\\" not in value:
+        return value
+    return PREFIX + "/"
+
+
+def quote_path(value: str) -> str:
+    return quote(value, safe="")
+
+
+# -- access log ------------------------------------------------------------------------------
+
+
+def log_access(
+    request: Request[Any, Any, Any],
+    action: str,
+    trajectory_id: str | None,
+    outcome: str = "ok",
+) -> None:
+    """One entry, in its own transaction, before the answer leaves (fail closed)."""
+    web(request).services.access.append(
+        access_entry(request, action=action, trajectory_id=trajectory_id, outcome=outcome)
+    )

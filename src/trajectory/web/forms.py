@@ -1,0 +1,519 @@
+"""Forms for every fact, generated from the command Structs.
+
+The command Structs are the one description of what a fact carries (the API decodes the
+same ones), so a form is read off them with `msgspec.inspect`: a Literal becomes a
+select, a bool a checkbox, a list of Literals checkboxes, a list of strings a text area
+with one item per line, a short string an input and a long one a text area, a date a
+date input, a nested Struct a fieldset. A few fields need the trajectory to be useful
+(which contact, which phase, which criteria to waive): those are filled in here.
+
+A submitted form is decoded the same way: the fields back into a dict, then
+`msgspec.convert` into the command, so the schema's own constraints hold; a field that
+does not fit is named and shown beside its input.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import msgspec
+from msgspec import inspect as mi
+
+from trajectory import commands as c
+from trajectory.aggregates.state import TrajectoryState
+from trajectory.aggregates.vocabulary import PERMISSION_KINDS
+from trajectory.api import schemas
+from trajectory.protocol.model import Protocol
+from trajectory.protocol.rules import criteria_for
+from trajectory.web.i18n import Translator
+
+Widget = Literal[
+    "text", "textarea", "date", "number", "select", "checkbox", "checkboxes", "lines", "waivers"
+]
+COORDINATOR = ("coordinator",)
+AFTERCARE = ("aftercare",)
+CARE = ("coordinator", "aftercare")
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """One kind of fact that can be recorded from the web pages."""
+
+    slug: str
+    command: type[msgspec.Struct]
+    roles: tuple[str, ...]
+    nl: str
+    en: str
+    group: str
+
+    def title(self, t: Translator) -> str:
+        return self.nl if t.lang == "nl" else self.en
+
+
+FORMS: tuple[FormSpec, ...] = (
+    FormSpec("safety-analysis", c.RecordSafetyAnalysis, COORDINATOR,
+             "Veiligheidsanalyse", "Safety analysis", "safety"),
+    FormSpec("medical-assessment", c.AssessMedicalCare, COORDINATOR,
+             "Medische beoordeling", "Medical assessment", "safety"),
+    FormSpec("care-analysis", c.RecordCareAnalysis, COORDINATOR,
+             "Probleem-, risico-, behoeften- en krachtenanalyse",
+             "Problem, risk, needs and strengths analysis", "analysis"),
+    FormSpec("treatment-plan", c.SetTreatmentPlan, COORDINATOR,
+             "Behandelplan", "Treatment plan", "analysis"),
+    FormSpec("placement", c.DecidePlacement, COORDINATOR,
+             "Plaatsingsbesluit", "Placement", "analysis"),
+    FormSpec("victim-status", c.ChangeVictimStatus, COORDINATOR,
+             "Slachtofferstatus wijzigen", "Change the victim status", "analysis"),
+    FormSpec("network-contact", c.RegisterNetworkContact, COORDINATOR,
+             "Netwerkcontact registreren", "Register a network contact", "network"),
+    FormSpec("contact-risk", c.AssessNetworkContactRisk, COORDINATOR,
+             "Risico van een contact herzien", "Reassess a contact's risk", "network"),
+    FormSpec("contact-restore", c.RestoreNetworkContact, COORDINATOR,
+             "Contact herstellen", "Restore contact", "network"),
+    FormSpec("contact-restrict", c.RestrictNetworkContact, COORDINATOR,
+             "Contact beperken", "Restrict contact", "network"),
+    FormSpec("family-involvement", c.RecordFamilyInvolvement, COORDINATOR,
+             "Ouders en netwerk betrokken", "Family involvement", "network"),
+    FormSpec("permission", c.ChangePermission, COORDINATOR,
+             "Vrijheid wijzigen", "Change a permission", "phasing"),
+    FormSpec("phase-transition", c.TransitionPhase, COORDINATOR,
+             "Faseovergang", "Phase transition", "phasing"),
+    FormSpec("trauma-therapy", c.StartTraumaTherapy, COORDINATOR,
+             "Traumabehandeling starten", "Start trauma therapy", "treatment"),
+    FormSpec("therapy-session", c.HoldTraumaTherapySession, COORDINATOR,
+             "Therapiesessie", "Therapy session", "treatment"),
+    FormSpec("therapy-completion", c.CompleteTraumaTherapy, COORDINATOR,
+             "Traumabehandeling afronden", "Complete trauma therapy", "treatment"),
+    FormSpec("intervention", c.DeliverIntervention, COORDINATOR,
+             "Interventie", "Intervention", "treatment"),
+    FormSpec("education", c.ArrangeEducation, COORDINATOR,
+             "Onderwijs regelen", "Arrange education", "education"),
+    FormSpec("education-progress", c.RecordEducationProgress, COORDINATOR,
+             "Voortgang op school", "School progress", "education"),
+    FormSpec("qualification", c.ObtainQualification, COORDINATOR,
+             "Diploma behaald", "Qualification obtained", "education"),
+    FormSpec("runaway", c.ReportRunaway, COORDINATOR,
+             "Weglopen melden", "Report a runaway", "runaway"),
+    FormSpec("runaway-return", c.EndRunaway, COORDINATOR,
+             "Terugkeer na weglopen", "Return after a runaway", "runaway"),
+    FormSpec("police-discussion", c.DiscussPoliceReport, COORDINATOR,
+             "Aangifte besproken", "Police report discussed", "chain"),
+    FormSpec("police-report", c.FilePoliceReport, COORDINATOR,
+             "Aangifte gedaan", "Police report filed", "chain"),
+    FormSpec("case-conference", c.HoldCaseConference, COORDINATOR,
+             "Casusoverleg", "Case conference", "chain"),
+    FormSpec("comensha-decision", c.DecideComenshaRegistration, COORDINATOR,
+             "Besluit CoMensha-registratie", "CoMensha registration decision", "chain"),
+    FormSpec("signal", c.RecordSignal, COORDINATOR,
+             "Signaal vastleggen", "Record a signal", "chain"),
+    FormSpec("handover", schemas.PrepareHandover, COORDINATOR,
+             "Overdracht voorbereiden", "Prepare the handover", "handover"),
+    FormSpec("handover-meeting", c.HoldHandoverMeeting, COORDINATOR,
+             "Warm overdrachtsgesprek", "Warm handover meeting", "handover"),
+    FormSpec("handover-acceptance", c.AcceptHandover, AFTERCARE,
+             "Overdracht aanvaarden", "Accept the handover", "handover"),
+    FormSpec("aftercare-start", c.StartAftercare, CARE,
+             "Nazorg starten (residentiële zorg beëindigd)", "Start aftercare", "aftercare"),
+    FormSpec("aftercare-contact", c.RecordAftercareContact, CARE,
+             "Nazorgcontact", "Aftercare contact", "aftercare"),
+    FormSpec("aftercare-end", c.EndAftercare, CARE,
+             "Nazorg beëindigen", "End aftercare", "aftercare"),
+    FormSpec("closure", c.CloseTrajectory, COORDINATOR,
+             "Traject afsluiten", "Close the trajectory", "end"),
+    FormSpec("correction", c.CorrectEntry, COORDINATOR,
+             "Correctie", "Correction", "end"),
+    FormSpec("research-consent", c.GiveResearchConsent, COORDINATOR,
+             "Toestemming voor onderzoek", "Research consent", "privacy"),
+    FormSpec("research-consent-withdrawal", c.WithdrawResearchConsent, COORDINATOR,
+             "Toestemming voor onderzoek intrekken", "Withdraw research consent", "privacy"),
+    FormSpec("destruction-request", c.RequestDestruction, COORDINATOR,
+             "Verzoek tot vernietiging", "Destruction request", "privacy"),
+    FormSpec("destruction-decision", c.DecideDestructionRequest, COORDINATOR,
+             "Besluit over vernietiging", "Destruction decision", "privacy"),
+)
+BY_SLUG: dict[str, FormSpec] = {f.slug: f for f in FORMS}
+INTAKE = FormSpec("intake", schemas.OpenTrajectory, COORDINATOR,
+                  "Aanmelding", "Intake", "intake")
+
+GROUPS: dict[str, tuple[str, str]] = {
+    "safety": ("Veiligheid en medische zorg", "Safety and medical care"),
+    "analysis": ("Analyse, plan en plaatsing", "Analysis, plan and placement"),
+    "network": ("Netwerk", "Network"),
+    "phasing": ("Fasering", "Phasing"),
+    "treatment": ("Behandeling", "Treatment"),
+    "education": ("Onderwijs", "Education"),
+    "runaway": ("Weglopen", "Runaways"),
+    "chain": ("Politie en keten", "Police and chain"),
+    "handover": ("Overdracht", "Handover"),
+    "aftercare": ("Nazorg", "Aftercare"),
+    "end": ("Afsluiten en corrigeren", "Closing and corrections"),
+    "privacy": ("Toestemming en vernietiging", "Consent and destruction"),
+}
+
+# Which form satisfies a criterion or an attention item (None: no form does; wait, or
+# waive with a justification).
+SATISFIED_BY: dict[str, str | None] = {
+    "safety-analysis": "safety-analysis",
+    "medical-assessment": "medical-assessment",
+    "care-analysis": "care-analysis",
+    "care-analysis-current": "care-analysis",
+    "treatment-plan": "treatment-plan",
+    "placement": "placement",
+    "education": "education",
+    "no-open-runaway": "runaway-return",
+    "min-days-in-phase": None,
+    "trauma-therapy": "trauma-therapy",
+    "family-involvement": "family-involvement",
+    "comensha-decision": "comensha-decision",
+    "handover-prepared": "handover",
+    "handover-meeting": "handover-meeting",
+    "handover-accepted": None,
+    "medical-after-runaway": "medical-assessment",
+    "safety-after-runaway": "safety-analysis",
+    "handover-acceptance": None,
+    "aftercare-contact": "aftercare-contact",
+}
+
+_TEXT_MAX = 200
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass
+class Field:
+    """One input of a form, ready for the template."""
+
+    name: str
+    widget: Widget
+    label: str
+    required: bool
+    choices: list[Choice] = field(default_factory=list)
+    value: Any = None
+    error: str | None = None
+    hint: str | None = None
+    maxlength: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    group: str | None = None
+    """The label of the fieldset this field belongs to (a nested Struct)."""
+
+    @property
+    def id(self) -> str:
+        return "f-" + re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class WaiverRow:
+    criterion: str
+    label: str
+    met: bool
+    checked: bool
+    justification: str
+
+
+@dataclass
+class Context:
+    """What the generator may use to fill in choices: the trajectory as it is."""
+
+    state: TrajectoryState | None = None
+    protocol: Protocol | None = None
+    today: date | None = None
+    preset: Mapping[str, str] = field(default_factory=dict)
+
+
+def _unwrap(t: Any) -> tuple[Any, bool]:
+    """Strip metadata and `| None`; return the inner type and whether None is allowed."""
+    optional = False
+    while True:
+        if isinstance(t, mi.Metadata):
+            t = t.type
+            continue
+        if isinstance(t, mi.UnionType):
+            rest = [x for x in t.types if not isinstance(x, mi.NoneType)]
+            optional = optional or len(rest) < len(t.types)
+            if len(rest) == 1:
+                t = rest[0]
+                continue
+        return t, optional
+
+
+def _declared_order(cls: type, name: str) -> tuple[str, ...]:
+    """The Literal's values in the order they were written (msgspec sorts them)."""
+    try:
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except Exception:  # pragma: no cover - a hint that does not resolve: keep msgspec's order
+        return ()
+    stack = [hints.get(name)]
+    while stack:
+        hint = stack.pop()
+        if hint is None:
+            continue
+        if typing.get_origin(hint) is Literal:
+            return tuple(str(v) for v in typing.get_args(hint))
+        stack.extend(typing.get_args(hint))
+    return ()
+
+
+def _choices(t: Translator, values: Sequence[Any], order: Sequence[str]) -> list[Choice]:
+    ordered = [v for v in order if v in values] + sorted(
+        str(v) for v in values if str(v) not in order
+    )
+    return [Choice(v, t.value(v)) for v in ordered]
+
+
+def fields_of(
+    spec: FormSpec, t: Translator, ctx: Context, *, cls: type | None = None, prefix: str = "",
+    group: str | None = None,
+) -> list[Field]:
+    """The fields of a form, in the Struct's order, with the trajectory's choices."""
+    struct = cls or spec.command
+    info = mi.type_info(struct)
+    assert isinstance(info, mi.StructType)
+    out: list[Field] = []
+    for f in info.fields:
+        name = prefix + f.name
+        inner, optional = _unwrap(f.type)
+        required = f.required and not optional
+        label = t.field(name, spec.slug)
+        base = Field(name=name, widget="text", label=label, required=required, group=group)
+        if f.name == "occurred_on" and not prefix:
+            base.widget = "date"
+            base.label = t("occurred_on")
+            base.hint = t("occurred_hint")
+            base.required = False
+            out.append(base)
+            continue
+        if isinstance(inner, mi.StructType):
+            out.extend(
+                fields_of(spec, t, ctx, cls=inner.cls, prefix=name + ".", group=label)
+            )
+            continue
+        special = _special(spec, f.name, base, t, ctx)
+        if special is not None:
+            out.append(special)
+            continue
+        if isinstance(inner, mi.LiteralType):
+            base.widget = "select"
+            base.choices = _choices(t, inner.values, _declared_order(struct, f.name))
+        elif isinstance(inner, mi.BoolType):
+            base.widget = "checkbox"
+            base.required = False
+        elif isinstance(inner, mi.DateType):
+            base.widget = "date"
+        elif isinstance(inner, mi.IntType):
+            base.widget = "number"
+            base.minimum = inner.ge
+            base.maximum = inner.le
+        elif isinstance(inner, mi.ListType):
+            item, _ = _unwrap(inner.item_type)
+            if isinstance(item, mi.LiteralType):
+                base.widget = "checkboxes"
+                base.choices = _choices(t, item.values, _declared_order(struct, f.name))
+                base.required = bool(inner.min_length)
+            else:
+                base.widget = "lines"
+                base.hint = t("one_per_line")
+                base.required = bool(inner.min_length)
+        elif isinstance(inner, mi.StrType):
+            limit = inner.max_length
+            base.widget = "text" if limit is not None and limit <= _TEXT_MAX else "textarea"
+            base.maxlength = limit
+            base.required = required and bool(inner.min_length)
+        out.append(base)
+    for f2 in out:
+        if f2.name in ctx.preset and f2.value is None:
+            f2.value = ctx.preset[f2.name]
+    return out
+
+
+def _special(
+    spec: FormSpec, name: str, base: Field, t: Translator, ctx: Context
+) -> Field | None:
+    s = ctx.state
+    if name == "contact_id":
+        base.widget = "select"
+        base.required = True
+        base.choices = [
+            Choice(cid, f"{contact.role} ({t.value(contact.risk)}, {t.value(contact.level)})")
+            for cid, contact in (s.contacts.items() if s else [])
+        ]
+        if not base.choices:
+            base.hint = t("no_contact_yet")
+        return base
+    if spec.slug == "permission" and name == "kind":
+        base.widget = "select"
+        base.required = True
+        base.choices = [Choice(k, t.value(k)) for k in PERMISSION_KINDS]
+        return base
+    if spec.slug == "phase-transition" and name == "to_phase":
+        base.widget = "select"
+        base.required = True
+        if ctx.protocol is not None:
+            base.choices = [
+                Choice(str(p.number), f"{p.number}: {p.label or p.name}")
+                for p in ctx.protocol.phase
+                if s is None or p.number != s.phase
+            ]
+            if s is not None and s.phase < ctx.protocol.last_phase:
+                base.value = str(s.phase + 1)
+        return base
+    if spec.slug == "phase-transition" and name == "waivers":
+        base.widget = "waivers"
+        base.required = False
+        return base
+    return None
+
+
+def waiver_rows(
+    t: Translator, ctx: Context, to_phase: int, submitted: Mapping[str, list[str]] | None = None
+) -> list[WaiverRow]:
+    """One row per entry criterion of the transition into `to_phase` (an advance): met or
+    not, and whether the coordinator chose to set it aside (with a justification)."""
+    from trajectory.protocol.rules import unmet_criteria
+
+    s, protocol = ctx.state, ctx.protocol
+    if s is None or protocol is None or not 1 < to_phase <= protocol.last_phase:
+        return []
+    if to_phase != s.phase + 1:
+        return []
+    today = ctx.today or s.intake_date
+    unmet = set(unmet_criteria(s, protocol, to_phase, today))
+    rows = []
+    for criterion in criteria_for(protocol, to_phase):
+        checked = bool(submitted and submitted.get(f"waive.{criterion}"))
+        text = (submitted or {}).get(f"justification.{criterion}", [""])[0]
+        rows.append(
+            WaiverRow(
+                criterion=criterion,
+                label=t.criterion(criterion),
+                met=criterion not in unmet,
+                checked=checked,
+                justification=text,
+            )
+        )
+    return rows
+
+
+# -- decoding a submitted form ---------------------------------------------------------------
+
+
+class FormInvalid(Exception):
+    """The submitted form does not fit the command: field name -> message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+_AT = re.compile(r"at `\$\.?(?P<path>[^`]*)`")
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+
+
+def _set(target: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for p in parents:
+        target = target.setdefault(p, {})
+    target[last] = value
+
+
+def decode(
+    spec: FormSpec, fields: Sequence[Field], form: Mapping[str, list[str]], t: Translator
+) -> msgspec.Struct:
+    """The command from a submitted form; FormInvalid names the fields that do not fit."""
+    raw: dict[str, Any] = {}
+    for f in fields:
+        values = [v for v in form.get(f.name, []) if v is not None]
+        first = values[0].strip() if values else ""
+        if f.widget == "checkbox":
+            _set(raw, f.name, bool(values))
+        elif f.widget == "checkboxes":
+            _set(raw, f.name, [v for v in values if v])
+        elif f.widget == "lines":
+            lines = [line.strip() for line in "\n".join(values).splitlines() if line.strip()]
+            if lines or f.required:
+                _set(raw, f.name, lines)
+        elif f.widget == "waivers":
+            _set(raw, f.name, _waivers(form))
+        elif f.widget == "number" or (f.widget == "select" and f.name == "to_phase"):
+            if first:
+                _set(raw, f.name, int(first) if first.isdigit() else first)
+        elif f.widget in ("date", "select"):
+            if first:
+                _set(raw, f.name, first)
+        else:
+            text = values[0] if values else ""
+            if text.strip() or f.required:
+                _set(raw, f.name, text.strip() if f.widget == "text" else text)
+    errors: dict[str, str] = {}
+    for f in fields:
+        if f.required and f.widget == "checkboxes" and not form.get(f.name):
+            errors[f.name] = t("field_required")
+    if errors:
+        raise FormInvalid(errors)
+    try:
+        return msgspec.convert(raw, spec.command, strict=False)
+    except msgspec.ValidationError as e:
+        raise FormInvalid({_field_of(str(e)): _message(str(e), t)}) from None
+
+
+def _waivers(form: Mapping[str, list[str]]) -> list[dict[str, str]]:
+    out = []
+    for key, values in form.items():
+        if key.startswith("waive.") and values:
+            criterion = key.removeprefix("waive.")
+            text = form.get(f"justification.{criterion}", [""])[0]
+            out.append({"criterion": criterion, "justification": text})
+    return out
+
+
+def _field_of(message: str) -> str:
+    path = ""
+    at = _AT.search(message)
+    if at:
+        path = re.sub(r"\[\d+\]", "", at.group("path"))
+    missing = _MISSING.search(message)
+    if missing:
+        path = f"{path}.{missing.group('name')}" if path else missing.group("name")
+    return path or "form"
+
+
+def _message(message: str, t: Translator) -> str:
+    if "missing required field" in message or "length >= 1" in message:
+        return t("field_required")
+    return t("field_invalid")
+
+
+def apply_values(fields: Sequence[Field], form: Mapping[str, list[str]]) -> None:
+    """Put the submitted values back into the fields, to show the form again."""
+    for f in fields:
+        values = form.get(f.name, [])
+        if f.widget == "checkbox":
+            f.value = bool(values)
+        elif f.widget == "checkboxes":
+            f.value = list(values)
+        elif f.widget == "waivers":
+            continue
+        else:
+            f.value = values[0] if values else ""
+
+
+def attach_errors(fields: Sequence[Field], errors: Mapping[str, str]) -> list[str]:
+    """Attach each error to its field; return the errors no field took (shown on top)."""
+    loose = []
+    by_name = {f.name: f for f in fields}
+    for name, message in errors.items():
+        target = by_name.get(name)
+        if target is None:
+            loose.append(message)
+        else:
+            target.error = message
+    return loose

@@ -1,0 +1,343 @@
+"""The pages of the other roles: the aftercare worker's handovers, the quality page (the
+core-element matrix as a table and a chart), the researcher's exports, and the admin's
+erasure and access log.
+
+An aftercare worker sees only what is handed over to her, and only the handover view;
+a researcher sees only pseudonymised exports; an admin sees the access log and erases,
+never care data. Exports and erasures need a fresh re-authentication.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import File, Template
+
+from trajectory.aggregates.errors import RuleRefused
+from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
+from trajectory.api.security import check_visible
+from trajectory.clock import amsterdam_date
+from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix
+from trajectory.projections.handovers import handovers_for
+from trajectory.views import handover_view
+from trajectory.web.auth_pages import reauth_fresh, reauthenticate
+from trajectory.web.core import (
+    first,
+    form_of,
+    log_access,
+    not_found,
+    page,
+    redirect,
+    session_of,
+    translator,
+    web,
+)
+from trajectory.web.i18n import Translator
+
+PathText = Annotated[str, Parameter(max_length=200)]
+AFTERCARE = {"web_access": "full", "web_roles": ("aftercare",)}
+QUALITY = {"web_access": "full", "web_roles": ("coordinator", "admin")}
+RESEARCH = {"web_access": "full", "web_roles": ("researcher",)}
+ADMIN = {"web_access": "full", "web_roles": ("admin",)}
+
+
+# -- aftercare ---------------------------------------------------------------------------------
+
+
+@get("/handovers", opt=AFTERCARE, sync_to_thread=True)
+def handovers_page(request: Request[Any, Any, Any]) -> Template:
+    w = web(request)
+    app = w.services.application
+    if w.services.fresh_reads:
+        w.services.projections.catch_up()
+    user = session_of(request).user
+    out = handovers_for(app.db, user.user_id, amsterdam_date(app.clock()))
+    log_access(request, "search", None)
+    return page(request, "handovers.html", out=out)
+
+
+@get("/handovers/{trajectory_id:str}", opt=AFTERCARE, sync_to_thread=True)
+def handover_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> Template:
+    done = request.query_params.get("done")
+    w = web(request)
+    app = w.services.application
+    tid = parse_trajectory_id(trajectory_id)
+    check_visible(w.services, session_of(request).user, tid)
+    traj = app.get(tid)
+    out = handover_view(traj, app.stream(tid), app.protocol_of(traj), amsterdam_date(app.clock()))
+    log_access(request, "read", str(tid))
+    return page(request, "handover.html", h=out, tid=str(tid), done=bool(done))
+
+
+# -- quality -----------------------------------------------------------------------------------
+
+STATUS_CSS = {
+    "evidenced": "st-evidenced",
+    "waived": "st-waived",
+    "due": "st-due",
+    "missing": "st-missing",
+    "not_applicable": "st-na",
+}
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    y: float
+    label: str
+    parts: list[tuple[float, float, str, str]]
+    """(x, width, css class, title) of each status."""
+
+
+def chart(t: Translator, totals: list[Any]) -> tuple[list[ChartBar], int]:
+    """A stacked horizontal bar per core element: how many trajectories are in each status."""
+    bars: list[ChartBar] = []
+    left, width, row = 230.0, 540.0, 22
+    for i, counts in enumerate(totals):
+        total = sum(getattr(counts, s) for s in ELEMENT_STATUSES) or 1
+        x = left
+        parts = []
+        for status in ELEMENT_STATUSES:
+            n = getattr(counts, status)
+            if not n:
+                continue
+            w = width * n / total
+            parts.append((round(x, 1), round(w, 1), STATUS_CSS[status],
+                          f"{t.value(status)}: {n}"))
+            x += w
+        label = f"{counts.element}. {t.element(counts.element, counts.name)}"
+        bars.append(ChartBar(y=10 + i * row, label=label[:38], parts=parts))
+    return bars, 10 + len(totals) * row + 10
+
+
+@get("/quality", opt=QUALITY, sync_to_thread=True)
+def quality_page(request: Request[Any, Any, Any]) -> Template:
+    as_of = request.query_params.get("as_of")
+    t = translator(request)
+    w = web(request)
+    app = w.services.application
+    if w.services.fresh_reads:
+        w.services.projections.catch_up()
+    user = session_of(request).user
+    today = amsterdam_date(app.clock())
+    day = today
+    if as_of:
+        try:
+            day = min(date.fromisoformat(as_of[:10]), today)
+        except ValueError:
+            day = today
+    out = matrix(app.db, user.organisation, day)
+    log_access(request, "search", None)
+    bars, height = chart(t, list(out.totals))
+    per_trajectory = list(out.trajectories) if user.role == "coordinator" else []
+    return page(
+        request,
+        "quality.html",
+        out=out,
+        as_of=day,
+        bars=bars,
+        chart_height=height,
+        statuses=ELEMENT_STATUSES,
+        status_css=STATUS_CSS,
+        per_trajectory=per_trajectory,
+    )
+
+
+# -- research ----------------------------------------------------------------------------------
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+
+
+def _exporter() -> Any | None:
+    """The research export, where this build has it (else the page says so)."""
+    try:
+        module = importlib.import_module("trajectory.research.export")
+    except ImportError:
+        return None
+    return getattr(module, "export_project", None)
+
+
+def _user_exports(request: Request[Any, Any, Any]) -> Path:
+    user = session_of(request).user
+    return web(request).export_dir / re.sub(r"[^A-Za-z0-9_-]", "_", user.user_id)
+
+
+def _exports(root: Path) -> list[tuple[str, Any]]:
+    from trajectory.research.manifest import decode
+
+    out = []
+    if root.is_dir():
+        for d in sorted(root.iterdir(), reverse=True):
+            manifest = d / "manifest.json"
+            if d.is_dir() and manifest.is_file():
+                try:
+                    out.append((d.name, decode(manifest.read_bytes())))
+                except Exception:
+                    continue
+    return out
+
+
+def _research_page(request: Request[Any, Any, Any], *, error: str | None = None,
+                   status_code: int = 200) -> Template:
+    root = _user_exports(request)
+    available = _exporter() is not None
+    return page(
+        request,
+        "research.html",
+        status_code=status_code,
+        available=available,
+        exports=_exports(root) if available else [],
+        error=error,
+        fresh=reauth_fresh(request),
+    )
+
+
+@get("/research", opt=RESEARCH, sync_to_thread=True)
+def research_page(request: Request[Any, Any, Any]) -> Template:
+    return _research_page(request)
+
+
+@post("/research/exports", opt=RESEARCH, sync_to_thread=True, status_code=303)
+def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
+    t = translator(request)
+    form = form_of(request)
+    export_project = _exporter()
+    if export_project is None:
+        return _research_page(request, error=t("export_unavailable"), status_code=503)
+    if not reauthenticate(request, form):
+        return _research_page(request, error=t("reauth_failed"), status_code=401)
+    project = first(form, "project").strip()
+    fmt = first(form, "format") or "csv"
+    k_raw = first(form, "k") or "5"
+    if not _NAME.match(project) or fmt not in ("csv", "parquet") or not k_raw.isdigit():
+        return _research_page(request, error=t("field_invalid"), status_code=422)
+    app = web(request).services.application
+    stamp = app.clock().strftime("%Y%m%dT%H%M%S")
+    name = f"{stamp}-{project}"[:120]
+    target = _user_exports(request) / name
+    user = session_of(request).user
+    from trajectory.research import ExportError, ProjectError
+
+    try:
+        export_project(app, project, target, fmt=fmt, actor=actor(user), k=int(k_raw),
+                       client=client_of(request))
+    except (ExportError, ProjectError) as e:
+        return _research_page(request, error=t("export_failed", reason=str(e)),
+                              status_code=422)
+    return redirect(f"/research/exports/{name}", done="1")
+
+
+def _export_dir(request: Request[Any, Any, Any], name: PathText) -> Path:
+    if not _NAME.match(name):
+        raise not_found()
+    target = _user_exports(request) / name
+    if not (target / "manifest.json").is_file():
+        raise not_found()
+    return target
+
+
+@get("/research/exports/{name:str}", opt=RESEARCH, sync_to_thread=True)
+def export_page(request: Request[Any, Any, Any], name: PathText) -> Template:
+    done = request.query_params.get("done")
+    from trajectory.research.manifest import decode
+
+    target = _export_dir(request, name)
+    manifest = decode((target / "manifest.json").read_bytes())
+    return page(request, "export.html", name=name, m=manifest, done=bool(done))
+
+
+@get("/research/exports/{name:str}/files/{file:str}", opt=RESEARCH, sync_to_thread=True)
+def export_file(request: Request[Any, Any, Any], name: PathText, file: PathText) -> File:
+    from trajectory.research.manifest import decode
+
+    target = _export_dir(request, name)
+    manifest = decode((target / "manifest.json").read_bytes())
+    if file != "manifest.json" and file not in manifest.files:
+        raise not_found()
+    path = target / file
+    if not path.is_file():
+        raise not_found()
+    log_access(request, "export", None)
+    return File(path=path, filename=file, content_disposition_type="attachment")
+
+
+# -- admin ---------------------------------------------------------------------------------------
+
+
+def _admin_page(request: Request[Any, Any, Any], **context: Any) -> Template:
+    ctx: dict[str, Any] = {"error": None, "notice": None, "entries": None, "looked_up": "",
+                           "status_code": 200}
+    ctx.update(context)
+    status = ctx.pop("status_code")
+    from trajectory.erasure import LEGAL_GROUNDS
+
+    return page(request, "admin.html", status_code=status, grounds=LEGAL_GROUNDS,
+                fresh=reauth_fresh(request), **ctx)
+
+
+@get("/admin", opt=ADMIN, sync_to_thread=True)
+def admin_page(request: Request[Any, Any, Any]) -> Template:
+    trajectory = request.query_params.get("trajectory")
+    if not trajectory:
+        return _admin_page(request)
+    w = web(request)
+    user = session_of(request).user
+    try:
+        tid = UUID(trajectory.strip())
+    except ValueError:
+        return _admin_page(request, error=translator(request)("not_found"),
+                           looked_up=trajectory[:64], status_code=404)
+    row = w.services.application.db.fetchone(
+        "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?"
+        " UNION ALL SELECT organisation FROM erasures WHERE trajectory_id = ?",
+        [str(tid), str(tid)],
+    )
+    if row is None or row["organisation"] != user.organisation:
+        return _admin_page(request, error=translator(request)("not_found"),
+                           looked_up=str(tid), status_code=404)
+    log_access(request, "audit-read", str(tid))
+    return _admin_page(request, entries=w.services.access.for_trajectory(str(tid)),
+                       looked_up=str(tid))
+
+
+@post("/admin/erasure", opt=ADMIN, sync_to_thread=True)
+def erasure(request: Request[Any, Any, Any]) -> Template:
+    from trajectory.erasure import erase
+
+    t = translator(request)
+    w = web(request)
+    app = w.services.application
+    form = form_of(request)
+    user = session_of(request).user
+    if not reauthenticate(request, form):
+        return _admin_page(request, error=t("reauth_failed"), status_code=401)
+    try:
+        tid = UUID(first(form, "trajectory_id").strip())
+    except ValueError:
+        return _admin_page(request, error=t("not_found"), status_code=404)
+    row = app.db.fetchone(
+        "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?", [str(tid)]
+    )
+    if row is None or row["organisation"] != user.organisation:
+        return _admin_page(request, error=t("not_found"), status_code=404)
+    try:
+        erase(app, tid, by=actor(user), reason=first(form, "reason"),
+              legal_ground=first(form, "legal_ground"), client=client_of(request),
+              request_id=request_id(request))
+    except RuleRefused:
+        return _admin_page(request, error=t("field_invalid"), status_code=422)
+    return _admin_page(request, notice=t("erased_ok"))
+
+
+def other_routes() -> list[Any]:
+    return [
+        handovers_page, handover_page, quality_page, research_page, start_export, export_page,
+        export_file, admin_page, erasure,
+    ]

@@ -1,0 +1,48 @@
+"""The web pages as Litestar routes under /app, their templates and static files.
+
+`create_app` adds `*web_routes()`, `template_config()` and `build_web(services)` (in its
+state, as "web"); nothing else of the API changes. Every page passes the web guard and
+answers its errors as pages, not as problem+json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Router
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from trajectory.web.auth_pages import auth_routes
+from trajectory.web.care_pages import care_routes
+from trajectory.web.core import PREFIX, handle_web_exception, web_guard
+from trajectory.web.other_pages import other_routes
+
+HERE = Path(__file__).parent
+
+
+def web_routes() -> list[Router]:
+    pages = Router(
+        path=PREFIX,
+        route_handlers=[*auth_routes(), *care_routes(), *other_routes()],
+        guards=[web_guard],
+        exception_handlers={Exception: handle_web_exception},
+        include_in_schema=False,
+    )
+    static = create_static_files_router(
+        path=f"{PREFIX}/static", directories=[HERE / "static"], include_in_schema=False
+    )
+    return [pages, static]
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))

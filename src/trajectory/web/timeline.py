@@ -1,0 +1,245 @@
+"""A trajectory's timeline, laid out for an inline SVG: phases as bands over time, and
+lanes for runaways, trauma therapy, education, the handover and aftercare.
+
+Pure: events in, shapes out (coordinates in the SVG's own units; the template draws them
+and the page scales the SVG to its width). Entries marked in error are left out, as they
+are from the state; a corrected date moves its mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.closure import (
+    EntryCorrected,
+    EntryMarkedInError,
+    TrajectoryClosed,
+)
+from trajectory.aggregates.events.education import (
+    EducationArranged,
+    EducationProgressRecorded,
+    QualificationObtained,
+)
+from trajectory.aggregates.events.handover import (
+    AftercareContactRecorded,
+    AftercareEnded,
+    AftercareStarted,
+    HandoverAccepted,
+    HandoverMeetingHeld,
+    HandoverPrepared,
+)
+from trajectory.aggregates.events.intake import TrajectoryOpened
+from trajectory.aggregates.events.phasing import PhaseAdvanced, PhaseRegressed
+from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
+from trajectory.aggregates.events.treatment import (
+    TraumaTherapyCompleted,
+    TraumaTherapySessionHeld,
+    TraumaTherapyStarted,
+)
+from trajectory.web.i18n import Translator
+
+WIDTH = 800
+LABEL_W = 110
+LANE_H = 30
+TOP = 8
+AXIS_H = 26
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+    css: str
+    title: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Mark:
+    x: float
+    css: str
+    title: str
+
+
+@dataclass
+class Lane:
+    label: str
+    y: float
+    bars: list[Bar] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    width: int
+    height: int
+    lane_height: int
+    label_width: int
+    lanes: list[Lane]
+    ticks: list[Tick]
+    today_x: float
+    start: date
+    end: date
+
+
+def _day(event: TrajectoryEvent, corrected: dict[int, date]) -> date:
+    return corrected.get(event.originator_version, event.occurred_on)
+
+
+def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeline:
+    stream = list(events)
+    in_error = {e.position for e in stream if isinstance(e, EntryMarkedInError)}
+    corrected = {
+        e.position: e.corrected_occurred_on
+        for e in stream
+        if isinstance(e, EntryCorrected) and e.corrected_occurred_on is not None
+    }
+    live = [
+        e
+        for e in stream
+        if e.originator_version not in in_error
+        and not isinstance(e, (EntryCorrected, EntryMarkedInError))
+    ]
+    start = next(
+        (e.occurred_on for e in live if isinstance(e, TrajectoryOpened)),
+        min((e.occurred_on for e in live), default=end),
+    )
+    closed = next((_day(e, corrected) for e in live if isinstance(e, TrajectoryClosed)), None)
+    stop = max(min(end, closed) if closed else end, start + timedelta(days=1))
+    span = (stop - start).days or 1
+    plot = WIDTH - LABEL_W - 10
+
+    def x(day: date) -> float:
+        day = min(max(day, start), stop)
+        return round(LABEL_W + plot * (day - start).days / span, 1)
+
+    def bar(a: date, b: date, css: str, title: str, text: str = "") -> Bar:
+        left, right = x(a), x(b)
+        return Bar(left, max(right - left, 2.0), css, title, text)
+
+    names = ("phases", "runaway", "therapy", "education", "handover", "aftercare")
+    labels = {
+        "nl": ("Fase", "Weglopen", "Traumabehandeling", "Onderwijs", "Overdracht", "Nazorg"),
+        "en": ("Phase", "Runaways", "Trauma therapy", "Education", "Handover", "Aftercare"),
+    }[t.lang]
+    lanes = {
+        n: Lane(label=label, y=TOP + i * LANE_H)
+        for i, (n, label) in enumerate(zip(names, labels, strict=True))
+    }
+
+    # Phases: from intake in phase 1, each advance or regression starts a new band.
+    phase, since = 1, start
+    aftercare_from: date | None = None
+    aftercare_to: date | None = None
+    runaway_from: date | None = None
+    therapy_from: date | None = None
+    for e in live:
+        day = _day(e, corrected)
+        if isinstance(e, (PhaseAdvanced, PhaseRegressed)):
+            lanes["phases"].bars.append(_phase_bar(t, bar, phase, since, day))
+            phase, since = e.to_phase, day
+        elif isinstance(e, AftercareStarted):
+            lanes["phases"].bars.append(_phase_bar(t, bar, phase, since, day))
+            aftercare_from = day
+        elif isinstance(e, AftercareEnded):
+            aftercare_to = day
+        elif isinstance(e, RunawayReported):
+            runaway_from = day
+        elif isinstance(e, RunawayEnded) and runaway_from is not None:
+            lanes["runaway"].bars.append(
+                bar(runaway_from, day, "runaway", _span(t, t.event("RunawayReported"),
+                                                          runaway_from, day))
+            )
+            runaway_from = None
+        elif isinstance(e, TraumaTherapyStarted):
+            therapy_from = day
+        elif isinstance(e, TraumaTherapyCompleted) and therapy_from is not None:
+            lanes["therapy"].bars.append(
+                bar(therapy_from, day, "therapy", _span(t, t.event("TraumaTherapyStarted"),
+                                                          therapy_from, day))
+            )
+            therapy_from = None
+        elif isinstance(e, TraumaTherapySessionHeld):
+            lanes["therapy"].marks.append(Mark(x(day), "session", _at(t, e, day)))
+        elif isinstance(e, EducationArranged):
+            lanes["education"].bars.append(
+                bar(day, stop, "education", _at(t, e, day))
+            )
+        elif isinstance(e, (EducationProgressRecorded, QualificationObtained)):
+            lanes["education"].marks.append(Mark(x(day), "milestone", _at(t, e, day)))
+        elif isinstance(e, (HandoverPrepared, HandoverMeetingHeld, HandoverAccepted)):
+            lanes["handover"].marks.append(Mark(x(day), "handover", _at(t, e, day)))
+        elif isinstance(e, AftercareContactRecorded):
+            lanes["aftercare"].marks.append(Mark(x(day), "contact", _at(t, e, day)))
+    if aftercare_from is None:
+        lanes["phases"].bars.append(_phase_bar(t, bar, phase, since, stop))
+    else:
+        until = aftercare_to or stop
+        lanes["aftercare"].bars.insert(
+            0, bar(aftercare_from, until, "aftercare", _span(t, t.value("aftercare"),
+                                                             aftercare_from, until))
+        )
+    if runaway_from is not None:
+        lanes["runaway"].bars.append(
+            bar(runaway_from, stop, "runaway open",
+                _span(t, t.event("RunawayReported"), runaway_from, None))
+        )
+    if therapy_from is not None:
+        lanes["therapy"].bars.insert(
+            0, bar(therapy_from, stop, "therapy", _span(t, t.event("TraumaTherapyStarted"),
+                                                         therapy_from, None))
+        )
+    ordered = [lanes[n] for n in names]
+    height = TOP + len(ordered) * LANE_H + AXIS_H
+    return Timeline(
+        width=WIDTH,
+        height=height,
+        lane_height=LANE_H,
+        label_width=LABEL_W,
+        lanes=ordered,
+        ticks=_ticks(t, start, stop, x),
+        today_x=x(stop),
+        start=start,
+        end=stop,
+    )
+
+
+def _phase_bar(
+    t: Translator, bar: Callable[[date, date, str, str, str], Bar], phase: int, a: date, b: date
+) -> Bar:
+    title = _span(t, t("phase_of", phase=phase, name="").rstrip(": "), a, b)
+    return bar(a, b, f"phase phase-{min(phase, 6)}", title, str(phase))
+
+
+def _span(t: Translator, what: str, a: date, b: date | None) -> str:
+    until = t.date(b) if b is not None else "…"
+    return f"{what}: {t.date(a)} - {until}"
+
+
+def _at(t: Translator, e: TrajectoryEvent, day: date) -> str:
+    return f"{t.event(type(e).__name__)}: {t.date(day)}"
+
+
+def _ticks(
+    t: Translator, start: date, stop: date, x: Callable[[date], float]
+) -> list[Tick]:
+    """Month starts (or quarters, for long trajectories) along the axis."""
+    months: list[date] = []
+    day = date(start.year, start.month, 1)
+    while day <= stop:
+        if day >= start:
+            months.append(day)
+        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    step = 1 if len(months) <= 8 else 3 if len(months) <= 24 else 12
+    chosen: Sequence[date] = [m for m in months if (m.month - 1) % step == 0] or [start]
+    return [Tick(x(m), f"{m.month}-{m.year}" if t.lang == "nl" else m.strftime("%b %Y"))
+            for m in chosen]
