@@ -79,6 +79,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/quality/core-elements"): {"coordinator", "admin"},
     ("GET", "/quality/signals"): {"coordinator", "admin"},
     ("GET", "/statistics/victims"): {"coordinator", "researcher", "admin"},
+    ("POST", "/research/exports"): {"researcher"},
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.
 UNGUARDED_METHODS = {"OPTIONS", "HEAD"}

@@ -1,0 +1,114 @@
+"""Research exports over HTTP, for the researcher role.
+
+The export is the same as `trajectory export`: pseudonymised, disclosure-controlled,
+deterministic, and access-logged with its manifest hash (by `export_project` itself). The
+answer is a zip archive of the files; the same store and parameters give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+import msgspec
+from litestar import Request, Response, post
+from litestar.params import JSONBody
+
+from trajectory.api.context import caller, client_of, services
+from trajectory.api.errors import ApiError, FieldError, problem_responses
+from trajectory.api.security import RESEARCHER, authenticated
+from trajectory.application import Actor
+from trajectory.research import ExportError, StoreNotVerified, export_project, write_archive
+from trajectory.research.export import manifest_sha256
+from trajectory.research.projects import ProjectError
+
+
+class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Which project (its own pseudonyms), which format, and optionally the log as of when."""
+
+    project: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    ]
+    format: Literal["csv", "parquet"] = "csv"
+    as_of: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ApiError(
+            422,
+            "as_of must be an RFC 3339 time with an offset",
+            errors=[FieldError(field="as_of", message="not an RFC 3339 time")],
+        )
+    return moment.astimezone(UTC)
+
+
+def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[bytes]:
+    svc = services(request)
+    user = caller(request)
+    as_of = _as_of(data.as_of)
+    scratch = Path(tempfile.mkdtemp(prefix="trajectory-export-"))
+    try:
+        out = scratch / "export"
+        try:
+            manifest = export_project(
+                svc.application,
+                data.project,
+                out,
+                fmt=data.format,
+                actor=Actor(user_id=user.user_id, role=user.role, organisation=user.organisation),
+                as_of=as_of,
+                client=client_of(request),
+            )
+        except StoreNotVerified as e:
+            raise ApiError(409, str(e), rule="store-not-verified") from None
+        except ProjectError as e:
+            raise ApiError(
+                422, str(e), errors=[FieldError(field="project", message=str(e))]
+            ) from None
+        except ExportError as e:
+            raise ApiError(422, str(e)) from None
+        request.scope.setdefault("state", {})["access_logged"] = True
+        archive = io.BytesIO()
+        write_archive(out, archive)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Response(
+        archive.getvalue(),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{data.project}.zip"',
+            "X-Manifest-SHA256": manifest_sha256(manifest),
+        },
+    )
+
+
+@post(
+    "/research/exports",
+    guards=[authenticated],
+    opt={"roles": RESEARCHER},
+    status_code=200,
+    summary="Export a research project's pseudonymised data set",
+    tags=["research"],
+    responses=problem_responses((400, 401, 403, 409, 413, 422, 429, 500, 503)),
+)
+async def research_export(
+    request: Request[Any, Any, Any], data: JSONBody[StartExport]
+) -> Response[bytes]:
+    """trajectories.csv, events.csv, sequences.csv (TraMineR STS), spells.csv and
+    manifest.json (hash-chain heads, root hash, counts, small-cell check, file hashes),
+    as a zip archive. Girls without research consent and erased girls are left out and
+    counted. The export is recorded in the access log with its manifest hash."""
+    return await anyio.to_thread.run_sync(partial(_export, request, data))
