@@ -20,6 +20,7 @@ from uuid import UUID
 
 import msgspec
 
+from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import Status
 from trajectory.persistence.database import Database, Dialect, Transaction
 from trajectory.projections.framework import (
@@ -94,17 +95,22 @@ class CaseloadProjection(Projection):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._pending: dict[str, tuple[CaseloadRow, list[AttentionRow]]] = {}
+        self._pending: dict[str, tuple[TrajectoryState, int]] = {}
 
     def ddl(self) -> list[str]:
         return list(_DDL)
 
     def apply(self, change: Change) -> None:
-        s = change.state
+        # Only the trajectory's last event in the page decides its rows: keep its state
+        # (which the runner folds no further before the flush) and compute the rows once.
+        self._pending[change.trajectory_id] = (change.state, change.version)
+
+    def _rows(
+        self, tid: str, s: TrajectoryState, version: int
+    ) -> tuple[CaseloadRow, list[AttentionRow]]:
         protocol = self.protocols.get(s.protocol_name, s.protocol_version)
         # Due dates do not depend on the day asked about; only "overdue" does.
         items = attention_items(s, protocol, s.intake_date)
-        tid = change.trajectory_id
         row = CaseloadRow(
             trajectory_id=tid,
             organisation=s.organisation,
@@ -116,22 +122,24 @@ class CaseloadProjection(Projection):
             open_runaway_since=s.open_runaway.since if s.open_runaway else None,
             runaways=s.runaway_count,
             regressions=s.regressions,
-            version=change.version,
-            next_due_on=min((i.due_on for i in items), default=None),
+            version=version,
+            next_due_on=items[0].due_on if items else None,
         )
         attention = [AttentionRow(trajectory_id=tid, code=i.code, due_on=i.due_on) for i in items]
-        self._pending[tid] = (row, attention)
+        return row, attention
 
     def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
-        pending = {t: v for t, v in self._pending.items() if t not in erased}
+        pending = [
+            self._rows(t, s, version)
+            for t, (s, version) in self._pending.items()
+            if t not in erased
+        ]
         self._pending = {}
         if not pending:
             return
-        execute_many(tx, _UPSERT, [row_values(row) for row, _ in pending.values()])
-        delete_where_in(tx, "caseload_attention", sorted(pending))
-        execute_many(
-            tx, _INSERT_ITEM, [row_values(a) for _, items in pending.values() for a in items]
-        )
+        execute_many(tx, _UPSERT, [row_values(row) for row, _ in pending])
+        delete_where_in(tx, "caseload_attention", sorted(row.trajectory_id for row, _ in pending))
+        execute_many(tx, _INSERT_ITEM, [row_values(a) for _, items in pending for a in items])
 
     def discard(self) -> None:
         self._pending = {}

@@ -273,6 +273,11 @@ _INSERT_FACT = insert_statement(
     "core_element_facts", FactRow, ("trajectory_id", "position", "element", "code")
 )
 _INSERT_SIGNAL = insert_statement("quality_signals", SignalRow, ("trajectory_id", "position"))
+# `apply` writes these rows as plain tuples, in this column order.
+assert FactRow.__struct_fields__ == (
+    "trajectory_id", "position", "element", "code", "kind", "occurred_on"
+)
+assert SignalRow.__struct_fields__ == ("trajectory_id", "position", "organisation", "month", "kind")
 _DELETE_FACTS = "DELETE FROM core_element_facts WHERE trajectory_id = ? AND position = ?"
 _DELETE_SIGNAL = "DELETE FROM quality_signals WHERE trajectory_id = ? AND position = ?"
 _CORRECT_FACTS = (
@@ -334,30 +339,21 @@ class CoreElementsProjection(Projection):
                 care_analysis_interval_days=protocol.attention.care_analysis_interval_days,
             )
             add(tid, _UPSERT_TRAJECTORY, row_values(row))
-        for element, code, kind in facts_of(event):
-            fact = FactRow(
-                trajectory_id=tid,
-                position=version,
-                element=element,
-                code=code,
-                kind=kind,
-                occurred_on=event.occurred_on,
-            )
-            add(tid, _INSERT_FACT, row_values(fact))
+        facts = facts_of(event)
+        if facts:
+            on = event.occurred_on.isoformat()
+            for element, code, kind in facts:
+                # A FactRow as stored, in its column order (a rebuild writes one per event).
+                add(tid, _INSERT_FACT, (tid, version, element, code, kind, on))
         signal: SignalCode | None = None
         if isinstance(event, SignalRecorded):
             signal = event.kind
         elif isinstance(event, RunawayReported):
             signal = "runaway_reported"
         if signal is not None:
-            row_ = SignalRow(
-                trajectory_id=tid,
-                position=version,
-                organisation=s.organisation,
-                month=event.occurred_on.isoformat()[:7],
-                kind=signal,
-            )
-            add(tid, _INSERT_SIGNAL, row_values(row_))
+            # A SignalRow as stored, in its column order.
+            month = event.occurred_on.isoformat()[:7]
+            add(tid, _INSERT_SIGNAL, (tid, version, s.organisation, month, signal))
         if isinstance(event, EntryMarkedInError):
             add(tid, _DELETE_FACTS, (tid, event.position))
             add(tid, _DELETE_SIGNAL, (tid, event.position))

@@ -52,8 +52,11 @@ def tracking_ddl(dialect: Dialect) -> list[str]:
 class Change:
     """One event as a projection sees it: its place in the log (`position`), its place in
     its own trajectory (`version`, what corrections point at), and the trajectory's state
-    right after it. The state is shared and moves on with the next event: use it inside
-    `apply`, never keep it."""
+    right after it. The state is shared and moves on with the next event of its trajectory.
+    A projection may keep it until its `flush`, to compute rows once per trajectory and page:
+    the runner folds an event only to hand it to every projection due for it, so at the
+    flush it is the state after the last event of that trajectory this projection was
+    given. Never keep it past the flush (or a `discard`)."""
 
     position: int
     event: TrajectoryEvent
@@ -182,8 +185,11 @@ class Writes:
     """Statements gathered in `apply` and run in their order at `flush`.
 
     For projections whose rows follow from single events (an insert per fact, a delete
-    when a fact is marked in error), where order matters. Consecutive runs of the same
-    statement go to the database as one executemany.
+    when a fact is marked in error), where order matters. Between two statements that are
+    not INSERTs (a delete, an update), the INSERTs are grouped by statement, each group
+    keeping its order, and each group goes to the database as one executemany: inserts
+    by different statements write different rows, so only their order among themselves
+    and relative to the deletes and updates matters.
     """
 
     def __init__(self) -> None:
@@ -194,18 +200,19 @@ class Writes:
         self._items.append((trajectory_id, statement, params))
 
     def run(self, tx: Transaction, erased: frozenset[str]) -> None:
-        batch: list[tuple[Any, ...]] = []
-        current: str | None = None
+        inserts: dict[str, list[tuple[Any, ...]]] = {}
         for trajectory_id, statement, params in self._items:
             if trajectory_id in erased:
                 continue
-            if statement != current:
-                if current is not None:
-                    execute_many(tx, current, batch)
-                current, batch = statement, []
-            batch.append(params)
-        if current is not None:
-            execute_many(tx, current, batch)
+            if statement.startswith("INSERT"):
+                inserts.setdefault(statement, []).append(params)
+                continue
+            for insert, rows in inserts.items():
+                execute_many(tx, insert, rows)
+            inserts = {}
+            tx.execute(statement, params)
+        for insert, rows in inserts.items():
+            execute_many(tx, insert, rows)
         self._items.clear()
 
     def clear(self) -> None:

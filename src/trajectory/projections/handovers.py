@@ -98,24 +98,31 @@ class HandoversProjection(Projection):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._pending: dict[str, HandoverRow | None] = {}
+        self._pending: dict[str, tuple[TrajectoryState, int]] = {}
 
     def ddl(self) -> list[str]:
         return list(_DDL)
 
     def apply(self, change: Change) -> None:
-        s = change.state
-        h = s.handover
+        h = change.state.handover
         if h.receiving_worker is None or h.receiving_organisation is None:
             return  # never handed over: nothing to show any aftercare worker
-        tid = change.trajectory_id
+        # Only the trajectory's last event in the page decides its row: keep its state
+        # (which the runner folds no further before the flush) and compute the row once.
+        self._pending[change.trajectory_id] = (change.state, change.version)
+
+    def _row(self, tid: str, s: TrajectoryState, version: int) -> HandoverRow | None:
+        """The row of a trajectory handed over; None when it no longer belongs here."""
+        h = s.handover
+        # Set once by the handover's preparation, never unset (see `apply`).
+        assert h.receiving_worker is not None
+        assert h.receiving_organisation is not None
         state = handover_state(s)
         if state is None:
-            self._pending[tid] = None
-            return
+            return None
         protocol = self.protocols.get(s.protocol_name, s.protocol_version)
         due = {i.code: i.due_on for i in attention_items(s, protocol, s.intake_date)}
-        self._pending[tid] = HandoverRow(
+        return HandoverRow(
             trajectory_id=tid,
             organisation=s.organisation,
             receiving_organisation=h.receiving_organisation,
@@ -129,11 +136,15 @@ class HandoversProjection(Projection):
             aftercare_ended_on=s.aftercare_ended_on,
             last_aftercare_contact_on=s.latest("aftercare-contact"),
             next_contact_due_on=due.get("aftercare-contact"),
-            version=change.version,
+            version=version,
         )
 
     def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
-        pending = {t: r for t, r in self._pending.items() if t not in erased}
+        pending = {
+            t: self._row(t, s, version)
+            for t, (s, version) in self._pending.items()
+            if t not in erased
+        }
         self._pending = {}
         delete_where_in(tx, "handovers", sorted(t for t, r in pending.items() if r is None))
         execute_many(tx, _UPSERT, [row_values(r) for r in pending.values() if r is not None])

@@ -24,10 +24,12 @@ twice.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import NoReturn
 from uuid import UUID
@@ -55,6 +57,11 @@ from trajectory.projections.states import StateCache
 log = structlog.get_logger("trajectory.projections")
 
 PAGE_SIZE = 500
+REBUILD_PAGE_SIZE = 2_000
+"""A rebuild reads at least this many events per page (and transaction): per-page work
+(the commit, the position checks, a trajectory's caseload rows) is then done less often.
+Measured on 100k events: 500 -> 2,000 made a rebuild about 1.5x faster; more gained
+nothing."""
 
 TRANSIENT: tuple[type[BaseException], ...] = (
     OperationalError,
@@ -110,6 +117,27 @@ class _Failed(Exception):
 
 class _Conflict(Exception):
     """Another runner (or a rebuild) moved a position since the page began."""
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No automatic garbage collection while a rebuild runs.
+
+    A rebuild allocates millions of short-lived objects next to the long-lived states it
+    keeps; the collector would walk those states again and again (a tenth of the time).
+    What exists before is frozen out of its view; what the rebuild leaves in cycles is
+    collected once at the end."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.collect()
 
 
 class ProjectionRunner:
@@ -228,10 +256,12 @@ class ProjectionRunner:
         *,
         progress: ProgressFn | None = None,
         stop: threading.Event | None = None,
+        page_size: int | None = None,
     ) -> int:
         """Apply every event not yet applied, page by page. Returns how many events were
         applied (to at least one projection); skipped events of erased trajectories and
         events every projection already had are not counted."""
+        limit = page_size or self.page_size
         selected = self._select(names)
         self.sweep_erased()
         positions = self.positions([p.name for p in selected])
@@ -240,7 +270,7 @@ class ProjectionRunner:
         while stop is None or not stop.is_set():
             start = min(positions.values())
             page = self.app.recorder.select_notifications(
-                start=start, limit=self.page_size, inclusive_of_start=False
+                start=start, limit=limit, inclusive_of_start=False
             )
             if not page:
                 break
@@ -442,7 +472,10 @@ class ProjectionRunner:
             )
         log.info("projections_rebuilding", projections=names)
         started = time.monotonic()
-        applied = self.catch_up(names, progress=progress)
+        with _collector_paused():
+            applied = self.catch_up(
+                names, progress=progress, page_size=max(self.page_size, REBUILD_PAGE_SIZE)
+            )
         seconds = time.monotonic() - started
         log.info(
             "projections_rebuilt",
