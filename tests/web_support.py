@@ -26,6 +26,7 @@ from litestar.testing import TestClient
 
 from tests.builders import handover_package, intake, phase_2_facts, record_all
 from tests.conftest import FakeClock
+from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import Identity
 from trajectory.api.app import build_services, create_app
 from trajectory.api.context import Services
@@ -103,6 +104,9 @@ def make_world(
     app: TrajectoryApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> World:
     cheap_hashing(monkeypatch)
+    # Facts are recorded at the test's clock, so that "as of a day" and the times in the
+    # history follow the clock the test moves.
+    monkeypatch.setattr(TrajectoryEvent, "create_timestamp", staticmethod(clock))
     services = build_services(app)
     assert app.keys is not None
     credentials = Credentials(app.db, app.keys.master)

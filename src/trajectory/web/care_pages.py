@@ -358,7 +358,7 @@ def _details(t: Translator, data: Mapping[str, Any], prefix: str = "") -> Iterab
         name = prefix + key
         if isinstance(value, dict):
             yield from _details(t, value, name + ".")
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
+        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
             for item in value:
                 yield t.field(name), "; ".join(
                     f"{t.field(k)}: {_value(t, k, v)}" for k, v in item.items()
@@ -370,7 +370,7 @@ def _details(t: Translator, data: Mapping[str, Any], prefix: str = "") -> Iterab
 def _value(t: Translator, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return t.yes_no(value)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return ", ".join(_value(t, key, v) for v in value)
     if key == "criterion" or key == "criteria_met":
         return t.criterion(str(value))

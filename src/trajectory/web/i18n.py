@@ -682,6 +682,22 @@ FIELDS_NL: dict[str, str] = {
     "withdrawn_by": "Ingetrokken door",
     "requested_by": "Aangevraagd door",
     "granted": "Toegewezen",
+    "cause": "Aanleiding",
+    "contacts": "Contacten",
+    "coordinator": "Behandelcoördinator",
+    "correction": "Correctie",
+    "criteria_met": "Voorwaarden vervuld",
+    "criterion": "Voorwaarde",
+    "deadline": "Uiterlijk",
+    "from_level": "Van",
+    "to_level": "Naar",
+    "from_phase": "Van fase",
+    "justification": "Onderbouwing",
+    "organisation": "Organisatie",
+    "permissions": "Vrijheden",
+    "protocol_name": "Protocol",
+    "protocol_version": "Protocolversie",
+    "waivers": "Buiten beschouwing gelaten",
 }
 
 # Per form, where a field means something more specific.
