@@ -307,6 +307,8 @@ class Load:
         self.writes: list[Write] = []
         self.failures: list[Answer] = []
         self.statuses: Counter[str] = Counter()
+        self.timings: list[tuple[float, float, str]] = []
+        """(sent at, seconds, outcome) of every try."""
         self.stop_event = threading.Event()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -372,29 +374,32 @@ class Load:
         first = time.monotonic()
         while True:
             sent = time.monotonic()
+            answer: httpx.Response | None = None
             try:
                 answer = client.post(path, json=body, headers={"Idempotency-Key": write.key})
+                outcome = str(answer.status_code)
             except httpx.TransportError as e:
                 outcome = type(e).__name__
-            else:
-                outcome = str(answer.status_code)
-                if answer.status_code == 201:
-                    write.tries.append(outcome)
-                    write.acknowledged = True
-                    write.acknowledged_at = time.monotonic()
-                    with self._lock:
-                        self.statuses[outcome] += 1
-                    created: str | None = answer.json()["id"] if write.kind == "open" else None
-                    return created
+            seconds = time.monotonic() - sent
+            with self._lock:
+                self.timings.append((sent, seconds, outcome))
+            if answer is not None and answer.status_code == 201:
+                write.tries.append(outcome)
+                write.acknowledged = True
+                write.acknowledged_at = time.monotonic()
                 with self._lock:
-                    self.failures.append(
-                        Answer(
-                            answer.status_code,
-                            time.monotonic() - sent,
-                            answer.headers.get("content-type", ""),
-                            answer.text[:2000],
-                        )
-                    )
+                    self.statuses[outcome] += 1
+                created: str | None = answer.json()["id"] if write.kind == "open" else None
+                return created
+            if answer is not None:
+                failed = Answer(
+                    answer.status_code,
+                    seconds,
+                    answer.headers.get("content-type", ""),
+                    answer.text[:2000],
+                )
+                with self._lock:
+                    self.failures.append(failed)
             write.tries.append(outcome)
             with self._lock:
                 self.statuses[outcome] += 1
@@ -553,6 +558,9 @@ class TcpProxy:
 
     def cut(self) -> None:
         if self._listener is not None:
+            # shutdown() first: a close() alone leaves a thread blocked in accept() accepting
+            with suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
             self._listener = None
         with self._lock:

@@ -89,7 +89,8 @@ def eventsourcing_env(database_url: str, lock_timeout: int = 5) -> dict[str, str
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_LOCK_TIMEOUT": str(lock_timeout),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # also how long a request waits for a pooled connection before it answers 503
+            "POSTGRES_CONNECT_TIMEOUT": str(lock_timeout),
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
         }

@@ -40,6 +40,11 @@ def outcome_of(status: int) -> str:
 def log_failure(request: Request[Any, Any, Any], status: int) -> None:
     if not request.url.path.startswith(_LOGGED_PREFIXES):
         return
+    if status == 503:
+        # The store is unavailable: nothing was read or written, and an entry could not be
+        # written either (trying would hold the answer for another wait on the database).
+        # The request is in the JSON log (`store_unavailable`, `http_request`).
+        return
     if request.scope.get("state", {}).get("access_logged"):
         return
     trajectory_id = _trajectory_of(request)

@@ -7,13 +7,19 @@ fail together with its events. Nothing is acknowledged that was not all written.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+import psycopg_pool
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresFactory,
+)
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteConnection,
@@ -36,7 +42,69 @@ class AtomicSQLiteRecorder(SQLiteApplicationRecorder):
         return ids
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _lost_connection(error: BaseException) -> bool:
+    """The statement failed because its pooled connection had died (the server restarted,
+    the network dropped it), not because the database could not be reached in time."""
+    cause = error.__cause__
+    if isinstance(cause, psycopg_pool.PoolTimeout):
+        return False
+    if isinstance(cause, psycopg.InterfaceError):
+        return True
+    if isinstance(cause, psycopg.OperationalError):
+        state = cause.sqlstate
+        return state is None or state.startswith(("08", "57P"))
+    return False
+
+
+def _once(method: Any) -> Any:
+    """The library's method without its retries.
+
+    The library retries a failed statement up to 10 times, 0.2 s apart, and each try may
+    wait for a pooled connection (up to `db_lock_timeout_seconds`): while the database was
+    down a request hung for up to a minute instead of answering 503."""
+    return method.__wrapped__
+
+
+def _retry_lost_connections(method: F) -> F:
+    """A read retried at once on another connection while the one it got had died (after
+    a restart the pool still holds dead ones); never after a wait for the pool in vain, a
+    lock timeout or any other error: those answer 503 now."""
+    inner = _once(method)
+
+    @functools.wraps(inner)
+    def retrying(self: Any, *args: Any, **kwargs: Any) -> Any:
+        attempts = 1 + int(self.datastore.pool.max_size)
+        for attempt in range(1, attempts + 1):
+            try:
+                return inner(self, *args, **kwargs)
+            except (InterfaceError, OperationalError) as e:
+                if attempt == attempts or not _lost_connection(e):
+                    raise
+        raise AssertionError("unreachable")
+
+    return retrying  # type: ignore[return-value]
+
+
+class BoundedPostgresAggregateRecorder(PostgresAggregateRecorder):
+    """Snapshots. A write is tried once (see `AtomicPostgresRecorder`)."""
+
+    insert_events = _once(PostgresAggregateRecorder.insert_events)
+    select_events = _retry_lost_connections(PostgresAggregateRecorder.select_events)
+
+
 class AtomicPostgresRecorder(PostgresApplicationRecorder):
+    # A write is tried once: a connection lost during the commit leaves unknown whether it
+    # committed, and only the client's Idempotency-Key can retry that safely.
+    insert_events = _once(PostgresApplicationRecorder.insert_events)
+    select_events = _retry_lost_connections(PostgresApplicationRecorder.select_events)
+    select_notifications = _retry_lost_connections(
+        PostgresApplicationRecorder.select_notifications
+    )
+    max_notification_id = _retry_lost_connections(PostgresApplicationRecorder.max_notification_id)
+
     def _insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
@@ -71,12 +139,27 @@ class DurableSQLiteFactory(SQLiteFactory):
         )
 
 
+RECONNECT_TIMEOUT = 10.0
+"""Seconds the pool keeps retrying one lost connection before it starts afresh."""
+
+
 class AtomicPostgresFactory(PostgresFactory):
     application_recorder_class = AtomicPostgresRecorder
+    aggregate_recorder_class = BoundedPostgresAggregateRecorder
 
     def __init__(self, env: Any):
         super().__init__(env)
-        _probe_postgres(self.datastore.pool)
+        pool = self.datastore.pool
+        # After an outage the pool retries each lost connection with a doubling pause (1, 2,
+        # 4, ... s) for 5 minutes by default: a database back after a minute stayed unused
+        # for up to a minute more. Giving up on a retry after 10 s makes the next request
+        # start a fresh attempt at once, so service resumes within seconds of its return.
+        pool.reconnect_timeout = RECONNECT_TIMEOUT
+        # The pool's own connects (replacing lost connections) would otherwise wait for an
+        # unreachable host as long as the operating system lets them.
+        assert isinstance(pool.kwargs, dict)
+        pool.kwargs["connect_timeout"] = max(1, round(pool.timeout))
+        _probe_postgres(pool)
 
 
 def _probe_postgres(pool: Any) -> None:
@@ -85,5 +168,5 @@ def _probe_postgres(pool: Any) -> None:
     The pool retries until its timeout and then says only that it waited; one direct
     attempt fails at once with the server's reason (refused, no such database, password)."""
     kwargs = {k: v for k, v in dict(pool.kwargs or {}).items() if k != "row_factory"}
-    with psycopg.connect(**kwargs, connect_timeout=max(1, round(pool.timeout))):
+    with psycopg.connect(**kwargs):
         pass
