@@ -5,11 +5,14 @@ re-authentication before an export or an erasure; `users add --password --enrol-
 from __future__ import annotations
 
 import io
+import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyotp
 import pytest
+import structlog
 from litestar.testing import TestClient
 
 from tests.conftest import MASTER_KEY, FakeClock
@@ -21,6 +24,7 @@ from tests.web_support import (
     World,
     csrf_of,
     make_world,
+    sqlite_only,
 )
 from trajectory.api.app import build_services, create_app
 from trajectory.application import TrajectoryApplication
@@ -113,6 +117,7 @@ def test_a_wrong_code_and_a_used_code_are_refused(world: World) -> None:
         assert again.get("/app/caseload", follow_redirects=False).status_code == 303
 
 
+@sqlite_only
 def test_a_wrong_password_is_refused_and_logged_without_a_session(world: World) -> None:
     with world.browser() as b:
         answer = b.password_step("coordinator", password="not the password at all")
@@ -125,6 +130,7 @@ def test_a_wrong_password_is_refused_and_logged_without_a_session(world: World) 
     assert [e["outcome"] for e in world.access() if e["action"] == "login"] == ["denied"] * 2
 
 
+@sqlite_only
 def test_an_account_without_a_second_factor_cannot_sign_in(world: World) -> None:
     world.app.db.fetchone("SELECT 1 AS one")
     with world.app.db.transaction() as tx:
@@ -153,6 +159,7 @@ def test_every_step_up_gets_a_new_session_id(world: World) -> None:
         assert rows == [{"session_hash": session_hash(full or ""), "stage": "full"}]
 
 
+@sqlite_only
 def test_the_session_cookie_is_http_only_strict_and_secure_behind_https(world: World) -> None:
     with world.browser() as b:
         answer = b.password_step("coordinator")
@@ -188,6 +195,7 @@ def test_a_form_posted_without_the_token_is_refused_and_records_nothing(world: W
         assert world.version(world.girl) == version + 1
 
 
+@sqlite_only
 def test_the_sign_in_form_needs_its_own_token(world: World) -> None:
     with world.browser() as b:
         b.get("/app/login")
@@ -210,6 +218,7 @@ def test_an_idle_session_times_out(world: World) -> None:
     assert _sessions(world) == 0
 
 
+@sqlite_only
 def test_a_busy_session_still_ends_after_eight_hours(world: World) -> None:
     with world.browser("coordinator") as b:
         for _ in range(47):  # a request every ten minutes, for 7 h 50
@@ -219,6 +228,7 @@ def test_a_busy_session_still_ends_after_eight_hours(world: World) -> None:
         assert b.get("/app/caseload", follow_redirects=False).status_code == 303
 
 
+@sqlite_only
 def test_a_half_session_lasts_five_minutes(world: World) -> None:
     with world.browser() as b:
         b.password_step("coordinator")
@@ -303,6 +313,7 @@ def test_an_erasure_needs_a_fresh_re_authentication(world: World) -> None:
     assert world.app.keys.is_erased(world.girl)
 
 
+@sqlite_only
 def test_an_admin_cannot_erase_another_organisations_file(world: World) -> None:
     with world.browser("admin") as b:
         page = b.get("/app/admin")
@@ -334,6 +345,19 @@ def test_a_new_authenticator_app_is_linked_with_an_inline_qr_code(world: World) 
         assert b2.get("/app/caseload").status_code == 200
 
 
+@pytest.fixture
+def cli_logging() -> Iterator[None]:
+    """The command line configures logging to the captured streams: undo that after."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    structlog.reset_defaults()
+    for handler in [h for h in root.handlers if h.get_name() == "trajectory-json"]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("cli_logging")
 def test_users_add_sets_a_password_and_enrols_totp(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,

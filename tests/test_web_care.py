@@ -11,7 +11,15 @@ import pytest
 
 from tests.builders import phase_2_facts, record_all
 from tests.conftest import FakeClock
-from tests.web_support import GIRL, HANDED_OVER_GIRL, OTHER_GIRL, Page, World, make_world
+from tests.web_support import (
+    GIRL,
+    HANDED_OVER_GIRL,
+    OTHER_GIRL,
+    Page,
+    World,
+    make_world,
+    sqlite_only,
+)
 from trajectory.application import TrajectoryApplication
 from trajectory.commands import ChangePermission, CorrectEntry
 from trajectory.web.forms import FORMS
@@ -56,6 +64,7 @@ def test_a_search_by_name_finds_her_and_is_access_logged(world: World) -> None:
     assert "noor" not in " ".join(str(e).lower() for e in world.access())
 
 
+@sqlite_only
 def test_an_intake_through_the_form_opens_a_trajectory(world: World) -> None:
     with world.browser("coordinator") as b:
         done = b.submit(
@@ -140,6 +149,7 @@ def test_unsupervised_internet_in_phase_1_is_refused_inline_in_dutch(world: Worl
     assert outcomes == ["refused", "refused"]
 
 
+@sqlite_only
 def test_unmet_criteria_are_listed_with_links_to_the_forms_that_satisfy_them(
     world: World,
 ) -> None:
@@ -163,6 +173,7 @@ def test_unmet_criteria_are_listed_with_links_to_the_forms_that_satisfy_them(
     assert world.version(world.girl) == 1
 
 
+@sqlite_only
 def test_she_advances_to_phase_2_once_the_criteria_are_met_and_the_timeline_shows_it(
     world: World,
 ) -> None:
@@ -180,6 +191,7 @@ def test_she_advances_to_phase_2_once_the_criteria_are_met_and_the_timeline_show
     assert world.app.get(world.girl).state.phase == 2
 
 
+@sqlite_only
 def test_a_criterion_can_be_waived_with_a_justification(world: World) -> None:
     facts = [f for f in phase_2_facts() if type(f).__name__ != "ArrangeEducation"]
     record_all(world.app, world.girl, facts, world.actor("coordinator"))
@@ -198,6 +210,7 @@ def test_a_criterion_can_be_waived_with_a_justification(world: World) -> None:
     assert world.app.get(world.girl).state.phase == 2
 
 
+@sqlite_only
 def test_a_field_that_does_not_fit_is_named_beside_its_input(world: World) -> None:
     with world.browser("coordinator") as b:
         answer = b.submit(f"/app/trajectories/{world.girl}/forms/medical-assessment",
@@ -210,6 +223,7 @@ def test_a_field_that_does_not_fit_is_named_beside_its_input(world: World) -> No
     assert world.version(world.girl) == 1
 
 
+@sqlite_only
 def test_the_trajectory_page_shows_caps_attention_and_history(world: World) -> None:
     world.app.execute(world.girl, ChangePermission(kind="phone", level="supervised",
                                                    reason="afspraak"),
@@ -241,6 +255,7 @@ def test_the_page_as_of_a_day_shows_what_was_known_then(world: World) -> None:
         assert "Vrijheid gewijzigd" in now.text
 
 
+@sqlite_only
 def test_a_correction_is_shown_beside_what_it_corrects(world: World) -> None:
     record_all(world.app, world.girl, phase_2_facts()[:1], world.actor("coordinator"))
     world.app.execute(world.girl, CorrectEntry(position=2, reason="instrument was SAVRY"),
@@ -255,6 +270,7 @@ def test_a_correction_is_shown_beside_what_it_corrects(world: World) -> None:
         assert 'value="2"' in form.text
 
 
+@sqlite_only
 def test_every_form_opens_with_every_input_labelled(world: World) -> None:
     with world.browser("coordinator") as b:
         for spec in FORMS:
@@ -280,6 +296,7 @@ def test_another_organisations_girl_is_not_found_and_the_attempt_logged(world: W
     assert len(denied) == 2
 
 
+@sqlite_only
 def test_an_aftercare_worker_may_not_open_the_coordinators_pages(world: World) -> None:
     with world.browser("aftercare") as b:
         for path in ("/app/caseload", f"/app/trajectories/{world.handed_over}",

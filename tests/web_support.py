@@ -40,6 +40,9 @@ from trajectory.web import credentials as credentials_module
 from trajectory.web.credentials import Credentials
 
 PASSWORD = "lang genoeg wachtwoord 42"
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""For a test of the pages themselves: the store's part is tested on both stores elsewhere."""
 ORG_A = "Stichting Zonnebloem"
 ORG_B = "Jeugdzorg Noordkaap"
 AFTERCARE_ORG = "Nazorg Westhoek"

@@ -112,7 +112,7 @@ def caseload_page(request: Request[Any, Any, Any]) -> Template:
         user.organisation,
         today,
         phase=phase if phase and 1 <= phase <= 20 else None,
-        status=chosen_status,  # type: ignore[arg-type]
+        status=chosen_status,
         overdue=True if overdue else None,
         limit=500,
     )
@@ -244,8 +244,10 @@ def trajectory_page(request: Request[Any, Any, Any], trajectory_id: PathText) ->
         day = None
     moment = end_of_day(day) if day else None
     events = [e for e in app.stream(tid) if moment is None or e.timestamp <= moment]
-    if not events:
-        raise not_found()
+    if not events:  # asked about a day before her file was opened
+        log_access(request, "read", str(tid))
+        return page(request, "error.html", status_code=404, status=404,
+                    message=t("not_recorded_yet", date=t.date(day)))
     traj = app.get(tid, as_of=moment)
     protocol = app.protocol_of(traj)
     today = day or today_now

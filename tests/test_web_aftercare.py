@@ -1,0 +1,100 @@
+"""The aftercare worker's pages: only her handovers, the handover view, accepting the
+handover, recording aftercare contacts, and the warning when a girl goes out of view."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import FakeClock
+from tests.web_support import HANDED_OVER_GIRL, World, csrf_of, make_world, sqlite_only
+from trajectory.application import TrajectoryApplication
+
+
+@pytest.fixture
+def world(
+    app: TrajectoryApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> World:
+    return make_world(app, clock, monkeypatch)
+
+
+def test_the_aftercare_worker_sees_only_her_handovers(world: World) -> None:
+    short = str(world.handed_over)[:8]
+    with world.browser("aftercare") as b:
+        listing = b.get("/app/handovers")
+        assert listing.status_code == 200
+        assert short in listing.text
+        assert str(world.girl)[:8] not in listing.text
+        page = b.get(f"/app/handovers/{world.handed_over}")
+        assert page.status_code == 200
+        assert "overdrachtsgesprek gehouden" in page.text
+        assert "no contact with prohibited contacts" in page.text  # the safety plan
+        assert HANDED_OVER_GIRL not in page.text  # the handover view, not her file
+        assert b.get(f"/app/handovers/{world.girl}").status_code == 404
+    with world.browser("aftercare-other") as other:
+        assert short not in other.get("/app/handovers").text
+        assert other.get(f"/app/handovers/{world.handed_over}").status_code == 404
+    reads = [e for e in world.access(world.handed_over) if e["action"] == "read"]
+    assert [(e["user_id"], e["outcome"]) for e in reads] == [
+        ("aftercare", "ok"), ("aftercare-other", "denied")
+    ]
+
+
+def test_she_accepts_the_handover_starts_aftercare_and_records_a_contact(world: World) -> None:
+    tid = world.handed_over
+    with world.browser("aftercare") as b:
+        page = b.get(f"/app/handovers/{tid}")
+        assert "Overdracht aanvaarden" in page.text
+        accepted = b.post(
+            f"/app/trajectories/{tid}/forms/handover-acceptance",
+            {"csrf_token": csrf_of(page.text), "expected_version": str(world.version(tid))},
+            follow_redirects=False,
+        )
+        assert accepted.status_code == 303, accepted.text
+        assert accepted.headers["location"].startswith(f"/app/handovers/{tid}")
+        after = b.get(accepted.headers["location"])
+        assert ">aanvaard<" in after.text
+        started = b.submit(f"/app/trajectories/{tid}/forms/aftercare-start",
+                           {"plan": "wekelijks bezoek"}, follow_redirects=False)
+        assert started.status_code == 303, started.text
+        contact = b.submit(f"/app/trajectories/{tid}/forms/aftercare-contact",
+                           {"kind": "visit", "note": "thuisbezoek, gaat goed"},
+                           follow_redirects=False)
+        assert contact.status_code == 303, contact.text
+        view = b.get(f"/app/handovers/{tid}")
+        assert "in nazorg" in view.text
+        assert "Laatste contact" in view.text
+    state = world.app.get(tid).state
+    assert state.status == "aftercare"
+    assert state.has("aftercare-contact")
+    writes = [e for e in world.access(tid) if e["action"] == "write" and e["outcome"] == "ok"]
+    assert [e["user_id"] for e in writes] == ["aftercare"] * 3
+
+
+@sqlite_only
+def test_another_worker_cannot_accept_the_handover(world: World) -> None:
+    tid = world.handed_over
+    version = world.version(tid)
+    with world.browser("aftercare-other") as b:
+        page = b.get("/app/handovers")
+        answer = b.post(f"/app/trajectories/{tid}/forms/handover-acceptance",
+                        {"csrf_token": csrf_of(page.text)})
+        assert answer.status_code == 404
+        assert b.get(f"/app/trajectories/{tid}/forms/safety-analysis").status_code == 403
+    assert world.version(tid) == version
+
+
+@sqlite_only
+def test_a_girl_without_contact_for_four_weeks_is_out_of_view(world: World) -> None:
+    tid = world.handed_over
+    with world.browser("aftercare") as b:
+        page = b.get(f"/app/handovers/{tid}")
+        b.post(f"/app/trajectories/{tid}/forms/handover-acceptance",
+               {"csrf_token": csrf_of(page.text)})
+        b.submit(f"/app/trajectories/{tid}/forms/aftercare-start", {"plan": "bezoek"})
+        assert "uit beeld" not in b.get(f"/app/handovers/{tid}").text
+    world.clock.advance(days=29)
+    with world.browser("aftercare") as b:
+        view = b.get(f"/app/handovers/{tid}")
+        assert "Zij dreigt uit beeld te raken" in view.text
+        listing = b.get("/app/handovers")
+        assert "1 uit beeld" in listing.text
