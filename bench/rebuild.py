@@ -52,6 +52,11 @@ TODAY = date(2026, 3, 2)
 
 def story(index: int, seed: int, protocol: Protocol) -> list[TrajectoryEvent]:
     """One demo girl's whole story, told on the aggregate alone (no store)."""
+    return told(index, seed, protocol)[0]
+
+
+def told(index: int, seed: int, protocol: Protocol) -> tuple[list[TrajectoryEvent], Trajectory]:
+    """One demo girl's whole story and the trajectory it leaves (for its index row)."""
     plan, coordinator, worker = _plan(index, seed, protocol)
     rng = random.Random(f"bench:{seed}:{index}")
     intake_date = TODAY - timedelta(days=plan.day + plan.slack + rng.randint(0, 3 * 365))
@@ -86,28 +91,32 @@ def story(index: int, seed: int, protocol: Protocol) -> list[TrajectoryEvent]:
                 (girl.contacts[step.key],) = set(t.state.contacts) - known
     events = t.collect_events()
     assert all(isinstance(e, TrajectoryEvent) for e in events)
-    return events  # type: ignore[return-value]
+    return events, t  # type: ignore[return-value]
 
 
 def synthesise(app: TrajectoryApplication, n: int, *, cohort: int, seed: int) -> tuple[int, int]:
-    """Store about `n` events; returns (events, trajectories). A cohort of girls is merged by
-    the day things happened, so that the log interleaves trajectories as a real one does."""
+    """Store whole girls until about `n` events; returns (events, trajectories). A cohort of
+    girls is merged by the day things happened, so that the log interleaves trajectories as
+    a real one does; each girl's data key and index row are written with her first events
+    (so that `verify` and the research export find a consistent store)."""
     assert app.keys is not None
     protocol = app.protocols.current
     stored = girls = 0
     index = 0
     while stored < n:
-        stories = []
-        for _ in range(cohort):
-            stories.append(story(index, seed, protocol))
+        stories: list[list[TrajectoryEvent]] = []
+        rows: list[RowWrite] = []
+        while len(stories) < cohort and stored + sum(map(len, stories)) < n:
+            events, t = told(index, seed, protocol)
             index += 1
-        keys: list[RowWrite] = [app.keys.new_key(s[0].originator_id, app.clock()) for s in stories]
-        merged = list(heapq.merge(*stories, key=lambda e: e.occurred_on))[: n - stored]
-        girls += len({e.originator_id for e in merged})
+            stories.append(events)
+            rows += [app.keys.new_key(t.id, app.clock()), app.index_row(t)]
+        merged = list(heapq.merge(*stories, key=lambda e: e.occurred_on))
         for start in range(0, len(merged), INSERT_BATCH):
             batch = [app.mapper.to_stored_event(e) for e in merged[start : start + INSERT_BATCH]]
-            app.recorder.insert_events(batch, also=keys if start == 0 else [])
+            app.recorder.insert_events(batch, also=rows if start == 0 else [])
         stored += len(merged)
+        girls += len(stories)
         print(f"\rstored {stored:,} events", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return stored, girls

@@ -137,7 +137,8 @@ class CaseloadProjection(Projection):
         self._pending = {}
         if not pending:
             return
-        execute_many(tx, _UPSERT, [row_values(row) for row, _ in pending])
+        # One row per trajectory: the keys are unique.
+        execute_many(tx, _UPSERT, [row_values(row) for row, _ in pending], keys_unique=True)
         delete_where_in(tx, "caseload_attention", sorted(row.trajectory_id for row, _ in pending))
         execute_many(tx, _INSERT_ITEM, [row_values(a) for _, items in pending for a in items])
 

@@ -310,6 +310,42 @@ _CARE_SPAN = (TrajectoryOpened, AftercareStarted, TrajectoryClosed)
 """The events that change when care began or ended."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What `CoreElementsProjection.apply` does with an event of one class, worked out once
+    per class (a rebuild asks for every event)."""
+
+    care_span: bool
+    facts: list[tuple[int, str, FactKind]] | None
+    """The same for every event of the class, or None: ask `facts_of` each time."""
+    signal: SignalCode | None
+    """The quality signal of every event of the class (for SignalRecorded: read its kind)."""
+    signals: bool
+    marks: bool
+    """Marks or corrects an earlier entry."""
+
+    @classmethod
+    def of(cls, event_class: type[TrajectoryEvent]) -> _Plan:
+        varies = issubclass(event_class, (TrajectoryOpened, InterventionDelivered, PhaseAdvanced))
+        evidence = EVIDENCE.get(event_class)
+        facts: list[tuple[int, str, FactKind]] = (
+            [(evidence[0], evidence[1], "evidence")] if evidence else []
+        )
+        signal: SignalCode | None = None
+        if issubclass(event_class, RunawayReported):
+            signal = "runaway_reported"
+        return cls(
+            care_span=issubclass(event_class, _CARE_SPAN),
+            facts=None if varies else facts,
+            signal=signal,
+            signals=signal is not None or issubclass(event_class, SignalRecorded),
+            marks=issubclass(event_class, (EntryMarkedInError, EntryCorrected)),
+        )
+
+
+_PLANS: dict[type[TrajectoryEvent], _Plan] = {}
+
+
 class CoreElementsProjection(Projection):
     name = "core_elements"
     tables = ("core_element_trajectories", "core_element_facts", "quality_signals")
@@ -322,9 +358,13 @@ class CoreElementsProjection(Projection):
         return list(_DDL)
 
     def apply(self, change: Change) -> None:
-        event, s, tid, version = change.event, change.state, change.trajectory_id, change.version
+        event, tid, version = change.event, change.trajectory_id, change.version
+        plan = _PLANS.get(type(event))
+        if plan is None:
+            plan = _PLANS[type(event)] = _Plan.of(type(event))
         add = self._writes.add
-        if isinstance(event, _CARE_SPAN):
+        if plan.care_span:
+            s = change.state
             protocol = self.protocols.get(s.protocol_name, s.protocol_version)
             ended = [d for d in (s.aftercare_started_on, s.closed_on) if d is not None]
             row = ElementTrajectoryRow(
@@ -339,28 +379,25 @@ class CoreElementsProjection(Projection):
                 care_analysis_interval_days=protocol.attention.care_analysis_interval_days,
             )
             add(tid, _UPSERT_TRAJECTORY, row_values(row))
-        facts = facts_of(event)
+        facts = plan.facts if plan.facts is not None else facts_of(event)
         if facts:
             on = event.occurred_on.isoformat()
             for element, code, kind in facts:
                 # A FactRow as stored, in its column order (a rebuild writes one per event).
                 add(tid, _INSERT_FACT, (tid, version, element, code, kind, on))
-        signal: SignalCode | None = None
-        if isinstance(event, SignalRecorded):
-            signal = event.kind
-        elif isinstance(event, RunawayReported):
-            signal = "runaway_reported"
-        if signal is not None:
+        if plan.signals:
+            signal = event.kind if isinstance(event, SignalRecorded) else plan.signal
             # A SignalRow as stored, in its column order.
             month = event.occurred_on.isoformat()[:7]
-            add(tid, _INSERT_SIGNAL, (tid, version, s.organisation, month, signal))
-        if isinstance(event, EntryMarkedInError):
-            add(tid, _DELETE_FACTS, (tid, event.position))
-            add(tid, _DELETE_SIGNAL, (tid, event.position))
-        elif isinstance(event, EntryCorrected) and event.corrected_occurred_on is not None:
-            day = event.corrected_occurred_on
-            add(tid, _CORRECT_FACTS, (day.isoformat(), tid, event.position))
-            add(tid, _CORRECT_SIGNAL, (day.isoformat()[:7], tid, event.position))
+            add(tid, _INSERT_SIGNAL, (tid, version, change.state.organisation, month, signal))
+        if plan.marks:
+            if isinstance(event, EntryMarkedInError):
+                add(tid, _DELETE_FACTS, (tid, event.position))
+                add(tid, _DELETE_SIGNAL, (tid, event.position))
+            elif isinstance(event, EntryCorrected) and event.corrected_occurred_on is not None:
+                day = event.corrected_occurred_on
+                add(tid, _CORRECT_FACTS, (day.isoformat(), tid, event.position))
+                add(tid, _CORRECT_SIGNAL, (day.isoformat()[:7], tid, event.position))
 
     def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
         self._writes.run(tx, erased)

@@ -22,7 +22,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import msgspec
 
@@ -48,8 +48,7 @@ def tracking_ddl(dialect: Dialect) -> list[str]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One event as a projection sees it: its place in the log (`position`), its place in
     its own trajectory (`version`, what corrections point at), and the trajectory's state
     right after it. The state is shared and moves on with the next event of its trajectory.
@@ -112,10 +111,58 @@ class Projection(ABC):
 # -- writing rows ----------------------------------------------------------------------------
 
 
-def execute_many(tx: Transaction, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-    """One statement for many rows (executemany on both drivers)."""
-    if rows:
-        tx.cursor.executemany(render(tx.dialect, statement), [list(r) for r in rows])
+@dataclass(frozen=True, slots=True)
+class _Insert:
+    """What an INSERT statement made by `upsert_statement` or `insert_statement` writes."""
+
+    table: str
+    columns: tuple[str, ...]
+    on_conflict: str
+    updates: bool
+
+
+_INSERTS: dict[str, _Insert] = {}
+COPY_FROM_ROWS = 16
+"""From this many rows on, PostgreSQL gets them by COPY (see `execute_many`)."""
+
+
+def execute_many(
+    tx: Transaction, statement: str, rows: Sequence[Sequence[Any]], *, keys_unique: bool = False
+) -> None:
+    """One statement for many rows.
+
+    SQLite: executemany (a loop in C). PostgreSQL: executemany costs a round of the
+    protocol per row (about 20 us); many rows of a statement made by `insert_statement`
+    (or by `upsert_statement`, when the caller knows that no key comes twice, which a
+    multi-row upsert refuses) are COPied into a temporary table of this session and
+    inserted from there with the same ON CONFLICT clause: about 6 us a row."""
+    if not rows:
+        return
+    spec = _INSERTS.get(statement)
+    if (
+        tx.dialect == "postgres"
+        and len(rows) >= COPY_FROM_ROWS
+        and spec is not None
+        and (keys_unique or not spec.updates)
+    ):
+        _copy_insert(tx, spec, rows)
+        return
+    tx.cursor.executemany(render(tx.dialect, statement), [list(r) for r in rows])
+
+
+def _copy_insert(tx: Transaction, spec: _Insert, rows: Sequence[Sequence[Any]]) -> None:
+    stage = f"stage_{spec.table}"
+    columns = ", ".join(spec.columns)
+    # Temporary: private to this connection, gone with it; emptied after every use, and
+    # a rolled-back transaction takes its rows (or its creation) with it.
+    tx.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {spec.table})")
+    with tx.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    tx.execute(
+        f"INSERT INTO {spec.table} ({columns}) SELECT {columns} FROM {stage}{spec.on_conflict}"
+    )
+    tx.execute(f"DELETE FROM {stage}")
 
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
@@ -161,19 +208,21 @@ def upsert_statement(table: str, row_type: type[msgspec.Struct], key: Sequence[s
     """INSERT ... ON CONFLICT DO UPDATE: the same text in SQLite (3.24+) and PostgreSQL."""
     cols = columns_of(row_type)
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
-    return (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders(len(cols))})"
-        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-    )
+    on_conflict = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    statement = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders(len(cols))})"
+    statement += on_conflict
+    _INSERTS[statement] = _Insert(table, cols, on_conflict, updates=True)
+    return statement
 
 
 def insert_statement(table: str, row_type: type[msgspec.Struct], key: Sequence[str]) -> str:
     """INSERT that leaves an existing row alone (a replayed event changes nothing)."""
     cols = columns_of(row_type)
-    return (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders(len(cols))})"
-        f" ON CONFLICT ({', '.join(key)}) DO NOTHING"
-    )
+    on_conflict = f" ON CONFLICT ({', '.join(key)}) DO NOTHING"
+    statement = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders(len(cols))})"
+    statement += on_conflict
+    _INSERTS[statement] = _Insert(table, cols, on_conflict, updates=False)
+    return statement
 
 
 def from_row(row_type: type[msgspec.Struct], row: dict[str, Any]) -> Any:

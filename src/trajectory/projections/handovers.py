@@ -147,7 +147,8 @@ class HandoversProjection(Projection):
         }
         self._pending = {}
         delete_where_in(tx, "handovers", sorted(t for t, r in pending.items() if r is None))
-        execute_many(tx, _UPSERT, [row_values(r) for r in pending.values() if r is not None])
+        rows = [row_values(r) for r in pending.values() if r is not None]
+        execute_many(tx, _UPSERT, rows, keys_unique=True)  # one row per trajectory
 
     def discard(self) -> None:
         self._pending = {}

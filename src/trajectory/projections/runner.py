@@ -28,7 +28,7 @@ import gc
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import NoReturn
@@ -328,10 +328,14 @@ class ProjectionRunner:
     ) -> int:
         """Apply one page in one transaction; `positions` moves on when it commits."""
         skipped = {p.name: 0 for p in selected}
-        touched: set[UUID] = set()
+        # Trajectories of the page by the id's integer (hashed in C, unlike a UUID), and
+        # their ids as text: every event needs both.
+        touched: dict[int, UUID] = {}
+        names: dict[int, str] = {}
         applied = 0
         moving: list[Projection] = []
         last = page[-1].id
+        decode, fold = self._decode, self.states.fold
         try:
             ahead = max(positions[p.name] for p in selected)
             for n in page:
@@ -343,10 +347,14 @@ class ProjectionRunner:
                     continue
                 trajectory_id = n.originator_id
                 assert isinstance(trajectory_id, UUID)
-                touched.add(trajectory_id)
+                key = trajectory_id.int
+                name = names.get(key)
+                if name is None:
+                    touched[key] = trajectory_id
+                    name = names[key] = str(trajectory_id)
                 try:
-                    event = self._decode(n)
-                    state = self.states.fold(event).state
+                    event = decode(n)
+                    state = fold(event).state
                 except TrajectoryErased:
                     for p in due:
                         skipped[p.name] += 1
@@ -355,7 +363,7 @@ class ProjectionRunner:
                     raise
                 except Exception as e:
                     raise _Failed([p.name for p in due], n, e) from e
-                change = Change(n.id, event, state, str(trajectory_id), n.originator_version)
+                change = Change(n.id, event, state, name, n.originator_version)
                 for p in due:
                     try:
                         p.apply(change)
@@ -365,7 +373,7 @@ class ProjectionRunner:
             with self.db.transaction() as tx:
                 moving = [p for p in selected if last > positions[p.name]]
                 self._check_positions(tx, moving, positions)
-                erased = self._erased_among(tx, touched)
+                erased = self._erased_among(tx, names.values())
                 now = self.app.clock().isoformat()
                 for p in moving:
                     try:
@@ -386,7 +394,7 @@ class ProjectionRunner:
             # Rolled back: what was gathered and folded for this page no longer holds.
             for p in selected:
                 p.discard()
-            self.states.forget(touched)
+            self.states.forget(touched.values())
             raise
         for p in moving:
             positions[p.name] = last
@@ -414,13 +422,13 @@ class ProjectionRunner:
         if any(found.get(n) != positions[n] for n in names):
             raise _Conflict
 
-    def _erased_among(self, tx: Transaction, touched: set[UUID]) -> frozenset[str]:
+    def _erased_among(self, tx: Transaction, touched: Iterable[str]) -> frozenset[str]:
         """Trajectories of this page whose data key is gone. On PostgreSQL the keys found
         are locked (FOR SHARE) until the page commits, so an erasure running now waits
         for the page and then deletes its rows; it cannot slip in between."""
-        if self.app.keys is None or not touched:
+        ids = sorted(touched)
+        if self.app.keys is None or not ids:
             return frozenset()
-        ids = sorted(str(t) for t in touched)
         lock = " FOR SHARE" if self.db.dialect == "postgres" else ""
         found: set[str] = set()
         for part in chunks(ids):

@@ -27,27 +27,30 @@ class StateCache:
     def __init__(self, load: Loader, size: int = 50_000):
         self._load = load
         self.size = size
-        self._cache: OrderedDict[UUID, Trajectory] = OrderedDict()
+        # Keyed by the id's integer: hashed and compared in C, where a UUID's own hash and
+        # equality are Python methods (a rebuild looks up every event's trajectory).
+        self._cache: OrderedDict[int, Trajectory] = OrderedDict()
         self.loads = 0
 
     def fold(self, event: TrajectoryEvent) -> Trajectory:
         """The trajectory right after `event`."""
         trajectory_id = event.originator_id
+        key = trajectory_id.int
         before = event.originator_version - 1
-        t = self._cache.pop(trajectory_id, None)
+        t = self._cache.pop(key, None)
         if t is None or t.version != before:
             t = self._load(trajectory_id, before) if before > 0 else None
             self.loads += before > 0
         after = event.mutate(t)
         assert isinstance(after, Trajectory)
-        self._cache[trajectory_id] = after
+        self._cache[key] = after
         if len(self._cache) > self.size:
             self._cache.popitem(last=False)
         return after
 
     def forget(self, trajectory_ids: Iterable[UUID]) -> None:
         for trajectory_id in trajectory_ids:
-            self._cache.pop(trajectory_id, None)
+            self._cache.pop(trajectory_id.int, None)
 
     def clear(self) -> None:
         self._cache.clear()
