@@ -38,6 +38,13 @@ def serve(settings: Settings, *, host: str | None, port: int | None, demo: bool)
         runner_thread = services.projections.start_in_thread(poll_interval=0.5)
     host = host or settings.host
     port = port or settings.port
+    if demo:  # the web pages' demo accounts: a password and a TOTP secret each
+        from trajectory.web.demo import enrol_demo_accounts
+
+        enrol_demo_accounts(
+            application, [name for _, name, _, _ in DEMO_USERS], f"http://{host}:{port}",
+            sys.stderr,
+        )
     log.info(
         "server_ready",
         host=host,

@@ -280,6 +280,7 @@ def trajectory_page(request: Request[Any, Any, Any], trajectory_id: PathText) ->
         done=done_title,
         groups=_form_groups(t),
         form_for=f.SATISFIED_BY,
+        titles={spec.slug: spec.title(t) for spec in f.FORMS},
         today=today,
     )
 
@@ -519,6 +520,7 @@ def _form_page(
 ) -> Template:
     t = translator(request)
     waivers: list[f.WaiverRow] = []
+    to_phase = 0
     if spec.slug == "phase-transition" and ctx is not None and ctx.state is not None:
         chosen = next((fl.value for fl in fields if fl.name == "to_phase"), None)
         to_phase = int(chosen) if isinstance(chosen, str) and chosen.isdigit() else (
@@ -552,6 +554,7 @@ def _form_page(
         tid=tid,
         name=name,
         form_for=f.SATISFIED_BY,
+        to_phase=to_phase,
     )
 
 

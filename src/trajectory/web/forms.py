@@ -180,6 +180,7 @@ SATISFIED_BY: dict[str, str | None] = {
 }
 
 _TEXT_MAX = 200
+_FIRST: dict[str, tuple[str, ...]] = {"permission": ("kind",)}
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,12 @@ def fields_of(
     for f2 in out:
         if f2.name in ctx.preset and f2.value is None:
             f2.value = ctx.preset[f2.name]
-    return out
+    if prefix:
+        return out
+    # What the fact is about first (which permission, which contact); the date last.
+    first = [f2 for f2 in out if f2.name in _FIRST.get(spec.slug, ("contact_id",))]
+    last = [f2 for f2 in out if f2.name == "occurred_on"]
+    return first + [f2 for f2 in out if f2 not in first and f2 not in last] + last
 
 
 def _special(

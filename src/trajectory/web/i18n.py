@@ -555,6 +555,9 @@ VALUES_NL: dict[str, str] = {
     "replayed": "herhaald",
     "failed": "mislukt",
     "csv": "CSV",
+    "coordinator": "behandelcoördinator",
+    "researcher": "onderzoeker",
+    "admin": "beheerder",
     "parquet": "Parquet",
 }
 
@@ -567,7 +570,7 @@ CRITERIA: dict[Lang, dict[str, str]] = {
         "treatment-plan": "behandelplan",
         "placement": "plaatsingsbesluit",
         "education": "onderwijs geregeld",
-        "no-open-runaway": "niet weggelopen",
+        "no-open-runaway": "terug na weglopen",
         "min-days-in-phase": "minimaal aantal dagen in de vorige fase",
         "trauma-therapy": "traumabehandeling gestart",
         "family-involvement": "ouders en netwerk betrokken",

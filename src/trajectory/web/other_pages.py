@@ -40,6 +40,7 @@ from trajectory.web.core import (
     translator,
     web,
 )
+from trajectory.web.forms import FORMS
 from trajectory.web.i18n import Translator
 
 PathText = Annotated[str, Parameter(max_length=200)]
@@ -74,7 +75,8 @@ def handover_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> T
     traj = app.get(tid)
     out = handover_view(traj, app.stream(tid), app.protocol_of(traj), amsterdam_date(app.clock()))
     log_access(request, "read", str(tid))
-    return page(request, "handover.html", h=out, tid=str(tid), done=bool(done))
+    titles = {spec.slug: spec.title(translator(request)) for spec in FORMS}
+    return page(request, "handover.html", h=out, tid=str(tid), done=bool(done), titles=titles)
 
 
 # -- quality -----------------------------------------------------------------------------------
@@ -99,7 +101,7 @@ class ChartBar:
 def chart(t: Translator, totals: list[Any]) -> tuple[list[ChartBar], int]:
     """A stacked horizontal bar per core element: how many trajectories are in each status."""
     bars: list[ChartBar] = []
-    left, width, row = 230.0, 540.0, 22
+    left, width, row = 300.0, 490.0, 22
     for i, counts in enumerate(totals):
         total = sum(getattr(counts, s) for s in ELEMENT_STATUSES) or 1
         x = left
@@ -113,7 +115,8 @@ def chart(t: Translator, totals: list[Any]) -> tuple[list[ChartBar], int]:
                           f"{t.value(status)}: {n}"))
             x += w
         label = f"{counts.element}. {t.element(counts.element, counts.name)}"
-        bars.append(ChartBar(y=10 + i * row, label=label[:38], parts=parts))
+        short = label if len(label) <= 42 else label[:40].rstrip() + "…"
+        bars.append(ChartBar(y=10 + i * row, label=short, parts=parts))
     return bars, 10 + len(totals) * row + 10
 
 
