@@ -411,3 +411,25 @@ def test_users_add_sets_a_password_and_enrols_totp(
             assert client.get("/app/caseload").status_code == 200
     finally:
         application.close()
+
+
+@sqlite_only
+def test_guessing_codes_is_throttled_and_next_never_leaves_the_site(world: World) -> None:
+    with world.browser() as b:
+        page = b.get("/app/login")
+        first = b.post("/app/login", {"csrf_token": csrf_of(page.text), "username": "coordinator",
+                                      "password": PASSWORD, "next": "https://evil.example/"},
+                       follow_redirects=False)
+        assert first.headers["location"] == "/app/login/code?next=%2Fapp%2F"
+        code_page = b.get("/app/login/code")
+        totp = pyotp.TOTP(world.secrets["coordinator"])
+        valid = {totp.at(world.clock(), counter_offset=o) for o in (-1, 0, 1)}
+        guesses = [g for g in (f"{n:06d}" for n in range(20)) if g not in valid][:10]
+        for guess in guesses:
+            wrong = b.post("/app/login/code", {"csrf_token": csrf_of(code_page.text),
+                                               "code": guess})
+            assert wrong.status_code == 401
+        right = b.post("/app/login/code", {"csrf_token": csrf_of(code_page.text),
+                                           "code": b.code("coordinator")})
+        assert right.status_code == 429
+        assert b.get("/app/caseload", follow_redirects=False).status_code == 303

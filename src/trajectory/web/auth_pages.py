@@ -153,11 +153,15 @@ def code(request: Request[Any, Any, Any]) -> Response[Any]:
     session = session_of(request)
     user = session.user
     target = safe_next(first(form, "next"))
-    if w.services.throttle.blocked_for(_client(request)):
+    throttle = w.services.throttle
+    # Codes are guessed per account too, not only per address: six digits are few.
+    per_user = f"web-user:{user.user_id}"
+    if throttle.blocked_for(_client(request)) or throttle.blocked_for(per_user):
         return page(request, "code.html", error=t("throttled"), next=target, status_code=429)
     now = w.services.application.clock()
     if not w.credentials.verify_totp(user.user_id, first(form, "code"), now):
-        w.services.throttle.failed(_client(request))
+        throttle.failed(_client(request))
+        throttle.failed(per_user)
         _login_log(request, user.user_id, user.role, user.organisation, "denied")
         return page(request, "code.html", error=t("code_failed"), next=target, status_code=401)
     session_id, _ = w.sessions.start(user.user_id, "full", now, replacing=session.id_hash)

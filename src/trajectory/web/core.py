@@ -9,6 +9,7 @@ refused form records nothing.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -342,9 +343,13 @@ def redirect(path: str, **query: str) -> Redirect:
     return Redirect(target, status_code=303)
 
 
+_NEXT = re.compile(r"^/app/[A-Za-z0-9/_.~%=&?+-]{0,500}$")
+
+
 def safe_next(value: str | None) -> str:
-    """Where to go after sign-in: only a path of our own pages."""
-    if value and value.startswith(PREFIX + "/") and "\\" not in value:
+    """Where to go after sign-in: only a path of our own pages (no other site, no
+    characters that could end a header)."""
+    if value and _NEXT.match(value) and "//" not in value:
         return value
     return PREFIX + "/"
 
