@@ -36,6 +36,7 @@ from trajectory.crypto import (
 from trajectory.persistence.database import Database, Dialect, RowWrite
 from trajectory.persistence.durability import check_durability
 from trajectory.persistence.mapper import TrajectoryMapper
+from trajectory.persistence.recorders import TransactionAborted
 from trajectory.persistence.schema import create_schema
 from trajectory.protocol import Protocol, ProtocolRegistry, default_protocol
 from trajectory.settings import Settings, dialect_of, eventsourcing_env, sqlite_path
@@ -223,12 +224,18 @@ class TrajectoryApplication(Application[UUID]):
     ) -> Recorded:
         recorded = Recorded(t.id, t.version, tuple(range(before + 1, t.version + 1)), created)
         extra = also(recorded) if callable(also) else also
+        rows = [*first_rows, self.index_row(t), *extra]
+        interval = self.settings.snapshot_interval
+        if before // interval != t.version // interval:
+            rows.append(self.snapshot_row(t))
         try:
-            recordings = self.save(t, also=[*first_rows, self.index_row(t), *extra])
-        except IntegrityError as e:
+            recordings = self.save(t, also=rows, snapshot_taken=True)
+        except (IntegrityError, TransactionAborted) as e:
             actual = self.current_version(t.id)
             if actual != before:
                 raise VersionConflict(before, actual) from None
+            if isinstance(e, TransactionAborted):
+                raise  # for no reason known: answered as the store being unavailable (503)
             # Nobody else wrote: one of our own rows was refused. Nothing was recorded.
             raise WriteRefused(f"the store refused the write: {type(e).__name__}") from e
         if recordings:
@@ -240,6 +247,35 @@ class TrajectoryApplication(Application[UUID]):
             events=len(recorded.positions),
         )
         return recorded
+
+    def snapshot_row(self, t: Trajectory) -> RowWrite:
+        """A snapshot of the trajectory as it will be once its pending events are saved,
+        written in their transaction.
+
+        Taken from the aggregate in hand whenever a command reaches or passes a multiple of
+        the snapshot interval. The library would instead load the trajectory again after
+        the save and store the snapshot in a transaction of its own: a replay and a commit
+        (an fsync) more on every such command."""
+        assert self.snapshots is not None
+        snapshot = self.mapper.to_stored_event(Trajectory.Snapshot.take(t))
+        recorder: Any = self.snapshots.recorder
+        originator_id = snapshot.originator_id
+        assert isinstance(originator_id, UUID)
+        return RowWrite(
+            recorder.events_table_name,
+            {
+                # As the library's own recorders store it.
+                "originator_id": originator_id.hex if self.dialect == "sqlite" else originator_id,
+                "originator_version": snapshot.originator_version,
+                "topic": snapshot.topic,
+                "state": snapshot.state,
+            },
+        )
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        # `_save` wrote the snapshot with the events (`snapshot_row`).
+        if not processing_event.saved_kwargs.get("snapshot_taken"):
+            super()._take_snapshots(processing_event)
 
     def index_row(self, t: Trajectory) -> RowWrite:
         s = t.state

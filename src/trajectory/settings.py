@@ -22,7 +22,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     protocol_file: str | None = None
     log_level: str = "info"
-    snapshot_interval: Annotated[int, msgspec.Meta(ge=2)] = 50
+    # Snapshots are written with the events of the command that reaches them (cheap): a
+    # load replays at most this many events after one.
+    snapshot_interval: Annotated[int, msgspec.Meta(ge=2)] = 10
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
     db_lock_timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] = 5
     master_key: str | None = None
