@@ -110,6 +110,8 @@ def operations(application: TrajectoryApplication) -> Iterator[tuple[str, str]]:
 
     for route in create_app(build_services(application)).routes:
         assert isinstance(route, HTTPRoute)
+        if route.path == "/app" or route.path.startswith("/app/"):
+            continue  # the web pages: signed-in sessions, not tokens (tests/test_web_*.py)
         for method in sorted(route.methods - UNGUARDED_METHODS):
             yield method, route.path
 
