@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -32,6 +33,7 @@ from trajectory.clock import parse_occurred
 from trajectory.commands import Command, OpenTrajectory
 from trajectory.idempotency import IdempotencyStore, StoredAnswer
 from trajectory.persistence.database import RowWrite
+from trajectory.persistence.recorders import TransactionAborted
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
@@ -181,19 +183,27 @@ def write(
 
     def also(recorded: Recorded) -> list[RowWrite]:
         answer.append(_answer(recorded, digest, created=False))
-        return _rows(request, svc, recorded, answer[0], key, user.user_id)
+        return _rows(request, svc, recorded, answer[-1], key, user.user_id)
 
-    try:
-        recorded = svc.application.execute(
-            tid, command, actor(user), expected_version=expected, also=also
-        )
-    except (VersionConflict, WriteRefused):
-        # A concurrent retry with the same key may have won the race: answer as it did.
-        if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
-            return _replay(request, svc, stored, digest, tid)
-        raise
+    # Without If-Match the caller asked for no particular version: a write that lost the
+    # race to another writer of this trajectory runs again on the new version (its rules
+    # checked again), for as long as a request may wait on the store.
+    deadline = time.monotonic() + svc.application.settings.db_lock_timeout_seconds
+    while True:
+        try:
+            recorded = svc.application.execute(
+                tid, command, actor(user), expected_version=expected, also=also
+            )
+            break
+        except (VersionConflict, WriteRefused, TransactionAborted) as e:
+            # A concurrent retry with the same key may have won the race: answer as it did.
+            if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
+                return _replay(request, svc, stored, digest, tid)
+            again = isinstance(e, VersionConflict) and expected is None
+            if not again or time.monotonic() >= deadline:
+                raise
     request.scope["state"]["access_logged"] = True
-    return _response(answer[0], recorded.position)
+    return _response(answer[-1], recorded.position)
 
 
 def open_trajectory(
@@ -213,16 +223,16 @@ def open_trajectory(
 
     def also(recorded: Recorded) -> list[RowWrite]:
         answer.append(_answer(recorded, digest, created=True))
-        return _rows(request, svc, recorded, answer[0], key, user.user_id)
+        return _rows(request, svc, recorded, answer[-1], key, user.user_id)
 
     try:
         recorded = svc.application.open_trajectory(command, actor(user), also=also)
-    except (VersionConflict, WriteRefused):
+    except (VersionConflict, WriteRefused, TransactionAborted):
         if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
             return _replay(request, svc, stored, digest, UUID(stored_id(stored)))
         raise
     request.scope["state"]["access_logged"] = True
-    return _response(answer[0], recorded.position)
+    return _response(answer[-1], recorded.position)
 
 
 def stored_id(answer: StoredAnswer) -> str:

@@ -88,17 +88,40 @@ def _retry_lost_connections(method: F) -> F:
     return retrying  # type: ignore[return-value]
 
 
+class TransactionAborted(OperationalError):
+    """A write's transaction was aborted by an error psycopg did not name: its pipeline
+    reports `PipelineAborted` for every statement after the first failure, and on commit
+    sometimes only that (seen when a concurrent writer had committed a conflicting row).
+    Nothing was committed."""
+
+
+def _write_once(method: F) -> F:
+    """A write tried once (see `AtomicPostgresRecorder`), its unnamed abort made known."""
+    inner = _once(method)
+
+    @functools.wraps(inner)
+    def writing(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return inner(self, *args, **kwargs)
+        except OperationalError as e:
+            if isinstance(e.__cause__, psycopg.errors.PipelineAborted):
+                raise TransactionAborted(str(e)) from e.__cause__
+            raise
+
+    return writing  # type: ignore[return-value]
+
+
 class BoundedPostgresAggregateRecorder(PostgresAggregateRecorder):
     """Snapshots. A write is tried once (see `AtomicPostgresRecorder`)."""
 
-    insert_events = _once(PostgresAggregateRecorder.insert_events)
+    insert_events = _write_once(PostgresAggregateRecorder.insert_events)
     select_events = _retry_lost_connections(PostgresAggregateRecorder.select_events)
 
 
 class AtomicPostgresRecorder(PostgresApplicationRecorder):
     # A write is tried once: a connection lost during the commit leaves unknown whether it
     # committed, and only the client's Idempotency-Key can retry that safely.
-    insert_events = _once(PostgresApplicationRecorder.insert_events)
+    insert_events = _write_once(PostgresApplicationRecorder.insert_events)
     select_events = _retry_lost_connections(PostgresApplicationRecorder.select_events)
     select_notifications = _retry_lost_connections(
         PostgresApplicationRecorder.select_notifications
