@@ -253,6 +253,9 @@ def test_the_page_as_of_a_day_shows_what_was_known_then(world: World) -> None:
         assert "Vrijheid gewijzigd" not in earlier.text
         now = b.get(f"/app/trajectories/{world.girl}")
         assert "Vrijheid gewijzigd" in now.text
+        before = b.get(f"/app/trajectories/{world.girl}", params={"as_of": "2026-02-01"})
+        assert before.status_code == 404
+        assert "Op 1-2-2026 was dit dossier nog niet vastgelegd." in before.text
 
 
 @sqlite_only

@@ -29,8 +29,8 @@ from trajectory.application import Recorded, TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
 from trajectory.persistence.database import RowWrite
 from trajectory.projections.caseload import caseload
-from trajectory.protocol.attention import AttentionItem
 from trajectory.protocol.rules import criteria_for, unmet_criteria
+from trajectory.users import UserStore
 from trajectory.views import event_out, opening_event, summary
 from trajectory.web import forms as f
 from trajectory.web import timeline
@@ -120,7 +120,7 @@ def caseload_page(request: Request[Any, Any, Any]) -> Template:
     names = {i.id: _safe_name(app, i.id) for i in items}
     if not query:
         log_access(request, "search", None)
-    phases = range(1, max((p.last_phase for p in _protocols(app)), default=3) + 1)
+    phases = range(1, app.protocols.current.last_phase + 1)
     return page(
         request,
         "caseload.html",
@@ -135,10 +135,6 @@ def caseload_page(request: Request[Any, Any, Any]) -> Template:
         today=today,
         form_for=f.SATISFIED_BY,
     )
-
-
-def _protocols(app: TrajectoryApplication) -> Iterable[Any]:
-    return [app.protocols.current]
 
 
 def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:
@@ -272,7 +268,7 @@ def trajectory_page(request: Request[Any, Any, Any], trajectory_id: PathText) ->
         protocol=protocol,
         tid=str(tid),
         timeline=timeline.build(t, events, today),
-        history=history(t, app, events, traj),
+        history=history(t, web(request).services.users, events, traj),
         attention=out.attention,
         criteria=criteria,
         next_phase=next_phase,
@@ -297,16 +293,16 @@ def _form_groups(t: Translator) -> list[tuple[str, list[f.FormSpec]]]:
 
 
 def history(
-    t: Translator, app: TrajectoryApplication, events: Iterable[TrajectoryEvent], traj: Trajectory
+    t: Translator, users: UserStore, events: Iterable[TrajectoryEvent], traj: Trajectory
 ) -> list[HistoryRow]:
     """Every entry, newest first; a correction is shown beside what it corrects."""
-    users: dict[str, str] = {}
+    names: dict[str, str] = {}
 
     def who(user_id: str) -> str:
-        if user_id not in users:
-            found = web_users(app).by_id(user_id)
-            users[user_id] = found.name if found else user_id
-        return users[user_id]
+        if user_id not in names:
+            found = users.by_id(user_id)
+            names[user_id] = found.name if found else user_id
+        return names[user_id]
 
     rows: dict[int, HistoryRow] = {}
     correctable = traj.state.evidenced_positions()
@@ -343,12 +339,6 @@ def history(
 def _moment(t: Translator, moment: datetime) -> str:
     local = moment.astimezone(AMSTERDAM)
     return f"{t.date(local.date())} {local:%H:%M}"
-
-
-def web_users(app: TrajectoryApplication) -> Any:
-    from trajectory.users import UserStore
-
-    return UserStore(app.db)
 
 
 _SKIP = {"id", "originator_id", "originator_version"}
@@ -556,10 +546,6 @@ def _form_page(
         form_for=f.SATISFIED_BY,
         to_phase=to_phase,
     )
-
-
-def attention_link(item: AttentionItem) -> str | None:
-    return f.SATISFIED_BY.get(item.code)
 
 
 def care_routes() -> list[Any]:
