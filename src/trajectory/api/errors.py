@@ -217,6 +217,12 @@ def _map(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, Response
         errors = field_errors(exc)
         fields = ", ".join(e.field for e in errors)
         return 422, problem(request, 422, f"invalid input: {fields}", errors=errors)
+    if isinstance(exc, (UnicodeDecodeError, RecursionError)) and _decoding_the_body(exc):
+        # msgspec raises these, not its DecodeError, for bytes that are not UTF-8 and for
+        # nesting deeper than it recurses; Litestar passes them on as they are.
+        return 400, problem(
+            request, 400, "the body is not JSON: not UTF-8, or nested too deeply"
+        )
     if isinstance(exc, HTTPException):
         status = exc.status_code
         detail = exc.detail if status < 500 else None
@@ -248,6 +254,20 @@ def _is_unavailable(exc: BaseException) -> bool:
         if isinstance(cause, sqlite3.OperationalError):
             return True
         cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _decoding_the_body(exc: BaseException) -> bool:
+    """Whether the error was raised while Litestar decoded a request body as JSON."""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        module = frame.f_globals.get("__name__", "")
+        if module == "litestar.serialization.msgspec_hooks" and frame.f_code.co_name.startswith(
+            "decode_"
+        ):
+            return True
+        tb = tb.tb_next
     return False
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -67,13 +67,43 @@ def check_occurred_on(command: Command, now: datetime) -> None:
     """`occurred_on` must read as a date or an RFC 3339 time with an offset: a 422 naming
     it, rather than an error deep in the application. A future date is a rule (409)."""
     try:
-        parse_occurred(command.occurred_on, now)
+        day, _ = parse_occurred(command.occurred_on, now)
     except ValueError as e:
         raise ApiError(
             422,
             "occurred_on must be a date (YYYY-MM-DD) or an RFC 3339 time with an offset",
             errors=[FieldError(field="occurred_on", message=str(e))],
         ) from None
+    if day < EARLIEST:
+        raise _too_early("occurred_on")
+
+
+EARLIEST = date(1900, 1, 1)
+"""No fact about a girl in care happened before this: an earlier date is a typo (and the
+arithmetic on it, ages and days since intake, would go wrong downstream)."""
+
+
+def _too_early(field: str) -> ApiError:
+    return ApiError(
+        422,
+        f"{field} lies before {EARLIEST.isoformat()}",
+        errors=[FieldError(field=field, message=f"before {EARLIEST.isoformat()}")],
+    )
+
+
+def check_dates(value: object, path: str = "") -> None:
+    """Every date in a command lies on or after 1900-01-01 (422 naming the first that
+    does not). Future dates are the rules' to refuse (409)."""
+    if isinstance(value, date):
+        day = value.date() if isinstance(value, datetime) else value
+        if day < EARLIEST:
+            raise _too_early(path or "body")
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            check_dates(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, (list, tuple)):
+        for n, item in enumerate(value):
+            check_dates(item, f"{path}[{n}]")
 
 
 def request_hash(request: Request[Any, Any, Any], body: bytes) -> str:
@@ -174,6 +204,7 @@ def write(
     tid = parse_trajectory_id(raw_id)
     check_visible(svc, user, tid)
     check_occurred_on(command, svc.application.clock())
+    check_dates(command)
     key = check_key(idempotency_key)
     digest = request_hash(request, body)
     if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
@@ -215,6 +246,7 @@ def open_trajectory(
 ) -> Response[Any]:
     svc = services(request)
     user = caller(request)
+    check_dates(command)
     key = check_key(idempotency_key)
     digest = request_hash(request, body)
     if key is not None and (stored := svc.idempotency.find(user.user_id, key)):
