@@ -203,3 +203,13 @@ def test_the_timeline_draws_phases_runaways_and_an_open_runaway(world: World) ->
     assert runaways[-1].x + runaways[-1].width == pytest.approx(drawn.today_x, abs=0.5)
     assert drawn.start == date(2026, 1, 5)
     assert drawn.ticks
+
+
+@sqlite_only
+def test_an_unknown_page_is_a_page_too(world: World) -> None:
+    with world.browser() as b:
+        answer = b.get("/app/no/such/page")
+        assert answer.status_code == 404
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "Niet gevonden." in answer.text
+        assert b.get("/app/static/style.css").status_code == 200

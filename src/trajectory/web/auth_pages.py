@@ -11,11 +11,12 @@ administrator (`trajectory users add --enrol-totp`), never by whoever knows a pa
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
 import segno
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
@@ -271,5 +272,14 @@ def totp_confirm(request: Request[Any, Any, Any]) -> Template:
     return page(request, "account.html", notice=t("totp_saved"), error=None, enrol=None)
 
 
+@get("/{rest:path}", opt=PUBLIC, sync_to_thread=True)
+def unknown_page(request: Request[Any, Any, Any], rest: Annotated[str, Parameter()]) -> None:
+    """Any other path under /app: a page that says so (not the API's problem+json)."""
+    raise WebError(404, "not_found")
+
+
 def auth_routes() -> list[Any]:
-    return [home, login_form, login, code_form, code, logout, account, totp_form, totp_confirm]
+    return [
+        home, login_form, login, code_form, code, logout, account, totp_form, totp_confirm,
+        unknown_page,
+    ]
