@@ -7,6 +7,7 @@ placeholders; on PostgreSQL they become `%s`. Identifiers are our own constants.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -99,9 +100,26 @@ class Database:
             yield Transaction(self.dialect, cursor)
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        """One read statement (its own snapshot of the data, as any single statement)."""
+        if self.dialect == "postgres":
+            return self._fetch_in_autocommit(statement, params)
         with self.transaction(commit=False) as tx:
             return tx.fetchall(statement, params)
 
     def fetchone(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
-        with self.transaction(commit=False) as tx:
-            return tx.fetchone(statement, params)
+        rows = self.fetchall(statement, params)
+        return rows[0] if rows else None
+
+    def _fetch_in_autocommit(self, statement: str, params: Sequence[Any]) -> list[Row]:
+        """On PostgreSQL a transaction costs a round trip to begin and one to roll back:
+        one statement alone needs neither (the lookups of every request: the caller's
+        token, the trajectory's index row, the read models' positions)."""
+        with self.datastore.get_connection() as conn:
+            conn.autocommit = True
+            try:
+                with conn.cursor() as cursor:
+                    cursor.execute(render(self.dialect, statement), list(params))
+                    return _rows(cursor)
+            finally:
+                with contextlib.suppress(Exception):  # a broken connection is the pool's
+                    conn.autocommit = False
