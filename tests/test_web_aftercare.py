@@ -3,6 +3,8 @@ handover, recording aftercare contacts, and the warning when a girl goes out of 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import FakeClock
@@ -12,9 +14,12 @@ from trajectory.application import TrajectoryApplication
 
 @pytest.fixture
 def world(
-    app: TrajectoryApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    app: TrajectoryApplication,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> World:
-    return make_world(app, clock, monkeypatch)
+    return make_world(app, clock, monkeypatch, tmp_path / "exports")
 
 
 def test_the_aftercare_worker_sees_only_her_handovers(world: World) -> None:

@@ -35,9 +35,12 @@ from trajectory.web.sessions import session_hash
 
 @pytest.fixture
 def world(
-    app: TrajectoryApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    app: TrajectoryApplication,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> World:
-    return make_world(app, clock, monkeypatch)
+    return make_world(app, clock, monkeypatch, tmp_path / "exports")
 
 
 def _sessions(world: World) -> int:

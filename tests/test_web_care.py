@@ -6,6 +6,7 @@ to the forms that satisfy them."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -29,9 +30,12 @@ SENTENCE = re.compile(r'class="sentence"[^>]*>([^<]+)<')
 
 @pytest.fixture
 def world(
-    app: TrajectoryApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    app: TrajectoryApplication,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> World:
-    return make_world(app, clock, monkeypatch)
+    return make_world(app, clock, monkeypatch, tmp_path / "exports")
 
 
 def test_the_caseload_shows_her_organisations_girls_most_urgent_first(world: World) -> None:

@@ -28,9 +28,12 @@ STATIC = Path(__file__).parent.parent / "src" / "trajectory" / "web" / "static"
 
 @pytest.fixture
 def world(
-    app: TrajectoryApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    app: TrajectoryApplication,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> World:
-    return make_world(app, clock, monkeypatch)
+    return make_world(app, clock, monkeypatch, tmp_path / "exports")
 
 
 def _pages(world: World) -> dict[str, list[str]]:

@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import httpx
+import msgspec
 import pyotp
 import pytest
 from argon2 import PasswordHasher
@@ -104,9 +106,16 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_world(
-    app: TrajectoryApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    app: TrajectoryApplication,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    export_dir: Path | None = None,
 ) -> World:
     cheap_hashing(monkeypatch)
+    if export_dir is not None:  # research exports of this test only
+        monkeypatch.setattr(
+            app, "settings", msgspec.structs.replace(app.settings, export_dir=str(export_dir))
+        )
     # Facts are recorded at the test's clock, so that "as of a day" and the times in the
     # history follow the clock the test moves.
     monkeypatch.setattr(TrajectoryEvent, "create_timestamp", staticmethod(clock))

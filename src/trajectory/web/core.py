@@ -63,9 +63,7 @@ def build_web(services: Services) -> Web:
         export_dir = Path(settings.export_dir)
     else:
         db_file = sqlite_path(settings.database_url)
-        export_dir = (
-            Path(db_file + ".exports") if db_file else Path(_temporary_dir("trajectory-exports"))
-        )
+        export_dir = Path(db_file + ".exports") if db_file else _temporary_dir()
     return Web(
         services=services,
         sessions=SessionStore(
@@ -80,10 +78,14 @@ def build_web(services: Services) -> Web:
     )
 
 
-def _temporary_dir(prefix: str) -> str:
+def _temporary_dir() -> Path:
+    """Where exports go when no TRAJECTORY_EXPORT_DIR is set and there is no SQLite file:
+    this machine's temporary directory, one folder per system user (made on first use,
+    readable by its owner only)."""
+    import os
     import tempfile
 
-    return tempfile.mkdtemp(prefix=prefix)
+    return Path(tempfile.gettempdir()) / f"trajectory-exports-{os.getuid()}"
 
 
 def web(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any]) -> Web:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -223,8 +224,9 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
         return _research_page(request, error=t("field_invalid"), status_code=422)
     app = web(request).services.application
     stamp = app.clock().strftime("%Y%m%dT%H%M%S")
-    name = f"{stamp}-{project}"[:120]
+    name = f"{stamp}-{secrets.token_hex(3)}-{project}"[:120]
     target = _user_exports(request) / name
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     user = session_of(request).user
     from trajectory.research import ExportError, ProjectError
 
