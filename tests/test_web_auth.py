@@ -436,3 +436,29 @@ def test_guessing_codes_is_throttled_and_next_never_leaves_the_site(world: World
                                            "code": b.code("coordinator")})
         assert right.status_code == 429
         assert b.get("/app/caseload", follow_redirects=False).status_code == 303
+
+
+def test_a_store_made_before_the_web_pages_gains_their_columns(tmp_path: Path) -> None:
+    """An existing SQLite store: the users table of before gets the sign-in columns."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE users (user_id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+            " role TEXT NOT NULL, organisation TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,"
+            " created_at TEXT NOT NULL, revoked_at TEXT)"
+        )
+        db.execute("INSERT INTO users VALUES ('u1', 'anna', 'coordinator', 'o', 'h', 't', NULL)")
+    application = TrajectoryApplication(
+        Settings(database_url=f"sqlite:///{path}", master_key=MASTER_KEY)
+    )
+    try:
+        row = application.db.fetchone(
+            "SELECT name, password_hash, totp_secret, totp_last_step FROM users"
+        )
+        assert row == {"name": "anna", "password_hash": None, "totp_secret": None,
+                       "totp_last_step": None}
+        assert application.db.fetchone("SELECT COUNT(*) AS n FROM web_sessions") == {"n": 0}
+    finally:
+        application.close()
