@@ -29,6 +29,7 @@ from tests.web_support import (
 from trajectory.api.app import build_services, create_app
 from trajectory.application import TrajectoryApplication
 from trajectory.cli import main
+from trajectory.crypto import MasterKey
 from trajectory.settings import Settings
 from trajectory.web.sessions import session_hash
 
@@ -462,3 +463,10 @@ def test_a_store_made_before_the_web_pages_gains_their_columns(tmp_path: Path) -
         assert application.db.fetchone("SELECT COUNT(*) AS n FROM web_sessions") == {"n": 0}
     finally:
         application.close()
+
+
+def test_a_master_key_rotation_keeps_every_second_factor(world: World) -> None:
+    assert world.app.keys is not None
+    world.app.keys.rotate(MasterKey.generate(), world.clock())
+    with world.browser("coordinator") as b:
+        assert b.get("/app/caseload").status_code == 200

@@ -121,7 +121,7 @@ def make_world(
     monkeypatch.setattr(TrajectoryEvent, "create_timestamp", staticmethod(clock))
     services = build_services(app)
     assert app.keys is not None
-    credentials = Credentials(app.db, app.keys.master)
+    credentials = Credentials(app.db, app.keys)
     secrets: dict[str, str] = {}
     for name, (role, org) in PEOPLE.items():
         services.users.add(name=name, role=role, organisation=org, now=clock(), user_id=name)

@@ -215,7 +215,7 @@ def set_sign_in(
     from trajectory.web.credentials import Credentials, new_totp_secret, provisioning_uri
 
     assert isinstance(app, TrajectoryApplication)
-    credentials = Credentials(app.db, app.keys.master if app.keys else None)
+    credentials = Credentials(app.db, app.keys)
     if password is not None:
         credentials.set_password(user.user_id, password)
         out.write("password set\n")

@@ -72,7 +72,7 @@ def build_web(services: Services) -> Web:
             idle=timedelta(minutes=settings.web_idle_minutes),
             absolute=timedelta(hours=settings.web_absolute_hours),
         ),
-        credentials=Credentials(app.db, app.keys.master if app.keys else None),
+        credentials=Credentials(app.db, app.keys),
         secure_cookies=settings.web_secure_cookies,
         export_dir=export_dir,
     )

@@ -19,7 +19,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from trajectory.crypto import MasterKey
+from trajectory.crypto import KeyRing, MasterKey
 from trajectory.persistence.database import Database, Transaction
 from trajectory.users import User, UserError, _user
 
@@ -75,16 +75,17 @@ class SignInUser:
 
 
 class Credentials:
-    """Passwords and TOTP secrets of the users table."""
+    """Passwords and TOTP secrets of the users table. The master key is read from the key
+    ring at each use, so a rotation in this process is followed at once."""
 
-    def __init__(self, db: Database, master: MasterKey | None):
+    def __init__(self, db: Database, keys: KeyRing | None):
         self.db = db
-        self.master = master
+        self.keys = keys
 
     def _master(self) -> MasterKey:
-        if self.master is None:
+        if self.keys is None:
             raise UserError("TOTP secrets need an encrypted store (a master key)")
-        return self.master
+        return self.keys.master
 
     # -- passwords --------------------------------------------------------------------
     def set_password(self, user_id: str, password: str) -> None:

@@ -20,7 +20,7 @@ def enrol_demo_accounts(
     out: TextIO,
 ) -> None:
     users = UserStore(application.db)
-    credentials = Credentials(application.db, application.keys.master if application.keys else None)
+    credentials = Credentials(application.db, application.keys)
     out.write(f"web pages: {address}/app/ (sign in with a password and a TOTP code)\n")
     for name in names:
         user = users.find(name)
