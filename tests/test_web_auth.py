@@ -387,6 +387,12 @@ def test_users_add_sets_a_password_and_enrols_totp(
     short = main(["users", "add", "--name", "bea", "--role", "coordinator", "--org", "org-a",
                   "--password-stdin"])
     assert short == 2  # too short a password: refused, and no user added
+    capsys.readouterr()
+    assert main(["users", "sign-in", "anna", "--enrol-totp"]) == 0  # a new phone
+    renewed = re.search(r"secret: ([A-Z2-7]+)", capsys.readouterr().out)
+    assert renewed is not None
+    assert renewed.group(1) != secret.group(1)
+    assert main(["users", "sign-in", "nobody", "--enrol-totp"]) == 2
     application = TrajectoryApplication(
         Settings(database_url=database_url, master_key=MASTER_KEY), clock=clock
     )
@@ -409,7 +415,7 @@ def test_users_add_sets_a_password_and_enrols_totp(
             code_page = client.get(first.headers["location"])
             done = client.post("/app/login/code", data={
                 "csrf_token": csrf_of(code_page.text),
-                "code": pyotp.TOTP(secret.group(1)).at(clock())},
+                "code": pyotp.TOTP(renewed.group(1)).at(clock())},
                 follow_redirects=False)
             assert done.status_code == 303
             assert client.get("/app/caseload").status_code == 200
