@@ -100,6 +100,7 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
     guards=[authenticated],
     opt={"roles": RESEARCHER},
     status_code=200,
+    media_type="application/zip",
     summary="Export a research project's pseudonymised data set",
     tags=["research"],
     responses=problem_responses((400, 401, 403, 409, 413, 422, 429, 500, 503)),
