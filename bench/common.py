@@ -98,6 +98,9 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "postgres": postgres,
+        # Other work on the machine moves every figure: the 1, 5 and 15 minute load averages
+        # when the run was recorded.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 

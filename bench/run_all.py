@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import gc
 import importlib
+import os
 import statistics
 import sys
 import tempfile
@@ -240,7 +241,8 @@ def api(store: Store, size: Size, run: Run, lib: dict[str, Any], log: Path) -> N
             "<= 2x",
             "lower",
             2.0,
-            "baseline: library get+mutate+save, plain aggregate",
+            "baseline: library get+mutate+save, plain aggregate;"
+            f" HTTP alone (the empty endpoint) {raw['empty']['p50_ms']:.2f} ms",
         ),
         Row(
             store, "command over HTTP, p99", cc["p99_ms"], lc["p99_ms"], "ms", "<= 3x", "lower", 3.0
@@ -468,6 +470,9 @@ def table(run: Run) -> str:
             f"{r.store:8} {r.figure[:44]:44} {_num(r.ours, r.unit):>14}"
             f" {_num(r.baseline, r.unit):>14} {ratio:>7} {r.target:>15}  {r.verdict}"
         )
+    notes = [f"  {r.store} / {r.figure}: {r.note}" for r in run.rows if r.note]
+    if notes:
+        lines += ["", "notes:", *notes]
     return "\n".join(lines)
 
 
@@ -518,6 +523,8 @@ def main() -> None:
     parts = set(args.only.split(","))
     stores: list[Store] = [s for s in ("sqlite", "postgres") if s in args.stores.split(",")]
     started = time.perf_counter()
+    run.raw["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    say(f"load average at start: {run.raw['load_average_at_start']}")
     with tempfile.TemporaryDirectory(prefix="bench-all-logs-") as logs:
         for store in stores:
             log = Path(logs) / f"server-{store}.log"
