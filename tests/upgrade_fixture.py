@@ -1,0 +1,237 @@
+"""Events written by a released version, kept as fixtures that every later version must load.
+
+    python -m tests.upgrade_fixture            # record tests/fixtures/upgrade/v<version>/
+    python -m tests.upgrade_fixture --schema   # rewrite tests/fixtures/upgrade/event_schema.json
+
+A fixture is an SQLite store with demo trajectories and one more that records the events
+the demo does not (so every event class appears), its master key file, and `events.json`,
+the decoded events as this version read them. It is synthetic data: the key is committed
+on purpose and protects nothing. Record a new fixture directory when a release adds event
+classes; never rewrite an old one (its bytes are the point).
+
+The schema snapshot (`event_schema.json`) lists every event class with its class version,
+fields and field types; tests/test_reliability_upgrade.py compares it with the code so that
+an event that changes shape without a class_version bump (and an upcaster) fails loudly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import importlib
+import inspect
+import json
+import pkgutil
+import sqlite3
+import types
+import typing
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.utils import get_topic
+
+import trajectory.aggregates.events as events_package
+from trajectory import __version__
+from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.intake import Identity
+
+FIXTURES = Path(__file__).parent / "fixtures" / "upgrade"
+SCHEMA = FIXTURES / "event_schema.json"
+STORE = "store.sqlite"
+KEY = "store.sqlite.key"
+EVENTS = "events.json"
+NOW = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
+"""The moment the fixture was recorded (the demo dates its facts back from it)."""
+
+
+# -- event classes and their shape -------------------------------------------------------
+def event_classes() -> dict[str, type[TrajectoryEvent]]:
+    """Every event class of the aggregate, by topic."""
+    found: dict[str, type[TrajectoryEvent]] = {}
+    for module_info in pkgutil.iter_modules(events_package.__path__):
+        module = importlib.import_module(f"{events_package.__name__}.{module_info.name}")
+        for obj in vars(module).values():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, TrajectoryEvent)
+                and obj is not TrajectoryEvent
+                and obj.__module__ == module.__name__
+            ):
+                found[get_topic(obj)] = obj
+    return dict(sorted(found.items()))
+
+
+def describe(tp: Any, structs: dict[str, Any]) -> Any:
+    """A JSON description of a field type; Structs are described once, in `structs`."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Literal:
+        return {"literal": list(args)}
+    if origin in (typing.Union, types.UnionType):
+        return {"union": [describe(a, structs) for a in args]}
+    if origin is typing.Annotated:
+        return describe(args[0], structs)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return {"tuple": describe(args[0], structs)}
+        return {"fixed_tuple": [describe(a, structs) for a in args]}
+    if origin in (list, set, frozenset):
+        return {origin.__name__: describe(args[0], structs)}
+    if origin is dict:
+        return {"dict": [describe(args[0], structs), describe(args[1], structs)]}
+    if isinstance(tp, typing.TypeVar):
+        return "id"
+    if inspect.isclass(tp) and issubclass(tp, msgspec.Struct):
+        if tp.__name__ not in structs:
+            structs[tp.__name__] = {}  # placeholder against recursion
+            hints = typing.get_type_hints(tp, include_extras=True)
+            defaults = dict(
+                zip(
+                    tp.__struct_fields__[len(tp.__struct_fields__) - len(tp.__struct_defaults__) :],
+                    tp.__struct_defaults__,
+                    strict=True,
+                )
+            )
+            structs[tp.__name__] = {
+                name: {"type": describe(hints[name], structs), "default": name in defaults}
+                for name in tp.__struct_fields__
+            }
+        return {"struct": tp.__name__}
+    if tp is type(None):
+        return "None"
+    if inspect.isclass(tp):
+        return tp.__name__
+    return repr(tp)
+
+
+def schema() -> dict[str, Any]:
+    """Every event class: class version and fields (type, whether it has a default)."""
+    structs: dict[str, Any] = {}
+    classes: dict[str, Any] = {}
+    for topic, cls in event_classes().items():
+        hints = typing.get_type_hints(cls, include_extras=True)
+        fields = {
+            f.name: {
+                "type": describe(hints[f.name], structs),
+                "default": f.default is not dataclasses.MISSING
+                or f.default_factory is not dataclasses.MISSING,
+            }
+            for f in dataclasses.fields(cls)
+        }
+        classes[topic] = {"class_version": getattr(cls, "class_version", None) or 1,
+                          "fields": fields}
+    return {"events": classes, "structs": dict(sorted(structs.items()))}
+
+
+# -- decoded events ------------------------------------------------------------------------
+def decoded(event: TrajectoryEvent) -> dict[str, Any]:
+    """An event as plain JSON values: its topic and every field."""
+    fields: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(dict(vars(event))))
+    return {"topic": get_topic(type(event)), **dict(sorted(fields.items()))}
+
+
+def decode_store(app: Any) -> dict[str, list[dict[str, Any]]]:
+    return {
+        str(trajectory_id): [decoded(e) for e in app.stream(trajectory_id)]
+        for trajectory_id in app.stored_trajectory_ids()
+    }
+
+
+# -- recording -----------------------------------------------------------------------------
+def record(directory: Path) -> None:
+    from tests.conftest import FakeClock
+    from trajectory.application import Actor, TrajectoryApplication
+    from trajectory.commands import (
+        ChangeVictimStatus,
+        DecideDestructionRequest,
+        FilePoliceReport,
+        GiveResearchConsent,
+        OpenTrajectory,
+        RequestDestruction,
+        WithdrawResearchConsent,
+    )
+    from trajectory.crypto import MasterKey
+    from trajectory.demo import run_demo
+    from trajectory.settings import Settings
+
+    if directory.exists():
+        raise SystemExit(f"{directory} exists: a recorded fixture is never rewritten")
+    directory.mkdir(parents=True)
+    (directory / KEY).write_text(MasterKey.generate().to_text() + "\n")
+    settings = Settings(
+        database_url=f"sqlite:///{directory / STORE}", master_key_file=str(directory / KEY)
+    )
+    clock = FakeClock(NOW)
+    app = TrajectoryApplication(settings, clock=clock)
+    try:
+        run_demo(app, count=3, seed=2026, progress=lambda done, total: None)
+        clock.now = NOW
+        actor = Actor(user_id="fixture-coordinator", role="coordinator", organisation="fixture")
+        opened = app.open_trajectory(
+            OpenTrajectory(
+                intake_date=dt.date(2026, 2, 2),
+                victim_status="potential",
+                risk_profiles=["influenceable"],
+                setting="ambulatory",
+                referral_source="Veilig Thuis",
+                legal_framework="vrijwillig",
+                identity=Identity(
+                    name="Fixture Meisje",
+                    date_of_birth=dt.date(2008, 3, 3),
+                    home_region="Utrecht",
+                ),
+            ),
+            actor,
+        )
+        tid = opened.trajectory_id
+        for command in (
+            ChangeVictimStatus(victim_status="confirmed", reason="police statement"),
+            FilePoliceReport(police_force="Midden-Nederland"),
+            GiveResearchConsent(given_by="girl"),
+            WithdrawResearchConsent(withdrawn_by="girl", reason="changed her mind"),
+            RequestDestruction(requested_by="girl"),
+            DecideDestructionRequest(granted=False, argument="files of a running case"),
+        ):
+            app.execute(tid, command, actor)
+        contents = decode_store(app)
+    finally:
+        app.close()
+    missing = set(event_classes()) - {e["topic"] for es in contents.values() for e in es}
+    if missing:
+        raise SystemExit(f"the fixture lacks {sorted(missing)}: add commands that record them")
+    with sqlite3.connect(directory / STORE) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")
+    with sqlite3.connect(directory / STORE) as connection:
+        connection.execute("VACUUM")
+    (directory / EVENTS).write_text(json.dumps(contents, indent=1, sort_keys=True) + "\n")
+
+
+def write_schema() -> None:
+    SCHEMA.parent.mkdir(parents=True, exist_ok=True)
+    SCHEMA.write_text(json.dumps(schema(), indent=1, sort_keys=True) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--schema", action="store_true", help="only rewrite event_schema.json")
+    args = parser.parse_args(argv)
+    if not args.schema:
+        record(FIXTURES / f"v{__version__}")
+    write_schema()
+
+
+def fixture_directories() -> list[Path]:
+    return sorted(p for p in FIXTURES.glob("v*") if (p / STORE).exists())
+
+
+def trajectory_ids(directory: Path) -> list[UUID]:
+    data = json.loads((directory / EVENTS).read_text())
+    return [UUID(t) for t in sorted(data)]
+
+
+if __name__ == "__main__":
+    main()
