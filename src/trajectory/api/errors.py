@@ -231,7 +231,7 @@ def _map(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, Response
         headers = dict(exc.headers or {})
         return status, problem(request, status, detail, headers=headers)
     if isinstance(exc, (StoreOperationalError, PersistenceError)) or _is_unavailable(exc):
-        log.error("store_unavailable", error_type=type(exc).__name__)
+        log.error("store_unavailable", error_type=type(exc).__name__, cause=_root_cause(exc))
         return 503, problem(
             request, 503, "the store is unavailable; try again shortly",
             headers={"Retry-After": "5"},
@@ -255,6 +255,14 @@ def _is_unavailable(exc: BaseException) -> bool:
             return True
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost cause's class (e.g. PoolTimeout, LockNotAvailable): what operators
+    need to tell a database that is down from one that is busy. Never its message."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return type(exc).__name__
 
 
 def _decoding_the_body(exc: BaseException) -> bool:

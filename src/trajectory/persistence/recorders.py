@@ -182,6 +182,12 @@ class AtomicPostgresFactory(PostgresFactory):
         # unreachable host as long as the operating system lets them.
         assert isinstance(pool.kwargs, dict)
         pool.kwargs["connect_timeout"] = max(1, round(pool.timeout))
+        # No server-side prepared statements. After a write's transaction is rolled back
+        # (a conflict), psycopg forgets its prepared statements and sends DEALLOCATE ALL
+        # with a later command; in pipeline mode that can come after the next write has
+        # prepared one again, which then fails ("prepared statement _pg3_6 does not
+        # exist") on that connection: 503s under concurrent writers.
+        pool.kwargs["prepare_threshold"] = None
         _probe_postgres(pool)
 
 
