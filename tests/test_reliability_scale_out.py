@@ -76,12 +76,11 @@ def test_two_api_processes_and_a_runner_lose_nothing_and_duplicate_nothing(
     writes = []
     with running(runner, *apis):
         # started together, as a supervisor would: none may trip over another's start-up
-        runner.start()
-        apis[0].start()
-        apis[0].wait_ready()
+        for process in (runner, *apis):
+            process.start()
+        for api in apis:
+            api.wait_ready()
         for count in (1, 2):
-            if count == 2:
-                apis[1].start_and_wait()
             urls = [api.base_url for api in apis[:count]]
             load = Load(urls, prepared, writers=WRITERS, seed=count, tag=f"scale-{count}",
                         abandon_rate=0.0)

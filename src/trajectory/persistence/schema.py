@@ -167,9 +167,25 @@ def _add_user_columns(tx: Transaction, dialect: Dialect) -> None:
             tx.execute(f"ALTER TABLE users ADD COLUMN {name} {kind}")
 
 
+SCHEMA_LOCK = 7_240_613
+"""The PostgreSQL advisory lock every process takes before it creates or alters tables."""
+
+
+def lock_schema(tx: Transaction) -> None:
+    """Serialise schema changes between processes for the rest of the transaction.
+
+    Several processes starting at once (API workers, the projection runner) each make
+    sure the tables exist; on PostgreSQL two concurrent `CREATE OR REPLACE FUNCTION` of the
+    same function fail with "tuple concurrently updated" and the process exits. SQLite
+    serialises writers already."""
+    if tx.dialect == "postgres":
+        tx.execute("SELECT pg_advisory_xact_lock(?)", [SCHEMA_LOCK])
+
+
 def create_schema(db: Database) -> None:
     """Create our tables if they do not exist yet (idempotent)."""
     with db.transaction() as tx:
+        lock_schema(tx)
         statements = [
             *_COMMON,
             *_ACCESS_LOG[db.dialect],

@@ -44,6 +44,7 @@ from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication, project_trajectory
 from trajectory.crypto import TrajectoryErased
 from trajectory.persistence.database import Transaction
+from trajectory.persistence.schema import lock_schema
 from trajectory.projections.framework import (
     TRACKING_TABLE,
     Change,
@@ -162,6 +163,7 @@ class ProjectionRunner:
     def create_tables(self) -> None:
         """Create the tracking table and every projection's tables (idempotent)."""
         with self.db.transaction() as tx:
+            lock_schema(tx)  # several processes may start at once
             for statement in tracking_ddl(self.db.dialect):
                 tx.execute(statement)
             for p in self.projections.values():
