@@ -54,8 +54,7 @@ class AccessLog:
 
     def append(self, entry: AccessEntry) -> None:
         """Write one entry in its own transaction; raises if it cannot be written."""
-        with self.db.transaction() as tx:
-            tx.write(entry.row())
+        self.db.write(entry.row())
 
     def for_trajectory(self, trajectory_id: str) -> list[dict[str, Any]]:
         """Every entry about one trajectory, in the order they were written."""

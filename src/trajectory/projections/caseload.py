@@ -26,12 +26,10 @@ from trajectory.persistence.database import Database, Dialect, Transaction
 from trajectory.projections.framework import (
     Change,
     Projection,
-    chunks,
     delete_where_in,
     execute_many,
     from_row,
     insert_statement,
-    placeholders,
     row_values,
     upsert_statement,
 )
@@ -187,6 +185,12 @@ class CaseloadView:
         " open_runaway_since, trajectory_id"
     )
 
+    items_of_p = (
+        "SELECT group_concat(a.code || '=' || a.due_on, ',') FROM caseload_attention a"
+        " WHERE a.trajectory_id = p.trajectory_id"
+    )
+    """A row's attention items as one text (codes hold neither '=' nor ',')."""
+
     def __init__(self, db: Database):
         self.db = db
 
@@ -223,32 +227,31 @@ class CaseloadView:
             outer = " WHERE q.overdue > 0"
         elif overdue is False:
             outer = " WHERE q.overdue = 0"
-        with self.db.transaction(commit=False) as tx:
-            # The page and the total in one pass over the organisation's rows.
-            rows = tx.fetchall(
-                f"SELECT q.*, COUNT(*) OVER () AS total_rows FROM ({inner}) q{outer}"
-                f" ORDER BY {self.order_by} LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            )
-            if rows:
-                total = int(rows[0]["total_rows"])
-            elif offset == 0:
-                total = 0
-            else:  # paged past the end: the total still counts
-                count = tx.fetchone(f"SELECT COUNT(*) AS n FROM ({inner}) q{outer}", params)
-                total = int(count["n"]) if count else 0
-            ids = [str(r["trajectory_id"]) for r in rows]
-            items: dict[str, list[AttentionItem]] = {i: [] for i in ids}
-            for part in chunks(ids):
-                for r in tx.fetchall(
-                    "SELECT trajectory_id, code, due_on FROM caseload_attention"
-                    f" WHERE trajectory_id IN ({placeholders(len(part))})",
-                    list(part),
-                ):
-                    due_on = date.fromisoformat(r["due_on"])
-                    items[str(r["trajectory_id"])].append(
-                        AttentionItem(code=r["code"], due_on=due_on, overdue=today > due_on)
-                    )
+        # One statement: the page, the total, and each row's attention items (as
+        # "code=due_on,..."), read only for the rows of the page.
+        page = (
+            f"SELECT q.*, COUNT(*) OVER () AS total_rows FROM ({inner}) q{outer}"
+            f" ORDER BY {self.order_by} LIMIT ? OFFSET ?"
+        )
+        rows = self.db.fetchall(
+            f"SELECT p.*, ({self.items_of_p}) AS items FROM ({page}) p ORDER BY {self.order_by}",
+            [*params, limit, offset],
+        )
+        if rows:
+            total = int(rows[0]["total_rows"])
+        elif offset == 0:
+            total = 0
+        else:  # paged past the end: the total still counts
+            count = self.db.fetchone(f"SELECT COUNT(*) AS n FROM ({inner}) q{outer}", params)
+            total = int(count["n"]) if count else 0
+        items: dict[str, list[AttentionItem]] = {}
+        for r in rows:
+            found = items[str(r["trajectory_id"])] = []
+            for item in str(r["items"] or "").split(","):
+                code, _, day = item.partition("=")
+                if code:
+                    due_on = date.fromisoformat(day)
+                    found.append(AttentionItem(code=code, due_on=due_on, overdue=today > due_on))
         return CaseloadOut(
             organisation=organisation,
             today=today,
@@ -287,6 +290,10 @@ class SqliteCaseloadView(CaseloadView):
 
 class PostgresCaseloadView(CaseloadView):
     dialect: Literal["postgres"] = "postgres"
+    items_of_p = (
+        "SELECT string_agg(a.code || '=' || a.due_on, ',') FROM caseload_attention a"
+        " WHERE a.trajectory_id = p.trajectory_id"
+    )
     # PostgreSQL sorts NULL last in ascending order already; say so for readers of both.
     order_by = (
         "(open_runaway_since IS NULL), overdue DESC, next_due_on ASC NULLS LAST,"
