@@ -106,12 +106,13 @@ class Database:
         if self.dialect == "postgres" and len(writes) == 1:
             statement, params = render_write(self.dialect, writes[0])
             with self.datastore.get_connection() as conn:
+                previous = conn.autocommit  # the library keeps its connections in autocommit
                 conn.autocommit = True
                 try:
                     conn.execute(statement, params)
                 finally:
                     with contextlib.suppress(Exception):  # a broken connection is the pool's
-                        conn.autocommit = False
+                        conn.autocommit = previous
             return
         with self.transaction() as tx:
             tx.write(*writes)
@@ -132,6 +133,7 @@ class Database:
         one statement alone needs neither (the lookups of every request: the caller's
         token, the trajectory's index row, the read models' positions)."""
         with self.datastore.get_connection() as conn:
+            previous = conn.autocommit  # the library keeps its connections in autocommit
             conn.autocommit = True
             try:
                 with conn.cursor() as cursor:
@@ -139,4 +141,4 @@ class Database:
                     return _rows(cursor)
             finally:
                 with contextlib.suppress(Exception):  # a broken connection is the pool's
-                    conn.autocommit = False
+                    conn.autocommit = previous
