@@ -162,6 +162,19 @@ def grow(client: httpx.Client, trajectory_id: str, events: int) -> None:
         command(client, trajectory_id)
 
 
+def settle(client: httpx.Client, timeout: float = 120) -> None:
+    """Wait until the server's read models have applied the whole log (`/health` lag 0):
+    the in-process runner catching up with a burst of writes would otherwise share the
+    CPU with what is measured next."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lags = [p["lag"] for p in _ok(client.get("/health")).json()["projections"]]
+        if not any(lags):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("the read models did not catch up")
+
+
 def command_latency(client: httpx.Client, ids: Sequence[str], commands: int) -> list[float]:
     """Milliseconds per command over HTTP, round-robin over `ids`."""
     for i in range(20):

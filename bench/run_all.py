@@ -190,17 +190,20 @@ def api(store: Store, size: Size, run: Run, lib: dict[str, Any], log: Path) -> N
         try:
             with http.server(url, key, log) as server, server.client(token) as client:
                 ids = http.open_trajectories(client, 20)
+                http.settle(client)
                 command = http.command_latency(client, ids, size.commands)
                 raw["command"] = summary(command)
 
                 say(f"{store}: caseload page and empty endpoint")
                 http.open_trajectories(client, size.caseload_trajectories - len(ids))
+                http.settle(client)
                 got = http.pages(client, ["/trajectories?limit=50", "/bench/empty"], size.pages)
                 raw["caseload"] = summary(got["/trajectories?limit=50"])
                 raw["empty"] = summary(got["/bench/empty"])
 
                 say(f"{store}: {CLIENTS} clients writing at once")
                 writers = http.open_trajectories(client, CLIENTS)
+                http.settle(client)
                 concurrent = http.concurrent_writes(server, token, writers, size.concurrent_seconds)
                 raw["concurrent"] = {
                     **{k: v for k, v in concurrent.items() if k != "latencies"},
@@ -213,6 +216,7 @@ def api(store: Store, size: Size, run: Run, lib: dict[str, Any], log: Path) -> N
                 for events in TRAJECTORY_LADDER:
                     (tid,) = http.open_trajectories(client, 1)
                     http.grow(client, tid, events)
+                    http.settle(client)
                     trajectory_id = UUID(tid)
                     assert app.get(trajectory_id).version == events
                     timed(lambda t=trajectory_id: app.get(t), 20)  # type: ignore[misc]
