@@ -82,7 +82,7 @@ class Row:
     baseline: float | None
     unit: str
     target: str
-    better: Literal["lower", "higher", "absolute"]
+    better: Literal["lower", "higher", "absolute", "info"]
     limit: float
     note: str = ""
 
@@ -97,6 +97,8 @@ class Row:
     def verdict(self) -> str:
         if self.ours is None:
             return "pending"
+        if self.better == "info":
+            return "info"
         if self.better == "absolute":
             return "PASS" if self.ours < self.limit else "GAP"
         ratio = self.ratio
@@ -247,6 +249,17 @@ def api(store: Store, size: Size, run: Run, lib: dict[str, Any], log: Path) -> N
             2.0,
             "baseline: library get+mutate+save, plain aggregate;"
             f" HTTP alone (the empty endpoint) {raw['empty']['p50_ms']:.2f} ms",
+        ),
+        Row(
+            store,
+            "command over HTTP less HTTP alone, p50",
+            round(cc["p50_ms"] - raw["empty"]["p50_ms"], 3),
+            lc["p50_ms"],
+            "ms",
+            "(info)",
+            "info",
+            2.0,
+            "the command's p50 less the empty endpoint's: what the path adds to HTTP itself",
         ),
         Row(
             store, "command over HTTP, p99", cc["p99_ms"], lc["p99_ms"], "ms", "<= 3x", "lower", 3.0
