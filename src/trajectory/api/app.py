@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
@@ -10,7 +11,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from trajectory import __version__
 from trajectory.access_log import AccessLog
-from trajectory.api.context import Services
+from trajectory.api.context import SQLITE_WRITERS, Services
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.middleware import HttpHygiene
@@ -60,6 +61,9 @@ def build_services(
         max_body_bytes=application.settings.max_body_bytes,
         projections=setup_projections(application),
         fresh_reads=application.settings.projections == "in-process",
+        write_limiter=(
+            anyio.CapacityLimiter(SQLITE_WRITERS) if application.dialect == "sqlite" else None
+        ),
     )
 
 

@@ -8,7 +8,6 @@ postponed annotations: the generated handlers' annotations must be real classes.
 from functools import partial
 from typing import Annotated, Any
 
-import anyio.to_thread
 import msgspec
 from litestar import Request, Response, post, put
 from litestar.handlers import HTTPRouteHandler
@@ -17,6 +16,7 @@ from litestar.params import JSONBody, Parameter
 from trajectory import commands as c
 from trajectory.aggregates.vocabulary import PERMISSION_KINDS
 from trajectory.api import writes
+from trajectory.api.context import in_write_thread
 from trajectory.api.errors import WRITE_PROBLEMS, ApiError, FieldError, problem_responses
 from trajectory.api.routes import IdempotencyKey, IfMatch, TrajectoryId
 from trajectory.api.schemas import PrepareHandover, RecordedOut
@@ -97,7 +97,8 @@ def plain_route(
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
         body = await request.body()
-        return await anyio.to_thread.run_sync(
+        return await in_write_thread(
+            request,
             partial(
                 writes.write,
                 request,
@@ -133,7 +134,8 @@ def contact_route(path: str, command: type[c.Command], summary: str) -> HTTPRout
     ) -> Response[RecordedOut]:
         body = await request.body()
         with_id = msgspec.structs.replace(data, contact_id=contact_id)
-        return await anyio.to_thread.run_sync(
+        return await in_write_thread(
+            request,
             partial(
                 writes.write,
                 request,
@@ -185,7 +187,8 @@ async def set_permission(
         )
     body = await request.body()
     command = msgspec.structs.replace(data, kind=kind)
-    return await anyio.to_thread.run_sync(
+    return await in_write_thread(
+        request,
         partial(
             writes.write,
             request,

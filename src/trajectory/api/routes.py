@@ -14,7 +14,7 @@ from litestar.params import Body, HeaderParameter, Parameter
 
 from trajectory import __version__
 from trajectory.api import reads, writes
-from trajectory.api.context import services
+from trajectory.api.context import in_write_thread, services
 from trajectory.api.errors import WRITE_PROBLEMS, ApiError, problem_responses
 from trajectory.api.schemas import (
     AccessEntryOut,
@@ -79,10 +79,11 @@ async def open_trajectory(
     """Open a girl's trajectory in phase 1. The organisation and coordinator are the
     caller's. Answers 201 with the new id, its version and a Location."""
     body = await request.body()
-    return await anyio.to_thread.run_sync(
+    return await in_write_thread(
+        request,
         partial(
             writes.open_trajectory, request, data, body=body, idempotency_key=idempotency_key
-        )
+        ),
     )
 
 
