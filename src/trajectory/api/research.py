@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,6 +21,7 @@ from litestar.params import JSONBody
 
 from trajectory.api.context import caller, client_of, services
 from trajectory.api.errors import ApiError, FieldError, problem_responses
+from trajectory.api.reads import parse_as_of
 from trajectory.api.security import RESEARCHER, authenticated
 from trajectory.application import Actor
 from trajectory.research import ExportError, StoreNotVerified, export_project, write_archive
@@ -39,26 +39,10 @@ class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     as_of: Annotated[str, msgspec.Meta(max_length=40)] | None = None
 
 
-def _as_of(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ApiError(
-            422,
-            "as_of must be an RFC 3339 time with an offset",
-            errors=[FieldError(field="as_of", message="not an RFC 3339 time")],
-        )
-    return moment.astimezone(UTC)
-
-
 def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[bytes]:
     svc = services(request)
     user = caller(request)
-    as_of = _as_of(data.as_of)
+    as_of = parse_as_of(data.as_of)
     scratch = Path(tempfile.mkdtemp(prefix="trajectory-export-"))
     try:
         out = scratch / "export"
