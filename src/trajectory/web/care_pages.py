@@ -346,7 +346,9 @@ _SKIP = {"id", "originator_id", "originator_version"}
 
 def _details(t: Translator, data: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, str]]:
     for key, value in data.items():
-        if key in _SKIP or value in (None, "", [], {}):
+        if key in _SKIP or value is None or value == "" or (
+            isinstance(value, (list, tuple, dict)) and not value
+        ):  # an empty tuple (no waivers) is nothing to show either
             continue
         name = prefix + key
         if isinstance(value, dict):

@@ -42,7 +42,10 @@ from trajectory.aggregates.events.treatment import (
 from trajectory.web.i18n import Translator
 
 WIDTH = 800
-LABEL_W = 110
+LABEL_W = 130
+"""Room for the longest lane label ("Traumabehandeling") in the SVG's own units."""
+AHEAD = 18
+"""Room right of today: what started today (a new phase) still shows as a bar."""
 LANE_H = 30
 TOP = 8
 AXIS_H = 26
@@ -116,7 +119,7 @@ def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeli
     closed = next((_day(e, corrected) for e in live if isinstance(e, TrajectoryClosed)), None)
     stop = max(min(end, closed) if closed else end, start + timedelta(days=1))
     span = (stop - start).days or 1
-    plot = WIDTH - LABEL_W - 10
+    plot = WIDTH - LABEL_W - 10 - AHEAD
 
     def x(day: date) -> float:
         day = min(max(day, start), stop)
@@ -124,7 +127,10 @@ def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeli
 
     def bar(a: date, b: date, css: str, title: str, text: str = "") -> Bar:
         left, right = x(a), x(b)
-        return Bar(left, max(right - left, 2.0), css, title, text)
+        # What runs until today is at least as wide as the room ahead, so a phase that
+        # began today is seen (and numbered) at once; anything else at least a sliver.
+        least = AHEAD - 2.0 if b >= stop else 2.0
+        return Bar(left, max(right - left, least), css, title, text)
 
     names = ("phases", "runaway", "therapy", "education", "handover", "aftercare")
     labels = {

@@ -1,0 +1,206 @@
+"""What the browser tests share: finding Debian's Chromium, the live app with the web tests'
+world of people and trajectories (`tests.web_support`) on a real SQLite file, signing in
+through the pages as a person does, filling in a form, and a screenshot of every step.
+
+Screenshots go to `artifacts/e2e/<test>/<NN>-<step>.png` under the repository, where CI
+leaves them for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pyotp
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize
+
+from tests.conftest import MASTER_KEY, FakeClock, all_protocols
+from tests.live import live_server
+from tests.web_support import PASSWORD, World, make_world
+from trajectory.application import TrajectoryApplication
+from trajectory.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+REQUIRE_BROWSER = os.environ.get("TRAJECTORY_REQUIRE_BROWSER") == "1"
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",  # as root (CI) Chromium's sandbox does not start
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium phones home, and the closed network refuses it.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = ViewportSize(width=1280, height=900)
+PHONE = ViewportSize(width=360, height=780)
+
+
+def chromium_path() -> str | None:
+    """The browser to drive: TRAJECTORY_CHROMIUM when set (a path or a command name),
+    else `chromium` on the PATH (Debian's package puts it in /usr/bin)."""
+    wanted = os.environ.get("TRAJECTORY_CHROMIUM") or "chromium"
+    return shutil.which(wanted)
+
+
+def missing_browser(reason: str) -> NoReturn:
+    """Skip the browser tests, or fail them when the browser is required (CI)."""
+    if REQUIRE_BROWSER:
+        pytest.fail(f"a browser is required (TRAJECTORY_REQUIRE_BROWSER=1): {reason}")
+    pytest.skip(reason)
+
+
+# -- the live app ------------------------------------------------------------------------------
+
+
+@contextmanager
+def running_site(browser: Browser, directory: Path) -> Iterator[Site]:
+    """The web tests' world (people with a password and a TOTP secret, three girls) in an
+    SQLite file of its own, served over real HTTP on a free port."""
+    clock = FakeClock()
+    settings = Settings(
+        database_url=f"sqlite:///{directory / 'trajectory.sqlite'}",
+        snapshot_interval=10,
+        master_key=MASTER_KEY,
+    )
+    app = TrajectoryApplication(settings, clock=clock, protocols=all_protocols())
+    try:
+        with pytest.MonkeyPatch.context() as patches:
+            world = make_world(app, clock, patches, directory / "exports")
+            with live_server(app) as live:
+                site = Site(world=world, base_url=live.base_url, browser=browser)
+                try:
+                    yield site
+                finally:
+                    site.close()
+    finally:
+        app.close()
+
+
+@dataclass
+class Site:
+    """The live app, seen from a browser: new windows, and the people who sign in."""
+
+    world: World
+    base_url: str
+    browser: Browser
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def window(
+        self, viewport: ViewportSize = DESKTOP, storage_state: Any = None
+    ) -> Page:
+        """A new browser window of its own (cookies and all), in Dutch, as at a care home."""
+        context = self.browser.new_context(
+            viewport=viewport, locale="nl-NL", storage_state=storage_state
+        )
+        context.set_default_timeout(15_000)
+        self.contexts.append(context)
+        return context.new_page()
+
+    def code(self, who: str) -> str:
+        """The code her authenticator app shows now; the clock then moves on a step (a
+        code is good once)."""
+        value = pyotp.TOTP(self.world.secrets[who]).at(self.world.clock())
+        self.world.clock.advance(seconds=30)
+        return value
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        self.contexts.clear()
+
+
+# -- what a person does ------------------------------------------------------------------------
+
+
+def submit(page: Page) -> None:
+    """Press the form's button and wait for the page that answers it."""
+    with page.expect_navigation():
+        page.locator("main form[method=post] button[type=submit]").last.click()
+
+
+def password_step(page: Page, site: Site, who: str, shots: Shots | None = None) -> None:
+    page.goto(site.url("/app/login"))
+    page.get_by_label("Gebruikersnaam", exact=True).fill(who)
+    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
+    if shots is not None:
+        shots(page, "sign-in")
+    submit(page)
+
+
+def sign_in(page: Page, site: Site, who: str, shots: Shots | None = None) -> None:
+    """The password, then the code from her authenticator app: she lands on her home page."""
+    password_step(page, site, who, shots)
+    assert "/app/login/code" in page.url, page.url
+    page.get_by_label("Code uit de authenticator-app", exact=True).fill(site.code(who))
+    if shots is not None:
+        shots(page, "code")
+    submit(page)
+    assert "/app/login" not in page.url, page.url
+
+
+Value = str | bool | list[str]
+
+
+def fill(page: Page, values: Mapping[str, Value]) -> None:
+    """Fill in the form on the page: a text for an input, a select's option value, a
+    checkbox's state, or the values of a group of checkboxes to tick."""
+    form = page.locator("main form[method=post]").last
+    for name, value in values.items():
+        if isinstance(value, list):
+            for item in value:
+                form.locator(f'input[name="{name}"][value="{item}"]').check()
+            continue
+        control = form.locator(f'[name="{name}"]')
+        if isinstance(value, bool):
+            control.set_checked(value)
+        elif control.evaluate("e => e.tagName") == "SELECT":
+            control.select_option(value)
+        else:
+            control.fill(value)
+
+
+# -- screenshots -------------------------------------------------------------------------------
+
+
+_EMPTIED: set[Path] = set()
+
+
+class Shots:
+    """Numbered full-page screenshots of one test's steps, for CI to keep. A test's folder
+    is emptied once a run; the cases of a parametrised test share their function's folder
+    and number on from each other."""
+
+    def __init__(self, directory: Path) -> None:
+        if directory not in _EMPTIED:
+            shutil.rmtree(directory, ignore_errors=True)
+            _EMPTIED.add(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+
+    @classmethod
+    def of(cls, test_name: str) -> Shots:
+        return cls(ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", test_name).strip("-"))
+
+    def __call__(self, page: Page, step: str, part: Locator | None = None) -> Path:
+        """The whole page, or only a part of it (the timeline, say)."""
+        number = len(list(self.directory.glob("*.png"))) + 1
+        path = self.directory / f"{number:02d}-{step}.png"
+        if part is None:
+            page.screenshot(path=path, full_page=True)
+        else:
+            part.screenshot(path=path)
+        return path

@@ -1,0 +1,201 @@
+"""The three journeys of issue 8 in a real browser, each step kept as a screenshot: a
+coordinator signs in with her password and TOTP code, is refused unsupervised internet
+for a girl in phase 1, records what phase 2 asks for and advances her; an aftercare
+worker accepts a handover and records a contact; a researcher downloads an export.
+
+The three touch different girls (or only read), so they share one live app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.support import Shots, Site, Value, fill, sign_in, submit
+from tests.web_support import GIRL, PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+REFUSAL = "In fase 1 is internetgebruik alleen onder toezicht toegestaan"
+
+# What the coordinator writes in each form that a phase-2 criterion links to.
+PHASE_2_FACTS: dict[str, dict[str, Value]] = {
+    "safety-analysis": {
+        "instrument": "gestructureerde veiligheidsanalyse",
+        "physical_safety": "concerns",
+        "experienced_safety": "unsafe",
+        "risks": ["internet_social_media"],
+        "runaway_risk": "high",
+        "measures": ["police_involved"],
+        "police_involved": True,
+    },
+    "medical-assessment": {"needs": ["sti_test"], "provider": "Centrum Seksueel Geweld"},
+    "care-analysis": {"disciplines": "psycholoog\nmaatschappelijk werker"},
+    "treatment-plan": {"goals": "stabiliseren\nveilig netwerk"},
+    "placement": {"kind": "homogeneous_group", "region": "Utrecht"},
+    "education": {"school": "De Brug", "level": "vmbo"},
+}
+
+
+def phase_bars(page: Page, phase: int) -> int:
+    return page.locator(f"svg.timeline rect.bar.phase-{phase}").count()
+
+
+def test_a_coordinator_is_refused_free_internet_in_phase_1_then_advances_her_to_phase_2(
+    site: Site, shots: Shots
+) -> None:
+    """Given a coordinator with a password and an authenticator app, and a girl in phase 1
+    without the facts that phase 2 asks for;
+    when she signs in, asks for unsupervised internet, tries phase 2, records each missing
+    fact through the link the refusal gives, and tries again;
+    then the first two are refused with a sentence that says why (and what is missing),
+    and the last one moves her to phase 2, which the timeline then shows.
+
+    The refusal is the protocol's safety rule at work, so it must read as plain Dutch in
+    the page itself, not as an error code."""
+    page = site.window()
+    sign_in(page, site, "coordinator", shots)
+    expect(page).to_have_url(re.compile(r"/app/caseload$"))
+    shots(page, "caseload")
+
+    page.get_by_role("link", name=GIRL).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Traject van {GIRL}")
+    assert (phase_bars(page, 1), phase_bars(page, 2)) == (1, 0)
+    shots(page, "phase-1")
+    shots(page, "timeline-phase-1", page.locator("svg.timeline"))
+
+    page.get_by_role("link", name="internet", exact=True).click()
+    fill(page, {"level": "free", "reason": "ze vroeg erom"})
+    shots(page, "free-internet")
+    submit(page)
+    expect(page.locator("#refusal .sentence")).to_contain_text(REFUSAL)
+    expect(page.get_by_label("Niveau")).to_have_value("free")  # her choice stays
+    shots(page, "free-internet-refused")
+
+    trajectory = site.url(f"/app/trajectories/{site.world.girl}")
+    page.goto(trajectory)
+    page.get_by_role("link", name="Naar fase 2").click()
+    fill(page, {"reason": "stabiel, houdt zich aan de afspraken"})
+    submit(page)
+    unmet = page.locator("#refusal ul.unmet a")
+    expect(unmet).to_have_count(len(PHASE_2_FACTS))
+    shots(page, "phase-2-refused")
+
+    for link in [unmet.nth(i).get_attribute("href") or "" for i in range(unmet.count())]:
+        slug = link.rsplit("/", 1)[-1]
+        page.goto(site.url(link))
+        fill(page, PHASE_2_FACTS[slug])
+        submit(page)
+        expect(page.locator("p.notice")).to_contain_text("Vastgelegd:")
+        expect(page.locator(f'li[data-criterion="{slug}"]')).to_have_class("met")
+    shots(page, "criteria-met")
+
+    page.get_by_role("link", name="Naar fase 2").click()
+    fill(page, {"reason": "stabiel, houdt zich aan de afspraken"})
+    shots(page, "phase-2-asked")
+    submit(page)
+    expect(page).to_have_url(re.compile(rf"{trajectory}\?done=phase-transition$"))
+    expect(page.locator("p.meta strong")).to_have_text("Fase 2: verwerking")
+    assert (phase_bars(page, 1), phase_bars(page, 2)) == (1, 1)
+    new_phase = page.locator("svg.timeline rect.bar.phase-2").bounding_box()
+    assert new_phase is not None
+    assert new_phase["width"] >= 10  # begun today, and seen
+    shots(page, "phase-2")
+    shots(page, "timeline-phase-2", page.locator("svg.timeline"))
+    assert site.world.app.get(site.world.girl).state.phase == 2
+
+
+def test_an_aftercare_worker_accepts_the_handover_and_records_a_contact(
+    site: Site, shots: Shots
+) -> None:
+    """Given a girl whose warm handover meeting was held, handed to an aftercare worker;
+    when the worker signs in, opens the handover, accepts it, starts aftercare and records
+    a home visit;
+    then the handover page shows her in aftercare with the last contact, and the log
+    holds all three facts.
+
+    Aftercare keeps a girl in view after residential care: the worker must be able to do
+    this on her own, from her own short list."""
+    tid = site.world.handed_over
+    page = site.window()
+    sign_in(page, site, "aftercare", shots)
+    expect(page).to_have_url(re.compile(r"/app/handovers$"))
+    shots(page, "handovers")
+
+    page.get_by_role("link", name=f"Traject {str(tid)[:8]}").click()
+    expect(page.locator("dl.facts")).to_contain_text("overdrachtsgesprek gehouden")
+    shots(page, "handover")
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Overdracht aanvaarden").click()
+    expect(page.locator("p.notice")).to_contain_text("aanvaard")
+    shots(page, "accepted")
+
+    page.get_by_role("link", name="Nazorg starten (residentiële zorg beëindigd)").click()
+    fill(page, {"plan": "wekelijks een huisbezoek, daarna om de week"})
+    submit(page)
+    expect(page.locator("dl.facts")).to_contain_text("in nazorg")
+
+    page.get_by_role("link", name="Nazorgcontact").click()
+    fill(page, {"kind": "visit", "note": "thuisbezoek, het gaat goed"})
+    shots(page, "contact")
+    submit(page)
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("Laatste contact")
+    expect(facts).to_contain_text("2-3-2026")
+    shots(page, "contact-recorded")
+
+    state = site.world.app.get(tid).state
+    assert state.status == "aftercare"
+    assert state.has("aftercare-contact")
+
+
+def test_a_researcher_downloads_a_pseudonymised_export(site: Site, shots: Shots) -> None:
+    """Given a researcher with a password and an authenticator app;
+    when she signs in, asks for an export of a project (confirming her password and a new
+    code) and downloads its files;
+    then the manifest names her project and counts the store's three girls, each file is
+    the one the manifest describes (its SHA-256), none carries a girl's name, and the
+    downloads are in the access log.
+
+    Exports leave the organisation: the re-authentication and the log entry are the
+    point, and the files must be what the page offers."""
+    page = site.window()
+    sign_in(page, site, "researcher", shots)
+    expect(page).to_have_url(re.compile(r"/app/research$"))
+    fill(page, {"project": "zonmw-e2e", "format": "csv", "k": "5",
+                "reauth_password": PASSWORD, "reauth_code": site.code("researcher")})
+    shots(page, "export-asked")
+    submit(page)
+    expect(page.locator("p.notice")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("zonmw-e2e")
+    shots(page, "export")
+
+    files = page.locator("table a[download]")
+    names = [name.strip() for name in files.all_inner_texts()]
+    assert "manifest.json" in names, names
+    assert len(names) > 1, names
+    downloaded: dict[str, Path] = {}
+    for name in names:
+        with page.expect_download() as started:
+            files.get_by_text(name, exact=True).click()
+        download = started.value
+        assert download.suggested_filename == name
+        downloaded[name] = shots.directory / name
+        download.save_as(downloaded[name])
+
+    manifest = json.loads(downloaded["manifest.json"].read_text())
+    assert manifest["parameters"]["project"] == "zonmw-e2e"
+    assert manifest["counts"]["trajectories_in_store"] == 3
+    for name, entry in manifest["files"].items():  # the files are the ones it describes
+        assert hashlib.sha256(downloaded[name].read_bytes()).hexdigest() == entry["sha256"]
+    for path in downloaded.values():
+        assert GIRL not in path.read_text(errors="replace")
+    exports = [e for e in site.world.access() if e["action"] == "export"]
+    assert {e["user_id"] for e in exports} == {"researcher"}
+    assert len([e for e in exports if e["outcome"] == "ok"]) >= len(names)
