@@ -13,6 +13,12 @@ the data keys written in the same transactions. Then, in one run:
 prints both and their ratio, and appends the figures to bench/results/rebuild.jsonl.
 
     .venv/bin/python -m bench.rebuild [N] [--postgres] [--cohort 256] [--seed 2014]
+        [--keep-log FILE] [--drop-log FILE]
+
+Building a log of 1,000,000 events takes minutes. With `--keep-log FILE` the store is
+kept after the run and described in FILE (its URL and master key; a synthetic key for a
+synthetic log); a later run with the same FILE, size, cohort and seed measures on that
+same log instead of building it again. `--drop-log FILE` drops the kept store and FILE.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import msgspec
+import psycopg
 
-from bench.common import postgres_database, record
+from bench.common import POSTGRES_URL, postgres_database, record
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import Identity
 from trajectory.aggregates.trajectory import Meta, Trajectory
@@ -146,21 +154,65 @@ def store(postgres: bool) -> Iterator[str]:
         yield f"sqlite:///{Path(tmp) / 'rebuild.sqlite'}"
 
 
+class KeptLog(msgspec.Struct, frozen=True, kw_only=True):
+    """A log kept between runs (`--keep-log`): where it is, and what it was built from."""
+
+    database_url: str
+    master_key: str
+    events: int
+    trajectories: int
+    build_seconds: float
+    asked: int
+    cohort: int
+    seed: int
+
+
+def kept_store(path: Path, postgres: bool) -> str:
+    """Where a kept log goes: an SQLite file beside `path`, or a database of its own."""
+    if not postgres:
+        return f"sqlite:///{path.resolve().with_suffix('.sqlite')}"
+    name = "bench_rebuild_kept_" + "".join(c if c.isalnum() else "_" for c in path.stem.lower())
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_kept(path: Path) -> None:
+    """Drop a kept log's store and its description."""
+    kept = msgspec.json.decode(path.read_bytes(), type=KeptLog)
+    if kept.database_url.startswith("sqlite:///"):
+        Path(kept.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    else:
+        name = kept.database_url.rsplit("/", 1)[1]
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    path.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("events", nargs="?", type=int, default=100_000)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--cohort", type=int, default=256, help="girls interleaved in the log")
     parser.add_argument("--seed", type=int, default=2014)
+    parser.add_argument("--keep-log", type=Path, help="keep the log, or reuse the one kept here")
+    parser.add_argument("--drop-log", type=Path, help="drop a log kept with --keep-log, and stop")
     args = parser.parse_args()
     configure_logging("warning")
-    with store(args.postgres) as url:
-        settings = Settings(database_url=url, master_key=MasterKey.generate().to_text())
-        app = TrajectoryApplication(settings)
-        try:
-            figures = run(app, args.events, cohort=args.cohort, seed=args.seed)
-        finally:
-            app.close()
+    if args.drop_log is not None:
+        drop_kept(args.drop_log)
+        return
+    if args.keep_log is not None:
+        figures = run_kept(args.keep_log, args.postgres, args.events, args.cohort, args.seed)
+    else:
+        with store(args.postgres) as url:
+            settings = Settings(database_url=url, master_key=MasterKey.generate().to_text())
+            app = TrajectoryApplication(settings)
+            try:
+                figures = run(app, args.events, cohort=args.cohort, seed=args.seed)
+            finally:
+                app.close()
     figures["dialect"] = "postgres" if args.postgres else "sqlite"
     print(
         f"{figures['events']:,} events of {figures['trajectories']:,} trajectories"
@@ -175,17 +227,69 @@ def main() -> None:
     print(f"recorded in bench/results/{path.name}")
 
 
-def run(app: TrajectoryApplication, n: int, *, cohort: int, seed: int) -> dict[str, Any]:
-    started = time.perf_counter()
-    events, trajectories = synthesise(app, n, cohort=cohort, seed=seed)
-    build = time.perf_counter() - started
-    runner = setup_projections(app)
+def run_kept(path: Path, postgres: bool, n: int, cohort: int, seed: int) -> dict[str, Any]:
+    """`run` on the log kept in `path`, built (and kept) first when there is none yet."""
+    kept = msgspec.json.decode(path.read_bytes(), type=KeptLog) if path.exists() else None
+    if kept is not None and (kept.asked, kept.cohort, kept.seed) != (n, cohort, seed):
+        raise SystemExit(
+            f"{path} keeps a log of {kept.asked:,} events (cohort {kept.cohort},"
+            f" seed {kept.seed}); drop it first (--drop-log)"
+        )
+    if kept is not None and kept.database_url.startswith("sqlite") == postgres:
+        raise SystemExit(f"{path} keeps a log in another store")
+    url = kept.database_url if kept else kept_store(path, postgres)
+    master_key = kept.master_key if kept else MasterKey.generate().to_text()
+    app = TrajectoryApplication(Settings(database_url=url, master_key=master_key))
+    try:
+        built = None if kept is None else (kept.events, kept.trajectories, kept.build_seconds)
+        figures = run(app, n, cohort=cohort, seed=seed, built=built)
+    finally:
+        app.close()
+    if kept is None:
+        path.write_bytes(
+            msgspec.json.encode(
+                KeptLog(
+                    database_url=url,
+                    master_key=master_key,
+                    events=figures["events"],
+                    trajectories=figures["trajectories"],
+                    build_seconds=figures["build_seconds"],
+                    asked=n,
+                    cohort=cohort,
+                    seed=seed,
+                )
+            )
+        )
+    figures["log_reused"] = kept is not None
+    return figures
 
+
+def run(
+    app: TrajectoryApplication,
+    n: int,
+    *,
+    cohort: int,
+    seed: int,
+    built: tuple[int, int, float] | None = None,
+) -> dict[str, Any]:
+    """Build the log (unless `built` says it is there: events, trajectories, seconds),
+    then read + decode it and rebuild every projection from it, in this order."""
+    if built is None:
+        started = time.perf_counter()
+        events, trajectories = synthesise(app, n, cohort=cohort, seed=seed)
+        build = time.perf_counter() - started
+    else:
+        events, trajectories, build = built
+    runner = setup_projections(app)
+    trajectory_ids = app.stored_trajectory_ids()
+
+    _forget_keys(app, trajectory_ids)
     started = time.perf_counter()
     decoded = read_and_decode(app)
     read = time.perf_counter() - started
     assert decoded == events, (decoded, events)
 
+    _forget_keys(app, trajectory_ids)
     started = time.perf_counter()
     applied = runner.rebuild(None, _progress(events))
     rebuild = time.perf_counter() - started
@@ -204,7 +308,18 @@ def run(app: TrajectoryApplication, n: int, *, cohort: int, seed: int) -> dict[s
         "rebuild_events_per_s": round(events / rebuild),
         "ratio": round(read / rebuild, 3),
         "state_loads": runner.states.loads,
+        "keys": "cold",
     }
+
+
+def _forget_keys(app: TrajectoryApplication, trajectory_ids: list[UUID]) -> None:
+    """Both measurements start without a data key in the cache, as a rebuild in a fresh
+    process does. Otherwise whichever comes second finds the keys the first fetched (for
+    30 s), and the first the keys the build left; on PostgreSQL fetching the key of each
+    of 1,561 trajectories took a quarter of reading 100k events."""
+    assert app.keys is not None
+    for trajectory_id in trajectory_ids:
+        app.keys.forget(trajectory_id)
 
 
 def _progress(total: int) -> Any:

@@ -90,6 +90,7 @@ _INSERT_ITEM = insert_statement("caseload_attention", AttentionRow, ("trajectory
 class CaseloadProjection(Projection):
     name = "caseload"
     tables = ("caseload", "caseload_attention")
+    follows_state = True  # a trajectory's rows are computed from its state at the flush
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -99,8 +100,9 @@ class CaseloadProjection(Projection):
         return list(_DDL)
 
     def apply(self, change: Change) -> None:
-        # Only the trajectory's last event in the page decides its rows: keep its state
-        # (which the runner folds no further before the flush) and compute the rows once.
+        # Called with the trajectory's last event in the page (`follows_state`), which
+        # alone decides its rows: keep its state (folded no further before the flush) and
+        # compute the rows once.
         self._pending[change.trajectory_id] = (change.state, change.version)
 
     def _rows(

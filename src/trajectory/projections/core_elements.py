@@ -324,6 +324,11 @@ class _Plan:
     marks: bool
     """Marks or corrects an earlier entry."""
 
+    @property
+    def acts(self) -> bool:
+        """Whether an event of the class changes any row (most change none)."""
+        return self.care_span or self.facts != [] or self.signals or self.marks
+
     @classmethod
     def of(cls, event_class: type[TrajectoryEvent]) -> _Plan:
         varies = issubclass(event_class, (TrajectoryOpened, InterventionDelivered, PhaseAdvanced))
@@ -346,6 +351,13 @@ class _Plan:
 _PLANS: dict[type[TrajectoryEvent], _Plan] = {}
 
 
+def _plan(event_class: type[TrajectoryEvent]) -> _Plan:
+    plan = _PLANS.get(event_class)
+    if plan is None:
+        plan = _PLANS[event_class] = _Plan.of(event_class)
+    return plan
+
+
 class CoreElementsProjection(Projection):
     name = "core_elements"
     tables = ("core_element_trajectories", "core_element_facts", "quality_signals")
@@ -357,12 +369,13 @@ class CoreElementsProjection(Projection):
     def ddl(self) -> list[str]:
         return list(_DDL)
 
+    def wants(self, event_class: type[TrajectoryEvent]) -> bool:
+        return _plan(event_class).acts
+
     def apply(self, change: Change) -> None:
         event, tid, version = change.event, change.trajectory_id, change.version
-        plan = _PLANS.get(type(event))
-        if plan is None:
-            plan = _PLANS[type(event)] = _Plan.of(type(event))
-        add = self._writes.add
+        plan = _plan(type(event))
+        writes = self._writes
         if plan.care_span:
             s = change.state
             protocol = self.protocols.get(s.protocol_name, s.protocol_version)
@@ -378,26 +391,38 @@ class CoreElementsProjection(Projection):
                 ),
                 care_analysis_interval_days=protocol.attention.care_analysis_interval_days,
             )
-            add(tid, _UPSERT_TRAJECTORY, row_values(row))
+            writes.upsert(_UPSERT_TRAJECTORY, tid, row_values(row))
         facts = plan.facts if plan.facts is not None else facts_of(event)
         if facts:
             on = event.occurred_on.isoformat()
             for element, code, kind in facts:
                 # A FactRow as stored, in its column order (a rebuild writes one per event).
-                add(tid, _INSERT_FACT, (tid, version, element, code, kind, on))
+                writes.insert(_INSERT_FACT, tid, version, (tid, version, element, code, kind, on))
         if plan.signals:
             signal = event.kind if isinstance(event, SignalRecorded) else plan.signal
             # A SignalRow as stored, in its column order.
             month = event.occurred_on.isoformat()[:7]
-            add(tid, _INSERT_SIGNAL, (tid, version, change.state.organisation, month, signal))
+            stored = (tid, version, change.state.organisation, month, signal)
+            writes.insert(_INSERT_SIGNAL, tid, version, stored)
         if plan.marks:
             if isinstance(event, EntryMarkedInError):
-                add(tid, _DELETE_FACTS, (tid, event.position))
-                add(tid, _DELETE_SIGNAL, (tid, event.position))
+                at = event.position
+                writes.delete(_DELETE_FACTS, tid, at, (tid, at), rows_of=(_INSERT_FACT,))
+                writes.delete(_DELETE_SIGNAL, tid, at, (tid, at), rows_of=(_INSERT_SIGNAL,))
             elif isinstance(event, EntryCorrected) and event.corrected_occurred_on is not None:
-                day = event.corrected_occurred_on
-                add(tid, _CORRECT_FACTS, (day.isoformat(), tid, event.position))
-                add(tid, _CORRECT_SIGNAL, (day.isoformat()[:7], tid, event.position))
+                at, day = event.position, event.corrected_occurred_on.isoformat()
+                # The same columns of the rows gathered: occurred_on of a fact, month of a
+                # signal (see the column orders above).
+                writes.update(
+                    _CORRECT_FACTS, tid, at, (day, tid, at), rows_of={_INSERT_FACT: (5, day)}
+                )
+                writes.update(
+                    _CORRECT_SIGNAL,
+                    tid,
+                    at,
+                    (day[:7], tid, at),
+                    rows_of={_INSERT_SIGNAL: (3, day[:7])},
+                )
 
     def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
         self._writes.run(tx, erased)

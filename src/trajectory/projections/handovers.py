@@ -95,6 +95,9 @@ _UPSERT = upsert_statement("handovers", HandoverRow, ("trajectory_id",))
 class HandoversProjection(Projection):
     name = "handovers"
     tables = ("handovers",)
+    # A trajectory's row is computed from its state at the flush; whether it has one
+    # depends on the state alone (the preparation sets the receiving worker for good).
+    follows_state = True
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -107,8 +110,9 @@ class HandoversProjection(Projection):
         h = change.state.handover
         if h.receiving_worker is None or h.receiving_organisation is None:
             return  # never handed over: nothing to show any aftercare worker
-        # Only the trajectory's last event in the page decides its row: keep its state
-        # (which the runner folds no further before the flush) and compute the row once.
+        # Called with the trajectory's last event in the page (`follows_state`), which
+        # alone decides its row: keep its state (folded no further before the flush) and
+        # compute the row once.
         self._pending[change.trajectory_id] = (change.state, change.version)
 
     def _row(self, tid: str, s: TrajectoryState, version: int) -> HandoverRow | None:

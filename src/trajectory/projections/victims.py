@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 
 import msgspec
 
+from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.chain import ComenshaRegistrationDecided
 from trajectory.aggregates.events.closure import EntryMarkedInError
 from trajectory.aggregates.events.intake import TrajectoryOpened, VictimStatusChanged
@@ -89,6 +90,7 @@ _DELETE_DECISION = "DELETE FROM victim_comensha_decisions WHERE trajectory_id = 
 
 
 _STATUS_EVENTS = (TrajectoryOpened, VictimStatusChanged)
+_WANTED = (*_STATUS_EVENTS, ComenshaRegistrationDecided, EntryMarkedInError)
 
 
 class VictimsProjection(Projection):
@@ -102,6 +104,9 @@ class VictimsProjection(Projection):
     def ddl(self) -> list[str]:
         return list(_DDL)
 
+    def wants(self, event_class: type[TrajectoryEvent]) -> bool:
+        return issubclass(event_class, _WANTED)
+
     def apply(self, change: Change) -> None:
         event, s, tid = change.event, change.state, change.trajectory_id
         if isinstance(event, _STATUS_EVENTS):
@@ -112,14 +117,15 @@ class VictimsProjection(Projection):
                 minor_at_intake=age_on(s.date_of_birth, s.intake_date) < 18,
                 risk_profiles=" ".join(sorted(s.risk_profiles)),
             )
-            self._writes.add(tid, _UPSERT, row_values(row))
+            self._writes.upsert(_UPSERT, tid, row_values(row))
         elif isinstance(event, ComenshaRegistrationDecided):
             decision = DecisionRow(
                 trajectory_id=tid, position=change.version, decision=event.decision
             )
-            self._writes.add(tid, _INSERT_DECISION, row_values(decision))
+            self._writes.insert(_INSERT_DECISION, tid, change.version, row_values(decision))
         elif isinstance(event, EntryMarkedInError):
-            self._writes.add(tid, _DELETE_DECISION, (tid, event.position))
+            at = event.position
+            self._writes.delete(_DELETE_DECISION, tid, at, (tid, at), rows_of=(_INSERT_DECISION,))
 
     def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
         self._writes.run(tx, erased)
