@@ -50,7 +50,8 @@ def test_the_loop_reader_finds_the_same_user_and_sees_a_revocation_at_once(
     in_thread = services.users.authenticate(token)
     # then both find the same user
     assert on_loop == in_thread
-    assert on_loop is not None and on_loop.organisation == "org-a"
+    assert on_loop is not None
+    assert on_loop.organisation == "org-a"
     # and a revocation counts on the very next lookup
     services.users.revoke("coord", now=sqlite_app.clock())
     assert anyio.run(_authenticate, services, token) is None
@@ -85,4 +86,5 @@ def test_a_reader_that_cannot_answer_falls_back_to_the_worker_thread(
     # when the token is looked up
     user = anyio.run(_authenticate, broken, token)
     # then the worker-thread path answered it
-    assert user is not None and user.name == "coord"
+    assert user is not None
+    assert user.name == "coord"
