@@ -179,6 +179,12 @@ class TestEveryViewOnBothStores:
         assert caseload(app.db, ORG, today(clock), status="in_care").total == 3
         paged = caseload(app.db, ORG, today(clock), limit=1, offset=1)
         assert (paged.total, [i.id for i in paged.items]) == (3, [neglected])
+        # and the total counts what the filters leave, also on a page past the end
+        assert caseload(app.db, ORG, today(clock), overdue=True).total == 1
+        assert caseload(app.db, ORG, today(clock), overdue=False, limit=1).total == 2
+        past_end = caseload(app.db, ORG, today(clock), overdue=False, offset=5)
+        assert (past_end.total, past_end.items) == (2, [])
+        assert caseload(app.db, ORG, today(clock), coordinator="coord-3", offset=1).total == 1
 
     def test_the_aftercare_worker_sees_who_goes_out_of_view(
         self, app: TrajectoryApplication, clock: FakeClock

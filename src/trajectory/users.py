@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
-from trajectory.persistence.database import Database
+from trajectory.persistence.database import Database, Reads
 
 ROLES = ("coordinator", "aftercare", "researcher", "admin")
 TOKEN_PREFIX = "trj_"
@@ -81,11 +81,12 @@ class UserStore:
         )
         return _user(row) if row else None
 
-    def authenticate(self, token: str) -> User | None:
-        """The active user holding this token, or None (unknown or revoked)."""
+    def authenticate(self, token: str, *, via: Reads | None = None) -> User | None:
+        """The active user holding this token, or None (unknown or revoked). `via`: read
+        with another reader of the same store (the event loop's own, `LoopReader`)."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
-        row = self.db.fetchone(
+        row = (via or self.db).fetchone(
             "SELECT user_id, name, role, organisation, revoked_at FROM users WHERE token_hash = ?",
             [token_hash(token)],
         )

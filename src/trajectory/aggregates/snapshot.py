@@ -24,6 +24,17 @@ class TrajectorySnapshot(Snapshot):
 
     state: SnapshotBody  # type: ignore[assignment]
 
+    class_version = 2
+    """2: evidence as `[position, on]` pairs (1 stored `{"position": .., "on": ..}`)."""
+
+    @staticmethod
+    def upcast_v1_v2(raw: dict[str, Any]) -> None:
+        state = raw["state"]["state"]
+        state["evidence"] = {
+            code: [[e["position"], e["on"]] for e in items]
+            for code, items in state.get("evidence", {}).items()
+        }
+
     @classmethod
     def take(cls, aggregate: Any) -> TrajectorySnapshot:
         body = SnapshotBody(

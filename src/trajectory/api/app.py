@@ -31,6 +31,7 @@ from trajectory.api.routes import (
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import TrajectoryApplication
 from trajectory.idempotency import IdempotencyStore
+from trajectory.persistence.database import LoopReader
 from trajectory.projections import setup_projections
 from trajectory.users import UserStore
 from trajectory.web.core import build_web
@@ -64,7 +65,21 @@ def build_services(
         write_limiter=(
             anyio.CapacityLimiter(SQLITE_WRITERS) if application.dialect == "sqlite" else None
         ),
+        loop_reader=_loop_reader(application),
     )
+
+
+def _loop_reader(application: TrajectoryApplication) -> LoopReader | None:
+    if application.dialect != "sqlite":
+        return None
+    pool = application.recorder.datastore.pool  # type: ignore[attr-defined]
+    return None if pool.is_sqlite_memory_mode else LoopReader(pool.db_name)
+
+
+def _close_loop_reader(app: Litestar) -> None:
+    services = app.state["services"]
+    if services.loop_reader is not None:
+        services.loop_reader.close()
 
 
 def create_app(services: Services) -> Litestar:
@@ -106,6 +121,7 @@ def create_app(services: Services) -> Litestar:
         openapi_config=openapi,
         exception_handlers={Exception: handle_exception},
         request_max_body_size=services.max_body_bytes,
+        on_shutdown=[_close_loop_reader],
         debug=False,
     )
     # Outside the router, not as route middleware: answers for unknown paths and wrong

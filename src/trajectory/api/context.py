@@ -15,6 +15,7 @@ from trajectory.api.errors import ApiError, not_found
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.idempotency import IdempotencyStore
+from trajectory.persistence.database import LoopReader
 from trajectory.projections import ProjectionRunner
 from trajectory.users import User, UserStore
 
@@ -34,6 +35,8 @@ class Services:
     """In-process mode: every read-model query first applies what the log holds."""
     write_limiter: anyio.CapacityLimiter | None = None
     """Worker threads the write path may use at once (None: the default pool's)."""
+    loop_reader: LoopReader | None = None
+    """SQLite: the token lookup on the event loop itself, without a hop to a thread."""
 
 
 SQLITE_WRITERS = 2

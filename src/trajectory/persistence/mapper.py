@@ -92,12 +92,17 @@ class TrajectoryMapper(Mapper[UUID]):
         try:
             cls = resolve_topic(stored_event.topic)
             data = self.payload_cipher.decrypt(originator_id, stored_event.state)
-            payload = msgspec.structs.asdict(_decoder(cls).decode(data))
-            from_version = payload.pop("class_version")
             class_version = getattr(cls, "class_version", 1)
+            try:
+                payload = msgspec.structs.asdict(_decoder(cls).decode(data))
+                from_version = payload.pop("class_version")
+            except msgspec.ValidationError:
+                if class_version == 1:
+                    raise
+                from_version = 0  # stored in an earlier shape: read and upcast below
             if from_version < class_version:
                 raw = msgspec.json.decode(data)
-                raw.pop("class_version", None)
+                from_version = raw.pop("class_version", 1)
                 while from_version < class_version:
                     getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(raw)
                     from_version += 1

@@ -28,7 +28,6 @@ from trajectory.projections.framework import (
     Projection,
     delete_where_in,
     execute_many,
-    from_row,
     insert_statement,
     row_values,
     upsert_statement,
@@ -188,10 +187,11 @@ class CaseloadView:
     )
 
     items_of_p = (
-        "SELECT group_concat(a.code || '=' || a.due_on, ',') FROM caseload_attention a"
+        "SELECT group_concat(a.due_on || '=' || a.code, ',') FROM caseload_attention a"
         " WHERE a.trajectory_id = p.trajectory_id"
     )
-    """A row's attention items as one text (codes hold neither '=' nor ',')."""
+    """A row's attention items as one text, "due_on=code,..." (codes hold neither '='
+    nor ',')."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -209,16 +209,17 @@ class CaseloadView:
         offset: int = 0,
     ) -> CaseloadOut:
         where = ["c.organisation = ?"]
-        params: list[Any] = [today.isoformat(), organisation]
+        filters: list[Any] = [organisation]
         if phase is not None:
             where.append("c.phase = ?")
-            params.append(phase)
+            filters.append(phase)
         if status is not None:
             where.append("c.status = ?")
-            params.append(status)
+            filters.append(status)
         if coordinator is not None:
             where.append("c.coordinator = ?")
-            params.append(coordinator)
+            filters.append(coordinator)
+        params = [today.isoformat(), *filters]
         inner = (
             "SELECT c.*, (SELECT COUNT(*) FROM caseload_attention a"
             " WHERE a.trajectory_id = c.trajectory_id AND a.due_on < ?) AS overdue"
@@ -229,61 +230,55 @@ class CaseloadView:
             outer = " WHERE q.overdue > 0"
         elif overdue is False:
             outer = " WHERE q.overdue = 0"
-        # One statement: the page, the total, and each row's attention items (as
-        # "code=due_on,..."), read only for the rows of the page.
-        page = (
-            f"SELECT q.*, COUNT(*) OVER () AS total_rows FROM ({inner}) q{outer}"
-            f" ORDER BY {self.order_by} LIMIT ? OFFSET ?"
+        # The total: without the overdue filter a plain count on the index (a window
+        # count over the page's query takes twice the time of the whole page).
+        count, count_params = (
+            (f"SELECT COUNT(*) AS n FROM ({inner}) q{outer}", params)
+            if outer
+            else (f"SELECT COUNT(*) AS n FROM caseload c WHERE {' AND '.join(where)}", filters)
         )
+        # One statement: the page, the total, and each row's attention items (as
+        # "due_on=code,..."), read only for the rows of the page.
+        page = f"SELECT q.* FROM ({inner}) q{outer} ORDER BY {self.order_by} LIMIT ? OFFSET ?"
         rows = self.db.fetchall(
-            f"SELECT p.*, ({self.items_of_p}) AS items FROM ({page}) p ORDER BY {self.order_by}",
-            [*params, limit, offset],
+            f"SELECT p.*, ({self.items_of_p}) AS items, ({count}) AS total_rows"
+            f" FROM ({page}) p ORDER BY {self.order_by}",
+            [*count_params, *params, limit, offset],
         )
         if rows:
             total = int(rows[0]["total_rows"])
         elif offset == 0:
             total = 0
         else:  # paged past the end: the total still counts
-            count = self.db.fetchone(f"SELECT COUNT(*) AS n FROM ({inner}) q{outer}", params)
-            total = int(count["n"]) if count else 0
-        items: dict[str, list[AttentionItem]] = {}
-        for r in rows:
-            found = items[str(r["trajectory_id"])] = []
-            for item in str(r["items"] or "").split(","):
-                code, _, day = item.partition("=")
-                if code:
-                    due_on = date.fromisoformat(day)
-                    found.append(AttentionItem(code=code, due_on=due_on, overdue=today > due_on))
+            found = self.db.fetchone(count, count_params)
+            total = int(found["n"]) if found else 0
         return CaseloadOut(
             organisation=organisation,
             today=today,
             total=total,
             limit=limit,
             offset=offset,
-            items=[_item(from_row(CaseloadRow, r), int(r["overdue"]), items, today) for r in rows],
+            items=_items(rows, today),
         )
 
 
-def _item(
-    row: CaseloadRow, overdue: int, items: dict[str, list[AttentionItem]], today: date
-) -> CaseloadItemOut:
-    attention = sorted(items[row.trajectory_id], key=lambda i: (i.due_on, i.code))
-    return CaseloadItemOut(
-        id=UUID(row.trajectory_id),
-        status=row.status,
-        phase=row.phase,
-        phase_entered_on=row.phase_entered_on,
-        days_in_phase=max((today - row.phase_entered_on).days, 0),
-        intake_date=row.intake_date,
-        coordinator=row.coordinator,
-        open_runaway_since=row.open_runaway_since,
-        runaways=row.runaways,
-        regressions=row.regressions,
-        version=row.version,
-        overdue=overdue,
-        next_due_on=row.next_due_on,
-        attention=attention,
-    )
+def _items(rows: list[dict[str, Any]], today: date) -> list[CaseloadItemOut]:
+    """The page's rows as output Structs, converted in one call (msgspec turns the ISO
+    text into dates and the id into a UUID in C): a page of 50 costs a tenth of building
+    each row and each item in Python."""
+    today_text = today.isoformat()
+    for r in rows:
+        # "due_on=code" texts: ISO dates sort as text, so the items come out earliest
+        # due first, then by code.
+        attention = []
+        for item in sorted(str(r["items"] or "").split(",")):
+            due_on, _, code = item.partition("=")
+            if code:
+                attention.append({"code": code, "due_on": due_on, "overdue": due_on < today_text})
+        r["attention"] = attention
+        r["id"] = r["trajectory_id"]
+        r["days_in_phase"] = max((today - date.fromisoformat(str(r["phase_entered_on"]))).days, 0)
+    return msgspec.convert(rows, list[CaseloadItemOut], strict=False)
 
 
 class SqliteCaseloadView(CaseloadView):
@@ -293,7 +288,7 @@ class SqliteCaseloadView(CaseloadView):
 class PostgresCaseloadView(CaseloadView):
     dialect: Literal["postgres"] = "postgres"
     items_of_p = (
-        "SELECT string_agg(a.code || '=' || a.due_on, ',') FROM caseload_attention a"
+        "SELECT string_agg(a.due_on || '=' || a.code, ',') FROM caseload_attention a"
         " WHERE a.trajectory_id = p.trajectory_id"
     )
     # PostgreSQL sorts NULL last in ascending order already; say so for readers of both.
