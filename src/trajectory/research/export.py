@@ -23,17 +23,18 @@ import os
 import secrets
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
 from itertools import takewhile
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, get_args
+from typing import Any, BinaryIO, Literal, cast, get_args
 from uuid import UUID
 
 import msgspec
 import structlog
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from trajectory.access_log import AccessEntry, AccessLog
@@ -177,19 +178,83 @@ class _PhaseCounts:
 # -- reading ---------------------------------------------------------------------------
 
 
+READ_BATCH_EVENTS = 4_000
+"""About this many events are read in one statement (whole trajectories, by their index
+rows' versions). One statement per trajectory cost a transaction, a statement and a
+round trip for every 60-odd events; a batch keeps memory bounded all the same: one batch
+of stored events at a time, whatever the size of the log."""
+
+READ_BATCH_TRAJECTORIES = 500
+"""At most this many trajectories in one statement (its parameters)."""
+
+
+class _Stored:
+    """Reads the stored events of whole trajectories, batch by batch, one statement each.
+
+    (Reading the next batch in a thread while this one is decoded was tried: slower. The
+    reading thread gives up the interpreter lock for every row SQLite steps to, and waits
+    for it again behind the decoding, which holds it.)"""
+
+    def __init__(self, app: TrajectoryApplication):
+        self.app = app
+        self.table: str = app.recorder.events_table_name  # type: ignore[attr-defined]
+        self.sqlite = app.dialect == "sqlite"
+
+    def batches(
+        self, order: list[tuple[str, UUID]], index: dict[str, tuple[int, str]],
+        skip: set[str],
+    ) -> Iterator[list[tuple[str, UUID]]]:
+        """The trajectories in export order, in runs of about READ_BATCH_EVENTS events."""
+        batch: list[tuple[str, UUID]] = []
+        events = 0
+        for pseudonym, trajectory_id in order:
+            batch.append((pseudonym, trajectory_id))
+            if str(trajectory_id) not in skip:
+                events += index.get(str(trajectory_id), (1, ""))[0]
+            if events >= READ_BATCH_EVENTS or len(batch) >= READ_BATCH_TRAJECTORIES:
+                yield batch
+                batch, events = [], 0
+        if batch:
+            yield batch
+
+    def read(self, ids: list[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Every stored event of these trajectories, each trajectory's in version order."""
+        out: dict[UUID, list[StoredEvent]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        keys: dict[Any, UUID] = {(i.hex if self.sqlite else i): i for i in ids}
+        rows = self.app.db.fetchall(
+            f"SELECT originator_id, originator_version, topic, state FROM {self.table}"
+            f" WHERE originator_id IN ({', '.join('?' for _ in keys)})"
+            " ORDER BY originator_id, originator_version",
+            list(keys),
+        )
+        for row in rows:
+            trajectory_id = keys[row["originator_id"]]
+            out[trajectory_id].append(StoredEvent(
+                originator_id=trajectory_id, originator_version=row["originator_version"],
+                topic=row["topic"], state=bytes(row["state"]),
+            ))
+        return out
+
+
 def read_verified(app: TrajectoryApplication, trajectory_id: UUID,
-                  index: dict[str, tuple[int, str]]) -> list[TrajectoryEvent]:
+                  index: dict[str, tuple[int, str]],
+                  stored: Sequence[StoredEvent] | None = None) -> list[TrajectoryEvent]:
     """Every event of one trajectory, decoded, each checked against the hash chain and
     the whole against the index (so that events removed from the end are seen too).
 
     `index` is read once, before the export starts; a trajectory that does not match it
     is read again with its index row of now, because care goes on while an export runs
     (a fact recorded since moves the index on). Only a lasting mismatch is reported.
+    `stored`: her stored events as already read (in a batch); read here when None.
     """
     key = str(trajectory_id)
     recorded = index.get(key)
     for _attempt in range(3):
-        events, head = _read_chain(app, trajectory_id)
+        records = app.stored_events(trajectory_id) if stored is None else stored
+        stored = None  # a second attempt reads again
+        events, head = _read_chain(app, records)
         if recorded == (len(events), head):
             return events
         row = app.db.fetchone(
@@ -206,26 +271,36 @@ def read_verified(app: TrajectoryApplication, trajectory_id: UUID,
     )
 
 
-def _read_chain(app: TrajectoryApplication, trajectory_id: UUID
+_TOPICS: dict[type, str] = {}
+"""Each event class's topic, looked up once (the hash covers it)."""
+
+
+def _read_chain(app: TrajectoryApplication, records: Sequence[StoredEvent]
                 ) -> tuple[list[TrajectoryEvent], str]:
     previous = GENESIS
     events: list[TrajectoryEvent] = []
-    for position, record in enumerate(app.stored_events(trajectory_id), start=1):
+    to_domain_event = app.mapper.to_domain_event
+    for position, record in enumerate(records, start=1):
         if record.originator_version != position:
             raise _Unverified(position, "an event is missing")
         try:
-            event = app.mapper.to_domain_event(record)
+            event = to_domain_event(record)
         except TrajectoryErased:
             raise
         except Exception:
             raise _Unverified(position, "the stored event cannot be decoded") from None
-        if not isinstance(event, TrajectoryEvent) or (
-            position == 1 and not isinstance(event, TrajectoryOpened)
-        ):
+        cls = type(event)
+        topic = _TOPICS.get(cls)
+        if topic is None:
+            if not issubclass(cls, TrajectoryEvent):
+                raise _Unverified(position, "the stored event has an unexpected type")
+            topic = _TOPICS[cls] = get_topic(cls)
+        event = cast(TrajectoryEvent, event)  # (its class was checked once, above)
+        if position == 1 and not isinstance(event, TrajectoryOpened):
             raise _Unverified(position, "the stored event has an unexpected type")
         if event.prev_hash != previous:
             raise _Unverified(position, "the event does not follow its predecessor")
-        if event_hash(get_topic(type(event)), vars(event)) != event.hash:
+        if event_hash(topic, vars(event)) != event.hash:
             raise _Unverified(position, "the event's content does not match its hash")
         previous = event.hash
         events.append(event)
@@ -272,6 +347,18 @@ class _Spool:
 
 
 # -- the engine ----------------------------------------------------------------------------
+
+
+def _each(
+    reader: _Stored, order: list[tuple[str, UUID]], index: dict[str, tuple[int, str]],
+    skip: set[str],
+) -> Iterator[tuple[str, UUID, list[StoredEvent] | None]]:
+    """(pseudonym, id, her stored events) in export order; None for one not read (`skip`:
+    erased). Read a batch at a time: memory holds one batch of stored events."""
+    for batch in reader.batches(order, index, skip):
+        stored = reader.read([t for _, t in batch if str(t) not in skip])
+        for pseudonym, trajectory_id in batch:
+            yield pseudonym, trajectory_id, stored.get(trajectory_id)
 
 
 def extract(
@@ -333,8 +420,11 @@ def extract(
     summaries = _Spool(spool_dir / "trajectories.spool")
     sequences = _Spool(spool_dir / "sequences.spool")
     width = 0
+    reader = _Stored(app)
+    done = 0
     try:
-        for done, (pseudonym, trajectory_id) in enumerate(order, start=1):
+        for pseudonym, trajectory_id, stored in _each(reader, order, index, erased):
+            done += 1
             if progress is not None:
                 progress(done - 1, len(order))
             if str(trajectory_id) in erased:
@@ -342,7 +432,7 @@ def extract(
                 left_out[pseudonym] = "erased"
                 continue
             try:
-                events = read_verified(app, trajectory_id, index)
+                events = read_verified(app, trajectory_id, index, stored)
             except TrajectoryErased:
                 counts.left_out_erased += 1
                 left_out[pseudonym] = "erased"
