@@ -6,8 +6,11 @@ read fails (fail closed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from uuid import UUID
 
 from litestar import Request
@@ -30,12 +33,39 @@ from trajectory.views import (
     summary,
 )
 
+T = TypeVar("T")
+
 
 def _logged(request: Request[Any, Any, Any], action: str, trajectory_id: UUID | str | None) -> None:
     services(request).access.append(
         access_entry(request, action=action, trajectory_id=trajectory_id, outcome="ok")
     )
     request.scope.setdefault("state", {})["access_logged"] = True
+
+
+_ACCESS_WRITERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="access-log")
+
+
+def _logged_while(
+    request: Request[Any, Any, Any],
+    action: str,
+    trajectory_id: UUID | str | None,
+    work: Callable[[], T],
+) -> T:
+    """Run `work` while its access-log entry is committed; answer once both are done.
+
+    The entry's commit (an fsync on SQLite) is the longest part of a small read: written
+    beside the read instead of after it, the answer waits for the longer of the two rather
+    than their sum. Still fail closed: if the entry cannot be written, the read fails and
+    nothing leaves. Only for reads the caller is already allowed (the entry says "ok")."""
+    entry = access_entry(request, action=action, trajectory_id=trajectory_id, outcome="ok")
+    pending = _ACCESS_WRITERS.submit(services(request).access.append, entry)
+    try:
+        out = work()
+    finally:
+        pending.result()
+    request.scope.setdefault("state", {})["access_logged"] = True
+    return out
 
 
 def parse_as_of(value: str | None) -> datetime | None:
@@ -63,12 +93,14 @@ def read_summary(
     check_visible(svc, user, tid)
     as_of = parse_as_of(as_of_raw)
     app = svc.application
-    t = app.get(tid, as_of=as_of)
-    opened = opening_event(app.events.get(tid, lte=1))  # type: ignore[arg-type]
-    today = amsterdam_date(as_of or app.clock())
-    out = summary(t, opened, app.protocol_of(t), today, as_of)
-    _logged(request, "read", tid)
-    return out
+
+    def read() -> TrajectorySummaryOut:
+        t = app.get(tid, as_of=as_of)
+        opened = opening_event(app.events.get(tid, lte=1))  # type: ignore[arg-type]
+        today = amsterdam_date(as_of or app.clock())
+        return summary(t, opened, app.protocol_of(t), today, as_of)
+
+    return _logged_while(request, "read", tid, read)
 
 
 def read_events(request: Request[Any, Any, Any], raw_id: str) -> list[EventOut]:
@@ -139,22 +171,26 @@ def read_caseload(
     ensure_fresh(request, min_position)
     today = amsterdam_date(app.clock())
     if user.role == "aftercare":
-        handovers = handovers_for(app.db, user.user_id, today)
-        _logged(request, "search", None)
-        return handovers
-    out = caseload(
-        app.db,
-        user.organisation,
-        today,
-        phase=phase,
-        status=status,
-        overdue=overdue,
-        coordinator=coordinator,
-        limit=limit,
-        offset=offset,
+        return _logged_while(
+            request, "search", None, partial(handovers_for, app.db, user.user_id, today)
+        )
+    return _logged_while(
+        request,
+        "search",
+        None,
+        partial(
+            caseload,
+            app.db,
+            user.organisation,
+            today,
+            phase=phase,
+            status=status,
+            overdue=overdue,
+            coordinator=coordinator,
+            limit=limit,
+            offset=offset,
+        ),
     )
-    _logged(request, "search", None)
-    return out
 
 
 def read_access_log(request: Request[Any, Any, Any], raw_id: str) -> list[AccessEntryOut]:
