@@ -195,9 +195,12 @@ class Shots:
     def of(cls, test_name: str) -> Shots:
         return cls(ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", test_name).strip("-"))
 
-    def __call__(self, page: Page, step: str, part: Locator | None = None) -> Path:
-        """The whole page, or only a part of it (the timeline, say)."""
-        number = len(list(self.directory.glob("*.png"))) + 1
+    def __call__(
+        self, page: Page, step: str, part: Locator | None = None, number: int | None = None
+    ) -> Path:
+        """The whole page, or only a part of it (the timeline, say); numbered on from the
+        last, or as given."""
+        number = number or len(list(self.directory.glob("*.png"))) + 1
         path = self.directory / f"{number:02d}-{step}.png"
         if part is None:
             page.screenshot(path=path, full_page=True)

@@ -220,8 +220,10 @@ def reauth_fresh(request: Request[Any, Any, Any]) -> bool:
 
 def _qr(uri: str, title: str) -> Markup:
     # segno writes attributes only (no style), so the page's CSP needs no inline styles.
+    # A viewBox rather than a fixed size: the stylesheet scales the code to the page,
+    # whole (with a fixed width and height it was cut off, and would not scan).
     svg = segno.make(uri, error="m").svg_inline(
-        scale=5, dark="#000000", light="#ffffff", title=title, svgclass="qr"
+        scale=5, dark="#000000", light="#ffffff", title=title, svgclass="qr", omitsize=True
     )
     return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
 
