@@ -167,6 +167,8 @@ class _PhaseCounts:
     def of(self, events: list[TrajectoryEvent]) -> tuple[int, set[str]]:
         counts, protocols = [1], set()
         for e in events:
+            if not _kind(type(e)) & _PHASED:
+                continue
             if isinstance(e, TrajectoryOpened | PhaseAdvanced):
                 protocols.add(f"{e.protocol_name} {e.protocol_version}")
                 counts.append(self.protocol(e.protocol_name, e.protocol_version))
@@ -310,11 +312,30 @@ def _read_chain(app: TrajectoryApplication, records: Sequence[StoredEvent]
 def has_consent(events: list[TrajectoryEvent]) -> bool:
     consent = False
     for event in events:
-        if isinstance(event, ResearchConsentGiven):
+        kind = _kind(type(event))
+        if kind & _GIVEN:
             consent = True
-        elif isinstance(event, ResearchConsentWithdrawn):
+        elif kind & _WITHDRAWN:
             consent = False
     return consent
+
+
+_PHASED, _GIVEN, _WITHDRAWN = 1, 2, 4
+_KINDS: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    """What the loops over every event of the log look for in an event class, decided once
+    per class: `isinstance` against event classes costs about a microsecond (their
+    metaclass), a dict lookup a seventh of that."""
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = _KINDS[cls] = (
+            _PHASED * issubclass(cls, TrajectoryOpened | PhaseAdvanced | PhaseRegressed)
+            | _GIVEN * issubclass(cls, ResearchConsentGiven)
+            | _WITHDRAWN * issubclass(cls, ResearchConsentWithdrawn)
+        )
+    return kind
 
 
 # -- spooling ----------------------------------------------------------------------------
