@@ -1,5 +1,5 @@
-"""Fixtures of the browser tests: one Chromium for the whole run, one live app per test
-module, and a fresh folder of screenshots per test.
+"""Fixtures of the browser tests: one Chromium for all of them (closed before the rest of
+the suite runs), one live app per test module, and a folder of screenshots per test.
 
 Without a browser the tests skip, unless TRAJECTORY_REQUIRE_BROWSER=1 (as in CI), when
 they fail: `scripts/ensure-browser` installs Debian's chromium.
@@ -22,11 +22,12 @@ from tests.e2e.support import (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     path = chromium_path()
     if path is None:
-        missing_browser("no chromium found (apt-get install chromium, or set TRAJECTORY_CHROMIUM)")
+        missing_browser("no browser: neither TRAJECTORY_CHROMIUM nor chromium on the PATH"
+                        " (scripts/ensure-browser installs Debian's)")
     with sync_playwright() as playwright:
         try:
             chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
