@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="load demo data (if empty) and print demo tokens"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="API processes on this address (TRAJECTORY_WORKERS; default 1): one per core"
+        " lets concurrent writers use every core",
+    )
 
     sub.add_parser("init", help="create the database tables (once, before workers start)")
 
@@ -162,7 +168,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from trajectory.api.server import serve
 
-        return serve(settings, host=args.host, port=args.port, demo=args.demo)
+        return serve(
+            settings, host=args.host, port=args.port, demo=args.demo, workers=args.workers
+        )
     app = _app(settings)
     try:
         if args.command == "init":

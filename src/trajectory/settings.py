@@ -20,6 +20,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
+    # API processes sharing the address (uvicorn's workers): the interpreter lock lets one
+    # process use one core, so concurrent writers need one process per core.
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     protocol_file: str | None = None
     log_level: str = "info"
     # Snapshots are written with the events of the command that reaches them (cheap): a
