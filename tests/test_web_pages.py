@@ -216,3 +216,60 @@ def test_an_unknown_page_is_a_page_too(world: World) -> None:
         assert answer.headers["content-type"].startswith("text/html")
         assert "Niet gevonden." in answer.text
         assert b.get("/app/static/style.css").status_code == 200
+
+
+MANIFEST_NAMES = ("trajectories_in_store", "trajectories_exported", "left_out_no_consent",
+                  "left_out_erased", "left_out_observed_under_4_weeks", "events_exported",
+                  "observation_end", "protocols", "root")
+
+
+@sqlite_only
+def test_the_export_page_names_its_counts_in_words_not_field_names(world: World) -> None:
+    """Given an export of the three girls, two of whom gave research consent;
+    when the researcher opens its page, in Dutch and then in English;
+    then each count and parameter reads as words of that language (with its number),
+    the day observation ended is written as people here write a day, none of the
+    manifest's own field names shows, and the list of exports says how many girls of
+    how many are in each.
+
+    The page is where a researcher, and the coordinator she shows it to, check who was
+    left out and why; `left_out_no_consent` is a field name, not a sentence."""
+    world.give_research_consent(world.girl)
+    world.give_research_consent(world.handed_over)
+    with world.browser("researcher") as b:
+        done = b.export("woorden", k=2)
+        assert done.status_code == 303, done.text
+        page = done.headers["location"].partition("?")[0]
+        dutch = Page.of(b.get(page).text).all_text()
+        english = Page.of(b.get(page + "?lang=en").text).all_text()
+        listed = Page.of(b.get("/app/research?lang=nl").text).all_text()
+
+    assert "2 van de 3 trajecten" in listed
+    assert "Trajecten in de opslag 3" in dutch
+    assert "Weggelaten: geen toestemming voor onderzoek 1" in dutch
+    assert "Einde van de observatie 2-3-2026" in dutch
+    assert "Trajectories in the store 3" in english
+    assert "Left out: no research consent 1" in english
+    assert "End of observation 2 Mar 2026" in english
+    for text in (dutch, english):
+        shown = set(re.findall(r"[a-z0-9_]+", text))
+        assert not shown & set(MANIFEST_NAMES), shown & set(MANIFEST_NAMES)
+
+
+def test_a_logged_moment_reads_on_amsterdam_time_and_a_manifest_day_as_a_day() -> None:
+    """Given a moment as the access log stores it (UTC, RFC 3339) and a day as a manifest
+    writes it (ISO);
+    when a page shows them, in Dutch and in English;
+    then the moment is on the clock of the care home (an hour on in winter, two in
+    summer) and the day is written as people write one; text that is neither stays.
+
+    An administrator holds the log against what a coordinator tells her ("at ten this
+    morning"): in UTC every entry is an hour or two off."""
+    nl, en = Translator("nl"), Translator("en")
+    assert nl.moment("2026-03-03T09:00:30+00:00") == "3-3-2026 10:00:30"
+    assert nl.moment("2026-07-01T22:15:00Z") == "2-7-2026 00:15:00"
+    assert en.moment("2026-03-03T09:00:30+00:00") == "3 Mar 2026 10:00:30"
+    assert nl.date("2026-03-02") == "2-3-2026"
+    assert en.date("2026-03-02") == "2 Mar 2026"
+    assert nl.date("not a day") == "not a day"
+    assert nl.moment("not a moment") == "not a moment"

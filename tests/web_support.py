@@ -30,18 +30,24 @@ from tests.builders import handover_package, intake, phase_2_facts, record_all
 from tests.conftest import FakeClock
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import Identity
+from trajectory.aggregates.vocabulary import ConsentGiver
 from trajectory.api.app import build_services, create_app
 from trajectory.api.context import Services
 from trajectory.application import Actor, TrajectoryApplication
+from trajectory.clock import amsterdam_date
 from trajectory.commands import (
     DecideComenshaRegistration,
+    GiveResearchConsent,
     HoldHandoverMeeting,
     PrepareHandover,
 )
+from trajectory.protocol.rules import age_on
 from trajectory.web import credentials as credentials_module
 from trajectory.web.credentials import Credentials
 
 PASSWORD = "lang genoeg wachtwoord 42"
+CONSENT_NOTE = "moeder tekende het formulier bij het huisbezoek"
+"""Free text of the research consent: no export may carry it."""
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 """For a test of the pages themselves: the store's part is tested on both stores elsewhere."""
@@ -93,6 +99,20 @@ class World:
 
     def version(self, trajectory_id: UUID) -> int:
         return self.app.current_version(trajectory_id)
+
+    def give_research_consent(self, trajectory_id: UUID) -> ConsentGiver:
+        """Record her consent to pseudonymised research, as her coordinator does (through
+        the command, so the protocol checks who may give it): she herself from 16, a
+        parent before. Intake records none, and an export leaves out every girl without
+        it; a test of what an export holds needs girls who gave it."""
+        state = self.app.get(trajectory_id).state
+        coordinator = Actor(user_id=state.coordinator, role="coordinator",
+                            organisation=state.organisation)
+        today = amsterdam_date(self.clock())
+        giver: ConsentGiver = "girl" if age_on(state.date_of_birth, today) >= 16 else "parent"
+        self.app.execute(trajectory_id, GiveResearchConsent(given_by=giver, note=CONSENT_NOTE),
+                         coordinator)
+        return giver
 
 
 # argon2id with the library's defaults takes ~0.2 s a hash, by design; the tests use the
@@ -226,6 +246,17 @@ class Browser:
         page = self.get(path)
         assert page.status_code == 200, page.text
         return self.post(path, {"csrf_token": csrf_of(page.text), **data}, **kwargs)
+
+    def export(self, project: str, k: int = 5) -> httpx.Response:
+        """Ask for a CSV research export from the research page, confirming her password
+        and a new code (an export asks for both): the answer, not followed."""
+        page = self.get("/app/research")
+        return self.post(
+            "/app/research/exports",
+            {"csrf_token": csrf_of(page.text), "project": project, "format": "csv",
+             "k": str(k), "reauth_password": PASSWORD, "reauth_code": self.code("researcher")},
+            follow_redirects=False,
+        )
 
     def session_cookie(self) -> str | None:
         for cookie in self.client.cookies.jar:

@@ -41,7 +41,13 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Date inputs follow the page's lang="nl" (day-month-year), as in a Dutch browser:
+    # without it they follow the browser's own language, which for a browser installed
+    # without its translations is US English (mm/dd/yyyy), whatever the context's locale.
+    "--enable-blink-features=LangAttributeAwareFormControlUI",
 ]
+LOCALE = "nl-NL"
+TIMEZONE = "Europe/Amsterdam"
 DESKTOP = ViewportSize(width=1280, height=900)
 PHONE = ViewportSize(width=360, height=780)
 
@@ -102,9 +108,10 @@ class Site:
     def window(
         self, viewport: ViewportSize = DESKTOP, storage_state: Any = None
     ) -> Page:
-        """A new browser window of its own (cookies and all), in Dutch, as at a care home."""
+        """A new browser window of its own (cookies and all), in Dutch and on Dutch time,
+        as at a care home: the screenshots show what a coordinator sees."""
         context = self.browser.new_context(
-            viewport=viewport, locale="nl-NL", storage_state=storage_state
+            viewport=viewport, locale=LOCALE, timezone_id=TIMEZONE, storage_state=storage_state
         )
         context.set_default_timeout(15_000)
         self.contexts.append(context)

@@ -7,7 +7,7 @@ The pages: sign-in (also after a wrong password), the TOTP step, the account and
 TOTP enrolment, the caseload, the trajectory page (now and as of a day), the intake and
 every fact form (also refused, and with a field that does not fit), the handovers and a
 handover, the quality page, the research page and an export, the admin page and its
-access log, and the error pages.
+access log, the error pages, and the research page in English (the windows are Dutch).
 
 Care workers use these pages on whatever they have, a phone included, and some with a
 screen reader or a keyboard only: a page that fails them is a page they cannot use.
@@ -154,6 +154,9 @@ PAGES: list[Shown] = [
           at("/app/trajectories/00000000-0000-4000-8000-000000000000"), "Niet gevonden."),
     Shown("forbidden", "researcher", at("/app/caseload"), "U hebt geen toegang"),
     Shown("unknown-page", None, at("/app/no/such/page"), "Niet gevonden."),
+    # Last: the English choice is remembered in the researcher's window from here on.
+    Shown("research-in-english", "researcher", at("/app/research?lang=en"),
+          "Research export"),
 ]
 
 
@@ -286,3 +289,21 @@ def test_every_form_label_and_group_is_in_dutch_on_a_dutch_page() -> None:
                 if said and said == other and said not in same_in_both:
                     untranslated.append(f"{spec.slug}: {said}")
     assert not untranslated, sorted(set(untranslated))
+
+
+def test_a_date_is_typed_day_first_on_a_dutch_page(people: People) -> None:
+    """Given a coordinator's window in the Dutch locale, on Amsterdam time, at the intake;
+    when she types 02032026 into the date of intake, as she would write 2-3-2026;
+    then the field holds 2 March 2026, not 3 February, and the window's own clock and
+    calendar are Dutch.
+
+    A date field in the American order (mm/dd/yyyy) in a Dutch form turns the 2nd of
+    March into the 3rd of February without a word, and the screenshots showed it so."""
+    page = people.window("coordinator")
+    page.goto(people.site.url("/app/trajectories/new"))
+    field = page.locator('main input[name="intake_date"]')
+    field.click()
+    page.keyboard.type("02032026")
+    assert field.input_value() == "2026-03-02"
+    resolved = page.evaluate("Intl.DateTimeFormat().resolvedOptions()")
+    assert (resolved["locale"], resolved["timeZone"]) == ("nl-NL", "Europe/Amsterdam")

@@ -8,6 +8,7 @@ The three touch different girls (or only read), so they share one live app.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -17,7 +18,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.support import Shots, Site, Value, fill, sign_in, submit
-from tests.web_support import GIRL, PASSWORD
+from tests.web_support import (
+    CONSENT_NOTE,
+    GIRL,
+    HANDED_OVER_GIRL,
+    OTHER_GIRL,
+    PASSWORD,
+)
+from trajectory.research.timeline import CENSORING_PERIOD
 
 pytestmark = pytest.mark.e2e
 
@@ -155,16 +163,44 @@ def test_an_aftercare_worker_accepts_the_handover_and_records_a_contact(
     assert state.has("aftercare-contact")
 
 
+def secrets_of_the_girls(site: Site) -> list[str]:
+    """What no export may carry: the girls' names, dates of birth and trajectory ids, and
+    the free text the journeys and the world wrote about them."""
+    world = site.world
+    ids = [world.girl, world.other_girl, world.handed_over]
+    free_text = [
+        CONSENT_NOTE, "ze vroeg erom", "houdt zich aan de afspraken",
+        "gestructureerde veiligheidsanalyse", "Centrum Seksueel Geweld", "De Brug",
+        "psycholoog", "stabiliseren", "wekelijks een huisbezoek", "het gaat goed",
+        "history of abuse", "confirmed loverboy victim", "no contact with prohibited",
+    ]
+    births = [world.app.get(tid).state.date_of_birth for tid in ids]
+    return [
+        GIRL, OTHER_GIRL, HANDED_OVER_GIRL, *free_text, *(str(tid) for tid in ids),
+        *(day.isoformat() for day in births), *(f"{d.day}-{d.month}-{d.year}" for d in births),
+    ]
+
+
 def test_a_researcher_downloads_a_pseudonymised_export(site: Site, shots: Shots) -> None:
-    """Given a researcher with a password and an authenticator app;
+    """Given the store's three girls, each of whom gave research consent (a parent, as
+    they are under 16), a month of observation later, and a researcher with a password
+    and an authenticator app;
     when she signs in, asks for an export of a project (confirming her password and a new
     code) and downloads its files;
-    then the manifest names her project and counts the store's three girls, each file is
-    the one the manifest describes (its SHA-256), none carries a girl's name, and the
-    downloads are in the access log.
+    then the manifest names her project and counts the three girls, all exported; each
+    file is the one the manifest describes (its SHA-256); the tables hold a row for each
+    girl under a pseudonym, and no file carries a girl's name, date of birth, id or any
+    free text written about her; and the downloads are in the access log.
 
     Exports leave the organisation: the re-authentication and the log entry are the
-    point, and the files must be what the page offers."""
+    point, and the files must be what the page offers. Without consent an export is
+    empty, and an empty file proves nothing about what it leaves out."""
+    world = site.world
+    for tid in (world.girl, world.other_girl, world.handed_over):
+        assert world.give_research_consent(tid) == "parent"
+    # A girl's observation ends a whole number of censoring periods after her intake, so
+    # the facts of today are exported only a period on: then her free text was there.
+    world.clock.advance(days=CENSORING_PERIOD)
     page = site.window()
     sign_in(page, site, "researcher", shots)
     expect(page).to_have_url(re.compile(r"/app/research$"))
@@ -174,6 +210,7 @@ def test_a_researcher_downloads_a_pseudonymised_export(site: Site, shots: Shots)
     submit(page)
     expect(page.locator("p.notice")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_contain_text("zonmw-e2e")
+    expect(page.locator("dl.facts").first).to_contain_text("Trajecten in de export")
     shots(page, "export")
 
     files = page.locator("table a[download]")
@@ -192,10 +229,17 @@ def test_a_researcher_downloads_a_pseudonymised_export(site: Site, shots: Shots)
     manifest = json.loads(downloaded["manifest.json"].read_text())
     assert manifest["parameters"]["project"] == "zonmw-e2e"
     assert manifest["counts"]["trajectories_in_store"] == 3
+    assert manifest["counts"]["trajectories_exported"] == 3
     for name, entry in manifest["files"].items():  # the files are the ones it describes
         assert hashlib.sha256(downloaded[name].read_bytes()).hexdigest() == entry["sha256"]
+    with downloaded["trajectories.csv"].open(newline="") as table:
+        girls = list(csv.DictReader(table))
+    assert len(girls) == 3
+    assert len({row["pseudonym"] for row in girls}) == 3
+    assert manifest["files"]["events.csv"]["rows"] > len(girls)  # more than the intakes
     for path in downloaded.values():
-        assert GIRL not in path.read_text(errors="replace")
-    exports = [e for e in site.world.access() if e["action"] == "export"]
+        text = path.read_text(errors="replace")
+        assert not [secret for secret in secrets_of_the_girls(site) if secret in text], path.name
+    exports = [e for e in world.access() if e["action"] == "export"]
     assert {e["user_id"] for e in exports} == {"researcher"}
     assert len([e for e in exports if e["outcome"] == "ok"]) >= len(names)

@@ -77,8 +77,10 @@ def _client(request: Request[Any, Any, Any]) -> str:
 
 def _login_page(
     request: Request[Any, Any, Any], *, error: str | None = None, status_code: int = 200,
-    notice: str | None = None,
+    notice: str | None = None, username: str = "",
 ) -> Template:
+    """The sign-in form; after a refusal it keeps the user name she typed (a typo in the
+    password should not cost her the name too), never the password."""
     token = secrets.token_urlsafe(32)
     cookie = Cookie(
         key=PRE_COOKIE, value=token, path=PREFIX, httponly=True, samesite="strict",
@@ -92,6 +94,7 @@ def _login_page(
         pre_token=token,
         error=error,
         notice=notice,
+        username=username[:200],
         next=safe_next(request.query_params.get("next")),
     )
 
@@ -116,17 +119,18 @@ def login(request: Request[Any, Any, Any]) -> Response[Any]:
     t = translator(request)
     form = form_of(request)
     throttle = w.services.throttle
+    typed = first(form, "username")
     if throttle.blocked_for(_client(request)):
-        return _login_page(request, error=t("throttled"), status_code=429)
-    found = w.credentials.check_password(first(form, "username"), first(form, "password"))
+        return _login_page(request, error=t("throttled"), status_code=429, username=typed)
+    found = w.credentials.check_password(typed, first(form, "password"))
     if found is None:
         throttle.failed(_client(request))
         _login_log(request, None, None, None, "denied")
-        return _login_page(request, error=t("sign_in_failed"), status_code=401)
+        return _login_page(request, error=t("sign_in_failed"), status_code=401, username=typed)
     user = found.user
     if not found.has_totp:
         _login_log(request, user.user_id, user.role, user.organisation, "denied")
-        return _login_page(request, error=t("no_totp"), status_code=403)
+        return _login_page(request, error=t("no_totp"), status_code=403, username=typed)
     now = w.services.application.clock()
     old = request.cookies.get(SESSION_COOKIE)
     from trajectory.web.sessions import session_hash

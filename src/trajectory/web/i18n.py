@@ -202,6 +202,18 @@ UI: dict[Lang, dict[str, str]] = {
         "export_unavailable": "De onderzoeksexport is op deze server niet beschikbaar.",
         "counts": "Aantallen",
         "parameters": "Parameters",
+        "file": "Bestand",
+        "exported_of": "{exported} van de {total} trajecten",
+        # the manifest's counts and parameters, by their names there
+        "count_trajectories_in_store": "Trajecten in de opslag",
+        "count_trajectories_exported": "Trajecten in de export",
+        "count_left_out_no_consent": "Weggelaten: geen toestemming voor onderzoek",
+        "count_left_out_erased": "Weggelaten: dossier vernietigd",
+        "count_left_out_observed_under_4_weeks": "Weggelaten: korter dan 4 weken gevolgd",
+        "count_events_exported": "Gebeurtenissen in de export",
+        "observation_end": "Einde van de observatie",
+        "protocols": "Protocollen",
+        "manifest_root": "Controlegetal van de export",
         # admin
         "admin_title": "Beheer",
         "admin_intro": "Beheerders zien geen zorggegevens: alleen het toegangslogboek en de"
@@ -400,6 +412,17 @@ UI: dict[Lang, dict[str, str]] = {
         "export_unavailable": "Research export is not available on this server.",
         "counts": "Counts",
         "parameters": "Parameters",
+        "file": "File",
+        "exported_of": "{exported} of {total} trajectories",
+        "count_trajectories_in_store": "Trajectories in the store",
+        "count_trajectories_exported": "Trajectories exported",
+        "count_left_out_no_consent": "Left out: no research consent",
+        "count_left_out_erased": "Left out: file erased",
+        "count_left_out_observed_under_4_weeks": "Left out: observed under 4 weeks",
+        "count_events_exported": "Events exported",
+        "observation_end": "End of observation",
+        "protocols": "Protocols",
+        "manifest_root": "Checksum of the export",
         "admin_title": "Administration",
         "admin_intro": "Administrators see no care data: only the access log and the erasure"
         " of files.",
@@ -841,9 +864,15 @@ class Translator:
         return english[:1].upper() + english[1:]
 
     def date(self, value: object) -> str:
-        """A calendar day the way people here write it: 2-3-2026 / 2 Mar 2026."""
+        """A calendar day the way people here write it: 2-3-2026 / 2 Mar 2026. An ISO day
+        as text (a manifest's) is read first: "2026-03-02" reads as a US-or-ISO puzzle."""
         from datetime import date, datetime
 
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(text := value)
+            except ValueError:
+                return text
         if isinstance(value, datetime):
             value = value.date()
         if not isinstance(value, date):
@@ -851,6 +880,24 @@ class Translator:
         if self.lang == "nl":
             return f"{value.day}-{value.month}-{value.year}"
         return value.strftime("%d %b %Y").lstrip("0")
+
+    def moment(self, value: object) -> str:
+        """A stored moment (UTC, as RFC 3339 text or a datetime) on the clock of the care
+        home, to the second: 3-3-2026 10:00:30. An administrator compares log entries with
+        what people tell her, in their own time, not in UTC."""
+        from datetime import UTC, datetime
+
+        from trajectory.clock import AMSTERDAM
+
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(text := value)
+            except ValueError:
+                return text
+        if not isinstance(value, datetime):
+            return "" if value is None else str(value)
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(AMSTERDAM)
+        return f"{self.date(local.date())} {local:%H:%M:%S}"
 
     def yes_no(self, value: bool) -> str:
         return self("yes") if value else self("no")
