@@ -13,6 +13,18 @@ from typing import TextIO
 import structlog
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is at the moment of writing, not at configuration: a caller
+    that swaps it for a while (a test capturing output, a daemon redirecting it) must not
+    leave the logs writing to a stream it has since closed."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
     """JSON lines on stderr (stdout is for the command's own output).
 
@@ -24,7 +36,8 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    handler = logging.StreamHandler(stream or sys.stderr)
+    out = stream or _CurrentStderr()
+    handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
@@ -49,7 +62,7 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=out),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 
