@@ -182,7 +182,9 @@ def drop_kept(path: Path) -> None:
     """Drop a kept log's store and its description."""
     kept = msgspec.json.decode(path.read_bytes(), type=KeptLog)
     if kept.database_url.startswith("sqlite:///"):
-        Path(kept.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        path_of = kept.database_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm"):  # the journal too, when a run was killed
+            Path(path_of + suffix).unlink(missing_ok=True)
     else:
         name = kept.database_url.rsplit("/", 1)[1]
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
