@@ -82,6 +82,30 @@ ContactId = Annotated[str, Parameter(description="The contact's id.", max_length
 Kind = Annotated[str, Parameter(description=f"One of {', '.join(PERMISSION_KINDS)}.")]
 
 
+async def _record(
+    request: Request[Any, Any, Any],
+    trajectory_id: str,
+    command: c.Command,
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> Response[RecordedOut]:
+    """Every fact route's one step: the write path, in a worker thread (the event store is
+    synchronous). The body's bytes go along for the idempotency check."""
+    body = await request.body()
+    return await in_write_thread(
+        request,
+        partial(
+            writes.write,
+            request,
+            trajectory_id,
+            command,
+            body=body,
+            if_match=if_match,
+            idempotency_key=idempotency_key,
+        ),
+    )
+
+
 def _doc(command: type[c.Command]) -> str:
     return (command.__doc__ or "").strip() or f"Record: {command.__name__}."
 
@@ -96,19 +120,7 @@ def plain_route(
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
-        body = await request.body()
-        return await in_write_thread(
-            request,
-            partial(
-                writes.write,
-                request,
-                trajectory_id,
-                data,
-                body=body,
-                if_match=if_match,
-                idempotency_key=idempotency_key,
-            )
-        )
+        return await _record(request, trajectory_id, data, if_match, idempotency_key)
 
     handler.__name__ = handler.__qualname__ = "record_" + path.replace("/", "_").replace("-", "_")
     return post(
@@ -132,20 +144,8 @@ def contact_route(path: str, command: type[c.Command], summary: str) -> HTTPRout
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
-        body = await request.body()
         with_id = msgspec.structs.replace(data, contact_id=contact_id)
-        return await in_write_thread(
-            request,
-            partial(
-                writes.write,
-                request,
-                trajectory_id,
-                with_id,
-                body=body,
-                if_match=if_match,
-                idempotency_key=idempotency_key,
-            )
-        )
+        return await _record(request, trajectory_id, with_id, if_match, idempotency_key)
 
     handler.__name__ = handler.__qualname__ = "contact_" + path.replace("-", "_")
     return post(
@@ -185,20 +185,8 @@ async def set_permission(
             f"unknown permission kind {kind!r}",
             errors=[FieldError(field="kind", message=f"one of {', '.join(PERMISSION_KINDS)}")],
         )
-    body = await request.body()
     command = msgspec.structs.replace(data, kind=kind)
-    return await in_write_thread(
-        request,
-        partial(
-            writes.write,
-            request,
-            trajectory_id,
-            command,
-            body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-        )
-    )
+    return await _record(request, trajectory_id, command, if_match, idempotency_key)
 
 
 def fact_routes() -> list[HTTPRouteHandler]:
