@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -236,6 +237,33 @@ class KeyRing:
         secret = self.master.unwrap(_purpose(trajectory_id), str(row["wrapped_key"]))
         self._remember(trajectory_id, secret)
         return secret
+
+    PREFETCH_CHUNK = 500
+
+    def prefetch(self, trajectory_ids: Iterable[UUID]) -> None:
+        """Unwrap the keys of these trajectories that are not cached yet, a few hundred
+        to a statement: reading a page of the log (a rebuild, an export) would otherwise
+        fetch them one round trip at a time. Keys that are missing (erased) are left for
+        `key_for` to report."""
+        now = time.monotonic()
+        with self._lock:
+            wanted = [
+                i
+                for i in dict.fromkeys(trajectory_ids)
+                if (c := self._cache.get(i)) is None or now - c[1] >= self.ttl
+            ]
+        wanted = wanted[: self.size]
+        for start in range(0, len(wanted), self.PREFETCH_CHUNK):
+            chunk = [str(i) for i in wanted[start : start + self.PREFETCH_CHUNK]]
+            rows = self.db.fetchall(
+                "SELECT trajectory_id, wrapped_key FROM data_keys"
+                f" WHERE trajectory_id IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+            for row in rows:
+                trajectory_id = UUID(str(row["trajectory_id"]))
+                secret = self.master.unwrap(_purpose(trajectory_id), str(row["wrapped_key"]))
+                self._remember(trajectory_id, secret)
 
     def is_erased(self, trajectory_id: UUID) -> bool:
         return (

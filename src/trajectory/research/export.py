@@ -225,6 +225,8 @@ class _Stored:
         if not ids:
             return out
         keys: dict[Any, UUID] = {(i.hex if self.sqlite else i): i for i in ids}
+        if self.app.keys is not None:  # their data keys in a few statements, not one each
+            self.app.keys.prefetch(ids)
         rows = self.app.db.fetchall(
             f"SELECT originator_id, originator_version, topic, state FROM {self.table}"
             f" WHERE originator_id IN ({', '.join('?' for _ in keys)})"
