@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import sys
+from pathlib import Path
 
 import pytest
 import structlog
 
+from tests.reliability_support import Server, running
 from trajectory.logs import configure_logging
 
 
@@ -29,3 +32,20 @@ def test_logs_go_to_the_current_stderr_not_the_one_at_configuration(
     line = json.loads(second.getvalue().strip().splitlines()[-1])
     assert line["event"] == "still_logging"
     assert line["n"] == 1
+
+
+@pytest.mark.slow
+def test_every_line_the_server_writes_is_json(tmp_path: Path) -> None:
+    # given `trajectory serve` on an SQLite store
+    server = Server(f"sqlite:///{tmp_path / 'store.sqlite'}", tmp_path / "serve.log")
+    with running(server):
+        server.start_and_wait(timeout=60)
+        # when it answers a request and is stopped
+        assert server.health()["status"]
+        assert server.stop() in (0, -signal.SIGTERM)
+    # then every line it wrote, uvicorn's own included, is a JSON object
+    lines = [line for line in server.output().splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
+    assert any(json.loads(line).get("logger") == "uvicorn.error" for line in lines)

@@ -121,6 +121,9 @@ def create_app(services: Services) -> Litestar:
         openapi_config=openapi,
         exception_handlers={Exception: handle_exception},
         request_max_body_size=services.max_body_bytes,
+        # Logging is ours (trajectory.logs: JSON lines for every logger); Litestar's default
+        # would put its own plain-text handler on the root logger.
+        logging_config=None,
         on_shutdown=[_close_loop_reader],
         debug=False,
     )
