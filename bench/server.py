@@ -1,9 +1,9 @@
 """The API server as `trajectory serve` runs it, plus one empty endpoint for a baseline.
 
 Same settings (from the environment), same services, same in-process projection runner,
-same uvicorn configuration; the only addition is `GET /bench/empty`, a Litestar handler
-that does nothing, so that the cost of a real page can be set next to the cost of the
-framework and the connection alone, on the same server in the same run.
+same uvicorn configuration (`api.server.UVICORN`); the only addition is `GET /bench/empty`,
+a Litestar handler that does nothing, so that the cost of a real page can be set next to
+the cost of the framework and the connection alone, on the same server in the same run.
 
     TRAJECTORY_DATABASE_URL=... .venv/bin/python -m bench.server --port 8123
 """
@@ -17,6 +17,7 @@ import uvicorn
 from litestar import get
 
 from trajectory.api.app import build_services, create_app
+from trajectory.api.server import UVICORN
 from trajectory.application import TrajectoryApplication
 from trajectory.logs import configure_logging
 from trajectory.protocol import registry_from_settings
@@ -43,17 +44,7 @@ def main() -> int:
     if settings.projections == "in-process":
         services.projections.catch_up()
         runner_thread = services.projections.start_in_thread(poll_interval=0.5)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        server_header=False,
-        date_header=True,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-        proxy_headers=False,
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, **UVICORN)
     try:
         uvicorn.Server(config).run()
     finally:

@@ -8,19 +8,25 @@ over real HTTP.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import httpx
 
 from tests.builders import intake
-from tests.live import Live
+from tests.conftest import FakeClock, all_protocols
+from tests.live import Live, live_server
 from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.aggregates.events.intake import Identity
-from trajectory.application import Actor
+from trajectory.api.throttle import FailureThrottle
+from trajectory.application import Actor, TrajectoryApplication
 from trajectory.commands import DecideComenshaRegistration, PrepareHandover, RegisterNetworkContact
+from trajectory.settings import Settings
 
 # Words that must never appear in an answer to someone who may not see the trajectory.
 GIRL = "Noor Verborgen"
@@ -210,3 +216,18 @@ def assert_reveals_nothing(response: httpx.Response, *secrets: str) -> None:
         f"{k}: {v}" for k, v in response.headers.items() if k.lower() != "date"
     )
     assert not leaks(text, *secrets), (leaks(text, *secrets), response.text)
+
+
+@contextmanager
+def live_world(store: Path) -> Iterator[World]:
+    """A real server on a fresh SQLite file at `store`, with every person of `PEOPLE` and
+    a throttle that never trips: for tests that fire thousands of requests (schemathesis,
+    fuzzing) from one client address."""
+    application = TrajectoryApplication(
+        Settings(database_url=f"sqlite:///{store}"), clock=FakeClock(), protocols=all_protocols()
+    )
+    try:
+        with live_server(application, throttle=FailureThrottle(limit=100_000)) as live:
+            yield make_world(live)
+    finally:
+        application.close()

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -20,6 +21,9 @@ from trajectory.application import TrajectoryApplication
 from trajectory.crypto import MasterKey
 from trajectory.protocol import ProtocolRegistry, default_protocol, load_protocol
 from trajectory.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.web_support import World
 
 POSTGRES_URL = os.environ.get(
     "TRAJECTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -130,3 +134,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("reliability figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def world(
+    app: TrajectoryApplication,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> World:
+    """The web pages' world (tests.web_support): people, girls and a browser-like client
+    on the `app` store. Modules that need another kind of world define their own."""
+    from tests.web_support import make_world  # imports this module: not at the top
+
+    return make_world(app, clock, monkeypatch, tmp_path / "exports")

@@ -33,14 +33,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.api_support import World, make_world, openapi_path
-from tests.conftest import FakeClock, all_protocols
-from tests.live import live_server
+from tests.api_support import World, live_world, openapi_path
 from trajectory.aggregates.vocabulary import PERMISSION_KINDS
 from trajectory.api.app import create_app
-from trajectory.api.throttle import FailureThrottle
-from trajectory.application import TrajectoryApplication
-from trajectory.settings import Settings
 
 EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 6}
 CHECKS: dict[GenerationMode, list[Any]] = {
@@ -56,16 +51,8 @@ CHECKS: dict[GenerationMode, list[Any]] = {
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    application = TrajectoryApplication(
-        Settings(database_url=f"sqlite:///{tmp_path / 'trajectory.sqlite'}"),
-        clock=FakeClock(),
-        protocols=all_protocols(),
-    )
-    try:
-        with live_server(application, throttle=FailureThrottle(limit=100_000)) as live:
-            yield make_world(live)
-    finally:
-        application.close()
+    with live_world(tmp_path / "trajectory.sqlite") as w:
+        yield w
 
 
 def exercise(

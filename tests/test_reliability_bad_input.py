@@ -31,20 +31,16 @@ from tests.api_support import (
     World,
     assert_problem,
     assert_reveals_nothing,
-    make_world,
+    live_world,
     request_body,
 )
 from tests.builders import intake
-from tests.conftest import FakeClock, all_protocols
-from tests.live import live_server
 from trajectory.aggregates.vocabulary import PERMISSION_KINDS
 from trajectory.api.app import create_app
-from trajectory.api.throttle import FailureThrottle
-from trajectory.application import Actor, TrajectoryApplication
+from trajectory.application import Actor
 from trajectory.commands import RegisterNetworkContact
 from trajectory.protocol import Protocol, ProtocolError
 from trajectory.protocol.loader import parse_protocol
-from trajectory.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -157,16 +153,8 @@ def test_the_protocol_loader_answers_a_protocol_or_a_protocol_error(document: st
 # -- request bodies -----------------------------------------------------------------------
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    application = TrajectoryApplication(
-        Settings(database_url=f"sqlite:///{tmp_path / 'trajectory.sqlite'}"),
-        clock=FakeClock(),
-        protocols=all_protocols(),
-    )
-    try:
-        with live_server(application, throttle=FailureThrottle(limit=100_000)) as live:
-            yield make_world(live)
-    finally:
-        application.close()
+    with live_world(tmp_path / "trajectory.sqlite") as w:
+        yield w
 
 
 def write_routes(world: World) -> list[tuple[str, str, tuple[str, ...]]]:

@@ -3,23 +3,7 @@ handover, recording aftercare contacts, and the warning when a girl goes out of 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from tests.conftest import FakeClock
-from tests.web_support import HANDED_OVER_GIRL, World, csrf_of, make_world, sqlite_only
-from trajectory.application import TrajectoryApplication
-
-
-@pytest.fixture
-def world(
-    app: TrajectoryApplication,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> World:
-    return make_world(app, clock, monkeypatch, tmp_path / "exports")
+from tests.web_support import HANDED_OVER_GIRL, World, csrf_of, sqlite_only
 
 
 def test_the_aftercare_worker_sees_only_her_handovers(world: World) -> None:

@@ -34,16 +34,6 @@ from trajectory.settings import Settings
 from trajectory.web.sessions import session_hash
 
 
-@pytest.fixture
-def world(
-    app: TrajectoryApplication,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> World:
-    return make_world(app, clock, monkeypatch, tmp_path / "exports")
-
-
 def _sessions(world: World) -> int:
     row = world.app.db.fetchone("SELECT COUNT(*) AS n FROM web_sessions")
     assert row is not None

@@ -6,36 +6,20 @@ to the forms that satisfy them."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-import pytest
 
 from tests.builders import phase_2_facts, record_all
-from tests.conftest import FakeClock
 from tests.web_support import (
     GIRL,
     HANDED_OVER_GIRL,
     OTHER_GIRL,
     Page,
     World,
-    make_world,
     sqlite_only,
 )
-from trajectory.application import TrajectoryApplication
 from trajectory.commands import ChangePermission, CorrectEntry
 from trajectory.web.forms import FORMS
 
 SENTENCE = re.compile(r'class="sentence"[^>]*>([^<]+)<')
-
-
-@pytest.fixture
-def world(
-    app: TrajectoryApplication,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> World:
-    return make_world(app, clock, monkeypatch, tmp_path / "exports")
 
 
 def test_the_caseload_shows_her_organisations_girls_most_urgent_first(world: World) -> None:

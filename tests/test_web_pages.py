@@ -12,11 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.builders import phase_2_facts, record_all
-from tests.conftest import FakeClock
-from tests.web_support import Page, World, make_world, sqlite_only
+from tests.web_support import Page, World, sqlite_only
 from trajectory.aggregates import vocabulary
 from trajectory.aggregates.errors import PermissionAboveCap, RuleRefused
-from trajectory.application import TrajectoryApplication
 from trajectory.commands import ChangePermission, EndRunaway, ReportRunaway, TransitionPhase
 from trajectory.protocol import default_protocol
 from trajectory.web import timeline
@@ -24,16 +22,6 @@ from trajectory.web.i18n import UI, VALUES_NL, Translator, choose_language
 from trajectory.web.refusals import explain
 
 STATIC = Path(__file__).parent.parent / "src" / "trajectory" / "web" / "static"
-
-
-@pytest.fixture
-def world(
-    app: TrajectoryApplication,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> World:
-    return make_world(app, clock, monkeypatch, tmp_path / "exports")
 
 
 def _pages(world: World) -> dict[str, list[str]]:

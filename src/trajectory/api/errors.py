@@ -237,7 +237,7 @@ def _map(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, Response
             headers={"Retry-After": "5"},
         )
     # No traceback in the log: its frames' text and values may carry care data or a token.
-    log.error("unhandled_error", error_type=type(exc).__name__, at=_where(exc))
+    log.error("unhandled_error", error_type=type(exc).__name__, at=where_raised(exc))
     return HTTP_500_INTERNAL_SERVER_ERROR, problem(request, 500, "an unexpected error occurred")
 
 
@@ -279,7 +279,7 @@ def _decoding_the_body(exc: BaseException) -> bool:
     return False
 
 
-def _where(exc: BaseException) -> str:
+def where_raised(exc: BaseException) -> str:
     """The innermost frame of an exception as module:function:line, for the logs."""
     tb = exc.__traceback__
     if tb is None:

@@ -354,7 +354,9 @@ class ProjectionRunner:
         2,000 events touches a few hundred trajectories."""
         skipped = {p.name: 0 for p in selected}
         if self.app.keys is not None:  # the page's data keys in a few statements, not one each
-            self.app.keys.prefetch(n.originator_id for n in page)  # type: ignore[misc]
+            self.app.keys.prefetch(
+                n.originator_id for n in page if isinstance(n.originator_id, UUID)
+            )
         # Trajectories of the page by the id's integer (hashed in C, unlike a UUID), and
         # their ids as text: every event needs both.
         touched: dict[int, UUID] = {}

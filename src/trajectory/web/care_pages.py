@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
 from litestar.response import Template
 
 from trajectory.aggregates.errors import RuleRefused, VersionConflict
@@ -35,6 +34,7 @@ from trajectory.views import event_out, opening_event, summary
 from trajectory.web import forms as f
 from trajectory.web import timeline
 from trajectory.web.core import (
+    PathText,
     WebError,
     first,
     form_of,
@@ -49,7 +49,6 @@ from trajectory.web.core import (
 from trajectory.web.i18n import Translator
 from trajectory.web.refusals import Refusal, explain
 
-PathText = Annotated[str, Parameter(max_length=200)]
 COORD = {"web_access": "full", "web_roles": ("coordinator",)}
 CARE = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
 

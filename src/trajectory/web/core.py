@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, quote, urlencode
 
 import anyio.to_thread
@@ -24,11 +24,12 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from trajectory.aggregates.errors import TrajectoryNotFound
 from trajectory.api.context import Services, access_entry
-from trajectory.api.errors import ApiError
+from trajectory.api.errors import ApiError, where_raised
 from trajectory.crypto import TrajectoryErased
 from trajectory.settings import sqlite_path
 from trajectory.web.credentials import Credentials
@@ -153,7 +154,7 @@ def handle_web_exception(request: Request[Any, Any, Any], exc: Exception) -> Res
         status = exc.status_code
         key = "forbidden" if status in (401, 403) else "not_found"
     else:
-        log.error("web_unhandled_error", error_type=type(exc).__name__, at=_where(exc))
+        log.error("web_unhandled_error", error_type=type(exc).__name__, at=where_raised(exc))
     if status in (403, 404, 410) and "trajectory_id" in (request.path_params or {}):
         _log_denied(request, status)
     t = translator(request)
@@ -179,14 +180,8 @@ def _log_denied(request: Request[Any, Any, Any], status: int) -> None:
         log.error("access_log_write_failed", error_type=type(e).__name__)
 
 
-def _where(exc: BaseException) -> str:
-    tb = exc.__traceback__
-    if tb is None:
-        return "unknown"
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    frame = tb.tb_frame
-    return f"{frame.f_globals.get('__name__', '?')}:{frame.f_code.co_name}:{tb.tb_lineno}"
+PathText = Annotated[str, Parameter(max_length=200)]
+"""A path parameter of the pages: an id or a slug, never longer than this."""
 
 
 # -- the guard -----------------------------------------------------------------------------

@@ -15,11 +15,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
 from litestar.response import File, Template
 
 from trajectory.aggregates.errors import RuleRefused
@@ -31,6 +30,7 @@ from trajectory.projections.handovers import handovers_for
 from trajectory.views import handover_view
 from trajectory.web.auth_pages import reauth_fresh, reauthenticate
 from trajectory.web.core import (
+    PathText,
     first,
     form_of,
     log_access,
@@ -44,7 +44,6 @@ from trajectory.web.core import (
 from trajectory.web.forms import FORMS
 from trajectory.web.i18n import Translator
 
-PathText = Annotated[str, Parameter(max_length=200)]
 AFTERCARE = {"web_access": "full", "web_roles": ("aftercare",)}
 QUALITY = {"web_access": "full", "web_roles": ("coordinator", "admin")}
 RESEARCH = {"web_access": "full", "web_roles": ("researcher",)}
