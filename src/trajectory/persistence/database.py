@@ -126,13 +126,9 @@ class Database:
         # SQLite: the library's connections are in autocommit mode, where a statement
         # alone reads one consistent snapshot; a BEGIN and a ROLLBACK around it add
         # nothing but two more calls into SQLite on every lookup.
-        with self.datastore.get_connection(commit=False) as conn:
-            cursor = conn.cursor()
-            try:
-                cursor.execute(statement, list(params))
-                return _rows(cursor)
-            finally:
-                cursor.sqlite_cursor.close()
+        with self.datastore.get_connection(commit=False) as conn, conn.cursor() as cursor:
+            cursor.execute(statement, list(params))
+            return _rows(cursor)
 
     def fetchone(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self.fetchall(statement, params)
