@@ -1,21 +1,24 @@
 """Commands: one Struct per fact that can be recorded, shared by the API, CLI and tests.
 
 A command is the caller's request, decoded and checked for shape by msgspec (unknown
-fields refused, constraints in the types). `execute` hands it to the aggregate, which
-checks the rules. Commands are not events: they may change; stored events may not.
+fields refused, constraints in the types). Its fields are written here and nowhere else
+(besides the stored event): the routes, forms and the aggregate read them off the Struct.
+A fact with rules of its own hands itself to its aggregate method in `execute`; a fact
+without gets the generic path: the event its entry in `trajectory.facts` names is
+triggered with the command's fields. Commands are not events: they may change; stored
+events may not.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 
 from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.aggregates.events.intake import Identity
 from trajectory.aggregates.events.phasing import Waiver
-from trajectory.aggregates.trajectory import Meta, Trajectory
 from trajectory.aggregates.vocabulary import (
     AftercareContactKind,
     ClosureReason,
@@ -39,7 +42,10 @@ from trajectory.aggregates.vocabulary import (
     TherapyMethod,
     VictimStatus,
 )
-from trajectory.protocol.model import Protocol
+
+if TYPE_CHECKING:  # only named in `execute`: the aggregate may name the commands in turn
+    from trajectory.aggregates.trajectory import Meta, Trajectory
+    from trajectory.protocol.model import Protocol
 
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -60,11 +66,17 @@ class Command(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of every command: when the fact happened (optional, defaults to now)."""
 
     occurred_on: OccurredOn | None = None
-    needs_protocol: ClassVar[bool] = False
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> str | None:
-        """Run on the aggregate; returns the id of what it created, if anything."""
-        raise NotImplementedError
+        """Run on the aggregate; returns the id of what it created, if anything.
+
+        This is the path of a fact with no rules of its own: the registry names its event.
+        A command with rules overrides it and calls its aggregate method."""
+        # Imported here: the registry lists the commands, so it sits above this module.
+        from trajectory.facts import FACTS
+
+        t.record_fact(FACTS.of(type(self)).event, self, meta)
+        return None
 
 
 class OpenTrajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -86,7 +98,7 @@ class ChangeVictimStatus(Command, kw_only=True, forbid_unknown_fields=True):
     reason: Reason
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.change_victim_status(meta=meta, victim_status=self.victim_status, reason=self.reason)
+        t.change_victim_status(self, meta)
 
 
 class RecordSafetyAnalysis(Command, kw_only=True, forbid_unknown_fields=True):
@@ -99,18 +111,6 @@ class RecordSafetyAnalysis(Command, kw_only=True, forbid_unknown_fields=True):
     police_involved: bool = False
     notes: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.record_safety_analysis(
-            meta=meta,
-            instrument=self.instrument,
-            physical_safety=self.physical_safety,
-            experienced_safety=self.experienced_safety,
-            risks=self.risks,
-            runaway_risk=self.runaway_risk,
-            measures=self.measures,
-            police_involved=self.police_involved,
-            notes=self.notes,
-        )
 
 
 class AssessMedicalCare(Command, kw_only=True, forbid_unknown_fields=True):
@@ -119,7 +119,7 @@ class AssessMedicalCare(Command, kw_only=True, forbid_unknown_fields=True):
     notes: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.assess_medical_care(meta=meta, needs=self.needs, provider=self.provider, notes=self.notes)
+        t.assess_medical_care(self, meta)
 
 
 class RecordCareAnalysis(Command, kw_only=True, forbid_unknown_fields=True):
@@ -135,19 +135,7 @@ class RecordCareAnalysis(Command, kw_only=True, forbid_unknown_fields=True):
     needs: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.record_care_analysis(
-            meta=meta,
-            disciplines=self.disciplines,
-            abuse_circumstances=self.abuse_circumstances,
-            abuse_nature=self.abuse_nature,
-            abuse_frequency=self.abuse_frequency,
-            upper_problems=self.upper_problems,
-            underlying_problems=self.underlying_problems,
-            education_history=self.education_history,
-            risky_contacts_and_places=self.risky_contacts_and_places,
-            strengths=self.strengths,
-            needs=self.needs,
-        )
+        t.record_care_analysis(self, meta)
 
 
 class SetTreatmentPlan(Command, kw_only=True, forbid_unknown_fields=True):
@@ -158,7 +146,7 @@ class SetTreatmentPlan(Command, kw_only=True, forbid_unknown_fields=True):
     summary: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.set_treatment_plan(meta=meta, goals=self.goals, summary=self.summary)
+        t.set_treatment_plan(self, meta)
 
 
 class DecidePlacement(Command, kw_only=True, forbid_unknown_fields=True):
@@ -167,7 +155,7 @@ class DecidePlacement(Command, kw_only=True, forbid_unknown_fields=True):
     argument: Text | None = None
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.decide_placement(meta=meta, kind=self.kind, region=self.region, argument=self.argument)
+        t.decide_placement(self, meta)
 
 
 class RegisterNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
@@ -185,13 +173,7 @@ class AssessNetworkContactRisk(Command, kw_only=True, forbid_unknown_fields=True
     contact_id: str = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.assess_network_contact_risk(
-            meta=meta,
-            protocol=protocol,
-            contact_id=self.contact_id,
-            risk=self.risk,
-            reason=self.reason,
-        )
+        t.assess_network_contact_risk(self, meta, protocol)
 
 
 class RestoreNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
@@ -200,13 +182,7 @@ class RestoreNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
     contact_id: str = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.restore_network_contact(
-            meta=meta,
-            protocol=protocol,
-            contact_id=self.contact_id,
-            level=self.level,
-            reason=self.reason,
-        )
+        t.restore_network_contact(self, meta, protocol)
 
 
 class RestrictNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
@@ -215,9 +191,7 @@ class RestrictNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
     contact_id: str = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.restrict_network_contact(
-            meta=meta, contact_id=self.contact_id, level=self.level, reason=self.reason
-        )
+        t.restrict_network_contact(self, meta)
 
 
 class RecordFamilyInvolvement(Command, kw_only=True, forbid_unknown_fields=True):
@@ -225,10 +199,6 @@ class RecordFamilyInvolvement(Command, kw_only=True, forbid_unknown_fields=True)
     participants: Names = []
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.record_family_involvement(
-            meta=meta, form=self.form, participants=self.participants, note=self.note
-        )
 
 
 class ChangePermission(Command, kw_only=True, forbid_unknown_fields=True):
@@ -237,13 +207,7 @@ class ChangePermission(Command, kw_only=True, forbid_unknown_fields=True):
     kind: str = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.change_permission(
-            meta=meta,
-            protocol=protocol,
-            kind=self.kind,  # type: ignore[arg-type]
-            level=self.level,
-            reason=self.reason,
-        )
+        t.change_permission(self, meta, protocol)
 
 
 class TransitionPhase(Command, kw_only=True, forbid_unknown_fields=True):
@@ -254,13 +218,7 @@ class TransitionPhase(Command, kw_only=True, forbid_unknown_fields=True):
     waivers: Annotated[list[Waiver], msgspec.Meta(max_length=20)] = []
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.transition_phase(
-            meta=meta,
-            protocol=protocol,
-            to_phase=self.to_phase,
-            reason=self.reason,
-            waivers=self.waivers,
-        )
+        t.transition_phase(self, meta, protocol)
 
 
 class StartTraumaTherapy(Command, kw_only=True, forbid_unknown_fields=True):
@@ -269,23 +227,21 @@ class StartTraumaTherapy(Command, kw_only=True, forbid_unknown_fields=True):
     reason: Text | None = None
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.start_trauma_therapy(
-            meta=meta, method=self.method, provider=self.provider, reason=self.reason
-        )
+        t.start_trauma_therapy(self, meta)
 
 
 class HoldTraumaTherapySession(Command, kw_only=True, forbid_unknown_fields=True):
     note: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.hold_trauma_therapy_session(meta=meta, note=self.note)
+        t.hold_trauma_therapy_session(self, meta)
 
 
 class CompleteTraumaTherapy(Command, kw_only=True, forbid_unknown_fields=True):
     outcome: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.complete_trauma_therapy(meta=meta, outcome=self.outcome)
+        t.complete_trauma_therapy(self, meta)
 
 
 class DeliverIntervention(Command, kw_only=True, forbid_unknown_fields=True):
@@ -293,8 +249,6 @@ class DeliverIntervention(Command, kw_only=True, forbid_unknown_fields=True):
     provider: Short
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.deliver_intervention(meta=meta, kind=self.kind, provider=self.provider, note=self.note)
 
 
 class ArrangeEducation(Command, kw_only=True, forbid_unknown_fields=True):
@@ -302,23 +256,17 @@ class ArrangeEducation(Command, kw_only=True, forbid_unknown_fields=True):
     level: Short
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.arrange_education(meta=meta, school=self.school, level=self.level, note=self.note)
 
 
 class RecordEducationProgress(Command, kw_only=True, forbid_unknown_fields=True):
     attending: bool
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.record_education_progress(meta=meta, attending=self.attending, note=self.note)
 
 
 class ObtainQualification(Command, kw_only=True, forbid_unknown_fields=True):
     qualification: Short
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.obtain_qualification(meta=meta, qualification=self.qualification)
 
 
 class ReportRunaway(Command, kw_only=True, forbid_unknown_fields=True):
@@ -330,15 +278,7 @@ class ReportRunaway(Command, kw_only=True, forbid_unknown_fields=True):
     home_region_police_informed: bool = False
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.report_runaway(
-            meta=meta,
-            from_where=self.from_where,
-            suspected_destination=self.suspected_destination,
-            suspected_with=self.suspected_with,
-            how=self.how,
-            police_forces_informed=self.police_forces_informed,
-            home_region_police_informed=self.home_region_police_informed,
-        )
+        t.report_runaway(self, meta)
 
 
 class EndRunaway(Command, kw_only=True, forbid_unknown_fields=True):
@@ -346,21 +286,17 @@ class EndRunaway(Command, kw_only=True, forbid_unknown_fields=True):
     note: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.end_runaway(meta=meta, ending=self.ending, note=self.note)
+        t.end_runaway(self, meta)
 
 
 class DiscussPoliceReport(Command, kw_only=True, forbid_unknown_fields=True):
     outcome: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.discuss_police_report(meta=meta, outcome=self.outcome)
 
 
 class FilePoliceReport(Command, kw_only=True, forbid_unknown_fields=True):
     police_force: Short
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.file_police_report(meta=meta, police_force=self.police_force)
 
 
 class HoldCaseConference(Command, kw_only=True, forbid_unknown_fields=True):
@@ -368,7 +304,7 @@ class HoldCaseConference(Command, kw_only=True, forbid_unknown_fields=True):
     note: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.hold_case_conference(meta=meta, partners=self.partners, note=self.note)
+        t.hold_case_conference(self, meta)
 
 
 class DecideComenshaRegistration(Command, kw_only=True, forbid_unknown_fields=True):
@@ -377,17 +313,13 @@ class DecideComenshaRegistration(Command, kw_only=True, forbid_unknown_fields=Tr
     argument: Text | None = None
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.decide_comensha_registration(
-            meta=meta, decision=self.decision, consent_by=self.consent_by, argument=self.argument
-        )
+        t.decide_comensha_registration(self, meta)
 
 
 class RecordSignal(Command, kw_only=True, forbid_unknown_fields=True):
     kind: SignalKind
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.record_signal(meta=meta, kind=self.kind, note=self.note)
 
 
 class PrepareHandover(Command, kw_only=True, forbid_unknown_fields=True):
@@ -396,12 +328,7 @@ class PrepareHandover(Command, kw_only=True, forbid_unknown_fields=True):
     package: HandoverPackage
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.prepare_handover(
-            meta=meta,
-            receiving_organisation=self.receiving_organisation,
-            receiving_worker=self.receiving_worker,
-            package=self.package,
-        )
+        t.prepare_handover(self, meta)
 
 
 class HoldHandoverMeeting(Command, kw_only=True, forbid_unknown_fields=True):
@@ -411,13 +338,7 @@ class HoldHandoverMeeting(Command, kw_only=True, forbid_unknown_fields=True):
     note: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.hold_handover_meeting(
-            meta=meta,
-            girl_present=self.girl_present,
-            sending_worker_present=self.sending_worker_present,
-            receiving_worker_present=self.receiving_worker_present,
-            note=self.note,
-        )
+        t.hold_handover_meeting(self, meta)
 
 
 class AcceptHandover(Command, kw_only=True, forbid_unknown_fields=True):
@@ -429,7 +350,7 @@ class StartAftercare(Command, kw_only=True, forbid_unknown_fields=True):
     plan: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.start_aftercare(meta=meta, protocol=protocol, plan=self.plan)
+        t.start_aftercare(self, meta, protocol)
 
 
 class RecordAftercareContact(Command, kw_only=True, forbid_unknown_fields=True):
@@ -437,14 +358,14 @@ class RecordAftercareContact(Command, kw_only=True, forbid_unknown_fields=True):
     note: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.record_aftercare_contact(meta=meta, kind=self.kind, note=self.note)
+        t.record_aftercare_contact(self, meta)
 
 
 class EndAftercare(Command, kw_only=True, forbid_unknown_fields=True):
     reason: Reason
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.end_aftercare(meta=meta, reason=self.reason)
+        t.end_aftercare(self, meta)
 
 
 class CloseTrajectory(Command, kw_only=True, forbid_unknown_fields=True):
@@ -452,7 +373,7 @@ class CloseTrajectory(Command, kw_only=True, forbid_unknown_fields=True):
     note: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.close(meta=meta, reason=self.reason, note=self.note)
+        t.close(self, meta)
 
 
 class CorrectEntry(Command, kw_only=True, forbid_unknown_fields=True):
@@ -464,15 +385,7 @@ class CorrectEntry(Command, kw_only=True, forbid_unknown_fields=True):
     corrected_occurred_on: date | None = None
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        if self.action == "mark_in_error":
-            t.mark_entry_in_error(meta=meta, position=self.position, reason=self.reason)
-        else:
-            t.correct_entry(
-                meta=meta,
-                position=self.position,
-                correction=self.reason,
-                corrected_occurred_on=self.corrected_occurred_on,
-            )
+        t.correct_entry(self, meta)
 
 
 class GiveResearchConsent(Command, kw_only=True, forbid_unknown_fields=True):
@@ -482,7 +395,7 @@ class GiveResearchConsent(Command, kw_only=True, forbid_unknown_fields=True):
     note: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.give_research_consent(meta=meta, given_by=self.given_by, note=self.note)
+        t.give_research_consent(self, meta)
 
 
 class WithdrawResearchConsent(Command, kw_only=True, forbid_unknown_fields=True):
@@ -490,7 +403,7 @@ class WithdrawResearchConsent(Command, kw_only=True, forbid_unknown_fields=True)
     reason: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.withdraw_research_consent(meta=meta, withdrawn_by=self.withdrawn_by, reason=self.reason)
+        t.withdraw_research_consent(self, meta)
 
 
 class RequestDestruction(Command, kw_only=True, forbid_unknown_fields=True):
@@ -500,7 +413,7 @@ class RequestDestruction(Command, kw_only=True, forbid_unknown_fields=True):
     requested_by: ConsentGiver
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.request_destruction(meta=meta, requested_by=self.requested_by)
+        t.request_destruction(self, meta)
 
 
 class DecideDestructionRequest(Command, kw_only=True, forbid_unknown_fields=True):
@@ -508,4 +421,4 @@ class DecideDestructionRequest(Command, kw_only=True, forbid_unknown_fields=True
     argument: Text = ""
 
     def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.decide_destruction_request(meta=meta, granted=self.granted, argument=self.argument)
+        t.decide_destruction_request(self, meta)

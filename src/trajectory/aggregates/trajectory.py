@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID, uuid4
 
+import msgspec
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
@@ -22,49 +23,31 @@ from trajectory.aggregates.events import (
     analysis,
     chain,
     closure,
-    education,
     handover,
     intake,
     network,
     phasing,
     privacy,
-    quality,
     runaway,
     safety,
     treatment,
 )
-from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.aggregates.events.intake import Identity
-from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.hashing import GENESIS, event_hash
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
-    AftercareContactKind,
-    ClosureReason,
-    ComenshaDecision,
-    ConsentGiver,
-    ContactLevel,
     ContactRisk,
-    FamilyInvolvementForm,
-    InterventionKind,
-    Level,
-    MedicalNeed,
     PermissionKind,
-    PlacementKind,
-    RiskLevel,
     RiskProfile,
-    RunawayEnding,
-    SafetyLevel,
-    SafetyMeasure,
-    SafetyRisk,
     Setting,
-    SignalKind,
-    TherapyMethod,
     VictimStatus,
     contact_rank,
 )
 from trajectory.protocol import rules
 from trajectory.protocol.model import Protocol
+
+if TYPE_CHECKING:  # commands name the aggregate for their own `execute`
+    from trajectory import commands as c
 
 
 @dataclass(frozen=True)
@@ -155,107 +138,57 @@ class Trajectory(Aggregate):
         return cls._create(event_class, id=originator_id, **kwargs)
 
     def _record(
-        self, event_class: type[Any], meta: Meta, *, allow_closed: bool = False, **payload: Any
+        self, event_class: type[Any], meta: Meta, *, allow_closed: bool = False, **fields: Any
     ) -> None:
         """Trigger an event after the checks every fact shares."""
         if not allow_closed:
             rules.check_not_closed(self.state)
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
-        self.trigger_event(event_class, **meta.fields(), **payload)
+        self.trigger_event(event_class, **meta.fields(), **fields)
 
-    def change_victim_status(self, *, meta: Meta, victim_status: VictimStatus, reason: str) -> None:
-        rules.check_reason_given(reason, "changing the victim status")
-        if victim_status == self.state.victim_status:
-            raise RuleRefused(f"the victim status is already {victim_status}", code="no-change")
-        self._record(intake.VictimStatusChanged, meta, victim_status=victim_status, reason=reason)
+    def record_fact(self, event_class: type[Any], command: msgspec.Struct, meta: Meta) -> None:
+        """A fact with no rules of its own: the command's fields become the event's.
+
+        Which event a command records is declared once, in `trajectory.facts`."""
+        self._record(event_class, meta, **payload(command))
+
+    def change_victim_status(self, command: c.ChangeVictimStatus, meta: Meta) -> None:
+        rules.check_reason_given(command.reason, "changing the victim status")
+        if command.victim_status == self.state.victim_status:
+            raise RuleRefused(
+                f"the victim status is already {command.victim_status}", code="no-change"
+            )
+        self._record(intake.VictimStatusChanged, meta, **payload(command))
 
     # -- safety and medical ----------------------------------------------------------
-    def record_safety_analysis(
-        self,
-        *,
-        meta: Meta,
-        instrument: str,
-        physical_safety: SafetyLevel,
-        experienced_safety: SafetyLevel,
-        risks: Sequence[SafetyRisk],
-        runaway_risk: RiskLevel,
-        measures: Sequence[SafetyMeasure],
-        police_involved: bool,
-        notes: str,
-    ) -> None:
-        self._record(
-            safety.SafetyAnalysisRecorded,
-            meta,
-            instrument=instrument,
-            physical_safety=physical_safety,
-            experienced_safety=experienced_safety,
-            risks=tuple(risks),
-            runaway_risk=runaway_risk,
-            measures=tuple(measures),
-            police_involved=police_involved,
-            notes=notes,
-        )
-
-    def assess_medical_care(
-        self, *, meta: Meta, needs: Sequence[MedicalNeed], provider: str, notes: str
-    ) -> None:
-        if "none" in needs and len(set(needs)) > 1:
+    def assess_medical_care(self, command: c.AssessMedicalCare, meta: Meta) -> None:
+        if "none" in command.needs and len(set(command.needs)) > 1:
             raise RuleRefused("'none' cannot be combined with other needs", code="needs-invalid")
-        self._record(
-            safety.MedicalCareAssessed, meta, needs=tuple(needs), provider=provider, notes=notes
-        )
+        self._record(safety.MedicalCareAssessed, meta, **payload(command))
 
     # -- analysis, plan, placement ---------------------------------------------------
-    def record_care_analysis(
-        self,
-        *,
-        meta: Meta,
-        disciplines: Sequence[str],
-        abuse_circumstances: str,
-        abuse_nature: str,
-        abuse_frequency: str,
-        upper_problems: str,
-        underlying_problems: str,
-        education_history: str,
-        risky_contacts_and_places: str,
-        strengths: str,
-        needs: str,
-    ) -> None:
-        rules.check_disciplines(disciplines)
-        self._record(
-            analysis.CareAnalysisRecorded,
-            meta,
-            disciplines=tuple(disciplines),
-            abuse_circumstances=abuse_circumstances,
-            abuse_nature=abuse_nature,
-            abuse_frequency=abuse_frequency,
-            upper_problems=upper_problems,
-            underlying_problems=underlying_problems,
-            education_history=education_history,
-            risky_contacts_and_places=risky_contacts_and_places,
-            strengths=strengths,
-            needs=needs,
-        )
+    def record_care_analysis(self, command: c.RecordCareAnalysis, meta: Meta) -> None:
+        rules.check_disciplines(command.disciplines)
+        self._record(analysis.CareAnalysisRecorded, meta, **payload(command))
 
-    def set_treatment_plan(self, *, meta: Meta, goals: Sequence[str], summary: str) -> None:
+    def set_treatment_plan(self, command: c.SetTreatmentPlan, meta: Meta) -> None:
         if not self.state.has("care-analysis"):
             raise RuleRefused(
                 "a treatment plan follows from a care analysis; record that first",
                 code="care-analysis-missing",
                 unmet=["care-analysis"],
             )
-        self._record(analysis.TreatmentPlanSet, meta, goals=tuple(goals), summary=summary)
+        self._record(analysis.TreatmentPlanSet, meta, **payload(command))
 
-    def decide_placement(
-        self, *, meta: Meta, kind: PlacementKind, region: str, argument: str | None
-    ) -> None:
-        rules.check_placement_argued(kind, argument)
-        self._record(analysis.PlacementDecided, meta, kind=kind, region=region, argument=argument)
+    def decide_placement(self, command: c.DecidePlacement, meta: Meta) -> None:
+        rules.check_placement_argued(command.kind, command.argument)
+        self._record(analysis.PlacementDecided, meta, **payload(command))
 
     # -- network ---------------------------------------------------------------------
     def register_network_contact(
         self, *, meta: Meta, role: str, risk: ContactRisk, note: str, contact_id: str | None = None
     ) -> str:
+        # Keywords, not the command: the id is made here (or given by a test's story).
         new_id = contact_id or uuid4().hex
         if new_id in self.state.contacts:
             raise RuleRefused(f"contact {new_id} already exists", code="contact-exists")
@@ -270,8 +203,9 @@ class Trajectory(Aggregate):
         return new_id
 
     def assess_network_contact_risk(
-        self, *, meta: Meta, protocol: Protocol, contact_id: str, risk: ContactRisk, reason: str
+        self, command: c.AssessNetworkContactRisk, meta: Meta, protocol: Protocol
     ) -> None:
+        contact_id, risk = command.contact_id, command.risk
         rules.check_contact_known(self.state, contact_id)
         current = self.state.contacts[contact_id]
         if risk == current.risk:
@@ -281,13 +215,7 @@ class Trajectory(Aggregate):
             if self.state.status == "in_care" or risk == "prohibited"
             else current.level
         )
-        self._record(
-            network.NetworkContactRiskAssessed,
-            meta,
-            contact_id=contact_id,
-            risk=risk,
-            reason=reason,
-        )
+        self._record(network.NetworkContactRiskAssessed, meta, **payload(command))
         if lowered != current.level:
             self._record(
                 network.NetworkContactRestricted,
@@ -298,14 +226,9 @@ class Trajectory(Aggregate):
             )
 
     def restore_network_contact(
-        self,
-        *,
-        meta: Meta,
-        protocol: Protocol,
-        contact_id: str,
-        level: ContactLevel,
-        reason: str,
+        self, command: c.RestoreNetworkContact, meta: Meta, protocol: Protocol
     ) -> None:
+        contact_id, level = command.contact_id, command.level
         rules.check_in_care(self.state)
         rules.check_contact_restorable(self.state, protocol, contact_id, level)
         if contact_rank(level) <= contact_rank(self.state.contacts[contact_id].level):
@@ -314,63 +237,34 @@ class Trajectory(Aggregate):
                 " restoring must raise it",
                 code="no-change",
             )
-        self._record(
-            network.NetworkContactRestored, meta, contact_id=contact_id, level=level, reason=reason
-        )
+        self._record(network.NetworkContactRestored, meta, **payload(command))
 
-    def restrict_network_contact(
-        self, *, meta: Meta, contact_id: str, level: ContactLevel, reason: str
-    ) -> None:
+    def restrict_network_contact(self, command: c.RestrictNetworkContact, meta: Meta) -> None:
+        contact_id, level = command.contact_id, command.level
         rules.check_contact_known(self.state, contact_id)
-        rules.check_reason_given(reason, "restricting a contact")
+        rules.check_reason_given(command.reason, "restricting a contact")
         if contact_rank(level) >= contact_rank(self.state.contacts[contact_id].level):
             raise RuleRefused(
                 "restricting must lower the contact's level", code="no-change"
             )
-        self._record(
-            network.NetworkContactRestricted,
-            meta,
-            contact_id=contact_id,
-            level=level,
-            reason=reason,
-        )
-
-    def record_family_involvement(
-        self,
-        *,
-        meta: Meta,
-        form: FamilyInvolvementForm,
-        participants: Sequence[str],
-        note: str,
-    ) -> None:
-        self._record(
-            network.FamilyInvolvementRecorded,
-            meta,
-            form=form,
-            participants=tuple(participants),
-            note=note,
-        )
+        self._record(network.NetworkContactRestricted, meta, **payload(command))
 
     # -- phases and permissions --------------------------------------------------------
     def change_permission(
-        self, *, meta: Meta, protocol: Protocol, kind: PermissionKind, level: Level, reason: str
+        self, command: c.ChangePermission, meta: Meta, protocol: Protocol
     ) -> None:
+        kind = cast(PermissionKind, command.kind)  # the route checked it against the list
         rules.check_in_care(self.state)
-        rules.check_permission_within_cap(self.state, protocol, kind, level)
-        if self.state.permissions.get(kind) == level:
-            raise RuleRefused(f"{kind} is already {level!r}", code="no-change")
-        self._record(phasing.PermissionChanged, meta, kind=kind, level=level, reason=reason)
+        rules.check_permission_within_cap(self.state, protocol, kind, command.level)
+        if self.state.permissions.get(kind) == command.level:
+            raise RuleRefused(f"{kind} is already {command.level!r}", code="no-change")
+        self._record(phasing.PermissionChanged, meta, **payload(command))
 
     def transition_phase(
-        self,
-        *,
-        meta: Meta,
-        protocol: Protocol,
-        to_phase: int,
-        reason: str,
-        waivers: Sequence[Waiver] = (),
+        self, command: c.TransitionPhase, meta: Meta, protocol: Protocol
     ) -> None:
         """Advance one phase (criteria, waivers) or regress (reason; caps lowered)."""
+        to_phase, reason, waivers = command.to_phase, command.reason, command.waivers
         rules.check_transition_target(self.state, protocol, to_phase)
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
         rules.check_not_before_current_phase(self.state, meta.occurred_on)
@@ -412,75 +306,39 @@ class Trajectory(Aggregate):
             )
 
     # -- treatment -----------------------------------------------------------------------
-    def start_trauma_therapy(
-        self, *, meta: Meta, method: TherapyMethod, provider: str, reason: str | None
-    ) -> None:
+    def start_trauma_therapy(self, command: c.StartTraumaTherapy, meta: Meta) -> None:
         therapy = self.state.therapy
         if therapy is not None and therapy.completed_on is None:
             raise RuleRefused("a trauma therapy is already running", code="therapy-running")
-        if method == "other" and not rules.has_text(reason):
+        if command.method == "other" and not rules.has_text(command.reason):
             raise RuleRefused(
                 "a method other than EMDR or CBT needs a reason", code="therapy-reason-required"
             )
-        self._record(
-            treatment.TraumaTherapyStarted, meta, method=method, provider=provider, reason=reason
-        )
+        self._record(treatment.TraumaTherapyStarted, meta, **payload(command))
 
     def _check_therapy_running(self) -> None:
         therapy = self.state.therapy
         if therapy is None or therapy.completed_on is not None:
             raise RuleRefused("no trauma therapy is running", code="therapy-not-started")
 
-    def hold_trauma_therapy_session(self, *, meta: Meta, note: str) -> None:
-        self._check_therapy_running()
-        self._record(treatment.TraumaTherapySessionHeld, meta, note=note)
-
-    def complete_trauma_therapy(self, *, meta: Meta, outcome: str) -> None:
-        self._check_therapy_running()
-        self._record(treatment.TraumaTherapyCompleted, meta, outcome=outcome)
-
-    def deliver_intervention(
-        self, *, meta: Meta, kind: InterventionKind, provider: str, note: str
+    def hold_trauma_therapy_session(
+        self, command: c.HoldTraumaTherapySession, meta: Meta
     ) -> None:
-        self._record(treatment.InterventionDelivered, meta, kind=kind, provider=provider, note=note)
+        self._check_therapy_running()
+        self._record(treatment.TraumaTherapySessionHeld, meta, **payload(command))
 
-    # -- education -----------------------------------------------------------------------
-    def arrange_education(self, *, meta: Meta, school: str, level: str, note: str) -> None:
-        self._record(education.EducationArranged, meta, school=school, level=level, note=note)
-
-    def record_education_progress(self, *, meta: Meta, attending: bool, note: str) -> None:
-        self._record(education.EducationProgressRecorded, meta, attending=attending, note=note)
-
-    def obtain_qualification(self, *, meta: Meta, qualification: str) -> None:
-        self._record(education.QualificationObtained, meta, qualification=qualification)
+    def complete_trauma_therapy(self, command: c.CompleteTraumaTherapy, meta: Meta) -> None:
+        self._check_therapy_running()
+        self._record(treatment.TraumaTherapyCompleted, meta, **payload(command))
 
     # -- runaways ------------------------------------------------------------------------
-    def report_runaway(
-        self,
-        *,
-        meta: Meta,
-        from_where: str,
-        suspected_destination: str,
-        suspected_with: str,
-        how: str,
-        police_forces_informed: Sequence[str],
-        home_region_police_informed: bool,
-    ) -> None:
+    def report_runaway(self, command: c.ReportRunaway, meta: Meta) -> None:
         rules.check_in_care(self.state)
         if self.state.open_runaway is not None:
             raise RuleRefused("a runaway is already open", code="runaway-open")
-        self._record(
-            runaway.RunawayReported,
-            meta,
-            from_where=from_where,
-            suspected_destination=suspected_destination,
-            suspected_with=suspected_with,
-            how=how,
-            police_forces_informed=tuple(police_forces_informed),
-            home_region_police_informed=home_region_police_informed,
-        )
+        self._record(runaway.RunawayReported, meta, **payload(command))
 
-    def end_runaway(self, *, meta: Meta, ending: RunawayEnding, note: str) -> None:
+    def end_runaway(self, command: c.EndRunaway, meta: Meta) -> None:
         open_runaway = self.state.open_runaway
         if open_runaway is None:
             raise RuleRefused("no runaway is open", code="no-open-runaway")
@@ -488,55 +346,28 @@ class Trajectory(Aggregate):
             raise RuleRefused(
                 "a runaway cannot end before it began", code="occurred-before-runaway"
             )
-        self._record(runaway.RunawayEnded, meta, ending=ending, note=note)
+        self._record(runaway.RunawayEnded, meta, **payload(command))
 
-    # -- police, chain, registration, quality ------------------------------------------
-    def discuss_police_report(self, *, meta: Meta, outcome: str) -> None:
-        self._record(chain.PoliceReportDiscussed, meta, outcome=outcome)
-
-    def file_police_report(self, *, meta: Meta, police_force: str) -> None:
-        self._record(chain.PoliceReportFiled, meta, police_force=police_force)
-
-    def hold_case_conference(self, *, meta: Meta, partners: Sequence[str], note: str) -> None:
-        if not [p for p in partners if p.strip()]:
+    # -- police, chain, registration ---------------------------------------------------
+    def hold_case_conference(self, command: c.HoldCaseConference, meta: Meta) -> None:
+        if not [p for p in command.partners if p.strip()]:
             raise RuleRefused("a case conference names its partners", code="partners-required")
-        self._record(chain.CaseConferenceHeld, meta, partners=tuple(partners), note=note)
+        self._record(chain.CaseConferenceHeld, meta, **payload(command))
 
     def decide_comensha_registration(
-        self,
-        *,
-        meta: Meta,
-        decision: ComenshaDecision,
-        consent_by: ConsentGiver | None,
-        argument: str | None,
+        self, command: c.DecideComenshaRegistration, meta: Meta
     ) -> None:
-        rules.check_comensha_argued(decision, consent_by, argument)
-        rules.check_consent_giver(consent_by, self.state.date_of_birth, meta.occurred_on)
-        self._record(
-            chain.ComenshaRegistrationDecided,
-            meta,
-            decision=decision,
-            consent_by=consent_by,
-            argument=argument,
-        )
-
-    def record_signal(self, *, meta: Meta, kind: SignalKind, note: str) -> None:
-        self._record(quality.SignalRecorded, meta, kind=kind, note=note)
+        rules.check_comensha_argued(command.decision, command.consent_by, command.argument)
+        rules.check_consent_giver(command.consent_by, self.state.date_of_birth, meta.occurred_on)
+        self._record(chain.ComenshaRegistrationDecided, meta, **payload(command))
 
     # -- handover and aftercare ---------------------------------------------------------
-    def prepare_handover(
-        self,
-        *,
-        meta: Meta,
-        receiving_organisation: str,
-        receiving_worker: str,
-        package: HandoverPackage,
-    ) -> None:
+    def prepare_handover(self, command: c.PrepareHandover, meta: Meta) -> None:
         rules.check_in_care(self.state)
         missing = [
             name
             for name in ("sexual_development", "loverboy_problem", "safety_plan", "aftercare_plan")
-            if not rules.has_text(getattr(package, name))
+            if not rules.has_text(getattr(command.package, name))
         ]
         if not self.state.has("comensha-decision"):
             missing.append("comensha-decision")
@@ -548,42 +379,25 @@ class Trajectory(Aggregate):
                 code="handover-package-incomplete",
                 unmet=missing,
             )
-        self._record(
-            handover.HandoverPrepared,
-            meta,
-            receiving_organisation=receiving_organisation,
-            receiving_worker=receiving_worker,
-            package=package,
-        )
+        self._record(handover.HandoverPrepared, meta, **payload(command))
 
-    def hold_handover_meeting(
-        self,
-        *,
-        meta: Meta,
-        girl_present: bool,
-        sending_worker_present: bool,
-        receiving_worker_present: bool,
-        note: str,
-    ) -> None:
+    def hold_handover_meeting(self, command: c.HoldHandoverMeeting, meta: Meta) -> None:
         rules.check_in_care(self.state)
         if not self.state.has("handover-prepared"):
             raise RuleRefused(
                 "prepare the handover first", code="handover-not-prepared",
                 unmet=["handover-prepared"],
             )
-        if not (girl_present and sending_worker_present and receiving_worker_present):
+        if not (
+            command.girl_present
+            and command.sending_worker_present
+            and command.receiving_worker_present
+        ):
             raise RuleRefused(
                 "a warm handover needs the girl, the sending and the receiving worker present",
                 code="handover-not-warm",
             )
-        self._record(
-            handover.HandoverMeetingHeld,
-            meta,
-            girl_present=girl_present,
-            sending_worker_present=sending_worker_present,
-            receiving_worker_present=receiving_worker_present,
-            note=note,
-        )
+        self._record(handover.HandoverMeetingHeld, meta, **payload(command))
 
     def accept_handover(self, *, meta: Meta) -> None:
         rules.check_in_care(self.state)
@@ -601,37 +415,35 @@ class Trajectory(Aggregate):
             )
         self._record(handover.HandoverAccepted, meta, receiving_worker=meta.recorded_by)
 
-    def start_aftercare(self, *, meta: Meta, protocol: Protocol, plan: str) -> None:
+    def start_aftercare(self, command: c.StartAftercare, meta: Meta, protocol: Protocol) -> None:
         rules.check_in_care(self.state)
         rules.check_not_before_current_phase(self.state, meta.occurred_on)
         rules.check_advance(self.state, protocol, None, (), meta.occurred_on)
-        self._record(handover.AftercareStarted, meta, plan=plan)
+        self._record(handover.AftercareStarted, meta, **payload(command))
 
-    def record_aftercare_contact(
-        self, *, meta: Meta, kind: AftercareContactKind, note: str
-    ) -> None:
+    def record_aftercare_contact(self, command: c.RecordAftercareContact, meta: Meta) -> None:
         self._check_in_aftercare()
-        self._record(handover.AftercareContactRecorded, meta, kind=kind, note=note)
+        self._record(handover.AftercareContactRecorded, meta, **payload(command))
 
-    def end_aftercare(self, *, meta: Meta, reason: str) -> None:
+    def end_aftercare(self, command: c.EndAftercare, meta: Meta) -> None:
         self._check_in_aftercare()
-        rules.check_reason_given(reason, "ending aftercare")
-        self._record(handover.AftercareEnded, meta, reason=reason)
+        rules.check_reason_given(command.reason, "ending aftercare")
+        self._record(handover.AftercareEnded, meta, **payload(command))
 
     def _check_in_aftercare(self) -> None:
         if self.state.status != "aftercare" or self.state.aftercare_ended_on is not None:
             raise RuleRefused("she is not in aftercare", code="not-in-aftercare")
 
     # -- the end, and corrections ------------------------------------------------------------
-    def close(self, *, meta: Meta, reason: ClosureReason, note: str) -> None:
+    def close(self, command: c.CloseTrajectory, meta: Meta) -> None:
         if self.state.open_runaway is not None:
             raise RuleRefused(
                 "close only after the runaway has ended: she must not go out of view",
                 code="runaway-open",
             )
-        if reason == "other" and not rules.has_text(note):
+        if command.reason == "other" and not rules.has_text(command.note):
             raise RuleRefused("closing for another reason needs a note", code="reason-required")
-        self._record(closure.TrajectoryClosed, meta, reason=reason, note=note)
+        self._record(closure.TrajectoryClosed, meta, **payload(command))
 
     def _check_correctable(self, position: int) -> None:
         if position not in self.state.evidenced_positions():
@@ -641,50 +453,46 @@ class Trajectory(Aggregate):
                 code="entry-not-correctable",
             )
 
-    def correct_entry(
-        self, *, meta: Meta, position: int, correction: str, corrected_occurred_on: date | None
-    ) -> None:
-        self._check_correctable(position)
-        rules.check_reason_given(correction, "a correction")
-        if corrected_occurred_on is not None:
-            rules.check_occurred_not_in_future(corrected_occurred_on, meta.today)
+    def correct_entry(self, command: c.CorrectEntry, meta: Meta) -> None:
+        """Correct an earlier entry, or (action `mark_in_error`) mark it as recorded in error."""
+        self._check_correctable(command.position)
+        if command.action == "mark_in_error":
+            rules.check_reason_given(command.reason, "marking an entry in error")
+            self._record(
+                closure.EntryMarkedInError, meta, position=command.position, reason=command.reason
+            )
+            return
+        rules.check_reason_given(command.reason, "a correction")
+        if command.corrected_occurred_on is not None:
+            rules.check_occurred_not_in_future(command.corrected_occurred_on, meta.today)
         self._record(
             closure.EntryCorrected,
             meta,
-            position=position,
-            correction=correction,
-            corrected_occurred_on=corrected_occurred_on,
+            position=command.position,
+            correction=command.reason,
+            corrected_occurred_on=command.corrected_occurred_on,
         )
-
-    def mark_entry_in_error(self, *, meta: Meta, position: int, reason: str) -> None:
-        self._check_correctable(position)
-        rules.check_reason_given(reason, "marking an entry in error")
-        self._record(closure.EntryMarkedInError, meta, position=position, reason=reason)
 
     # -- privacy: research consent and early destruction ---------------------------------
-    def give_research_consent(self, *, meta: Meta, given_by: ConsentGiver, note: str) -> None:
-        rules.check_research_consent_giver(given_by, self.state.date_of_birth, meta.occurred_on)
+    def give_research_consent(self, command: c.GiveResearchConsent, meta: Meta) -> None:
+        rules.check_research_consent_giver(
+            command.given_by, self.state.date_of_birth, meta.occurred_on
+        )
         if self.state.research_consent:
             raise RuleRefused("consent for research is already given", code="no-change")
-        self._record(
-            privacy.ResearchConsentGiven, meta, allow_closed=True, given_by=given_by, note=note
-        )
+        self._record(privacy.ResearchConsentGiven, meta, allow_closed=True, **payload(command))
 
-    def withdraw_research_consent(
-        self, *, meta: Meta, withdrawn_by: ConsentGiver, reason: str
-    ) -> None:
+    def withdraw_research_consent(self, command: c.WithdrawResearchConsent, meta: Meta) -> None:
         if not self.state.research_consent:
             raise RuleRefused("no consent for research is in force", code="no-consent")
         self._record(
-            privacy.ResearchConsentWithdrawn,
-            meta,
-            allow_closed=True,
-            withdrawn_by=withdrawn_by,
-            reason=reason,
+            privacy.ResearchConsentWithdrawn, meta, allow_closed=True, **payload(command)
         )
 
-    def request_destruction(self, *, meta: Meta, requested_by: ConsentGiver) -> None:
-        rules.check_destruction_requester(requested_by, self.state.date_of_birth, meta.occurred_on)
+    def request_destruction(self, command: c.RequestDestruction, meta: Meta) -> None:
+        rules.check_destruction_requester(
+            command.requested_by, self.state.date_of_birth, meta.occurred_on
+        )
         pending = self.state.destruction
         if pending is not None and pending.status == "pending":
             raise RuleRefused(
@@ -695,20 +503,30 @@ class Trajectory(Aggregate):
             privacy.DestructionRequested,
             meta,
             allow_closed=True,
-            requested_by=requested_by,
+            requested_by=command.requested_by,
             deadline=rules.destruction_deadline(meta.occurred_on),
         )
 
-    def decide_destruction_request(self, *, meta: Meta, granted: bool, argument: str) -> None:
+    def decide_destruction_request(
+        self, command: c.DecideDestructionRequest, meta: Meta
+    ) -> None:
         pending = self.state.destruction
         if pending is None or pending.status != "pending":
             raise RuleRefused("no destruction request is pending", code="no-destruction-request")
-        if not granted:
-            rules.check_reason_given(argument, "refusing a destruction request")
+        if not command.granted:
+            rules.check_reason_given(command.argument, "refusing a destruction request")
         self._record(
-            privacy.DestructionRequestDecided,
-            meta,
-            allow_closed=True,
-            granted=granted,
-            argument=argument,
+            privacy.DestructionRequestDecided, meta, allow_closed=True, **payload(command)
         )
+
+
+def payload(command: msgspec.Struct) -> dict[str, Any]:
+    """A command's fields as its event's: all but `occurred_on` (which goes into `Meta`),
+    lists as tuples (an event is immutable, and its stored shape says tuple)."""
+    out: dict[str, Any] = {}
+    for name in command.__struct_fields__:
+        if name == "occurred_on":
+            continue
+        value = getattr(command, name)
+        out[name] = tuple(value) if isinstance(value, list) else value
+    return out

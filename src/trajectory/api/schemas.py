@@ -7,9 +7,10 @@ from uuid import UUID
 import msgspec
 
 from trajectory import commands
-from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.aggregates.events.intake import Identity
-from trajectory.commands import Short, Text
+from trajectory.bounded import HandoverPackageIn as HandoverPackageIn  # named by the facts
+from trajectory.bounded import PrepareHandover as PrepareHandover
+from trajectory.commands import Short
 
 
 class RecordedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -55,29 +56,15 @@ class HealthOut(msgspec.Struct, kw_only=True):
 
 
 # -- bounded bodies ------------------------------------------------------------------------
-# The identity and the handover package are stored types (events): bounds on them would
-# also apply when old events are read back. The wire takes subclasses with the bounds, so
-# the aggregate and the events keep their plain types and a huge string is a 422.
+# The identity is a stored type (an event's): bounds on it would also apply when old
+# events are read back. The wire takes a subclass with the bounds, so the aggregate and
+# the events keep their plain types and a huge string is a 422.
 class IdentityIn(Identity, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Short
     home_region: Short
-
-
-class HandoverPackageIn(HandoverPackage, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    sexual_development: Text
-    loverboy_problem: Text
-    safety_plan: Text
-    agreements: Text
-    aftercare_plan: Text
 
 
 class OpenTrajectory(commands.OpenTrajectory, kw_only=True, forbid_unknown_fields=True):
     """Intake: open a trajectory. Organisation and coordinator come from the caller."""
 
     identity: IdentityIn
-
-
-class PrepareHandover(commands.PrepareHandover, kw_only=True, forbid_unknown_fields=True):
-    """Prepare the warm handover to the receiving organisation and worker."""
-
-    package: HandoverPackageIn

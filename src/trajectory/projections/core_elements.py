@@ -9,7 +9,8 @@ free text: it stays in the encrypted event and is read on demand, see
 `waiver_justifications`). The matrix as of any day is then a query, not a replay.
 A fact marked in error (`EntryMarkedInError`) is removed, as it is from the state.
 
-The mapping from events to elements (the numbers of the action plan, see domain.md),
+The mapping from events to elements (the numbers of the action plan, see domain.md) is
+declared with each fact in `trajectory.facts`; what it means, per
 element: evidenced by (deadline)
 - 1 professionals know the problem; 9 positive pedagogical climate: organisation level,
   not applicable per trajectory.
@@ -61,7 +62,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal, get_args
@@ -69,41 +70,22 @@ from uuid import UUID
 
 import msgspec
 
-from trajectory.aggregates.events.analysis import CareAnalysisRecorded
 from trajectory.aggregates.events.base import TrajectoryEvent
-from trajectory.aggregates.events.chain import (
-    CaseConferenceHeld,
-    ComenshaRegistrationDecided,
-    PoliceReportDiscussed,
-    PoliceReportFiled,
-)
 from trajectory.aggregates.events.closure import (
     EntryCorrected,
     EntryMarkedInError,
     TrajectoryClosed,
 )
-from trajectory.aggregates.events.education import (
-    EducationArranged,
-    EducationProgressRecorded,
-    QualificationObtained,
-)
 from trajectory.aggregates.events.handover import (
     AftercareStarted,
-    HandoverAccepted,
-    HandoverMeetingHeld,
-    HandoverPrepared,
 )
 from trajectory.aggregates.events.intake import TrajectoryOpened
-from trajectory.aggregates.events.network import (
-    FamilyInvolvementRecorded,
-    NetworkContactRegistered,
-)
-from trajectory.aggregates.events.phasing import PermissionChanged, PhaseAdvanced
+from trajectory.aggregates.events.phasing import PhaseAdvanced
 from trajectory.aggregates.events.quality import SignalRecorded
 from trajectory.aggregates.events.runaway import RunawayReported
-from trajectory.aggregates.events.safety import MedicalCareAssessed, SafetyAnalysisRecorded
-from trajectory.aggregates.events.treatment import InterventionDelivered, TraumaTherapyStarted
+from trajectory.aggregates.events.treatment import InterventionDelivered
 from trajectory.application import TrajectoryApplication
+from trajectory.facts import FACTS, Evidence, EvidenceByKind
 from trajectory.persistence.database import Database, Dialect, Transaction
 from trajectory.projections.framework import (
     Change,
@@ -135,35 +117,15 @@ ELEMENTS: dict[int, str] = {
 }
 ORGANISATION_LEVEL = frozenset({1, 9})
 
-INTERVENTION_ELEMENTS: dict[str, int] = {
-    "family_system_therapy": 8,
-    "resilience_training": 13,
-    "body_oriented": 13,
-    "social_skills": 13,
-    "problem_solving_skills": 13,
-    "psycho_education_relationships": 14,
-    "psycho_education_sexuality": 14,
-    "experiential_expert": 14,
+# Which element each fact evidences is declared with the fact, in `trajectory.facts`.
+BY_KIND: dict[type[TrajectoryEvent], EvidenceByKind] = {
+    fact.event: fact.element for fact in FACTS if isinstance(fact.element, EvidenceByKind)
 }
+INTERVENTION_ELEMENTS: Mapping[str, int] = BY_KIND[InterventionDelivered].elements
 EVIDENCE: dict[type[TrajectoryEvent], tuple[int, str]] = {
-    NetworkContactRegistered: (3, "network-analysis"),
-    PoliceReportDiscussed: (3, "police-report-discussed"),
-    PoliceReportFiled: (3, "police-report-filed"),
-    ComenshaRegistrationDecided: (4, "comensha-decision"),
-    SafetyAnalysisRecorded: (5, "safety-analysis"),
-    MedicalCareAssessed: (6, "medical-assessment"),
-    CareAnalysisRecorded: (7, "care-analysis"),
-    FamilyInvolvementRecorded: (8, "family-involvement"),
-    PermissionChanged: (10, "permission-changed"),
-    PhaseAdvanced: (10, "phase-advanced"),
-    TraumaTherapyStarted: (11, "trauma-therapy"),
-    EducationArranged: (12, "education"),
-    EducationProgressRecorded: (12, "education-progress"),
-    QualificationObtained: (12, "qualification"),
-    CaseConferenceHeld: (15, "case-conference"),
-    HandoverPrepared: (15, "handover-prepared"),
-    HandoverMeetingHeld: (15, "handover-meeting"),
-    HandoverAccepted: (15, "handover-accepted"),
+    fact.event: (fact.element.element, fact.element.code)
+    for fact in FACTS
+    if isinstance(fact.element, Evidence)
 }
 WAIVED_ELEMENT: dict[str, int] = {
     "safety-analysis": 5,
@@ -291,9 +253,11 @@ def facts_of(event: TrajectoryEvent) -> list[tuple[int, str, FactKind]]:
     if isinstance(event, TrajectoryOpened):
         instrument = event.risk_assessment_instrument.strip().lower()
         return [] if instrument in NO_INSTRUMENT else [(2, "risk-assessment", "evidence")]
-    if isinstance(event, InterventionDelivered):
-        element = INTERVENTION_ELEMENTS.get(event.kind)
-        return [] if element is None else [(element, f"intervention:{event.kind}", "evidence")]
+    by_kind = BY_KIND.get(type(event))
+    if by_kind is not None:
+        kind = str(getattr(event, "kind"))  # noqa: B009 - every such event has a kind
+        element = by_kind.elements.get(kind)
+        return [] if element is None else [(element, f"{by_kind.prefix}:{kind}", "evidence")]
     found: list[tuple[int, str, FactKind]] = []
     evidence = EVIDENCE.get(type(event))
     if evidence is not None:
@@ -331,7 +295,7 @@ class _Plan:
 
     @classmethod
     def of(cls, event_class: type[TrajectoryEvent]) -> _Plan:
-        varies = issubclass(event_class, (TrajectoryOpened, InterventionDelivered, PhaseAdvanced))
+        varies = issubclass(event_class, (TrajectoryOpened, PhaseAdvanced, *BY_KIND))
         evidence = EVIDENCE.get(event_class)
         facts: list[tuple[int, str, FactKind]] = (
             [(evidence[0], evidence[1], "evidence")] if evidence else []

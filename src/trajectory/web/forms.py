@@ -1,4 +1,7 @@
-"""Forms for every fact, generated from the command Structs.
+"""Forms for every fact, generated from the list of facts and their command Structs.
+
+Which facts have a form, under which slug and group, with which title and for whom, is
+declared in `trajectory.facts`.
 
 The command Structs are the one description of what a fact carries (the API decodes the
 same ones), so a form is read off them with `msgspec.inspect`: a Literal becomes a
@@ -24,10 +27,10 @@ from typing import Any, Literal
 import msgspec
 from msgspec import inspect as mi
 
-from trajectory import commands as c
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import PERMISSION_KINDS
 from trajectory.api import schemas
+from trajectory.facts import FACTS
 from trajectory.protocol.model import Protocol
 from trajectory.protocol.rules import criteria_for
 from trajectory.web.i18n import Translator
@@ -36,8 +39,6 @@ Widget = Literal[
     "text", "textarea", "date", "number", "select", "checkbox", "checkboxes", "lines", "waivers"
 ]
 COORDINATOR = ("coordinator",)
-AFTERCARE = ("aftercare",)
-CARE = ("coordinator", "aftercare")
 
 
 @dataclass(frozen=True)
@@ -55,86 +56,11 @@ class FormSpec:
         return self.nl if t.lang == "nl" else self.en
 
 
-FORMS: tuple[FormSpec, ...] = (
-    FormSpec("safety-analysis", c.RecordSafetyAnalysis, COORDINATOR,
-             "Veiligheidsanalyse", "Safety analysis", "safety"),
-    FormSpec("medical-assessment", c.AssessMedicalCare, COORDINATOR,
-             "Medische beoordeling", "Medical assessment", "safety"),
-    FormSpec("care-analysis", c.RecordCareAnalysis, COORDINATOR,
-             "Probleem-, risico-, behoeften- en krachtenanalyse",
-             "Problem, risk, needs and strengths analysis", "analysis"),
-    FormSpec("treatment-plan", c.SetTreatmentPlan, COORDINATOR,
-             "Behandelplan", "Treatment plan", "analysis"),
-    FormSpec("placement", c.DecidePlacement, COORDINATOR,
-             "Plaatsingsbesluit", "Placement", "analysis"),
-    FormSpec("victim-status", c.ChangeVictimStatus, COORDINATOR,
-             "Slachtofferstatus wijzigen", "Change the victim status", "analysis"),
-    FormSpec("network-contact", c.RegisterNetworkContact, COORDINATOR,
-             "Netwerkcontact registreren", "Register a network contact", "network"),
-    FormSpec("contact-risk", c.AssessNetworkContactRisk, COORDINATOR,
-             "Risico van een contact herzien", "Reassess a contact's risk", "network"),
-    FormSpec("contact-restore", c.RestoreNetworkContact, COORDINATOR,
-             "Contact herstellen", "Restore contact", "network"),
-    FormSpec("contact-restrict", c.RestrictNetworkContact, COORDINATOR,
-             "Contact beperken", "Restrict contact", "network"),
-    FormSpec("family-involvement", c.RecordFamilyInvolvement, COORDINATOR,
-             "Ouders en netwerk betrokken", "Family involvement", "network"),
-    FormSpec("permission", c.ChangePermission, COORDINATOR,
-             "Vrijheid wijzigen", "Change a permission", "phasing"),
-    FormSpec("phase-transition", c.TransitionPhase, COORDINATOR,
-             "Faseovergang", "Phase transition", "phasing"),
-    FormSpec("trauma-therapy", c.StartTraumaTherapy, COORDINATOR,
-             "Traumabehandeling starten", "Start trauma therapy", "treatment"),
-    FormSpec("therapy-session", c.HoldTraumaTherapySession, COORDINATOR,
-             "Therapiesessie", "Therapy session", "treatment"),
-    FormSpec("therapy-completion", c.CompleteTraumaTherapy, COORDINATOR,
-             "Traumabehandeling afronden", "Complete trauma therapy", "treatment"),
-    FormSpec("intervention", c.DeliverIntervention, COORDINATOR,
-             "Interventie", "Intervention", "treatment"),
-    FormSpec("education", c.ArrangeEducation, COORDINATOR,
-             "Onderwijs regelen", "Arrange education", "education"),
-    FormSpec("education-progress", c.RecordEducationProgress, COORDINATOR,
-             "Voortgang op school", "School progress", "education"),
-    FormSpec("qualification", c.ObtainQualification, COORDINATOR,
-             "Diploma behaald", "Qualification obtained", "education"),
-    FormSpec("runaway", c.ReportRunaway, COORDINATOR,
-             "Weglopen melden", "Report a runaway", "runaway"),
-    FormSpec("runaway-return", c.EndRunaway, COORDINATOR,
-             "Terugkeer na weglopen", "Return after a runaway", "runaway"),
-    FormSpec("police-discussion", c.DiscussPoliceReport, COORDINATOR,
-             "Aangifte besproken", "Police report discussed", "chain"),
-    FormSpec("police-report", c.FilePoliceReport, COORDINATOR,
-             "Aangifte gedaan", "Police report filed", "chain"),
-    FormSpec("case-conference", c.HoldCaseConference, COORDINATOR,
-             "Casusoverleg", "Case conference", "chain"),
-    FormSpec("comensha-decision", c.DecideComenshaRegistration, COORDINATOR,
-             "Besluit CoMensha-registratie", "CoMensha registration decision", "chain"),
-    FormSpec("signal", c.RecordSignal, COORDINATOR,
-             "Signaal vastleggen", "Record a signal", "chain"),
-    FormSpec("handover", schemas.PrepareHandover, COORDINATOR,
-             "Overdracht voorbereiden", "Prepare the handover", "handover"),
-    FormSpec("handover-meeting", c.HoldHandoverMeeting, COORDINATOR,
-             "Warm overdrachtsgesprek", "Warm handover meeting", "handover"),
-    FormSpec("handover-acceptance", c.AcceptHandover, AFTERCARE,
-             "Overdracht aanvaarden", "Accept the handover", "handover"),
-    FormSpec("aftercare-start", c.StartAftercare, CARE,
-             "Nazorg starten (residentiële zorg beëindigd)", "Start aftercare", "aftercare"),
-    FormSpec("aftercare-contact", c.RecordAftercareContact, CARE,
-             "Nazorgcontact", "Aftercare contact", "aftercare"),
-    FormSpec("aftercare-end", c.EndAftercare, CARE,
-             "Nazorg beëindigen", "End aftercare", "aftercare"),
-    FormSpec("closure", c.CloseTrajectory, COORDINATOR,
-             "Traject afsluiten", "Close the trajectory", "end"),
-    FormSpec("correction", c.CorrectEntry, COORDINATOR,
-             "Correctie", "Correction", "end"),
-    FormSpec("research-consent", c.GiveResearchConsent, COORDINATOR,
-             "Toestemming voor onderzoek", "Research consent", "privacy"),
-    FormSpec("research-consent-withdrawal", c.WithdrawResearchConsent, COORDINATOR,
-             "Toestemming voor onderzoek intrekken", "Withdraw research consent", "privacy"),
-    FormSpec("destruction-request", c.RequestDestruction, COORDINATOR,
-             "Verzoek tot vernietiging", "Destruction request", "privacy"),
-    FormSpec("destruction-decision", c.DecideDestructionRequest, COORDINATOR,
-             "Besluit over vernietiging", "Destruction decision", "privacy"),
+FORMS: tuple[FormSpec, ...] = tuple(
+    FormSpec(fact.form.slug, fact.schema, fact.roles, fact.form.title_nl, fact.title,
+             fact.form.group)
+    for fact in FACTS
+    if fact.form is not None
 )
 BY_SLUG: dict[str, FormSpec] = {f.slug: f for f in FORMS}
 INTAKE = FormSpec("intake", schemas.OpenTrajectory, COORDINATOR,
@@ -156,27 +82,15 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 
 # Which form satisfies a criterion or an attention item (None: no form does; wait, or
-# waive with a justification).
+# waive with a justification). Read off the list of facts; a fact only the aftercare
+# worker records (accepting the handover) offers the coordinator no form to go to.
 SATISFIED_BY: dict[str, str | None] = {
-    "safety-analysis": "safety-analysis",
-    "medical-assessment": "medical-assessment",
-    "care-analysis": "care-analysis",
-    "care-analysis-current": "care-analysis",
-    "treatment-plan": "treatment-plan",
-    "placement": "placement",
-    "education": "education",
-    "no-open-runaway": "runaway-return",
     "min-days-in-phase": None,
-    "trauma-therapy": "trauma-therapy",
-    "family-involvement": "family-involvement",
-    "comensha-decision": "comensha-decision",
-    "handover-prepared": "handover",
-    "handover-meeting": "handover-meeting",
-    "handover-accepted": None,
-    "medical-after-runaway": "medical-assessment",
-    "safety-after-runaway": "safety-analysis",
-    "handover-acceptance": None,
-    "aftercare-contact": "aftercare-contact",
+    **{
+        criterion: fact.slug if "coordinator" in fact.roles else None
+        for fact in FACTS
+        for criterion in fact.criteria
+    },
 }
 
 _TEXT_MAX = 200

@@ -1,6 +1,10 @@
 """A trajectory's timeline, laid out for an inline SVG: phases as bands over time, and
 lanes for runaways, trauma therapy, education, the handover and aftercare.
 
+Which fact shows in which lane, as a mark or as a bar from its day on, is declared with
+the fact (`trajectory.facts`); the spans (phases, runaways, therapy, aftercare), which
+pair a start with an end, are laid out here.
+
 Pure: events in, shapes out (coordinates in the SVG's own units; the template draws them
 and the page scales the SVG to its width). Entries marked in error are left out, as they
 are from the state; a corrected date moves its mark.
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import get_args
 
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import (
@@ -18,28 +23,20 @@ from trajectory.aggregates.events.closure import (
     EntryMarkedInError,
     TrajectoryClosed,
 )
-from trajectory.aggregates.events.education import (
-    EducationArranged,
-    EducationProgressRecorded,
-    QualificationObtained,
-)
-from trajectory.aggregates.events.handover import (
-    AftercareContactRecorded,
-    AftercareEnded,
-    AftercareStarted,
-    HandoverAccepted,
-    HandoverMeetingHeld,
-    HandoverPrepared,
-)
+from trajectory.aggregates.events.handover import AftercareEnded, AftercareStarted
 from trajectory.aggregates.events.intake import TrajectoryOpened
 from trajectory.aggregates.events.phasing import PhaseAdvanced, PhaseRegressed
 from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
-from trajectory.aggregates.events.treatment import (
-    TraumaTherapyCompleted,
-    TraumaTherapySessionHeld,
-    TraumaTherapyStarted,
-)
+from trajectory.aggregates.events.treatment import TraumaTherapyCompleted, TraumaTherapyStarted
+from trajectory.facts import FACTS, LaneName, OnTimeline
 from trajectory.web.i18n import Translator
+
+LANES: dict[type[TrajectoryEvent], OnTimeline] = {
+    fact.event: fact.lane
+    for fact in FACTS
+    if fact.lane is not None and fact.lane.shape != "span"
+}
+"""The events that show as a mark, or as a bar from their day on."""
 
 WIDTH = 800
 LABEL_W = 130
@@ -132,7 +129,7 @@ def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeli
         least = AHEAD - 2.0 if b >= stop else 2.0
         return Bar(left, max(right - left, least), css, title, text)
 
-    names = ("phases", "runaway", "therapy", "education", "handover", "aftercare")
+    names = get_args(LaneName)
     labels = {
         "nl": ("Fase", "Weglopen", "Traumabehandeling", "Onderwijs", "Overdracht", "Nazorg"),
         "en": ("Phase", "Runaways", "Trauma therapy", "Education", "Handover", "Aftercare"),
@@ -174,18 +171,11 @@ def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeli
                                                           therapy_from, day))
             )
             therapy_from = None
-        elif isinstance(e, TraumaTherapySessionHeld):
-            lanes["therapy"].marks.append(Mark(x(day), "session", _at(t, e, day)))
-        elif isinstance(e, EducationArranged):
-            lanes["education"].bars.append(
-                bar(day, stop, "education", _at(t, e, day))
-            )
-        elif isinstance(e, (EducationProgressRecorded, QualificationObtained)):
-            lanes["education"].marks.append(Mark(x(day), "milestone", _at(t, e, day)))
-        elif isinstance(e, (HandoverPrepared, HandoverMeetingHeld, HandoverAccepted)):
-            lanes["handover"].marks.append(Mark(x(day), "handover", _at(t, e, day)))
-        elif isinstance(e, AftercareContactRecorded):
-            lanes["aftercare"].marks.append(Mark(x(day), "contact", _at(t, e, day)))
+        elif (lane := LANES.get(type(e))) is not None:
+            if lane.shape == "onward":
+                lanes[lane.name].bars.append(bar(day, stop, lane.css, _at(t, e, day)))
+            else:
+                lanes[lane.name].marks.append(Mark(x(day), lane.css, _at(t, e, day)))
     if aftercare_from is None:
         lanes["phases"].bars.append(_phase_bar(t, bar, phase, since, stop))
     else:
