@@ -30,8 +30,9 @@ element: evidenced by (deadline)
   (`InterventionDelivered`) (the first care analysis).
 - 10 clear phases: any `PermissionChanged` or `PhaseAdvanced` (end of care).
 - 11 trauma processing: `TraumaTherapyStarted` (end of care).
-- 12 education from day one: `EducationArranged`; progress and qualifications add
-  positions (education).
+- 12 education from day one (and the future living situation): `EducationArranged`; the
+  other facts the list gives element 12 (progress, qualifications, ...) add positions
+  (education).
 - 13 self-worth and self-determination: resilience training, body-oriented work, social
   or problem-solving skills (`InterventionDelivered`) (end of care).
 - 14 relationships and sexuality: psycho-education on relationships or sexuality, an
