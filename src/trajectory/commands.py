@@ -28,6 +28,7 @@ from trajectory.aggregates.vocabulary import (
     ContactRisk,
     FamilyInvolvementForm,
     InterventionKind,
+    LeisureKind,
     Level,
     MedicalNeed,
     PlacementKind,
@@ -267,6 +268,18 @@ class RecordEducationProgress(Command, kw_only=True, forbid_unknown_fields=True)
 class ObtainQualification(Command, kw_only=True, forbid_unknown_fields=True):
     qualification: Short
 
+
+
+class ArrangeLeisure(Command, kw_only=True, forbid_unknown_fields=True):
+    """Record a leisure activity arranged for her: what and where, and whether an adult
+    supervises it."""
+
+    kind: LeisureKind
+    activity: Annotated[
+        Short, msgspec.Meta(description="What and where.", examples=["football at the club"])
+    ]
+    supervised: bool
+    note: Text = ""
 
 
 class ReportRunaway(Command, kw_only=True, forbid_unknown_fields=True):

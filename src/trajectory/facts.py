@@ -280,6 +280,13 @@ FACTS = Facts(
          path="education/qualifications", roles=COORDINATOR, title="Record a qualification",
          form=Form("qualification", "education", "Diploma behaald"),
          element=Evidence(12, "qualification"), lane=OnTimeline("education", "mark", "milestone")),
+    Fact(command=c.ArrangeLeisure, event=education.LeisureArranged,
+         path="leisure-activities", roles=COORDINATOR, title="Record a leisure activity",
+         help="A leisure activity arranged for her (sport, music, a club, volunteering):"
+         " adequate leisure is part of core element 12, education and the future living"
+         " situation.",
+         form=Form("leisure", "education", "Vrijetijdsbesteding geregeld"),
+         element=Evidence(12, "leisure"), lane=OnTimeline("education", "mark", "milestone")),
     # -- runaways ------------------------------------------------------------------------
     Fact(command=c.ReportRunaway, event=runaway.RunawayReported,
          path="runaways", roles=COORDINATOR, title="Report a runaway",

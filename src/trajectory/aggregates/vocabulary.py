@@ -92,3 +92,6 @@ FamilyInvolvementForm = Literal[
     "family_meeting", "system_therapy", "parent_counselling", "network_meeting", "other"
 ]
 AftercareContactKind = Literal["visit", "phone", "message", "other"]
+LeisureKind = Literal[
+    "sport", "music", "arts", "youth_club", "scouting", "volunteering", "other"
+]

@@ -582,6 +582,13 @@ VALUES_NL: dict[str, str] = {
     "researcher": "onderzoeker",
     "admin": "beheerder",
     "parquet": "Parquet",
+    # -- leisure (vrijetijdsbesteding), LeisureKind; "other" is above ("anders") --------
+    "sport": "sport",
+    "music": "muziek",
+    "arts": "kunst en cultuur",
+    "youth_club": "jongerencentrum",
+    "scouting": "scouting",
+    "volunteering": "vrijwilligerswerk",
 }
 
 # Entry criteria and attention items.
@@ -728,6 +735,9 @@ FIELDS_NL: dict[str, str] = {
     "protocol_name": "Protocol",
     "protocol_version": "Protocolversie",
     "waivers": "Buiten beschouwing gelaten",
+    # -- leisure (vrijetijdsbesteding); "kind" and "note" are above ------------------
+    "activity": "Activiteit",
+    "supervised": "Onder begeleiding van een volwassene",
 }
 
 # Per form, where a field means something more specific.
@@ -744,6 +754,8 @@ FIELD_OVERRIDES_NL: dict[tuple[str, str], str] = {
     ("closure", "reason"): "Reden van afsluiting",
     ("correction", "reason"): "Correctie of reden",
     ("phase-transition", "reason"): "Reden",
+    # -- leisure (vrijetijdsbesteding) ----------------------------------------------
+    ("leisure", "kind"): "Soort activiteit",
 }
 
 EVENTS_NL: dict[str, str] = {
@@ -790,6 +802,8 @@ EVENTS_NL: dict[str, str] = {
     "ResearchConsentWithdrawn": "Toestemming voor onderzoek ingetrokken",
     "DestructionRequested": "Verzoek tot vernietiging",
     "DestructionRequestDecided": "Besluit over vernietiging",
+    # -- leisure (vrijetijdsbesteding) ----------------------------------------------
+    "LeisureArranged": "Vrijetijdsbesteding geregeld",
 }
 
 ELEMENTS_NL: dict[int, str] = {

@@ -1,9 +1,11 @@
-"""Education from day one and the future living situation (core element 12)."""
+"""Education from day one and the future living situation, leisure included (core
+element 12)."""
 
 from __future__ import annotations
 
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.state import TrajectoryState
+from trajectory.aggregates.vocabulary import LeisureKind
 
 
 class EducationArranged(TrajectoryEvent):
@@ -34,3 +36,18 @@ class QualificationObtained(TrajectoryEvent):
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.add_evidence("qualification", position, self.occurred_on)
+
+
+class LeisureArranged(TrajectoryEvent):
+    """A leisure activity was arranged (vrijetijdsbesteding).
+
+    The element of education and the future living situation asks for adequate leisure
+    too; `supervised`: an adult supervises it."""
+
+    kind: LeisureKind
+    activity: str
+    supervised: bool
+    note: str
+
+    def fold(self, state: TrajectoryState, position: int) -> None:
+        state.add_evidence("leisure", position, self.occurred_on)
