@@ -145,6 +145,7 @@ def record(directory: Path) -> None:
     from tests.conftest import FakeClock
     from trajectory.application import Actor, TrajectoryApplication
     from trajectory.commands import (
+        ArrangeLeisure,
         ChangeVictimStatus,
         DecideDestructionRequest,
         FilePoliceReport,
@@ -190,6 +191,7 @@ def record(directory: Path) -> None:
         for command in (
             ChangeVictimStatus(victim_status="confirmed", reason="police statement"),
             FilePoliceReport(police_force="Midden-Nederland"),
+            ArrangeLeisure(kind="sport", activity="zwemles in het buurtbad", supervised=True),
             GiveResearchConsent(given_by="girl"),
             WithdrawResearchConsent(withdrawn_by="girl", reason="changed her mind"),
             RequestDestruction(requested_by="girl"),
