@@ -13,9 +13,15 @@ from this list; a test checks they agree with it. A fact whose command does not 
 `execute` takes the generic path: `Trajectory.record_fact` triggers the entry's event
 with the command's fields.
 
-Adding a fact: its command in `commands.py`, its event in `aggregates/events/`, one entry
-here, its Dutch words in the translations. Intake (`OpenTrajectory`) is not in the list:
-it creates the trajectory rather than adding to one.
+Adding a fact (leisure took these): its command in `commands.py` (and a new vocabulary
+in `aggregates/vocabulary.py`, if it has one); its event in `aggregates/events/` (a line
+in the README's event catalogue); one entry here; its Dutch words (event, fields, values);
+a test. Then regenerate what the tests compare: `python -m trajectory.research.codebook`
+and `python -m tests.upgrade_fixture --schema` (and record a store that holds the new
+event, see tests/fixtures/upgrade/README.md). A fact with rules of its own also gets an
+aggregate method that takes its command, and the command an `execute` that calls it.
+Intake (`OpenTrajectory`) is not in the list: it creates the trajectory rather than
+adding to one.
 
 This module is domain level: it imports no API and no web code.
 """
