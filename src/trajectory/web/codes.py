@@ -34,6 +34,15 @@ CAP = "cap"
 
 CONTEXTS = (VALUE, FIELD, EVENT, CRITERION, ELEMENT, RULE, PERMISSION_NOUN, CAP)
 
+FORM_SPECIFIC_FIELDS = (
+    "permission/kind", "placement/kind", "intervention/kind", "signal/kind",
+    "aftercare-contact/kind", "leisure/kind", "education/level", "contact-restore/level",
+    "contact-restrict/level", "aftercare-end/reason", "closure/reason", "correction/reason",
+    "phase-transition/reason",
+)
+"""Fields a form names more precisely than the field's own word ("form/field"): the
+"kind" of a permission is the permission itself. Translator.field looks these up first."""
+
 # Fields that are never shown as a label: the event's own bookkeeping.
 _HIDDEN_FIELDS = frozenset({"id", "originator_id", "originator_version", "timestamp",
                             "occurred_at", "recorded_by", "prev_hash", "hash"})
@@ -153,7 +162,7 @@ def fields() -> set[str]:
         found |= set(_struct_fields(cls))
     for event in event_classes():
         found |= set(_event_fields(event))
-    return found
+    return found | set(FORM_SPECIFIC_FIELDS)
 
 
 def criteria() -> set[str]:

@@ -119,11 +119,12 @@ class Translator:
 
     def value(self, code: object) -> str:
         """A vocabulary value: a level, a kind, a status."""
-        return self.pgettext("value", "" if code is None else str(code))
+        text = "" if code is None else str(code)
+        return self.pgettext("value", text)
 
     def values(self, codes: object) -> str:
         if isinstance(codes, (list, tuple)):
-            return ", ".join(self.value(c) for c in codes) or self("none")
+            return ", ".join(self.value(c) for c in codes) or self(N_("none"))
         return self.value(codes)
 
     def criterion(self, code: str) -> str:
@@ -131,8 +132,9 @@ class Translator:
 
     def field(self, name: str, form: str = "") -> str:
         """A field's label; a form may name a field more precisely ("permission/kind")."""
-        if form and self.has("field", f"{form}/{name}"):
-            return self.pgettext("field", f"{form}/{name}")
+        specific = f"{form}/{name}"
+        if form and self.has("field", specific):
+            return self.pgettext("field", specific)
         return self.pgettext("field", name)
 
     def event(self, name: str) -> str:
@@ -185,7 +187,7 @@ class Translator:
         return "" if value is None else str(value)
 
     def yes_no(self, value: bool) -> str:
-        return self("yes") if value else self("no")
+        return self(N_("yes")) if value else self(N_("no"))
 
 
 def choose_language(query: str | None, cookie: str | None, accept: str | None) -> Lang:
