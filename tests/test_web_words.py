@@ -8,7 +8,9 @@ missing word is a failing test that names it."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def missing_words(keys: Iterable[Key], shown: Mapping[str, Iterable[str]]) -> li
 def extracted() -> set[Key]:
     """What `pybabel extract -F babel.cfg -k t` finds in the code and the templates."""
     with (ROOT / "babel.cfg").open() as f:
-        method_map, options_map = parse_mapping_cfg(f)
+        method_map, options_map = parse_mapping_cfg(f)  # type: ignore[no-untyped-call]
     found: set[Key] = set()
     for _file, _line, message, _comments, context in extract_from_dir(
         ROOT, method_map, options_map, keywords=KEYWORDS
@@ -100,9 +102,11 @@ def test_the_scans_find_what_the_source_declares() -> None:
 
 def test_every_fact_has_a_title_in_both_languages() -> None:
     for spec in (*FORMS, INTAKE):
-        assert spec.nl.strip() and spec.en.strip(), spec.slug
+        assert spec.nl.strip(), spec.slug
+        assert spec.en.strip(), spec.slug
     for group, (nl, en) in GROUPS.items():
-        assert nl.strip() and en.strip(), group
+        assert nl.strip(), group
+        assert en.strip(), group
 
 
 # -- the sentences ---------------------------------------------------------------------------
@@ -176,6 +180,17 @@ def test_english_plain_entries_read_as_their_msgid() -> None:
     code, so a changed msgid cannot keep an old English translation."""
     differ = [str(m.id) for m in read("en") if m.id and not m.context and m.string != m.id]
     assert not differ, differ
+
+
+def test_the_catalogues_ship_with_the_package() -> None:
+    """Given the package data pyproject declares;
+    when a wheel is built from it;
+    then it carries both .po files (compiled in memory when first used: no .mo to forget)."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["trajectory"]
+    for lang in LANGS:
+        shipped = po_path(lang).relative_to(ROOT / "src" / "trajectory").as_posix()
+        assert any(fnmatch.fnmatch(shipped, pattern) for pattern in declared), shipped
 
 
 # -- the pages -------------------------------------------------------------------------------

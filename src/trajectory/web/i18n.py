@@ -102,7 +102,7 @@ class Translator:
     def pgettext(self, context: str, message: str) -> str:
         if not message:
             return ""
-        return self._catalogue.translations.pgettext(context, message)
+        return str(self._catalogue.translations.pgettext(context, message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._catalogue.translations.ngettext(singular, plural, n)
