@@ -339,8 +339,7 @@ def history(
 
 
 def _moment(t: Translator, moment: datetime) -> str:
-    local = moment.astimezone(AMSTERDAM)
-    return f"{t.date(local.date())} {local:%H:%M}"
+    return t.moment(moment, seconds=False)
 
 
 _SKIP = {"id", "originator_id", "originator_version"}
