@@ -23,6 +23,8 @@ from markupsafe import Markup
 from trajectory.access_log import AccessEntry
 from trajectory.api.context import client_of, request_id
 from trajectory.web.core import (
+    CSRF_REFUSED,
+    NOT_FOUND,
     PRE_COOKIE,
     PREFIX,
     WebError,
@@ -107,9 +109,10 @@ def home(request: Request[Any, Any, Any]) -> Redirect:
 @get("/login", opt=PUBLIC, sync_to_thread=True)
 def login_form(request: Request[Any, Any, Any]) -> Template:
     t = translator(request)
-    notice = t("signed_out") if request.query_params.get("signed_out") else None
+    notice = t("You are signed out.") if request.query_params.get("signed_out") else None
     if request.query_params.get("next") and not notice:
-        notice = t("session_ended") if request.cookies.get(SESSION_COOKIE) else None
+        ended = t("Your session expired or was ended. Please sign in again.")
+        notice = ended if request.cookies.get(SESSION_COOKIE) else None
     return _login_page(request, notice=notice)
 
 
@@ -121,16 +124,20 @@ def login(request: Request[Any, Any, Any]) -> Response[Any]:
     throttle = w.services.throttle
     typed = first(form, "username")
     if throttle.blocked_for(_client(request)):
-        return _login_page(request, error=t("throttled"), status_code=429, username=typed)
+        return _login_page(request, error=t("Too many failed attempts. Wait a minute and try"
+                                            " again."), status_code=429, username=typed)
     found = w.credentials.check_password(typed, first(form, "password"))
     if found is None:
         throttle.failed(_client(request))
         _login_log(request, None, None, None, "denied")
-        return _login_page(request, error=t("sign_in_failed"), status_code=401, username=typed)
+        return _login_page(request, error=t("Wrong user name or password."), status_code=401,
+                           username=typed)
     user = found.user
     if not found.has_totp:
         _login_log(request, user.user_id, user.role, user.organisation, "denied")
-        return _login_page(request, error=t("no_totp"), status_code=403, username=typed)
+        return _login_page(request, error=t("Your account has no second factor yet. Ask the"
+                                            " administrator to enrol you with an authenticator"
+                                            " app."), status_code=403, username=typed)
     now = w.services.application.clock()
     old = request.cookies.get(SESSION_COOKIE)
     from trajectory.web.sessions import session_hash
@@ -162,13 +169,15 @@ def code(request: Request[Any, Any, Any]) -> Response[Any]:
     # Codes are guessed per account too, not only per address: six digits are few.
     per_user = f"web-user:{user.user_id}"
     if throttle.blocked_for(_client(request)) or throttle.blocked_for(per_user):
-        return page(request, "code.html", error=t("throttled"), next=target, status_code=429)
+        return page(request, "code.html", error=t("Too many failed attempts. Wait a minute and"
+                                                  " try again."), next=target, status_code=429)
     now = w.services.application.clock()
     if not w.credentials.verify_totp(user.user_id, first(form, "code"), now):
         throttle.failed(_client(request))
         throttle.failed(per_user)
         _login_log(request, user.user_id, user.role, user.organisation, "denied")
-        return page(request, "code.html", error=t("code_failed"), next=target, status_code=401)
+        return page(request, "code.html", error=t("The code is wrong or was used already. Try"
+                                                  " the next code."), next=target, status_code=401)
     session_id, _ = w.sessions.start(user.user_id, "full", now, replacing=session.id_hash)
     _login_log(request, user.user_id, user.role, user.organisation, "ok")
     if target == PREFIX + "/":
@@ -240,7 +249,7 @@ def account(request: Request[Any, Any, Any]) -> Template:
 def _enrolment(request: Request[Any, Any, Any], session: WebSession, secret: str) -> Any:
     t = translator(request)
     uri = provisioning_uri(secret, session.user.name)
-    return {"qr": _qr(uri, t("qr_title")), "secret": secret}
+    return {"qr": _qr(uri, t("QR code for the authenticator app")), "secret": secret}
 
 
 @get("/account/totp", opt=ANY_ROLE, sync_to_thread=True)
@@ -263,25 +272,26 @@ def totp_confirm(request: Request[Any, Any, Any]) -> Template:
     form = form_of(request)
     user = session.user
     if session.pending_secret is None:
-        raise WebError(400, "csrf_refused")
+        raise WebError(400, CSRF_REFUSED)
     secret = w.credentials.unwrap_secret(user.user_id, session.pending_secret)
     now = w.services.application.clock()
     found = w.credentials.check_password(user.name, first(form, "password"))
     step = matching_step(secret, first(form, "code"), now)
     if found is None or step is None:
         w.services.throttle.failed(_client(request))
-        return page(request, "account.html", notice=None, error=t("reauth_failed"),
+        return page(request, "account.html", notice=None, error=t("Wrong password or code."),
                     enrol=_enrolment(request, session, secret), status_code=401)
     w.credentials.save_totp(user.user_id, secret, step=step)
     w.sessions.set_pending_secret(session.id_hash, None)
     log_access(request, "login", None, "ok")
-    return page(request, "account.html", notice=t("totp_saved"), error=None, enrol=None)
+    return page(request, "account.html", notice=t("The new authenticator app is linked."),
+                error=None, enrol=None)
 
 
 @get("/{rest:path}", opt=PUBLIC, sync_to_thread=True)
 def unknown_page(request: Request[Any, Any, Any], rest: Annotated[str, Parameter()]) -> None:
     """Any other path under /app: a page that says so (not the API's problem+json)."""
-    raise WebError(404, "not_found")
+    raise WebError(404, NOT_FOUND)
 
 
 def auth_routes() -> list[Any]:

@@ -34,6 +34,7 @@ from trajectory.views import event_out, opening_event, summary
 from trajectory.web import forms as f
 from trajectory.web import timeline
 from trajectory.web.core import (
+    FORBIDDEN,
     PathText,
     WebError,
     first,
@@ -242,7 +243,7 @@ def trajectory_page(request: Request[Any, Any, Any], trajectory_id: PathText) ->
     if not events:  # asked about a day before her file was opened
         log_access(request, "read", str(tid))
         return page(request, "error.html", status_code=404, status=404,
-                    message=t("not_recorded_yet", date=t.date(day)))
+                    message=t("On %(date)s this file had not been recorded yet.", date=t.date(day)))
     traj = app.get(tid, as_of=moment)
     protocol = app.protocol_of(traj)
     today = day or today_now
@@ -327,17 +328,18 @@ def history(
                     if e.corrected_occurred_on is not None:
                         text += f" ({t.field('corrected_occurred_on')}:"
                         text += f" {t.date(e.corrected_occurred_on)})"
-                    target.notes.append(t("corrected_by", position=out.position, text=text))
+                    target.notes.append(t("Corrected by no. %(position)s: %(text)s",
+                                          position=out.position, text=text))
                 else:
                     target.in_error = True
-                    target.notes.append(t("in_error_by", position=out.position, text=e.reason))
+                    target.notes.append(t("In error according to no. %(position)s: %(text)s",
+                                          position=out.position, text=e.reason))
         rows[out.position] = row
     return sorted(rows.values(), key=lambda r: r.position, reverse=True)
 
 
 def _moment(t: Translator, moment: datetime) -> str:
-    local = moment.astimezone(AMSTERDAM)
-    return f"{t.date(local.date())} {local:%H:%M}"
+    return t.moment(moment, seconds=False)
 
 
 _SKIP = {"id", "originator_id", "originator_version"}
@@ -398,7 +400,7 @@ def _spec(slug: str, role: str) -> f.FormSpec:
     if spec is None:
         raise not_found()
     if role not in spec.roles:
-        raise WebError(403, "forbidden")
+        raise WebError(403, FORBIDDEN)
     return spec
 
 
@@ -452,7 +454,7 @@ def record_fact(
         return _refused(request, spec, fields, form, refused, traj, ctx)
     except ValueError:  # occurred_on that does not read as a date
         log_access(request, "write", str(tid), "rejected")
-        return _invalid(request, spec, fields, form, {"occurred_on": t("field_invalid")},
+        return _invalid(request, spec, fields, form, {"occurred_on": t("This value does not fit.")},
                         traj, ctx)
     except VersionConflict:
         log_access(request, "write", str(tid), "refused")
@@ -461,7 +463,8 @@ def record_fact(
         fields = f.fields_of(spec, t, ctx)
         f.apply_values(fields, form)
         return _form_page(request, spec, fields, trajectory=fresh, ctx=ctx,
-                          problems=[t("conflict")], status_code=412, form=form)
+                          problems=[t("Someone else changed the file meanwhile. Look at the"
+                                      " new state and try again.")], status_code=412, form=form)
     if user.role == "aftercare":
         return redirect(f"/handovers/{tid}", done=spec.slug)
     return redirect(f"/trajectories/{tid}", done=spec.slug)
@@ -480,7 +483,8 @@ def _invalid(
     f.apply_values(fields, form)
     loose = f.attach_errors(fields, errors)
     return _form_page(request, spec, fields, trajectory=traj, ctx=ctx,
-                      problems=[t("fix_fields"), *loose], status_code=422, form=form)
+                      problems=[t("Please check the marked fields."), *loose], status_code=422,
+                      form=form)
 
 
 def _refused(

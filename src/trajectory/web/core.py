@@ -33,7 +33,7 @@ from trajectory.api.errors import ApiError, where_raised
 from trajectory.crypto import TrajectoryErased
 from trajectory.settings import sqlite_path
 from trajectory.web.credentials import Credentials
-from trajectory.web.i18n import LANG_COOKIE, LANGS, Translator, choose_language
+from trajectory.web.i18n import LANG_COOKIE, LANGS, N_, Translator, choose_language
 from trajectory.web.sessions import SESSION_COOKIE, SessionStore, WebSession
 
 log = structlog.get_logger("trajectory.web")
@@ -103,7 +103,8 @@ class SignInRequired(Exception):
 
 
 class WebError(Exception):
-    """A page that answers with an error status and a sentence from the catalogue."""
+    """A page that answers with an error status and a sentence from the catalogue: `key`
+    is its English msgid (marked with `N_`), translated when the page is drawn."""
 
     def __init__(self, status: int, key: str):
         super().__init__(key)
@@ -111,12 +112,20 @@ class WebError(Exception):
         self.key = key
 
 
+FORBIDDEN = N_("You may not open this page.")
+NOT_FOUND = N_("Not found.")
+GONE = N_("This file was destroyed.")
+FAILED = N_("Something went wrong; nothing was recorded. Please try again later.")
+CSRF_REFUSED = N_("This form expired or did not come from this page. Nothing was recorded."
+                  " Open the page again and retry.")
+
+
 def csrf_refused() -> WebError:
-    return WebError(403, "csrf_refused")
+    return WebError(403, CSRF_REFUSED)
 
 
 def not_found() -> WebError:
-    return WebError(404, "not_found")
+    return WebError(404, NOT_FOUND)
 
 
 def translator(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any]) -> Translator:
@@ -139,20 +148,20 @@ def handle_web_exception(request: Request[Any, Any, Any], exc: Exception) -> Res
         )
         response.delete_cookie(SESSION_COOKIE, path=PREFIX)
         return response
-    status, key = 500, "error"
+    status, key = 500, FAILED
     if isinstance(exc, WebError):
         status, key = exc.status, exc.key
     elif isinstance(exc, ApiError) and exc.status in (404, 410):
-        status, key = exc.status, "not_found" if exc.status == 404 else "gone"
+        status, key = exc.status, NOT_FOUND if exc.status == 404 else GONE
     elif isinstance(exc, TrajectoryNotFound):
-        status, key = 404, "not_found"
+        status, key = 404, NOT_FOUND
     elif isinstance(exc, TrajectoryErased):
-        status, key = 410, "gone"
+        status, key = 410, GONE
     elif isinstance(exc, ValidationException):
-        status, key = 400, "not_found"
+        status, key = 400, NOT_FOUND
     elif isinstance(exc, HTTPException) and exc.status_code < 500:
         status = exc.status_code
-        key = "forbidden" if status in (401, 403) else "not_found"
+        key = FORBIDDEN if status in (401, 403) else NOT_FOUND
     else:
         log.error("web_unhandled_error", error_type=type(exc).__name__, at=where_raised(exc))
     if status in (403, 404, 410) and "trajectory_id" in (request.path_params or {}):
@@ -223,7 +232,7 @@ async def web_guard(
         raise csrf_refused()
     roles: tuple[str, ...] = handler.opt.get("web_roles", ())
     if access == "full" and roles and session.user.role not in roles:
-        raise WebError(403, "forbidden")
+        raise WebError(403, FORBIDDEN)
 
 
 def _double_submit_ok(
@@ -255,14 +264,15 @@ def first(form: dict[str, list[str]], name: str) -> str:
 
 NAV: dict[str, list[tuple[str, str]]] = {
     "coordinator": [
-        ("nav_caseload", "/caseload"),
-        ("nav_new", "/trajectories/new"),
-        ("nav_quality", "/quality"),
+        (N_("Caseload"), "/caseload"),
+        (N_("New intake"), "/trajectories/new"),
+        (N_("Quality"), "/quality"),
     ],
-    "aftercare": [("nav_handovers", "/handovers")],
-    "researcher": [("nav_research", "/research")],
-    "admin": [("nav_admin", "/admin")],
+    "aftercare": [(N_("Handovers"), "/handovers")],
+    "researcher": [(N_("Research"), "/research")],
+    "admin": [(N_("Admin"), "/admin")],
 }
+"""Each role's menu: the entry's English msgid (translated in the page) and its path."""
 
 
 def base_context(

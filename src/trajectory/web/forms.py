@@ -202,8 +202,8 @@ def fields_of(
         base = Field(name=name, widget="text", label=label, required=required, group=group)
         if f.name == "occurred_on" and not prefix:
             base.widget = "date"
-            base.label = t("occurred_on")
-            base.hint = t("occurred_hint")
+            base.label = t("Date it happened")
+            base.hint = t("Empty: today.")
             base.required = False
             out.append(base)
             continue
@@ -236,7 +236,7 @@ def fields_of(
                 base.required = bool(inner.min_length)
             else:
                 base.widget = "lines"
-                base.hint = t("one_per_line")
+                base.hint = t("One per line.")
                 base.required = bool(inner.min_length)
         elif isinstance(inner, mi.StrType):
             limit = inner.max_length
@@ -267,7 +267,7 @@ def _special(
             for cid, contact in (s.contacts.items() if s else [])
         ]
         if not base.choices:
-            base.hint = t("no_contact_yet")
+            base.hint = t("Register a network contact first.")
         return base
     if spec.slug == "permission" and name == "kind":
         base.widget = "select"
@@ -376,7 +376,7 @@ def decode(
     errors: dict[str, str] = {}
     for f in fields:
         if f.required and f.widget == "checkboxes" and not form.get(f.name):
-            errors[f.name] = t("field_required")
+            errors[f.name] = t("This field is required.")
     if errors:
         raise FormInvalid(errors)
     try:
@@ -408,8 +408,8 @@ def _field_of(message: str) -> str:
 
 def _message(message: str, t: Translator) -> str:
     if "missing required field" in message or "length >= 1" in message:
-        return t("field_required")
-    return t("field_invalid")
+        return t("This field is required.")
+    return t("This value does not fit.")
 
 
 def apply_values(fields: Sequence[Field], form: Mapping[str, list[str]]) -> None:

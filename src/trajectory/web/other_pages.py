@@ -114,7 +114,7 @@ def chart(t: Translator, totals: list[Any]) -> tuple[list[ChartBar], int]:
             parts.append((round(x, 1), round(w, 1), STATUS_CSS[status],
                           f"{t.value(status)}: {n}"))
             x += w
-        label = f"{counts.element}. {t.element(counts.element, counts.name)}"
+        label = f"{counts.element}. {t.element(counts.element)}"
         short = label if len(label) <= 42 else label[:40].rstrip() + "…"
         bars.append(ChartBar(y=10 + i * row, label=short, parts=parts))
     return bars, 10 + len(totals) * row + 10
@@ -213,14 +213,15 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
     form = form_of(request)
     export_project = _exporter()
     if export_project is None:
-        return _research_page(request, error=t("export_unavailable"), status_code=503)
+        return _research_page(request, error=t("Research export is not available on this"
+                                               " server."), status_code=503)
     if not reauthenticate(request, form):
-        return _research_page(request, error=t("reauth_failed"), status_code=401)
+        return _research_page(request, error=t("Wrong password or code."), status_code=401)
     project = first(form, "project").strip()
     fmt = first(form, "format") or "csv"
     k_raw = first(form, "k") or "5"
     if not _NAME.match(project) or fmt not in ("csv", "parquet") or not k_raw.isdigit():
-        return _research_page(request, error=t("field_invalid"), status_code=422)
+        return _research_page(request, error=t("This value does not fit."), status_code=422)
     app = web(request).services.application
     stamp = app.clock().strftime("%Y%m%dT%H%M%S")
     name = f"{stamp}-{secrets.token_hex(3)}-{project}"[:120]
@@ -233,7 +234,7 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
         export_project(app, project, target, fmt=fmt, actor=actor(user), k=int(k_raw),
                        client=client_of(request))
     except (ExportError, ProjectError) as e:
-        return _research_page(request, error=t("export_failed", reason=str(e)),
+        return _research_page(request, error=t("The export failed: %(reason)s", reason=str(e)),
                               status_code=422)
     return redirect(f"/research/exports/{name}", done="1")
 
@@ -321,23 +322,23 @@ def erasure(request: Request[Any, Any, Any]) -> Template:
     form = form_of(request)
     user = session_of(request).user
     if not reauthenticate(request, form):
-        return _admin_page(request, error=t("reauth_failed"), status_code=401)
+        return _admin_page(request, error=t("Wrong password or code."), status_code=401)
     try:
         tid = UUID(first(form, "trajectory_id").strip())
     except ValueError:
-        return _admin_page(request, error=t("not_found"), status_code=404)
+        return _admin_page(request, error=t("Not found."), status_code=404)
     row = app.db.fetchone(
         "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?", [str(tid)]
     )
     if row is None or row["organisation"] != user.organisation:
-        return _admin_page(request, error=t("not_found"), status_code=404)
+        return _admin_page(request, error=t("Not found."), status_code=404)
     try:
         erase(app, tid, by=actor(user), reason=first(form, "reason"),
               legal_ground=first(form, "legal_ground"), client=client_of(request),
               request_id=request_id(request))
     except RuleRefused:
-        return _admin_page(request, error=t("field_invalid"), status_code=422)
-    return _admin_page(request, notice=t("erased_ok"))
+        return _admin_page(request, error=t("This value does not fit."), status_code=422)
+    return _admin_page(request, notice=t("The file was erased."))
 
 
 def other_routes() -> list[Any]:

@@ -15,6 +15,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from trajectory.web import i18n
 from trajectory.web.auth_pages import auth_routes
 from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
@@ -44,5 +45,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    i18n.install(environment)  # `_()` and `{% trans %}` in the language of each page
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))

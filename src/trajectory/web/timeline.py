@@ -212,7 +212,7 @@ def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeli
 def _phase_bar(
     t: Translator, bar: Callable[[date, date, str, str, str], Bar], phase: int, a: date, b: date
 ) -> Bar:
-    title = _span(t, t("phase_of", phase=phase, name="").rstrip(": "), a, b)
+    title = _span(t, t("Phase %(phase)s", phase=phase), a, b)
     return bar(a, b, f"phase phase-{min(phase, 6)}", title, str(phase))
 
 
