@@ -24,8 +24,8 @@ from tests.builders import phase_2_facts, record_all
 from tests.web_support import Page, World, sqlite_only
 from trajectory.commands import ReportRunaway
 from trajectory.web import codes
-from trajectory.web.forms import FORMS, GROUPS, INTAKE
-from trajectory.web.i18n import LANGS, LOCALES, Lang, catalogue, po_path
+from trajectory.web.forms import FORMS, GROUPS, INTAKE, group_title
+from trajectory.web.i18n import LANGS, LOCALES, Lang, Translator, catalogue, po_path
 
 ROOT = Path(__file__).parent.parent
 KEYWORDS = {**DEFAULT_KEYWORDS, "t": None}
@@ -101,12 +101,17 @@ def test_the_scans_find_what_the_source_declares() -> None:
 
 
 def test_every_fact_has_a_title_in_both_languages() -> None:
+    """Given every form the list of facts makes and the groups they are listed under;
+    when each title is looked up in the catalogues;
+    then Dutch has its own words and English its source words."""
+    nl, en = Translator("nl"), Translator("en")
     for spec in (*FORMS, INTAKE):
-        assert spec.nl.strip(), spec.slug
-        assert spec.en.strip(), spec.slug
-    for group, (nl, en) in GROUPS.items():
-        assert nl.strip(), group
-        assert en.strip(), group
+        assert nl.has(codes.FACT, spec.english), spec.slug
+        assert spec.title(nl).strip() not in ("", spec.english), spec.slug
+        assert spec.title(en) == spec.english, spec.slug
+    for group in GROUPS:
+        assert group_title(nl, group) not in ("", GROUPS[group]), group
+        assert group_title(en, group) == GROUPS[group], group
 
 
 # -- the sentences ---------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from trajectory.web.i18n import Translator
 
 pytestmark = pytest.mark.e2e
 
+DUTCH = Translator("nl")
+
 BLOCKING = ("serious", "critical")
 NARROW_RULES = ["scrollable-region-focusable", "target-size"]
 """The rules whose outcome changes with the width: a box that scrolls sideways only on a
@@ -114,9 +116,9 @@ def an_export(page: Page, site: Site) -> None:
 def _form(slug: str) -> Shown:
     spec = next(s for s in FORMS if s.slug == slug)
     if "coordinator" in spec.roles:
-        return Shown(f"form-{slug}", "coordinator", at(girl(f"/forms/{slug}")), spec.nl)
+        return Shown(f"form-{slug}", "coordinator", at(girl(f"/forms/{slug}")), spec.title(DUTCH))
     return Shown(f"form-{slug}", "aftercare",
-                 at(handed_over("/app/trajectories/", f"/forms/{slug}")), spec.nl)
+                 at(handed_over("/app/trajectories/", f"/forms/{slug}")), spec.title(DUTCH))
 
 
 PAGES: list[Shown] = [

@@ -287,7 +287,7 @@ def _form_groups(t: Translator) -> list[tuple[str, list[f.FormSpec]]]:
         if "coordinator" in spec.roles:
             groups.setdefault(spec.group, []).append(spec)
     return [
-        (f.GROUPS[g][0] if t.lang == "nl" else f.GROUPS[g][1], specs)
+        (f.group_title(t, g), specs)
         for g, specs in groups.items()
     ]
 

@@ -32,7 +32,13 @@ PERMISSION_NOUN = "permission-noun"
 CAP = "cap"
 """A level as the end of a refusal's sentence ("allowed only under supervision")."""
 
-CONTEXTS = (VALUE, FIELD, EVENT, CRITERION, ELEMENT, RULE, PERMISSION_NOUN, CAP)
+FACT = "fact"
+"""A kind of fact, by its English title in the list of facts (the form's heading)."""
+FORM_GROUP = "form-group"
+"""A group the forms are listed under."""
+
+CONTEXTS = (VALUE, FIELD, EVENT, CRITERION, ELEMENT, RULE, PERMISSION_NOUN, CAP, FACT,
+            FORM_GROUP)
 
 FORM_SPECIFIC_FIELDS = (
     "permission/kind", "placement/kind", "intervention/kind", "signal/kind",
@@ -230,6 +236,18 @@ def caps() -> set[str]:
     return literal_values(vocabulary.Level) | literal_values(vocabulary.ContactLevel)
 
 
+def fact_titles() -> set[str]:
+    from trajectory.web import forms
+
+    return {spec.english for spec in (*forms.FORMS, forms.INTAKE)}
+
+
+def form_groups() -> set[str]:
+    from trajectory.web import forms
+
+    return set(forms.GROUPS.values())
+
+
 def shown_codes() -> dict[str, set[str]]:
     """Every code that needs a word, by message context."""
     return {
@@ -241,4 +259,6 @@ def shown_codes() -> dict[str, set[str]]:
         RULE: rule_codes(),
         PERMISSION_NOUN: permission_nouns(),
         CAP: caps(),
+        FACT: fact_titles(),
+        FORM_GROUP: form_groups(),
     }

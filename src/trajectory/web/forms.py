@@ -48,38 +48,45 @@ class FormSpec:
     slug: str
     command: type[msgspec.Struct]
     roles: tuple[str, ...]
-    nl: str
-    en: str
+    english: str
+    """Its title in the source language: the catalogues' msgid (context "fact")."""
     group: str
 
     def title(self, t: Translator) -> str:
-        return self.nl if t.lang == "nl" else self.en
+        return t.pgettext(FACT_TITLE, self.english)
 
 
 FORMS: tuple[FormSpec, ...] = tuple(
-    FormSpec(fact.form.slug, fact.schema, fact.roles, fact.form.title_nl, fact.title,
-             fact.form.group)
+    FormSpec(fact.form.slug, fact.schema, fact.roles, fact.title, fact.form.group)
     for fact in FACTS
     if fact.form is not None
 )
 BY_SLUG: dict[str, FormSpec] = {f.slug: f for f in FORMS}
-INTAKE = FormSpec("intake", schemas.OpenTrajectory, COORDINATOR,
-                  "Aanmelding", "Intake", "intake")
+INTAKE = FormSpec("intake", schemas.OpenTrajectory, COORDINATOR, "Intake", "intake")
 
-GROUPS: dict[str, tuple[str, str]] = {
-    "safety": ("Veiligheid en medische zorg", "Safety and medical care"),
-    "analysis": ("Analyse, plan en plaatsing", "Analysis, plan and placement"),
-    "network": ("Netwerk", "Network"),
-    "phasing": ("Fasering", "Phasing"),
-    "treatment": ("Behandeling", "Treatment"),
-    "education": ("Onderwijs", "Education"),
-    "runaway": ("Weglopen", "Runaways"),
-    "chain": ("Politie en keten", "Police and chain"),
-    "handover": ("Overdracht", "Handover"),
-    "aftercare": ("Nazorg", "Aftercare"),
-    "end": ("Afsluiten en corrigeren", "Closing and corrections"),
-    "privacy": ("Toestemming en vernietiging", "Consent and destruction"),
+GROUPS: dict[str, str] = {
+    # The groups the forms are listed under, in the source language (context "form-group").
+    "safety": "Safety and medical care",
+    "analysis": "Analysis, plan and placement",
+    "network": "Network",
+    "phasing": "Phasing",
+    "treatment": "Treatment",
+    "education": "Education",
+    "runaway": "Runaways",
+    "chain": "Police and chain",
+    "handover": "Handover",
+    "aftercare": "Aftercare",
+    "end": "Closing and corrections",
+    "privacy": "Consent and destruction",
 }
+
+FACT_TITLE = "fact"
+FORM_GROUP = "form-group"
+
+
+def group_title(t: Translator, group: str) -> str:
+    return t.pgettext(FORM_GROUP, GROUPS[group])
+
 
 # Which form satisfies a criterion or an attention item (None: no form does; wait, or
 # waive with a justification). Read off the list of facts; a fact only the aftercare
