@@ -16,6 +16,7 @@ import trajectory
 from tests.builders import open_trajectory
 from tests.conftest import FakeClock, all_protocols
 from trajectory.application import TrajectoryApplication
+from trajectory.cli import main
 from trajectory.composition import REWRAPPERS, build_application
 from trajectory.composition.http import build_api, build_services
 from trajectory.crypto import MasterKey, RewrappersMissing
@@ -71,6 +72,51 @@ def test_a_rotation_rewraps_every_secret_the_master_key_wraps(
     assert Credentials(app.db, app.keys).unwrap_secret(user.user_id, str(row["totp_secret"])) == (
         totp
     )
+
+
+def test_keys_rotate_on_the_command_line_keeps_projects_and_second_factors(
+    settings: Settings,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a store with a research project's secret and a user's TOTP secret
+    before = build_application(settings, clock=clock)
+    try:
+        assert before.keys is not None
+        project, _ = project_secret(before.keys, before.db, "study-a", clock(), create=True)
+        user, _ = UserStore(before.db).add(
+            name="anna", role="coordinator", organisation="o", now=clock()
+        )
+        totp = new_totp_secret()
+        Credentials(before.db, before.keys).save_totp(user.user_id, totp)
+    finally:
+        before.close()
+
+    # When `trajectory keys rotate` puts a new master key in a file of its own
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", str(settings.master_key))
+    new_key = tmp_path / "new.key"
+    assert main(["keys", "rotate", "--new-key-file", str(new_key)]) == 0
+    assert "re-wrapped" in capsys.readouterr().out
+
+    # Then under the new key the project keeps its secret and the user her second factor
+    after = build_application(
+        Settings(database_url=settings.database_url, master_key_file=str(new_key)), clock=clock
+    )
+    try:
+        assert after.keys is not None
+        assert project_secret(after.keys, after.db, "study-a", clock(), create=False) == (
+            project,
+            False,
+        )
+        row = after.db.fetchone("SELECT totp_secret FROM users WHERE user_id = ?", [user.user_id])
+        assert row is not None
+        credentials = Credentials(after.db, after.keys)
+        assert credentials.unwrap_secret(user.user_id, str(row["totp_secret"])) == totp
+    finally:
+        after.close()
 
 
 def test_each_application_keeps_the_clock_it_was_given(settings: Settings) -> None:
