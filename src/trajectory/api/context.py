@@ -22,6 +22,13 @@ from trajectory.projections import ProjectionRunner
 
 T = TypeVar("T")
 
+ACCESS_WRITERS = 4
+"""Access-log entries committed at once beside the reads they log."""
+
+
+def access_writer_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=ACCESS_WRITERS, thread_name_prefix="access-log")
+
 
 @dataclass(frozen=True)
 class Services:
@@ -38,17 +45,9 @@ class Services:
     """Worker threads the write path may use at once (None: the default pool's)."""
     loop_reader: LoopReader | None = None
     """SQLite: the token lookup on the event loop itself, without a hop to a thread."""
-    access_writers: ThreadPoolExecutor = field(default_factory=lambda: access_writer_pool())
+    access_writers: ThreadPoolExecutor = field(default_factory=access_writer_pool)
     """Threads that commit a read's access-log entry while the read runs (`api.reads`);
     owned by the app, shut down when it stops."""
-
-
-ACCESS_WRITERS = 4
-"""Access-log entries committed at once beside the reads they log."""
-
-
-def access_writer_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=ACCESS_WRITERS, thread_name_prefix="access-log")
 
 
 SQLITE_WRITERS = 2
