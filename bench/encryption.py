@@ -17,8 +17,9 @@ from typing import Any
 from tests.builders import COORDINATOR, intake
 
 from bench.common import postgres_database, record, summary, timed
-from trajectory.application import TrajectoryApplication, project_trajectory
+from trajectory.application import project_trajectory
 from trajectory.commands import RecordSignal
+from trajectory.composition import build_application
 from trajectory.crypto import MasterKey
 from trajectory.logs import configure_logging
 from trajectory.settings import Settings
@@ -28,7 +29,7 @@ def measure(url: str, *, encrypt: bool, commands: int) -> dict[str, Any]:
     settings = Settings(
         database_url=url, master_key=MasterKey.generate().to_text(), snapshot_interval=10_000
     )
-    app = TrajectoryApplication(settings, encrypt=encrypt)
+    app = build_application(settings, encrypt=encrypt)
     try:
         tid = app.open_trajectory(intake(), COORDINATOR).trajectory_id
         signal = RecordSignal(kind="loverboy", note="a short note of ordinary length")

@@ -40,7 +40,8 @@ import psycopg
 
 from bench.common import POSTGRES_URL, postgres_database, record
 from bench.rebuild import PAGE, read_and_decode, synthesise
-from trajectory.application import Actor, TrajectoryApplication
+from trajectory.application import Actor
+from trajectory.composition import build_application
 from trajectory.crypto import MasterKey
 from trajectory.logs import configure_logging
 from trajectory.settings import Settings
@@ -70,7 +71,7 @@ def _peak_mb() -> float:
 
 def measure(which: str, url: str, fmt: str) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
-    app = TrajectoryApplication(Settings(database_url=url, master_key=os.environ.get(
+    app = build_application(Settings(database_url=url, master_key=os.environ.get(
         "TRAJECTORY_MASTER_KEY")), create_tables=False)
     exported_girls_events = None
     try:
@@ -179,7 +180,7 @@ def main() -> None:
         return
     with store(args) as (url, key):
         settings = Settings(database_url=url, master_key=key)
-        app = TrajectoryApplication(settings)
+        app = build_application(settings)
         try:
             existing = app.recorder.max_notification_id() or 0
             started = time.perf_counter()

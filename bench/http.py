@@ -23,11 +23,10 @@ import httpx
 import msgspec
 from tests.builders import intake
 
-from trajectory.application import TrajectoryApplication
 from trajectory.commands import RecordSignal
-from trajectory.projections import setup_projections
+from trajectory.composition import build_application
+from trajectory.identity.users import UserStore
 from trajectory.settings import Settings
-from trajectory.users import UserStore
 
 ORGANISATION = "bench-org"
 SIGNAL = msgspec.json.encode(RecordSignal(kind="loverboy", note="a short note of ordinary length"))
@@ -52,9 +51,8 @@ def server_env(url: str, key: str) -> dict[str, str]:
 
 def prepare_store(url: str, key: str) -> str:
     """Create every table once (as `trajectory init` does) and a coordinator; her token."""
-    app = TrajectoryApplication(Settings(database_url=url, master_key=key))
+    app = build_application(Settings(database_url=url, master_key=key))
     try:
-        setup_projections(app)
         _, token = UserStore(app.db).add(
             name=f"bench-{time.monotonic_ns()}",
             role="coordinator",

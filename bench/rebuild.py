@@ -45,11 +45,11 @@ from trajectory.aggregates.events.intake import Identity
 from trajectory.aggregates.trajectory import Meta, Trajectory
 from trajectory.application import TrajectoryApplication
 from trajectory.commands import RegisterNetworkContact
+from trajectory.composition import build_application, projection_runner
 from trajectory.crypto import MasterKey
 from trajectory.demo import _Girl, _plan
 from trajectory.logs import configure_logging
 from trajectory.persistence.database import RowWrite
-from trajectory.projections import setup_projections
 from trajectory.protocol.model import Protocol
 from trajectory.settings import Settings
 
@@ -92,7 +92,7 @@ def told(index: int, seed: int, protocol: Protocol) -> tuple[list[TrajectoryEven
         command = msgspec.structs.replace(step.make(girl), occurred_on=day.isoformat())
         actor = worker if step.aftercare else coordinator
         known = set(t.state.contacts)
-        command.execute(t, Meta(recorded_by=actor.user_id, occurred_on=day, today=day), protocol)
+        t.handle(command, Meta(recorded_by=actor.user_id, occurred_on=day, today=day), protocol)
         if step.key is not None:
             girl.positions[step.key] = t.version
             if isinstance(command, RegisterNetworkContact):
@@ -210,7 +210,7 @@ def main() -> None:
     else:
         with store(args.postgres) as url:
             settings = Settings(database_url=url, master_key=MasterKey.generate().to_text())
-            app = TrajectoryApplication(settings)
+            app = build_application(settings)
             try:
                 figures = run(app, args.events, cohort=args.cohort, seed=args.seed)
             finally:
@@ -241,7 +241,7 @@ def run_kept(path: Path, postgres: bool, n: int, cohort: int, seed: int) -> dict
         raise SystemExit(f"{path} keeps a log in another store")
     url = kept.database_url if kept else kept_store(path, postgres)
     master_key = kept.master_key if kept else MasterKey.generate().to_text()
-    app = TrajectoryApplication(Settings(database_url=url, master_key=master_key))
+    app = build_application(Settings(database_url=url, master_key=master_key))
     try:
         built = None if kept is None else (kept.events, kept.trajectories, kept.build_seconds)
         figures = run(app, n, cohort=cohort, seed=seed, built=built)
@@ -282,7 +282,7 @@ def run(
         build = time.perf_counter() - started
     else:
         events, trajectories, build = built
-    runner = setup_projections(app)
+    runner = projection_runner(app)
     trajectory_ids = app.stored_trajectory_ids()
 
     _forget_keys(app, trajectory_ids)

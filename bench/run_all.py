@@ -42,10 +42,9 @@ from uuid import UUID
 from bench import http, plain
 from bench.common import postgres_database, record, summary, timed
 from bench.rebuild import read_and_decode, synthesise
-from trajectory.application import TrajectoryApplication
+from trajectory.composition import build_application, projection_runner
 from trajectory.crypto import MasterKey
 from trajectory.logs import configure_logging
-from trajectory.projections import setup_projections
 from trajectory.settings import Settings
 
 Store = Literal["sqlite", "postgres"]
@@ -193,7 +192,7 @@ def api(store: Store, size: Size, run: Run, lib: dict[str, Any], log: Path) -> N
     key = MasterKey.generate().to_text()
     with scratch(store, "api") as url:
         token = http.prepare_store(url, key)
-        app = TrajectoryApplication(Settings(database_url=url, master_key=key))
+        app = build_application(Settings(database_url=url, master_key=key))
         try:
             with http.server(url, key, log) as server, server.client(token) as client:
                 ids = http.open_trajectories(client, 20)
@@ -363,9 +362,9 @@ def whole_log(store: Store, size: Size, run: Run) -> None:
     key = MasterKey.generate().to_text()
     raw: list[dict[str, Any]] = []
     with scratch(store, "log") as url:
-        app = TrajectoryApplication(Settings(database_url=url, master_key=key))
+        app = build_application(Settings(database_url=url, master_key=key))
         try:
-            runner = setup_projections(app)
+            runner = projection_runner(app)
             events = girls = 0
             for rung, target in enumerate(size.log_ladder):
                 say(f"{store}: building the log up to {target:,} events")

@@ -16,11 +16,10 @@ import sys
 import uvicorn
 from litestar import get
 
-from trajectory.api.app import build_services, create_app
 from trajectory.api.server import UVICORN
-from trajectory.application import TrajectoryApplication
+from trajectory.composition import build_application
+from trajectory.composition.http import build_api, build_services, runs_projections_in_process
 from trajectory.logs import configure_logging
-from trajectory.protocol import registry_from_settings
 from trajectory.settings import Settings
 
 
@@ -36,20 +35,17 @@ def main() -> int:
     args = parser.parse_args()
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    application = TrajectoryApplication(settings, protocols=registry_from_settings(settings))
-    services = build_services(application)
-    app = create_app(services)
-    app.register(empty)
-    runner_thread = None
-    if settings.projections == "in-process":
-        services.projections.catch_up()
-        runner_thread = services.projections.start_in_thread(poll_interval=0.5)
-    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, **UVICORN)
+    application = build_application(settings)
     try:
+        services = build_services(application)
+        in_process = runs_projections_in_process(application)
+        if in_process:
+            services.projections.catch_up()
+        app = build_api(services, run_projections=in_process)
+        app.register(empty)
+        config = uvicorn.Config(app, host="127.0.0.1", port=args.port, **UVICORN)
         uvicorn.Server(config).run()
     finally:
-        if runner_thread is not None:
-            runner_thread.stop()
         application.close()
     return 0
 

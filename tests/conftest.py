@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from trajectory.application import TrajectoryApplication
+from trajectory.composition import build_application
 from trajectory.crypto import MasterKey
 from trajectory.protocol import ProtocolRegistry, default_protocol, load_protocol
 from trajectory.settings import Settings
@@ -113,7 +114,9 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, clock: FakeClock) -> Iterator[TrajectoryApplication]:
-    application = TrajectoryApplication(settings, clock=clock, protocols=all_protocols())
+    """The application as every process builds it (the composition root), on the test's
+    clock and with the test protocols known."""
+    application = build_application(settings, clock=clock, protocols=all_protocols())
     try:
         yield application
     finally:

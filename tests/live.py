@@ -13,10 +13,11 @@ from typing import Any
 import httpx
 import uvicorn
 
-from trajectory.api.app import build_services, create_app
+from trajectory.api.app import create_app
 from trajectory.api.context import Services
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import TrajectoryApplication
+from trajectory.composition.http import build_services
 
 
 def free_port() -> int:

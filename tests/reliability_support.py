@@ -38,9 +38,9 @@ from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import TrajectoryOpened
 from trajectory.aggregates.events.quality import SignalRecorded
 from trajectory.application import Actor, TrajectoryApplication
+from trajectory.identity.users import UserStore
 from trajectory.projections import setup_projections
 from trajectory.settings import Settings
-from trajectory.users import UserStore
 from trajectory.verify import verify_store
 
 FIGURES: list[str] = []

@@ -106,7 +106,7 @@ def expected(method: str, path: str, caller: str) -> int | str:
 
 
 def operations(application: TrajectoryApplication) -> Iterator[tuple[str, str]]:
-    from trajectory.api.app import build_services
+    from trajectory.composition.http import build_services
 
     for route in create_app(build_services(application)).routes:
         assert isinstance(route, HTTPRoute)

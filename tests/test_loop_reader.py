@@ -11,10 +11,10 @@ import anyio
 import pytest
 
 from tests.conftest import MASTER_KEY, FakeClock
-from trajectory.api.app import build_services
 from trajectory.api.context import Services
 from trajectory.api.security import _authenticate
 from trajectory.application import TrajectoryApplication
+from trajectory.composition.http import build_services
 from trajectory.persistence.database import LoopReader
 from trajectory.settings import Settings
 

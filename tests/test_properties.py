@@ -317,7 +317,7 @@ class Told:
         meta = Meta(recorded_by=actor_for(command), occurred_on=self.today, today=self.today)
         version, state = self.t.version, copy.deepcopy(self.t.state)
         try:
-            command.execute(self.t, meta, self.protocol)
+            self.t.handle(command, meta, self.protocol)
         except RuleRefused:
             # A refusal records nothing and changes nothing.
             assert self.t.pending_events == []

@@ -143,7 +143,7 @@ class Story:
         """Run one command; the events it triggered."""
         meta = self.meta(occurred_on, by)
         if isinstance(step, Command):
-            step.execute(self.t, meta, self.protocol)
+            self.t.handle(step, meta, self.protocol)
         else:
             step(self.t, meta, self.protocol)
         events = self._collect()

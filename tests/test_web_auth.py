@@ -26,9 +26,10 @@ from tests.web_support import (
     make_world,
     sqlite_only,
 )
-from trajectory.api.app import build_services, create_app
+from trajectory.api.app import create_app
 from trajectory.application import TrajectoryApplication
 from trajectory.cli import main
+from trajectory.composition.http import build_services
 from trajectory.crypto import MasterKey
 from trajectory.settings import Settings
 from trajectory.web.sessions import session_hash

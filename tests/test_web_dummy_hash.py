@@ -4,7 +4,7 @@ parameters, or an unknown name would answer faster than a wrong password."""
 
 from __future__ import annotations
 
-from trajectory.web.credentials import _DUMMY_HASH, _HASHER
+from trajectory.identity.credentials import _DUMMY_HASH, _HASHER
 
 
 def test_dummy_hash_has_the_hashers_parameters() -> None:

@@ -31,7 +31,7 @@ from tests.conftest import FakeClock
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import Identity
 from trajectory.aggregates.vocabulary import ConsentGiver
-from trajectory.api.app import build_services, create_app
+from trajectory.api.app import create_app
 from trajectory.api.context import Services
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.clock import amsterdam_date
@@ -41,9 +41,10 @@ from trajectory.commands import (
     HoldHandoverMeeting,
     PrepareHandover,
 )
+from trajectory.composition.http import build_services
+from trajectory.identity import credentials as credentials_module
+from trajectory.identity.credentials import Credentials
 from trajectory.protocol.rules import age_on
-from trajectory.web import credentials as credentials_module
-from trajectory.web.credentials import Credentials
 
 PASSWORD = "lang genoeg wachtwoord 42"
 CONSENT_NOTE = "moeder tekende het formulier bij het huisbezoek"

@@ -209,7 +209,7 @@ class TrajectoryApplication(Application[UUID]):
         if expected_version is not None and expected_version != t.version:
             raise VersionConflict(expected_version, t.version)
         before = t.version
-        created = command.execute(t, meta, self.protocol_of(t))
+        created = t.handle(command, meta, self.protocol_of(t))
         return self._save(t, before, also, created)
 
     def protocol_of(self, t: Trajectory) -> Protocol:

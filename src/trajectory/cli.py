@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from trajectory.projections import setup_projections
+from trajectory.application import TrajectoryApplication
+from trajectory.composition import build_application
 from trajectory.projections.cli import add_projection_parser, projections_command
 from trajectory.settings import Settings, SettingsError
 
@@ -120,18 +121,10 @@ def _sign_in_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _app(settings: Settings) -> Any:
-    from trajectory.application import TrajectoryApplication
-    from trajectory.protocol import ProtocolRegistryError, registry_from_settings
-
-    try:
-        protocols = registry_from_settings(settings)
-    except ProtocolRegistryError as e:
-        raise SettingsError(str(e)) from None
-    app = TrajectoryApplication(settings, protocols=protocols)
-    # Registers the read models' erasure hooks, so `erase` removes their rows too.
-    setup_projections(app)
-    return app
+def _app(settings: Settings) -> TrajectoryApplication:
+    """The application of a command (built by the composition root, which also registers
+    the read models' erasure hooks, so `erase` removes their rows too)."""
+    return build_application(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,8 +166,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         )
     app = _app(settings)
     try:
-        if args.command == "init":
-            setup_projections(app)
+        if args.command == "init":  # building the application made them
             print("tables ready")
             return EXIT_OK
         if args.command == "projections":
@@ -218,7 +210,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
             return retention_command(app, sys.stdout)
         if args.command == "users":
-            from trajectory.users import users_command
+            from trajectory.identity.cli import users_command
 
             return users_command(app, args, sys.stdout)
     finally:

@@ -3,16 +3,16 @@
 A command is the caller's request, decoded and checked for shape by msgspec (unknown
 fields refused, constraints in the types). Its fields are written here and nowhere else
 (besides the stored event): the routes, forms and the aggregate read them off the Struct.
-A fact with rules of its own hands itself to its aggregate method in `execute`; a fact
-without gets the generic path: the event its entry in `trajectory.facts` names is
-triggered with the command's fields. Commands are not events: they may change; stored
-events may not.
+A command is data only: the aggregate's `handle` runs it (a fact with rules of its own
+through its method; one without through the generic path, which triggers the event its
+entry in `trajectory.facts` names with the command's fields). Commands are not events:
+they may change; stored events may not.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -44,10 +44,6 @@ from trajectory.aggregates.vocabulary import (
     VictimStatus,
 )
 
-if TYPE_CHECKING:  # only named in `execute`: the aggregate may name the commands in turn
-    from trajectory.aggregates.trajectory import Meta, Trajectory
-    from trajectory.protocol.model import Protocol
-
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=4_000)]
@@ -68,17 +64,6 @@ class Command(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     occurred_on: OccurredOn | None = None
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> str | None:
-        """Run on the aggregate; returns the id of what it created, if anything.
-
-        This is the path of a fact with no rules of its own: the registry names its event.
-        A command with rules overrides it and calls its aggregate method."""
-        # Imported here: the registry lists the commands, so it sits above this module.
-        from trajectory.facts import FACTS
-
-        t.record_fact(FACTS.of(type(self)).event, self, meta)
-        return None
-
 
 class OpenTrajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Intake: open a trajectory. Organisation and coordinator come from the caller."""
@@ -98,9 +83,6 @@ class ChangeVictimStatus(Command, kw_only=True, forbid_unknown_fields=True):
     victim_status: VictimStatus
     reason: Reason
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.change_victim_status(self, meta)
-
 
 class RecordSafetyAnalysis(Command, kw_only=True, forbid_unknown_fields=True):
     instrument: Short
@@ -119,9 +101,6 @@ class AssessMedicalCare(Command, kw_only=True, forbid_unknown_fields=True):
     provider: Short
     notes: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.assess_medical_care(self, meta)
-
 
 class RecordCareAnalysis(Command, kw_only=True, forbid_unknown_fields=True):
     disciplines: Names
@@ -135,9 +114,6 @@ class RecordCareAnalysis(Command, kw_only=True, forbid_unknown_fields=True):
     strengths: Text = ""
     needs: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.record_care_analysis(self, meta)
-
 
 class SetTreatmentPlan(Command, kw_only=True, forbid_unknown_fields=True):
     goals: Annotated[
@@ -146,17 +122,11 @@ class SetTreatmentPlan(Command, kw_only=True, forbid_unknown_fields=True):
     ]
     summary: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.set_treatment_plan(self, meta)
-
 
 class DecidePlacement(Command, kw_only=True, forbid_unknown_fields=True):
     kind: PlacementKind
     region: Short
     argument: Text | None = None
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.decide_placement(self, meta)
 
 
 class RegisterNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
@@ -164,17 +134,11 @@ class RegisterNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
     risk: ContactRisk
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> str:
-        return t.register_network_contact(meta=meta, role=self.role, risk=self.risk, note=self.note)
-
 
 class AssessNetworkContactRisk(Command, kw_only=True, forbid_unknown_fields=True):
     risk: ContactRisk
     reason: Reason
     contact_id: str = ""
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.assess_network_contact_risk(self, meta, protocol)
 
 
 class RestoreNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
@@ -182,17 +146,11 @@ class RestoreNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
     reason: Reason
     contact_id: str = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.restore_network_contact(self, meta, protocol)
-
 
 class RestrictNetworkContact(Command, kw_only=True, forbid_unknown_fields=True):
     level: ContactLevel
     reason: Reason
     contact_id: str = ""
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.restrict_network_contact(self, meta)
 
 
 class RecordFamilyInvolvement(Command, kw_only=True, forbid_unknown_fields=True):
@@ -207,9 +165,6 @@ class ChangePermission(Command, kw_only=True, forbid_unknown_fields=True):
     reason: Text = ""
     kind: str = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.change_permission(self, meta, protocol)
-
 
 class TransitionPhase(Command, kw_only=True, forbid_unknown_fields=True):
     """Advance one phase (entry criteria, or waivers with a justification) or regress."""
@@ -218,31 +173,19 @@ class TransitionPhase(Command, kw_only=True, forbid_unknown_fields=True):
     reason: Text = ""
     waivers: Annotated[list[Waiver], msgspec.Meta(max_length=20)] = []
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.transition_phase(self, meta, protocol)
-
 
 class StartTraumaTherapy(Command, kw_only=True, forbid_unknown_fields=True):
     method: TherapyMethod
     provider: Short
     reason: Text | None = None
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.start_trauma_therapy(self, meta)
-
 
 class HoldTraumaTherapySession(Command, kw_only=True, forbid_unknown_fields=True):
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.hold_trauma_therapy_session(self, meta)
-
 
 class CompleteTraumaTherapy(Command, kw_only=True, forbid_unknown_fields=True):
     outcome: Text = ""
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.complete_trauma_therapy(self, meta)
 
 
 class DeliverIntervention(Command, kw_only=True, forbid_unknown_fields=True):
@@ -290,16 +233,10 @@ class ReportRunaway(Command, kw_only=True, forbid_unknown_fields=True):
     police_forces_informed: Names = []
     home_region_police_informed: bool = False
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.report_runaway(self, meta)
-
 
 class EndRunaway(Command, kw_only=True, forbid_unknown_fields=True):
     ending: RunawayEnding
     note: Text = ""
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.end_runaway(self, meta)
 
 
 class DiscussPoliceReport(Command, kw_only=True, forbid_unknown_fields=True):
@@ -316,17 +253,11 @@ class HoldCaseConference(Command, kw_only=True, forbid_unknown_fields=True):
     partners: Annotated[list[Short], msgspec.Meta(min_length=1, max_length=50)]
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.hold_case_conference(self, meta)
-
 
 class DecideComenshaRegistration(Command, kw_only=True, forbid_unknown_fields=True):
     decision: ComenshaDecision
     consent_by: ConsentGiver | None = None
     argument: Text | None = None
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.decide_comensha_registration(self, meta)
 
 
 class RecordSignal(Command, kw_only=True, forbid_unknown_fields=True):
@@ -340,9 +271,6 @@ class PrepareHandover(Command, kw_only=True, forbid_unknown_fields=True):
     receiving_worker: Short
     package: HandoverPackage
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.prepare_handover(self, meta)
-
 
 class HoldHandoverMeeting(Command, kw_only=True, forbid_unknown_fields=True):
     girl_present: bool
@@ -350,43 +278,27 @@ class HoldHandoverMeeting(Command, kw_only=True, forbid_unknown_fields=True):
     receiving_worker_present: bool
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.hold_handover_meeting(self, meta)
-
 
 class AcceptHandover(Command, kw_only=True, forbid_unknown_fields=True):
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.accept_handover(meta=meta)
+    """The receiving worker accepts the handover: who she is comes from the caller."""
 
 
 class StartAftercare(Command, kw_only=True, forbid_unknown_fields=True):
     plan: Text = ""
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.start_aftercare(self, meta, protocol)
 
 
 class RecordAftercareContact(Command, kw_only=True, forbid_unknown_fields=True):
     kind: AftercareContactKind
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.record_aftercare_contact(self, meta)
-
 
 class EndAftercare(Command, kw_only=True, forbid_unknown_fields=True):
     reason: Reason
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.end_aftercare(self, meta)
 
 
 class CloseTrajectory(Command, kw_only=True, forbid_unknown_fields=True):
     reason: ClosureReason
     note: Text = ""
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.close(self, meta)
 
 
 class CorrectEntry(Command, kw_only=True, forbid_unknown_fields=True):
@@ -397,9 +309,6 @@ class CorrectEntry(Command, kw_only=True, forbid_unknown_fields=True):
     reason: Reason
     corrected_occurred_on: date | None = None
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.correct_entry(self, meta)
-
 
 class GiveResearchConsent(Command, kw_only=True, forbid_unknown_fields=True):
     """Consent for pseudonymised research use (a parent or guardian, or the girl from 16)."""
@@ -407,16 +316,10 @@ class GiveResearchConsent(Command, kw_only=True, forbid_unknown_fields=True):
     given_by: ConsentGiver
     note: Text = ""
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.give_research_consent(self, meta)
-
 
 class WithdrawResearchConsent(Command, kw_only=True, forbid_unknown_fields=True):
     withdrawn_by: ConsentGiver
     reason: Text = ""
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.withdraw_research_consent(self, meta)
 
 
 class RequestDestruction(Command, kw_only=True, forbid_unknown_fields=True):
@@ -425,13 +328,7 @@ class RequestDestruction(Command, kw_only=True, forbid_unknown_fields=True):
 
     requested_by: ConsentGiver
 
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.request_destruction(self, meta)
-
 
 class DecideDestructionRequest(Command, kw_only=True, forbid_unknown_fields=True):
     granted: bool
     argument: Text = ""
-
-    def execute(self, t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-        t.decide_destruction_request(self, meta)

@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +29,7 @@ import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from trajectory.persistence.database import Database, RowWrite
+from trajectory.persistence.database import Database, RowWrite, Transaction
 from trajectory.persistence.mapper import PayloadUnavailable
 
 log = structlog.get_logger("trajectory.crypto")
@@ -56,6 +56,10 @@ class TrajectoryErased(PayloadUnavailable):
     def __init__(self, trajectory_id: UUID):
         super().__init__(f"trajectory {trajectory_id} was erased")
         self.trajectory_id = trajectory_id
+
+
+class RewrappersMissing(KeyProblem):
+    """A rotation was asked of a key ring that knows no other wrapped secrets."""
 
 
 class DataKeyMissing(Exception):
@@ -136,6 +140,11 @@ def _purpose(trajectory_id: UUID) -> bytes:
     return b"trajectory-data-key:" + trajectory_id.bytes
 
 
+Rewrapper = Callable[[Transaction, MasterKey, MasterKey], int]
+"""Re-wraps the secrets of one table from the old master key to the new one, in the
+rotation's transaction; returns how many it re-wrapped."""
+
+
 class KeyRing:
     """The data keys of all trajectories: created at intake, unwrapped on use, cached.
 
@@ -150,6 +159,10 @@ class KeyRing:
         self.size = size
         self._cache: OrderedDict[UUID, tuple[bytes, float]] = OrderedDict()
         self._lock = threading.Lock()
+        # What else holds secrets wrapped by the master key registers here (by the
+        # composition root, as the read models register their erasure hooks): this module
+        # knows nothing of research projects or web sign-in.
+        self.rewrappers: list[Rewrapper] = []
 
     # -- the master key -----------------------------------------------------------
     def check_master(self, now: datetime) -> None:
@@ -177,7 +190,17 @@ class KeyRing:
         return self.db.fetchone("SELECT id FROM key_check WHERE id = 1") is None
 
     def rotate(self, new: MasterKey, now: datetime) -> int:
-        """Re-wrap every data key under `new`, in one transaction. Events are untouched."""
+        """Re-wrap every data key under `new`, and with the re-wrappers every other secret
+        wrapped by the master key, in one transaction. Events are untouched.
+
+        Refused when no re-wrapper is registered: a ring that was not put together by the
+        composition root would otherwise leave secrets wrapped by a key about to be
+        destroyed."""
+        if not self.rewrappers:
+            raise RewrappersMissing(
+                "no re-wrapper is registered with the key ring: build the application"
+                " with trajectory.composition, which registers them"
+            )
         with self.db.transaction() as tx:
             rows = tx.fetchall("SELECT trajectory_id, wrapped_key FROM data_keys")
             for row in rows:
@@ -188,15 +211,11 @@ class KeyRing:
                     " WHERE trajectory_id = ?",
                     [new.wrap(_purpose(trajectory_id), secret), new.key_id, str(trajectory_id)],
                 )
-            # Research project secrets are wrapped by the master key too: re-wrap them in
-            # the same transaction, or a rotation would unlink every project's data sets.
-            from trajectory.research.projects import rewrap_project_secrets
-
-            rewrap_project_secrets(tx, self.master, new)
-            # So are the users' TOTP secrets (web sign-in): re-wrap them too.
-            from trajectory.web.credentials import rewrap_totp_secrets
-
-            rewrap_totp_secrets(tx, self.master, new)
+            # Other secrets are wrapped by the master key too (research projects' secrets,
+            # users' TOTP secrets): re-wrap them in the same transaction, or a rotation
+            # would unlink every project's data sets and lock everyone out of the pages.
+            for rewrap in self.rewrappers:
+                rewrap(tx, self.master, new)
             tx.execute(
                 "UPDATE key_check SET master_key_id = ?, check_value = ?, created_at = ?"
                 " WHERE id = 1",

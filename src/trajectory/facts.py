@@ -9,17 +9,18 @@ core element it evidences and the timeline lane it shows in.
 
 The HTTP routes (`api/facts.py`), the web forms (`web/forms.py`), the core-element
 mapping (`projections/core_elements.py`) and the timeline (`web/timeline.py`) are read
-from this list; a test checks they agree with it. A fact whose command does not override
-`execute` takes the generic path: `Trajectory.record_fact` triggers the entry's event
-with the command's fields.
+from this list; a test checks they agree with it. A fact whose command has no method of
+its own in the aggregate's `HANDLERS` takes the generic path: `Trajectory.record_fact`
+triggers the entry's event with the command's fields.
 
 Adding a fact (leisure took these): its command in `commands.py` (and a new vocabulary
 in `aggregates/vocabulary.py`, if it has one); its event in `aggregates/events/` (a line
-in the README's event catalogue); one entry here; its Dutch words (event, fields, values);
+in the README's event catalogue); one entry here; its words (event, fields, values: below);
 a test. Then regenerate what the tests compare: `python -m trajectory.research.codebook`
 and `python -m tests.upgrade_fixture --schema` (and record a store that holds the new
-event, see tests/fixtures/upgrade/README.md). A fact with rules of its own also gets an
-aggregate method that takes its command, and the command an `execute` that calls it.
+event, see tests/fixtures/upgrade/README.md). Its words: `scripts/i18n-update`, then the
+Dutch in the catalogue (docs/words.md). A fact with rules of its own also gets an
+aggregate method that takes its command, and a line in the aggregate's `HANDLERS`.
 Intake (`OpenTrajectory`) is not in the list: it creates the trajectory rather than
 adding to one.
 
@@ -137,10 +138,6 @@ class Fact:
     def slug(self) -> str | None:
         return self.form.slug if self.form else None
 
-    @property
-    def plain(self) -> bool:
-        """No rules of its own: the generic path records it."""
-        return self.command.execute is c.Command.execute
 
 
 class Facts:

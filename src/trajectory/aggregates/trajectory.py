@@ -8,7 +8,7 @@ A refused command raises and leaves nothing pending. Events fold themselves into
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -18,6 +18,7 @@ import msgspec
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from trajectory import commands as c
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events import (
     analysis,
@@ -43,11 +44,9 @@ from trajectory.aggregates.vocabulary import (
     VictimStatus,
     contact_rank,
 )
+from trajectory.facts import FACTS
 from trajectory.protocol import rules
 from trajectory.protocol.model import Protocol
-
-if TYPE_CHECKING:  # commands name the aggregate for their own `execute`
-    from trajectory import commands as c
 
 
 @dataclass(frozen=True)
@@ -145,6 +144,16 @@ class Trajectory(Aggregate):
             rules.check_not_closed(self.state)
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
         self.trigger_event(event_class, **meta.fields(), **fields)
+
+    def handle(self, command: c.Command, meta: Meta, protocol: Protocol) -> str | None:
+        """Run one command: a fact with rules of its own goes to its method (`HANDLERS`);
+        any other records the event its entry in `trajectory.facts` names. Returns the id
+        of what it created (a network contact), if anything."""
+        for cls in type(command).__mro__:
+            if cls in HANDLERS:
+                return HANDLERS[cls](self, command, meta, protocol)
+        self.record_fact(FACTS.of(type(command)).event, command, meta)
+        return None
 
     def record_fact(self, event_class: type[Any], command: msgspec.Struct, meta: Meta) -> None:
         """A fact with no rules of its own: the command's fields become the event's.
@@ -530,3 +539,43 @@ def payload(command: msgspec.Struct) -> dict[str, Any]:
         value = getattr(command, name)
         out[name] = tuple(value) if isinstance(value, list) else value
     return out
+
+
+Handler = Callable[[Trajectory, Any, Meta, Protocol], str | None]
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    # The facts with rules of their own, and the method that checks them. A command not
+    # named here has none: `Trajectory.handle` records its event as the list of facts says.
+    c.ChangeVictimStatus: lambda t, cmd, meta, p: t.change_victim_status(cmd, meta),
+    c.AssessMedicalCare: lambda t, cmd, meta, p: t.assess_medical_care(cmd, meta),
+    c.RecordCareAnalysis: lambda t, cmd, meta, p: t.record_care_analysis(cmd, meta),
+    c.SetTreatmentPlan: lambda t, cmd, meta, p: t.set_treatment_plan(cmd, meta),
+    c.DecidePlacement: lambda t, cmd, meta, p: t.decide_placement(cmd, meta),
+    c.RegisterNetworkContact: lambda t, cmd, meta, p: t.register_network_contact(
+        meta=meta, role=cmd.role, risk=cmd.risk, note=cmd.note
+    ),
+    c.AssessNetworkContactRisk: lambda t, cmd, meta, p: t.assess_network_contact_risk(cmd, meta, p),
+    c.RestoreNetworkContact: lambda t, cmd, meta, p: t.restore_network_contact(cmd, meta, p),
+    c.RestrictNetworkContact: lambda t, cmd, meta, p: t.restrict_network_contact(cmd, meta),
+    c.ChangePermission: lambda t, cmd, meta, p: t.change_permission(cmd, meta, p),
+    c.TransitionPhase: lambda t, cmd, meta, p: t.transition_phase(cmd, meta, p),
+    c.StartTraumaTherapy: lambda t, cmd, meta, p: t.start_trauma_therapy(cmd, meta),
+    c.HoldTraumaTherapySession: lambda t, cmd, meta, p: t.hold_trauma_therapy_session(cmd, meta),
+    c.CompleteTraumaTherapy: lambda t, cmd, meta, p: t.complete_trauma_therapy(cmd, meta),
+    c.ReportRunaway: lambda t, cmd, meta, p: t.report_runaway(cmd, meta),
+    c.EndRunaway: lambda t, cmd, meta, p: t.end_runaway(cmd, meta),
+    c.HoldCaseConference: lambda t, cmd, meta, p: t.hold_case_conference(cmd, meta),
+    c.DecideComenshaRegistration: lambda t, cmd, meta, p: t.decide_comensha_registration(cmd, meta),
+    c.PrepareHandover: lambda t, cmd, meta, p: t.prepare_handover(cmd, meta),
+    c.HoldHandoverMeeting: lambda t, cmd, meta, p: t.hold_handover_meeting(cmd, meta),
+    c.AcceptHandover: lambda t, cmd, meta, p: t.accept_handover(meta=meta),
+    c.StartAftercare: lambda t, cmd, meta, p: t.start_aftercare(cmd, meta, p),
+    c.RecordAftercareContact: lambda t, cmd, meta, p: t.record_aftercare_contact(cmd, meta),
+    c.EndAftercare: lambda t, cmd, meta, p: t.end_aftercare(cmd, meta),
+    c.CloseTrajectory: lambda t, cmd, meta, p: t.close(cmd, meta),
+    c.CorrectEntry: lambda t, cmd, meta, p: t.correct_entry(cmd, meta),
+    c.GiveResearchConsent: lambda t, cmd, meta, p: t.give_research_consent(cmd, meta),
+    c.WithdrawResearchConsent: lambda t, cmd, meta, p: t.withdraw_research_consent(cmd, meta),
+    c.RequestDestruction: lambda t, cmd, meta, p: t.request_destruction(cmd, meta),
+    c.DecideDestructionRequest: lambda t, cmd, meta, p: t.decide_destruction_request(cmd, meta),
+}

@@ -1,8 +1,7 @@
-"""create_app: the composition of the HTTP API from objects built elsewhere."""
+"""create_app: the HTTP API mounted on services built elsewhere (`composition.http`)."""
 
 from __future__ import annotations
 
-import anyio
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
@@ -10,8 +9,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from trajectory import __version__
-from trajectory.access_log import AccessLog
-from trajectory.api.context import SQLITE_WRITERS, Services
+from trajectory.api.context import Services
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.middleware import HttpHygiene
@@ -28,12 +26,6 @@ from trajectory.api.routes import (
     trajectory_events,
     trajectory_summary,
 )
-from trajectory.api.throttle import FailureThrottle
-from trajectory.application import TrajectoryApplication
-from trajectory.idempotency import IdempotencyStore
-from trajectory.persistence.database import LoopReader
-from trajectory.projections import setup_projections
-from trajectory.users import UserStore
 from trajectory.web.core import build_web
 from trajectory.web.routes import template_config, web_routes
 
@@ -49,37 +41,12 @@ entry criteria, the `unmet` criteria.
 """
 
 
-def build_services(
-    application: TrajectoryApplication, *, throttle: FailureThrottle | None = None
-) -> Services:
-    db = application.db
-    return Services(
-        application=application,
-        users=UserStore(db),
-        access=AccessLog(db),
-        idempotency=IdempotencyStore(db),
-        throttle=throttle or FailureThrottle(),
-        max_body_bytes=application.settings.max_body_bytes,
-        projections=setup_projections(application),
-        fresh_reads=application.settings.projections == "in-process",
-        write_limiter=(
-            anyio.CapacityLimiter(SQLITE_WRITERS) if application.dialect == "sqlite" else None
-        ),
-        loop_reader=_loop_reader(application),
-    )
-
-
-def _loop_reader(application: TrajectoryApplication) -> LoopReader | None:
-    if application.dialect != "sqlite":
-        return None
-    pool = application.recorder.datastore.pool  # type: ignore[attr-defined]
-    return None if pool.is_sqlite_memory_mode else LoopReader(pool.db_name)
-
-
-def _close_loop_reader(app: Litestar) -> None:
+def _release(app: Litestar) -> None:
+    """What the services hold for the app's lifetime, let go when it stops."""
     services = app.state["services"]
     if services.loop_reader is not None:
         services.loop_reader.close()
+    services.access_writers.shutdown(wait=True)
 
 
 def create_app(services: Services) -> Litestar:
@@ -124,7 +91,7 @@ def create_app(services: Services) -> Litestar:
         # Logging is ours (trajectory.logs: JSON lines for every logger); Litestar's default
         # would put its own plain-text handler on the root logger.
         logging_config=None,
-        on_shutdown=[_close_loop_reader],
+        on_shutdown=[_release],
         debug=False,
     )
     # Outside the router, not as route middleware: answers for unknown paths and wrong

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -11,15 +12,22 @@ import anyio.to_thread
 from litestar import Request
 
 from trajectory.access_log import AccessEntry, AccessLog
-from trajectory.api.errors import ApiError, not_found
+from trajectory.api.problems import ApiError, not_found
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.idempotency import IdempotencyStore
+from trajectory.identity.users import User, UserStore
 from trajectory.persistence.database import LoopReader
 from trajectory.projections import ProjectionRunner
-from trajectory.users import User, UserStore
 
 T = TypeVar("T")
+
+ACCESS_WRITERS = 4
+"""Access-log entries committed at once beside the reads they log."""
+
+
+def access_writer_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=ACCESS_WRITERS, thread_name_prefix="access-log")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,9 @@ class Services:
     """Worker threads the write path may use at once (None: the default pool's)."""
     loop_reader: LoopReader | None = None
     """SQLite: the token lookup on the event loop itself, without a hop to a thread."""
+    access_writers: ThreadPoolExecutor = field(default_factory=access_writer_pool)
+    """Threads that commit a read's access-log entry while the read runs (`api.reads`);
+    owned by the app, shut down when it stops."""
 
 
 SQLITE_WRITERS = 2

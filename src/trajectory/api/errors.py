@@ -9,13 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import msgspec
 import structlog
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from eventsourcing.persistence import PersistenceError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from trajectory.aggregates.errors import (
@@ -24,104 +22,37 @@ from trajectory.aggregates.errors import (
     VersionConflict,
     WriteRefused,
 )
+from trajectory.api.access import log_failure
+from trajectory.api.problems import (
+    PROBLEM,
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    ApiError,
+    FieldError,
+    Problem,
+    not_found,
+    problem_responses,
+    problem_type,
+    title_of,
+)
 from trajectory.crypto import TrajectoryErased
 
+__all__ = [  # the problem names, where the handlers have always found them
+    "PROBLEM",
+    "READ_PROBLEMS",
+    "WRITE_PROBLEMS",
+    "ApiError",
+    "FieldError",
+    "Problem",
+    "field_errors",
+    "handle_exception",
+    "not_found",
+    "problem",
+    "problem_responses",
+    "where_raised",
+]
+
 log = structlog.get_logger("trajectory.api")
-
-PROBLEM = "application/problem+json"
-_TITLES = {
-    400: "Bad request",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Refused by the rules",
-    410: "Gone",
-    412: "Precondition failed",
-    413: "Request body too large",
-    415: "Unsupported media type",
-    422: "Invalid input",
-    428: "Precondition required",
-    429: "Too many requests",
-    500: "Internal server error",
-    503: "Service unavailable",
-}
-
-
-class FieldError(msgspec.Struct, frozen=True):
-    field: str
-    message: str
-
-
-class Problem(msgspec.Struct, omit_defaults=True):
-    """An RFC 9457 problem; `rule`, `unmet` and `errors` are our extensions."""
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    rule: str | None = None
-    unmet: list[str] | None = None
-    errors: list[FieldError] | None = None
-    request_id: str | None = None
-
-
-_MEANING = {
-    400: "The body is not JSON.",
-    401: "No valid bearer token.",
-    403: "The caller's role may not use this endpoint.",
-    404: "No such trajectory, or one the caller may not see (the same answer).",
-    409: "The rules refuse the command: `rule` names the rule, `unmet` the criteria.",
-    410: "The trajectory was erased (crypto-shredded).",
-    412: "If-Match does not match the trajectory's version: read it again.",
-    413: "The body is over the size limit.",
-    422: "The input does not fit the schema: `errors` names each field.",
-    429: "Too many failed authentications from this client: wait Retry-After seconds.",
-    500: "Nothing was recorded.",
-    503: "The store is unavailable: try again after Retry-After seconds.",
-}
-READ_PROBLEMS = (400, 401, 403, 404, 410, 422, 429, 500, 503)
-WRITE_PROBLEMS = (*READ_PROBLEMS, 409, 412, 413)
-
-
-def problem_responses(statuses: tuple[int, ...] = READ_PROBLEMS) -> dict[int, ResponseSpec]:
-    """The OpenAPI description of the problems an endpoint may answer."""
-    return {
-        status: ResponseSpec(
-            data_container=Problem,
-            media_type=PROBLEM,
-            description=_MEANING[status],
-            generate_examples=False,
-        )
-        for status in sorted(statuses)
-    }
-
-
-class ApiError(Exception):
-    """An error raised by our own handlers with its HTTP status already decided."""
-
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        *,
-        rule: str | None = None,
-        errors: list[FieldError] | None = None,
-        headers: dict[str, str] | None = None,
-    ):
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.rule = rule
-        self.errors = errors
-        self.headers = headers or {}
-
-
-def not_found() -> ApiError:
-    # The same words whether it does not exist or the caller may not see it.
-    return ApiError(404, "no such resource")
 
 
 def problem(
@@ -134,10 +65,9 @@ def problem(
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Problem]:
-    type_ = f"https://trajectory.example/problems/{rule}" if rule else "about:blank"
     body = Problem(
-        type=type_,
-        title=_TITLES.get(status, "Error"),
+        type=problem_type(rule),
+        title=title_of(status),
         status=status,
         detail=detail,
         instance=request.url.path,
@@ -183,8 +113,6 @@ def field_errors(exc: ValidationException) -> list[FieldError]:
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """Every exception, mapped once. The access log hears about refusals here too."""
-    from trajectory.api.access import log_failure
-
     status, response = _map(request, exc)
     log_failure(request, status)
     return response

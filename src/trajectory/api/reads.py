@@ -7,7 +7,6 @@ read fails (fail closed).
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -43,9 +42,6 @@ def _logged(request: Request[Any, Any, Any], action: str, trajectory_id: UUID | 
     request.scope.setdefault("state", {})["access_logged"] = True
 
 
-_ACCESS_WRITERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="access-log")
-
-
 def _logged_while(
     request: Request[Any, Any, Any],
     action: str,
@@ -59,7 +55,8 @@ def _logged_while(
     than their sum. Still fail closed: if the entry cannot be written, the read fails and
     nothing leaves. Only for reads the caller is already allowed (the entry says "ok")."""
     entry = access_entry(request, action=action, trajectory_id=trajectory_id, outcome="ok")
-    pending = _ACCESS_WRITERS.submit(services(request).access.append, entry)
+    svc = services(request)
+    pending = svc.access_writers.submit(svc.access.append, entry)
     try:
         out = work()
     finally:

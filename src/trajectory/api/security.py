@@ -17,7 +17,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from trajectory.api.context import Services
 from trajectory.api.errors import ApiError, FieldError, not_found
-from trajectory.users import User
+from trajectory.identity.users import User
 
 COORDINATOR = ("coordinator",)
 AFTERCARE = ("aftercare",)

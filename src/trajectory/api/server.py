@@ -10,7 +10,14 @@ import structlog
 import uvicorn
 from litestar import Litestar
 
+from trajectory.api.context import Services
+from trajectory.application import TrajectoryApplication
+from trajectory.clock import Clock, system_clock
+from trajectory.composition import build_application
+from trajectory.composition.http import build_api, build_services, runs_projections_in_process
+from trajectory.logs import configure_logging
 from trajectory.settings import Settings
+from trajectory.web.demo import enrol_demo_accounts
 
 log = structlog.get_logger("trajectory.server")
 
@@ -30,46 +37,40 @@ def serve(
     port: int | None,
     demo: bool,
     workers: int | None = None,
+    clock: Clock = system_clock,
 ) -> int:
-    from trajectory.api.app import build_services, create_app
-    from trajectory.application import TrajectoryApplication
-    from trajectory.protocol import registry_from_settings
-
+    """Serve until stopped. `clock`: the application's time (the single-process server;
+    workers read the system clock)."""
     workers = workers or settings.workers
     if workers > 1:
         return _serve_workers(settings, host=host, port=port, demo=demo, workers=workers)
     started = time.monotonic()
-    application = TrajectoryApplication(settings, protocols=registry_from_settings(settings))
-    services = build_services(application)
-    if demo:
-        _prepare_demo(application, services)
-    app = create_app(services)
-    runner_thread = None
-    if settings.projections == "in-process":
-        services.projections.catch_up()
-        runner_thread = services.projections.start_in_thread(poll_interval=0.5)
-    host = host or settings.host
-    port = port or settings.port
-    if demo:  # the web pages' demo accounts: a password and a TOTP secret each
-        from trajectory.web.demo import enrol_demo_accounts
-
-        enrol_demo_accounts(
-            application, [name for _, name, _, _ in DEMO_USERS], f"http://{host}:{port}",
-            sys.stderr,
-        )
-    log.info(
-        "server_ready",
-        host=host,
-        port=port,
-        store=application.dialect,
-        seconds=round(time.monotonic() - started, 3),
-    )
-    config = uvicorn.Config(app, host=host, port=port, **UVICORN)
+    application = build_application(settings, clock=clock)
     try:
+        services = build_services(application)
+        if demo:
+            _prepare_demo(application, services)
+        in_process = runs_projections_in_process(application)
+        if in_process:
+            services.projections.catch_up()
+        app = build_api(services, run_projections=in_process)
+        host = host or settings.host
+        port = port or settings.port
+        if demo:  # the web pages' demo accounts: a password and a TOTP secret each
+            enrol_demo_accounts(
+                application, [name for _, name, _, _ in DEMO_USERS], f"http://{host}:{port}",
+                sys.stderr,
+            )
+        log.info(
+            "server_ready",
+            host=host,
+            port=port,
+            store=application.dialect,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        config = uvicorn.Config(app, host=host, port=port, **UVICORN)
         uvicorn.Server(config).run()
     finally:
-        if runner_thread is not None:
-            runner_thread.stop()
         application.close()
     return 0
 
@@ -92,24 +93,18 @@ def _serve_workers(
     caught up); each worker then builds the app from the same environment
     (`worker_app`) with its own in-process projection runner: runners share the
     tracking rows and apply each event once, whichever gets there first."""
-    from trajectory.api.app import build_services
-    from trajectory.application import TrajectoryApplication
-    from trajectory.protocol import registry_from_settings
-
-    application = TrajectoryApplication(settings, protocols=registry_from_settings(settings))
+    application = build_application(settings)
     try:
         services = build_services(application)
         if demo:
             _prepare_demo(application, services)
-            from trajectory.web.demo import enrol_demo_accounts
-
             enrol_demo_accounts(
                 application,
                 [name for _, name, _, _ in DEMO_USERS],
                 f"http://{host or settings.host}:{port or settings.port}",
                 sys.stderr,
             )
-        if settings.projections == "in-process":
+        if runs_projections_in_process(application):
             services.projections.catch_up()
     finally:
         application.close()
@@ -128,40 +123,22 @@ def _serve_workers(
 def worker_app() -> Litestar:
     """One worker's app, from the environment (`serve --workers`). Its runner thread and
     store are closed when the worker shuts down."""
-    from trajectory.api.app import build_services, create_app
-    from trajectory.application import TrajectoryApplication
-    from trajectory.logs import configure_logging
-    from trajectory.protocol import registry_from_settings
-
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    application = TrajectoryApplication(settings, protocols=registry_from_settings(settings))
-    services = build_services(application)
-    app = create_app(services)
-    runner = (
-        services.projections.start_in_thread(poll_interval=0.5)
-        if settings.projections == "in-process"
-        else None
+    application = build_application(settings)
+    app = build_api(
+        build_services(application),
+        run_projections=runs_projections_in_process(application),
+        close_application=True,
     )
-
-    def close(_: Litestar) -> None:
-        if runner is not None:
-            runner.stop()
-        application.close()
-
-    app.on_shutdown.append(close)
     log.info("worker_ready", store=application.dialect)
     return app
 
 
-def _prepare_demo(application: object, services: object) -> None:
+def _prepare_demo(application: TrajectoryApplication, services: Services) -> None:
     """Load demo data into an empty store and print a fresh token for each demo role."""
-    from trajectory.api.context import Services
-    from trajectory.application import TrajectoryApplication
     from trajectory.demo import run_demo
 
-    assert isinstance(application, TrajectoryApplication)
-    assert isinstance(services, Services)
     if not application.index():
         run_demo(application)
     now = application.clock()

@@ -62,8 +62,9 @@ No identity and no free text: ids, codes, dates and positions only.
 from __future__ import annotations
 
 import json
+import typing
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal, get_args
@@ -85,7 +86,6 @@ from trajectory.aggregates.events.phasing import PhaseAdvanced
 from trajectory.aggregates.events.quality import SignalRecorded
 from trajectory.aggregates.events.runaway import RunawayReported
 from trajectory.aggregates.events.treatment import InterventionDelivered
-from trajectory.application import TrajectoryApplication
 from trajectory.facts import FACTS, Evidence, EvidenceByKind
 from trajectory.persistence.database import Database, Dialect, Transaction
 from trajectory.projections.framework import (
@@ -98,6 +98,13 @@ from trajectory.projections.framework import (
     upsert_statement,
 )
 from trajectory.protocol.model import Protocol
+
+
+class EventStreams(typing.Protocol):
+    """Where a trajectory's stored events are read (the application): named by what is
+    used, so that a read model does not import the write side."""
+
+    def stream(self, trajectory_id: UUID) -> Iterator[TrajectoryEvent]: ...
 
 ELEMENTS: dict[int, str] = {
     1: "professionals know the problem",
@@ -649,7 +656,7 @@ class WaiverJustificationOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def waiver_justifications(
-    app: TrajectoryApplication, trajectory_id: UUID, positions: Sequence[int] | None = None
+    app: EventStreams, trajectory_id: UUID, positions: Sequence[int] | None = None
 ) -> list[WaiverJustificationOut]:
     """The justifications of a trajectory's waivers, read from its (encrypted) events: the
     read model stores only where they are. Access control is the caller's."""

@@ -2,5 +2,5 @@
 researchers and admins, server-rendered (Jinja2), in Dutch by default with English.
 
 `trajectory.web.routes` holds what `create_app` mounts under /app. Importing this package
-loads nothing: the command line imports `trajectory.web.credentials` alone.
+loads nothing.
 """

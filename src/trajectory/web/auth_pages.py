@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from trajectory.access_log import AccessEntry
 from trajectory.api.context import client_of, request_id
+from trajectory.identity.credentials import matching_step, new_totp_secret, provisioning_uri
 from trajectory.web.core import (
     CSRF_REFUSED,
     NOT_FOUND,
@@ -40,7 +41,6 @@ from trajectory.web.core import (
     translator,
     web,
 )
-from trajectory.web.credentials import matching_step, new_totp_secret, provisioning_uri
 from trajectory.web.sessions import SESSION_COOKIE, WebSession
 
 HOME = {

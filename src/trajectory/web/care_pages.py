@@ -26,10 +26,10 @@ from trajectory.api.context import access_entry, actor, parse_trajectory_id
 from trajectory.api.security import check_visible
 from trajectory.application import Recorded, TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
+from trajectory.identity.users import UserStore
 from trajectory.persistence.database import RowWrite
 from trajectory.projections.caseload import caseload
 from trajectory.protocol.rules import criteria_for, unmet_criteria
-from trajectory.users import UserStore
 from trajectory.views import event_out, opening_event, summary
 from trajectory.web import forms as f
 from trajectory.web import timeline

@@ -142,8 +142,9 @@ def _hinted_structs(hint: Any, listed: bool = False) -> Iterator[tuple[type, boo
 def values() -> set[str]:
     """Vocabulary values: the domain's Literals, the commands' own, and the codes the
     read pages show (access log, handover states, element statuses, roles)."""
-    from trajectory import access_log, erasure, users, views
+    from trajectory import access_log, erasure, views
     from trajectory.aggregates import vocabulary
+    from trajectory.identity import users
     from trajectory.projections import core_elements
     from trajectory.protocol import model
     from trajectory.research import export

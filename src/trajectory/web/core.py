@@ -31,8 +31,8 @@ from trajectory.aggregates.errors import TrajectoryNotFound
 from trajectory.api.context import Services, access_entry
 from trajectory.api.errors import ApiError, where_raised
 from trajectory.crypto import TrajectoryErased
+from trajectory.identity.credentials import Credentials
 from trajectory.settings import sqlite_path
-from trajectory.web.credentials import Credentials
 from trajectory.web.i18n import LANG_COOKIE, LANGS, N_, Translator, choose_language
 from trajectory.web.sessions import SESSION_COOKIE, SessionStore, WebSession
 

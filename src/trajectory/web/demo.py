@@ -9,8 +9,8 @@ import secrets
 from typing import TextIO
 
 from trajectory.application import TrajectoryApplication
-from trajectory.users import UserStore
-from trajectory.web.credentials import Credentials, new_totp_secret, provisioning_uri
+from trajectory.identity.credentials import Credentials, new_totp_secret, provisioning_uri
+from trajectory.identity.users import UserStore
 
 
 def enrol_demo_accounts(

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from trajectory.identity.users import User, UserStore
 from trajectory.persistence.database import Database
-from trajectory.users import User, UserStore
 
 Stage = Literal["password", "full"]
 HALF_SESSION = timedelta(minutes=5)

@@ -1,6 +1,6 @@
 """Personal sign-in credentials: a password (argon2id) and a TOTP second factor.
 
-Bearer tokens (users.py) are for programs; people sign in to the web pages with both
+Bearer tokens (`identity.users`) are for programs; people sign in to the web pages with both
 factors, never one. The password is stored only as an argon2id hash; the TOTP secret is
 stored wrapped by the master key (like the data keys), so a stolen database reveals
 neither. A TOTP code is accepted once: the time step it matched is remembered, and a code
@@ -20,8 +20,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from trajectory.crypto import KeyRing, MasterKey
+from trajectory.identity.users import User, UserError, user_of_row
 from trajectory.persistence.database import Database, Transaction
-from trajectory.users import User, UserError, _user
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -113,7 +113,7 @@ class Credentials:
             return None
         if _HASHER.check_needs_rehash(stored):
             self.set_password(str(row["user_id"]), password)
-        return SignInUser(_user(row), has_totp=row["totp_secret"] is not None)
+        return SignInUser(user_of_row(row), has_totp=row["totp_secret"] is not None)
 
     # -- TOTP -------------------------------------------------------------------------
     def wrap_secret(self, user_id: str, secret: str) -> str:
@@ -163,7 +163,8 @@ def _lock_user(tx: Transaction, dialect: str, user_id: str) -> dict[str, object]
 
 
 def rewrap_totp_secrets(tx: Transaction, old: MasterKey, new: MasterKey) -> int:
-    """Re-wrap every TOTP secret under a new master key (part of `keys rotate`)."""
+    """Re-wrap every TOTP secret under a new master key (part of `keys rotate`; the
+    composition root registers it with the key ring)."""
     rows = tx.fetchall("SELECT user_id, totp_secret FROM users WHERE totp_secret IS NOT NULL")
     for row in rows:
         user_id = str(row["user_id"])

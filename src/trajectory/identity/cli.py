@@ -1,0 +1,106 @@
+"""`trajectory users add|sign-in|list|revoke`: the user store and web sign-in from the
+command line.
+
+Apart from the store (`identity.users`), so that the store imports no application: the
+API and the pages use the store, this module uses the application. The parser of these
+commands stays in `trajectory.cli`, which names every command without loading any.
+What must not change: the token is the last line `add` prints (scripts read it), and a
+password is never read from an argument (it would stay in the shell's history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import io
+import sys
+from typing import TextIO
+
+import segno
+
+from trajectory.application import TrajectoryApplication
+from trajectory.identity.credentials import (
+    Credentials,
+    check_password_policy,
+    new_totp_secret,
+    provisioning_uri,
+)
+from trajectory.identity.users import User, UserError, UserStore
+
+
+def users_command(app: TrajectoryApplication, args: argparse.Namespace, out: TextIO) -> int:
+    """`trajectory users add|list|revoke`; the token is printed once, as the last line."""
+    store = UserStore(app.db)
+    try:
+        if args.users_command == "add":
+            password = read_password(args)
+            if password is not None:
+                check_password_policy(password)
+            user, token = store.add(
+                name=args.name, role=args.role, organisation=args.org, now=app.clock()
+            )
+            out.write(f"added {user.name} ({user.role}, {user.organisation}) id {user.user_id}\n")
+            set_sign_in(app, user, args, out, password)
+            out.write("token (shown once, store it safely):\n")
+            out.write(f"{token}\n")
+            return 0
+        if args.users_command == "sign-in":
+            found = store.find(args.name)
+            if found is None:
+                raise UserError(f"no user named {args.name!r}")
+            if not (args.password or args.password_stdin or args.enrol_totp):
+                raise UserError("give --password, --password-stdin and/or --enrol-totp")
+            set_sign_in(app, found, args, out, read_password(args))
+            return 0
+        if args.users_command == "list":
+            for user in store.all():
+                state = "revoked" if user.revoked else "active"
+                out.write(
+                    f"{user.name}\t{user.role}\t{user.organisation}\t{user.user_id}\t{state}\n"
+                )
+            return 0
+        if args.users_command == "revoke":
+            user = store.revoke(args.name, app.clock())
+            out.write(f"revoked {user.name}\n")
+            return 0
+    except UserError as e:
+        print(f"trajectory: {e}", file=sys.stderr)
+        return 2
+    return 2
+
+
+def read_password(args: argparse.Namespace) -> str | None:
+    """The password from standard input (`--password-stdin`, first line) or a prompt
+    (`--password`, asked twice); None when neither was asked for."""
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\r\n")
+    if getattr(args, "password", False):
+        first = getpass.getpass("password: ")
+        if getpass.getpass("password again: ") != first:
+            raise UserError("the passwords differ")
+        return first
+    return None
+
+
+def set_sign_in(
+    app: TrajectoryApplication,
+    user: User,
+    args: argparse.Namespace,
+    out: TextIO,
+    password: str | None,
+) -> None:
+    """Set the password and/or enrol TOTP as the options ask; print the enrolment (the
+    otpauth URI, a terminal QR code and the secret) for the user's authenticator app."""
+    credentials = Credentials(app.db, app.keys)
+    if password is not None:
+        credentials.set_password(user.user_id, password)
+        out.write("password set\n")
+    if getattr(args, "enrol_totp", False):
+        secret = new_totp_secret()
+        credentials.save_totp(user.user_id, secret)
+        uri = provisioning_uri(secret, user.name)
+        qr = io.StringIO()
+        segno.make(uri, error="m").terminal(out=qr, compact=True)
+        out.write("TOTP enrolled: scan this code with an authenticator app (shown once)\n")
+        out.write(qr.getvalue())
+        out.write(f"{uri}\nsecret: {secret}\n")
