@@ -425,3 +425,29 @@ def test_a_form_shown_again_after_a_mistake_keeps_its_key(world: World) -> None:
                              **SAFETY_FORM}, follow_redirects=False)
         assert done.status_code == 303, done.text
     assert world.version(world.girl) == 2
+
+
+@sqlite_only
+def test_a_form_sent_again_with_other_values_is_refused_and_then_saved_as_new(
+    world: World,
+) -> None:
+    with world.browser("coordinator") as b:
+        path = f"/app/trajectories/{world.girl}/forms/safety-analysis"
+        form = b.get(path)
+        key = key_of(form.text)
+        sent = {"csrf_token": csrf_of(form.text), "idempotency_key": key, **SAFETY_FORM}
+        assert b.post(path, sent, follow_redirects=False).status_code == 303
+        # when the same form (back in the browser) is sent with another value
+        changed = b.post(path, {**sent, "runaway_risk": "medium"})
+        # then nothing is recorded, she is told why, and the form has a new key
+        assert changed.status_code == 422
+        assert "al eerder verstuurd en vastgelegd" in changed.text
+        assert 'value="medium" selected' in changed.text
+        fresh = key_of(changed.text)
+        assert fresh != key
+        assert world.version(world.girl) == 2
+        # and saving it again records it as a fact of its own
+        again = b.post(path, {**sent, "runaway_risk": "medium", "idempotency_key": fresh},
+                       follow_redirects=False)
+        assert again.status_code == 303, again.text
+    assert world.version(world.girl) == 3

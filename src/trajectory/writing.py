@@ -197,7 +197,7 @@ class WritePath:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
         request_digest: str = "",
-        via: Via = Via(),  # noqa: B008 (frozen, so one shared default is safe)
+        via: Via = Via(),
     ) -> Written:
         """Record one fact on a trajectory `actor` may see.
 
@@ -239,7 +239,7 @@ class WritePath:
         *,
         idempotency_key: str | None = None,
         request_digest: str = "",
-        via: Via = Via(),  # noqa: B008 (frozen, so one shared default is safe)
+        via: Via = Via(),
     ) -> Written:
         """Open a girl's trajectory (intake) in `actor`'s organisation, with her as the
         coordinator. Raises InputRefused, RuleRefused, WriteRefused."""

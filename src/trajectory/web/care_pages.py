@@ -51,6 +51,7 @@ from trajectory.web.core import (
 )
 from trajectory.web.i18n import Translator
 from trajectory.web.refusals import Refusal, explain
+from trajectory.write_errors import KEY_FIELD as KEY_REFUSED
 from trajectory.write_errors import InputRefused
 from trajectory.writing import Via, WritePath, check_key
 
@@ -181,7 +182,7 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
         )
     except InputRefused as refused:
         log_access(request, "write", None, "rejected")
-        return _invalid(request, f.INTAKE, fields, form, _at_field(t, refused), None)
+        return _input_refused(request, f.INTAKE, fields, form, refused, None)
     except RuleRefused as refusal:
         log_access(request, "write", None, "refused")
         return _refused(request, f.INTAKE, fields, form, explain(t, refusal, command, None, None),
@@ -229,25 +230,37 @@ def form_key(form: Mapping[str, list[str]] | None) -> str:
 _INPUT_NL = {
     "date-too-early": "Deze datum ligt vóór 1-1-1900.",
     "date-unreadable": "Dit is geen datum.",
-    "idempotency-key-reused": "Dit formulier is al verstuurd, met andere gegevens. Open het"
-    " formulier opnieuw om iets nieuws vast te leggen.",
+    "idempotency-key-reused": "Dit formulier is al eerder verstuurd en vastgelegd, met andere"
+    " gegevens. Controleer de gegevens hieronder: opslaan legt ze vast als iets nieuws.",
     "idempotency-key-invalid": "Dit formulier is niet goed aangekomen. Open het opnieuw.",
 }
 _INPUT_EN = {
-    "idempotency-key-reused": "This form was sent before, with other values. Open the form"
-    " again to record something new.",
+    "idempotency-key-reused": "This form was sent and recorded before, with other values."
+    " Check the values below: saving records them as something new.",
     "idempotency-key-invalid": "This form did not arrive intact. Open it again.",
 }
 
 
-def _at_field(t: Translator, refused: InputRefused) -> dict[str, str]:
-    """The refusal at its field: in Dutch, or in English in the API's words (a key's
-    refusal in words for a person, who never saw the key)."""
+def _input_refused(
+    request: Request[Any, Any, Any],
+    spec: f.FormSpec,
+    fields: list[f.Field],
+    form: Mapping[str, list[str]],
+    refused: InputRefused,
+    traj: Trajectory | None,
+    ctx: f.Context | None = None,
+) -> Template:
+    """The form again, with the refusal at its field: in Dutch, or in English in the
+    API's words (a key's refusal in words for a person, who never saw the key). A form
+    whose key answered other values before gets a new key: what she saves now is new."""
+    t = translator(request)
     if t.lang == "nl":
         words = _INPUT_NL.get(refused.code, t("field_invalid"))
     else:
         words = _INPUT_EN.get(refused.code, refused.message)
-    return {refused.field: words}
+    if refused.field == KEY_REFUSED:
+        form = {k: v for k, v in form.items() if k != KEY_FIELD}
+    return _invalid(request, spec, fields, form, {refused.field: words}, traj, ctx)
 
 
 # -- the trajectory page ---------------------------------------------------------------------
@@ -514,7 +527,7 @@ def record_fact(
         )
     except InputRefused as input_refused:
         log_access(request, "write", str(tid), "rejected")
-        return _invalid(request, spec, fields, form, _at_field(t, input_refused), traj, ctx)
+        return _input_refused(request, spec, fields, form, input_refused, traj, ctx)
     except RuleRefused as refusal:
         log_access(request, "write", str(tid), "refused")
         refused = explain(t, refusal, command, traj.state, ctx.protocol)
