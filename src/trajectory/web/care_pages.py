@@ -3,8 +3,10 @@ a girl's trajectory page (timeline, permissions and contacts with their caps, at
 items, the full history with corrections beside what they correct, `as of` a day), and a
 form for every fact.
 
-Every care action goes through the application, with its access-log entry written in the
-same transaction (as the API does); every read is logged before the page leaves.
+Every care action goes through the one write path (trajectory.writing), as the API's do:
+the same input rules, the access-log entry in the write's own transaction, and a hidden
+key per form so that a form sent twice records once. Every read is logged before the page
+leaves.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInError
 from trajectory.aggregates.trajectory import Trajectory
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
-from trajectory.api.security import check_visible
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
 from trajectory.projections.caseload import caseload
 from trajectory.protocol.rules import criteria_for, unmet_criteria
 from trajectory.users import UserStore
 from trajectory.views import event_out, opening_event, summary
+from trajectory.visibility import visible_row
 from trajectory.web import forms as f
 from trajectory.web import timeline
 from trajectory.web.core import (
@@ -299,8 +301,7 @@ def _parse_day(value: str | None) -> date | None:
 
 def _visible(request: Request[Any, Any, Any], raw_id: str) -> UUID:
     tid = parse_trajectory_id(raw_id)
-    w = web(request)
-    check_visible(w.services, session_of(request).user, tid)
+    visible_row(_app(request).db, session_of(request).user, tid)
     return tid
 
 
