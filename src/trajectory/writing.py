@@ -214,7 +214,7 @@ class WritePath:
 
         def write() -> Written:
             now = self.clock()
-            rows = _Rows(self, actor, key, request_digest, via, now, opened=False)
+            rows = _Rows(actor, key, request_digest, via, now, opened=False)
             recorded = app.execute(
                 trajectory_id,
                 command,
@@ -250,7 +250,7 @@ class WritePath:
 
         def write() -> Written:
             now = self.clock()
-            rows = _Rows(self, actor, key, request_digest, via, now, opened=True)
+            rows = _Rows(actor, key, request_digest, via, now, opened=True)
             recorded = self.application.open_trajectory(
                 command, actor, also=rows, now=now, quiet=self.quiet
             )
@@ -287,29 +287,27 @@ class WritePath:
         if stored.request_hash != digest:
             raise IdempotencyKeyReused()
         recorded = recorded_of(stored)
-        self.access.append(self.entry(actor, recorded.trajectory_id, "replayed", via))
+        self.access.append(_entry(actor, recorded.trajectory_id, "replayed", via, self.clock()))
         return Written(recorded=recorded, answer=stored, replayed=True)
 
-    def entry(
-        self,
-        actor: Actor,
-        trajectory_id: UUID,
-        outcome: str,
-        via: Via,
-        now: datetime | None = None,
-    ) -> AccessEntry:
-        return AccessEntry(
-            at=now or self.clock(),
-            user_id=actor.user_id,
-            on_behalf_of=actor.on_behalf_of,
-            role=actor.role,
-            organisation=actor.organisation,
-            client=via.client,
-            action="write",
-            trajectory_id=str(trajectory_id),
-            outcome=outcome,
-            request_id=via.request_id,
-        )
+
+def _entry(
+    actor: Actor, trajectory_id: UUID, outcome: str, via: Via, at: datetime
+) -> AccessEntry:
+    """The access-log entry of a write (NEN 7513: who, as whom, from where, on which
+    file, with what outcome)."""
+    return AccessEntry(
+        at=at,
+        user_id=actor.user_id,
+        on_behalf_of=actor.on_behalf_of,
+        role=actor.role,
+        organisation=actor.organisation,
+        client=via.client,
+        action="write",
+        trajectory_id=str(trajectory_id),
+        outcome=outcome,
+        request_id=via.request_id,
+    )
 
 
 class _Rows:
@@ -318,7 +316,6 @@ class _Rows:
 
     def __init__(
         self,
-        path: WritePath,
         actor: Actor,
         key: str | None,
         digest: str,
@@ -327,13 +324,13 @@ class _Rows:
         *,
         opened: bool,
     ):
-        self.path, self.actor, self.key, self.digest = path, actor, key, digest
+        self.actor, self.key, self.digest = actor, key, digest
         self.via, self.now, self.opened = via, now, opened
         self.answer: StoredAnswer | None = None
 
     def __call__(self, recorded: Recorded) -> list[RowWrite]:
         tid = recorded.trajectory_id
-        rows = [self.path.entry(self.actor, tid, "ok", self.via, self.now).row()]
+        rows = [_entry(self.actor, tid, "ok", self.via, self.now).row()]
         self.answer = answer_of(recorded, self.digest, opened=self.opened)
         if self.key is not None:
             rows.append(
