@@ -236,3 +236,30 @@ def test_a_write_path_with_its_own_clock_records_at_that_moment(
     logged = app.db.fetchall(
         "SELECT at FROM access_log WHERE trajectory_id = ? ORDER BY entry_id", [str(tid)])
     assert str(logged[-1]["at"]).startswith(earlier.now.date().isoformat())
+
+
+def test_an_expected_version_read_from_the_request_is_read_only_when_the_write_is_tried(
+    app: TrajectoryApplication, path: WritePath, tid: UUID
+) -> None:
+    # given an adapter that reads the expected version from its request when asked
+    asked: list[str] = []
+
+    def unreadable() -> int | None:
+        asked.append("asked")
+        raise ValueError("not a version")
+
+    # when the trajectory is not hers, or the key answered before, it is never asked
+    with pytest.raises(TrajectoryNotFound):
+        path.record(OTHER_COORDINATOR, tid, SIGNAL, expected_version=unreadable)
+    path.record(COORDINATOR, tid, SIGNAL, idempotency_key="k-3", request_digest="d")
+    again = path.record(COORDINATOR, tid, SIGNAL, idempotency_key="k-3", request_digest="d",
+                        expected_version=unreadable)
+    assert again.replayed
+    assert asked == []
+    # and otherwise it is asked once, before anything is recorded
+    with pytest.raises(ValueError, match="not a version"):
+        path.record(COORDINATOR, tid, SIGNAL, expected_version=unreadable)
+    assert asked == ["asked"]
+    with pytest.raises(VersionConflict):
+        path.record(COORDINATOR, tid, SIGNAL, expected_version=lambda: 1)
+    assert app.current_version(tid) == 2

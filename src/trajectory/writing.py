@@ -51,6 +51,11 @@ from trajectory.write_errors import (
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
+ExpectedVersion = int | None | Callable[[], int | None]
+"""The version the caller read (None: any), or how to read it from her request: called
+only once the write is to be tried, after a retry with the key was answered (an adapter
+parses its header there, so that a retry of a recorded write answers as it did)."""
+
 
 @dataclass(frozen=True)
 class Via:
@@ -194,7 +199,7 @@ class WritePath:
         trajectory_id: UUID,
         command: Command,
         *,
-        expected_version: int | None = None,
+        expected_version: ExpectedVersion = None,
         idempotency_key: str | None = None,
         request_digest: str = "",
         via: Via = Via(),
@@ -203,7 +208,8 @@ class WritePath:
 
         `request_digest` stands for the request as the adapter received it: a retry with
         the same key must carry the same digest. Raises TrajectoryNotFound (or
-        TrajectoryErased), InputRefused, RuleRefused, VersionConflict, WriteRefused."""
+        TrajectoryErased), InputRefused, RuleRefused, VersionConflict, WriteRefused (and
+        whatever a callable `expected_version` raises)."""
         app = self.application
         visible_row(app.db, actor, trajectory_id)
         check_occurred_on(command, self.clock())
@@ -211,6 +217,7 @@ class WritePath:
         key = check_key(idempotency_key)
         if key is not None and (stored := self.idempotency.find(actor.user_id, key)):
             return self._replay(actor, stored, request_digest, via)
+        expected = expected_version() if callable(expected_version) else expected_version
 
         def write() -> Written:
             now = self.clock()
@@ -219,7 +226,7 @@ class WritePath:
                 trajectory_id,
                 command,
                 actor,
-                expected_version=expected_version,
+                expected_version=expected,
                 also=rows,
                 now=now,
                 quiet=self.quiet,
@@ -229,7 +236,7 @@ class WritePath:
         # Without an expected version the caller asked for no particular one: a write
         # that lost the race to another writer runs again on the new version.
         return self._until_written(
-            write, actor, key, request_digest, via, again=expected_version is None
+            write, actor, key, request_digest, via, again=expected is None
         )
 
     def open(

@@ -113,14 +113,14 @@ def write(
     svc = services(request)
     user = caller(request)
     tid = parse_trajectory_id(raw_id)
-    expected = parse_if_match(if_match)
     return _answer(
         request,
         lambda: write_path(svc).record(
             actor(user),
             tid,
             command,
-            expected_version=expected,
+            # Read where it always was: after visibility, the input and the key's replay.
+            expected_version=lambda: parse_if_match(if_match),
             idempotency_key=idempotency_key,
             request_digest=request_hash(request, body),
             via=via(request),
