@@ -24,6 +24,7 @@ from trajectory.application import TrajectoryApplication
 from trajectory.cli import build_parser, main
 from trajectory.clock import amsterdam_date
 from trajectory.demo import run_demo
+from trajectory.logs import configure_logging
 from trajectory.settings import Settings
 from trajectory.show import show
 
@@ -189,3 +190,30 @@ def test_show_of_an_unknown_trajectory_says_so_on_stderr(
     assert show(app, unknown, out) == 1
     assert out.getvalue() == ""
     assert str(unknown) in capsys.readouterr().err
+
+
+def test_the_demo_leaves_the_application_and_the_logging_alone_while_it_writes(
+    app: TrajectoryApplication,
+) -> None:
+    # given an application that may be serving requests beside the demo, and its logs
+    clock = app.clock
+    stream = io.StringIO()
+    configure_logging("info", stream)
+    seen: list[bool] = []
+    try:
+        # when the demo writes, looking at the application after every girl
+        run_demo(app, count=2, seed=3,
+                 progress=lambda done, total: seen.append(app.clock is clock))
+    finally:
+        configure_logging("info")
+    # then its clock was never swapped, and no line per fact buried the log
+    assert seen == [True, True]
+    assert "trajectory_recorded" not in stream.getvalue()
+    # and every fact is access-logged as the write of the demo coordinator who made it
+    logged = app.db.fetchall(
+        "SELECT user_id, outcome, trajectory_id FROM access_log WHERE action = 'write'")
+    assert {(r["user_id"][:11], r["outcome"]) for r in logged} <= {
+        ("demo-coord-", "ok"), ("demo-after-", "ok")}
+    for row in app.index():
+        writes = sum(r["trajectory_id"] == row["trajectory_id"] for r in logged)
+        assert 1 <= writes <= row["version"]  # a command may record more than one event

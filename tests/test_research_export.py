@@ -8,7 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -742,3 +745,20 @@ def test_an_export_as_one_archive_is_the_same_every_time(
         assert archive.namelist() == sorted(p.name for p in (tmp_path / "export").iterdir())
         assert archive.read("manifest.json") == (tmp_path / "export" / "manifest.json"
                                                  ).read_bytes()
+
+
+def test_demo_consent_runs_from_the_settings_without_the_command_line(tmp_path: Path) -> None:
+    # given a store named by the environment only
+    env = {**os.environ, "TRAJECTORY_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite'}"}
+    script = (
+        "import sys\n"
+        "from trajectory.research import democonsent\n"
+        "assert democonsent.main() == 0\n"
+        "assert 'trajectory.cli' not in sys.modules, 'it borrowed the command line'\n"
+    )
+    # when the demo consent runs on it as a module of its own
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    # then it builds its own application, without the command line's
+    assert done.returncode == 0, done.stderr
+    assert "research consent recorded for 0 demo girls" in done.stdout

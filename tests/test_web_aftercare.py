@@ -3,6 +3,8 @@ handover, recording aftercare contacts, and the warning when a girl goes out of 
 
 from __future__ import annotations
 
+import re
+
 from tests.web_support import HANDED_OVER_GIRL, World, csrf_of, sqlite_only
 
 
@@ -87,3 +89,25 @@ def test_a_girl_without_contact_for_four_weeks_is_out_of_view(world: World) -> N
         assert "Zij dreigt uit beeld te raken" in view.text
         listing = b.get("/app/handovers")
         assert "1 uit beeld" in listing.text
+
+
+@sqlite_only
+def test_accepting_the_handover_with_a_double_click_records_it_once(world: World) -> None:
+    # given the handover view with its accept button
+    tid = world.handed_over
+    version = world.version(tid)
+    with world.browser("aftercare") as b:
+        page = b.get(f"/app/handovers/{tid}")
+        key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
+        assert key is not None, "the accept button's form carries no idempotency key"
+        sent = {"csrf_token": csrf_of(page.text), "expected_version": str(version),
+                "idempotency_key": key.group(1)}
+        # when it is pressed twice
+        first = b.post(f"/app/trajectories/{tid}/forms/handover-acceptance", sent,
+                       follow_redirects=False)
+        second = b.post(f"/app/trajectories/{tid}/forms/handover-acceptance", sent,
+                        follow_redirects=False)
+    # then both answers lead to the same page, and the acceptance is recorded once
+    assert first.status_code == second.status_code == 303, second.text
+    assert second.headers["location"] == first.headers["location"]
+    assert world.version(tid) == version + 1

@@ -14,6 +14,7 @@ from tests.web_support import (
     OTHER_GIRL,
     Page,
     World,
+    csrf_of,
     sqlite_only,
 )
 from trajectory.commands import ChangePermission, CorrectEntry
@@ -294,3 +295,159 @@ def test_an_aftercare_worker_may_not_open_the_coordinators_pages(world: World) -
                      f"/app/trajectories/{world.handed_over}/forms/safety-analysis",
                      "/app/quality"):
             assert b.get(path).status_code == 403, path
+
+
+# -- one write path: the API's input rules, and a form sent twice ------------------------------
+
+INTAKE_FORM = {
+    "intake_date": "2026-02-20",
+    "victim_status": "suspected",
+    "risk_profiles": ["traumatised"],
+    "setting": "residential",
+    "referral_source": "politie",
+    "legal_framework": "OTS",
+    "identity.name": "Fenna Nieuw",
+    "identity.date_of_birth": "2011-06-01",
+    "identity.home_region": "Zeeland",
+}
+SAFETY_FORM = {
+    "occurred_on": "2026-02-27",
+    "instrument": "structured safety analysis",
+    "physical_safety": "concerns",
+    "experienced_safety": "unsafe",
+    "runaway_risk": "high",
+}
+_KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+
+
+def field_error(html: str, field_id: str) -> str | None:
+    found = re.search(rf'id="{field_id}-error">([^<]+)<', html)
+    return found.group(1) if found else None
+
+
+def key_of(html: str) -> str:
+    found = _KEY.search(html)
+    assert found is not None, "the form carries no idempotency key"
+    return found.group(1)
+
+
+@sqlite_only
+def test_an_intake_dated_before_1900_is_refused_at_its_field_as_the_api_refuses_it(
+    world: World,
+) -> None:
+    # given a signed-in coordinator and the trajectories her organisation has
+    opened = len(world.app.index())
+    with world.browser("coordinator") as b:
+        # when she sends the intake form dated 1850, born in 1850 too
+        too_early = {**INTAKE_FORM, "intake_date": "1850-01-01",
+                     "identity.date_of_birth": "1850-03-01"}
+        refused = b.submit("/app/trajectories/new", too_early)
+        # then the page names the first date that does not fit, in Dutch, at its field
+        assert refused.status_code == 422, refused.text
+        assert field_error(refused.text, "f-intake-date") == "Deze datum ligt vóór 1-1-1900."
+        assert 'value="1850-01-01"' in refused.text  # what she typed stays on the form
+        # and a date of birth in 1850 alone is named at its own field
+        born = b.submit("/app/trajectories/new",
+                        {**INTAKE_FORM, "identity.date_of_birth": "1850-03-01"})
+        assert born.status_code == 422
+        assert field_error(born.text, "f-identity-date-of-birth") == (
+            "Deze datum ligt vóór 1-1-1900."
+        )
+        # and in English with the API's words for the same field
+        english = b.submit("/app/trajectories/new?lang=en", too_early)
+        assert english.status_code == 422
+        assert field_error(english.text, "f-intake-date") == "before 1900-01-01"
+    # and nothing was recorded
+    assert len(world.app.index()) == opened
+    writes = [e for e in world.access() if e["action"] == "write"]
+    assert [e["outcome"] for e in writes] == ["rejected", "rejected", "rejected"]
+
+
+@sqlite_only
+def test_a_fact_dated_before_1900_is_refused_at_its_field(world: World) -> None:
+    with world.browser("coordinator") as b:
+        path = f"/app/trajectories/{world.girl}/forms/safety-analysis"
+        refused = b.submit(path, {**SAFETY_FORM, "occurred_on": "1899-12-31"})
+        assert refused.status_code == 422, refused.text
+        assert field_error(refused.text, "f-occurred-on") == "Deze datum ligt vóór 1-1-1900."
+    assert world.version(world.girl) == 1
+
+
+@sqlite_only
+def test_a_fact_form_sent_twice_records_the_fact_once_and_answers_alike(world: World) -> None:
+    # given the safety analysis form, opened once (one key for this form)
+    with world.browser("coordinator") as b:
+        path = f"/app/trajectories/{world.girl}/forms/safety-analysis"
+        form = b.get(path)
+        filled = {"csrf_token": csrf_of(form.text), "idempotency_key": key_of(form.text),
+                  "expected_version": "1", **SAFETY_FORM}
+        # when it is sent twice, as a double click does
+        first = b.post(path, filled, follow_redirects=False)
+        second = b.post(path, filled, follow_redirects=False)
+        # then both answers send her to the same page
+        assert first.status_code == 303, first.text
+        assert second.status_code == 303, second.text
+        assert second.headers["location"] == first.headers["location"]
+        # and a form opened again carries a new key
+        assert key_of(b.get(path).text) != filled["idempotency_key"]
+    # and the fact was recorded once
+    assert world.version(world.girl) == 2
+    writes = [e["outcome"] for e in world.access(world.girl) if e["action"] == "write"]
+    assert writes == ["ok", "replayed"]
+
+
+@sqlite_only
+def test_an_intake_form_sent_twice_opens_one_trajectory(world: World) -> None:
+    opened = len(world.app.index())
+    with world.browser("coordinator") as b:
+        form = b.get("/app/trajectories/new")
+        filled = {"csrf_token": csrf_of(form.text), "idempotency_key": key_of(form.text),
+                  **INTAKE_FORM}
+        first = b.post("/app/trajectories/new", filled, follow_redirects=False)
+        second = b.post("/app/trajectories/new", filled, follow_redirects=False)
+        assert first.status_code == 303, first.text
+        assert second.status_code == 303, second.text
+        assert second.headers["location"] == first.headers["location"]
+    assert len(world.app.index()) == opened + 1
+
+
+@sqlite_only
+def test_a_form_shown_again_after_a_mistake_keeps_its_key(world: World) -> None:
+    with world.browser("coordinator") as b:
+        path = f"/app/trajectories/{world.girl}/forms/safety-analysis"
+        form = b.get(path)
+        key = key_of(form.text)
+        wrong = b.post(path, {"csrf_token": csrf_of(form.text), "idempotency_key": key,
+                              **SAFETY_FORM, "occurred_on": "1850-01-01"})
+        assert wrong.status_code == 422
+        assert key_of(wrong.text) == key
+        done = b.post(path, {"csrf_token": csrf_of(form.text), "idempotency_key": key,
+                             **SAFETY_FORM}, follow_redirects=False)
+        assert done.status_code == 303, done.text
+    assert world.version(world.girl) == 2
+
+
+@sqlite_only
+def test_a_form_sent_again_with_other_values_is_refused_and_then_saved_as_new(
+    world: World,
+) -> None:
+    with world.browser("coordinator") as b:
+        path = f"/app/trajectories/{world.girl}/forms/safety-analysis"
+        form = b.get(path)
+        key = key_of(form.text)
+        sent = {"csrf_token": csrf_of(form.text), "idempotency_key": key, **SAFETY_FORM}
+        assert b.post(path, sent, follow_redirects=False).status_code == 303
+        # when the same form (back in the browser) is sent with another value
+        changed = b.post(path, {**sent, "runaway_risk": "medium"})
+        # then nothing is recorded, she is told why, and the form has a new key
+        assert changed.status_code == 422
+        assert "al eerder verstuurd en vastgelegd" in changed.text
+        assert 'value="medium" selected' in changed.text
+        fresh = key_of(changed.text)
+        assert fresh != key
+        assert world.version(world.girl) == 2
+        # and saving it again records it as a fact of its own
+        again = b.post(path, {**sent, "runaway_risk": "medium", "idempotency_key": fresh},
+                       follow_redirects=False)
+        assert again.status_code == 303, again.text
+    assert world.version(world.girl) == 3

@@ -154,8 +154,8 @@ class TrajectoryApplication(Application[UUID]):
         return TrajectoryMapper()
 
     # -- commands ------------------------------------------------------------------
-    def meta(self, actor: Actor, occurred_on: str | None) -> Meta:
-        now = self.clock()
+    def meta(self, actor: Actor, occurred_on: str | None, now: datetime | None = None) -> Meta:
+        now = now or self.clock()
         day, moment = parse_occurred(occurred_on, now)
         return Meta(
             recorded_by=actor.user_id,
@@ -171,8 +171,13 @@ class TrajectoryApplication(Application[UUID]):
         *,
         also: Also = (),
         trajectory_id: UUID | None = None,
+        now: datetime | None = None,
+        quiet: bool = False,
     ) -> Recorded:
-        now = self.clock()
+        """Open a girl's trajectory (intake). `now` is the moment it is recorded (the
+        application's clock by default); `quiet` leaves out the log line per write (a bulk
+        writer, the demo, would bury its own progress under thousands)."""
+        now = now or self.clock()
         meta = Meta(
             recorded_by=actor.user_id, occurred_on=command.intake_date, today=amsterdam_date(now)
         )
@@ -192,7 +197,7 @@ class TrajectoryApplication(Application[UUID]):
             trajectory_id=trajectory_id,
         )
         first = [self.keys.new_key(t.id, now)] if self.keys else []
-        return self._save(t, 0, also, first_rows=first)
+        return self._save(t, 0, also, now, quiet, first_rows=first)
 
     def execute(
         self,
@@ -202,15 +207,21 @@ class TrajectoryApplication(Application[UUID]):
         *,
         expected_version: int | None = None,
         also: Also = (),
+        now: datetime | None = None,
+        quiet: bool = False,
     ) -> Recorded:
-        """Run one command on one trajectory; refusals raise and record nothing."""
-        meta = self.meta(actor, command.occurred_on)
+        """Run one command on one trajectory; refusals raise and record nothing.
+
+        `now` and `quiet` as for `open_trajectory`. The input rules (dates, idempotency,
+        visibility) are the write path's (trajectory.writing): adapters go there."""
+        now = now or self.clock()
+        meta = self.meta(actor, command.occurred_on, now)
         t = self.get(trajectory_id)
         if expected_version is not None and expected_version != t.version:
             raise VersionConflict(expected_version, t.version)
         before = t.version
         created = t.handle(command, meta, self.protocol_of(t))
-        return self._save(t, before, also, created)
+        return self._save(t, before, also, now, quiet, created)
 
     def protocol_of(self, t: Trajectory) -> Protocol:
         return self.protocols.get(t.state.protocol_name, t.state.protocol_version)
@@ -220,12 +231,14 @@ class TrajectoryApplication(Application[UUID]):
         t: Trajectory,
         before: int,
         also: Also,
+        now: datetime,
+        quiet: bool,
         created: str | None = None,
         first_rows: Sequence[RowWrite] = (),
     ) -> Recorded:
         recorded = Recorded(t.id, t.version, tuple(range(before + 1, t.version + 1)), created)
         extra = also(recorded) if callable(also) else also
-        rows = [*first_rows, self.index_row(t), *extra]
+        rows = [*first_rows, self.index_row(t, now), *extra]
         interval = self.settings.snapshot_interval
         if before // interval != t.version // interval:
             rows.append(self.snapshot_row(t))
@@ -241,6 +254,8 @@ class TrajectoryApplication(Application[UUID]):
             raise WriteRefused(f"the store refused the write: {type(e).__name__}") from e
         if recordings:
             recorded = replace(recorded, position=recordings[-1].notification.id)
+        if quiet:
+            return recorded
         log.info(
             "trajectory_recorded",
             trajectory_id=str(t.id),
@@ -278,7 +293,7 @@ class TrajectoryApplication(Application[UUID]):
         if not processing_event.saved_kwargs.get("snapshot_taken"):
             super()._take_snapshots(processing_event)
 
-    def index_row(self, t: Trajectory) -> RowWrite:
+    def index_row(self, t: Trajectory, now: datetime | None = None) -> RowWrite:
         s = t.state
         return RowWrite(
             "trajectory_index",
@@ -297,7 +312,7 @@ class TrajectoryApplication(Application[UUID]):
                     s.destruction.requested_on.isoformat() if s.destruction else None
                 ),
                 "destruction_status": s.destruction.status if s.destruction else None,
-                "updated_at": self.clock().isoformat(),
+                "updated_at": (now or self.clock()).isoformat(),
             },
             upsert_on=("trajectory_id",),
         )

@@ -7,11 +7,13 @@ fake ("Demo Meisje 07", "De Demo-haven"); user ids start with `demo-`.
 
 How a girl is written: her story is planned first, as commands on days after intake; then
 her intake date is chosen so that the story ends on or before today, 6 to 24 months after
-intake; then the facts are recorded in order, each with its `occurred_on`. While the demo
-records, the application's clock reads the day of the fact being recorded (restored
-afterwards): the rules judge each fact on the day it happened, as they did for the
-coordinator who recorded it that day (a care analysis counts as current for three months
-from its own date, not from the day the demo runs).
+intake; then the facts are recorded in order, each with its `occurred_on`, through the one
+write path (trajectory.writing) as every adapter's facts are. The demo's write path has a
+clock of its own that reads the day of the fact being recorded: the rules judge each fact
+on the day it happened, as they did for the coordinator who recorded it that day (a care
+analysis counts as current for three months from its own date, not from the day the demo
+runs). The application's own clock, and the logging, are left alone: the demo may run
+beside an application that serves requests.
 
 Deterministic for a seed: the same stories, dates and texts. Ids (random UUIDs) and hashes
 (which cover the recording time) differ per run. Written for the default protocol's three
@@ -21,15 +23,12 @@ phases; caps are read from the protocol in force.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 import msgspec
-import structlog
-from structlog.typing import EventDict
 
 from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.aggregates.events.intake import Identity
@@ -98,6 +97,7 @@ from trajectory.commands import (
 )
 from trajectory.logs import Progress
 from trajectory.protocol.model import Protocol
+from trajectory.writing import WritePath
 
 ORGANISATIONS = ("demo-org-noord", "demo-org-midden", "demo-org-zuid")
 COORDINATORS = tuple(
@@ -813,8 +813,7 @@ STORIES: tuple[tuple[Story, Setting], ...] = (
 
 # -- recording --------------------------------------------------------------------------
 class _FactClock:
-    """The application's clock while the demo records: the day of the fact, never later
-    than the real now."""
+    """The demo's write path's clock: the day of the fact, never later than the real now."""
 
     def __init__(self, now: datetime):
         self.now = now
@@ -842,7 +841,7 @@ def _plan(index: int, seed: int, protocol: Protocol) -> tuple[_Plan, Actor, Acto
 
 
 def _record(
-    app: TrajectoryApplication,
+    path: WritePath,
     plan: _Plan,
     *,
     number: int,
@@ -856,7 +855,8 @@ def _record(
     birth_day, age_days = plan.birth
     date_of_birth = intake_date + timedelta(days=birth_day - age_days)
     clock.on(intake_date)
-    opened = app.open_trajectory(
+    opened = path.open(
+        coordinator,
         OpenTrajectory(
             intake_date=intake_date,
             victim_status=plan.victim_status,
@@ -878,42 +878,23 @@ def _record(
             risk_assessment_instrument="Demo risicotaxatie-instrument",
             risk_assessment_result=rng.choice(["hoog risico", "verhoogd risico"]),
         ),
-        coordinator,
     )
     girl = _Girl(opened.trajectory_id, intake_date, date_of_birth)
     for step in plan.steps:
         day = girl.on(step.day)
         clock.on(day)
         command = msgspec.structs.replace(step.make(girl), occurred_on=day.isoformat())
-        recorded = app.execute(
-            girl.trajectory_id, command, worker if step.aftercare else coordinator
-        )
+        recorded = path.record(
+            worker if step.aftercare else coordinator, girl.trajectory_id, command
+        ).recorded
         if step.key is None:
             continue
         girl.positions[step.key] = recorded.positions[0]
         if isinstance(command, RegisterNetworkContact):
             known = set(girl.contacts.values())
-            contacts = app.get(girl.trajectory_id).state.contacts
+            contacts = path.application.get(girl.trajectory_id).state.contacts
             (girl.contacts[step.key],) = (c for c in contacts if c not in known)
     return girl.trajectory_id
-
-
-def _drop_per_fact_lines(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
-    if event_dict.get("event") == "trajectory_recorded":
-        raise structlog.DropEvent
-    return event_dict
-
-
-@contextmanager
-def _without_per_fact_logs() -> Iterator[None]:
-    """Thousands of `trajectory_recorded` lines would bury the progress: while the demo
-    writes, those lines (and only those) are dropped."""
-    processors = structlog.get_config()["processors"]
-    structlog.configure(processors=[_drop_per_fact_lines, *processors])
-    try:
-        yield
-    finally:
-        structlog.configure(processors=processors)
 
 
 def run_demo(
@@ -926,34 +907,29 @@ def run_demo(
     """Write `count` synthetic trajectories (added to whatever the store holds).
 
     Returns the number written. Girls are numbered after those already in the store.
-    While it writes, the demo borrows `app.clock` (each fact is judged on its own day)
-    and drops the per-fact log lines; both are given back when it returns. So run it
-    before an application serves requests, not beside them.
+    The demo writes through a write path of its own: its clock reads each fact's day (so
+    each is judged on it), and it leaves out the log line per fact (thousands would bury
+    the progress). `app` itself, its clock and the logging stay as they are.
     """
     if count < 0:
         raise ValueError("count must be zero or more")
     report = progress if progress is not None else Progress("demo", count)
-    real_clock = app.clock
-    now = real_clock()
+    now = app.clock()
     today = amsterdam_date(now)
     protocol = app.protocols.current
     first = len(app.index()) + 1
     clock = _FactClock(now)
-    app.clock = clock
-    try:
-        with _without_per_fact_logs():
-            for index in range(count):
-                plan, coordinator, worker = _plan(index, seed, protocol)
-                _record(
-                    app,
-                    plan,
-                    number=first + index,
-                    today=today,
-                    clock=clock,
-                    coordinator=coordinator,
-                    worker=worker,
-                )
-                report(index + 1, count)
-    finally:
-        app.clock = real_clock
+    path = WritePath(app, clock=clock, quiet=True)
+    for index in range(count):
+        plan, coordinator, worker = _plan(index, seed, protocol)
+        _record(
+            path,
+            plan,
+            number=first + index,
+            today=today,
+            clock=clock,
+            coordinator=coordinator,
+            worker=worker,
+        )
+        report(index + 1, count)
     return count

@@ -15,9 +15,12 @@ import anyio.to_thread
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from trajectory.aggregates.errors import TrajectoryNotFound
 from trajectory.api.context import Services
 from trajectory.api.errors import ApiError, FieldError, not_found
+from trajectory.crypto import TrajectoryErased
 from trajectory.identity.users import User
+from trajectory.visibility import visible_row
 
 COORDINATOR = ("coordinator",)
 AFTERCARE = ("aftercare",)
@@ -80,29 +83,12 @@ def check_query_not_repeated(connection: ASGIConnection[Any, Any, Any, Any]) -> 
         seen.add(key)
 
 
-def _may_see(user: User, row: dict[str, Any]) -> bool:
-    if user.role == "coordinator":
-        return bool(row["organisation"] == user.organisation)
-    return user.role == "aftercare" and row["receiving_worker"] == user.user_id
-
-
 def check_visible(svc: Services, user: User, trajectory_id: UUID) -> dict[str, Any]:
-    """The trajectory's index row, if this user may see it; otherwise 404."""
-    row = svc.application.db.fetchone(
-        "SELECT organisation, receiving_worker, status FROM trajectory_index"
-        " WHERE trajectory_id = ?",
-        [str(trajectory_id)],
-    )
-    if row is None:
-        erased = svc.application.db.fetchone(
-            "SELECT organisation, receiving_worker FROM erasures WHERE trajectory_id = ?",
-            [str(trajectory_id)],
-        )
-        if erased is not None and _may_see(user, erased):
-            raise ApiError(410, "this trajectory was erased")
-        raise not_found()
-    if user.role == "coordinator" and row["organisation"] == user.organisation:
-        return row
-    if user.role == "aftercare" and row["receiving_worker"] == user.user_id:
-        return row
-    raise not_found()
+    """The trajectory's index row, if this user may see it; otherwise 404 (410 for an
+    erased one she could have seen). The rule is `trajectory.visibility`'s."""
+    try:
+        return visible_row(svc.application.db, user, trajectory_id)
+    except TrajectoryNotFound:
+        raise not_found() from None
+    except TrajectoryErased:
+        raise ApiError(410, "this trajectory was erased") from None

@@ -2,7 +2,8 @@
 
 `trajectory demo` writes girls without research consent, as intake does. This records
 consent for most of them (about four in five), as their coordinators would (through the
-command, so the rules check who may give it: the girl from 16, a parent before), and
+command, through the one write path, so the rules check who may give it: the girl from
+16, a parent before; and every consent is access-logged as her coordinator's), and
 leaves the rest without, so that an export shows girls left out too. It touches only
 trajectories of demo organisations (`demo-...`), never real ones.
 
@@ -20,13 +21,19 @@ from trajectory.application import Actor, TrajectoryApplication
 from trajectory.clock import amsterdam_date
 from trajectory.commands import GiveResearchConsent
 from trajectory.protocol.rules import age_on
+from trajectory.writing import WritePath
 
 DEMO_PREFIX = "demo-"
 
 
-def consent_demo_girls(app: TrajectoryApplication) -> tuple[int, int]:
-    """Record consent for about four in five demo girls; returns (given, left without)."""
+def consent_demo_girls(
+    app: TrajectoryApplication, path: WritePath | None = None
+) -> tuple[int, int]:
+    """Record consent for about four in five demo girls; returns (given, left without).
+
+    `path` is the write path to record through (by default one over `app`)."""
     given = without = 0
+    path = path or WritePath(app)
     today = amsterdam_date(app.clock())
     for row in app.index():
         if not str(row["organisation"]).startswith(DEMO_PREFIX):
@@ -41,7 +48,7 @@ def consent_demo_girls(app: TrajectoryApplication) -> tuple[int, int]:
                             organisation=t.state.organisation)
         giver: ConsentGiver = "girl" if age_on(t.state.date_of_birth, today) >= 16 else "parent"
         try:
-            app.execute(t.id, GiveResearchConsent(given_by=giver, note="Demo."), coordinator)
+            path.record(coordinator, t.id, GiveResearchConsent(given_by=giver, note="Demo."))
         except RuleRefused:
             without += 1
             continue
@@ -50,13 +57,15 @@ def consent_demo_girls(app: TrajectoryApplication) -> tuple[int, int]:
 
 
 def main() -> int:
-    from trajectory.cli import _app
+    from trajectory.composition import build_application
     from trajectory.logs import configure_logging
     from trajectory.settings import Settings
 
     settings = Settings.from_env()
     configure_logging("warning")
-    app = _app(settings)
+    # The application from the composition root: no read model is needed to record facts
+    # (they follow the log), so nothing of the command line's set-up is.
+    app = build_application(settings)
     try:
         given, without = consent_demo_girls(app)
     finally:

@@ -3,13 +3,18 @@ a girl's trajectory page (timeline, permissions and contacts with their caps, at
 items, the full history with corrections beside what they correct, `as of` a day), and a
 form for every fact.
 
-Every care action goes through the application, with its access-log entry written in the
-same transaction (as the API does); every read is logged before the page leaves.
+Every care action goes through the one write path (trajectory.writing), as the API's do:
+the same input rules, the access-log entry in the write's own transaction, and a hidden
+key per form so that a form sent twice records once. Every read is logged before the page
+leaves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,18 +27,18 @@ from trajectory.aggregates.errors import RuleRefused, VersionConflict
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInError
 from trajectory.aggregates.trajectory import Trajectory
-from trajectory.api.context import access_entry, actor, parse_trajectory_id
-from trajectory.api.security import check_visible
-from trajectory.application import Recorded, TrajectoryApplication
+from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
+from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
 from trajectory.identity.users import UserStore
-from trajectory.persistence.database import RowWrite
 from trajectory.projections.caseload import caseload
 from trajectory.protocol.rules import criteria_for, unmet_criteria
 from trajectory.views import event_out, opening_event, summary
+from trajectory.visibility import visible_row
 from trajectory.web import forms as f
 from trajectory.web import timeline
 from trajectory.web.core import (
+    CSRF_FIELD,
     FORBIDDEN,
     PathText,
     WebError,
@@ -49,6 +54,9 @@ from trajectory.web.core import (
 )
 from trajectory.web.i18n import Translator
 from trajectory.web.refusals import Refusal, explain
+from trajectory.write_errors import KEY_FIELD as KEY_REFUSED
+from trajectory.write_errors import InputRefused
+from trajectory.writing import Via, WritePath, check_key
 
 COORD = {"web_access": "full", "web_roles": ("coordinator",)}
 CARE = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
@@ -157,7 +165,6 @@ def intake_form(request: Request[Any, Any, Any]) -> Template:
 @post("/trajectories/new", opt=COORD, sync_to_thread=True, status_code=303)
 def intake(request: Request[Any, Any, Any]) -> Response[Any]:
     t = translator(request)
-    app = _app(request)
     form = form_of(request)
     fields = f.fields_of(f.INTAKE, t, f.Context())
     try:
@@ -169,22 +176,77 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
     assert isinstance(command, schemas.OpenTrajectory)
     user = session_of(request).user
     try:
-        recorded = app.open_trajectory(command, actor(user), also=_logged_write(request))
+        written = _write_path(request).open(
+            actor(user),
+            command,
+            idempotency_key=first(form, KEY_FIELD) or None,
+            request_digest=form_digest(request, form),
+            via=_via(request),
+        )
+    except InputRefused as refused:
+        log_access(request, "write", None, "rejected")
+        return _input_refused(request, f.INTAKE, fields, form, refused, None)
     except RuleRefused as refusal:
         log_access(request, "write", None, "refused")
         return _refused(request, f.INTAKE, fields, form, explain(t, refusal, command, None, None),
                         None)
-    return redirect(f"/trajectories/{recorded.trajectory_id}", done="intake")
+    return redirect(f"/trajectories/{written.trajectory_id}", done="intake")
 
 
-def _logged_write(request: Request[Any, Any, Any]) -> Callable[[Recorded], list[RowWrite]]:
-    def rows(recorded: Recorded) -> list[RowWrite]:
-        entry = access_entry(
-            request, action="write", trajectory_id=recorded.trajectory_id, outcome="ok"
-        )
-        return [entry.row()]
+# -- the write path, from a form -------------------------------------------------------------
 
-    return rows
+
+def _write_path(request: Request[Any, Any, Any]) -> WritePath:
+    svc = web(request).services
+    return WritePath(svc.application, idempotency=svc.idempotency, access=svc.access)
+
+
+def _via(request: Request[Any, Any, Any]) -> Via:
+    return Via(client=client_of(request), request_id=request_id(request))
+
+
+KEY_FIELD = "idempotency_key"
+"""The hidden input that makes a form's second submit (a double click, a reload) record
+nothing new: a fresh key each time a form is opened, kept while it is shown again."""
+_NOT_DIGESTED = frozenset({CSRF_FIELD, KEY_FIELD})
+
+
+def form_digest(request: Request[Any, Any, Any], form: Mapping[str, list[str]]) -> str:
+    """What a form sent, as a digest: a second submit with the same key must match it."""
+    sent = sorted((k, v) for k, v in form.items() if k not in _NOT_DIGESTED)
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    digest.update(json.dumps(sent).encode())
+    return digest.hexdigest()
+
+
+def form_key(form: Mapping[str, list[str]] | None) -> str:
+    """The form's key: the one it was sent with (shown again after a mistake), else new."""
+    sent = (form or {}).get(KEY_FIELD) or [""]
+    try:
+        if sent[0] and check_key(sent[0]):
+            return sent[0]
+    except InputRefused:
+        pass
+    return secrets.token_urlsafe(18)
+
+
+def _input_refused(
+    request: Request[Any, Any, Any],
+    spec: f.FormSpec,
+    fields: list[f.Field],
+    form: Mapping[str, list[str]],
+    refused: InputRefused,
+    traj: Trajectory | None,
+    ctx: f.Context | None = None,
+) -> Template:
+    """The form again, with the refusal at its field, in the words the catalogue has for
+    its code (English: the API's words; a key's refusal in words for a person, who never
+    saw the key). A form whose key answered other values before gets a new key: what she
+    saves now is new."""
+    words = translator(request).rule(refused.code)
+    if refused.field == KEY_REFUSED:
+        form = {k: v for k, v in form.items() if k != KEY_FIELD}
+    return _invalid(request, spec, fields, form, {refused.field: words}, traj, ctx)
 
 
 # -- the trajectory page ---------------------------------------------------------------------
@@ -223,8 +285,7 @@ def _parse_day(value: str | None) -> date | None:
 
 def _visible(request: Request[Any, Any, Any], raw_id: str) -> UUID:
     tid = parse_trajectory_id(raw_id)
-    w = web(request)
-    check_visible(w.services, session_of(request).user, tid)
+    visible_row(_app(request).db, session_of(request).user, tid)
     return tid
 
 
@@ -441,21 +502,22 @@ def record_fact(
         return _invalid(request, spec, fields, form, e.errors, traj, ctx)
     expected = first(form, "expected_version")
     try:
-        app.execute(
+        _write_path(request).record(
+            actor(user),
             tid,
             command,  # type: ignore[arg-type]
-            actor(user),
             expected_version=int(expected) if expected.isdigit() else None,
-            also=_logged_write(request),
+            idempotency_key=first(form, KEY_FIELD) or None,
+            request_digest=form_digest(request, form),
+            via=_via(request),
         )
+    except InputRefused as input_refused:
+        log_access(request, "write", str(tid), "rejected")
+        return _input_refused(request, spec, fields, form, input_refused, traj, ctx)
     except RuleRefused as refusal:
         log_access(request, "write", str(tid), "refused")
         refused = explain(t, refusal, command, traj.state, ctx.protocol)
         return _refused(request, spec, fields, form, refused, traj, ctx)
-    except ValueError:  # occurred_on that does not read as a date
-        log_access(request, "write", str(tid), "rejected")
-        return _invalid(request, spec, fields, form, {"occurred_on": t("This value does not fit.")},
-                        traj, ctx)
     except VersionConflict:
         log_access(request, "write", str(tid), "refused")
         fresh = app.get(tid)
@@ -550,6 +612,7 @@ def _form_page(
         name=name,
         form_for=f.SATISFIED_BY,
         to_phase=to_phase,
+        idempotency_key=form_key(form),
     )
 
 

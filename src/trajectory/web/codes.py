@@ -190,18 +190,26 @@ def rule_codes(root: Path | None = None) -> set[str]:
     """Every refusal code under src: `code="..."` in a raise of a RuleRefused (or of one
     of its subclasses) and the `code = "..."` of each subclass, read from the source."""
     from trajectory.aggregates import errors
+    from trajectory.write_errors import InputRefused
 
     base = root or Path(errors.__file__).parent.parent
     refusals = {"RuleRefused"} | {
         name for name, value in vars(errors).items()
         if inspect.isclass(value) and issubclass(value, errors.RuleRefused)
     }
-    found: set[str] = set()
+    found: set[str] = {str(cls.code) for cls in _subclasses(InputRefused)}
     for path in sorted(base.rglob("*.py")):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             found |= set(_codes_in(node, refusals))
     return found
+
+
+def _subclasses(cls: type[Any]) -> Iterator[type[Any]]:
+    sub: type[Any]
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
 
 
 def _codes_in(node: ast.AST, refusals: set[str]) -> Iterable[str]:
