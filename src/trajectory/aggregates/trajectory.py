@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from trajectory.aggregates import corrections
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events import (
     analysis,
@@ -634,12 +635,7 @@ class Trajectory(Aggregate):
         self._record(closure.TrajectoryClosed, meta, reason=reason, note=note)
 
     def _check_correctable(self, position: int) -> None:
-        if position not in self.state.evidenced_positions():
-            raise RuleRefused(
-                f"entry {position} is not a fact that can be corrected here; intake, phase,"
-                " permission and contact decisions are answered by a new decision",
-                code="entry-not-correctable",
-            )
+        corrections.check_correctable(self.state, position)
 
     def correct_entry(
         self, *, meta: Meta, position: int, correction: str, corrected_occurred_on: date | None

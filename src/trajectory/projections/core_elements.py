@@ -404,13 +404,14 @@ class CoreElementsProjection(Projection):
             month = event.occurred_on.isoformat()[:7]
             stored = (tid, version, change.state.organisation, month, signal)
             writes.insert(_INSERT_SIGNAL, tid, version, stored)
-        if plan.marks:
-            if isinstance(event, EntryMarkedInError):
-                at = event.position
+        correction = event.corrects() if plan.marks else None
+        if correction is not None:
+            at = correction.position
+            if correction.in_error:
                 writes.delete(_DELETE_FACTS, tid, at, (tid, at), rows_of=(_INSERT_FACT,))
                 writes.delete(_DELETE_SIGNAL, tid, at, (tid, at), rows_of=(_INSERT_SIGNAL,))
-            elif isinstance(event, EntryCorrected) and event.corrected_occurred_on is not None:
-                at, day = event.position, event.corrected_occurred_on.isoformat()
+            elif correction.occurred_on is not None:
+                day = correction.occurred_on.isoformat()
                 # The same columns of the rows gathered: occurred_on of a fact, month of a
                 # signal (see the column orders above).
                 writes.update(

@@ -123,8 +123,8 @@ class VictimsProjection(Projection):
                 trajectory_id=tid, position=change.version, decision=event.decision
             )
             self._writes.insert(_INSERT_DECISION, tid, change.version, row_values(decision))
-        elif isinstance(event, EntryMarkedInError):
-            at = event.position
+        elif (correction := event.corrects()) is not None and correction.in_error:
+            at = correction.position
             self._writes.delete(_DELETE_DECISION, tid, at, (tid, at), rows_of=(_INSERT_DECISION,))
 
     def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
