@@ -104,7 +104,7 @@ from trajectory.aggregates.events.runaway import RunawayReported
 from trajectory.aggregates.events.safety import MedicalCareAssessed, SafetyAnalysisRecorded
 from trajectory.aggregates.events.treatment import InterventionDelivered, TraumaTherapyStarted
 from trajectory.application import TrajectoryApplication
-from trajectory.persistence.database import Database, Dialect, Transaction
+from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import (
     Change,
     Projection,
@@ -552,7 +552,6 @@ def element_status(element: int, t: ElementTrajectoryRow, facts: _Facts, as_of: 
 
 
 class CoreElementsView:
-    dialect: Dialect
 
     def __init__(self, db: Database):
         self.db = db
@@ -709,25 +708,13 @@ def waiver_justifications(
     return out
 
 
-class SqliteCoreElementsView(CoreElementsView):
-    dialect: Literal["sqlite"] = "sqlite"
-
-
-class PostgresCoreElementsView(CoreElementsView):
-    dialect: Literal["postgres"] = "postgres"
-
-
-def core_elements_view(db: Database) -> CoreElementsView:
-    return PostgresCoreElementsView(db) if db.dialect == "postgres" else SqliteCoreElementsView(db)
-
-
 def matrix(db: Database, organisation: str, as_of: date) -> MatrixOut:
     """The 15 core elements of every trajectory of `organisation` taken in by `as_of`."""
-    return core_elements_view(db).matrix(organisation, as_of)
+    return CoreElementsView(db).matrix(organisation, as_of)
 
 
 def signals(
     db: Database, organisation: str, from_month: str | date, to_month: str | date
 ) -> SignalsOut:
     """Quality signals per month, `from_month` to `to_month` inclusive ('YYYY-MM')."""
-    return core_elements_view(db).signals(organisation, _month(from_month), _month(to_month))
+    return CoreElementsView(db).signals(organisation, _month(from_month), _month(to_month))

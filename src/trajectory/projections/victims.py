@@ -33,7 +33,7 @@ from trajectory.aggregates.vocabulary import (
     ComenshaDecision,
     VictimStatus,
 )
-from trajectory.persistence.database import Database, Dialect, Transaction
+from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import (
     Change,
     Projection,
@@ -172,7 +172,6 @@ class _Year:
 
 
 class VictimsView:
-    dialect: Dialect
 
     def __init__(self, db: Database):
         self.db = db
@@ -264,18 +263,6 @@ def _cells(
     return out
 
 
-class SqliteVictimsView(VictimsView):
-    dialect: Literal["sqlite"] = "sqlite"
-
-
-class PostgresVictimsView(VictimsView):
-    dialect: Literal["postgres"] = "postgres"
-
-
-def victims_view(db: Database) -> VictimsView:
-    return PostgresVictimsView(db) if db.dialect == "postgres" else SqliteVictimsView(db)
-
-
 def figures(db: Database, from_year: int, to_year: int) -> FiguresOut:
     """Counts per year of intake, small cells suppressed."""
-    return victims_view(db).figures(from_year, to_year)
+    return VictimsView(db).figures(from_year, to_year)

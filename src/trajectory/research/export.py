@@ -51,6 +51,7 @@ from trajectory.hashchain import (
     matches_index,
     read_chain,
 )
+from trajectory.persistence.database import placeholders
 from trajectory.research.disclosure import KAnonymity
 from trajectory.research.manifest import (
     MANIFEST,
@@ -227,7 +228,7 @@ class _Stored:
             self.app.keys.prefetch(ids)
         rows = self.app.db.fetchall(
             f"SELECT originator_id, originator_version, topic, state FROM {self.table}"
-            f" WHERE originator_id IN ({', '.join('?' for _ in keys)})"
+            f" WHERE originator_id IN ({placeholders(len(keys))})"
             " ORDER BY originator_id, originator_version",
             list(keys),
         )
