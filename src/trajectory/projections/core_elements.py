@@ -552,7 +552,6 @@ def element_status(element: int, t: ElementTrajectoryRow, facts: _Facts, as_of: 
 
 
 class CoreElementsView:
-
     def __init__(self, db: Database):
         self.db = db
 

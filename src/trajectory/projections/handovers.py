@@ -188,7 +188,6 @@ class HandoversOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HandoversView:
-
     def __init__(self, db: Database):
         self.db = db
 

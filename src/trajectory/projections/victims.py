@@ -172,7 +172,6 @@ class _Year:
 
 
 class VictimsView:
-
     def __init__(self, db: Database):
         self.db = db
 
