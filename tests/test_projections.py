@@ -388,7 +388,7 @@ class TestEveryViewOnBothStores:
             tid = girl(app, clock)
             record_all(app, tid, phase_2_facts())
         runners = [
-            setup_projections(app, extra=[EventCounts(app.dialect, app.protocols)], page_size=2)
+            setup_projections(app, extra=[EventCounts(app.protocols)], page_size=2)
             for _ in range(2)
         ]
         threads = [threading.Thread(target=r.catch_up) for r in runners]
@@ -734,7 +734,7 @@ def test_a_projection_that_fails_stops_at_the_event_and_resumes_there(
     signal_at = app.execute(tid, RecordSignal(kind="loverboy"), COORDINATOR).position
     record_all(app, tid, [RecordSignal(kind="runaway")])
     assert signal_at is not None
-    breaks = Breaks(app.dialect, app.protocols, on="SignalRecorded")
+    breaks = Breaks(app.protocols, on="SignalRecorded")
     runner = setup_projections(app, extra=[breaks])
     # when the runner runs
     with capture_logs() as logs, pytest.raises(ProjectionFailed) as failed:
@@ -784,7 +784,7 @@ def test_a_runner_killed_mid_page_loses_and_repeats_nothing(tmp_path: Path) -> N
             "        time.sleep(0.02)\n"
             "settings = Settings(database_url=sys.argv[1], master_key=sys.argv[2])\n"
             "app = TrajectoryApplication(settings)\n"
-            "slow = Slow(app.dialect, app.protocols)\n"
+            "slow = Slow(app.protocols)\n"
             "setup_projections(app, extra=[slow], page_size=3).catch_up()\n"
         )
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
@@ -794,7 +794,7 @@ def test_a_runner_killed_mid_page_loses_and_repeats_nothing(tmp_path: Path) -> N
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        runner = setup_projections(app, extra=[EventCounts(app.dialect, app.protocols)])
+        runner = setup_projections(app, extra=[EventCounts(app.protocols)])
         # when it is killed (SIGKILL: no clean-up of any kind) part-way through the log
         deadline = time.monotonic() + 30
         while min(runner.positions().values()) < 20 and time.monotonic() < deadline:

@@ -369,7 +369,7 @@ def test_a_runner_that_dies_and_restarts_neither_loses_nor_repeats_an_event(
         kwargs: dict[str, Any] = (
             {"crash_in_flush": 1 + crash_after // 10} if in_flush else {"crash_after": crash_after}
         )
-        dying = EventCounts(app.dialect, app.protocols, **kwargs)
+        dying = EventCounts(app.protocols, **kwargs)
         runner = runner_for(app, page_size, extra=[dying])
         crashed = False
         try:
@@ -378,12 +378,12 @@ def test_a_runner_that_dies_and_restarts_neither_loses_nor_repeats_an_event(
             crashed = True
         hypothesis.event("crashed" if crashed else "finished before the crash")
         # and a new runner (nothing in memory) starts where the old one stood
-        restarted = runner_for(app, page_size, extra=[EventCounts(app.dialect, app.protocols)])
+        restarted = runner_for(app, page_size, extra=[EventCounts(app.protocols)])
         restarted.catch_up()
         # then every event of the log was counted exactly once
         assert stored_event_counts(app) == event_counts_in_log(app)
         # and the read models are those of a rebuild
         followed = contents(app, restarted)
-        rebuilt = runner_for(app, 500, extra=[EventCounts(app.dialect, app.protocols)])
+        rebuilt = runner_for(app, 500, extra=[EventCounts(app.protocols)])
         rebuilt.rebuild()
         assert contents(app, rebuilt) == followed

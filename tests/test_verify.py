@@ -6,7 +6,7 @@ could, and expects `verify` to name the trajectory and the position of the damag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from uuid import UUID
 
 import pytest
@@ -174,3 +174,41 @@ def test_verify_on_the_command_line_exits_non_zero_naming_trajectory_and_positio
     out = capsys.readouterr().out
     assert f"TAMPERED trajectory {damaged} position 6:" in out
     assert "1 problem(s)" in out
+
+
+def _delete_the_last_event(app: TrajectoryApplication, trajectory_id: UUID) -> None:
+    tamper(
+        app,
+        "DELETE FROM EVENTS WHERE originator_id = ? AND originator_version = ?",
+        stored_id(app, trajectory_id), 7,
+    )
+
+
+def _flip_a_byte_of_event_4(app: TrajectoryApplication, trajectory_id: UUID) -> None:
+    data = bytearray(payload(app, trajectory_id, 4))
+    data[len(data) // 2] ^= 0x01
+    set_payload(app, trajectory_id, 4, bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage", [_flip_a_byte_of_event_4, _delete_the_last_event], ids=["altered", "cut-off"]
+)
+def test_verify_and_the_research_export_find_the_same_break(
+    app: TrajectoryApplication,
+    store: tuple[UUID, UUID],
+    damage: Callable[[TrajectoryApplication, UUID], None],
+) -> None:
+    from trajectory.hashchain import ChainBroken
+    from trajectory.research.export import read_verified
+
+    # given a trajectory damaged behind the application's back
+    damaged, _ = store
+    index = {str(r["trajectory_id"]): (int(r["version"]), str(r["head_hash"]))
+             for r in app.index()}
+    damage(app, damaged)
+    # when the store is verified and the export reads her
+    (finding,) = verify_store(app).findings
+    with pytest.raises(ChainBroken) as broken:
+        read_verified(app, damaged, index)
+    # then both name the same position and the same problem: one verifier
+    assert (broken.value.position, broken.value.problem) == (finding.position, finding.problem)

@@ -2,7 +2,9 @@
 
 For every trajectory: the stored events must run 1..n without gaps, decode, link to
 their predecessor (`prev_hash`), hash to their own `hash`, and end where the index says
-the stream ends (so that removing the last events is seen too).
+the stream ends (so that removing the last events is seen too). The checks themselves are
+`trajectory.hashchain`'s, shared with the research export; this module walks the store
+and reports.
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-
-from trajectory.aggregates.events.base import TrajectoryEvent
-from trajectory.aggregates.events.intake import TrajectoryOpened
-from trajectory.aggregates.hashing import GENESIS, event_hash
 from trajectory.application import TrajectoryApplication
+from trajectory.crypto import TrajectoryErased
+from trajectory.hashchain import ChainBroken, check_against_index, index_row, read_chain
 
 
 @dataclass(frozen=True)
@@ -43,59 +42,25 @@ class Report:
 
 
 def verify_trajectory(app: TrajectoryApplication, trajectory_id: UUID, report: Report) -> None:
-    def tampered(position: int, problem: str) -> None:
-        report.findings.append(Finding(trajectory_id, position, problem))
-
     if app.keys is not None and app.keys.is_erased(trajectory_id):
         # Crypto-shredded on purpose: its events can no longer be opened by anyone.
         report.erased.append(trajectory_id)
         return
-    stored = app.stored_events(trajectory_id)
-    previous = GENESIS
-    expected_position = 1
-    for record in stored:
-        position = record.originator_version
-        if position != expected_position:
-            tampered(
-                expected_position,
-                f"event {expected_position} is missing (the next stored is {position})",
-            )
-            return
-        expected_position += 1
-        try:
-            event = app.mapper.to_domain_event(record)
-        except Exception:
-            tampered(position, "the stored event cannot be decoded: it was altered")
-            return
-        if not isinstance(event, TrajectoryEvent):
-            tampered(position, f"the stored event has an unexpected type {record.topic}")
-            return
-        if position == 1 and not isinstance(event, TrajectoryOpened):
-            tampered(position, "the stream does not start with TrajectoryOpened")
-        if event.prev_hash != previous:
-            tampered(position, "the event does not follow its predecessor (reordered or altered)")
-            return
-        if event_hash(get_topic(type(event)), vars(event)) != event.hash:
-            tampered(position, "the event's content does not match its hash: it was altered")
-            return
-        previous = event.hash
-        report.events += 1
-    last = expected_position - 1
-    row = app.db.fetchone(
-        "SELECT version, head_hash FROM trajectory_index WHERE trajectory_id = ?",
-        [str(trajectory_id)],
-    )
-    if row is None:
-        tampered(last, "the trajectory is missing from the index")
-    elif int(row["version"]) != last:
-        tampered(
-            last + 1 if int(row["version"]) > last else last,
-            f"the index records {row['version']} events but {last} are stored"
-            " (events were removed or added outside the application)",
-        )
-    elif row["head_hash"] != previous:
-        tampered(last, "the last event's hash differs from the recorded head")
-    report.heads[trajectory_id] = previous
+    try:
+        chain = read_chain(app.stored_events(trajectory_id), app.mapper.to_domain_event)
+    except TrajectoryErased:
+        report.erased.append(trajectory_id)  # erased while we were reading
+        return
+    except ChainBroken as broken:
+        report.events += broken.position - 1
+        report.findings.append(Finding(trajectory_id, broken.position, broken.problem))
+        return
+    report.events += len(chain.events)
+    report.heads[trajectory_id] = chain.head
+    try:
+        check_against_index(chain, index_row(app.db, trajectory_id))
+    except ChainBroken as broken:
+        report.findings.append(Finding(trajectory_id, broken.position, broken.problem))
 
 
 def verify_store(

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import msgspec
 
+from trajectory.aggregates.corrections import Corrections
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.handover import HandoverPackage, HandoverPrepared
 from trajectory.aggregates.events.intake import Identity, TrajectoryOpened
@@ -211,9 +212,10 @@ def handover_view(
     s = t.state
     h = s.handover
     package: HandoverPackage | None = None
-    in_error = set(s.entries_in_error)
-    for event in events:
-        if isinstance(event, HandoverPrepared) and event.originator_version not in in_error:
+    stream = list(events)
+    corrections = Corrections.of(stream)
+    for event in stream:
+        if isinstance(event, HandoverPrepared) and corrections.counts(event.originator_version):
             package = event.package
     if s.aftercare_ended_on or s.status == "closed":
         state: HandoverStateName = "ended"

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from trajectory import commands as c
+from trajectory.aggregates import corrections
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events import (
     analysis,
@@ -455,12 +456,7 @@ class Trajectory(Aggregate):
         self._record(closure.TrajectoryClosed, meta, **payload(command))
 
     def _check_correctable(self, position: int) -> None:
-        if position not in self.state.evidenced_positions():
-            raise RuleRefused(
-                f"entry {position} is not a fact that can be corrected here; intake, phase,"
-                " permission and contact decisions are answered by a new decision",
-                code="entry-not-correctable",
-            )
+        corrections.check_correctable(self.state, position)
 
     def correct_entry(self, command: c.CorrectEntry, meta: Meta) -> None:
         """Correct an earlier entry, or (action `mark_in_error`) mark it as recorded in error."""

@@ -2,12 +2,15 @@
 
 Our tables (index, access log, idempotency, users) share the database and, for writes
 that must be atomic with events, the transaction. SQL is written once with `?`
-placeholders; on PostgreSQL they become `%s`. Identifiers are our own constants.
+placeholders (`placeholders(n)` for a list); `render` makes them PostgreSQL's, and every
+statement goes through it on the way to psycopg. Identifiers are our own constants.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,15 +42,41 @@ class RowWrite:
     ignore_on: tuple[str, ...] = field(default=())
 
 
+def placeholders(n: int) -> str:
+    """`n` placeholders, for an `IN (...)` list or a row's values."""
+    return ", ".join("?" for _ in range(n))
+
+
+_POSTGRES_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\?|%""")
+"""What PostgreSQL's driver reads differently: quoted text and names (kept, but for a `%`
+in them), `?` (our placeholder) and `%` (its own placeholders' mark)."""
+
+
+def _postgres_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token == "?":
+        return "%s"
+    return token.replace("%", "%%")
+
+
+@functools.lru_cache(maxsize=4096)
+def _for_postgres(statement: str) -> str:
+    return _POSTGRES_TOKENS.sub(_postgres_token, statement)
+
+
 def render(dialect: Dialect, statement: str) -> str:
-    return statement.replace("?", "%s") if dialect == "postgres" else statement
+    """The statement as the dialect's driver takes it: our placeholders are `?`; psycopg
+    wants `%s`, and `%%` for a literal `%` (also inside quoted text, which psycopg reads
+    too); a `?` inside quotes stays text. The one place that knows (our statements are a
+    few hundred constant texts: each is translated once)."""
+    return _for_postgres(statement) if dialect == "postgres" else statement
 
 
 def render_write(dialect: Dialect, write: RowWrite) -> tuple[str, list[Any]]:
     columns = list(write.values)
     sql = (
         f"INSERT INTO {write.table} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
+        f"VALUES ({placeholders(len(columns))})"
     )
     if write.upsert_on:
         updates = [c for c in columns if c not in write.upsert_on]

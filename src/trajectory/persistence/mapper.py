@@ -66,9 +66,10 @@ def _decoder(cls: type) -> msgspec.json.Decoder[Any]:
 
 
 class TrajectoryMapper(Mapper[UUID]):
-    def __init__(self, cipher: PayloadCipher | None = None):
+    def __init__(self) -> None:
         super().__init__(transcoder=JSONTranscoder())
-        self.payload_cipher: PayloadCipher = cipher or Plaintext()
+        # The application seals payloads with its key ring once it has one.
+        self.payload_cipher: PayloadCipher = Plaintext()
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         state = dict(vars(domain_event))

@@ -48,7 +48,7 @@ def build_projections(
         raise KeyError(
             f"no projection named {', '.join(unknown)} (known: {', '.join(PROJECTION_NAMES)})"
         )
-    return [p(app.dialect, app.protocols) for p in PROJECTIONS if p.name in chosen]
+    return [p(app.protocols) for p in PROJECTIONS if p.name in chosen]
 
 
 def register_erasure_hooks(app: TrajectoryApplication, projections: Sequence[Projection]) -> None:

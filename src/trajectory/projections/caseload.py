@@ -15,14 +15,14 @@ No identity and no free text: ids, codes, dates and counts only.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import Status
-from trajectory.persistence.database import Database, Dialect, Transaction
+from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import (
     Change,
     Projection,
@@ -177,10 +177,9 @@ class CaseloadOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CaseloadView:
-    """Reads the caseload tables. SQL shared by both dialects lives here; the subclasses
-    carry what differs."""
+    """Reads the caseload tables: the SQL of both dialects, in SQLite's words where they
+    differ (`PostgresCaseloadView` carries PostgreSQL's)."""
 
-    dialect: Dialect
     order_by = (
         "(open_runaway_since IS NULL), overdue DESC, (next_due_on IS NULL), next_due_on,"
         " open_runaway_since, trajectory_id"
@@ -281,12 +280,7 @@ def _items(rows: list[dict[str, Any]], today: date) -> list[CaseloadItemOut]:
     return msgspec.convert(rows, list[CaseloadItemOut], strict=False)
 
 
-class SqliteCaseloadView(CaseloadView):
-    dialect: Literal["sqlite"] = "sqlite"
-
-
 class PostgresCaseloadView(CaseloadView):
-    dialect: Literal["postgres"] = "postgres"
     items_of_p = (
         "SELECT string_agg(a.due_on || '=' || a.code, ',') FROM caseload_attention a"
         " WHERE a.trajectory_id = p.trajectory_id"
@@ -299,7 +293,7 @@ class PostgresCaseloadView(CaseloadView):
 
 
 def caseload_view(db: Database) -> CaseloadView:
-    return PostgresCaseloadView(db) if db.dialect == "postgres" else SqliteCaseloadView(db)
+    return PostgresCaseloadView(db) if db.dialect == "postgres" else CaseloadView(db)
 
 
 def caseload(

@@ -87,7 +87,7 @@ from trajectory.aggregates.events.quality import SignalRecorded
 from trajectory.aggregates.events.runaway import RunawayReported
 from trajectory.aggregates.events.treatment import InterventionDelivered
 from trajectory.facts import FACTS, Evidence, EvidenceByKind
-from trajectory.persistence.database import Database, Dialect, Transaction
+from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import (
     Change,
     Projection,
@@ -376,13 +376,14 @@ class CoreElementsProjection(Projection):
             month = event.occurred_on.isoformat()[:7]
             stored = (tid, version, change.state.organisation, month, signal)
             writes.insert(_INSERT_SIGNAL, tid, version, stored)
-        if plan.marks:
-            if isinstance(event, EntryMarkedInError):
-                at = event.position
+        correction = event.corrects() if plan.marks else None
+        if correction is not None:
+            at = correction.position
+            if correction.in_error:
                 writes.delete(_DELETE_FACTS, tid, at, (tid, at), rows_of=(_INSERT_FACT,))
                 writes.delete(_DELETE_SIGNAL, tid, at, (tid, at), rows_of=(_INSERT_SIGNAL,))
-            elif isinstance(event, EntryCorrected) and event.corrected_occurred_on is not None:
-                at, day = event.position, event.corrected_occurred_on.isoformat()
+            elif correction.occurred_on is not None:
+                day = correction.occurred_on.isoformat()
                 # The same columns of the rows gathered: occurred_on of a fact, month of a
                 # signal (see the column orders above).
                 writes.update(
@@ -523,8 +524,6 @@ def element_status(element: int, t: ElementTrajectoryRow, facts: _Facts, as_of: 
 
 
 class CoreElementsView:
-    dialect: Dialect
-
     def __init__(self, db: Database):
         self.db = db
 
@@ -680,25 +679,13 @@ def waiver_justifications(
     return out
 
 
-class SqliteCoreElementsView(CoreElementsView):
-    dialect: Literal["sqlite"] = "sqlite"
-
-
-class PostgresCoreElementsView(CoreElementsView):
-    dialect: Literal["postgres"] = "postgres"
-
-
-def core_elements_view(db: Database) -> CoreElementsView:
-    return PostgresCoreElementsView(db) if db.dialect == "postgres" else SqliteCoreElementsView(db)
-
-
 def matrix(db: Database, organisation: str, as_of: date) -> MatrixOut:
     """The 15 core elements of every trajectory of `organisation` taken in by `as_of`."""
-    return core_elements_view(db).matrix(organisation, as_of)
+    return CoreElementsView(db).matrix(organisation, as_of)
 
 
 def signals(
     db: Database, organisation: str, from_month: str | date, to_month: str | date
 ) -> SignalsOut:
     """Quality signals per month, `from_month` to `to_month` inclusive ('YYYY-MM')."""
-    return core_elements_view(db).signals(organisation, _month(from_month), _month(to_month))
+    return CoreElementsView(db).signals(organisation, _month(from_month), _month(to_month))

@@ -28,7 +28,7 @@ import msgspec
 
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.state import TrajectoryState
-from trajectory.persistence.database import Dialect, Transaction, render
+from trajectory.persistence.database import Dialect, Transaction, placeholders, render
 from trajectory.protocol import ProtocolRegistry
 
 TRACKING_TABLE = "projection_tracking"
@@ -79,8 +79,7 @@ class Projection(ABC):
     trajectory in a page, with the state after it, instead of every event (a rebuild
     hands over a million)."""
 
-    def __init__(self, dialect: Dialect, protocols: ProtocolRegistry):
-        self.dialect = dialect
+    def __init__(self, protocols: ProtocolRegistry):
         self.protocols = protocols
 
     @abstractmethod
@@ -190,9 +189,9 @@ def _json_insert(tx: Transaction, spec: _Insert, rows: Sequence[Sequence[Any]]) 
         f"r->>{i}" if types[c] == "text" else f"(r->>{i})::{types[c]}"
         for i, c in enumerate(spec.columns)
     )
-    tx.cursor.execute(
+    tx.execute(
         f"INSERT INTO {spec.table} ({', '.join(spec.columns)}) SELECT {values}"
-        f" FROM jsonb_array_elements(%s::jsonb) r{spec.on_conflict}",
+        f" FROM jsonb_array_elements(?::jsonb) r{spec.on_conflict}",
         [_encode(rows).decode()],
     )
 
@@ -200,10 +199,6 @@ def _json_insert(tx: Transaction, spec: _Insert, rows: Sequence[Sequence[Any]]) 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def placeholders(n: int) -> str:
-    return ", ".join("?" for _ in range(n))
 
 
 def delete_where_in(tx: Transaction, table: str, ids: Sequence[str]) -> None:

@@ -22,7 +22,7 @@ from uuid import UUID
 import msgspec
 
 from trajectory.aggregates.state import TrajectoryState
-from trajectory.persistence.database import Database, Dialect, Transaction
+from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import (
     Change,
     Projection,
@@ -188,8 +188,6 @@ class HandoversOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HandoversView:
-    dialect: Dialect
-
     def __init__(self, db: Database):
         self.db = db
 
@@ -238,20 +236,8 @@ def _item(row: HandoverRow, today: date) -> HandoverItemOut:
     )
 
 
-class SqliteHandoversView(HandoversView):
-    dialect: Literal["sqlite"] = "sqlite"
-
-
-class PostgresHandoversView(HandoversView):
-    dialect: Literal["postgres"] = "postgres"
-
-
-def handovers_view(db: Database) -> HandoversView:
-    return PostgresHandoversView(db) if db.dialect == "postgres" else SqliteHandoversView(db)
-
-
 def handovers_for(
     db: Database, worker: str, today: date, *, include_ended: bool = False
 ) -> HandoversOut:
     """The trajectories handed over to `worker`, those out of view first."""
-    return handovers_view(db).handovers_for(worker, today, include_ended=include_ended)
+    return HandoversView(db).handovers_for(worker, today, include_ended=include_ended)

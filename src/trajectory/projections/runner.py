@@ -43,14 +43,13 @@ from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication, project_trajectory
 from trajectory.crypto import TrajectoryErased
-from trajectory.persistence.database import Transaction
+from trajectory.persistence.database import Transaction, placeholders
 from trajectory.persistence.schema import lock_schema
 from trajectory.projections.framework import (
     TRACKING_TABLE,
     Change,
     Projection,
     chunks,
-    placeholders,
     tracking_ddl,
 )
 from trajectory.projections.states import StateCache

@@ -33,7 +33,7 @@ from trajectory.aggregates.vocabulary import (
     ComenshaDecision,
     VictimStatus,
 )
-from trajectory.persistence.database import Database, Dialect, Transaction
+from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import (
     Change,
     Projection,
@@ -123,8 +123,8 @@ class VictimsProjection(Projection):
                 trajectory_id=tid, position=change.version, decision=event.decision
             )
             self._writes.insert(_INSERT_DECISION, tid, change.version, row_values(decision))
-        elif isinstance(event, EntryMarkedInError):
-            at = event.position
+        elif (correction := event.corrects()) is not None and correction.in_error:
+            at = correction.position
             self._writes.delete(_DELETE_DECISION, tid, at, (tid, at), rows_of=(_INSERT_DECISION,))
 
     def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
@@ -172,8 +172,6 @@ class _Year:
 
 
 class VictimsView:
-    dialect: Dialect
-
     def __init__(self, db: Database):
         self.db = db
 
@@ -264,18 +262,6 @@ def _cells(
     return out
 
 
-class SqliteVictimsView(VictimsView):
-    dialect: Literal["sqlite"] = "sqlite"
-
-
-class PostgresVictimsView(VictimsView):
-    dialect: Literal["postgres"] = "postgres"
-
-
-def victims_view(db: Database) -> VictimsView:
-    return PostgresVictimsView(db) if db.dialect == "postgres" else SqliteVictimsView(db)
-
-
 def figures(db: Database, from_year: int, to_year: int) -> FiguresOut:
     """Counts per year of intake, small cells suppressed."""
-    return victims_view(db).figures(from_year, to_year)
+    return VictimsView(db).figures(from_year, to_year)

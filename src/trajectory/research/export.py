@@ -29,23 +29,29 @@ from datetime import UTC, date, datetime
 from importlib import metadata
 from itertools import takewhile
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, cast, get_args
+from typing import Any, BinaryIO, Literal, get_args
 from uuid import UUID
 
 import msgspec
 import structlog
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.utils import get_topic
 
 from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import TrajectoryOpened
 from trajectory.aggregates.events.phasing import PhaseAdvanced, PhaseRegressed
 from trajectory.aggregates.events.privacy import ResearchConsentGiven, ResearchConsentWithdrawn
-from trajectory.aggregates.hashing import GENESIS, event_hash
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.clock import amsterdam_date
 from trajectory.crypto import TrajectoryErased
+from trajectory.hashchain import (
+    ChainBroken,
+    check_against_index,
+    index_row,
+    matches_index,
+    read_chain,
+)
+from trajectory.persistence.database import placeholders
 from trajectory.research.disclosure import KAnonymity
 from trajectory.research.manifest import (
     MANIFEST,
@@ -102,13 +108,6 @@ class Problem:
     pseudonym: str
     position: int
     problem: str
-
-
-class _Unverified(Exception):
-    def __init__(self, position: int, problem: str):
-        super().__init__(problem)
-        self.position = position
-        self.problem = problem
 
 
 @dataclass
@@ -229,7 +228,7 @@ class _Stored:
             self.app.keys.prefetch(ids)
         rows = self.app.db.fetchall(
             f"SELECT originator_id, originator_version, topic, state FROM {self.table}"
-            f" WHERE originator_id IN ({', '.join('?' for _ in keys)})"
+            f" WHERE originator_id IN ({placeholders(len(keys))})"
             " ORDER BY originator_id, originator_version",
             list(keys),
         )
@@ -246,69 +245,27 @@ def read_verified(app: TrajectoryApplication, trajectory_id: UUID,
                   index: dict[str, tuple[int, str]],
                   stored: Sequence[StoredEvent] | None = None) -> list[TrajectoryEvent]:
     """Every event of one trajectory, decoded, each checked against the hash chain and
-    the whole against the index (so that events removed from the end are seen too).
+    the whole against the index (so that events removed from the end are seen too), by
+    the verifier of `trajectory verify` (`trajectory.hashchain`); raises `ChainBroken`.
 
     `index` is read once, before the export starts; a trajectory that does not match it
     is read again with its index row of now, because care goes on while an export runs
     (a fact recorded since moves the index on). Only a lasting mismatch is reported.
     `stored`: her stored events as already read (in a batch); read here when None.
     """
-    key = str(trajectory_id)
-    recorded = index.get(key)
+    recorded = index.get(str(trajectory_id))
+    decode = app.mapper.to_domain_event
     for _attempt in range(3):
         records = app.stored_events(trajectory_id) if stored is None else stored
         stored = None  # a second attempt reads again
-        events, head = _read_chain(app, records)
-        if recorded == (len(events), head):
-            return events
-        row = app.db.fetchone(
-            "SELECT version, head_hash FROM trajectory_index WHERE trajectory_id = ?", [key]
-        )
-        recorded = (int(row["version"]), str(row["head_hash"])) if row is not None else None
-        if recorded == (len(events), head):
-            return events
-    if recorded is None:
-        raise _Unverified(len(events), "the trajectory is missing from the index")
-    raise _Unverified(
-        len(events), f"the index records {recorded[0]} events and another head than the"
-        f" {len(events)} stored"
-    )
-
-
-_TOPICS: dict[type, str] = {}
-"""Each event class's topic, looked up once (the hash covers it)."""
-
-
-def _read_chain(app: TrajectoryApplication, records: Sequence[StoredEvent]
-                ) -> tuple[list[TrajectoryEvent], str]:
-    previous = GENESIS
-    events: list[TrajectoryEvent] = []
-    to_domain_event = app.mapper.to_domain_event
-    for position, record in enumerate(records, start=1):
-        if record.originator_version != position:
-            raise _Unverified(position, "an event is missing")
-        try:
-            event = to_domain_event(record)
-        except TrajectoryErased:
-            raise
-        except Exception:
-            raise _Unverified(position, "the stored event cannot be decoded") from None
-        cls = type(event)
-        topic = _TOPICS.get(cls)
-        if topic is None:
-            if not issubclass(cls, TrajectoryEvent):
-                raise _Unverified(position, "the stored event has an unexpected type")
-            topic = _TOPICS[cls] = get_topic(cls)
-        event = cast(TrajectoryEvent, event)  # (its class was checked once, above)
-        if position == 1 and not isinstance(event, TrajectoryOpened):
-            raise _Unverified(position, "the stored event has an unexpected type")
-        if event.prev_hash != previous:
-            raise _Unverified(position, "the event does not follow its predecessor")
-        if event_hash(topic, vars(event)) != event.hash:
-            raise _Unverified(position, "the event's content does not match its hash")
-        previous = event.hash
-        events.append(event)
-    return events, previous
+        chain = read_chain(records, decode)
+        if matches_index(chain, recorded):
+            return chain.events
+        recorded = index_row(app.db, trajectory_id)
+        if matches_index(chain, recorded):
+            return chain.events
+    check_against_index(chain, recorded)
+    raise AssertionError("a chain that does not match its index row passed the check")
 
 
 def has_consent(events: list[TrajectoryEvent]) -> bool:
@@ -460,7 +417,7 @@ def extract(
                 counts.left_out_erased += 1
                 left_out[pseudonym] = "erased"
                 continue
-            except _Unverified as e:
+            except ChainBroken as e:
                 if strict:
                     raise StoreNotVerified(pseudonym, e.position, e.problem) from None
                 problems.append(Problem(pseudonym, e.position, e.problem))

@@ -29,10 +29,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from trajectory.aggregates.corrections import Corrections
 from trajectory.aggregates.events.analysis import CareAnalysisRecorded, PlacementDecided
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.chain import CaseConferenceHeld, ComenshaRegistrationDecided
-from trajectory.aggregates.events.closure import EntryMarkedInError, TrajectoryClosed
+from trajectory.aggregates.events.closure import TrajectoryClosed
 from trajectory.aggregates.events.education import (
     EducationArranged,
     EducationProgressRecorded,
@@ -201,8 +202,11 @@ def derive(
         return None
     last_day = observed if closed_on is not None else observed - 1
     kept = [e for e in events if (e.occurred_on - intake).days <= last_day]
-    in_error = {e.position for e in kept if isinstance(e, EntryMarkedInError)}
-    valid = [e for e in kept if e.originator_version not in in_error]
+    # Marked in error: the entry no longer counts (its row stays, flagged). A corrected
+    # day is not applied here: the events' days and the spells keep the day first
+    # recorded, as every export so far has (the correction itself is a row of its own).
+    corrections = Corrections.of(kept)
+    valid = [e for e in kept if corrections.counts(e.originator_version)]
 
     changes = sorted(
         (
@@ -305,7 +309,7 @@ def derive(
             e.originator_version,
             type(e).__name__,
             (e.occurred_on - intake).days,
-            int(e.originator_version in in_error),
+            int(not corrections.counts(e.originator_version)),
             *coded_values(e, intake),
         ]
         for e in kept

@@ -23,6 +23,7 @@ from uuid import UUID
 from litestar import Request, Response, get, post
 from litestar.response import Template
 
+from trajectory.aggregates.corrections import correctable_positions
 from trajectory.aggregates.errors import RuleRefused, VersionConflict
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInError
@@ -366,7 +367,7 @@ def history(
         return names[user_id]
 
     rows: dict[int, HistoryRow] = {}
-    correctable = traj.state.evidenced_positions()
+    correctable = correctable_positions(traj.state)
     for e in events:
         out = event_out(e)
         row = HistoryRow(

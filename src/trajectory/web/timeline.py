@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import get_args
 
+from trajectory.aggregates.corrections import Corrections
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import (
-    EntryCorrected,
-    EntryMarkedInError,
     TrajectoryClosed,
 )
 from trajectory.aggregates.events.handover import AftercareEnded, AftercareStarted
@@ -91,29 +90,18 @@ class Timeline:
     end: date
 
 
-def _day(event: TrajectoryEvent, corrected: dict[int, date]) -> date:
-    return corrected.get(event.originator_version, event.occurred_on)
-
-
 def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeline:
     stream = list(events)
-    in_error = {e.position for e in stream if isinstance(e, EntryMarkedInError)}
-    corrected = {
-        e.position: e.corrected_occurred_on
-        for e in stream
-        if isinstance(e, EntryCorrected) and e.corrected_occurred_on is not None
-    }
+    corrections = Corrections.of(stream)
+    day_of = corrections.occurred_on
     live = [
-        e
-        for e in stream
-        if e.originator_version not in in_error
-        and not isinstance(e, (EntryCorrected, EntryMarkedInError))
+        e for e in stream if corrections.counts(e.originator_version) and e.corrects() is None
     ]
     start = next(
         (e.occurred_on for e in live if isinstance(e, TrajectoryOpened)),
         min((e.occurred_on for e in live), default=end),
     )
-    closed = next((_day(e, corrected) for e in live if isinstance(e, TrajectoryClosed)), None)
+    closed = next((day_of(e) for e in live if isinstance(e, TrajectoryClosed)), None)
     stop = max(min(end, closed) if closed else end, start + timedelta(days=1))
     span = (stop - start).days or 1
     plot = WIDTH - LABEL_W - 10 - AHEAD
@@ -130,10 +118,8 @@ def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeli
         return Bar(left, max(right - left, least), css, title, text)
 
     names = get_args(LaneName)
-    labels = {
-        "nl": ("Fase", "Weglopen", "Traumabehandeling", "Onderwijs", "Overdracht", "Nazorg"),
-        "en": ("Phase", "Runaways", "Trauma therapy", "Education", "Handover", "Aftercare"),
-    }[t.lang]
+    labels = (t("Phase"), t("Runaways"), t("Trauma therapy"), t("Education"), t("Handover"),
+              t("Aftercare"))
     lanes = {
         n: Lane(label=label, y=TOP + i * LANE_H)
         for i, (n, label) in enumerate(zip(names, labels, strict=True))
@@ -146,7 +132,7 @@ def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeli
     runaway_from: date | None = None
     therapy_from: date | None = None
     for e in live:
-        day = _day(e, corrected)
+        day = day_of(e)
         if isinstance(e, (PhaseAdvanced, PhaseRegressed)):
             lanes["phases"].bars.append(_phase_bar(t, bar, phase, since, day))
             phase, since = e.to_phase, day

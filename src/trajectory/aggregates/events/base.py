@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate
 
 if TYPE_CHECKING:
+    from trajectory.aggregates.corrections import Correction
     from trajectory.aggregates.state import TrajectoryState
 
 
@@ -35,3 +36,8 @@ class TrajectoryEvent(Aggregate.Event):
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         """Change `state` to include this fact. Assign only: never check, never fail."""
+
+    def corrects(self) -> Correction | None:
+        """What this fact does to an earlier entry, when it corrects one (the rule is
+        `trajectory.aggregates.corrections`); None for every other fact."""
+        return None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from trajectory.aggregates import corrections
+from trajectory.aggregates.corrections import Correction
 from trajectory.aggregates.events.base import TrajectoryEvent
-from trajectory.aggregates.state import Evidence, TrajectoryState
+from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import ClosureReason
 
 
@@ -27,17 +29,11 @@ class EntryCorrected(TrajectoryEvent):
     correction: str
     corrected_occurred_on: date | None
 
+    def corrects(self) -> Correction:
+        return Correction(self.position, occurred_on=self.corrected_occurred_on)
+
     def fold(self, state: TrajectoryState, position: int) -> None:
-        state.corrected_entries.append(self.position)
-        if self.corrected_occurred_on is None:
-            return
-        for code, items in state.evidence.items():
-            state.evidence[code] = [
-                Evidence(e.position, self.corrected_occurred_on)
-                if e.position == self.position
-                else e
-                for e in items
-            ]
+        corrections.fold(state, self.corrects())
 
 
 class EntryMarkedInError(TrajectoryEvent):
@@ -46,15 +42,8 @@ class EntryMarkedInError(TrajectoryEvent):
     position: int
     reason: str
 
+    def corrects(self) -> Correction:
+        return Correction(self.position, in_error=True)
+
     def fold(self, state: TrajectoryState, position: int) -> None:
-        state.entries_in_error.append(self.position)
-        starts = state.evidence.get("trauma-therapy", [])
-        if starts and max(e.position for e in starts) == self.position:
-            # The running therapy never started: without this, no real one could start.
-            state.therapy = None
-        for code, items in list(state.evidence.items()):
-            kept = [e for e in items if e.position != self.position]
-            if kept:
-                state.evidence[code] = kept
-            else:
-                del state.evidence[code]
+        corrections.fold(state, self.corrects())
