@@ -44,9 +44,12 @@ LOCALES: dict[Lang, str] = {"nl": "nl_NL", "en": "en_GB"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 
+_Day = date  # `date` the type, where the method `date` shadows it in the class body
+
 DAY_PATTERN: dict[Lang, str] = {"nl": "d-M-yyyy", "en": "d MMM y"}
 """How a calendar day reads: 2-3-2026 (as people here write it) / 2 Mar 2026 (Babel's
 medium British form; no 3/2/2026 puzzle)."""
+MONTH_PATTERN: dict[Lang, str] = {"nl": "M-yyyy", "en": "MMM yyyy"}
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's own name for a marker
@@ -161,6 +164,10 @@ class Translator:
         if not isinstance(value, date):
             return "" if value is None else str(value)
         return format_date(value, DAY_PATTERN[self.lang], locale=self.locale)
+
+    def month(self, value: datetime | _Day) -> str:
+        """A month, as a timeline's tick reads it: 3-2026 / Mar 2026."""
+        return format_date(value, MONTH_PATTERN[self.lang], locale=self.locale)
 
     def moment(self, value: object, *, seconds: bool = True) -> str:
         """A stored moment (UTC, as RFC 3339 text or a datetime) on the clock of the care

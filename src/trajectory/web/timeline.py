@@ -223,5 +223,5 @@ def _ticks(
         day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
     step = 1 if len(months) <= 8 else 3 if len(months) <= 24 else 12
     chosen: Sequence[date] = [m for m in months if (m.month - 1) % step == 0] or [start]
-    return [Tick(x(m), f"{m.month}-{m.year}" if t.lang == "nl" else m.strftime("%b %Y"))
+    return [Tick(x(m), t.month(m))
             for m in chosen]
