@@ -21,13 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.state import Evidence, TrajectoryState
-
-if TYPE_CHECKING:
-    from trajectory.aggregates.events.base import TrajectoryEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +36,19 @@ class Correction:
     position: int
     in_error: bool = False
     occurred_on: date | None = None
+
+
+class Entry(Protocol):
+    """What the rule reads of an event (every `TrajectoryEvent` is one): named here, not
+    imported, because the events name the rule in turn."""
+
+    @property
+    def originator_version(self) -> int: ...
+
+    @property
+    def occurred_on(self) -> date: ...
+
+    def corrects(self) -> Correction | None: ...
 
 
 def correctable_positions(state: TrajectoryState) -> set[int]:
@@ -91,7 +101,7 @@ class Corrections:
         self.days: dict[int, date] = {}
 
     @classmethod
-    def of(cls, events: Iterable[TrajectoryEvent]) -> Corrections:
+    def of(cls, events: Iterable[Entry]) -> Corrections:
         found = cls()
         for event in events:
             correction = event.corrects()
@@ -109,6 +119,6 @@ class Corrections:
         """Whether the entry at `position` still counts (it was not marked in error)."""
         return position not in self.in_error
 
-    def occurred_on(self, event: TrajectoryEvent) -> date:
+    def occurred_on(self, event: Entry) -> date:
         """The day the event happened, as last corrected."""
         return self.days.get(event.originator_version, event.occurred_on)
