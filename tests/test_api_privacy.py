@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import FakeClock
 from tests.live import Live, live_server
+from tests.step_up_support import enrol, stepped_up
 from trajectory.application import TrajectoryApplication
 from trajectory.verify import verify_store
 
@@ -28,13 +30,18 @@ def live(app: TrajectoryApplication) -> Iterator[Live]:
 
 
 def test_an_admin_erases_a_trajectory_and_it_answers_410(
-    live: Live, app: TrajectoryApplication
+    live: Live, app: TrajectoryApplication, clock: FakeClock
 ) -> None:
     coordinator = live.client(live.token("coord", "coordinator", "org-a"))
-    admin = live.client(live.token("admin", "admin", "org-a"))
-    other_admin = live.client(live.token("admin-b", "admin", "org-b"))
+    admin_token = live.token("admin", "admin", "org-a")
     outsider = live.client(live.token("coord-b", "coordinator", "org-b"))
-    with coordinator, admin, other_admin, outsider:
+    # Erasing needs a step-up token (password and a new TOTP code), as on the web pages.
+    with live.client(admin_token) as mine, live.client(
+        live.token("admin-b", "admin", "org-b")
+    ) as theirs:
+        admin = stepped_up(live, mine, enrol(live, "admin"), clock)
+        other_admin = stepped_up(live, theirs, enrol(live, "admin-b"), clock)
+    with coordinator, admin, other_admin, outsider, live.client(admin_token) as admin_reads:
         # given two trajectories her coordinator can read
         erased = coordinator.post("/trajectories", json=INTAKE).json()["id"]
         kept = coordinator.post("/trajectories", json=INTAKE).json()["id"]
@@ -60,7 +67,7 @@ def test_an_admin_erases_a_trajectory_and_it_answers_410(
         assert coordinator.get(f"/trajectories/{kept}").status_code == 200
         assert admin.post(f"/trajectories/{erased}/erasure", json=body).status_code == 410
         # and who looked at her file remains answerable
-        log = admin.get("/audit/access", params={"trajectory": erased}).json()
+        log = admin_reads.get("/audit/access", params={"trajectory": erased}).json()
         assert "erase" in [e["action"] for e in log]
     report = verify_store(app)
     assert report.ok

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.builders import COORDINATOR
+from tests.conftest import FakeClock
 from tests.live import Live, live_server
+from tests.step_up_support import enrol, stepped_up
 from trajectory.application import TrajectoryApplication
 from trajectory.demo import run_demo
 from trajectory.research import verify_export
@@ -25,9 +27,11 @@ def live(app: TrajectoryApplication) -> Iterator[Live]:
 
 
 def test_a_researcher_exports_a_verifiable_archive(
-    live: Live, app: TrajectoryApplication, tmp_path: Path
+    live: Live, app: TrajectoryApplication, tmp_path: Path, clock: FakeClock
 ) -> None:
-    researcher = live.client(live.token("rosa", "researcher", "uni-demo"))
+    with live.client(live.token("rosa", "researcher", "uni-demo")) as rosa:
+        # Exporting needs a step-up token (password and a new TOTP code), as on the web pages.
+        researcher = stepped_up(live, rosa, enrol(live, "rosa"), clock)
     coordinator = live.client(live.token("coord", "coordinator", "demo-org-noord"))
     with researcher, coordinator:
         # a coordinator may not export

@@ -92,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sign_in.add_argument("name")
     _sign_in_options(sign_in)
-    users_sub.add_parser("list", help="list users (never tokens)")
+    users_sub.add_parser("list", help="list users, their tokens' expiry and scopes (never tokens)")
+    rotate_token = users_sub.add_parser(
+        "rotate-token", help="issue a new token (printed last) and end the old one at once"
+    )
+    rotate_token.add_argument("name")
     revoke = users_sub.add_parser("revoke", help="revoke a user's token")
     revoke.add_argument("name")
 

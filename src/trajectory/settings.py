@@ -45,6 +45,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     web_idle_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 15
     web_absolute_hours: Annotated[int, msgspec.Meta(ge=1, le=24)] = 8
     export_dir: str | None = None
+    # How long an API bearer token lives from when it is issued or rotated (identity.users).
+    token_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] = 90
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -26,6 +26,7 @@ from trajectory.api.routes import (
     trajectory_events,
     trajectory_summary,
 )
+from trajectory.api.step_up import step_up_token
 from trajectory.web.core import build_web
 from trajectory.web.routes import template_config, web_routes
 
@@ -35,9 +36,11 @@ immutable, hash-chained event streams governed by a versioned phase protocol.
 
 Authenticate with `Authorization: Bearer <token>` (tokens come from `trajectory users
 add`). Writes accept `If-Match` (the ETag you read; a mismatch answers 412) and
-`Idempotency-Key` (a retry records nothing new). Errors are `application/problem+json`
-(RFC 9457); a refusal by the phase protocol is 409 with a stable `rule` code and, for
-entry criteria, the `unmet` criteria.
+`Idempotency-Key` (a retry records nothing new). Tokens expire (401 `token-expired`) and
+carry scopes; an export or an erasure needs a five-minute token from `POST /auth/step-up`
+(password and TOTP code), and a long-lived token gets 403 `step-up-required`. Errors are
+`application/problem+json` (RFC 9457); a refusal by the phase protocol is 409 with a
+stable `rule` code and, for entry criteria, the `unmet` criteria.
 """
 
 
@@ -80,6 +83,7 @@ def create_app(services: Services) -> Litestar:
             quality_signals,
             victim_statistics,
             research_export,
+            step_up_token,
             # The web pages (trajectory.web), under /app: their own guard and error pages.
             *web_routes(),
         ],

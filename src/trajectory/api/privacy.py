@@ -93,7 +93,7 @@ def _erase(
 @post(
     "/trajectories/{trajectory_id:str}/erasure",
     guards=[authenticated],
-    opt={"roles": ADMIN},
+    opt={"roles": ADMIN, "scope": "erase"},
     status_code=200,
     summary="Erase a trajectory (crypto-shredding)",
     tags=["privacy"],

@@ -82,7 +82,7 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
 @post(
     "/research/exports",
     guards=[authenticated],
-    opt={"roles": RESEARCHER},
+    opt={"roles": RESEARCHER, "scope": "export"},
     status_code=200,
     media_type="application/zip",
     summary="Export a research project's pseudonymised data set",

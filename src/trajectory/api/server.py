@@ -149,6 +149,6 @@ def _prepare_demo(application: TrajectoryApplication, services: Services) -> Non
                 name=name, role=role, organisation=org, now=now, user_id=user_id
             )
         else:
-            token = services.users.reissue(name)
+            token = services.users.reissue(name, now)
         print(f"  {role:12} {name:18} {token}", file=sys.stderr)
     sys.stderr.flush()

@@ -37,7 +37,7 @@ def build_services(
     db = application.db
     return Services(
         application=application,
-        users=UserStore(db),
+        users=UserStore(db, token_days=application.settings.token_days),
         access=AccessLog(db),
         idempotency=IdempotencyStore(db),
         throttle=throttle or FailureThrottle(),

@@ -1,11 +1,12 @@
-"""`trajectory users add|sign-in|list|revoke`: the user store and web sign-in from the
-command line.
+"""`trajectory users add|sign-in|list|rotate-token|revoke`: the user store and web sign-in
+from the command line.
 
 Apart from the store (`identity.users`), so that the store imports no application: the
 API and the pages use the store, this module uses the application. The parser of these
 commands stays in `trajectory.cli`, which names every command without loading any.
-What must not change: the token is the last line `add` prints (scripts read it), and a
-password is never read from an argument (it would stay in the shell's history).
+What must not change: the token is the last line `add` and `rotate-token` print (scripts
+read it), the state is the last column of `list`, and a password is never read from an
+argument (it would stay in the shell's history).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from trajectory.identity.users import User, UserError, UserStore
 
 
 def users_command(app: TrajectoryApplication, args: argparse.Namespace, out: TextIO) -> int:
-    """`trajectory users add|list|revoke`; the token is printed once, as the last line."""
-    store = UserStore(app.db)
+    """`trajectory users add|list|rotate-token|revoke`; a token is printed once, as the last
+    line."""
+    store = UserStore(app.db, token_days=app.settings.token_days)
     try:
         if args.users_command == "add":
             password = read_password(args)
@@ -41,6 +43,9 @@ def users_command(app: TrajectoryApplication, args: argparse.Namespace, out: Tex
             )
             out.write(f"added {user.name} ({user.role}, {user.organisation}) id {user.user_id}\n")
             set_sign_in(app, user, args, out, password)
+            expires = app.clock() + store.token_lifetime
+            out.write(f"token expires {expires.isoformat(timespec='minutes')}"
+                      " (`trajectory users rotate-token NAME` for a new one)\n")
             out.write("token (shown once, store it safely):\n")
             out.write(f"{token}\n")
             return 0
@@ -53,11 +58,25 @@ def users_command(app: TrajectoryApplication, args: argparse.Namespace, out: Tex
             set_sign_in(app, found, args, out, read_password(args))
             return 0
         if args.users_command == "list":
-            for user in store.all():
+            now = app.clock()
+            for info in store.tokens():
+                user = info.user
                 state = "revoked" if user.revoked else "active"
+                lifetime = "expired" if now >= info.expires_at else "expires"
+                expiry = f"token {lifetime} {info.expires_at.isoformat(timespec='minutes')}"
                 out.write(
-                    f"{user.name}\t{user.role}\t{user.organisation}\t{user.user_id}\t{state}\n"
+                    f"{user.name}\t{user.role}\t{user.organisation}\t{user.user_id}"
+                    f"\t{expiry}\tscopes {','.join(info.scopes)}\t{state}\n"
                 )
+            return 0
+        if args.users_command == "rotate-token":
+            info, token = store.rotate(args.name, app.clock())
+            out.write(
+                f"new token for {info.user.name}; the old one no longer works; expires"
+                f" {info.expires_at.isoformat(timespec='minutes')}\n"
+            )
+            out.write("token (shown once, store it safely):\n")
+            out.write(f"{token}\n")
             return 0
         if args.users_command == "revoke":
             user = store.revoke(args.name, app.clock())

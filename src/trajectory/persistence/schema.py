@@ -153,7 +153,22 @@ _USER_COLUMNS = (
     ("password_hash", "TEXT"),
     ("totp_secret", "TEXT"),
     ("totp_last_step", "BIGINT"),
+    # the bearer token's lifetime and scopes (identity.users); empty for a token issued
+    # before they existed, which then has its role's scopes and expires from created_at
+    ("token_expires_at", "TEXT"),
+    ("token_scopes", "TEXT"),
 )
+# -- step-up tokens (identity.step_up): a few minutes for the irreversible acts ---------------
+_STEP_UP = [
+    """CREATE TABLE IF NOT EXISTS step_up_tokens (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS step_up_tokens_user ON step_up_tokens (user_id)",
+]
 
 
 def _add_user_columns(tx: Transaction, dialect: Dialect) -> None:
@@ -192,6 +207,7 @@ def create_schema(db: Database) -> None:
             *_append_only(db.dialect, "erasures"),
             *_TAIL,
             *_WEB,
+            *_STEP_UP,
         ]
         for statement in statements:
             tx.execute(statement)
