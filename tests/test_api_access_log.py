@@ -41,7 +41,7 @@ def entries(live: Live, tid: str) -> list[dict[str, Any]]:
 def test_every_request_on_a_trajectory_leaves_exactly_one_complete_entry(
     live: Live, tid: str
 ) -> None:
-    coord = live.client(live.services.users.reissue("coord"))
+    coord = live.client(live.services.users.reissue("coord", live.services.application.clock()))
     other = live.client(live.token("other", "coordinator", "org-b", user_id="coord-b"))
     admin = live.client(live.token("admin", "admin", "org-a", user_id="admin-a"))
     base = f"/trajectories/{tid}"
@@ -107,7 +107,8 @@ def test_attempts_without_a_valid_token_are_logged_too(live: Live, tid: str) -> 
 def test_an_admin_reads_the_log_in_time_order_and_the_reading_is_logged(
     live: Live, tid: str
 ) -> None:
-    with live.client(live.services.users.reissue("coord")) as coord:
+    token = live.services.users.reissue("coord", live.services.application.clock())
+    with live.client(token) as coord:
         coord.get(f"/trajectories/{tid}")
         coord.post(f"/trajectories/{tid}/signals", json=SIGNAL)
     with live.client(live.token("admin", "admin", "org-a", user_id="admin-a")) as admin:
@@ -187,7 +188,7 @@ def assert_failed_closed(answer: httpx.Response) -> None:
 def test_when_the_log_cannot_be_written_the_act_fails(
     live: Live, app: TrajectoryApplication, tid: str
 ) -> None:
-    token = live.services.users.reissue("coord")
+    token = live.services.users.reissue("coord", live.services.application.clock())
     version = app.current_version(UUID(tid))
     make_log_unwritable(app)
     try:

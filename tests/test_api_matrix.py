@@ -2,7 +2,9 @@
 
 The routes come from the app itself (`create_app(...).routes`), so a new route is tested
 the day it is added: unless this file's policy says otherwise, a route under
-`/trajectories/{id}` is for the coordinators of the owning organisation only. Refusals
+`/trajectories/{id}` is for the coordinators of the owning organisation only. The
+irreversible acts (export, erasure) need a step-up token: the long-lived token of a role
+that may do them gets 403, and a step-up token may do those acts and nothing else. Refusals
 must be problem+json and reveal nothing: not the girl's name, not the organisation that
 holds the trajectory, no trace, no SQL, no internal names.
 """
@@ -41,6 +43,8 @@ CALLERS = (
     "researcher",
     "admin",
     "admin-other-org",
+    "researcher-stepped-up",
+    "admin-stepped-up",
     "no-token",
     "bad-token",
 )
@@ -52,8 +56,19 @@ ROLE = {
     "researcher": "researcher",
     "admin": "admin",
     "admin-other-org": "admin",
+    "researcher-stepped-up": "researcher",
+    "admin-stepped-up": "admin",
 }
-SEES_TRAJECTORY = {"coordinator", "aftercare", "admin"}
+SEES_TRAJECTORY = {"coordinator", "aftercare", "admin", "admin-stepped-up"}
+# (method, path) -> the step-up scope it needs; a step-up token carries only its role's.
+STEP_UP = {
+    ("POST", "/trajectories/{trajectory_id:str}/erasure"): "erase",
+    ("POST", "/research/exports"): "export",
+}
+STEPPED_UP = {"researcher-stepped-up": "export", "admin-stepped-up": "erase"}
+# What an allowed caller gets for the smallest body, when that cannot succeed: the world's
+# people have no password and TOTP to step up with.
+SAMPLE_ANSWER = {("POST", "/auth/step-up"): 403}
 
 # Routes that anyone may use: no care data behind them.
 PUBLIC = {
@@ -80,6 +95,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/quality/signals"): {"coordinator", "admin"},
     ("GET", "/statistics/victims"): {"coordinator", "researcher", "admin"},
     ("POST", "/research/exports"): {"researcher"},
+    ("POST", "/auth/step-up"): {"researcher", "admin"},
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.
 UNGUARDED_METHODS = {"OPTIONS", "HEAD"}
@@ -98,6 +114,9 @@ def expected(method: str, path: str, caller: str) -> int | str:
     else:  # a new top-level route: this test must be told who may use it
         raise AssertionError(f"no access policy for {method} {path}: add it to POLICY")
     if ROLE[caller] not in roles:
+        return 403
+    # a long-lived token may not do an irreversible act; a step-up token nothing else
+    if STEP_UP.get((method, path)) != STEPPED_UP.get(caller):
         return 403
     about_one = "{trajectory_id" in path or path == "/audit/access"
     if about_one and caller not in SEES_TRAJECTORY:
@@ -141,7 +160,12 @@ def fill(path: str, world: World) -> str:
 def world(app: TrajectoryApplication) -> Iterator[World]:
     # Bad tokens are part of the matrix: the throttle must not turn them into 429s here.
     with live_server(app, throttle=FailureThrottle(limit=100_000)) as live:
-        yield make_world(live)
+        world = make_world(live)
+        for who in STEPPED_UP:
+            user = live.services.users.find(who.removesuffix("-stepped-up"))
+            assert user is not None
+            world.tokens[who], _ = live.services.users.issue_step_up(user, app.clock())
+        yield world
 
 
 def test_the_matrix_covers_the_routes_of_the_design(app: TrajectoryApplication) -> None:
@@ -180,6 +204,8 @@ def test_every_route_answers_every_caller_as_the_policy_says(
                 headers["If-Match"] = '"999"'
             for caller in CALLERS:
                 want = expected(method, path, caller)
+                if want == "allowed" and (method, path) in SAMPLE_ANSWER:
+                    want = SAMPLE_ANSWER[(method, path)]
                 response = clients[caller].request(method, url, json=body, headers=headers)
                 checked += 1
                 got = response.status_code

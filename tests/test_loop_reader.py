@@ -15,6 +15,7 @@ from trajectory.api.context import Services
 from trajectory.api.security import _authenticate
 from trajectory.application import TrajectoryApplication
 from trajectory.composition.http import build_services
+from trajectory.identity.users import User
 from trajectory.persistence.database import LoopReader
 from trajectory.settings import Settings
 
@@ -39,6 +40,12 @@ def _services_with_token(app: TrajectoryApplication) -> tuple[Services, str]:
     return services, token
 
 
+async def _user_of(services: Services, token: str) -> User | None:
+    """The token's user, looked up as the API's guard does."""
+    bearer = await _authenticate(services, token)
+    return bearer.user if bearer else None
+
+
 def test_the_loop_reader_finds_the_same_user_and_sees_a_revocation_at_once(
     sqlite_app: TrajectoryApplication,
 ) -> None:
@@ -46,7 +53,7 @@ def test_the_loop_reader_finds_the_same_user_and_sees_a_revocation_at_once(
     services, token = _services_with_token(sqlite_app)
     assert services.loop_reader is not None
     # when the token is looked up on the loop's reader and through the pool
-    on_loop = anyio.run(_authenticate, services, token)
+    on_loop = anyio.run(_user_of, services, token)
     in_thread = services.users.authenticate(token)
     # then both find the same user
     assert on_loop == in_thread
@@ -54,7 +61,7 @@ def test_the_loop_reader_finds_the_same_user_and_sees_a_revocation_at_once(
     assert on_loop.organisation == "org-a"
     # and a revocation counts on the very next lookup
     services.users.revoke("coord", now=sqlite_app.clock())
-    assert anyio.run(_authenticate, services, token) is None
+    assert anyio.run(_user_of, services, token) is None
     services.loop_reader.close()
 
 
@@ -84,7 +91,7 @@ def test_a_reader_that_cannot_answer_falls_back_to_the_worker_thread(
         }
     )
     # when the token is looked up
-    user = anyio.run(_authenticate, broken, token)
+    user = anyio.run(_user_of, broken, token)
     # then the worker-thread path answered it
     assert user is not None
     assert user.name == "coord"
