@@ -1,10 +1,12 @@
-"""`trajectory users add|list|revoke`: the token is printed once, as the last line, stored
-only as a hash, and a revocation takes effect on the very next request."""
+"""`trajectory users add|list|rotate-token|revoke`: the token is printed once, as the last
+line, stored only as a hash; it expires (shown by `list`), and a rotation or a revocation
+takes effect on the very next request."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,52 @@ def test_mistakes_are_told_and_print_no_token(
     with pytest.raises(SystemExit):
         main(["users", "add", "--name", "x", "--role", "superuser", "--org", "o"])
     assert len(store.db.fetchall("SELECT user_id FROM users")) == 1
+
+
+def test_the_list_shows_each_tokens_expiry_and_scopes(
+    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add(capsys, "anna")
+    add(capsys, "rosa", role="researcher")
+    code, out, _ = run(capsys, "users", "list")
+    assert code == 0
+    anna, rosa = (line.split("\t") for line in out.splitlines())
+    # a new token expires in 90 days (the default lifetime), with its role's scopes
+    expires = datetime.fromisoformat(anna[4].removeprefix("token expires "))
+    assert timedelta(days=89) < expires - datetime.now(UTC) <= timedelta(days=90)
+    assert anna[5] == "scopes read,write"
+    assert rosa[5] == "scopes read"
+
+
+def test_token_lifetime_is_a_setting(
+    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRAJECTORY_TOKEN_DAYS", "7")
+    add(capsys, "anna")
+    out = run(capsys, "users", "list")[1]
+    expires = datetime.fromisoformat(out.split("\t")[4].removeprefix("token expires "))
+    assert timedelta(days=6) < expires - datetime.now(UTC) <= timedelta(days=7)
+
+
+def test_rotating_a_token_ends_the_old_one_and_prints_the_new_one_last(
+    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = add(capsys, "anna")
+    with live_server(store) as live, live.client(old) as before:
+        assert before.get("/trajectories").status_code == 200
+        # when the token is rotated
+        code, out, _ = run(capsys, "users", "rotate-token", "anna")
+        assert code == 0
+        new = out.rstrip("\n").splitlines()[-1]
+        assert new.startswith("trj_") and new != old
+        # then the old token is refused at once, and the new one works
+        assert before.get("/trajectories").status_code == 401
+        with live.client(new) as after:
+            assert after.get("/trajectories").status_code == 200
+    # a revoked user gets no new token (that would undo the revocation), nor an unknown one
+    run(capsys, "users", "revoke", "anna")
+    code, out, err = run(capsys, "users", "rotate-token", "anna")
+    assert code != 0 and "trj_" not in out and "revoked" in err
+    code, out, err = run(capsys, "users", "rotate-token", "nobody")
+    assert code != 0 and "nobody" in err
