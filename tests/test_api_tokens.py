@@ -120,9 +120,14 @@ def test_a_long_lived_token_may_not_export_or_erase_and_is_told_to_step_up(
     with admin, researcher:
         erase = admin.post(f"/trajectories/{victim}/erasure", json=ERASE)
         export = researcher.post("/research/exports", json={"project": "p1"})
+        # not even when the store says the long-lived token may erase
+        store_sets(live, "UPDATE users SET token_scopes = 'read write erase' WHERE name = ?",
+                   ["beheer"])
+        again = admin.post(f"/trajectories/{victim}/erasure", json=ERASE)
     assert is_problem(erase, 403, "step-up-required"), erase.text
     assert is_problem(export, 403, "step-up-required"), export.text
     assert "/auth/step-up" in erase.json()["detail"]
+    assert is_problem(again, 403, "step-up-required"), again.text
     # and nothing was erased
     assert victim in [str(row["trajectory_id"]) for row in app.index()]
 

@@ -153,7 +153,8 @@ def test_rotating_a_token_ends_the_old_one_and_prints_the_new_one_last(
         code, out, _ = run(capsys, "users", "rotate-token", "anna")
         assert code == 0
         new = out.rstrip("\n").splitlines()[-1]
-        assert new.startswith("trj_") and new != old
+        assert new.startswith("trj_")
+        assert new != old
         # then the old token is refused at once, and the new one works
         assert before.get("/trajectories").status_code == 401
         with live.client(new) as after:
@@ -161,6 +162,9 @@ def test_rotating_a_token_ends_the_old_one_and_prints_the_new_one_last(
     # a revoked user gets no new token (that would undo the revocation), nor an unknown one
     run(capsys, "users", "revoke", "anna")
     code, out, err = run(capsys, "users", "rotate-token", "anna")
-    assert code != 0 and "trj_" not in out and "revoked" in err
+    assert code != 0
+    assert "trj_" not in out
+    assert "revoked" in err
     code, out, err = run(capsys, "users", "rotate-token", "nobody")
-    assert code != 0 and "nobody" in err
+    assert code != 0
+    assert "nobody" in err
