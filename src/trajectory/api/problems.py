@@ -57,8 +57,11 @@ class Problem(msgspec.Struct, omit_defaults=True):
 
 MEANING = {
     400: "The body is not JSON.",
-    401: "No valid bearer token.",
-    403: "The caller's role may not use this endpoint.",
+    401: "No valid bearer token, or an expired one (type `token-expired`).",
+    403: (
+        "The caller's role may not use this endpoint, or the token lacks the scope it needs"
+        " (`scope-missing`; `step-up-required`: get a token from POST /auth/step-up)."
+    ),
     404: "No such trajectory, or one the caller may not see (the same answer).",
     409: "The rules refuse the command: `rule` names the rule, `unmet` the criteria.",
     410: "The trajectory was erased (crypto-shredded).",
