@@ -245,3 +245,21 @@ def test_rotating_a_token_ends_the_old_one_and_its_step_ups(
         assert before.get("/retention").status_code == 401
         assert after.get("/retention").status_code == 200
         assert sudo.get("/retention").status_code == 401
+
+
+def test_step_up_guesses_from_many_addresses_are_throttled_per_account(
+    live: Live, clock: FakeClock
+) -> None:
+    with live.client(live.token("beheer", "admin", "org-a")) as admin:
+        secret = enrol(live, "beheer")
+        user = live.services.users.find("beheer")
+        assert user is not None
+        # given failed step-ups for her account, counted from other addresses
+        for _ in range(4):
+            live.services.throttle.failed(f"step-up-user:{user.user_id}")
+        # when she (or whoever holds her token) tries again, even with the right answer
+        answer = ask_step_up(admin, secret, clock)
+    # then the account waits, and no token was issued
+    assert answer.status_code == 429
+    assert "account" in answer.json()["detail"]
+    assert live.services.application.db.fetchall("SELECT token_hash FROM step_up_tokens") == []
