@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 
 import httpx
+import msgspec
 import pyotp
+import pytest
 
 from tests.live import Live, live_server
 from tests.web_support import PASSWORD, Browser, World, csrf_of, sqlite_only
 from trajectory.identity.credentials import Credentials
+from trajectory.settings import Settings, SettingsError
 from trajectory.web.sessions import session_hash
 
 FOREIGN = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
@@ -273,3 +276,75 @@ def test_a_session_of_someone_else_cannot_be_ended_from_her_page(world: World) -
                                                       "session": session_hash(theirs)})
         assert answer.status_code == 404
     assert _still_signed_in(world, theirs)
+
+
+# -- behind the TLS proxy: Secure cookies, HSTS, the client's own address ------------------------
+
+
+def _behind_proxy(world: World, monkeypatch: pytest.MonkeyPatch, proxies: str) -> None:
+    settings = msgspec.structs.replace(world.app.settings, trusted_proxies=proxies)
+    monkeypatch.setattr(world.app, "settings", settings)
+
+
+def _cookies(answer: httpx.Response) -> list[str]:
+    return answer.headers.get_list("set-cookie")
+
+
+@sqlite_only
+def test_behind_a_trusted_tls_proxy_the_cookies_are_secure_and_hsts_is_sent(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _behind_proxy(world, monkeypatch, "127.0.0.1, 10.0.0.0/8")
+    with live_server(world.app) as live:
+        with _from(live, "127.0.0.1") as proxy:
+            page = proxy.get("/app/login", headers={"X-Forwarded-Proto": "https"})
+            assert all("Secure" in c for c in _cookies(page))
+            assert page.headers["strict-transport-security"].startswith("max-age=")
+            # (a Secure cookie is not sent back over the test's plain HTTP: by hand)
+            token = csrf_of(page.text)
+            signed = proxy.post("/app/login", headers={"X-Forwarded-Proto": "https",
+                                                       "Cookie": f"trj_presign={token}"},
+                                data={"csrf_token": token, "username": "coordinator",
+                                      "password": PASSWORD, "next": "/app/"})
+            assert signed.status_code == 303
+            assert all("Secure" in c for c in _cookies(signed) if "trj_session=" in c)
+            rfc = proxy.get("/app/login", headers={"Forwarded": "for=192.0.2.7;proto=https"})
+            assert all("Secure" in c for c in _cookies(rfc))
+            plain = proxy.get("/app/login")
+            assert not any("Secure" in c for c in _cookies(plain))
+            assert "strict-transport-security" not in plain.headers
+        # the same headers from anyone else are not believed
+        with _from(live, "127.0.0.2") as stranger:
+            page = stranger.get("/app/login", headers={"X-Forwarded-Proto": "https"})
+            assert not any("Secure" in c for c in _cookies(page))
+            assert "strict-transport-security" not in page.headers
+
+
+@sqlite_only
+def test_behind_a_trusted_proxy_each_client_has_its_own_address(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _behind_proxy(world, monkeypatch, "127.0.0.1")
+    with live_server(world.app) as live, _from(live, "127.0.0.1") as proxy:
+        guesser = {"X-Forwarded-For": "198.51.100.9"}
+        answers = []
+        for name in [f"guess-{n}" for n in range(11)]:
+            page = proxy.get("/app/login", headers=guesser)
+            answers.append(proxy.post("/app/login", headers=guesser, data={
+                "csrf_token": csrf_of(page.text), "username": name,
+                "password": WRONG}).status_code)
+        assert answers == [401] * 10 + [429]
+        # a colleague behind the same proxy is not held up by the guesser
+        colleague = {"X-Forwarded-For": "203.0.113.4, 198.51.100.200"}
+        page = proxy.get("/app/login", headers=colleague)
+        ok = proxy.post("/app/login", headers=colleague, data={
+            "csrf_token": csrf_of(page.text), "username": "admin", "password": PASSWORD})
+        assert ok.status_code == 303
+    clients = {e["client"] for e in world.access() if e["action"] == "login"}
+    assert clients == {"198.51.100.9"}
+
+
+def test_trusted_proxies_must_be_addresses_or_networks() -> None:
+    assert Settings.from_env({"TRAJECTORY_TRUSTED_PROXIES": "10.0.0.1, fd00::/8"})
+    with pytest.raises(SettingsError, match=r"proxy\.example"):
+        Settings.from_env({"TRAJECTORY_TRUSTED_PROXIES": "10.0.0.1, proxy.example"})
