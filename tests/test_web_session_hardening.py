@@ -7,15 +7,19 @@ never marked Secure behind the TLS proxy."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import httpx
 import msgspec
 import pyotp
 import pytest
+import structlog
 
+from tests.conftest import MASTER_KEY
 from tests.live import Live, live_server
 from tests.web_support import PASSWORD, Browser, World, csrf_of, sqlite_only
+from trajectory.cli import main
 from trajectory.identity.credentials import Credentials
 from trajectory.settings import Settings, SettingsError
 from trajectory.web.sessions import session_hash
@@ -348,3 +352,25 @@ def test_trusted_proxies_must_be_addresses_or_networks() -> None:
     assert Settings.from_env({"TRAJECTORY_TRUSTED_PROXIES": "10.0.0.1, fd00::/8"})
     with pytest.raises(SettingsError, match=r"proxy\.example"):
         Settings.from_env({"TRAJECTORY_TRUSTED_PROXIES": "10.0.0.1, proxy.example"})
+
+
+@sqlite_only
+def test_an_administrators_reset_on_the_command_line_ends_her_sessions(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hers = _signed_in_elsewhere(world, "coordinator")
+    someone_else = _signed_in_elsewhere(world, "admin")
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", world.app.settings.database_url)
+    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", MASTER_KEY)
+    root = logging.getLogger()
+    level = root.level
+    try:
+        assert main(["users", "sign-in", "coordinator", "--enrol-totp"]) == 0
+    finally:  # the command line configures logging to the captured streams: undo that
+        structlog.reset_defaults()
+        root.setLevel(level)
+        for handler in [h for h in root.handlers if h.get_name() == "trajectory-json"]:
+            root.removeHandler(handler)
+    capsys.readouterr()
+    assert not _still_signed_in(world, hers)
+    assert _still_signed_in(world, someone_else)
