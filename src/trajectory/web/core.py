@@ -211,7 +211,7 @@ async def web_guard(
     form: dict[str, list[str]] = {}
     # Every state-changing request carries the token, also one with an empty body (an
     # empty form once skipped the check), and must not come from another site.
-    posted = connection.scope.get("method", "GET") not in ("GET", "HEAD")
+    posted = connection.scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS")
     if posted:
         if not from_our_own_pages(connection):
             raise csrf_refused()
