@@ -352,7 +352,8 @@ def test_a_new_authenticator_app_is_linked_with_an_inline_qr_code(world: World) 
         assert secret is not None
         code = pyotp.TOTP(secret.group(1)).at(world.clock())
         done = b.post("/app/account/totp", {"csrf_token": csrf_of(page.text),
-                                            "password": PASSWORD, "code": code})
+                                            "password": PASSWORD, "code": code,
+                                            "current_code": b.code("coordinator")})
         assert done.status_code == 200
         assert "gekoppeld" in done.text
     world.secrets["coordinator"] = secret.group(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Annotated, Literal
@@ -14,6 +15,22 @@ DEFAULT_DATABASE_URL = "sqlite:///trajectory.sqlite"
 
 class SettingsError(ValueError):
     pass
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """A comma-separated list of addresses and networks (CIDR); ValueError naming the
+    first that is neither."""
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if item:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise ValueError(f"not an address or a network: {item!r}") from None
+    return tuple(networks)
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +64,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     export_dir: str | None = None
     # How long an API bearer token lives from when it is issued or rotated (identity.users).
     token_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] = 90
+    # The reverse proxies (addresses, CIDR networks, comma-separated) whose forwarded
+    # scheme and client address are believed; from anyone else those headers are ignored.
+    trusted_proxies: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as e:
+            raise ValueError(f"trusted_proxies: {e}") from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

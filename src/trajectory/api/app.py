@@ -12,6 +12,7 @@ from trajectory import __version__
 from trajectory.api.context import Services
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
+from trajectory.api.forwarded import TrustedProxies
 from trajectory.api.middleware import HttpHygiene
 from trajectory.api.privacy import erase_trajectory, retention
 from trajectory.api.quality import core_elements, quality_signals, victim_statistics
@@ -27,6 +28,7 @@ from trajectory.api.routes import (
     trajectory_summary,
 )
 from trajectory.api.step_up import step_up_token
+from trajectory.settings import parse_networks
 from trajectory.web.core import build_web
 from trajectory.web.routes import template_config, web_routes
 
@@ -100,5 +102,8 @@ def create_app(services: Services) -> Litestar:
     )
     # Outside the router, not as route middleware: answers for unknown paths and wrong
     # methods (404/405) never reach route middleware, and they need the headers too.
-    app.asgi_handler = HttpHygiene(app.asgi_handler)
+    # Outermost: what a trusted proxy forwards (scheme, client) is settled before the
+    # headers (HSTS over HTTPS) and the pages (Secure cookies, throttles) look at it.
+    networks = parse_networks(services.application.settings.trusted_proxies)
+    app.asgi_handler = TrustedProxies(HttpHygiene(app.asgi_handler), networks)
     return app

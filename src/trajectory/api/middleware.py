@@ -1,8 +1,8 @@
 """ASGI middleware: a request id, security headers, and one structured log line per request.
 
 Care data must not linger in caches (`Cache-Control: no-store`); nothing may be framed or
-sniffed; no server banner is sent. The log line carries the request id, never a name or
-free text.
+sniffed; no server banner is sent; over HTTPS, HSTS. The log line carries the request
+id, never a name or free text.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ _WEB_CSP = (
     b"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self';"
     b" form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# Served over HTTPS, the browser is told to come back over HTTPS only, for a year: a
+# network attacker can then no longer strip TLS from a later visit. Sub-domains are left
+# to the organisation (they may serve other things).
+_HSTS = b"max-age=31536000"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -75,6 +79,8 @@ class HttpHygiene:
                     if k.lower() not in (b"server", b"cache-control")
                 ]
                 headers.extend(_headers(path))
+                if scope.get("scheme") == "https":  # (as a trusted proxy forwarded it)
+                    headers.append((b"strict-transport-security", _HSTS))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)

@@ -6,6 +6,11 @@ stored wrapped by the master key (like the data keys), so a stolen database reve
 neither. A TOTP code is accepted once: the time step it matched is remembered, and a code
 of that step or an earlier one is refused afterwards (no replay of an observed code).
 
+A new password or a new second factor ends the user's web sessions (all, or all but the
+one that made the change) in the same transaction: whoever held a session before the
+change, perhaps with the old credential, must sign in again with the new one. Every way
+of changing them (the account page, `trajectory users sign-in`) goes through here.
+
 What must not change: the wrapping purpose (`_purpose`), or stored secrets stop opening.
 """
 
@@ -88,8 +93,19 @@ class Credentials:
         return self.keys.master
 
     # -- passwords --------------------------------------------------------------------
-    def set_password(self, user_id: str, password: str) -> None:
+    def set_password(self, user_id: str, password: str, *, keeping: str | None = None) -> None:
+        """A new password; every web session of the user ends, but the one whose id hash
+        is `keeping` (the session that changed it)."""
         check_password_policy(password)
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE users SET password_hash = ? WHERE user_id = ?",
+                [_HASHER.hash(password), user_id],
+            )
+            _end_other_sessions(tx, user_id, keeping)
+
+    def _rehash(self, user_id: str, password: str) -> None:
+        """The same password under the hasher's current parameters (not a change)."""
         with self.db.transaction() as tx:
             tx.execute(
                 "UPDATE users SET password_hash = ? WHERE user_id = ?",
@@ -112,7 +128,7 @@ class Credentials:
         if row is None or stored is None or row["revoked_at"] is not None:
             return None
         if _HASHER.check_needs_rehash(stored):
-            self.set_password(str(row["user_id"]), password)
+            self._rehash(str(row["user_id"]), password)
         return SignInUser(user_of_row(row), has_totp=row["totp_secret"] is not None)
 
     # -- TOTP -------------------------------------------------------------------------
@@ -122,14 +138,18 @@ class Credentials:
     def unwrap_secret(self, user_id: str, wrapped: str) -> str:
         return self._master().unwrap(_purpose(user_id), wrapped).decode()
 
-    def save_totp(self, user_id: str, secret: str, *, step: int | None = None) -> None:
+    def save_totp(
+        self, user_id: str, secret: str, *, step: int | None = None, keeping: str | None = None
+    ) -> None:
         """Enrol (or replace) the user's TOTP secret; `step`: the step just used to
-        confirm it, which may not be used again."""
+        confirm it, which may not be used again. Every web session of the user ends, but
+        the one whose id hash is `keeping`."""
         with self.db.transaction() as tx:
             tx.execute(
                 "UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE user_id = ?",
                 [self.wrap_secret(user_id, secret), step, user_id],
             )
+            _end_other_sessions(tx, user_id, keeping)
 
     def has_totp(self, user_id: str) -> bool:
         row = self.db.fetchone("SELECT totp_secret FROM users WHERE user_id = ?", [user_id])
@@ -151,6 +171,13 @@ class Credentials:
                 "UPDATE users SET totp_last_step = ? WHERE user_id = ?", [step, user_id]
             )
             return True
+
+
+def _end_other_sessions(tx: Transaction, user_id: str, keeping: str | None) -> None:
+    tx.execute(
+        "DELETE FROM web_sessions WHERE user_id = ? AND session_hash <> ?",
+        [user_id, keeping or ""],
+    )
 
 
 def _lock_user(tx: Transaction, dialect: str, user_id: str) -> dict[str, object] | None:

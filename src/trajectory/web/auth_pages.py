@@ -3,9 +3,13 @@ enrolment (QR code as inline SVG), and the re-authentication that exports and er
 ask for.
 
 Every step up gets a new session id; a failed password or code counts towards the
-client's throttle (the same one the API's tokens use) and is access-logged as a denied
-login. An account without a TOTP secret cannot sign in at all: it is enrolled by an
-administrator (`trajectory users add --enrol-totp`), never by whoever knows a password.
+client's and the account's limits (`web.guessing`) and is access-logged as a denied
+login against the account it tried. An account without a TOTP secret cannot sign in at
+all: it is enrolled by an administrator (`trajectory users add --enrol-totp`), never by
+whoever knows a password. A new authenticator app needs the password and a code of the
+current one (or an administrator's `trajectory users sign-in NAME --enrol-totp`), and
+ends every other session of hers: whoever held one of them must sign in with the new
+factor.
 """
 
 from __future__ import annotations
@@ -20,8 +24,6 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
-from trajectory.access_log import AccessEntry
-from trajectory.api.context import client_of, request_id
 from trajectory.identity.credentials import matching_step, new_totp_secret, provisioning_uri
 from trajectory.web.core import (
     CSRF_REFUSED,
@@ -31,7 +33,6 @@ from trajectory.web.core import (
     WebError,
     first,
     form_of,
-    log_access,
     page,
     redirect,
     safe_next,
@@ -41,6 +42,7 @@ from trajectory.web.core import (
     translator,
     web,
 )
+from trajectory.web.guessing import TOO_MANY, guess_failed, guessing_blocked, log_login
 from trajectory.web.sessions import SESSION_COOKIE, WebSession
 
 HOME = {
@@ -52,29 +54,6 @@ HOME = {
 PUBLIC = {"web_access": "public"}
 HALF = {"web_access": "half"}
 ANY_ROLE = {"web_access": "full", "web_roles": ()}
-
-
-def _login_log(request: Request[Any, Any, Any], user_id: str | None, role: str | None,
-               organisation: str | None, outcome: str) -> None:
-    w = web(request)
-    w.services.access.append(
-        AccessEntry(
-            at=w.services.application.clock(),
-            user_id=user_id,
-            on_behalf_of=None,
-            role=role,
-            organisation=organisation,
-            client=client_of(request),
-            action="login",
-            trajectory_id=None,
-            outcome=outcome,
-            request_id=request_id(request),
-        )
-    )
-
-
-def _client(request: Request[Any, Any, Any]) -> str:
-    return "web:" + (client_of(request) or "unknown")
 
 
 def _login_page(
@@ -121,20 +100,17 @@ def login(request: Request[Any, Any, Any]) -> Response[Any]:
     w = web(request)
     t = translator(request)
     form = form_of(request)
-    throttle = w.services.throttle
     typed = first(form, "username")
-    if throttle.blocked_for(_client(request)):
-        return _login_page(request, error=t("Too many failed attempts. Wait a minute and try"
-                                            " again."), status_code=429, username=typed)
+    if guessing_blocked(request, typed):
+        return _login_page(request, error=t(TOO_MANY), status_code=429, username=typed)
     found = w.credentials.check_password(typed, first(form, "password"))
     if found is None:
-        throttle.failed(_client(request))
-        _login_log(request, None, None, None, "denied")
+        guess_failed(request, typed)
         return _login_page(request, error=t("Wrong user name or password."), status_code=401,
                            username=typed)
     user = found.user
     if not found.has_totp:
-        _login_log(request, user.user_id, user.role, user.organisation, "denied")
+        log_login(request, user, "denied")
         return _login_page(request, error=t("Your account has no second factor yet. Ask the"
                                             " administrator to enrol you with an authenticator"
                                             " app."), status_code=403, username=typed)
@@ -165,21 +141,17 @@ def code(request: Request[Any, Any, Any]) -> Response[Any]:
     session = session_of(request)
     user = session.user
     target = safe_next(first(form, "next"))
-    throttle = w.services.throttle
     # Codes are guessed per account too, not only per address: six digits are few.
-    per_user = f"web-user:{user.user_id}"
-    if throttle.blocked_for(_client(request)) or throttle.blocked_for(per_user):
-        return page(request, "code.html", error=t("Too many failed attempts. Wait a minute and"
-                                                  " try again."), next=target, status_code=429)
+    if guessing_blocked(request, user.name):
+        return page(request, "code.html", error=t(TOO_MANY), next=target, status_code=429)
     now = w.services.application.clock()
     if not w.credentials.verify_totp(user.user_id, first(form, "code"), now):
-        throttle.failed(_client(request))
-        throttle.failed(per_user)
-        _login_log(request, user.user_id, user.role, user.organisation, "denied")
+        guess_failed(request, user.name)
         return page(request, "code.html", error=t("The code is wrong or was used already. Try"
                                                   " the next code."), next=target, status_code=401)
-    session_id, _ = w.sessions.start(user.user_id, "full", now, replacing=session.id_hash)
-    _login_log(request, user.user_id, user.role, user.organisation, "ok")
+    session_id, _ = w.sessions.start(user.user_id, "full", now, replacing=session.id_hash,
+                                     created_at=session.created_at)
+    log_login(request, user, "ok")
     if target == PREFIX + "/":
         target = PREFIX + HOME.get(user.role, "/account")
     response = Redirect(target, status_code=303)
@@ -201,7 +173,9 @@ def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 
 def reauthenticate(request: Request[Any, Any, Any], form: dict[str, list[str]]) -> bool:
     """Whether the session has a fresh re-authentication, or the form carries the password
-    and a new TOTP code of the signed-in user (which then make it fresh)."""
+    and a new TOTP code of the signed-in user (which then make it fresh). Guessing here
+    meets the same limits as at sign-in (a stolen session must not become a way to find
+    the password): past them the page answers 429, before anything is checked."""
     w = web(request)
     session = session_of(request)
     now = w.services.application.clock()
@@ -211,15 +185,15 @@ def reauthenticate(request: Request[Any, Any, Any], form: dict[str, list[str]]) 
     if not password or not code_:
         return False
     user = session.user
+    if guessing_blocked(request, user.name):
+        raise WebError(429, TOO_MANY)
     found = w.credentials.check_password(user.name, password)
-    if found is None or found.user.user_id != user.user_id:
-        w.services.throttle.failed(_client(request))
-        return False
-    if not w.credentials.verify_totp(user.user_id, code_, now):
-        w.services.throttle.failed(_client(request))
+    if (found is None or found.user.user_id != user.user_id
+            or not w.credentials.verify_totp(user.user_id, code_, now)):
+        guess_failed(request, user.name)
         return False
     w.sessions.mark_reauthenticated(session.id_hash, now)
-    _login_log(request, user.user_id, user.role, user.organisation, "ok")
+    log_login(request, user, "ok")
     return True
 
 
@@ -274,18 +248,52 @@ def totp_confirm(request: Request[Any, Any, Any]) -> Template:
     if session.pending_secret is None:
         raise WebError(400, CSRF_REFUSED)
     secret = w.credentials.unwrap_secret(user.user_id, session.pending_secret)
+    if guessing_blocked(request, user.name):
+        return page(request, "account.html", notice=None, error=t(TOO_MANY),
+                    enrol=_enrolment(request, session, secret), status_code=429)
     now = w.services.application.clock()
     found = w.credentials.check_password(user.name, first(form, "password"))
     step = matching_step(secret, first(form, "code"), now)
-    if found is None or step is None:
-        w.services.throttle.failed(_client(request))
+    # The current app's code last: checking it uses it up.
+    if (found is None or step is None
+            or not w.credentials.verify_totp(user.user_id, first(form, "current_code"), now)):
+        guess_failed(request, user.name)
         return page(request, "account.html", notice=None, error=t("Wrong password or code."),
                     enrol=_enrolment(request, session, secret), status_code=401)
-    w.credentials.save_totp(user.user_id, secret, step=step)
+    w.credentials.save_totp(user.user_id, secret, step=step, keeping=session.id_hash)
     w.sessions.set_pending_secret(session.id_hash, None)
-    log_access(request, "login", None, "ok")
+    log_login(request, user, "ok")
     return page(request, "account.html", notice=t("The new authenticator app is linked."),
                 error=None, enrol=None)
+
+
+# -- account: her sessions -------------------------------------------------------------------
+
+
+def _sessions_page(request: Request[Any, Any, Any], notice: str | None = None) -> Template:
+    w = web(request)
+    session = session_of(request)
+    now = w.services.application.clock()
+    return page(request, "sessions.html", notice=notice, current=session.id_hash,
+                sessions=w.sessions.of_user(session.user.user_id, now))
+
+
+@get("/account/sessions", opt=ANY_ROLE, sync_to_thread=True)
+def sessions_list(request: Request[Any, Any, Any]) -> Template:
+    """Where she is signed in: each session with when it began and was last used; any
+    but this one can be ended here (this one ends by signing out)."""
+    return _sessions_page(request)
+
+
+@post("/account/sessions", opt=ANY_ROLE, sync_to_thread=True, status_code=200)
+def session_end(request: Request[Any, Any, Any]) -> Template:
+    w = web(request)
+    session = session_of(request)
+    chosen = first(form_of(request), "session")
+    if chosen == session.id_hash or not w.sessions.end_of_user(session.user.user_id, chosen):
+        raise WebError(404, NOT_FOUND)
+    t = translator(request)
+    return _sessions_page(request, notice=t("The session was ended."))
 
 
 @get("/{rest:path}", opt=PUBLIC, sync_to_thread=True)
@@ -297,5 +305,5 @@ def unknown_page(request: Request[Any, Any, Any], rest: Annotated[str, Parameter
 def auth_routes() -> list[Any]:
     return [
         home, login_form, login, code_form, code, logout, account, totp_form, totp_confirm,
-        unknown_page,
+        sessions_list, session_end, unknown_page,
     ]

@@ -197,7 +197,8 @@ def rule_codes(root: Path | None = None) -> set[str]:
         name for name, value in vars(errors).items()
         if inspect.isclass(value) and issubclass(value, errors.RuleRefused)
     }
-    found: set[str] = {str(cls.code) for cls in _subclasses(InputRefused)}
+    refusals_of_input: list[type[Any]] = [InputRefused, *_subclasses(InputRefused)]
+    found: set[str] = {str(cls.code) for cls in refusals_of_input}
     for path in sorted(base.rglob("*.py")):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):

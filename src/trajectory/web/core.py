@@ -34,6 +34,7 @@ from trajectory.crypto import TrajectoryErased
 from trajectory.identity.credentials import Credentials
 from trajectory.settings import sqlite_path
 from trajectory.web.i18n import LANG_COOKIE, LANGS, N_, Translator, choose_language
+from trajectory.web.origin import from_our_own_pages
 from trajectory.web.sessions import SESSION_COOKIE, SessionStore, WebSession
 
 log = structlog.get_logger("trajectory.web")
@@ -208,13 +209,18 @@ async def web_guard(
     access: Access = handler.opt.get("web_access", "full")
     state = connection.scope.setdefault("state", {})
     form: dict[str, list[str]] = {}
-    if connection.scope.get("method", "GET") not in ("GET", "HEAD"):
+    # Every state-changing request carries the token, also one with an empty body (an
+    # empty form once skipped the check), and must not come from another site.
+    posted = connection.scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS")
+    if posted:
+        if not from_our_own_pages(connection):
+            raise csrf_refused()
         request: Request[Any, Any, Any] = Request(connection.scope, connection.receive)
         form = parse_form(await request.body())
         state["web_form"] = form
     token = (form.get(CSRF_FIELD) or [""])[0] or None
     if access == "public":
-        if form and not _double_submit_ok(connection, token):
+        if posted and not _double_submit_ok(connection, token):
             raise csrf_refused()
         return
     now = w.services.application.clock()
@@ -223,12 +229,12 @@ async def web_guard(
     )
     wanted = "password" if access == "half" else "full"
     if session is None or session.stage != wanted:
-        if form and session is not None and not session.csrf_ok(token):
+        if posted and session is not None and not session.csrf_ok(token):
             raise csrf_refused()
         raise SignInRequired()
     state["web_session"] = session
     state["user"] = session.user  # the access log reads the actor from here
-    if form and not session.csrf_ok(token):
+    if posted and not session.csrf_ok(token):
         raise csrf_refused()
     roles: tuple[str, ...] = handler.opt.get("web_roles", ())
     if access == "full" and roles and session.user.role not in roles:

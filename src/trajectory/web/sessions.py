@@ -138,6 +138,30 @@ class SessionStore:
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM web_sessions WHERE session_hash = ?", [id_hash])
 
+    def of_user(self, user_id: str, now: datetime) -> list[WebSession]:
+        """The user's live, signed-in sessions, the most recently used first: what her
+        sessions page lists, so that she sees a session she did not start."""
+        rows = self.db.fetchall(
+            "SELECT * FROM web_sessions WHERE user_id = ? AND stage = 'full'"
+            " ORDER BY last_seen_at DESC",
+            [user_id],
+        )
+        found = [self._session(row) for row in rows]
+        return [s for s in found if s is not None and not self._expired(s, now)]
+
+    def end_of_user(self, user_id: str, id_hash: str) -> bool:
+        """End one of the user's sessions; False if she has none with that hash (a
+        session of someone else is never ended this way)."""
+        with self.db.transaction() as tx:
+            row = tx.fetchone(
+                "SELECT 1 AS one FROM web_sessions WHERE session_hash = ? AND user_id = ?",
+                [id_hash, user_id],
+            )
+            if row is None:
+                return False
+            tx.execute("DELETE FROM web_sessions WHERE session_hash = ?", [id_hash])
+        return True
+
     def end_all_for(self, user_id: str) -> None:
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM web_sessions WHERE user_id = ?", [user_id])
