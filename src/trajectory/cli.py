@@ -227,9 +227,14 @@ def _verify(app: Any) -> int:
     seconds = time.monotonic() - started
     for finding in report.findings:
         print(f"TAMPERED {finding}")
+    for ledger_finding in report.ledger_findings:
+        print(f"TAMPERED {ledger_finding}")
+    for head in report.ledger_heads:  # keep these elsewhere to see a cut-off tail too
+        print(f"chain {head.table}: {head.entries} entries, head seq {head.seq} {head.hash}")
     for erased in report.erased:
         print(f"ERASED trajectory {erased} (crypto-shredded; its events cannot be opened)")
-    verdict = "ok" if report.ok else f"{len(report.findings)} problem(s)"
+    problems = len(report.findings) + len(report.ledger_findings)
+    verdict = "ok" if report.ok else f"{problems} problem(s)"
     print(
         f"verified {report.trajectories - len(report.erased)} trajectories,"
         f" {report.events} events, {len(report.erased)} erased, in {seconds:.2f} s: {verdict}"

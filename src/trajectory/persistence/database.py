@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from trajectory.persistence.ledger import CHAINED_TABLES, chained
+
 Dialect = Literal["sqlite", "postgres"]
 Row = dict[str, Any]
 
@@ -89,7 +91,11 @@ def render_write(dialect: Dialect, write: RowWrite) -> tuple[str, list[Any]]:
 
 
 def apply_writes(dialect: Dialect, cursor: Cursor, writes: Sequence[RowWrite]) -> None:
+    """Every row of our own tables is inserted here: a row of a chained table (the access
+    log, the erasure records) gets its link to the chain in this same transaction."""
     for write in writes:
+        if write.table in CHAINED_TABLES:
+            write = RowWrite(write.table, chained(dialect, cursor, write.table, write.values))
         sql, params = render_write(dialect, write)
         cursor.execute(sql, params)
 
@@ -132,9 +138,11 @@ class Database:
 
     def write(self, *writes: RowWrite) -> None:
         """Rows written and committed together. On PostgreSQL a single row is one INSERT in
-        autocommit: committed as durably, in one round trip where a transaction takes three
-        (the access-log entry of every read)."""
-        if self.dialect == "postgres" and len(writes) == 1:
+        autocommit: committed as durably, in one round trip where a transaction takes three;
+        but not a row of a chained table (an access-log entry), whose link to the chain is
+        read under a lock held until its transaction commits."""
+        single = len(writes) == 1 and writes[0].table not in CHAINED_TABLES
+        if self.dialect == "postgres" and single:
             statement, params = render_write(self.dialect, writes[0])
             with self.datastore.get_connection() as conn:
                 previous = conn.autocommit  # the library keeps its connections in autocommit
