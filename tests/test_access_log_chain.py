@@ -8,10 +8,13 @@ or inserted, or the store to refuse the act.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 import structlog
 from eventsourcing.persistence import IntegrityError
@@ -20,6 +23,7 @@ from tests.builders import open_trajectory
 from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.cli import main
+from trajectory.composition import build_application
 from trajectory.erasure import erase
 from trajectory.persistence.ledger import GENESIS, entry_hash
 from trajectory.persistence.schema import create_schema
@@ -275,3 +279,103 @@ def test_a_store_from_before_the_chain_is_chained_once_when_it_is_migrated(
     assert [f.problem for f in verify_store(app).ledger_findings] == [
         "inserted beside the chain (no seq, no hash)"
     ]
+
+
+# -- PostgreSQL: the runtime role -------------------------------------------------------------
+
+
+@pytest.fixture
+def runtime_url(app: TrajectoryApplication, settings: Settings) -> Iterator[str]:
+    """A throwaway login role of this test's own, on the test's database."""
+    if app.dialect != "postgres":
+        pytest.skip("roles are PostgreSQL's")
+    role = f"trajectory_runtime_{os.getpid()}"
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f"DROP ROLE IF EXISTS {role}")
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+    parts = urlsplit(settings.database_url)
+    yield urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f"DROP OWNED BY {role}")
+        conn.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE access_log SET outcome = 'ok'",
+        "DELETE FROM access_log",
+        "TRUNCATE access_log",
+        "ALTER TABLE access_log DISABLE TRIGGER access_log_append_only",
+        "ALTER TABLE access_log DROP COLUMN entry_hash",
+        "DROP TRIGGER access_log_append_only ON access_log",
+        "UPDATE erasures SET erased_by = 'someone-else'",
+        "DELETE FROM erasures",
+        "TRUNCATE erasures",
+        "ALTER TABLE erasures DISABLE TRIGGER erasures_append_only",
+        "DROP TABLE access_log",
+    ],
+)
+def test_the_runtime_role_may_only_insert_and_select_the_log(
+    app: TrajectoryApplication,
+    settings: Settings,
+    logged: list[int],
+    runtime_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    restore_logging: None,
+    statement: str,
+) -> None:
+    # given the owner ran `trajectory init --runtime-role NAME`
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", str(settings.master_key))
+    assert main(["init", "--runtime-role", str(urlsplit(runtime_url).username)]) == 0
+    before = app.db.fetchall("SELECT * FROM access_log ORDER BY entry_id")
+    # when the runtime role tries to change the log behind the application's back
+    with psycopg.connect(runtime_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+        # then it is refused, while reading and appending are allowed
+        assert conn.execute("SELECT COUNT(*) FROM access_log").fetchone() == (len(before),)
+    assert app.db.fetchall("SELECT * FROM access_log ORDER BY entry_id") == before
+
+
+def test_the_application_runs_under_the_runtime_role_and_its_entries_chain_on(
+    app: TrajectoryApplication,
+    settings: Settings,
+    logged: list[int],
+    runtime_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    restore_logging: None,
+) -> None:
+    # given the owner made the tables and granted the runtime role its rights
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", str(settings.master_key))
+    assert main(["init", "--runtime-role", str(urlsplit(runtime_url).username)]) == 0
+    # when the application starts as the runtime role (no DDL: the owner migrates) and acts
+    runtime = build_application(
+        Settings(database_url=runtime_url, master_key=settings.master_key), clock=app.clock
+    )
+    try:
+        AccessLog(runtime.db).append(an_entry(42))
+        erase(runtime, open_trajectory(runtime), by=ADMIN, reason="retention expired",
+              legal_ground="retention-expired")
+        # then its entries and erasure records continue both chains
+        report = verify_store(runtime)
+    finally:
+        runtime.close()
+    assert report.ok, named(report)
+    assert {h.table: h.seq for h in report.ledger_heads} == {"access_log": 9, "erasures": 3}
+
+
+def test_init_refuses_a_runtime_role_that_does_not_exist_or_on_sqlite(
+    app: TrajectoryApplication,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    restore_logging: None,
+) -> None:
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", str(settings.master_key))
+    assert main(["init", "--runtime-role", "no_such_role_anywhere"]) == 2
+    err = capsys.readouterr().err
+    assert ("there is no role" if app.dialect == "postgres" else "SQLite store has none") in err

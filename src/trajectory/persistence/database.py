@@ -138,11 +138,12 @@ class Database:
 
     def write(self, *writes: RowWrite) -> None:
         """Rows written and committed together. On PostgreSQL a single row is one INSERT in
-        autocommit: committed as durably, in one round trip where a transaction takes three;
-        but not a row of a chained table (an access-log entry), whose link to the chain is
-        read under a lock held until its transaction commits."""
-        single = len(writes) == 1 and writes[0].table not in CHAINED_TABLES
-        if self.dialect == "postgres" and single:
+        autocommit: committed as durably, in one round trip where a transaction takes three
+        (the access-log entry of every read: that one is chained, see below)."""
+        if self.dialect == "postgres" and len(writes) == 1 and writes[0].table in CHAINED_TABLES:
+            self._append_chained_on_postgres(writes[0])
+            return
+        if self.dialect == "postgres" and len(writes) == 1:
             statement, params = render_write(self.dialect, writes[0])
             with self.datastore.get_connection() as conn:
                 previous = conn.autocommit  # the library keeps its connections in autocommit
@@ -155,6 +156,28 @@ class Database:
             return
         with self.transaction() as tx:
             tx.write(*writes)
+
+    def _append_chained_on_postgres(self, write: RowWrite) -> None:
+        """One row of a chained table (the entry of a read) in two round trips, not five:
+        the transaction's start, the chain's lock and the read of its head go together, then
+        the insert and the commit. The lock is held from there until the commit."""
+        with self.datastore.get_connection() as conn:
+            previous = conn.autocommit  # the library keeps its connections in autocommit
+            conn.autocommit = True
+            try:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    linked = chained(self.dialect, conn.cursor(), write.table, write.values)
+                    statement, params = render_write(self.dialect, RowWrite(write.table, linked))
+                    conn.execute(statement, params)
+                    conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):  # a broken connection is the pool's
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    conn.autocommit = previous
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         """One read statement (its own snapshot of the data, as any single statement)."""
