@@ -3,6 +3,11 @@
 Append-only (the database refuses UPDATE and DELETE). An entry for a write is one of the
 rows of the write's own transaction; an entry for a read is written before the answer
 leaves. If the entry cannot be written, the act fails: no access goes unlogged.
+A list that shows several girls (the caseload page) writes one entry naming them all
+(`shown`), so each girl's own log shows it too.
+
+Hash-chained as well (`persistence.ledger`): `trajectory verify` names an entry changed
+behind the triggers' back.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ class AccessEntry:
     trajectory_id: str | None
     outcome: str
     request_id: str | None
+    shown: tuple[str, ...] = ()
+    """The trajectories a list showed (their ids), in the one entry of that list."""
 
     def row(self) -> RowWrite:
         return RowWrite(
@@ -44,6 +51,8 @@ class AccessEntry:
                 "trajectory_id": self.trajectory_id,
                 "outcome": self.outcome,
                 "request_id": self.request_id,
+                # NULL when nothing was listed: the hash of every earlier entry stays valid
+                "shown": " ".join(self.shown) or None,
             },
         )
 
@@ -57,13 +66,18 @@ class AccessLog:
         self.db.write(entry.row())
 
     def for_trajectory(self, trajectory_id: str) -> list[dict[str, Any]]:
-        """Every entry about one trajectory, in the order they were written."""
-        return self.db.fetchall(
+        """Every entry about one trajectory, also those of a list that showed her, in the
+        order they were written. (Finding her in `shown` reads the whole log: this is the
+        admin's occasional question, not a request's path.)"""
+        rows = self.db.fetchall(
             "SELECT entry_id, at, user_id, on_behalf_of, role, organisation, client, action,"
-            " trajectory_id, outcome, request_id FROM access_log WHERE trajectory_id = ?"
-            " ORDER BY entry_id",
-            [trajectory_id],
+            " trajectory_id, outcome, request_id, shown FROM access_log"
+            " WHERE trajectory_id = ? OR shown LIKE ? ORDER BY entry_id",
+            [trajectory_id, f"%{trajectory_id}%"],
         )
+        for row in rows:
+            row["shown"] = str(row["shown"]).split() if row["shown"] else []
+        return rows
 
     def count(self) -> int:
         row = self.db.fetchone("SELECT COUNT(*) AS n FROM access_log")

@@ -196,7 +196,12 @@ def _no_replace(table: str) -> str:
 
 
 def _add_chain(tx: Transaction, dialect: Dialect) -> None:
-    """The chain's columns, on a new store and on one made before the chain existed."""
+    """The chain's columns, on a new store and on one made before the chain existed (and
+    the access log's `shown`: the girls a list showed, in its one entry)."""
+    if dialect == "postgres":
+        tx.execute("ALTER TABLE access_log ADD COLUMN IF NOT EXISTS shown TEXT")
+    elif "shown" not in {str(r["name"]) for r in tx.fetchall("PRAGMA table_info(access_log)")}:
+        tx.execute("ALTER TABLE access_log ADD COLUMN shown TEXT")
     for table in CHAINED_TABLES:
         if dialect == "postgres":
             tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS seq BIGINT")
