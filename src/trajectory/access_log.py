@@ -12,6 +12,7 @@ behind the triggers' back.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -57,13 +58,51 @@ class AccessEntry:
         )
 
 
+@dataclass
+class _Waiting:
+    row: RowWrite
+    done: bool = False
+    error: BaseException | None = None
+
+
 class AccessLog:
+    """Appends entries, and reads them back.
+
+    Entries of concurrent requests are committed together (a group commit): the chain
+    orders appends one transaction at a time, and a commit per entry would leave each
+    request waiting for every other's disk flush. The first request to arrive writes what
+    is waiting by then in one transaction; those that came meanwhile wait for it and then
+    write theirs. Each returns only once its own entry is committed (or raises)."""
+
     def __init__(self, db: Database):
         self.db = db
+        self._turn = threading.Condition()
+        self._waiting: list[_Waiting] = []
+        self._writing = False
 
     def append(self, entry: AccessEntry) -> None:
-        """Write one entry in its own transaction; raises if it cannot be written."""
-        self.db.write(entry.row())
+        """Write one entry, committed before this returns; raises if it cannot be written."""
+        mine = _Waiting(entry.row())
+        with self._turn:
+            self._waiting.append(mine)
+            while self._writing and not mine.done:
+                self._turn.wait()
+            if not mine.done:
+                self._writing = True
+                batch, self._waiting = self._waiting, []
+        if not mine.done:
+            error: BaseException | None = None
+            try:
+                self.db.write(*(w.row for w in batch))
+            except BaseException as e:  # every entry of the batch failed with it
+                error = e
+            with self._turn:
+                for waiting in batch:
+                    waiting.done, waiting.error = True, error
+                self._writing = False
+                self._turn.notify_all()
+        if mine.error is not None:
+            raise mine.error
 
     def for_trajectory(self, trajectory_id: str) -> list[dict[str, Any]]:
         """Every entry about one trajectory, also those of a list that showed her, in the

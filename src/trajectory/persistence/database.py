@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from trajectory.persistence.ledger import CHAINED_TABLES, chained
+from trajectory.persistence.ledger import CHAINED_TABLES, Heads, chained
 
 Dialect = Literal["sqlite", "postgres"]
 Row = dict[str, Any]
@@ -93,9 +93,11 @@ def render_write(dialect: Dialect, write: RowWrite) -> tuple[str, list[Any]]:
 def apply_writes(dialect: Dialect, cursor: Cursor, writes: Sequence[RowWrite]) -> None:
     """Every row of our own tables is inserted here: a row of a chained table (the access
     log, the erasure records) gets its link to the chain in this same transaction."""
+    heads: Heads = {}
     for write in writes:
         if write.table in CHAINED_TABLES:
-            write = RowWrite(write.table, chained(dialect, cursor, write.table, write.values))
+            linked = chained(dialect, cursor, write.table, write.values, heads)
+            write = RowWrite(write.table, linked)
         sql, params = render_write(dialect, write)
         cursor.execute(sql, params)
 
@@ -140,8 +142,8 @@ class Database:
         """Rows written and committed together. On PostgreSQL a single row is one INSERT in
         autocommit: committed as durably, in one round trip where a transaction takes three
         (the access-log entry of every read: that one is chained, see below)."""
-        if self.dialect == "postgres" and len(writes) == 1 and writes[0].table in CHAINED_TABLES:
-            self._append_chained_on_postgres(writes[0])
+        if self.dialect == "postgres" and all(w.table in CHAINED_TABLES for w in writes):
+            self._append_chained_on_postgres(writes)
             return
         if self.dialect == "postgres" and len(writes) == 1:
             statement, params = render_write(self.dialect, writes[0])
@@ -157,19 +159,22 @@ class Database:
         with self.transaction() as tx:
             tx.write(*writes)
 
-    def _append_chained_on_postgres(self, write: RowWrite) -> None:
-        """One row of a chained table (the entry of a read) in two round trips, not five:
+    def _append_chained_on_postgres(self, writes: Sequence[RowWrite]) -> None:
+        """Rows of a chained table (the entries of reads) in two round trips, not five:
         the transaction's start, the chain's lock and the read of its head go together, then
-        the insert and the commit. The lock is held from there until the commit."""
+        the inserts and the commit. The lock is held from there until the commit."""
         with self.datastore.get_connection() as conn:
             previous = conn.autocommit  # the library keeps its connections in autocommit
             conn.autocommit = True
             try:
                 with conn.pipeline():
                     conn.execute("BEGIN")
-                    linked = chained(self.dialect, conn.cursor(), write.table, write.values)
-                    statement, params = render_write(self.dialect, RowWrite(write.table, linked))
-                    conn.execute(statement, params)
+                    cursor = conn.cursor()
+                    heads: Heads = {}
+                    for write in writes:
+                        linked = chained(self.dialect, cursor, write.table, write.values, heads)
+                        row = RowWrite(write.table, linked)
+                        conn.execute(*render_write(self.dialect, row))
                     conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(Exception):  # a broken connection is the pool's

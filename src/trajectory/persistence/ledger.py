@@ -52,20 +52,31 @@ def entry_hash(table: str, seq: int, prev_hash: str, values: Mapping[str, Any]) 
     return hashlib.sha256(encoded).hexdigest()
 
 
-def chained(dialect: str, cursor: Any, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The row's values with its link to the chain, read inside the inserting transaction.
+Heads = dict[str, tuple[int, str]]
+"""The chain heads one transaction has read or made: (seq, entry_hash) per table."""
+
+
+def chained(
+    dialect: str, cursor: Any, table: str, values: Mapping[str, Any], heads: Heads
+) -> dict[str, Any]:
+    """The row's values with its link to the chain, read inside the inserting transaction
+    (once per table and transaction: the next rows of a batch follow on from `heads`).
 
     `cursor` is the transaction's own DB-API cursor (`?` on SQLite, `%s` on PostgreSQL)."""
-    if dialect == "postgres":
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK])
-    cursor.execute(
-        f"SELECT seq, entry_hash FROM {table} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
-    )
-    last = [dict(r) for r in cursor.fetchall()]
-    seq = int(last[0]["seq"]) + 1 if last else 1
-    prev = str(last[0]["entry_hash"]) if last else GENESIS
+    if table not in heads:
+        if dialect == "postgres":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK])
+        cursor.execute(
+            f"SELECT seq, entry_hash FROM {table} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+        )
+        last = [dict(r) for r in cursor.fetchall()]
+        heads[table] = (int(last[0]["seq"]), str(last[0]["entry_hash"])) if last else (0, GENESIS)
+    previous_seq, prev = heads[table]
+    seq = previous_seq + 1
     row = {k: v for k, v in values.items() if k not in CHAIN_COLUMNS}
-    return {**row, "seq": seq, "prev_hash": prev, "entry_hash": entry_hash(table, seq, prev, row)}
+    digest = entry_hash(table, seq, prev, row)
+    heads[table] = (seq, digest)
+    return {**row, "seq": seq, "prev_hash": prev, "entry_hash": digest}
 
 
 @dataclass(frozen=True)
