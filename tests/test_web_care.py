@@ -451,3 +451,25 @@ def test_a_form_sent_again_with_other_values_is_refused_and_then_saved_as_new(
                        follow_redirects=False)
         assert again.status_code == 303, again.text
     assert world.version(world.girl) == 3
+
+
+def test_the_caseload_page_logs_one_entry_naming_every_girl_it_showed(world: World) -> None:
+    # given her caseload shows two girls of her organisation (not the other one's)
+    before = len(world.access())
+    with world.browser("coordinator") as b:
+        # when she opens the caseload page
+        page = b.get("/app/caseload")
+    assert page.status_code == 200
+    assert GIRL in page.text
+    assert HANDED_OVER_GIRL in page.text
+    # then one entry names the girls the page showed, and only those
+    new = [e for e in world.access()[before:] if e["action"] == "search"]
+    assert len(new) == 1
+    (entry,) = new
+    shown = set(str(entry["shown"]).split())
+    assert str(world.girl) in shown
+    assert str(world.other_girl) not in shown
+    # and each girl's own log shows that her name was on that page
+    for girl in shown:
+        mine = [e for e in world.access(girl) if e["entry_id"] == entry["entry_id"]]
+        assert [e["shown"] for e in mine] == [str(entry["shown"]).split()]

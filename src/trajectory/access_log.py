@@ -3,10 +3,16 @@
 Append-only (the database refuses UPDATE and DELETE). An entry for a write is one of the
 rows of the write's own transaction; an entry for a read is written before the answer
 leaves. If the entry cannot be written, the act fails: no access goes unlogged.
+A list that shows several girls (the caseload page) writes one entry naming them all
+(`shown`), so each girl's own log shows it too.
+
+Hash-chained as well (`persistence.ledger`): `trajectory verify` names an entry changed
+behind the triggers' back.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -29,6 +35,8 @@ class AccessEntry:
     trajectory_id: str | None
     outcome: str
     request_id: str | None
+    shown: tuple[str, ...] = ()
+    """The trajectories a list showed (their ids), in the one entry of that list."""
 
     def row(self) -> RowWrite:
         return RowWrite(
@@ -44,26 +52,71 @@ class AccessEntry:
                 "trajectory_id": self.trajectory_id,
                 "outcome": self.outcome,
                 "request_id": self.request_id,
+                # NULL when nothing was listed: the hash of every earlier entry stays valid
+                "shown": " ".join(self.shown) or None,
             },
         )
 
 
+@dataclass
+class _Waiting:
+    row: RowWrite
+    done: bool = False
+    error: BaseException | None = None
+
+
 class AccessLog:
+    """Appends entries, and reads them back.
+
+    Entries of concurrent requests are committed together (a group commit): the chain
+    orders appends one transaction at a time, and a commit per entry would leave each
+    request waiting for every other's disk flush. The first request to arrive writes what
+    is waiting by then in one transaction; those that came meanwhile wait for it and then
+    write theirs. Each returns only once its own entry is committed (or raises)."""
+
     def __init__(self, db: Database):
         self.db = db
+        self._turn = threading.Condition()
+        self._waiting: list[_Waiting] = []
+        self._writing = False
 
     def append(self, entry: AccessEntry) -> None:
-        """Write one entry in its own transaction; raises if it cannot be written."""
-        self.db.write(entry.row())
+        """Write one entry, committed before this returns; raises if it cannot be written."""
+        mine = _Waiting(entry.row())
+        with self._turn:
+            self._waiting.append(mine)
+            while self._writing and not mine.done:
+                self._turn.wait()
+            if not mine.done:
+                self._writing = True
+                batch, self._waiting = self._waiting, []
+        if not mine.done:
+            error: BaseException | None = None
+            try:
+                self.db.write(*(w.row for w in batch))
+            except BaseException as e:  # every entry of the batch failed with it
+                error = e
+            with self._turn:
+                for waiting in batch:
+                    waiting.done, waiting.error = True, error
+                self._writing = False
+                self._turn.notify_all()
+        if mine.error is not None:
+            raise mine.error
 
     def for_trajectory(self, trajectory_id: str) -> list[dict[str, Any]]:
-        """Every entry about one trajectory, in the order they were written."""
-        return self.db.fetchall(
+        """Every entry about one trajectory, also those of a list that showed her, in the
+        order they were written. (Finding her in `shown` reads the whole log: this is the
+        admin's occasional question, not a request's path.)"""
+        rows = self.db.fetchall(
             "SELECT entry_id, at, user_id, on_behalf_of, role, organisation, client, action,"
-            " trajectory_id, outcome, request_id FROM access_log WHERE trajectory_id = ?"
-            " ORDER BY entry_id",
-            [trajectory_id],
+            " trajectory_id, outcome, request_id, shown FROM access_log"
+            " WHERE trajectory_id = ? OR shown LIKE ? ORDER BY entry_id",
+            [trajectory_id, f"%{trajectory_id}%"],
         )
+        for row in rows:
+            row["shown"] = str(row["shown"]).split() if row["shown"] else []
+        return rows
 
     def count(self) -> int:
         row = self.db.fetchone("SELECT COUNT(*) AS n FROM access_log")

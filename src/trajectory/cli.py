@@ -39,7 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
         " lets concurrent writers use every core",
     )
 
-    sub.add_parser("init", help="create the database tables (once, before workers start)")
+    init = sub.add_parser("init", help="create the database tables (once, before workers start)")
+    init.add_argument(
+        "--runtime-role",
+        metavar="NAME",
+        help="PostgreSQL: grant this existing role what the servers need, and only INSERT and"
+        " SELECT on the access log and the erasure records (run init as the owner role)",
+    )
 
     demo = sub.add_parser("demo", help="write realistic synthetic trajectories")
     demo.add_argument("--count", type=int, default=40, help="number of girls (default 40)")
@@ -172,6 +178,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "init":  # building the application made them
             print("tables ready")
+            if args.runtime_role:
+                return _grant_runtime_role(app, args.runtime_role)
             return EXIT_OK
         if args.command == "projections":
             return int(projections_command(app, args, sys.stdout))
@@ -222,6 +230,20 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_USAGE
 
 
+def _grant_runtime_role(app: Any, role: str) -> int:
+    from trajectory.persistence.roles import RuntimeRoleError, grant_runtime_role
+
+    try:
+        statements = grant_runtime_role(app.db, role)
+    except RuntimeRoleError as e:
+        print(f"trajectory: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    for statement in statements:
+        print(statement)
+    print(f"runtime role {role} ready: run the servers and the runner as {role}")
+    return EXIT_OK
+
+
 def _verify(app: Any) -> int:
     from trajectory.logs import Progress
     from trajectory.verify import verify_store
@@ -231,9 +253,14 @@ def _verify(app: Any) -> int:
     seconds = time.monotonic() - started
     for finding in report.findings:
         print(f"TAMPERED {finding}")
+    for ledger_finding in report.ledger_findings:
+        print(f"TAMPERED {ledger_finding}")
+    for head in report.ledger_heads:  # keep these elsewhere to see a cut-off tail too
+        print(f"chain {head.table}: {head.entries} entries, head seq {head.seq} {head.hash}")
     for erased in report.erased:
         print(f"ERASED trajectory {erased} (crypto-shredded; its events cannot be opened)")
-    verdict = "ok" if report.ok else f"{len(report.findings)} problem(s)"
+    problems = len(report.findings) + len(report.ledger_findings)
+    verdict = "ok" if report.ok else f"{problems} problem(s)"
     print(
         f"verified {report.trajectories - len(report.erased)} trajectories,"
         f" {report.events} events, {len(report.erased)} erased, in {seconds:.2f} s: {verdict}"

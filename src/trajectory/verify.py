@@ -4,7 +4,8 @@ For every trajectory: the stored events must run 1..n without gaps, decode, link
 their predecessor (`prev_hash`), hash to their own `hash`, and end where the index says
 the stream ends (so that removing the last events is seen too). The checks themselves are
 `trajectory.hashchain`'s, shared with the research export; this module walks the store
-and reports.
+and reports. The access log and the erasure records have a chain of their own
+(`persistence.ledger`): the first altered, removed or inserted row is named.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from uuid import UUID
 from trajectory.application import TrajectoryApplication
 from trajectory.crypto import TrajectoryErased
 from trajectory.hashchain import ChainBroken, check_against_index, index_row, read_chain
+from trajectory.persistence.database import Database
+from trajectory.persistence.ledger import (
+    CHAINED_TABLES,
+    LedgerFinding,
+    LedgerHead,
+    check_ledger,
+    ledger_rows_sql,
+)
 
 
 @dataclass(frozen=True)
@@ -35,10 +44,21 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     heads: dict[UUID, str] = field(default_factory=dict)
     erased: list[UUID] = field(default_factory=list)
+    ledger_findings: list[LedgerFinding] = field(default_factory=list)
+    ledger_heads: list[LedgerHead] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return not self.findings and not self.ledger_findings
+
+
+def verify_ledgers(db: Database, report: Report) -> None:
+    """The access log's and the erasure records' chains, each read in one statement."""
+    for table in CHAINED_TABLES:
+        head, finding = check_ledger(table, db.fetchall(ledger_rows_sql(table)))
+        report.ledger_heads.append(head)
+        if finding is not None:
+            report.ledger_findings.append(finding)
 
 
 def verify_trajectory(app: TrajectoryApplication, trajectory_id: UUID, report: Report) -> None:
@@ -67,6 +87,7 @@ def verify_store(
     app: TrajectoryApplication, progress: Callable[[int, int], None] | None = None
 ) -> Report:
     report = Report()
+    verify_ledgers(app.db, report)
     ids = app.stored_trajectory_ids()
     for done, trajectory_id in enumerate(ids, start=1):
         verify_trajectory(app, trajectory_id, report)

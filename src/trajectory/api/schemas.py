@@ -40,6 +40,8 @@ class AccessEntryOut(msgspec.Struct, kw_only=True):
     trajectory_id: str | None
     outcome: str
     request_id: str | None
+    shown: list[str] = msgspec.field(default_factory=list)
+    """The trajectories a list (the caseload page) showed in this one entry."""
 
 
 class ProjectionLagOut(msgspec.Struct, kw_only=True):

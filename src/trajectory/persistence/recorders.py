@@ -30,6 +30,7 @@ from eventsourcing.sqlite import (
 
 from trajectory.persistence.database import RowWrite, apply_writes
 from trajectory.persistence.durability import require_full_sync
+from trajectory.persistence.schema import OWNED_BY_ANOTHER_ROLE
 
 
 class AtomicSQLiteRecorder(SQLiteApplicationRecorder):
@@ -188,14 +189,20 @@ class AtomicPostgresFactory(PostgresFactory):
         # prepared one again, which then fails ("prepared statement _pg3_6 does not
         # exist") on that connection: 503s under concurrent writers.
         pool.kwargs["prepare_threshold"] = None
-        _probe_postgres(pool)
+        self.runtime_role = _probe_postgres(pool)
+
+    def env_create_table(self) -> bool:
+        # Under the runtime role the owner role has made the tables (`trajectory init`),
+        # and this role may not alter them.
+        return not self.runtime_role and bool(super().env_create_table())
 
 
-def _probe_postgres(pool: Any) -> None:
-    """Connect once, directly, before the pool is used.
+def _probe_postgres(pool: Any) -> bool:
+    """Connect once, directly, before the pool is used; whether the tables belong to
+    another role (we are the runtime role).
 
     The pool retries until its timeout and then says only that it waited; one direct
     attempt fails at once with the server's reason (refused, no such database, password)."""
     kwargs = {k: v for k, v in dict(pool.kwargs or {}).items() if k != "row_factory"}
-    with psycopg.connect(**kwargs):
-        pass
+    with psycopg.connect(**kwargs) as conn:
+        return conn.execute(OWNED_BY_ANOTHER_ROLE).fetchone() is not None

@@ -1,12 +1,15 @@
 """Our own tables beside the event store. Created once, by an explicit step (`init`).
 
 Times are stored as ISO 8601 text in UTC in both dialects, so that they sort and compare
-the same everywhere. The access log is append-only: triggers refuse UPDATE and DELETE.
+the same everywhere. The access log and the erasure records are append-only (triggers
+refuse UPDATE and DELETE, and on SQLite an INSERT OR REPLACE of an existing row) and
+hash-chained (`persistence.ledger`).
 """
 
 from __future__ import annotations
 
 from trajectory.persistence.database import Database, Dialect, Transaction
+from trajectory.persistence.ledger import CHAINED_TABLES, entry_hash, ledger_rows_sql
 
 _COMMON = [
     """CREATE TABLE IF NOT EXISTS trajectory_index (
@@ -197,10 +200,91 @@ def lock_schema(tx: Transaction) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", [SCHEMA_LOCK])
 
 
+def _no_replace(table: str) -> str:
+    """SQLite's INSERT OR REPLACE deletes the row it conflicts with without firing the
+    delete trigger (recursive_triggers is off); a BEFORE INSERT trigger still sees that
+    row, so it refuses an insert that would replace one."""
+    key = CHAINED_TABLES[table]
+    return f"""CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table}
+        WHEN EXISTS (SELECT 1 FROM {table} WHERE {key} = NEW.{key} OR seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'the {table} table is append-only'); END"""
+
+
+def _add_chain(tx: Transaction, dialect: Dialect) -> None:
+    """The chain's columns, on a new store and on one made before the chain existed (and
+    the access log's `shown`: the girls a list showed, in its one entry)."""
+    if dialect == "postgres":
+        tx.execute("ALTER TABLE access_log ADD COLUMN IF NOT EXISTS shown TEXT")
+    elif "shown" not in {str(r["name"]) for r in tx.fetchall("PRAGMA table_info(access_log)")}:
+        tx.execute("ALTER TABLE access_log ADD COLUMN shown TEXT")
+    for table in CHAINED_TABLES:
+        if dialect == "postgres":
+            tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS seq BIGINT")
+            tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS prev_hash TEXT")
+            tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS entry_hash TEXT")
+        else:
+            have = {str(r["name"]) for r in tx.fetchall(f"PRAGMA table_info({table})")}
+            for name, kind in (("seq", "INTEGER"), ("prev_hash", "TEXT"), ("entry_hash", "TEXT")):
+                if name not in have:
+                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        tx.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_seq ON {table} (seq)")
+        _chain_earlier_rows(tx, dialect, table)
+        if dialect == "sqlite":
+            tx.execute(_no_replace(table))
+
+
+def _chain_earlier_rows(tx: Transaction, dialect: Dialect, table: str) -> None:
+    """Rows written before the chain existed are chained once, by the migration (the
+    owner role), in the order they were written. Never again afterwards: a row without
+    a link in a chained table is then a row inserted beside it, which `verify` names."""
+    if tx.fetchone(f"SELECT seq FROM {table} WHERE seq IS NOT NULL LIMIT 1") is not None:
+        return
+    rows = tx.fetchall(ledger_rows_sql(table))
+    if not rows:
+        return
+    key = CHAINED_TABLES[table]
+    if dialect == "postgres":
+        tx.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+    else:
+        tx.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+    previous = "0" * 64
+    for seq, row in enumerate(rows, start=1):
+        values = {k: v for k, v in row.items() if not (table == "access_log" and k == key)}
+        digest = entry_hash(table, seq, previous, values)
+        tx.execute(
+            f"UPDATE {table} SET seq = ?, prev_hash = ?, entry_hash = ? WHERE {key} = ?",
+            [seq, previous, digest, row[key]],
+        )
+        previous = digest
+    if dialect == "postgres":
+        tx.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+    else:  # the statement that made it (in _ACCESS_LOG or _append_only) makes it again
+        message = "the access log is append-only" if table == "access_log" else (
+            f"the {table} table is append-only"
+        )
+        tx.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}"
+            f" BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
+
+
+OWNED_BY_ANOTHER_ROLE = """SELECT 1 FROM pg_tables WHERE schemaname = current_schema()
+    AND tablename = 'access_log' AND NOT pg_has_role(current_user, tableowner, 'USAGE')"""
+"""On PostgreSQL: the tables exist and belong to a role we are not. The server then runs
+under the runtime role (docs/operations.md), which may not alter them: the owner role
+migrates (`trajectory init`), the runtime role only uses them."""
+
+
+def schema_is_someone_elses(tx: Transaction) -> bool:
+    return tx.dialect == "postgres" and tx.fetchone(OWNED_BY_ANOTHER_ROLE) is not None
+
+
 def create_schema(db: Database) -> None:
     """Create our tables if they do not exist yet (idempotent)."""
     with db.transaction() as tx:
         lock_schema(tx)
+        if schema_is_someone_elses(tx):
+            return
         statements = [
             *_COMMON,
             *_ACCESS_LOG[db.dialect],
@@ -212,3 +296,4 @@ def create_schema(db: Database) -> None:
         for statement in statements:
             tx.execute(statement)
         _add_user_columns(tx, db.dialect)
+        _add_chain(tx, db.dialect)

@@ -44,7 +44,7 @@ from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication, project_trajectory
 from trajectory.crypto import TrajectoryErased
 from trajectory.persistence.database import Transaction, placeholders
-from trajectory.persistence.schema import lock_schema
+from trajectory.persistence.schema import lock_schema, schema_is_someone_elses
 from trajectory.projections.framework import (
     TRACKING_TABLE,
     Change,
@@ -168,10 +168,11 @@ class ProjectionRunner:
         """Create the tracking table and every projection's tables (idempotent)."""
         with self.db.transaction() as tx:
             lock_schema(tx)  # several processes may start at once
-            for statement in tracking_ddl(self.db.dialect):
-                tx.execute(statement)
-            for p in self.projections.values():
-                p.create_tables(tx)
+            if not schema_is_someone_elses(tx):  # else the owner role made them
+                for statement in tracking_ddl(self.db.dialect):
+                    tx.execute(statement)
+                for p in self.projections.values():
+                    p.create_tables(tx)
             self._ensure_tracking(tx, list(self.projections))
 
     def _ensure_tracking(self, tx: Transaction, names: Sequence[str]) -> None:

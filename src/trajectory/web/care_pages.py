@@ -127,8 +127,8 @@ def caseload_page(request: Request[Any, Any, Any]) -> Template:
     )
     items = [i for i in out.items if hits is None or i.id in hits]
     names = {i.id: _safe_name(app, i.id) for i in items}
-    if not query:
-        log_access(request, "search", None)
+    if not query:  # one entry naming every girl whose name the page shows
+        log_access(request, "search", None, shown=tuple(str(i.id) for i in items))
     phases = range(1, app.protocols.current.last_phase + 1)
     return page(
         request,

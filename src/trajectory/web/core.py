@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -379,8 +379,8 @@ def log_access(
     action: str,
     trajectory_id: str | None,
     outcome: str = "ok",
+    shown: tuple[str, ...] = (),
 ) -> None:
     """One entry, in its own transaction, before the answer leaves (fail closed)."""
-    web(request).services.access.append(
-        access_entry(request, action=action, trajectory_id=trajectory_id, outcome=outcome)
-    )
+    entry = access_entry(request, action=action, trajectory_id=trajectory_id, outcome=outcome)
+    web(request).services.access.append(replace(entry, shown=shown))
