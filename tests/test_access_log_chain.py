@@ -186,11 +186,10 @@ def test_an_altered_erasure_record_is_named_by_verify(
     ]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's REPLACE
 def test_insert_or_replace_of_an_entry_or_an_erasure_record_is_refused_on_sqlite(
     app: TrajectoryApplication, logged: list[int]
 ) -> None:
-    if app.dialect != "sqlite":
-        pytest.skip("INSERT OR REPLACE is SQLite's")
     before = app.db.fetchall("SELECT * FROM access_log ORDER BY entry_id")
     erasures = app.db.fetchall("SELECT * FROM erasures ORDER BY seq")
     # when someone replaces an entry (the review's probe) or every erasure record
@@ -283,12 +282,15 @@ def test_a_store_from_before_the_chain_is_chained_once_when_it_is_migrated(
 
 # -- PostgreSQL: the runtime role -------------------------------------------------------------
 
+ON_POSTGRES = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
 
 @pytest.fixture
 def runtime_url(app: TrajectoryApplication, settings: Settings) -> Iterator[str]:
     """A throwaway login role of this test's own, on the test's database."""
-    if app.dialect != "postgres":
-        pytest.skip("roles are PostgreSQL's")
+    assert app.dialect == "postgres", "roles are PostgreSQL's: mark the test ON_POSTGRES"
     role = f"trajectory_runtime_{os.getpid()}"
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(f"DROP ROLE IF EXISTS {role}")
@@ -316,6 +318,7 @@ def runtime_url(app: TrajectoryApplication, settings: Settings) -> Iterator[str]
         "DROP TABLE access_log",
     ],
 )
+@ON_POSTGRES
 def test_the_runtime_role_may_only_insert_and_select_the_log(
     app: TrajectoryApplication,
     settings: Settings,
@@ -339,6 +342,7 @@ def test_the_runtime_role_may_only_insert_and_select_the_log(
     assert app.db.fetchall("SELECT * FROM access_log ORDER BY entry_id") == before
 
 
+@ON_POSTGRES
 def test_the_application_runs_under_the_runtime_role_and_its_entries_chain_on(
     app: TrajectoryApplication,
     settings: Settings,
