@@ -10,6 +10,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from trajectory import __version__
 from trajectory.api.context import Services
+from trajectory.api.edge import HeadLimits
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.middleware import HttpHygiene
@@ -96,5 +97,7 @@ def create_app(services: Services) -> Litestar:
     )
     # Outside the router, not as route middleware: answers for unknown paths and wrong
     # methods (404/405) never reach route middleware, and they need the headers too.
-    app.asgi_handler = HttpHygiene(app.asgi_handler)
+    # HeadLimits inside it: an oversized head is refused (with the headers, logged)
+    # before the router, the guards or any cookie parser read it.
+    app.asgi_handler = HttpHygiene(HeadLimits(app.asgi_handler))
     return app
