@@ -387,3 +387,31 @@ def check_another_organisation(world: World, theirs: httpx.Client) -> None:
     assert_reveals_nothing(answer, GIRL, REGION, ORG_A)
     assert version_of(world, world.other_trajectory) == other_before
     assert app.current_version(world.trajectory) == before
+
+
+# -- times at the ends of the calendar -----------------------------------------------------
+EXTREME_TIMES = [
+    "0001-01-01T00:00:00+14:00",  # moved to UTC: before the year 1
+    "9999-12-31T23:59:59-14:00",  # moved to UTC: after the year 9999
+    "9999-12-31T23:59:59+14:00",  # the last day there is, in Amsterdam a day later
+    "2026-01-01T00:00:00+23:59",  # an offset no clock on earth shows (they end at ±14:00)
+    "2026-01-01T00:00:00+99:00",
+]
+
+
+@pytest.mark.parametrize("when", EXTREME_TIMES)
+def test_a_time_at_the_ends_of_the_calendar_is_refused_with_422_naming_the_field(
+    world: World, when: str
+) -> None:
+    before = version_of(world, world.trajectory)
+    with world.client("coordinator") as coordinator, world.client("researcher") as researcher:
+        read = coordinator.get(f"/trajectories/{world.trajectory}", params={"as_of": when})
+        fact = coordinator.post(
+            f"/trajectories/{world.trajectory}/signals",
+            json={"kind": "loverboy", "occurred_on": when},
+        )
+        export = researcher.post("/research/exports", json={"project": "edge", "as_of": when})
+    for answer, field in ((read, "as_of"), (fact, "occurred_on"), (export, "as_of")):
+        problem = assert_problem(answer, 422)
+        assert [e["field"] for e in problem["errors"]] == [field], problem
+    assert version_of(world, world.trajectory) == before
