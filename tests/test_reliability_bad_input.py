@@ -415,3 +415,69 @@ def test_a_time_at_the_ends_of_the_calendar_is_refused_with_422_naming_the_field
         problem = assert_problem(answer, 422)
         assert [e["field"] for e in problem["errors"]] == [field], problem
     assert version_of(world, world.trajectory) == before
+
+
+# -- query strings ----------------------------------------------------------------------------
+QUERY_VALUES = [
+    "", "0", "-1", "99999999999999999999", "nan", "null", "\x00", "2026-02-30", "2026-13",
+    "1899-12", "0001-01", "9999-12", "0001-01-01", "9999-12-31", *EXTREME_TIMES,
+    "2026-03-01T12:00:00", "2026-03-01T12:00:00Z", "x" * 2000, str(UUID(int=0)),
+]
+
+
+def read_routes(doc: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(OpenAPI path, its query parameters' names) of every read of the API."""
+    found = []
+    for path, operations in sorted(doc["paths"].items()):
+        if "get" not in operations or path.startswith("/schema"):
+            continue
+        names = [p["name"] for p in operations["get"].get("parameters", []) if p["in"] == "query"]
+        found.append((path, names))
+    return found
+
+
+def test_no_query_string_of_any_read_gets_a_5xx(world: World) -> None:
+    with world.client("coordinator") as client:
+        doc = client.get("/schema/openapi.json").json()
+    routes = read_routes(doc)
+    assert any(names for _, names in routes), routes  # not vacuous: reads take queries
+    seen: dict[int, int] = {}
+    with world.client("coordinator") as coordinator, world.client("admin") as admin:
+        for path, names in routes:
+            url = path.replace("{trajectory_id}", str(world.trajectory)).replace(
+                "{contact_id}", world.contact_id
+            )
+            client = admin if path.startswith("/audit") else coordinator
+            fuzz_query(client, url, names, seen)
+    assert {200, 422} <= set(seen), seen
+
+
+def fuzz_query(client: httpx.Client, url: str, names: list[str], seen: dict[int, int]) -> None:
+    """Every parameter with every edge value, one at a time; then random mixtures (also
+    of names the read does not take, and a parameter given twice)."""
+
+    def check(query: list[tuple[str, str]]) -> None:
+        params: list[tuple[str, str | int | float | bool | None]] = list(query)
+        answer = client.get(url, params=params)
+        seen[answer.status_code] = seen.get(answer.status_code, 0) + 1
+        assert answer.status_code < 500, (url, query, answer.text)
+        if answer.status_code >= 400:
+            assert_problem(answer)
+
+    for name in names:
+        for value in QUERY_VALUES:
+            check([(name, value)])
+    queries = st.lists(
+        st.tuples(
+            st.sampled_from(names) if names else st.text(min_size=1, max_size=8),
+            st.sampled_from(QUERY_VALUES) | st.text(max_size=20),
+        ),
+        max_size=4,
+    )
+
+    @settings(FUZZ, max_examples=8)
+    @given(query=queries)
+    def mixed(query: list[tuple[str, str]]) -> None:
+        check(query)
+
+    mixed()

@@ -34,6 +34,7 @@ EDGE_VALUES = [
     "x" * 5000, str(UUID(int=0)),
 ]
 TIMES = [v for v in EDGE_VALUES if v[:1].isdigit() and "-" in v]
+EXTREME_TIMES = [v for v in TIMES if "T" in v]
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 values = st.one_of(st.sampled_from(EDGE_VALUES), st.text(max_size=30))
 
@@ -195,9 +196,7 @@ def fuzz_form(world: World, b: Browser, path: str, seen: dict[int, int]) -> None
     filled = filled_in(page.text, amsterdam_date(world.clock()).isoformat())
     girl = world.handed_over if str(world.handed_over) in path else world.girl
 
-    @settings(FUZZ, max_examples=8)
-    @given(body=form_bodies(filled))
-    def post(body: list[tuple[str, str]]) -> None:
+    def send(body: list[tuple[str, str]]) -> None:
         before = world.version(girl)
         answer = b.client.post(
             path, content=_encode([("csrf_token", token), *body]),
@@ -208,6 +207,17 @@ def fuzz_form(world: World, b: Browser, path: str, seen: dict[int, int]) -> None
         assert answer.status_code < 500, (path, body, answer.text[:2000])
         if answer.status_code >= 400:
             assert world.version(girl) == before, (path, body)
+
+    # Every date of the filled-in form at each end of the calendar, one at a time
+    for at, (name, value) in enumerate(filled):
+        if _DAY.match(value):
+            for when in EXTREME_TIMES:
+                send([*filled[:at], (name, when), *filled[at + 1:]])
+
+    @settings(FUZZ, max_examples=5)
+    @given(body=form_bodies(filled))
+    def post(body: list[tuple[str, str]]) -> None:
+        send(body)
 
     post()
 
