@@ -10,6 +10,7 @@ thread while the test asks `/health`.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -94,6 +95,10 @@ def test_a_120_kB_cookie_is_refused_with_431_while_health_answers_within_a_secon
     assert max(health_seconds) < 1.0, health_seconds
     assert big["answer"].startswith(b"HTTP/1.1 431"), big
     assert big["seconds"] < 2.0, big
+    # and an interpreter without the cookie fix was named at start-up
+    outdated = [e for e in server.log_events() if e.get("event") == "interpreter_outdated"]
+    running_version = (sys.version_info.major, sys.version_info.minor, sys.version_info.micro)
+    assert bool(outdated) != interpreter_fixes_cookie_parsing(running_version), outdated
 
 
 # -- the same limits on the app, whatever server runs it ---------------------------------------
