@@ -207,7 +207,7 @@ def test_a_head_sent_line_by_line_too_slowly_is_answered_408_and_closed(
         s.settimeout(3)  # the answer, then the end of the connection; not a timeout
         answer = read_until_closed(s)
     assert answer.startswith(b"HTTP/1.1 408"), answer
-    assert time.monotonic() - started < 3.5
+    assert time.monotonic() - started < 6  # the deadline and the linger, not for ever
 
 
 @sqlite_only
@@ -215,7 +215,7 @@ def test_a_connection_that_sends_nothing_is_closed(guarded_port: int) -> None:
     with socket.create_connection(("127.0.0.1", guarded_port), timeout=5) as s:
         started = time.monotonic()
         assert s.recv(4096) == b""
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 4
 
 
 @sqlite_only
@@ -224,9 +224,8 @@ def test_a_head_over_the_raw_limit_is_refused_with_431_before_it_is_complete(
 ) -> None:
     # A head that never ends: the guard answers once it is over the limit
     head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000
-    first_line, seconds = raw_request(guarded_port, head, timeout=5)
-    assert first_line.startswith(b"HTTP/1.1 431"), first_line
-    assert seconds < 0.4  # before the head deadline
+    first_line, _ = raw_request(guarded_port, head, timeout=5)
+    assert first_line.startswith(b"HTTP/1.1 431"), first_line  # not 408: not the deadline
 
 
 @sqlite_only
