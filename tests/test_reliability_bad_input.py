@@ -387,3 +387,97 @@ def check_another_organisation(world: World, theirs: httpx.Client) -> None:
     assert_reveals_nothing(answer, GIRL, REGION, ORG_A)
     assert version_of(world, world.other_trajectory) == other_before
     assert app.current_version(world.trajectory) == before
+
+
+# -- times at the ends of the calendar -----------------------------------------------------
+EXTREME_TIMES = [
+    "0001-01-01T00:00:00+14:00",  # moved to UTC: before the year 1
+    "9999-12-31T23:59:59-14:00",  # moved to UTC: after the year 9999
+    "9999-12-31T23:59:59+14:00",  # the last day there is, in Amsterdam a day later
+    "2026-01-01T00:00:00+23:59",  # an offset no clock on earth shows (they end at ±14:00)
+    "2026-01-01T00:00:00+99:00",
+]
+
+
+@pytest.mark.parametrize("when", EXTREME_TIMES)
+def test_a_time_at_the_ends_of_the_calendar_is_refused_with_422_naming_the_field(
+    world: World, when: str
+) -> None:
+    before = version_of(world, world.trajectory)
+    with world.client("coordinator") as coordinator, world.client("researcher") as researcher:
+        read = coordinator.get(f"/trajectories/{world.trajectory}", params={"as_of": when})
+        fact = coordinator.post(
+            f"/trajectories/{world.trajectory}/signals",
+            json={"kind": "loverboy", "occurred_on": when},
+        )
+        export = researcher.post("/research/exports", json={"project": "edge", "as_of": when})
+    for answer, field in ((read, "as_of"), (fact, "occurred_on"), (export, "as_of")):
+        problem = assert_problem(answer, 422)
+        assert [e["field"] for e in problem["errors"]] == [field], problem
+    assert version_of(world, world.trajectory) == before
+
+
+# -- query strings ----------------------------------------------------------------------------
+QUERY_VALUES = [
+    "", "0", "-1", "99999999999999999999", "nan", "null", "\x00", "2026-02-30", "2026-13",
+    "1899-12", "0001-01", "9999-12", "0001-01-01", "9999-12-31", *EXTREME_TIMES,
+    "2026-03-01T12:00:00", "2026-03-01T12:00:00Z", "x" * 2000, str(UUID(int=0)),
+]
+
+
+def read_routes(doc: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(OpenAPI path, its query parameters' names) of every read of the API."""
+    found = []
+    for path, operations in sorted(doc["paths"].items()):
+        if "get" not in operations or path.startswith("/schema"):
+            continue
+        names = [p["name"] for p in operations["get"].get("parameters", []) if p["in"] == "query"]
+        found.append((path, names))
+    return found
+
+
+def test_no_query_string_of_any_read_gets_a_5xx(world: World) -> None:
+    with world.client("coordinator") as client:
+        doc = client.get("/schema/openapi.json").json()
+    routes = read_routes(doc)
+    assert any(names for _, names in routes), routes  # not vacuous: reads take queries
+    seen: dict[int, int] = {}
+    with world.client("coordinator") as coordinator, world.client("admin") as admin:
+        for path, names in routes:
+            url = path.replace("{trajectory_id}", str(world.trajectory)).replace(
+                "{contact_id}", world.contact_id
+            )
+            client = admin if path.startswith("/audit") else coordinator
+            fuzz_query(client, url, names, seen)
+    assert {200, 422} <= set(seen), seen
+
+
+def fuzz_query(client: httpx.Client, url: str, names: list[str], seen: dict[int, int]) -> None:
+    """Every parameter with every edge value, one at a time; then random mixtures (also
+    of names the read does not take, and a parameter given twice)."""
+
+    def check(query: list[tuple[str, str]]) -> None:
+        params: list[tuple[str, str | int | float | bool | None]] = list(query)
+        answer = client.get(url, params=params)
+        seen[answer.status_code] = seen.get(answer.status_code, 0) + 1
+        assert answer.status_code < 500, (url, query, answer.text)
+        if answer.status_code >= 400:
+            assert_problem(answer)
+
+    for name in names:
+        for value in QUERY_VALUES:
+            check([(name, value)])
+    queries = st.lists(
+        st.tuples(
+            st.sampled_from(names) if names else st.text(min_size=1, max_size=8),
+            st.sampled_from(QUERY_VALUES) | st.text(max_size=20),
+        ),
+        max_size=4,
+    )
+
+    @settings(FUZZ, max_examples=8)
+    @given(query=queries)
+    def mixed(query: list[tuple[str, str]]) -> None:
+        check(query)
+
+    mixed()

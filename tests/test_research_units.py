@@ -12,10 +12,12 @@ from pathlib import Path
 from uuid import uuid4
 
 import msgspec
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trajectory.aggregates.events.phasing import PhaseAdvanced
+from trajectory.research.cli import parse_as_of
 from trajectory.research.codebook import render
 from trajectory.research.coding import Column, Value, coders, event_classes, event_columns
 from trajectory.research.disclosure import KAnonymity, age_band, generalise
@@ -246,3 +248,13 @@ def test_every_manifest_field_is_documented() -> None:
     names |= {f"counts.{f}" for f in Counts.__struct_fields__}
     assert names == set(FIELD_DOCS)
     assert isinstance(msgspec.json.schema(Manifest), dict)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999-12-31", "0001-01-01", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+     "2026-01-01T00:00:00+99:00", "2026-01-01T00:00:00+23:59", "2026-01-01T00:00:00"],
+)
+def test_the_command_lines_as_of_at_the_calendars_ends_is_refused_as_input(value: str) -> None:
+    with pytest.raises(ValueError, match=r"outside|offset|RFC 3339"):  # exit 2, as any bad --as-of
+        parse_as_of(value)

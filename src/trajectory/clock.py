@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -20,6 +20,36 @@ def amsterdam_date(moment: datetime) -> date:
     return moment.astimezone(AMSTERDAM).date()
 
 
+LARGEST_OFFSET = timedelta(hours=14)
+"""No clock on earth is further from UTC (Kiribati, +14:00; the last is -12:00)."""
+FIRST_MOMENT = datetime(1, 1, 2, tzinfo=UTC)
+LAST_MOMENT = datetime(9998, 12, 31, tzinfo=UTC)
+"""A moment is read only between these: a day away from the calendar's ends, so that
+moving it to UTC or to Amsterdam, or to the end of its day, never overflows."""
+
+
+def parse_moment(value: str) -> datetime:
+    """An RFC 3339 time with its offset, as the moment in UTC; the one reading of a time
+    for every entry point (API, pages, command line).
+
+    Raises ValueError with the reason (the value is not echoed), also for a time that reads but is
+    no moment anyone means: an offset beyond ±14:00, or a moment at the calendar's ends
+    (year 1 at +14:00 is before the year 1 in UTC, and every step after would fail).
+    """
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("not an RFC 3339 time") from None
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError("needs a UTC offset (e.g. Z or +01:00)")
+    if abs(offset) > LARGEST_OFFSET:
+        raise ValueError("has an offset beyond ±14:00")
+    if not FIRST_MOMENT <= moment <= LAST_MOMENT:
+        raise ValueError("lies outside the years 1 to 9998")
+    return moment.astimezone(UTC)
+
+
 def parse_occurred(value: str | None, now: datetime) -> tuple[date, datetime | None]:
     """`occurred_on` as given by a caller: a date or an RFC 3339 time (with offset).
 
@@ -34,10 +64,11 @@ def parse_occurred(value: str | None, now: datetime) -> tuple[date, datetime | N
         except ValueError:
             raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{value!r} is not a date or an RFC 3339 time") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{value!r} needs a UTC offset (e.g. Z or +01:00)")
-    moment = moment.astimezone(UTC)
+    try:
+        moment = parse_moment(value)
+    except ValueError as e:
+        raise ValueError(f"{value!r} {e}") from None
     return amsterdam_date(moment), moment

@@ -10,6 +10,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from trajectory import __version__
 from trajectory.api.context import Services
+from trajectory.api.edge import HeadLimits
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.forwarded import TrustedProxies
@@ -104,6 +105,8 @@ def create_app(services: Services) -> Litestar:
     # methods (404/405) never reach route middleware, and they need the headers too.
     # Outermost: what a trusted proxy forwards (scheme, client) is settled before the
     # headers (HSTS over HTTPS) and the pages (Secure cookies, throttles) look at it.
+    # HeadLimits inside the hygiene: an oversized head is refused (with the headers,
+    # logged) before the router, the guards or any cookie parser read it.
     networks = parse_networks(services.application.settings.trusted_proxies)
-    app.asgi_handler = TrustedProxies(HttpHygiene(app.asgi_handler), networks)
+    app.asgi_handler = TrustedProxies(HttpHygiene(HeadLimits(app.asgi_handler)), networks)
     return app

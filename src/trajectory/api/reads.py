@@ -7,7 +7,7 @@ read fails (fail closed).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
@@ -19,7 +19,7 @@ from trajectory.api.context import access_entry, caller, parse_trajectory_id, se
 from trajectory.api.errors import ApiError, FieldError, not_found
 from trajectory.api.schemas import AccessEntryOut
 from trajectory.api.security import check_visible
-from trajectory.clock import amsterdam_date
+from trajectory.clock import amsterdam_date, parse_moment
 from trajectory.projections.caseload import CaseloadOut, caseload
 from trajectory.projections.handovers import HandoversOut, handovers_for
 from trajectory.views import (
@@ -69,16 +69,13 @@ def parse_as_of(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+        return parse_moment(value)
+    except ValueError as e:
         raise ApiError(
             422,
             "as_of must be an RFC 3339 time with an offset, e.g. 2026-03-01T12:00:00Z",
-            errors=[FieldError(field="as_of", message="not an RFC 3339 time")],
-        )
-    return moment.astimezone(UTC)
+            errors=[FieldError(field="as_of", message=str(e))],
+        ) from None
 
 
 def read_summary(

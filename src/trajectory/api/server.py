@@ -10,6 +10,7 @@ import structlog
 import uvicorn
 from litestar import Litestar
 
+from trajectory.api.connection_guard import GuardedHttpToolsProtocol
 from trajectory.api.context import Services
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import Clock, system_clock
@@ -41,6 +42,7 @@ def serve(
 ) -> int:
     """Serve until stopped. `clock`: the application's time (the single-process server;
     workers read the system clock)."""
+    warn_if_interpreter_outdated()
     workers = workers or settings.workers
     if workers > 1:
         return _serve_workers(settings, host=host, port=port, demo=demo, workers=workers)
@@ -82,7 +84,33 @@ UVICORN: dict[str, Any] = {
     "access_log": False,
     "timeout_graceful_shutdown": 10,
     "proxy_headers": False,
+    # A request head must arrive in time and within the edge's limits (api.edge), counted
+    # on the raw bytes; uvicorn's own httptools protocol has no limit on either.
+    "http": GuardedHttpToolsProtocol,
 }
+
+
+def interpreter_fixes_cookie_parsing(version: tuple[int, int, int]) -> bool:
+    """Whether this interpreter has the fix of CVE-2024-7592 (quadratic cookie unquoting):
+    3.11.10, 3.12.6 and every 3.13 have it."""
+    return version >= (3, 13, 0) or (3, 12, 6) <= version < (3, 13, 0) or (
+        (3, 11, 10) <= version < (3, 12, 0)
+    )
+
+
+def warn_if_interpreter_outdated(version: tuple[int, int, int] | None = None) -> None:
+    """A warning, not a refusal: our own code never hands a cookie to the interpreter's
+    parser (api.edge), so the server is safe from that CVE on any 3.11; but the later
+    releases fix others (tarfile, zipfile, email, urllib.parse), and production should
+    run one. pyproject.toml cannot demand it: distributions and CI images still ship
+    3.11.7, and an uninstallable project helps no one."""
+    found = version or (sys.version_info.major, sys.version_info.minor, sys.version_info.micro)
+    if not interpreter_fixes_cookie_parsing(found):
+        log.warning(
+            "interpreter_outdated",
+            python=".".join(map(str, found)),
+            wanted="3.11.10 or later (3.12.6 or later on 3.12)",
+        )
 
 
 def _serve_workers(

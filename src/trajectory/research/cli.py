@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TextIO
 
-from trajectory.clock import AMSTERDAM
+from trajectory.clock import AMSTERDAM, FIRST_MOMENT, LAST_MOMENT, parse_moment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -39,12 +39,11 @@ def add_export_parser(sub: Any) -> None:
 def parse_as_of(value: str) -> datetime:
     if len(value) == 10:
         day = datetime.fromisoformat(value).date()
+        if not FIRST_MOMENT.date() <= day < LAST_MOMENT.date():
+            raise ValueError("lies outside the years 1 to 9998")
         end = datetime.combine(day + timedelta(days=1), time(), tzinfo=AMSTERDAM)
         return (end - timedelta(microseconds=1)).astimezone(UTC)
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError("give a UTC offset (e.g. Z or +01:00)")
-    return moment.astimezone(UTC)
+    return parse_moment(value)
 
 
 def _operator() -> Any:

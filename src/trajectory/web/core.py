@@ -197,8 +197,20 @@ PathText = Annotated[str, Parameter(max_length=200)]
 # -- the guard -----------------------------------------------------------------------------
 
 
+MAX_FORM_FIELDS = 500
+"""Far more than any form of ours has; a body with more is refused before it is read."""
+TOO_MANY_FIELDS = N_("This form sent more fields than any form of ours has. Nothing was"
+                     " recorded.")
+
+
 def parse_form(body: bytes) -> dict[str, list[str]]:
-    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=500)
+    try:
+        return parse_qs(
+            body.decode("utf-8", "replace"), keep_blank_values=True,
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except ValueError:  # over MAX_FORM_FIELDS: bad input, not a failure of ours
+        raise WebError(400, TOO_MANY_FIELDS) from None
 
 
 async def web_guard(
