@@ -36,6 +36,7 @@ from trajectory.crypto import (
 )
 from trajectory.persistence.database import Database, Dialect, RowWrite
 from trajectory.persistence.durability import check_durability
+from trajectory.persistence.files import secure_sqlite_store
 from trajectory.persistence.mapper import TrajectoryMapper
 from trajectory.persistence.recorders import TransactionAborted
 from trajectory.persistence.schema import create_schema
@@ -101,6 +102,8 @@ class TrajectoryApplication(Application[UUID]):
         self.clock = clock
         self.snapshotting_intervals = {Trajectory: settings.snapshot_interval}  # type: ignore[misc]
         env = eventsourcing_env(settings.database_url, settings.db_lock_timeout_seconds)
+        if (database_file := sqlite_path(settings.database_url)) is not None:
+            secure_sqlite_store(database_file)
         env["IS_SNAPSHOTTING_ENABLED"] = "y"
         env["CREATE_TABLE"] = "y" if create_tables else "n"
         super().__init__(env=env)
