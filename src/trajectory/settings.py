@@ -45,6 +45,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     web_idle_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 15
     web_absolute_hours: Annotated[int, msgspec.Meta(ge=1, le=24)] = 8
     export_dir: str | None = None
+    # The interactive API docs (Swagger UI at /schema/swagger) load their viewer from a CDN
+    # onto the care pages' origin: on a development machine only, when asked. The OpenAPI
+    # document itself (/schema/openapi.json) is always served.
+    api_docs: Literal["off", "on"] = "off"
+    # An aftercare worker reads a girl's file this many days after aftercare ended (not
+    # writes); then, and at closure, her access ends.
+    aftercare_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

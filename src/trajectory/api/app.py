@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from trajectory import __version__
@@ -50,12 +50,15 @@ def _release(app: Litestar) -> None:
 
 
 def create_app(services: Services) -> Litestar:
+    # Swagger UI fetches its scripts from a CDN and runs them on this origin, beside the
+    # care pages: off unless the settings ask for it; the document alone stays.
+    docs_page = services.application.settings.api_docs == "on"
     openapi = OpenAPIConfig(
         title="trajectory",
         version=__version__,
         description=DESCRIPTION,
         path="/schema",
-        render_plugins=[SwaggerRenderPlugin()],
+        render_plugins=[SwaggerRenderPlugin() if docs_page else JsonRenderPlugin()],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")
@@ -96,5 +99,5 @@ def create_app(services: Services) -> Litestar:
     )
     # Outside the router, not as route middleware: answers for unknown paths and wrong
     # methods (404/405) never reach route middleware, and they need the headers too.
-    app.asgi_handler = HttpHygiene(app.asgi_handler)
+    app.asgi_handler = HttpHygiene(app.asgi_handler, docs_page=docs_page)
     return app
