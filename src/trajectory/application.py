@@ -311,6 +311,9 @@ class TrajectoryApplication(Application[UUID]):
                 "head_hash": t.head_hash,
                 "intake_date": s.intake_date.isoformat(),
                 "closed_on": s.closed_on.isoformat() if s.closed_on else None,
+                "aftercare_ended_on": (
+                    s.aftercare_ended_on.isoformat() if s.aftercare_ended_on else None
+                ),
                 "destruction_requested_on": (
                     s.destruction.requested_on.isoformat() if s.destruction else None
                 ),

@@ -21,9 +21,8 @@ def secure_sqlite_store(path: str | Path) -> None:
     """Create the SQLite file readable by its owner only, or tighten it and its
     companions (`-wal`, `-shm`) when others could read them."""
     database = Path(path)
-    if not database.exists():
-        if database.parent != Path():
-            database.parent.mkdir(parents=True, exist_ok=True)
+    if not database.exists() and database.absolute().parent.is_dir():
+        # (A missing directory is left for SQLite to report, as a store that cannot be used.)
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT, OWNER_ONLY))
     for file in (database, *(Path(f"{database}{s}") for s in SQLITE_COMPANIONS)):
         tighten(file)

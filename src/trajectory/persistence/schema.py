@@ -156,15 +156,28 @@ _USER_COLUMNS = (
 )
 
 
+# The index gains the day aftercare ended: the aftercare worker's access ends after it
+# (trajectory.visibility). A store of an earlier version has it from each trajectory's
+# next write on.
+_INDEX_COLUMNS = (("aftercare_ended_on", "TEXT"),)
+
+
 def _add_user_columns(tx: Transaction, dialect: Dialect) -> None:
+    _add_columns(tx, dialect, "users", _USER_COLUMNS)
+    _add_columns(tx, dialect, "trajectory_index", _INDEX_COLUMNS)
+
+
+def _add_columns(
+    tx: Transaction, dialect: Dialect, table: str, columns: tuple[tuple[str, str], ...]
+) -> None:
     if dialect == "postgres":
-        for name, kind in _USER_COLUMNS:
-            tx.execute(f"ALTER TABLE users ADD COLUMN IF NOT EXISTS {name} {kind}")
+        for name, kind in columns:
+            tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
         return
-    have = {str(r["name"]) for r in tx.fetchall("PRAGMA table_info(users)")}
-    for name, kind in _USER_COLUMNS:
+    have = {str(r["name"]) for r in tx.fetchall(f"PRAGMA table_info({table})")}
+    for name, kind in columns:
         if name not in have:
-            tx.execute(f"ALTER TABLE users ADD COLUMN {name} {kind}")
+            tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 SCHEMA_LOCK = 7_240_613

@@ -286,7 +286,11 @@ def _parse_day(value: str | None) -> date | None:
 
 def _visible(request: Request[Any, Any, Any], raw_id: str) -> UUID:
     tid = parse_trajectory_id(raw_id)
-    visible_row(_app(request).db, session_of(request).user, tid)
+    app = _app(request)
+    visible_row(
+        app.db, session_of(request).user, tid, today=amsterdam_date(app.clock()),
+        grace_days=app.settings.aftercare_grace_days,
+    )
     return tid
 
 
