@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from trajectory.aggregates.corrections import correctable_positions
 from trajectory.aggregates.errors import RuleRefused, VersionConflict
@@ -98,10 +98,35 @@ def search_by_name(app: TrajectoryApplication, organisation: str, query: str) ->
 
 
 @get("/caseload", opt=COORD, sync_to_thread=True)
-def caseload_page(request: Request[Any, Any, Any]) -> Template:
+def caseload_page(request: Request[Any, Any, Any]) -> Template | Redirect:
+    """The caseload with its filters (in the address: phase, status, overdue). A name is
+    never searched from the address: it would stay in proxy logs and browser history, so
+    an old link with `q` is sent on without it."""
     params = request.query_params
-    q, status, overdue = params.get("q"), params.get("status"), params.get("overdue")
-    raw_phase = params.get("phase") or ""
+    if "q" in params:
+        kept = {k: v for k, v in params.items() if k in ("phase", "status", "overdue") and v}
+        return redirect("/caseload", **kept)
+    return _caseload(request, "", params.get("phase"), params.get("status"),
+                     params.get("overdue"))
+
+
+@post("/caseload", opt=COORD, sync_to_thread=True, status_code=200)
+def caseload_search(request: Request[Any, Any, Any]) -> Template:
+    """The search by name: the name travels in the body of a form (with the session's
+    CSRF token), never in an address."""
+    form = form_of(request)
+    return _caseload(request, first(form, "q"), first(form, "phase"), first(form, "status"),
+                     first(form, "overdue"))
+
+
+def _caseload(
+    request: Request[Any, Any, Any],
+    q: str | None,
+    raw_phase: str | None,
+    status: str | None,
+    overdue: str | None,
+) -> Template:
+    raw_phase = raw_phase or ""
     phase = int(raw_phase) if raw_phase.isdigit() else None
     app = _app(request)
     user = session_of(request).user
@@ -622,7 +647,8 @@ def _form_page(
 
 
 def care_routes() -> list[Any]:
-    return [caseload_page, intake_form, intake, trajectory_page, fact_form, record_fact]
+    return [caseload_page, caseload_search, intake_form, intake, trajectory_page, fact_form,
+            record_fact]
 
 
 __all__ = ["care_routes", "end_of_day", "search_by_name"]
