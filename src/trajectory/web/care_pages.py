@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from litestar import Request, Response, get, post
@@ -28,6 +28,7 @@ from trajectory.aggregates.errors import RuleRefused, VersionConflict
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInError
 from trajectory.aggregates.trajectory import Trajectory
+from trajectory.aggregates.vocabulary import Status
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
@@ -140,7 +141,7 @@ def _caseload(
         log_access(request, "search", None)
         for tid in found:  # she can ask who found her file, and by what
             log_access(request, "search", str(tid))
-    chosen_status = status if status in ("in_care", "aftercare", "closed") else None
+    chosen_status = cast(Status, status) if status in ("in_care", "aftercare", "closed") else None
     out = caseload(
         app.db,
         user.organisation,
