@@ -80,7 +80,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/retention"): {"admin"},
     ("GET", "/quality/core-elements"): {"coordinator", "admin"},
     ("GET", "/quality/signals"): {"coordinator", "admin"},
-    ("GET", "/statistics/victims"): {"coordinator", "researcher", "admin"},
+    ("GET", "/statistics/victims"): {"researcher", "admin"},
     ("POST", "/research/exports"): {"researcher"},
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.
