@@ -19,7 +19,11 @@ Differencing: two answers taken before and after one intake must not tell that g
 attributes. So only closed periods are published (complete years: the year now running
 is withheld, every cell of it suppressed), every published count is rounded to a multiple
 of 5 after suppression (percentages are computed from the rounded counts), and only
-researchers and admins may read them (the route's roles).
+researchers and admins may read them (the route's roles). What this does not yet close: a
+record made later about a closed year (an intake dated in it, a new victim status) still
+moves its counts by one, which the rounding hides only when the count stays within its
+multiple of 5; freezing a year needs the recording day in this read model (the events'
+`timestamp` is the library's wall clock, not the application's).
 """
 
 from __future__ import annotations
