@@ -113,3 +113,24 @@ def test_over_http_the_handover_view_answers_404_after_closure(
             WritePath(app).record(COORDINATOR, in_aftercare,
                                   CloseTrajectory(reason="aftercare_completed"))
             assert http.get(f"/trajectories/{in_aftercare}/handover").status_code == 404
+
+
+def test_a_store_of_an_earlier_version_learns_the_day_aftercare_ended(
+    app: TrajectoryApplication, clock: FakeClock, in_aftercare: UUID
+) -> None:
+    # given a girl whose aftercare ended, in a store whose index has no such column yet
+    WritePath(app).record(AFTERCARE, in_aftercare, EndAftercare(reason="stable"))
+    with app.db.transaction() as tx:
+        tx.execute("ALTER TABLE trajectory_index DROP COLUMN aftercare_ended_on")
+    # when this version opens the store
+    reopened = TrajectoryApplication(app.settings, clock=clock, protocols=app.protocols)
+    try:
+        row = reopened.db.fetchone(
+            "SELECT aftercare_ended_on FROM trajectory_index WHERE trajectory_id = ?",
+            [str(in_aftercare)],
+        )
+    finally:
+        reopened.close()
+    # then its index knows the day, and the grace period counts from it
+    assert row is not None
+    assert row["aftercare_ended_on"] == amsterdam_date(clock()).isoformat()

@@ -32,6 +32,7 @@ from trajectory.crypto import (
     MasterKey,
     MasterKeyUnavailable,
     TrajectoryCipher,
+    TrajectoryErased,
     load_master_key,
 )
 from trajectory.persistence.database import Database, Dialect, RowWrite
@@ -112,8 +113,7 @@ class TrajectoryApplication(Application[UUID]):
         )
         self.db = Database(self.dialect, self.recorder.datastore)  # type: ignore[attr-defined]
         check_durability(self.db, throwaway=settings.throwaway_store)
-        if create_tables:
-            create_schema(self.db)
+        added = create_schema(self.db) if create_tables else set()
         # Read models register here what to delete when a trajectory is erased.
         self.erasure_hooks: list[Callable[[Any, str], None]] = []
         self.keys: KeyRing | None = None
@@ -123,6 +123,27 @@ class TrajectoryApplication(Application[UUID]):
             mapper = self.mapper
             assert isinstance(mapper, TrajectoryMapper)
             mapper.payload_cipher = TrajectoryCipher(self.keys)
+        if "trajectory_index.aftercare_ended_on" in added:
+            self._fill_in_aftercare_ended()
+
+    def _fill_in_aftercare_ended(self) -> None:
+        """A store of an earlier version: the day aftercare ended, for the index rows of
+        trajectories in aftercare (the aftercare worker's access ends after it)."""
+        rows = self.db.fetchall(
+            "SELECT trajectory_id FROM trajectory_index WHERE status = 'aftercare'"
+        )
+        for row in rows:
+            try:
+                ended = self.get(UUID(str(row["trajectory_id"]))).state.aftercare_ended_on
+            except TrajectoryErased:
+                continue
+            if ended is not None:
+                with self.db.transaction() as tx:
+                    tx.execute(
+                        "UPDATE trajectory_index SET aftercare_ended_on = ?"
+                        " WHERE trajectory_id = ?",
+                        [ended.isoformat(), str(row["trajectory_id"])],
+                    )
 
     def _master_key(self) -> MasterKey:
         """The master key per settings; a development store gets a local key file."""
