@@ -28,10 +28,12 @@ from tests.api_support import (
     request_body,
     takes_header,
 )
+from tests.conftest import MASTER_KEY
 from tests.live import live_server
 from trajectory.api.app import create_app
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import TrajectoryApplication
+from trajectory.settings import Settings
 
 # The callers. "coordinator", "aftercare" and "admin" belong with the trajectory (its
 # organisation, or it was handed over to her); the others do not.
@@ -93,7 +95,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/retention"): {"admin"},
     ("GET", "/quality/core-elements"): {"coordinator", "admin"},
     ("GET", "/quality/signals"): {"coordinator", "admin"},
-    ("GET", "/statistics/victims"): {"coordinator", "researcher", "admin"},
+    ("GET", "/statistics/victims"): {"researcher", "admin"},
     ("POST", "/research/exports"): {"researcher"},
     ("POST", "/auth/step-up"): {"researcher", "admin"},
 }
@@ -154,6 +156,15 @@ def fill(path: str, world: World) -> str:
     }
     path += queries.get(path, "")
     return path
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Every route there can be, the interactive API docs too (off by default:
+    tests/test_api_docs.py)."""
+    return Settings(
+        database_url=database_url, snapshot_interval=10, master_key=MASTER_KEY, api_docs="on"
+    )
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ def test_a_store_of_an_earlier_version_loads_verifies_and_means_the_same(
 ) -> None:
     copy = tmp_path / directory.name
     shutil.copytree(directory, copy)  # the committed bytes stay as they are
+    (copy / KEY).chmod(0o600)  # git keeps no file modes; a readable key is refused
     app = TrajectoryApplication(
         Settings(database_url=f"sqlite:///{copy / STORE}", master_key_file=str(copy / KEY))
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.web_support import HANDED_OVER_GIRL, World, csrf_of, sqlite_only
+from trajectory.commands import CloseTrajectory
 
 
 def test_the_aftercare_worker_sees_only_her_handovers(world: World) -> None:
@@ -111,3 +112,14 @@ def test_accepting_the_handover_with_a_double_click_records_it_once(world: World
     assert first.status_code == second.status_code == 303, second.text
     assert second.headers["location"] == first.headers["location"]
     assert world.version(tid) == version + 1
+
+
+def test_after_closure_the_handover_page_is_gone_for_her(world: World) -> None:
+    # given the aftercare worker, who reads the handover page of the girl handed to her
+    with world.browser("aftercare") as b:
+        assert b.get(f"/app/handovers/{world.handed_over}").status_code == 200
+        # when her coordinator closes the trajectory
+        world.app.execute(world.handed_over, CloseTrajectory(reason="transferred"),
+                          world.actor("coordinator"))
+        # then the page answers as for a file that does not exist
+        assert b.get(f"/app/handovers/{world.handed_over}").status_code == 404

@@ -32,10 +32,12 @@ from trajectory.crypto import (
     MasterKey,
     MasterKeyUnavailable,
     TrajectoryCipher,
+    TrajectoryErased,
     load_master_key,
 )
 from trajectory.persistence.database import Database, Dialect, RowWrite
 from trajectory.persistence.durability import check_durability
+from trajectory.persistence.files import secure_sqlite_store
 from trajectory.persistence.mapper import TrajectoryMapper
 from trajectory.persistence.recorders import TransactionAborted
 from trajectory.persistence.schema import create_schema
@@ -101,6 +103,8 @@ class TrajectoryApplication(Application[UUID]):
         self.clock = clock
         self.snapshotting_intervals = {Trajectory: settings.snapshot_interval}  # type: ignore[misc]
         env = eventsourcing_env(settings.database_url, settings.db_lock_timeout_seconds)
+        if (database_file := sqlite_path(settings.database_url)) is not None:
+            secure_sqlite_store(database_file)
         env["IS_SNAPSHOTTING_ENABLED"] = "y"
         env["CREATE_TABLE"] = "y" if create_tables else "n"
         super().__init__(env=env)
@@ -109,8 +113,7 @@ class TrajectoryApplication(Application[UUID]):
         )
         self.db = Database(self.dialect, self.recorder.datastore)  # type: ignore[attr-defined]
         check_durability(self.db, throwaway=settings.throwaway_store)
-        if create_tables:
-            create_schema(self.db)
+        added = create_schema(self.db) if create_tables else set()
         # Read models register here what to delete when a trajectory is erased.
         self.erasure_hooks: list[Callable[[Any, str], None]] = []
         self.keys: KeyRing | None = None
@@ -120,6 +123,27 @@ class TrajectoryApplication(Application[UUID]):
             mapper = self.mapper
             assert isinstance(mapper, TrajectoryMapper)
             mapper.payload_cipher = TrajectoryCipher(self.keys)
+        if "trajectory_index.aftercare_ended_on" in added:
+            self._fill_in_aftercare_ended()
+
+    def _fill_in_aftercare_ended(self) -> None:
+        """A store of an earlier version: the day aftercare ended, for the index rows of
+        trajectories in aftercare (the aftercare worker's access ends after it)."""
+        rows = self.db.fetchall(
+            "SELECT trajectory_id FROM trajectory_index WHERE status = 'aftercare'"
+        )
+        for row in rows:
+            try:
+                ended = self.get(UUID(str(row["trajectory_id"]))).state.aftercare_ended_on
+            except TrajectoryErased:
+                continue
+            if ended is not None:
+                with self.db.transaction() as tx:
+                    tx.execute(
+                        "UPDATE trajectory_index SET aftercare_ended_on = ?"
+                        " WHERE trajectory_id = ?",
+                        [ended.isoformat(), str(row["trajectory_id"])],
+                    )
 
     def _master_key(self) -> MasterKey:
         """The master key per settings; a development store gets a local key file."""
@@ -308,6 +332,9 @@ class TrajectoryApplication(Application[UUID]):
                 "head_hash": t.head_hash,
                 "intake_date": s.intake_date.isoformat(),
                 "closed_on": s.closed_on.isoformat() if s.closed_on else None,
+                "aftercare_ended_on": (
+                    s.aftercare_ended_on.isoformat() if s.aftercare_ended_on else None
+                ),
                 "destruction_requested_on": (
                     s.destruction.requested_on.isoformat() if s.destruction else None
                 ),

@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         " default: replace the configured key file",
     )
 
+    new_key = keys_sub.add_parser(
+        "new", help="write a fresh master key to a new file, readable by its owner only"
+    )
+    new_key.add_argument("--out", required=True, metavar="FILE", help="the file to create")
+
     erase = sub.add_parser("erase", help="crypto-shred a trajectory (irreversible)")
     erase.add_argument("id", help="trajectory id")
     erase.add_argument("--reason", required=True, help="why (no names: this is kept)")
@@ -174,6 +179,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return serve(
             settings, host=args.host, port=args.port, demo=args.demo, workers=args.workers
         )
+    if args.command == "keys" and args.keys_command == "new":
+        from trajectory.keys_cli import new_key_file
+
+        return new_key_file(args.out, sys.stdout)
     app = _app(settings)
     try:
         if args.command == "init":  # building the application made them

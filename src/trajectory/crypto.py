@@ -128,7 +128,16 @@ def write_key_file(path: Path, key: MasterKey) -> None:
 
 
 def read_key_file(path: Path) -> MasterKey:
+    """The key in `path`, refused when anyone but the file's owner may open the file: a
+    key others can read is a key others may have copied, and with a backup it opens
+    every girl's file."""
     try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise MasterKeyUnavailable(
+                f"the master key file {path} can be read by others (mode {mode:04o});"
+                f" make it readable by its owner only: chmod 600 {path}"
+            )
         return MasterKey.from_text(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise MasterKeyUnavailable(

@@ -1,4 +1,5 @@
-"""The privacy commands of the command line: key rotation, erasure, retention."""
+"""The privacy commands of the command line: a new master key, key rotation, erasure,
+retention."""
 
 from __future__ import annotations
 
@@ -16,6 +17,23 @@ from trajectory.crypto import MasterKey, TrajectoryErased, read_key_file, write_
 from trajectory.erasure import erase
 from trajectory.retention import retention_items
 from trajectory.settings import sqlite_path
+
+
+def new_key_file(out_file: str, out: TextIO) -> int:
+    """A fresh master key in a new file only its owner may read: the operator's way to
+    make one (never over an existing file: that may be the only copy of a key in use)."""
+    target = Path(out_file)
+    if target.exists():
+        print(f"trajectory: {target} exists; a key file is never overwritten", file=sys.stderr)
+        return 2
+    if not target.parent.is_dir():
+        print(f"trajectory: there is no directory {target.parent}", file=sys.stderr)
+        return 2
+    key = MasterKey.generate()
+    write_key_file(target, key)
+    out.write(f"wrote master key {key.key_id} to {target} (readable by its owner only)\n")
+    out.write("keep two offline copies of it, apart from the database backups\n")
+    return 0
 
 
 def rotate_keys(app: TrajectoryApplication, new_key_file: str | None, out: TextIO) -> int:

@@ -67,6 +67,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The reverse proxies (addresses, CIDR networks, comma-separated) whose forwarded
     # scheme and client address are believed; from anyone else those headers are ignored.
     trusted_proxies: str = ""
+    # The interactive API docs (Swagger UI at /schema/swagger) load their viewer from a CDN
+    # onto the care pages' origin: on a development machine only, when asked. The OpenAPI
+    # document itself (/schema/openapi.json) is always served.
+    api_docs: Literal["off", "on"] = "off"
+    # An aftercare worker reads a girl's file this many days after aftercare ended (not
+    # writes); then, and at closure, her access ends.
+    aftercare_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 30
 
     def __post_init__(self) -> None:
         try:

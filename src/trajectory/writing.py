@@ -35,7 +35,7 @@ import msgspec
 from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.aggregates.errors import VersionConflict, WriteRefused
 from trajectory.application import Actor, Recorded, TrajectoryApplication
-from trajectory.clock import Clock, parse_occurred
+from trajectory.clock import Clock, amsterdam_date, parse_occurred
 from trajectory.commands import Command, OpenTrajectory
 from trajectory.idempotency import IdempotencyStore, StoredAnswer
 from trajectory.persistence.database import RowWrite
@@ -211,7 +211,10 @@ class WritePath:
         TrajectoryErased), InputRefused, RuleRefused, VersionConflict, WriteRefused (and
         whatever a callable `expected_version` raises)."""
         app = self.application
-        visible_row(app.db, actor, trajectory_id)
+        visible_row(
+            app.db, actor, trajectory_id, today=amsterdam_date(self.clock()),
+            grace_days=app.settings.aftercare_grace_days, writing=True,
+        )
         check_occurred_on(command, self.clock())
         check_dates(command)
         key = check_key(idempotency_key)

@@ -58,6 +58,13 @@ class NotInCare(RuleRefused):
     code = "not-in-care"
 
 
+class AftercareEnded(RuleRefused):
+    """Aftercare ended: the aftercare worker may still read the file for the grace period
+    (trajectory.visibility), but records nothing more on it."""
+
+    code = "aftercare-ended"
+
+
 class OccurredInFuture(RuleRefused):
     code = "occurred-in-future"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from trajectory import __version__
@@ -56,12 +56,15 @@ def _release(app: Litestar) -> None:
 
 
 def create_app(services: Services) -> Litestar:
+    # Swagger UI fetches its scripts from a CDN and runs them on this origin, beside the
+    # care pages: off unless the settings ask for it; the document alone stays.
+    docs_page = services.application.settings.api_docs == "on"
     openapi = OpenAPIConfig(
         title="trajectory",
         version=__version__,
         description=DESCRIPTION,
         path="/schema",
-        render_plugins=[SwaggerRenderPlugin()],
+        render_plugins=[SwaggerRenderPlugin() if docs_page else JsonRenderPlugin()],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")
@@ -108,5 +111,7 @@ def create_app(services: Services) -> Litestar:
     # HeadLimits inside the hygiene: an oversized head is refused (with the headers,
     # logged) before the router, the guards or any cookie parser read it.
     networks = parse_networks(services.application.settings.trusted_proxies)
-    app.asgi_handler = TrustedProxies(HttpHygiene(HeadLimits(app.asgi_handler)), networks)
+    app.asgi_handler = TrustedProxies(
+        HttpHygiene(HeadLimits(app.asgi_handler), docs_page=docs_page), networks
+    )
     return app

@@ -38,8 +38,8 @@ _HSTS = b"max-age=31536000"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def _headers(path: str) -> list[tuple[bytes, bytes]]:
-    docs = path.startswith("/schema") and not path.endswith(".json")
+def _headers(path: str, docs_page: bool = False) -> list[tuple[bytes, bytes]]:
+    docs = docs_page and path.startswith("/schema") and not path.endswith(".json")
     web = path == "/app" or path.startswith("/app/")
     csp = _WEB_CSP if web else _DOCS_CSP if docs else _STRICT_CSP
     return [
@@ -55,8 +55,10 @@ def _headers(path: str) -> list[tuple[bytes, bytes]]:
 
 
 class HttpHygiene:
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, *, docs_page: bool = False):
+        """`docs_page`: the interactive API docs are served, and get their wider policy."""
         self.app = app
+        self.docs_page = docs_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -78,7 +80,7 @@ class HttpHygiene:
                     for k, v in message.get("headers", [])
                     if k.lower() not in (b"server", b"cache-control")
                 ]
-                headers.extend(_headers(path))
+                headers.extend(_headers(path, self.docs_page))
                 if scope.get("scheme") == "https":  # (as a trusted proxy forwarded it)
                     headers.append((b"strict-transport-security", _HSTS))
                 headers.append((b"x-request-id", request_id.encode()))

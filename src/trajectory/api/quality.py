@@ -188,7 +188,8 @@ def _figures(
             errors=[FieldError(field="from", message="after to")],
         )
     ensure_fresh(request, min_position)
-    out = figures(services(request).application.db, from_year, to_year)
+    app = services(request).application
+    out = figures(app.db, from_year, to_year, today=amsterdam_date(app.clock()))
     _log_search(request)
     return out
 
@@ -196,7 +197,9 @@ def _figures(
 @get(
     "/statistics/victims",
     guards=[authenticated],
-    opt={"roles": ("coordinator", "researcher", "admin")},
+    # Not coordinators: one who knows of an intake elsewhere must not read the national
+    # table's change (trajectory.projections.victims, differencing).
+    opt={"roles": ("researcher", "admin")},
     summary="National figures of registered victims",
     tags=["statistics"],
     responses=problem_responses(),
@@ -208,6 +211,7 @@ async def victim_statistics(
     min_position: MinPosition = None,
 ) -> FiguresOut:
     """Registered (suspected) victims per year: minors, by victim status, risk profile and
-    CoMensha decision, in the shape of the national rapporteur's table. Cells under 5 are
-    suppressed (and one more where a suppressed cell could be worked out)."""
+    CoMensha decision, in the shape of the national rapporteur's table. Closed years
+    only (the year now running is withheld); cells under 5 are suppressed (and one more
+    where a suppressed cell could be worked out); counts are rounded to a multiple of 5."""
     return await anyio.to_thread.run_sync(partial(_figures, request, from_, to, min_position))

@@ -24,6 +24,7 @@ from litestar.handlers.base import BaseRouteHandler
 from trajectory.aggregates.errors import TrajectoryNotFound
 from trajectory.api.context import Services
 from trajectory.api.errors import ApiError, FieldError, not_found
+from trajectory.clock import amsterdam_date
 from trajectory.crypto import TrajectoryErased
 from trajectory.identity.users import SENSITIVE_SCOPES, Bearer, TokenExpired, User
 from trajectory.visibility import visible_row
@@ -133,7 +134,11 @@ def check_visible(svc: Services, user: User, trajectory_id: UUID) -> dict[str, A
     """The trajectory's index row, if this user may see it; otherwise 404 (410 for an
     erased one she could have seen). The rule is `trajectory.visibility`'s."""
     try:
-        return visible_row(svc.application.db, user, trajectory_id)
+        app = svc.application
+        return visible_row(
+            app.db, user, trajectory_id, today=amsterdam_date(app.clock()),
+            grace_days=app.settings.aftercare_grace_days,
+        )
     except TrajectoryNotFound:
         raise not_found() from None
     except TrajectoryErased:

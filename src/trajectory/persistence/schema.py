@@ -174,15 +174,37 @@ _STEP_UP = [
 ]
 
 
-def _add_user_columns(tx: Transaction, dialect: Dialect) -> None:
+# The index gains the day aftercare ended: the aftercare worker's access ends after it
+# (trajectory.visibility). In a store of an earlier version the application fills it in
+# when the column is added.
+_INDEX_COLUMNS = (("aftercare_ended_on", "TEXT"),)
+
+
+def _add_user_columns(tx: Transaction, dialect: Dialect) -> set[str]:
+    """Add the columns later versions need; returns those added now, as `table.column`."""
+    return _add_columns(tx, dialect, "users", _USER_COLUMNS) | _add_columns(
+        tx, dialect, "trajectory_index", _INDEX_COLUMNS
+    )
+
+
+def _add_columns(
+    tx: Transaction, dialect: Dialect, table: str, columns: tuple[tuple[str, str], ...]
+) -> set[str]:
     if dialect == "postgres":
-        for name, kind in _USER_COLUMNS:
-            tx.execute(f"ALTER TABLE users ADD COLUMN IF NOT EXISTS {name} {kind}")
-        return
-    have = {str(r["name"]) for r in tx.fetchall("PRAGMA table_info(users)")}
-    for name, kind in _USER_COLUMNS:
+        rows = tx.fetchall(
+            "SELECT column_name AS name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ?",
+            [table],
+        )
+    else:
+        rows = tx.fetchall(f"PRAGMA table_info({table})")
+    have = {str(r["name"]) for r in rows}
+    added = set()
+    for name, kind in columns:
         if name not in have:
-            tx.execute(f"ALTER TABLE users ADD COLUMN {name} {kind}")
+            tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+            added.add(f"{table}.{name}")
+    return added
 
 
 SCHEMA_LOCK = 7_240_613
@@ -279,12 +301,13 @@ def schema_is_someone_elses(tx: Transaction) -> bool:
     return tx.dialect == "postgres" and tx.fetchone(OWNED_BY_ANOTHER_ROLE) is not None
 
 
-def create_schema(db: Database) -> None:
-    """Create our tables if they do not exist yet (idempotent)."""
+def create_schema(db: Database) -> set[str]:
+    """Create our tables if they do not exist yet (idempotent). Returns the columns added
+    to tables of an earlier version (`table.column`), for the caller to fill in."""
     with db.transaction() as tx:
         lock_schema(tx)
         if schema_is_someone_elses(tx):
-            return
+            return set()
         statements = [
             *_COMMON,
             *_ACCESS_LOG[db.dialect],
@@ -295,5 +318,6 @@ def create_schema(db: Database) -> None:
         ]
         for statement in statements:
             tx.execute(statement)
-        _add_user_columns(tx, db.dialect)
+        added = _add_user_columns(tx, db.dialect)
         _add_chain(tx, db.dialect)
+        return added

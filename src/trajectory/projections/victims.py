@@ -14,12 +14,23 @@ of a breakdown add up to the year's total (victim status; CoMensha decision, wit
 by subtraction. Percentages of a year whose total is suppressed are withheld as well.
 
 No identity: not the date of birth (only "minor at intake"), no names, no free text.
+
+Differencing: two answers taken before and after one intake must not tell that girl's
+attributes. So only closed periods are published (complete years: the year now running
+is withheld, every cell of it suppressed), every published count is rounded to a multiple
+of 5 after suppression (percentages are computed from the rounded counts), and only
+researchers and admins may read them (the route's roles). What this does not yet close: a
+record made later about a closed year (an intake dated in it, a new victim status) still
+moves its counts by one, which the rounding hides only when the count stays within its
+multiple of 5; freezing a year needs the recording day in this read model (the events'
+`timestamp` is the library's wall clock, not the application's).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, Literal, get_args
 
 import msgspec
@@ -46,6 +57,10 @@ from trajectory.protocol.rules import age_on
 
 SMALL_CELL = 5
 """Counts below this (and above zero) are not published."""
+
+ROUNDING_BASE = 5
+"""Published counts are rounded to a multiple of this, so that one girl more or less
+rarely changes a figure, and never says which cell she is in."""
 
 VICTIM_STATUSES: tuple[VictimStatus, ...] = get_args(VictimStatus)
 COMENSHA_DECISIONS: tuple[ComenshaDecision, ...] = get_args(ComenshaDecision)
@@ -164,6 +179,9 @@ class FiguresOut(msgspec.Struct, frozen=True, kw_only=True):
     years: list[int]
     small_cell_threshold: int
     rows: list[FigureRowOut]
+    published_through: int = 0
+    """The last closed year: later years are withheld (every cell suppressed)."""
+    rounding_base: int = ROUNDING_BASE
 
 
 class _Year:
@@ -175,7 +193,9 @@ class VictimsView:
     def __init__(self, db: Database):
         self.db = db
 
-    def figures(self, from_year: int, to_year: int) -> FiguresOut:
+    def figures(self, from_year: int, to_year: int, *, today: date) -> FiguresOut:
+        """The figures of the closed years between `from_year` and `to_year` (the year of
+        `today` and later are withheld)."""
         if to_year < from_year:
             raise ValueError("to_year comes before from_year")
         with self.db.transaction(commit=False) as tx:
@@ -215,17 +235,32 @@ class VictimsView:
             *(("risk_profile", p) for p in RISK_PROFILES),
             *(("comensha_decision", d) for d in (*COMENSHA_DECISIONS, UNDECIDED)),
         ]
-        cells = {y: _cells(counts[y].counts, layout) for y in years}
+        closed_through = today.year - 1
+        cells = {
+            y: _cells(counts[y].counts, layout) if y <= closed_through else _withheld(layout)
+            for y in years
+        }
         return FiguresOut(
             from_year=from_year,
             to_year=to_year,
             years=years,
             small_cell_threshold=SMALL_CELL,
+            published_through=closed_through,
             rows=[
                 FigureRowOut(key=key, group=group, cells=[cells[y][(group, key)] for y in years])
                 for group, key in layout
             ],
         )
+
+
+def _withheld(layout: Sequence[tuple[Group, str]]) -> dict[tuple[Group, str], CellOut]:
+    """A year still open: nothing of it is published (an intake today would show)."""
+    return {cell: CellOut(n=None, percent=None, suppressed=True) for cell in layout}
+
+
+def rounded(n: int) -> int:
+    """`n` to the nearest multiple of ROUNDING_BASE (halves up)."""
+    return ROUNDING_BASE * ((n + ROUNDING_BASE // 2) // ROUNDING_BASE)
 
 
 def _suppressed(n: int) -> bool:
@@ -250,18 +285,19 @@ def _cells(
                 )
                 if shown:
                     hidden.add(shown[0][2])
-    withhold_percent = ("total", "registered") in hidden or total == 0
+    shown_total = rounded(total)
+    withhold_percent = ("total", "registered") in hidden or shown_total == 0
     out: dict[tuple[Group, str], CellOut] = {}
     for cell in layout:
-        n = counts.get(cell, 0)
         if cell in hidden:
             out[cell] = CellOut(n=None, percent=None, suppressed=True)
         else:
-            percent = None if withhold_percent else round(100 * n / total)
+            n = rounded(counts.get(cell, 0))
+            percent = None if withhold_percent else round(100 * n / shown_total)
             out[cell] = CellOut(n=n, percent=percent, suppressed=False)
     return out
 
 
-def figures(db: Database, from_year: int, to_year: int) -> FiguresOut:
-    """Counts per year of intake, small cells suppressed."""
-    return VictimsView(db).figures(from_year, to_year)
+def figures(db: Database, from_year: int, to_year: int, *, today: date) -> FiguresOut:
+    """Counts per closed year of intake, small cells suppressed, rounded to base 5."""
+    return VictimsView(db).figures(from_year, to_year, today=today)

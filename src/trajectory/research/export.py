@@ -52,6 +52,7 @@ from trajectory.hashchain import (
     read_chain,
 )
 from trajectory.persistence.database import placeholders
+from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
 from trajectory.research.disclosure import KAnonymity
 from trajectory.research.manifest import (
     MANIFEST,
@@ -593,7 +594,7 @@ def export_project(
         log.info("research_project_created", project=project)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
-    staging.mkdir()
+    staging.mkdir(mode=OWNER_ONLY_DIR)
     try:
         spool = staging / ".spool"
         spool.mkdir()
@@ -620,6 +621,8 @@ def export_project(
                 request_id=f"manifest-sha256:{digest}",
             )
         )
+        # Pseudonymised data are still personal data: the researcher's, not the machine's.
+        owner_only_tree(staging)
         if target.exists():
             target.rmdir()
         staging.rename(target)

@@ -17,17 +17,18 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from trajectory.aggregates.corrections import correctable_positions
 from trajectory.aggregates.errors import RuleRefused, VersionConflict
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInError
 from trajectory.aggregates.trajectory import Trajectory
+from trajectory.aggregates.vocabulary import Status
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
@@ -98,10 +99,35 @@ def search_by_name(app: TrajectoryApplication, organisation: str, query: str) ->
 
 
 @get("/caseload", opt=COORD, sync_to_thread=True)
-def caseload_page(request: Request[Any, Any, Any]) -> Template:
+def caseload_page(request: Request[Any, Any, Any]) -> Template | Redirect:
+    """The caseload with its filters (in the address: phase, status, overdue). A name is
+    never searched from the address: it would stay in proxy logs and browser history, so
+    an old link with `q` is sent on without it."""
     params = request.query_params
-    q, status, overdue = params.get("q"), params.get("status"), params.get("overdue")
-    raw_phase = params.get("phase") or ""
+    if "q" in params:
+        kept = {k: v for k, v in params.items() if k in ("phase", "status", "overdue") and v}
+        return redirect("/caseload", **kept)
+    return _caseload(request, "", params.get("phase"), params.get("status"),
+                     params.get("overdue"))
+
+
+@post("/caseload", opt=COORD, sync_to_thread=True, status_code=200)
+def caseload_search(request: Request[Any, Any, Any]) -> Template:
+    """The search by name: the name travels in the body of a form (with the session's
+    CSRF token), never in an address."""
+    form = form_of(request)
+    return _caseload(request, first(form, "q"), first(form, "phase"), first(form, "status"),
+                     first(form, "overdue"))
+
+
+def _caseload(
+    request: Request[Any, Any, Any],
+    q: str | None,
+    raw_phase: str | None,
+    status: str | None,
+    overdue: str | None,
+) -> Template:
+    raw_phase = raw_phase or ""
     phase = int(raw_phase) if raw_phase.isdigit() else None
     app = _app(request)
     user = session_of(request).user
@@ -115,7 +141,7 @@ def caseload_page(request: Request[Any, Any, Any]) -> Template:
         log_access(request, "search", None)
         for tid in found:  # she can ask who found her file, and by what
             log_access(request, "search", str(tid))
-    chosen_status = status if status in ("in_care", "aftercare", "closed") else None
+    chosen_status = cast(Status, status) if status in ("in_care", "aftercare", "closed") else None
     out = caseload(
         app.db,
         user.organisation,
@@ -286,7 +312,11 @@ def _parse_day(value: str | None) -> date | None:
 
 def _visible(request: Request[Any, Any, Any], raw_id: str) -> UUID:
     tid = parse_trajectory_id(raw_id)
-    visible_row(_app(request).db, session_of(request).user, tid)
+    app = _app(request)
+    visible_row(
+        app.db, session_of(request).user, tid, today=amsterdam_date(app.clock()),
+        grace_days=app.settings.aftercare_grace_days,
+    )
     return tid
 
 
@@ -618,7 +648,8 @@ def _form_page(
 
 
 def care_routes() -> list[Any]:
-    return [caseload_page, intake_form, intake, trajectory_page, fact_form, record_fact]
+    return [caseload_page, caseload_search, intake_form, intake, trajectory_page, fact_form,
+            record_fact]
 
 
 __all__ = ["care_routes", "end_of_day", "search_by_name"]

@@ -141,9 +141,8 @@ def translator(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, A
 def handle_web_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Every failure of a web page, as a page (the API's problem+json is for programs)."""
     if isinstance(exc, SignInRequired):
+        # The path only: a query string may carry what must not travel in an address.
         target = request.url.path
-        if request.url.query:
-            target += "?" + request.url.query
         response: Response[Any] = Redirect(
             f"{PREFIX}/login?{urlencode({'next': target})}", status_code=303
         )
