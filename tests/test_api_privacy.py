@@ -32,9 +32,10 @@ def test_an_admin_erases_a_trajectory_and_it_answers_410(
 ) -> None:
     coordinator = live.client(live.token("coord", "coordinator", "org-a"))
     admin = live.client(live.token("admin", "admin", "org-a"))
+    second_admin = live.client(live.token("admin-2", "admin", "org-a"))
     other_admin = live.client(live.token("admin-b", "admin", "org-b"))
     outsider = live.client(live.token("coord-b", "coordinator", "org-b"))
-    with coordinator, admin, other_admin, outsider:
+    with coordinator, admin, second_admin, other_admin, outsider:
         # given two trajectories her coordinator can read
         erased = coordinator.post("/trajectories", json=INTAKE).json()["id"]
         kept = coordinator.post("/trajectories", json=INTAKE).json()["id"]
@@ -48,8 +49,19 @@ def test_an_admin_erases_a_trajectory_and_it_answers_410(
             f"/trajectories/{erased}/erasure", json=body, headers={"If-Match": '"9"'}
         )
         assert stale.status_code == 412
-        # when her organisation's admin erases her
-        done = admin.post(f"/trajectories/{erased}/erasure", json=body)
+        # one admin alone may not erase her: the route names the four-eyes rule
+        alone = admin.post(f"/trajectories/{erased}/erasure", json=body)
+        assert alone.status_code == 409, alone.text
+        assert alone.json()["rule"] == "erasure-needs-two-admins"
+        # when her request is granted, her organisation's admin proposes, a second approves
+        assert coordinator.post(f"/trajectories/{erased}/destruction-requests",
+                                json={"requested_by": "girl"}).status_code == 201
+        assert coordinator.post(f"/trajectories/{erased}/destruction-requests/decision",
+                                json={"granted": True}).status_code == 201
+        proposed = admin.post("/admin/erasures", json={"trajectory_id": erased, **body})
+        assert proposed.status_code == 201, proposed.text
+        done = second_admin.post(f"/admin/erasures/{proposed.json()['id']}/approval",
+                                 json={"confirmation": erased[:8]})
         assert done.status_code == 200, done.text
         assert done.json()["legal_ground"] == "request-granted"
         # then her coordinator gets 410, an outsider still 404, the other girl is untouched

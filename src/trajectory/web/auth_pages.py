@@ -199,13 +199,19 @@ def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 # -- re-authentication -------------------------------------------------------------------------
 
 
-def reauthenticate(request: Request[Any, Any, Any], form: dict[str, list[str]]) -> bool:
+def reauthenticate(
+    request: Request[Any, Any, Any], form: dict[str, list[str]], *, for_this_act: bool = False
+) -> bool:
     """Whether the session has a fresh re-authentication, or the form carries the password
-    and a new TOTP code of the signed-in user (which then make it fresh)."""
+    and a new TOTP code of the signed-in user (which then make it fresh).
+
+    `for_this_act`: an irreversible act (an erasure) takes no re-authentication carried
+    over from an earlier one: the form itself must carry the password and a code never
+    used before, and they are good for this act alone (the session is not made fresh)."""
     w = web(request)
     session = session_of(request)
     now = w.services.application.clock()
-    if session.reauthenticated(now):
+    if session.reauthenticated(now) and not for_this_act:
         return True
     password, code_ = first(form, "reauth_password"), first(form, "reauth_code")
     if not password or not code_:
@@ -218,7 +224,8 @@ def reauthenticate(request: Request[Any, Any, Any], form: dict[str, list[str]]) 
     if not w.credentials.verify_totp(user.user_id, code_, now):
         w.services.throttle.failed(_client(request))
         return False
-    w.sessions.mark_reauthenticated(session.id_hash, now)
+    if not for_this_act:
+        w.sessions.mark_reauthenticated(session.id_hash, now)
     _login_log(request, user.user_id, user.role, user.organisation, "ok")
     return True
 
