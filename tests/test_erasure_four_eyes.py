@@ -97,6 +97,8 @@ def test_a_girl_in_care_is_refused_on_every_ground_she_has_not_met(
     }
     assert not erased(app, tid)
     assert app.db.fetchall("SELECT * FROM erasure_proposals") == []
+    # and each attempt is on her access log as refused
+    assert [(e["action"], e["outcome"]) for e in _log(app, tid)] == [("erase", "refused")] * 4
 
 
 def test_a_ten_month_old_file_is_refused_naming_the_day_its_retention_ends(

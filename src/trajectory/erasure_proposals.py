@@ -18,12 +18,14 @@ by a notice that says so (`trajectory.research.kept`).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from uuid import UUID
 
-from trajectory.access_log import AccessEntry
+from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.aggregates.errors import RuleRefused, TrajectoryNotFound
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.clock import amsterdam_date
@@ -137,11 +139,12 @@ def propose(
     request_id: str | None = None,
 ) -> Proposal:
     """Record one admin's proposal to erase her file; nothing is erased yet."""
-    if not reason.strip():
-        raise RuleRefused("an erasure needs a reason", code="reason-required")
-    organisation = _organisation_of(app, trajectory_id, by)
     tid = str(trajectory_id)
-    check_ground(app, tid, legal_ground, court_reference)
+    with _logged_refusal(app, by, tid, client, request_id):
+        organisation = _organisation_of(app, trajectory_id, by)
+        if not reason.strip():
+            raise RuleRefused("an erasure needs a reason", code="reason-required")
+        check_ground(app, tid, legal_ground, court_reference)
     now = app.clock()
     reference = (court_reference or "").strip() or None
     if legal_ground != "court-order":
@@ -192,17 +195,20 @@ def approve(
 ) -> Erasure:
     """A second admin approves: her file is erased, and kept exports holding her go."""
     proposal = open_proposal(app, proposal_id, by)
-    if proposal.proposed_by == by.user_id:
-        raise RuleRefused(
-            "an erasure needs two admins: the one who proposed it cannot approve it",
-            code="erasure-needs-two-admins",
-        )
-    if confirmation.strip().lower() != proposal.short_id.lower():
-        raise RuleRefused(
-            f"type her short id ({proposal.short_id}) to confirm", code="confirmation-mismatch"
-        )
-    # The ground is judged again now: a request may have been reconsidered since.
-    check_ground(app, proposal.trajectory_id, proposal.legal_ground, proposal.court_reference)
+    with _logged_refusal(app, by, proposal.trajectory_id, client, request_id):
+        if proposal.proposed_by == by.user_id:
+            raise RuleRefused(
+                "an erasure needs two admins: the one who proposed it cannot approve it",
+                code="erasure-needs-two-admins",
+            )
+        if confirmation.strip().lower() != proposal.short_id.lower():
+            raise RuleRefused(
+                f"type her short id ({proposal.short_id}) to confirm",
+                code="confirmation-mismatch",
+            )
+        # The ground is judged again now: a request may have been reconsidered since.
+        check_ground(app, proposal.trajectory_id, proposal.legal_ground,
+                     proposal.court_reference)
     now = app.clock()
 
     def mark_approved(tx: Transaction, _tid: str) -> None:
@@ -271,6 +277,22 @@ def _destroy_kept_exports(
         return
     root = export_dir if export_dir is not None else export_root(app.settings)
     destroy_exports_holding(root, app.keys, app.db, UUID(erasure.trajectory_id), erasure.erased_at)
+
+
+@contextmanager
+def _logged_refusal(
+    app: TrajectoryApplication, by: Actor, tid: str, client: str | None, request_id: str | None
+) -> Iterator[None]:
+    """A refused erasure is an attempt on her file: it leaves its entry (then the refusal
+    goes on to the caller)."""
+    try:
+        yield
+    except RuleRefused:
+        AccessLog(app.db).append(_entry(by, app.clock(), tid, "refused", client, request_id))
+        raise
+    except (TrajectoryNotFound, TrajectoryErased):
+        AccessLog(app.db).append(_entry(by, app.clock(), tid, "denied", client, request_id))
+        raise
 
 
 def _entry(

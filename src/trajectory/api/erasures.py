@@ -72,12 +72,12 @@ def _out(p: Proposal) -> ProposalOut:
 def _propose(request: Request[Any, Any, Any], data: ProposeErasure) -> ProposalOut:
     user = caller(request)
     tid = parse_trajectory_id(data.trajectory_id)
+    request.scope["state"]["access_logged"] = True  # refusals log themselves (the rule)
     proposal = propose(
         services_of(request).application, tid, by=actor(user), reason=data.reason,
         legal_ground=data.legal_ground, court_reference=data.court_reference,
         client=client_of(request), request_id=request_id(request),
     )
-    request.scope["state"]["access_logged"] = True
     return _out(proposal)
 
 
@@ -86,6 +86,7 @@ def _approve(
 ) -> ApprovedErasureOut:
     user = caller(request)
     app = services_of(request).application
+    request.scope["state"]["access_logged"] = True  # refusals log themselves (the rule)
     try:
         erasure = approve(
             app, proposal_id, by=actor(user), confirmation=data.confirmation,
@@ -93,7 +94,6 @@ def _approve(
         )
     except ProposalNotFound:
         raise ApiError(404, "no open erasure proposal with this id") from None
-    request.scope["state"]["access_logged"] = True
     proposer = app.db.fetchone(
         "SELECT proposed_by FROM erasure_proposals WHERE proposal_id = ?", [proposal_id]
     )
