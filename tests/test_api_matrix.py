@@ -78,7 +78,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
     ("GET", "/admin/erasures"): {"admin"},
     ("POST", "/admin/erasures"): {"admin"},
-    ("POST", "/admin/erasures/{proposal_id:str}/approval"): {"admin"},
+    ("POST", "/admin/erasures/{proposal_id:str}/confirmation"): {"admin"},
     ("GET", "/retention"): {"admin"},
     ("GET", "/quality/core-elements"): {"coordinator", "admin"},
     ("GET", "/quality/signals"): {"coordinator", "admin"},

@@ -60,7 +60,7 @@ def test_an_admin_erases_a_trajectory_and_it_answers_410(
                                 json={"granted": True}).status_code == 201
         proposed = admin.post("/admin/erasures", json={"trajectory_id": erased, **body})
         assert proposed.status_code == 201, proposed.text
-        done = second_admin.post(f"/admin/erasures/{proposed.json()['id']}/approval",
+        done = second_admin.post(f"/admin/erasures/{proposed.json()['id']}/confirmation",
                                  json={"confirmation": erased[:8]})
         assert done.status_code == 200, done.text
         assert done.json()["legal_ground"] == "request-granted"

@@ -220,22 +220,22 @@ def test_over_the_api_one_admin_cannot_erase_and_two_can(
         assert other_org.get("/admin/erasures").json() == []
         # when the proposer approves, an admin of another organisation approves, or the
         # second admin types the wrong short id
-        own = admin.post(f"/admin/erasures/{pid}/approval", json={"confirmation": tid[:8]})
-        foreign = other_org.post(f"/admin/erasures/{pid}/approval",
+        own = admin.post(f"/admin/erasures/{pid}/confirmation", json={"confirmation": tid[:8]})
+        foreign = other_org.post(f"/admin/erasures/{pid}/confirmation",
                                  json={"confirmation": tid[:8]})
-        wrong = second.post(f"/admin/erasures/{pid}/approval", json={"confirmation": "abc"})
+        wrong = second.post(f"/admin/erasures/{pid}/confirmation", json={"confirmation": "abc"})
         # then each is refused and she is still there
         assert (own.status_code, own.json()["rule"]) == (409, "erasure-needs-two-admins")
         assert foreign.status_code == 404
         assert (wrong.status_code, wrong.json()["rule"]) == (409, "confirmation-mismatch")
         assert not erased(app, UUID(tid))
         # when the second admin of her organisation approves with her short id
-        done = second.post(f"/admin/erasures/{pid}/approval", json={"confirmation": tid[:8]})
+        done = second.post(f"/admin/erasures/{pid}/confirmation", json={"confirmation": tid[:8]})
         # then she is erased, by two people on record
         assert done.status_code == 200, done.text
         assert (done.json()["proposed_by"], done.json()["erased_by"]) == ("admin-1", "admin-2")
         assert erased(app, UUID(tid))
-        again = second.post(f"/admin/erasures/{pid}/approval", json={"confirmation": tid[:8]})
+        again = second.post(f"/admin/erasures/{pid}/confirmation", json={"confirmation": tid[:8]})
         assert again.status_code == 404
 
 
@@ -308,7 +308,7 @@ def test_on_the_page_two_admins_each_re_authenticated_erase_and_kept_exports_go(
         # an admin of another organisation sees nothing to approve, and cannot approve
         assert 'name="confirmation"' not in foreign.get("/app/admin").text
         page = foreign.get("/app/admin")
-        answer = foreign.post(f"/app/admin/erasures/{pid}/approval", {
+        answer = foreign.post(f"/app/admin/erasures/{pid}/confirmation", {
             "csrf_token": csrf_of(page.text), "confirmation": str(girl)[:8],
             "reauth_password": PASSWORD, "reauth_code": foreign.code("admin-b")})
         assert answer.status_code == 404
@@ -316,7 +316,7 @@ def test_on_the_page_two_admins_each_re_authenticated_erase_and_kept_exports_go(
     with world.browser("admin-2") as second:
         page = second.get("/app/admin")
         assert 'name="confirmation"' in page.text
-        approval = f"/app/admin/erasures/{pid}/approval"
+        approval = f"/app/admin/erasures/{pid}/confirmation"
         # when the second admin types another short id
         wrong = second.post(approval, {
             "csrf_token": csrf_of(page.text), "confirmation": "12345678",

@@ -334,7 +334,7 @@ def test_an_erasure_needs_a_fresh_re_authentication(world: World) -> None:
     with world.browser("admin-2") as second:
         page = second.get("/app/admin")
         pid = world.app.db.fetchall("SELECT proposal_id FROM erasure_proposals")[0]
-        done = second.post(f"/app/admin/erasures/{pid['proposal_id']}/approval", {
+        done = second.post(f"/app/admin/erasures/{pid['proposal_id']}/confirmation", {
             "csrf_token": csrf_of(page.text), "confirmation": str(world.girl)[:8],
             "reauth_password": PASSWORD, "reauth_code": second.code("admin-2")})
         assert done.status_code == 200

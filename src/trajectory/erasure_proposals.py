@@ -25,6 +25,8 @@ from datetime import date, datetime
 from pathlib import Path
 from uuid import UUID
 
+import structlog
+
 from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.aggregates.errors import RuleRefused, TrajectoryNotFound
 from trajectory.application import Actor, TrajectoryApplication
@@ -34,6 +36,8 @@ from trajectory.erasure import Erasure, erase
 from trajectory.persistence.database import Row, RowWrite, Transaction
 from trajectory.research.kept import destroy_exports_holding, export_root
 from trajectory.retention import retention_expires_on
+
+log = structlog.get_logger("trajectory.erasure_proposals")
 
 LAWFUL_GROUNDS: tuple[str, ...] = ("retention-expired", "request-granted", "court-order")
 """The grounds on which a file may be erased. There is no "other"."""
@@ -276,7 +280,13 @@ def _destroy_kept_exports(
     if app.keys is None:
         return
     root = export_dir if export_dir is not None else export_root(app.settings)
-    destroy_exports_holding(root, app.keys, app.db, UUID(erasure.trajectory_id), erasure.erased_at)
+    try:
+        destroy_exports_holding(
+            root, app.keys, app.db, UUID(erasure.trajectory_id), erasure.erased_at
+        )
+    except OSError as e:  # the erasure stands; the operator must remove the export by hand
+        log.error("kept_export_not_destroyed", trajectory_id=erasure.trajectory_id,
+                  error_type=type(e).__name__)
 
 
 @contextmanager

@@ -123,7 +123,7 @@ async def propose_erasure(
 
 
 @post(
-    "/admin/erasures/{proposal_id:str}/approval",
+    "/admin/erasures/{proposal_id:str}/confirmation",
     guards=[authenticated],
     opt={"roles": ADMIN},
     status_code=200,

@@ -94,7 +94,7 @@ async def erase_trajectory(
 ) -> ErasureOut:
     """Refused (409 `erasure-needs-two-admins`): an erasure needs two admins, one who
     proposes it (`POST /admin/erasures`) and another of the organisation who approves it
-    (`POST /admin/erasures/{id}/approval`). Answers 404, 410 and 412 as before."""
+    (`POST /admin/erasures/{id}/confirmation`). Answers 404, 410 and 412 as before."""
     return await anyio.to_thread.run_sync(partial(_erase, request, trajectory_id, data, if_match))
 
 

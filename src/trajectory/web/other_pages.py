@@ -373,7 +373,7 @@ def erasure(request: Request[Any, Any, Any]) -> Template:
                                          " your organisation must approve it."))
 
 
-@post("/admin/erasures/{proposal_id:str}/approval", opt=ADMIN, sync_to_thread=True)
+@post("/admin/erasures/{proposal_id:str}/confirmation", opt=ADMIN, sync_to_thread=True)
 def approve_erasure(request: Request[Any, Any, Any], proposal_id: PathText) -> Template:
     """The second admin approves, typing her short id: her file is destroyed."""
     from trajectory.erasure_proposals import ProposalNotFound, approve, open_proposal
