@@ -32,7 +32,8 @@ from tests.conftest import MASTER_KEY
 from tests.live import live_server
 from trajectory.api.app import create_app
 from trajectory.api.throttle import FailureThrottle
-from trajectory.application import TrajectoryApplication
+from trajectory.application import Actor, TrajectoryApplication
+from trajectory.erasure_proposals import propose
 from trajectory.settings import Settings
 
 # The callers. "coordinator", "aftercare" and "admin" belong with the trajectory (its
@@ -92,6 +93,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/trajectories/{trajectory_id:str}/aftercare/end"): {"coordinator", "aftercare"},
     ("GET", "/audit/access"): {"admin"},
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
+    ("GET", "/admin/erasures"): {"admin"},
+    ("POST", "/admin/erasures"): {"admin"},
+    ("POST", "/admin/erasures/{proposal_id:str}/confirmation"): {"admin"},
     ("GET", "/retention"): {"admin"},
     ("GET", "/quality/core-elements"): {"coordinator", "admin"},
     ("GET", "/quality/signals"): {"coordinator", "admin"},
@@ -120,7 +124,12 @@ def expected(method: str, path: str, caller: str) -> int | str:
     # a long-lived token may not do an irreversible act; a step-up token nothing else
     if STEP_UP.get((method, path)) != STEPPED_UP.get(caller):
         return 403
-    about_one = "{trajectory_id" in path or path == "/audit/access"
+    about_one = (
+        "{trajectory_id" in path
+        or "{proposal_id" in path
+        or path == "/audit/access"
+        or (method, path) == ("POST", "/admin/erasures")  # her id is in the body
+    )
     if about_one and caller not in SEES_TRAJECTORY:
         return 404
     return "allowed"
@@ -137,13 +146,14 @@ def operations(application: TrajectoryApplication) -> Iterator[tuple[str, str]]:
             yield method, route.path
 
 
-def fill(path: str, world: World) -> str:
+def fill(path: str, world: World, proposal_id: str = "") -> str:
     values = {
         "trajectory_id": str(world.trajectory),
         "contact_id": world.contact_id,
         "kind": "internet",
         "position": "1",
         "path": "swagger",
+        "proposal_id": proposal_id,
     }
     for name, value in values.items():
         path = path.replace(f"{{{name}:str}}", value).replace(f"{{{name}:int}}", value)
@@ -201,14 +211,22 @@ def test_every_route_answers_every_caller_as_the_policy_says(
     with world.live.client() as http:
         doc: dict[str, Any] = http.get("/schema/openapi.json").json()
     version_before = app.current_version(world.trajectory)
+    # An erasure proposal of her organisation's admin: the approval route has one to
+    # refuse (the proposer cannot approve it; another organisation does not find it).
+    proposal = propose(app, world.trajectory, by=Actor(user_id="admin", role="admin",
+                       organisation=ORG_A), reason="matrix", legal_ground="court-order",
+                       court_reference="matrix-1")
+    # Proposing names her in the body; without the order's reference it records nothing.
+    bodies = {("POST", "/admin/erasures"): {
+        "trajectory_id": str(world.trajectory), "reason": "matrix", "legal_ground": "court-order"}}
     wrong: list[str] = []
     checked = 0
     clients = {who: world.client(who) for who in CALLERS if who != "no-token"}
     clients["no-token"] = world.live.client()
     try:
         for method, path in operations(app):
-            url = fill(path, world)
-            body = request_body(doc, openapi_path(path), method)
+            url = fill(path, world, proposal.proposal_id)
+            body = bodies.get((method, path), request_body(doc, openapi_path(path), method))
             headers = {}
             # A stale If-Match lets an allowed write pass every check and record nothing.
             if takes_header(doc, openapi_path(path), method, "If-Match"):

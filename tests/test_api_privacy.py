@@ -35,13 +35,17 @@ def test_an_admin_erases_a_trajectory_and_it_answers_410(
     coordinator = live.client(live.token("coord", "coordinator", "org-a"))
     admin_token = live.token("admin", "admin", "org-a")
     outsider = live.client(live.token("coord-b", "coordinator", "org-b"))
-    # Erasing needs a step-up token (password and a new TOTP code), as on the web pages.
+    # Erasing needs a step-up token (password and a new TOTP code), as on the web pages:
+    # for the proposal and for the second admin's approval alike.
     with live.client(admin_token) as mine, live.client(
-        live.token("admin-b", "admin", "org-b")
-    ) as theirs:
+        live.token("admin-2", "admin", "org-a")
+    ) as second, live.client(live.token("admin-b", "admin", "org-b")) as theirs:
         admin = stepped_up(live, mine, enrol(live, "admin"), clock)
+        second_admin = stepped_up(live, second, enrol(live, "admin-2"), clock)
         other_admin = stepped_up(live, theirs, enrol(live, "admin-b"), clock)
-    with coordinator, admin, other_admin, outsider, live.client(admin_token) as admin_reads:
+    with coordinator, admin, second_admin, other_admin, outsider, live.client(
+        admin_token
+    ) as admin_reads:
         # given two trajectories her coordinator can read
         erased = coordinator.post("/trajectories", json=INTAKE).json()["id"]
         kept = coordinator.post("/trajectories", json=INTAKE).json()["id"]
@@ -55,8 +59,19 @@ def test_an_admin_erases_a_trajectory_and_it_answers_410(
             f"/trajectories/{erased}/erasure", json=body, headers={"If-Match": '"9"'}
         )
         assert stale.status_code == 412
-        # when her organisation's admin erases her
-        done = admin.post(f"/trajectories/{erased}/erasure", json=body)
+        # one admin alone may not erase her: the route names the four-eyes rule
+        alone = admin.post(f"/trajectories/{erased}/erasure", json=body)
+        assert alone.status_code == 409, alone.text
+        assert alone.json()["rule"] == "erasure-needs-two-admins"
+        # when her request is granted, her organisation's admin proposes, a second approves
+        assert coordinator.post(f"/trajectories/{erased}/destruction-requests",
+                                json={"requested_by": "girl"}).status_code == 201
+        assert coordinator.post(f"/trajectories/{erased}/destruction-requests/decision",
+                                json={"granted": True}).status_code == 201
+        proposed = admin.post("/admin/erasures", json={"trajectory_id": erased, **body})
+        assert proposed.status_code == 201, proposed.text
+        done = second_admin.post(f"/admin/erasures/{proposed.json()['id']}/confirmation",
+                                 json={"confirmation": erased[:8]})
         assert done.status_code == 200, done.text
         assert done.json()["legal_ground"] == "request-granted"
         # then her coordinator gets 410, an outsider still 404, the other girl is untouched

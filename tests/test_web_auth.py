@@ -29,6 +29,7 @@ from tests.web_support import (
 from trajectory.api.app import create_app
 from trajectory.application import TrajectoryApplication
 from trajectory.cli import main
+from trajectory.commands import DecideDestructionRequest, RequestDestruction
 from trajectory.composition.http import build_services
 from trajectory.crypto import MasterKey
 from trajectory.settings import Settings
@@ -321,8 +322,21 @@ def test_an_erasure_needs_a_fresh_re_authentication(world: World) -> None:
         assert world.app.db.fetchone(
             "SELECT 1 AS one FROM trajectory_index WHERE trajectory_id = ?", [str(world.girl)]
         )
-        done = b.post("/app/admin/erasure", {**form, "reauth_password": PASSWORD,
-                                             "reauth_code": b.code("admin")})
+        # (her request was granted: the ground holds; one admin proposes, a second approves)
+        world.app.execute(world.girl, RequestDestruction(requested_by="girl"),
+                          world.actor("coordinator"))
+        world.app.execute(world.girl, DecideDestructionRequest(granted=True),
+                          world.actor("coordinator"))
+        proposed = b.post("/app/admin/erasure", {**form, "reauth_password": PASSWORD,
+                                                 "reauth_code": b.code("admin")})
+        assert proposed.status_code == 200
+        assert "voorgesteld" in proposed.text
+    with world.browser("admin-2") as second:
+        page = second.get("/app/admin")
+        pid = world.app.db.fetchall("SELECT proposal_id FROM erasure_proposals")[0]
+        done = second.post(f"/app/admin/erasures/{pid['proposal_id']}/confirmation", {
+            "csrf_token": csrf_of(page.text), "confirmation": str(world.girl)[:8],
+            "reauth_password": PASSWORD, "reauth_code": second.code("admin-2")})
         assert done.status_code == 200
         assert "vernietigd" in done.text
     assert world.app.keys is not None

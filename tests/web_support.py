@@ -67,6 +67,8 @@ PEOPLE: dict[str, tuple[str, str]] = {
     "aftercare-other": ("aftercare", AFTERCARE_ORG),
     "researcher": ("researcher", "Universiteit Onderzoek"),
     "admin": ("admin", ORG_A),
+    "admin-2": ("admin", ORG_A),
+    "admin-b": ("admin", ORG_B),
 }
 
 

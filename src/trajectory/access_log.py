@@ -20,7 +20,7 @@ from typing import Any, Literal
 from trajectory.persistence.database import Database, RowWrite
 
 Action = Literal["read", "write", "search", "export", "erase", "audit-read", "login"]
-Outcome = Literal["ok", "denied", "refused", "rejected", "replayed", "failed"]
+Outcome = Literal["ok", "denied", "refused", "rejected", "replayed", "failed", "proposed"]
 
 
 @dataclass(frozen=True)

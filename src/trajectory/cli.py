@@ -75,15 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new_key.add_argument("--out", required=True, metavar="FILE", help="the file to create")
 
-    erase = sub.add_parser("erase", help="crypto-shred a trajectory (irreversible)")
+    erase = sub.add_parser(
+        "erase",
+        help="crypto-shred a trajectory whose retention period has ended (irreversible);"
+        " any other erasure needs two admins (web page or POST /admin/erasures)",
+    )
     erase.add_argument("id", help="trajectory id")
     erase.add_argument("--reason", required=True, help="why (no names: this is kept)")
     erase.add_argument(
         "--legal-ground",
-        default="request-granted",
+        required=True,
         choices=["retention-expired", "request-granted", "court-order", "other"],
     )
-    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.add_argument(
+        "--yes", action="store_true",
+        help="do not ask for confirmation (scripted retention runs: retention-expired only)",
+    )
 
     sub.add_parser("retention", help="list trajectories due for destruction, with due dates")
 

@@ -14,7 +14,7 @@ from trajectory.aggregates.errors import RuleRefused, TrajectoryNotFound
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.clock import amsterdam_date
 from trajectory.crypto import MasterKey, TrajectoryErased, read_key_file, write_key_file
-from trajectory.erasure import erase
+from trajectory.erasure_proposals import check_ground, erase_expired, refuse_alone
 from trajectory.retention import retention_items
 from trajectory.settings import sqlite_path
 
@@ -81,6 +81,15 @@ def erase_command(
     row = app.db.fetchone(
         "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?", [str(trajectory_id)]
     )
+    # The rule is asked before the question: a refused erasure asks nothing.
+    try:
+        if row is not None:
+            check_ground(app, str(trajectory_id), args.legal_ground, None)
+        if args.legal_ground != "retention-expired":
+            raise refuse_alone(args.legal_ground)
+    except RuleRefused as e:
+        print(f"trajectory: {e.message}; nothing was erased", file=sys.stderr)
+        return 2
     if not args.yes:
         out.write(
             f"This destroys trajectory {trajectory_id} for good: nobody will be able to read"
@@ -97,13 +106,8 @@ def erase_command(
         organisation=str(row["organisation"]) if row else "",
     )
     try:
-        erasure = erase(
-            app,
-            trajectory_id,
-            by=operator,
-            reason=args.reason,
-            legal_ground=args.legal_ground,
-            client="cli",
+        erasure = erase_expired(
+            app, trajectory_id, by=operator, reason=args.reason, client="cli"
         )
     except TrajectoryErased:
         print(f"trajectory: trajectory {trajectory_id} was already erased", file=sys.stderr)

@@ -67,3 +67,15 @@ def _years_for(
 
     t = app.get(UUID(trajectory_id))
     return years.get((t.state.protocol_name, t.state.protocol_version), 20)
+
+
+def retention_expires_on(app: TrajectoryApplication, trajectory_id: str) -> date | None:
+    """The day her file's retention period ends (the protocol's years after care ended),
+    or None while she is still in care (the period has not begun)."""
+    row = app.db.fetchone(
+        "SELECT closed_on FROM trajectory_index WHERE trajectory_id = ?", [trajectory_id]
+    )
+    if row is None or not row["closed_on"]:
+        return None
+    years = {(p.name, p.version): p.retention.years_after_care for p in app.protocols}
+    return _add_years(date.fromisoformat(row["closed_on"]), _years_for(app, trajectory_id, years))

@@ -11,6 +11,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from trajectory import __version__
 from trajectory.api.context import Services
 from trajectory.api.edge import HeadLimits
+from trajectory.api.erasures import erasure_routes
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.forwarded import TrustedProxies
@@ -84,6 +85,7 @@ def create_app(services: Services) -> Litestar:
             health,
             *fact_routes(),
             erase_trajectory,
+            *erasure_routes(),
             retention,
             core_elements,
             quality_signals,

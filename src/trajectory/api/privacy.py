@@ -1,4 +1,5 @@
-"""Privacy over HTTP: erasure (admins of her organisation), and the retention list.
+"""Privacy over HTTP: the one-person erasure route (now refused: see api/erasures.py for
+the two-admin way), and the retention list.
 
 Consent and destruction requests are ordinary facts (see facts.py); erasing is not a
 fact about the girl but the destruction of her file, so it has its own path here.
@@ -15,14 +16,13 @@ import msgspec
 from litestar import Request, get, post
 from litestar.params import JSONBody
 
-from trajectory.api.context import caller, client_of, parse_trajectory_id, request_id, services
+from trajectory.api.context import caller, parse_trajectory_id, services
 from trajectory.api.errors import WRITE_PROBLEMS, ApiError, not_found, problem_responses
 from trajectory.api.routes import IfMatch, TrajectoryId
 from trajectory.api.security import ADMIN, authenticated
 from trajectory.api.writes import parse_if_match
-from trajectory.application import Actor
 from trajectory.clock import amsterdam_date
-from trajectory.erasure import erase
+from trajectory.erasure_proposals import refuse_alone
 from trajectory.retention import retention_items
 
 
@@ -50,6 +50,7 @@ class RetentionItemOut(msgspec.Struct, kw_only=True):
 def _erase(
     request: Request[Any, Any, Any], raw_id: str, data: EraseTrajectory, if_match: str | None
 ) -> ErasureOut:
+    """Answers 404, 410 and 412 as before; otherwise 409 `erasure-needs-two-admins`."""
     svc = services(request)
     user = caller(request)
     tid = parse_trajectory_id(raw_id)
@@ -72,22 +73,8 @@ def _erase(
             f"the trajectory is at version {row['version']}, not {expected}; read it again",
             rule="version-mismatch",
         )
-    erasure = erase(
-        app,
-        tid,
-        by=Actor(user_id=user.user_id, role=user.role, organisation=user.organisation),
-        reason=data.reason,
-        legal_ground=data.legal_ground,
-        client=client_of(request),
-        request_id=request_id(request),
-    )
-    request.scope["state"]["access_logged"] = True
-    return ErasureOut(
-        trajectory_id=erasure.trajectory_id,
-        erased_at=erasure.erased_at,
-        erased_by=erasure.erased_by,
-        legal_ground=erasure.legal_ground,
-    )
+    # One person may not erase: the route stays, and says where the two-admin way is.
+    raise refuse_alone(data.legal_ground)
 
 
 @post(
@@ -105,9 +92,9 @@ async def erase_trajectory(
     data: JSONBody[EraseTrajectory],
     if_match: IfMatch = None,
 ) -> ErasureOut:
-    """Delete her data key, read-model rows and idempotency records, and record who erased
-    her, when, why and on what legal ground. Irreversible: afterwards her file answers 410
-    to those who could see it. Only an admin of her organisation may do this."""
+    """Refused (409 `erasure-needs-two-admins`): an erasure needs two admins, one who
+    proposes it (`POST /admin/erasures`) and another of the organisation who approves it
+    (`POST /admin/erasures/{id}/confirmation`). Answers 404, 410 and 412 as before."""
     return await anyio.to_thread.run_sync(partial(_erase, request, trajectory_id, data, if_match))
 
 

@@ -135,6 +135,25 @@ _TAIL = [
     "CREATE INDEX IF NOT EXISTS access_log_trajectory ON access_log (trajectory_id, entry_id)",
 ]
 
+# -- four-eyes erasure (trajectory.erasure_proposals) --------------------------------------
+# One admin proposes, a second of the same organisation approves; the row keeps both names.
+_ERASURE_PROPOSALS = [
+    """CREATE TABLE IF NOT EXISTS erasure_proposals (
+        proposal_id TEXT PRIMARY KEY,
+        trajectory_id TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        proposed_by TEXT NOT NULL,
+        proposed_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        legal_ground TEXT NOT NULL,
+        court_reference TEXT,
+        approved_by TEXT,
+        approved_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS erasure_proposals_organisation"
+    " ON erasure_proposals (organisation, approved_at)",
+]
+
 # -- the web pages' sign-in (trajectory.web) -------------------------------------------------
 # Sessions are kept server-side; only a hash of the session id is stored. The users table
 # gains the password (argon2id hash) and the TOTP secret (wrapped by the master key), and
@@ -315,6 +334,7 @@ def create_schema(db: Database) -> set[str]:
             *_TAIL,
             *_WEB,
             *_STEP_UP,
+            *_ERASURE_PROPOSALS,
         ]
         for statement in statements:
             tx.execute(statement)

@@ -171,15 +171,21 @@ def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 # -- re-authentication -------------------------------------------------------------------------
 
 
-def reauthenticate(request: Request[Any, Any, Any], form: dict[str, list[str]]) -> bool:
+def reauthenticate(
+    request: Request[Any, Any, Any], form: dict[str, list[str]], *, for_this_act: bool = False
+) -> bool:
     """Whether the session has a fresh re-authentication, or the form carries the password
     and a new TOTP code of the signed-in user (which then make it fresh). Guessing here
     meets the same limits as at sign-in (a stolen session must not become a way to find
-    the password): past them the page answers 429, before anything is checked."""
+    the password): past them the page answers 429, before anything is checked.
+
+    `for_this_act`: an irreversible act (an erasure) takes no re-authentication carried
+    over from an earlier one: the form itself must carry the password and a code never
+    used before, and they are good for this act alone (the session is not made fresh)."""
     w = web(request)
     session = session_of(request)
     now = w.services.application.clock()
-    if session.reauthenticated(now):
+    if session.reauthenticated(now) and not for_this_act:
         return True
     password, code_ = first(form, "reauth_password"), first(form, "reauth_code")
     if not password or not code_:
@@ -192,7 +198,8 @@ def reauthenticate(request: Request[Any, Any, Any], form: dict[str, list[str]]) 
             or not w.credentials.verify_totp(user.user_id, code_, now)):
         guess_failed(request, user.name)
         return False
-    w.sessions.mark_reauthenticated(session.id_hash, now)
+    if not for_this_act:
+        w.sessions.mark_reauthenticated(session.id_hash, now)
     log_login(request, user, "ok")
     return True
 

@@ -32,7 +32,7 @@ from trajectory.api.context import Services, access_entry
 from trajectory.api.errors import ApiError, where_raised
 from trajectory.crypto import TrajectoryErased
 from trajectory.identity.credentials import Credentials
-from trajectory.settings import sqlite_path
+from trajectory.research.kept import export_root
 from trajectory.web.i18n import LANG_COOKIE, LANGS, N_, Translator, choose_language
 from trajectory.web.origin import from_our_own_pages
 from trajectory.web.sessions import SESSION_COOKIE, SessionStore, WebSession
@@ -61,11 +61,7 @@ class Web:
 def build_web(services: Services) -> Web:
     app = services.application
     settings = app.settings
-    if settings.export_dir:
-        export_dir = Path(settings.export_dir)
-    else:
-        db_file = sqlite_path(settings.database_url)
-        export_dir = Path(db_file + ".exports") if db_file else _temporary_dir()
+    export_dir = export_root(settings)
     return Web(
         services=services,
         sessions=SessionStore(
@@ -78,16 +74,6 @@ def build_web(services: Services) -> Web:
         secure_cookies=settings.web_secure_cookies,
         export_dir=export_dir,
     )
-
-
-def _temporary_dir() -> Path:
-    """Where exports go when no TRAJECTORY_EXPORT_DIR is set and there is no SQLite file:
-    this machine's temporary directory, one folder per system user (made on first use,
-    readable by its owner only)."""
-    import os
-    import tempfile
-
-    return Path(tempfile.gettempdir()) / f"trajectory-exports-{os.getuid()}"
 
 
 def web(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any]) -> Web:

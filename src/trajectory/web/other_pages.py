@@ -31,6 +31,7 @@ from trajectory.views import handover_view
 from trajectory.web.auth_pages import reauth_fresh, reauthenticate
 from trajectory.web.core import (
     PathText,
+    WebError,
     first,
     form_of,
     log_access,
@@ -42,12 +43,13 @@ from trajectory.web.core import (
     web,
 )
 from trajectory.web.forms import FORMS
-from trajectory.web.i18n import Translator
+from trajectory.web.i18n import N_, Translator
 
 AFTERCARE = {"web_access": "full", "web_roles": ("aftercare",)}
 QUALITY = {"web_access": "full", "web_roles": ("coordinator", "admin")}
 RESEARCH = {"web_access": "full", "web_roles": ("researcher",)}
 ADMIN = {"web_access": "full", "web_roles": ("admin",)}
+EXPORT_DESTROYED = N_("This export was destroyed: a girl in it was erased.")
 
 
 # -- aftercare ---------------------------------------------------------------------------------
@@ -240,11 +242,15 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 def _export_dir(request: Request[Any, Any, Any], name: PathText) -> Path:
+    from trajectory.research.kept import destroyed_notice
+
     if not _NAME.match(name):
         raise not_found()
     target = _user_exports(request) / name
     if not (target / "manifest.json").is_file():
         raise not_found()
+    if destroyed_notice(target) is not None:  # a girl in it was erased
+        raise WebError(410, EXPORT_DESTROYED)
     return target
 
 
@@ -278,13 +284,20 @@ def export_file(request: Request[Any, Any, Any], name: PathText, file: PathText)
 
 def _admin_page(request: Request[Any, Any, Any], **context: Any) -> Template:
     ctx: dict[str, Any] = {"error": None, "notice": None, "entries": None, "looked_up": "",
-                           "status_code": 200}
+                           "status_code": 200, "proposal_error": None, "form": {}}
     ctx.update(context)
     status = ctx.pop("status_code")
-    from trajectory.erasure import LEGAL_GROUNDS
+    from trajectory.erasure_proposals import LAWFUL_GROUNDS, open_proposals
 
-    return page(request, "admin.html", status_code=status, grounds=LEGAL_GROUNDS,
-                fresh=reauth_fresh(request), **ctx)
+    user = session_of(request).user
+    w = web(request)
+    proposals = open_proposals(w.services.application, user.organisation)
+    names = {}
+    for p in proposals:  # the proposer by name, not by id
+        found = w.services.users.by_id(p.proposed_by)
+        names[p.proposed_by] = found.name if found is not None else p.proposed_by
+    return page(request, "admin.html", status_code=status, grounds=LAWFUL_GROUNDS,
+                proposals=proposals, proposer_names=names, **ctx)
 
 
 @get("/admin", opt=ADMIN, sync_to_thread=True)
@@ -312,37 +325,84 @@ def admin_page(request: Request[Any, Any, Any]) -> Template:
                        looked_up=str(tid))
 
 
+def _erasure_refusal(t: Translator, refusal: RuleRefused, short: str = "") -> str:
+    """The erasure rule's refusal as a sentence at the form (the code's own, filled in)."""
+    from trajectory.erasure_proposals import RetentionNotExpired
+
+    if isinstance(refusal, RetentionNotExpired):
+        return t.rule(refusal.code, date=t.date(refusal.expires_on))
+    if refusal.code == "confirmation-mismatch":
+        return t.rule(refusal.code, short=short)
+    if t.has("rule", refusal.code):
+        return t.rule(refusal.code)
+    return t("This value does not fit.")
+
+
 @post("/admin/erasure", opt=ADMIN, sync_to_thread=True)
 def erasure(request: Request[Any, Any, Any]) -> Template:
-    from trajectory.erasure import erase
+    """The first admin proposes an erasure; nothing is erased until a second approves."""
+    from trajectory.erasure_proposals import propose
 
     t = translator(request)
     w = web(request)
     app = w.services.application
     form = form_of(request)
     user = session_of(request).user
-    if not reauthenticate(request, form):
-        return _admin_page(request, error=t("Wrong password or code."), status_code=401)
+    kept = {name: first(form, name)[:2000] for name in
+            ("trajectory_id", "reason", "legal_ground", "court_reference")}
+    if not reauthenticate(request, form, for_this_act=True):
+        return _admin_page(request, error=t("Wrong password or code."), form=kept,
+                           status_code=401)
     try:
         tid = UUID(first(form, "trajectory_id").strip())
     except ValueError:
-        return _admin_page(request, error=t("Not found."), status_code=404)
+        return _admin_page(request, error=t("Not found."), form=kept, status_code=404)
     row = app.db.fetchone(
         "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?", [str(tid)]
     )
     if row is None or row["organisation"] != user.organisation:
-        return _admin_page(request, error=t("Not found."), status_code=404)
+        return _admin_page(request, error=t("Not found."), form=kept, status_code=404)
     try:
-        erase(app, tid, by=actor(user), reason=first(form, "reason"),
-              legal_ground=first(form, "legal_ground"), client=client_of(request),
-              request_id=request_id(request))
-    except RuleRefused:
-        return _admin_page(request, error=t("This value does not fit."), status_code=422)
+        propose(app, tid, by=actor(user), reason=first(form, "reason"),
+                legal_ground=first(form, "legal_ground"),
+                court_reference=first(form, "court_reference")[:200] or None,
+                client=client_of(request), request_id=request_id(request))
+    except RuleRefused as e:
+        return _admin_page(request, error=_erasure_refusal(t, e), form=kept, status_code=409)
+    return _admin_page(request, notice=t("The erasure is proposed. Another administrator of"
+                                         " your organisation must approve it."))
+
+
+@post("/admin/erasures/{proposal_id:str}/confirmation", opt=ADMIN, sync_to_thread=True)
+def approve_erasure(request: Request[Any, Any, Any], proposal_id: PathText) -> Template:
+    """The second admin approves, typing her short id: her file is destroyed."""
+    from trajectory.erasure_proposals import ProposalNotFound, approve, open_proposal
+
+    t = translator(request)
+    w = web(request)
+    app = w.services.application
+    form = form_of(request)
+    user = session_of(request).user
+    try:
+        proposal = open_proposal(app, proposal_id, actor(user))
+    except ProposalNotFound:
+        return _admin_page(request, error=t("Not found."), status_code=404)
+    if not reauthenticate(request, form, for_this_act=True):
+        return _admin_page(request, proposal_error=(proposal.proposal_id,
+                                                    t("Wrong password or code.")),
+                           status_code=401)
+    try:
+        approve(app, proposal.proposal_id, by=actor(user),
+                confirmation=first(form, "confirmation"), export_dir=w.export_dir,
+                client=client_of(request), request_id=request_id(request))
+    except RuleRefused as e:
+        return _admin_page(request, proposal_error=(
+            proposal.proposal_id, _erasure_refusal(t, e, proposal.short_id)), status_code=409)
     return _admin_page(request, notice=t("The file was erased."))
 
 
 def other_routes() -> list[Any]:
     return [
         handovers_page, handover_page, quality_page, research_page, start_export, export_page,
-        export_file, admin_page, erasure,
+        export_file, admin_page, erasure, approve_erasure,
     ]
