@@ -25,6 +25,7 @@ import pytest
 from tests.builders import COORDINATOR, open_trajectory, phase_2_facts, record_all
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
+from tests.step_up_support import enrol, stepped_up
 from tests.web_support import PASSWORD, World, csrf_of
 from trajectory.access_log import AccessLog
 from trajectory.aggregates.errors import RuleRefused
@@ -183,12 +184,24 @@ def live(app: TrajectoryApplication) -> Iterator[Live]:
 
 
 def test_over_the_api_one_admin_cannot_erase_and_two_can(
-    live: Live, app: TrajectoryApplication
+    live: Live, app: TrajectoryApplication, clock: FakeClock
 ) -> None:
-    admin = live.client(live.token("admin-1", "admin", "org-a", user_id="admin-1"))
-    second = live.client(live.token("admin-2", "admin", "org-a", user_id="admin-2"))
-    other_org = live.client(live.token("admin-b", "admin", "org-b", user_id="admin-b"))
-    with admin, second, other_org:
+    tokens = {name: live.token(name, "admin", org, user_id=name)
+              for name, org in (("admin-1", "org-a"), ("admin-2", "org-a"), ("admin-b", "org-b"))}
+    # Proposing and approving are irreversible acts: each admin steps up (password, TOTP)
+    with live.client(tokens["admin-1"]) as long_lived, live.client(
+        tokens["admin-2"]
+    ) as second_long, live.client(tokens["admin-b"]) as other_long:
+        refused = long_lived.post("/admin/erasures", json={
+            "trajectory_id": str(UUID(int=1)), "reason": "x", "legal_ground": "court-order"})
+        assert (refused.status_code, refused.json()["type"].rsplit("/", 1)[-1]) == (
+            403, "step-up-required"), refused.text
+        admin = stepped_up(live, long_lived, enrol(live, "admin-1"), clock)
+        second = stepped_up(live, second_long, enrol(live, "admin-2"), clock)
+        other_org = stepped_up(live, other_long, enrol(live, "admin-b"), clock)
+    second_reads = live.client(tokens["admin-2"])
+    other_reads = live.client(tokens["admin-b"])
+    with admin, second, other_org, second_reads, other_reads:
         # given a phase-2 girl in care
         tid = str(phase_2_girl(app))
         # when one admin erases her as the review did
@@ -216,8 +229,8 @@ def test_over_the_api_one_admin_cannot_erase_and_two_can(
         assert proposed.status_code == 201, proposed.text
         pid = proposed.json()["id"]
         assert proposed.json()["short_id"] == tid[:8]
-        assert [p["id"] for p in second.get("/admin/erasures").json()] == [pid]
-        assert other_org.get("/admin/erasures").json() == []
+        assert [p["id"] for p in second_reads.get("/admin/erasures").json()] == [pid]
+        assert other_reads.get("/admin/erasures").json() == []
         # when the proposer approves, an admin of another organisation approves, or the
         # second admin types the wrong short id
         own = admin.post(f"/admin/erasures/{pid}/confirmation", json={"confirmation": tid[:8]})
