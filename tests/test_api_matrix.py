@@ -66,6 +66,8 @@ SEES_TRAJECTORY = {"coordinator", "aftercare", "admin", "admin-stepped-up"}
 # (method, path) -> the step-up scope it needs; a step-up token carries only its role's.
 STEP_UP = {
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): "erase",
+    ("POST", "/admin/erasures"): "erase",
+    ("POST", "/admin/erasures/{proposal_id:str}/confirmation"): "erase",
     ("POST", "/research/exports"): "export",
 }
 STEPPED_UP = {"researcher-stepped-up": "export", "admin-stepped-up": "erase"}

@@ -135,6 +135,11 @@ def test_a_long_lived_token_may_not_export_or_erase_and_is_told_to_step_up(
 # -- step-up -----------------------------------------------------------------------------------
 
 
+def court_order(tid: str) -> dict[str, str]:
+    return {"trajectory_id": tid, "reason": "court order", "legal_ground": "court-order",
+            "court_reference": "C/13/700001"}
+
+
 def test_a_step_up_token_erases_for_five_minutes_and_does_nothing_else(
     live: Live, app: TrajectoryApplication, clock: FakeClock
 ) -> None:
@@ -151,9 +156,11 @@ def test_a_step_up_token_erases_for_five_minutes_and_does_nothing_else(
         assert answer.json()["scopes"] == ["erase"]
         assert answer.json()["token"].startswith("trjs_")
         with live.client(answer.json()["token"]) as sudo:
-            # when she erases, then it is done, and again within the five minutes
-            assert sudo.post(f"/trajectories/{first}/erasure", json=ERASE).status_code == 200
-            assert sudo.post(f"/trajectories/{second}/erasure", json=ERASE).status_code == 200
+            # when she proposes erasures (the irreversible act's first half; a second admin
+            # approves), then each is taken, also again within the five minutes
+            for tid in (first, second):
+                proposed = sudo.post("/admin/erasures", json=court_order(tid))
+                assert proposed.status_code == 201, proposed.text
             # a step-up token does nothing but the sensitive act
             other = sudo.get("/retention")
             assert is_problem(other, 403, "scope-missing"), other.text
@@ -161,7 +168,7 @@ def test_a_step_up_token_erases_for_five_minutes_and_does_nothing_else(
             assert ask_step_up(sudo, secret, clock).status_code == 403
             # after its five minutes it has expired
             clock.advance(minutes=STEP_UP_MINUTES)
-            late = sudo.post(f"/trajectories/{third}/erasure", json=ERASE)
+            late = sudo.post("/admin/erasures", json=court_order(third))
             assert is_problem(late, 401, "token-expired"), late.text
             assert "step up again" in late.json()["detail"]
         # the long-lived token still reads what it may

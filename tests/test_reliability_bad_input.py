@@ -35,6 +35,8 @@ from tests.api_support import (
     request_body,
 )
 from tests.builders import intake
+from tests.conftest import FakeClock
+from tests.step_up_support import enrol, stepped_up
 from trajectory.aggregates.vocabulary import PERMISSION_KINDS
 from trajectory.api.app import create_app
 from trajectory.application import Actor
@@ -401,10 +403,13 @@ EXTREME_TIMES = [
 
 @pytest.mark.parametrize("when", EXTREME_TIMES)
 def test_a_time_at_the_ends_of_the_calendar_is_refused_with_422_naming_the_field(
-    world: World, when: str
+    world: World, when: str, clock: FakeClock
 ) -> None:
     before = version_of(world, world.trajectory)
-    with world.client("coordinator") as coordinator, world.client("researcher") as researcher:
+    # an export needs a step-up token (password and a new TOTP code)
+    with world.client("researcher") as long_lived:
+        researcher = stepped_up(world.live, long_lived, enrol(world.live, "researcher"), clock)
+    with world.client("coordinator") as coordinator, researcher:
         read = coordinator.get(f"/trajectories/{world.trajectory}", params={"as_of": when})
         fact = coordinator.post(
             f"/trajectories/{world.trajectory}/signals",

@@ -48,7 +48,10 @@ def test_a_search_by_name_finds_her_and_is_access_logged(world: World) -> None:
         nothing = b.submit("/app/caseload", {"q": "lina"})  # the other organisation's
         assert OTHER_GIRL not in nothing.text
     searched = [e for e in world.access(world.girl) if e["action"] == "search"]
-    assert [(e["user_id"], e["outcome"]) for e in searched] == [("coordinator", "ok")]
+    # the hit names her; the caseload pages the search came from name her among those shown
+    hits = [e for e in searched if e["trajectory_id"] == str(world.girl)]
+    assert [(e["user_id"], e["outcome"]) for e in hits] == [("coordinator", "ok")]
+    assert all(str(world.girl) in e["shown"] for e in searched if e not in hits)
     assert not [e for e in world.access(world.other_girl) if e["action"] == "search"]
     assert "noor" not in " ".join(str(e).lower() for e in world.access())
 
