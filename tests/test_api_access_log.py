@@ -212,3 +212,25 @@ def test_when_the_log_cannot_be_written_the_act_fails(
                           headers={"Idempotency-Key": "k"})
         assert retry.status_code == 201
         assert retry.json()["version"] == version + 1
+
+
+def test_the_api_caseload_names_every_girl_it_returned_in_one_entry(
+    live: Live, tid: str
+) -> None:
+    # given a second girl in the organisation
+    with live.client(live.token("coord-2", "coordinator", "org-a", user_id="coord-2")) as http:
+        other = str(http.post("/trajectories", json=INTAKE).json()["id"])
+        before = len(live.services.access.for_trajectory(tid))
+        # when a coordinator lists her caseload over the API
+        listed = http.get("/trajectories")
+    assert listed.status_code == 200
+    returned = {item["id"] for item in listed.json()["items"]}
+    assert returned == {tid, other}
+    # then one entry names both girls, and each girl's own log shows that listing
+    mine = entries(live, tid)
+    assert len(mine) == before + 1
+    listing = mine[-1]
+    assert (listing["action"], listing["outcome"], listing["trajectory_id"]) == (
+        "search", "ok", None)
+    assert set(listing["shown"]) == returned
+    assert entries(live, other)[-1]["entry_id"] == listing["entry_id"]

@@ -7,6 +7,7 @@ read fails (fail closed).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ from trajectory.views import (
 )
 
 T = TypeVar("T")
+Listed = TypeVar("Listed", CaseloadOut, HandoversOut)
 
 
 def _logged(request: Request[Any, Any, Any], action: str, trajectory_id: UUID | str | None) -> None:
@@ -165,13 +167,11 @@ def read_caseload(
     ensure_fresh(request, min_position)
     today = amsterdam_date(app.clock())
     if user.role == "aftercare":
-        return _logged_while(
-            request, "search", None, partial(handovers_for, app.db, user.user_id, today)
+        return _logged_naming_shown(
+            request, partial(handovers_for, app.db, user.user_id, today)
         )
-    return _logged_while(
+    return _logged_naming_shown(
         request,
-        "search",
-        None,
         partial(
             caseload,
             app.db,
@@ -185,6 +185,21 @@ def read_caseload(
             offset=offset,
         ),
     )
+
+
+def _logged_naming_shown(
+    request: Request[Any, Any, Any], work: Callable[[], Listed]
+) -> Listed:
+    """A list of girls, and one access-log entry naming every girl it returned (NEN 7513:
+    who saw which file, also in a list), each girl's own log showing it. The entry can
+    only be written once the list is known, so it is committed after the read, not beside
+    it; still fail closed: without the entry nothing leaves."""
+    out = work()
+    entry = access_entry(request, action="search", trajectory_id=None, outcome="ok")
+    shown = tuple(str(item.id) for item in out.items)
+    services(request).access.append(replace(entry, shown=shown))
+    request.scope.setdefault("state", {})["access_logged"] = True
+    return out
 
 
 def read_access_log(request: Request[Any, Any, Any], raw_id: str) -> list[AccessEntryOut]:
