@@ -15,12 +15,28 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from trajectory.persistence.database import Database, RowWrite
 
 Action = Literal["read", "write", "search", "export", "erase", "audit-read", "login"]
 Outcome = Literal["ok", "denied", "refused", "rejected", "replayed", "failed", "proposed"]
+
+
+class Acting(Protocol):
+    """Who acts, as an entry names her (the application's `Actor` is one)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def on_behalf_of(self) -> str | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def organisation(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,33 @@ class AccessEntry:
     request_id: str | None
     shown: tuple[str, ...] = ()
     """The trajectories a list showed (their ids), in the one entry of that list."""
+
+    @classmethod
+    def by(
+        cls,
+        actor: Acting,
+        *,
+        at: datetime,
+        action: str,
+        outcome: str,
+        trajectory_id: str | None = None,
+        client: str | None = None,
+        request_id: str | None = None,
+    ) -> AccessEntry:
+        """The entry of an act by `actor` (NEN 7513: who, as whom, from where, on which
+        file, with what outcome)."""
+        return cls(
+            at=at,
+            user_id=actor.user_id,
+            on_behalf_of=actor.on_behalf_of,
+            role=actor.role,
+            organisation=actor.organisation,
+            client=client,
+            action=action,
+            trajectory_id=trajectory_id,
+            outcome=outcome,
+            request_id=request_id,
+        )
 
     def row(self) -> RowWrite:
         return RowWrite(

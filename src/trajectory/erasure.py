@@ -94,18 +94,8 @@ def erase(
                     "legal_ground": legal_ground,
                 },
             ),
-            AccessEntry(
-                at=now,
-                user_id=by.user_id,
-                on_behalf_of=by.on_behalf_of,
-                role=by.role,
-                organisation=by.organisation,
-                client=client,
-                action="erase",
-                trajectory_id=tid,
-                outcome="ok",
-                request_id=request_id,
-            ).row(),
+            AccessEntry.by(by, at=now, action="erase", outcome="ok", trajectory_id=tid,
+                           client=client, request_id=request_id).row(),
         )
         for table in ("data_keys", "trajectory_index", "idempotency"):
             tx.execute(f"DELETE FROM {table} WHERE trajectory_id = ?", [tid])

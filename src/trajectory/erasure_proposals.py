@@ -308,18 +308,8 @@ def _logged_refusal(
 def _entry(
     by: Actor, now: datetime, tid: str, outcome: str, client: str | None, request_id: str | None
 ) -> AccessEntry:
-    return AccessEntry(
-        at=now,
-        user_id=by.user_id,
-        on_behalf_of=by.on_behalf_of,
-        role=by.role,
-        organisation=by.organisation,
-        client=client,
-        action="erase",
-        trajectory_id=tid,
-        outcome=outcome,
-        request_id=request_id,
-    )
+    return AccessEntry.by(by, at=now, action="erase", outcome=outcome, trajectory_id=tid,
+                          client=client, request_id=request_id)
 
 
 _COLUMNS = (

@@ -304,20 +304,10 @@ class WritePath:
 def _entry(
     actor: Actor, trajectory_id: UUID, outcome: str, via: Via, at: datetime
 ) -> AccessEntry:
-    """The access-log entry of a write (NEN 7513: who, as whom, from where, on which
-    file, with what outcome)."""
-    return AccessEntry(
-        at=at,
-        user_id=actor.user_id,
-        on_behalf_of=actor.on_behalf_of,
-        role=actor.role,
-        organisation=actor.organisation,
-        client=via.client,
-        action="write",
-        trajectory_id=str(trajectory_id),
-        outcome=outcome,
-        request_id=via.request_id,
-    )
+    """The access-log entry of a write."""
+    return AccessEntry.by(actor, at=at, action="write", outcome=outcome,
+                          trajectory_id=str(trajectory_id), client=via.client,
+                          request_id=via.request_id)
 
 
 class _Rows:

@@ -608,18 +608,8 @@ def export_project(
         (staging / MANIFEST).write_bytes(data)
         digest = hashlib.sha256(data).hexdigest()
         AccessLog(app.db).append(
-            AccessEntry(
-                at=app.clock(),
-                user_id=actor.user_id,
-                on_behalf_of=actor.on_behalf_of,
-                role=actor.role,
-                organisation=actor.organisation,
-                client=client,
-                action="export",
-                trajectory_id=None,
-                outcome="ok",
-                request_id=f"manifest-sha256:{digest}",
-            )
+            AccessEntry.by(actor, at=app.clock(), action="export", outcome="ok", client=client,
+                           request_id=f"manifest-sha256:{digest}")
         )
         # Pseudonymised data are still personal data: the researcher's, not the machine's.
         owner_only_tree(staging)

@@ -123,18 +123,8 @@ def verify_export(
     check.trajectories = now.manifest.counts.trajectories_exported
     check.events = now.manifest.counts.events_read
     AccessLog(app.db).append(
-        AccessEntry(
-            at=app.clock(),
-            user_id=actor.user_id,
-            on_behalf_of=actor.on_behalf_of,
-            role=actor.role,
-            organisation=actor.organisation,
-            client=client,
-            action="read",
-            trajectory_id=None,
-            outcome="ok",
-            request_id=f"manifest-sha256:{check.manifest_sha256}",
-        )
+        AccessEntry.by(actor, at=app.clock(), action="read", outcome="ok", client=client,
+                       request_id=f"manifest-sha256:{check.manifest_sha256}")
     )
     return check
 
