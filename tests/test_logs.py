@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,37 @@ def test_every_line_the_server_writes_is_json(tmp_path: Path) -> None:
     for line in lines:
         assert isinstance(json.loads(line), dict), line
     assert any(json.loads(line).get("logger") == "uvicorn.error" for line in lines)
+
+
+class _SlowStream(io.StringIO):
+    """A stderr that yields to other threads inside every write, as a pipe under load does."""
+
+    def write(self, text: str) -> int:
+        time.sleep(0)
+        return super().write(text)
+
+
+def test_two_threads_logging_at_once_never_share_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given the logs configured on stderr, which yields inside every write
+    stream = _SlowStream()
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging("info")
+
+    def ours() -> None:
+        for n in range(300):
+            structlog.get_logger("trajectory.test").info("ours", n=n)
+
+    def theirs() -> None:
+        for n in range(300):
+            logging.getLogger("uvicorn.test").info("theirs %d", n)
+
+    # when structlog and a standard-library logger (uvicorn's) write at the same time
+    threads = [threading.Thread(target=ours), threading.Thread(target=theirs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then every line is one JSON object, and none was lost
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 600
+    assert all(isinstance(json.loads(line), dict) for line in lines)

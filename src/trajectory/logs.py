@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -16,10 +17,25 @@ import structlog
 class _CurrentStderr:
     """Whatever `sys.stderr` is at the moment of writing, not at configuration: a caller
     that swaps it for a while (a test capturing output, a daemon redirecting it) must not
-    leave the logs writing to a stream it has since closed."""
+    leave the logs writing to a stream it has since closed.
+
+    Whole lines only, one at a time: structlog prints a line as two writes (the text, then
+    the newline) under a lock of its own, the standard library's handler as one under
+    another, so two threads logging at once could join two JSON objects on one line. Each
+    thread's text is held until its newline, and complete lines go out under one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending = threading.local()
 
     def write(self, text: str) -> int:
-        return sys.stderr.write(text)
+        held: str = getattr(self._pending, "text", "")
+        lines, newline, rest = (held + text).rpartition("\n")
+        self._pending.text = rest
+        if newline:
+            with self._lock:
+                sys.stderr.write(lines + newline)
+        return len(text)
 
     def flush(self) -> None:
         sys.stderr.flush()
