@@ -132,6 +132,15 @@ def test_the_proposer_cannot_approve_nor_an_admin_of_another_organisation(
 
     with pytest.raises(ProposalNotFound):
         approve(app, proposal.proposal_id, by=OTHER_ORG_ADMIN, confirmation=short_id(tid))
+    # yet the attempt is on her log, as denied, and one on no proposal at all is on record
+    with pytest.raises(ProposalNotFound):
+        approve(app, "no-such-proposal", by=OTHER_ORG_ADMIN, confirmation="00000000")
+    attempts = [(e["user_id"], e["outcome"]) for e in AccessLog(app.db).for_trajectory(str(tid))
+                if e["action"] == "erase"]
+    assert (OTHER_ORG_ADMIN.user_id, "denied") in attempts
+    nowhere = app.db.fetchall("SELECT user_id, outcome FROM access_log WHERE action = 'erase'"
+                              " AND trajectory_id IS NULL")
+    assert [(r["user_id"], r["outcome"]) for r in nowhere] == [(OTHER_ORG_ADMIN.user_id, "denied")]
     # and a second admin who types another id is refused too
     with pytest.raises(RuleRefused) as mistyped:
         approve(app, proposal.proposal_id, by=SECOND_ADMIN, confirmation="00000000")

@@ -198,7 +198,17 @@ def approve(
     request_id: str | None = None,
 ) -> Erasure:
     """A second admin approves: her file is erased, and kept exports holding her go."""
-    proposal = open_proposal(app, proposal_id, by)
+    try:
+        proposal = open_proposal(app, proposal_id, by)
+    except ProposalNotFound:
+        # Not hers to approve (another organisation's, or none at all): still an attempt
+        # to erase, on record, and on the girl's own log when there is one.
+        row = app.db.fetchone(
+            "SELECT trajectory_id FROM erasure_proposals WHERE proposal_id = ?", [proposal_id]
+        )
+        tid = str(row["trajectory_id"]) if row else None
+        AccessLog(app.db).append(_entry(by, app.clock(), tid, "denied", client, request_id))
+        raise
     with _logged_refusal(app, by, proposal.trajectory_id, client, request_id):
         if proposal.proposed_by == by.user_id:
             raise RuleRefused(
@@ -306,7 +316,12 @@ def _logged_refusal(
 
 
 def _entry(
-    by: Actor, now: datetime, tid: str, outcome: str, client: str | None, request_id: str | None
+    by: Actor,
+    now: datetime,
+    tid: str | None,
+    outcome: str,
+    client: str | None,
+    request_id: str | None,
 ) -> AccessEntry:
     return AccessEntry.by(by, at=now, action="erase", outcome=outcome, trajectory_id=tid,
                           client=client, request_id=request_id)
