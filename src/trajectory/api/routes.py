@@ -23,7 +23,8 @@ from trajectory.api.schemas import (
     ProjectionLagOut,
     RecordedOut,
 )
-from trajectory.api.security import ADMIN, CARE, COORDINATOR, authenticated
+from trajectory.api.security import ADMIN, authenticated
+from trajectory.facts import CARE, COORDINATOR
 from trajectory.projections.caseload import CaseloadOut
 from trajectory.projections.handovers import HandoversOut
 from trajectory.views import EventOut, HandoverOut, TrajectorySummaryOut

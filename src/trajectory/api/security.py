@@ -29,9 +29,6 @@ from trajectory.crypto import TrajectoryErased
 from trajectory.identity.users import SENSITIVE_SCOPES, Bearer, TokenExpired, User
 from trajectory.visibility import visible_row
 
-COORDINATOR = ("coordinator",)
-AFTERCARE = ("aftercare",)
-CARE = ("coordinator", "aftercare")
 ADMIN = ("admin",)
 RESEARCHER = ("researcher",)
 STEPS_UP = ("researcher", "admin")

@@ -30,7 +30,7 @@ from msgspec import inspect as mi
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import PERMISSION_KINDS
 from trajectory.api import schemas
-from trajectory.facts import FACTS
+from trajectory.facts import COORDINATOR, FACTS
 from trajectory.protocol.model import Protocol
 from trajectory.protocol.rules import criteria_for
 from trajectory.web.i18n import Translator
@@ -38,7 +38,6 @@ from trajectory.web.i18n import Translator
 Widget = Literal[
     "text", "textarea", "date", "number", "select", "checkbox", "checkboxes", "lines", "waivers"
 ]
-COORDINATOR = ("coordinator",)
 
 
 @dataclass(frozen=True)
