@@ -7,6 +7,7 @@ fail together with its events. Nothing is acknowledged that was not all written.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ from eventsourcing.sqlite import (
 
 from trajectory.persistence.database import RowWrite, apply_writes
 from trajectory.persistence.durability import require_full_sync
-from trajectory.persistence.schema import OWNED_BY_ANOTHER_ROLE
+from trajectory.persistence.schema import OWNED_BY_ANOTHER_ROLE, SCHEMA_LOCK
 
 
 class AtomicSQLiteRecorder(SQLiteApplicationRecorder):
@@ -112,14 +113,42 @@ def _write_once(method: F) -> F:
     return writing  # type: ignore[return-value]
 
 
-class BoundedPostgresAggregateRecorder(PostgresAggregateRecorder):
+class SchemaLockedSetUp:
+    """The event store's own set-up, under the schema lock our tables take.
+
+    The library creates its types, tables and its insert function outside any lock;
+    two processes starting at once then both `CREATE OR REPLACE` that function, and one
+    fails with "tuple concurrently updated" and exits. Each of its statements here runs
+    only while holding `SCHEMA_LOCK` (a type that exists already is no error)."""
+
+    datastore: Any
+    sql_create_statements: list[Any]
+
+    def create_table(self) -> None:
+        for statement in self.sql_create_statements:
+            if "CREATE TYPE" in statement.as_string():
+                with (
+                    self.datastore.transaction(commit=True) as curs,
+                    contextlib.suppress(psycopg.errors.DuplicateObject),
+                ):
+                    curs.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
+                    curs.execute(statement, prepare=False)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
+            for statement in self.sql_create_statements:
+                if "CREATE TYPE" not in statement.as_string():
+                    curs.execute(statement, prepare=False)
+        self.datastore.register_type_adapters()
+
+
+class BoundedPostgresAggregateRecorder(SchemaLockedSetUp, PostgresAggregateRecorder):
     """Snapshots. A write is tried once (see `AtomicPostgresRecorder`)."""
 
     insert_events = _write_once(PostgresAggregateRecorder.insert_events)
     select_events = _retry_lost_connections(PostgresAggregateRecorder.select_events)
 
 
-class AtomicPostgresRecorder(PostgresApplicationRecorder):
+class AtomicPostgresRecorder(SchemaLockedSetUp, PostgresApplicationRecorder):
     # A write is tried once: a connection lost during the commit leaves unknown whether it
     # committed, and only the client's Idempotency-Key can retry that safely.
     insert_events = _write_once(PostgresApplicationRecorder.insert_events)
