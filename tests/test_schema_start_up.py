@@ -33,7 +33,7 @@ def test_many_processes_set_up_the_event_store_at_once_without_failing(
         try:
             for _ in range(5):
                 recorder.create_table()  # type: ignore[attr-defined]
-        except BaseException as e:  # noqa: BLE001 - collected and reported below
+        except BaseException as e:
             failures.append(e)
 
     # when eight processes' recorders set up the store at the same moment, five times
