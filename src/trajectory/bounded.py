@@ -9,9 +9,18 @@ and form decodes.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from trajectory import commands
-from trajectory.aggregates.events.handover import HandoverPackage
-from trajectory.commands import Text
+from trajectory.aggregates.events.handover import (
+    ExternalReceiver,
+    HandoverPackage,
+    HandoverParty,
+    WithoutHandover,
+)
+from trajectory.commands import Short, Text
 
 
 class HandoverPackageIn(HandoverPackage, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -20,9 +29,42 @@ class HandoverPackageIn(HandoverPackage, frozen=True, kw_only=True, forbid_unkno
     safety_plan: Text
     agreements: Text
     aftercare_plan: Text
+    contact_every_days: Annotated[int, msgspec.Meta(ge=1, le=365)] | None = None
+
+
+class HandoverPartyIn(HandoverParty, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Short
+    organisation: Text = ""
+    contact: Text = ""
+
+
+class ExternalReceiverIn(
+    ExternalReceiver, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    organisation: Short
+    worker: Short
+    contact: Short
+
+
+class WithoutHandoverIn(WithoutHandover, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    argument: Text
 
 
 class PrepareHandover(commands.PrepareHandover, kw_only=True, forbid_unknown_fields=True):
     """Prepare the warm handover to the receiving organisation and worker."""
 
     package: HandoverPackageIn
+    external_receiver: ExternalReceiverIn | None = None
+    parties: Annotated[list[HandoverPartyIn], msgspec.Meta(max_length=20)] = []
+
+
+class StartAftercare(commands.StartAftercare, kw_only=True, forbid_unknown_fields=True):
+    """End residential care and start aftercare."""
+
+    without_handover: WithoutHandoverIn | None = None
+
+
+class CloseTrajectory(commands.CloseTrajectory, kw_only=True, forbid_unknown_fields=True):
+    """Close the trajectory."""
+
+    without_handover: WithoutHandoverIn | None = None

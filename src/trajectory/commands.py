@@ -16,7 +16,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from trajectory.aggregates.events.handover import HandoverPackage
+from trajectory.aggregates.events.handover import (
+    ExternalReceiver,
+    HandoverPackage,
+    HandoverParty,
+    WithoutHandover,
+)
 from trajectory.aggregates.events.intake import Identity
 from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.vocabulary import (
@@ -25,6 +30,9 @@ from trajectory.aggregates.vocabulary import (
     ComenshaDecision,
     ConsentGiver,
     ContactLevel,
+    ContactOutcome,
+    ContinuationDecision,
+    Destination,
     ContactRisk,
     FamilyInvolvementForm,
     InterventionKind,
@@ -267,9 +275,14 @@ class RecordSignal(Command, kw_only=True, forbid_unknown_fields=True):
 
 
 class PrepareHandover(Command, kw_only=True, forbid_unknown_fields=True):
+    """To a worker of this installation (`receiving_worker`: her user id, chosen from
+    `GET /aftercare-workers`) or to one outside it (`external_receiver`), never both."""
+
     receiving_organisation: Short
-    receiving_worker: Short
+    receiving_worker: Text = ""
     package: HandoverPackage
+    external_receiver: ExternalReceiver | None = None
+    parties: Annotated[list[HandoverParty], msgspec.Meta(max_length=20)] = []
 
 
 class HoldHandoverMeeting(Command, kw_only=True, forbid_unknown_fields=True):
@@ -285,11 +298,30 @@ class AcceptHandover(Command, kw_only=True, forbid_unknown_fields=True):
 
 class StartAftercare(Command, kw_only=True, forbid_unknown_fields=True):
     plan: Text = ""
+    destination: Destination | None = None
+    without_handover: WithoutHandover | None = None
 
 
 class RecordAftercareContact(Command, kw_only=True, forbid_unknown_fields=True):
-    kind: AftercareContactKind
+    """`channel` (or, by its first name, `kind`): how she was contacted; `outcome`: whether
+    it reached her."""
+
+    kind: AftercareContactKind | None = None
+    channel: AftercareContactKind | None = None
+    outcome: ContactOutcome = "reached"
     note: Text = ""
+
+
+class RecordAftercareContactDetails(Command, kw_only=True, forbid_unknown_fields=True):
+    phone: Text = ""
+    address: Text = ""
+    school_or_work: Text = ""
+    note: Text = ""
+
+
+class DecideContinuationAfter18(Command, kw_only=True, forbid_unknown_fields=True):
+    decision: ContinuationDecision
+    argument: Text = ""
 
 
 class EndAftercare(Command, kw_only=True, forbid_unknown_fields=True):
@@ -299,6 +331,9 @@ class EndAftercare(Command, kw_only=True, forbid_unknown_fields=True):
 class CloseTrajectory(Command, kw_only=True, forbid_unknown_fields=True):
     reason: ClosureReason
     note: Text = ""
+    destination: Destination | None = None
+    responsible_next: Text = ""
+    without_handover: WithoutHandover | None = None
 
 
 class CorrectEntry(Command, kw_only=True, forbid_unknown_fields=True):

@@ -93,7 +93,7 @@ def read_chain(records: Sequence[StoredEvent], decode: Decode) -> Chain:
             raise ChainBroken(
                 position, "the event does not follow its predecessor (reordered or altered)"
             )
-        if event_hash(topic, vars(event)) != event.hash:
+        if event_hash(topic, vars(event), cls) != event.hash:
             raise ChainBroken(
                 position, "the event's content does not match its hash: it was altered"
             )

@@ -17,6 +17,7 @@ from trajectory.aggregates.vocabulary import (
     ConsentGiver,
     ContactLevel,
     ContactRisk,
+    Destination,
     Level,
     PermissionKind,
     PlacementKind,
@@ -57,6 +58,8 @@ class Handover(msgspec.Struct, kw_only=True):
     prepared_on: date | None = None
     meeting_on: date | None = None
     accepted_on: date | None = None
+    external: bool = False  # a receiver outside this installation
+    contact_every_days: int | None = None  # agreed in the package; None: the protocol's
 
 
 class Therapy(msgspec.Struct, kw_only=True):
@@ -102,6 +105,9 @@ class TrajectoryState(msgspec.Struct, kw_only=True):
     aftercare_started_on: date | None = None
     aftercare_ended_on: date | None = None
     closed_on: date | None = None
+    destination: Destination | None = None
+    # The day care ended without a warm handover (argued): out of view from then on.
+    left_without_handover_on: date | None = None
     regressions: int = 0
     entries_in_error: list[int] = msgspec.field(default_factory=list)
     corrected_entries: list[int] = msgspec.field(default_factory=list)

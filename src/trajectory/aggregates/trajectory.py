@@ -82,7 +82,7 @@ class Trajectory(Aggregate):
         kwargs["timestamp"] = event_class.create_timestamp()
         kwargs["prev_hash"] = self.head_hash
         fields = {**kwargs, "originator_id": self.id, "originator_version": self.version + 1}
-        kwargs["hash"] = event_hash(get_topic(event_class), fields)
+        kwargs["hash"] = event_hash(get_topic(event_class), fields, event_class)
         super().trigger_event(event_class, **kwargs)
 
     # -- intake --------------------------------------------------------------------
@@ -134,7 +134,7 @@ class Trajectory(Aggregate):
             "originator_version": cls.INITIAL_VERSION,
             "originator_topic": get_topic(cls),
         }
-        kwargs["hash"] = event_hash(get_topic(event_class), fields)
+        kwargs["hash"] = event_hash(get_topic(event_class), fields, event_class)
         return cls._create(event_class, id=originator_id, **kwargs)
 
     def _record(
@@ -389,7 +389,12 @@ class Trajectory(Aggregate):
                 code="handover-package-incomplete",
                 unmet=missing,
             )
-        self._record(handover.HandoverPrepared, meta, **payload(command))
+        self._record(
+            handover.HandoverPrepared,
+            meta,
+            **payload(command),
+            comensha_decision=self.state.comensha_decision,
+        )
 
     def hold_handover_meeting(self, command: c.HoldHandoverMeeting, meta: Meta) -> None:
         rules.check_in_care(self.state)
@@ -433,7 +438,16 @@ class Trajectory(Aggregate):
 
     def record_aftercare_contact(self, command: c.RecordAftercareContact, meta: Meta) -> None:
         self._check_in_aftercare()
-        self._record(handover.AftercareContactRecorded, meta, **payload(command))
+        channel = command.channel or command.kind
+        if channel is None:
+            raise RuleRefused("say how she was contacted (channel)", code="channel-required")
+        self._record(
+            handover.AftercareContactRecorded,
+            meta,
+            kind=channel,
+            note=command.note,
+            outcome=command.outcome,
+        )
 
     def end_aftercare(self, command: c.EndAftercare, meta: Meta) -> None:
         self._check_in_aftercare()

@@ -43,7 +43,33 @@ ConsentGiver = Literal["parent", "guardian", "girl"]
 SignalKind = Literal["loverboy", "sexual_abuse", "boundary_crossing", "runaway"]
 RunawayEnding = Literal["returned", "found"]
 ClosureReason = Literal[
-    "aftercare_completed", "transferred", "turned_adult_left_care", "moved_away", "other"
+    "aftercare_completed",
+    "transferred",
+    "turned_adult_left_care",
+    "moved_away",
+    "other",
+    "own_decision",
+]
+# Where she goes when residential care ends (core element 12: the future living situation).
+Destination = Literal[
+    "home_with_parents",
+    "independent",
+    "supported_housing",
+    "other_youth_care",
+    "adult_care",
+    "unknown",
+]
+# Why care ended without a warm handover (then argued, and she is out of view at once).
+WithoutHandoverReason = Literal[
+    "she_refused", "left_suddenly", "no_receiver_available", "moved_out_of_reach", "other"
+]
+# Continuation after her 18th birthday (verlengde jeugdhulp, adult care, or her own choice).
+ContinuationDecision = Literal[
+    "extended_youth_care", "adult_care", "aftercare_by_organisation", "refused"
+]
+# The people around her after the handover, beside the receiving worker.
+HandoverPartyRole = Literal[
+    "local_youth_team", "wijkagent", "school", "network_member", "other"
 ]
 
 PERMISSION_KINDS: tuple[PermissionKind, ...] = get_args(PermissionKind)
@@ -91,7 +117,9 @@ SafetyMeasure = Literal[
 FamilyInvolvementForm = Literal[
     "family_meeting", "system_therapy", "parent_counselling", "network_meeting", "other"
 ]
-AftercareContactKind = Literal["visit", "phone", "message", "other"]
+AftercareContactKind = Literal["visit", "phone", "message", "other", "video"]
+# Whether an aftercare contact reached her: only a reached contact keeps her in view.
+ContactOutcome = Literal["reached", "not_reached"]
 LeisureKind = Literal[
     "sport", "music", "arts", "youth_club", "scouting", "volunteering", "other"
 ]

@@ -53,8 +53,14 @@ class Plaintext:
 def _payload_type(cls: type) -> type[msgspec.Struct]:
     """A Struct with the event's stored fields and their types, for a typed decode."""
     hints = typing.get_type_hints(cls)
+    # A field added later has a default: an event stored before it existed reads back with
+    # that default (and hashes as it did; see `trajectory.aggregates.hashing`).
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
-        (f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in _FIXED
+        (f.name, hints[f.name])
+        if f.default is dataclasses.MISSING
+        else (f.name, hints[f.name], f.default)
+        for f in dataclasses.fields(cls)
+        if f.name not in _FIXED
     ]
     fields.append(("class_version", int, 1))
     return msgspec.defstruct(f"Stored{cls.__name__}", fields, kw_only=True)

@@ -11,6 +11,7 @@ import msgspec
 
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.protocol.model import Protocol
+from trajectory.protocol.out_of_view import next_contact_due
 
 
 class AttentionItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,11 +69,9 @@ def attention_items(state: TrajectoryState, protocol: Protocol, today: date) -> 
             due_on = days(a.handover_acceptance_within_days, h.meeting_on)
             items.append(_due("handover-acceptance", due_on, today))
 
-    if state.status == "aftercare" and state.aftercare_ended_on is None:
-        since = state.latest("aftercare-contact") or state.aftercare_started_on or intake
-        items.append(
-            _due("aftercare-contact", days(a.aftercare_contact_interval_days, since), today)
-        )
+    contact_due = next_contact_due(state, protocol)
+    if contact_due is not None:
+        items.append(_due("aftercare-contact", contact_due, today))
 
     items.sort(key=lambda i: (i.due_on, i.code))
     return items

@@ -58,6 +58,12 @@ class Attention(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     after_runaway_within_days: Days = 2
     aftercare_contact_interval_days: Days = 28
     handover_acceptance_within_days: Days = 14
+    # Out of view after this many aftercare contact attempts that did not reach her, or
+    # when the first of them is this many days old.
+    aftercare_failed_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 3
+    aftercare_unreached_days: Days = 14
+    # The attention item for the continuation after 18 opens this many days before.
+    turns_18_notice_days: Days = 183
 
 
 class Retention(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

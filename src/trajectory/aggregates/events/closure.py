@@ -7,8 +7,9 @@ from datetime import date
 from trajectory.aggregates import corrections
 from trajectory.aggregates.corrections import Correction
 from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.handover import WithoutHandover
 from trajectory.aggregates.state import TrajectoryState
-from trajectory.aggregates.vocabulary import ClosureReason
+from trajectory.aggregates.vocabulary import ClosureReason, Destination
 
 
 class TrajectoryClosed(TrajectoryEvent):
@@ -16,10 +17,19 @@ class TrajectoryClosed(TrajectoryEvent):
 
     reason: ClosureReason
     note: str
+    # Added later: where she goes, who is responsible next, and (when care ended without a
+    # warm handover) why not; she is then out of view for the organisation at once.
+    destination: Destination | None = None
+    responsible_next: str = ""
+    without_handover: WithoutHandover | None = None
 
     def fold(self, state: TrajectoryState, position: int) -> None:
+        if self.without_handover is not None and state.status == "in_care":
+            state.left_without_handover_on = self.occurred_on
         state.status = "closed"
         state.closed_on = self.occurred_on
+        if self.destination is not None:
+            state.destination = self.destination
 
 
 class EntryCorrected(TrajectoryEvent):

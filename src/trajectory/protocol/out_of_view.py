@@ -1,0 +1,107 @@
+"""Out of view: the girls an organisation has lost sight of, and why. A pure function of
+a trajectory's state, its protocol and a day, read by the organisation's list
+(`GET /out-of-view`), the handover view, the aftercare worker's list and the quality
+figures alike, so that none of them can disagree.
+
+She is out of view when
+- her aftercare contact is overdue: no contact that reached her within the agreed
+  interval (the handover package's frequency; the protocol's default when none);
+- contact attempts failed: since the last contact that reached her, the protocol's number
+  of attempts did not reach her, or the first of them is the protocol's number of days
+  old;
+- she left care without a warm handover (argued when it was recorded): from that day on,
+  until a contact reaches her;
+- her handover was not accepted in time after the warm handover meeting.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Literal
+
+import msgspec
+
+from trajectory.aggregates.state import TrajectoryState
+from trajectory.protocol.model import Protocol
+
+OutOfViewReason = Literal[
+    "aftercare-contact-overdue",
+    "contact-attempts-failed",
+    "left-without-handover",
+    "handover-not-accepted",
+]
+
+
+class OutOfView(msgspec.Struct, frozen=True, kw_only=True):
+    """One reason she is out of view, and since which day."""
+
+    reason: OutOfViewReason
+    since: date
+
+
+def contact_interval_days(state: TrajectoryState, protocol: Protocol) -> int:
+    """Days between aftercare contacts: as agreed in the handover package, or the
+    protocol's default."""
+    agreed = state.handover.contact_every_days
+    return agreed if agreed else protocol.attention.aftercare_contact_interval_days
+
+
+def last_reached(state: TrajectoryState) -> date | None:
+    """The last day a contact reached her (in aftercare, or after she left)."""
+    return state.latest("aftercare-contact")
+
+
+def failed_attempts(state: TrajectoryState) -> list[date]:
+    """The days of the contact attempts that did not reach her since the last that did."""
+    since = last_reached(state)
+    return sorted(
+        e.on
+        for e in state.evidence.get("aftercare-contact-failed", ())
+        if since is None or e.on > since
+    )
+
+
+def in_aftercare(state: TrajectoryState) -> bool:
+    return state.status == "aftercare" and state.aftercare_ended_on is None
+
+
+def next_contact_due(state: TrajectoryState, protocol: Protocol) -> date | None:
+    """The last day by which a contact must reach her (None: she is not in aftercare)."""
+    if not in_aftercare(state):
+        return None
+    since = last_reached(state) or state.aftercare_started_on or state.intake_date
+    return since + timedelta(days=contact_interval_days(state, protocol))
+
+
+def out_of_view(state: TrajectoryState, protocol: Protocol, today: date) -> list[OutOfView]:
+    """Why she is out of view on `today` (empty: she is in view), earliest first."""
+    a = protocol.attention
+    found: list[OutOfView] = []
+    left = state.left_without_handover_on
+    if left is not None:
+        reached = last_reached(state)
+        if reached is None or reached < left:
+            found.append(OutOfView(reason="left-without-handover", since=left))
+    due = next_contact_due(state, protocol)
+    if due is not None:
+        if today > due:
+            found.append(
+                OutOfView(reason="aftercare-contact-overdue", since=due + timedelta(days=1))
+            )
+        failed = failed_attempts(state)
+        if failed and (
+            len(failed) >= a.aftercare_failed_attempts
+            or (today - failed[0]).days >= a.aftercare_unreached_days
+        ):
+            found.append(OutOfView(reason="contact-attempts-failed", since=failed[0]))
+    h = state.handover
+    if state.status == "in_care" and h.meeting_on is not None and not state.has(
+        "handover-accepted"
+    ):
+        due_on = h.meeting_on + timedelta(days=a.handover_acceptance_within_days)
+        if today > due_on:
+            found.append(
+                OutOfView(reason="handover-not-accepted", since=due_on + timedelta(days=1))
+            )
+    found.sort(key=lambda o: (o.since, o.reason))
+    return found
