@@ -186,6 +186,7 @@ class TrajectoryApplication(Application[UUID]):
             occurred_on=day,
             occurred_at=moment,
             today=amsterdam_date(now),
+            recorded_at=now,
         )
 
     def open_trajectory(
@@ -203,7 +204,10 @@ class TrajectoryApplication(Application[UUID]):
         writer, the demo, would bury its own progress under thousands)."""
         now = now or self.clock()
         meta = Meta(
-            recorded_by=actor.user_id, occurred_on=command.intake_date, today=amsterdam_date(now)
+            recorded_by=actor.user_id,
+            occurred_on=command.intake_date,
+            today=amsterdam_date(now),
+            recorded_at=now,
         )
         t = Trajectory.open(
             meta=meta,

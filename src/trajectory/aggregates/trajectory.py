@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID, uuid4
 
@@ -50,6 +50,9 @@ from trajectory.protocol import rules
 from trajectory.protocol.model import Protocol
 
 
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
 @dataclass(frozen=True)
 class Meta:
     """Who records a fact, when it happened, and what day it is now (Amsterdam)."""
@@ -58,6 +61,8 @@ class Meta:
     occurred_on: date
     today: date
     occurred_at: datetime | None = None
+    # When it is recorded, by the application's clock (None: the library's wall clock).
+    recorded_at: datetime | None = None
 
     def fields(self) -> dict[str, Any]:
         return {
@@ -79,7 +84,12 @@ class Trajectory(Aggregate):
 
     # -- the hash chain ------------------------------------------------------------
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
-        kwargs["timestamp"] = event_class.create_timestamp()
+        # When it is recorded: the application's clock when the caller gave it (so that
+        # "as it was known on" and a read model's recording day follow that clock, as the
+        # rest of the application does), and never before her previous fact, so that her
+        # history keeps its order by recording time.
+        at = kwargs.pop("recorded_at", None) or event_class.create_timestamp()
+        kwargs["timestamp"] = max(at, self.modified_on + _ONE_MICROSECOND)
         kwargs["prev_hash"] = self.head_hash
         fields = {**kwargs, "originator_id": self.id, "originator_version": self.version + 1}
         kwargs["hash"] = event_hash(get_topic(event_class), fields, event_class)
@@ -125,7 +135,7 @@ class Trajectory(Aggregate):
             "protocol_name": protocol.name,
             "protocol_version": protocol.version,
             "prev_hash": GENESIS,
-            "timestamp": event_class.create_timestamp(),
+            "timestamp": meta.recorded_at or event_class.create_timestamp(),
         }
         originator_id = trajectory_id or uuid4()
         fields = {
@@ -144,7 +154,9 @@ class Trajectory(Aggregate):
         if not allow_closed:
             rules.check_not_closed(self.state)
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
-        self.trigger_event(event_class, **meta.fields(), **fields)
+        self.trigger_event(
+            event_class, **meta.fields(), recorded_at=meta.recorded_at, **fields
+        )
 
     def handle(self, command: c.Command, meta: Meta, protocol: Protocol) -> str | None:
         """Run one command: a fact with rules of its own goes to its method (`HANDLERS`);

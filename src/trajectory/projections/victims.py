@@ -15,15 +15,21 @@ by subtraction. Percentages of a year whose total is suppressed are withheld as 
 
 No identity: not the date of birth (only "minor at intake"), no names, no free text.
 
-Differencing: two answers taken before and after one intake must not tell that girl's
-attributes. So only closed periods are published (complete years: the year now running
-is withheld, every cell of it suppressed), every published count is rounded to a multiple
-of 5 after suppression (percentages are computed from the rounded counts), and only
-researchers and admins may read them (the route's roles). What this does not yet close: a
-record made later about a closed year (an intake dated in it, a new victim status) still
-moves its counts by one, which the rounding hides only when the count stays within its
-multiple of 5; freezing a year needs the recording day in this read model (the events'
-`timestamp` is the library's wall clock, not the application's).
+Differencing: two answers taken before and after one record must not tell that girl's
+attributes. So
+- only closed periods are published: a year once January of the next year is over (its
+  late entries made), from 1 February;
+- a published year is frozen: it counts only what was recorded by the end of that
+  January (the recording day, by the application's clock: the event's `timestamp`). An
+  intake dated in a closed year but recorded later, a later change of victim status, a
+  later CoMensha decision or a later "in error" mark do not move its counts;
+- every published count is rounded to a multiple of 5 after suppression (percentages are
+  computed from the rounded counts);
+- only researchers and admins may read them (the route's roles).
+
+The tables keep each fact with its recording day (statuses, decisions and "in error"
+marks as rows of their own), and the query reads them as they stood on the year's
+freezing day.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from trajectory.aggregates.vocabulary import (
     ComenshaDecision,
     VictimStatus,
 )
+from trajectory.clock import amsterdam_date
 from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import (
     Change,
@@ -67,41 +74,85 @@ COMENSHA_DECISIONS: tuple[ComenshaDecision, ...] = get_args(ComenshaDecision)
 UNDECIDED = "undecided"
 
 
-class VictimRow(msgspec.Struct, frozen=True, kw_only=True):
+def frozen_on(year: int) -> date:
+    """The last recording day that counts for `year`: the end of the next January."""
+    return date(year + 1, 1, 31)
+
+
+def published_through(today: date) -> int:
+    """The last year whose figures are frozen (published) on `today`."""
+    return today.year - 1 if today > frozen_on(today.year - 1) else today.year - 2
+
+
+class IntakeRow(msgspec.Struct, frozen=True, kw_only=True):
     trajectory_id: str
     intake_year: int
-    victim_status: VictimStatus
+    recorded_on: date
     minor_at_intake: bool
     risk_profiles: str  # the codes, space-separated
+
+
+class StatusRow(msgspec.Struct, frozen=True, kw_only=True):
+    """Her victim status from the fact at `position` on (the intake's, then each change)."""
+
+    trajectory_id: str
+    position: int
+    victim_status: VictimStatus
+    recorded_on: date
 
 
 class DecisionRow(msgspec.Struct, frozen=True, kw_only=True):
     trajectory_id: str
     position: int
     decision: ComenshaDecision
+    recorded_on: date
 
 
+class InErrorRow(msgspec.Struct, frozen=True, kw_only=True):
+    """The entry at `position` (a decision, when it is one) no longer counts from
+    `recorded_on` on."""
+
+    trajectory_id: str
+    position: int
+    recorded_on: date
+
+
+_PREFIX = "national_figures"
+_INTAKES, _STATUSES, _DECISIONS, _IN_ERROR = (
+    f"{_PREFIX}_intakes", f"{_PREFIX}_statuses", f"{_PREFIX}_decisions", f"{_PREFIX}_in_error"
+)
 _DDL = [
-    """CREATE TABLE IF NOT EXISTS victims (
+    # The read model before figures were frozen (rebuilt under a new name: a new name
+    # starts from the beginning of the log by itself).
+    "DROP TABLE IF EXISTS victim_comensha_decisions",
+    "DROP TABLE IF EXISTS victims",
+    f"""CREATE TABLE IF NOT EXISTS {_INTAKES} (
         trajectory_id TEXT PRIMARY KEY,
         intake_year INTEGER NOT NULL,
-        victim_status TEXT NOT NULL,
+        recorded_on TEXT NOT NULL,
         minor_at_intake INTEGER NOT NULL,
         risk_profiles TEXT NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS victims_year ON victims (intake_year)",
-    """CREATE TABLE IF NOT EXISTS victim_comensha_decisions (
+    f"CREATE INDEX IF NOT EXISTS {_INTAKES}_year ON {_INTAKES} (intake_year)",
+    *(
+        f"""CREATE TABLE IF NOT EXISTS {table} (
         trajectory_id TEXT NOT NULL,
         position INTEGER NOT NULL,
-        decision TEXT NOT NULL,
+        {column}
+        recorded_on TEXT NOT NULL,
         PRIMARY KEY (trajectory_id, position)
-    )""",
+    )"""
+        for table, column in (
+            (_STATUSES, "victim_status TEXT NOT NULL,"),
+            (_DECISIONS, "decision TEXT NOT NULL,"),
+            (_IN_ERROR, ""),
+        )
+    ),
 ]
-_UPSERT = upsert_statement("victims", VictimRow, ("trajectory_id",))
-_INSERT_DECISION = insert_statement(
-    "victim_comensha_decisions", DecisionRow, ("trajectory_id", "position")
-)
-_DELETE_DECISION = "DELETE FROM victim_comensha_decisions WHERE trajectory_id = ? AND position = ?"
+_INSERT_INTAKE = upsert_statement(_INTAKES, IntakeRow, ("trajectory_id",))
+_INSERT_STATUS = insert_statement(_STATUSES, StatusRow, ("trajectory_id", "position"))
+_INSERT_DECISION = insert_statement(_DECISIONS, DecisionRow, ("trajectory_id", "position"))
+_INSERT_IN_ERROR = insert_statement(_IN_ERROR, InErrorRow, ("trajectory_id", "position"))
 
 
 _STATUS_EVENTS = (TrajectoryOpened, VictimStatusChanged)
@@ -109,8 +160,8 @@ _WANTED = (*_STATUS_EVENTS, ComenshaRegistrationDecided, EntryMarkedInError)
 
 
 class VictimsProjection(Projection):
-    name = "victims"
-    tables = ("victims", "victim_comensha_decisions")
+    name = "national_figures"
+    tables = (_INTAKES, _STATUSES, _DECISIONS, _IN_ERROR)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -123,24 +174,32 @@ class VictimsProjection(Projection):
         return issubclass(event_class, _WANTED)
 
     def apply(self, change: Change) -> None:
-        event, s, tid = change.event, change.state, change.trajectory_id
-        if isinstance(event, _STATUS_EVENTS):
-            row = VictimRow(
+        event, s, tid, at = change.event, change.state, change.trajectory_id, change.version
+        recorded_on = amsterdam_date(event.timestamp)
+        if isinstance(event, TrajectoryOpened):
+            intake = IntakeRow(
                 trajectory_id=tid,
                 intake_year=s.intake_date.year,
-                victim_status=s.victim_status,
+                recorded_on=recorded_on,
                 minor_at_intake=age_on(s.date_of_birth, s.intake_date) < 18,
                 risk_profiles=" ".join(sorted(s.risk_profiles)),
             )
-            self._writes.upsert(_UPSERT, tid, row_values(row))
+            self._writes.upsert(_INSERT_INTAKE, tid, row_values(intake))
+        if isinstance(event, _STATUS_EVENTS):
+            status = StatusRow(
+                trajectory_id=tid, position=at, victim_status=s.victim_status,
+                recorded_on=recorded_on,
+            )
+            self._writes.insert(_INSERT_STATUS, tid, at, row_values(status))
         elif isinstance(event, ComenshaRegistrationDecided):
             decision = DecisionRow(
-                trajectory_id=tid, position=change.version, decision=event.decision
+                trajectory_id=tid, position=at, decision=event.decision, recorded_on=recorded_on
             )
-            self._writes.insert(_INSERT_DECISION, tid, change.version, row_values(decision))
+            self._writes.insert(_INSERT_DECISION, tid, at, row_values(decision))
         elif (correction := event.corrects()) is not None and correction.in_error:
-            at = correction.position
-            self._writes.delete(_DELETE_DECISION, tid, at, (tid, at), rows_of=(_INSERT_DECISION,))
+            mark = InErrorRow(trajectory_id=tid, position=correction.position,
+                              recorded_on=recorded_on)
+            self._writes.insert(_INSERT_IN_ERROR, tid, at, row_values(mark))
 
     def flush(self, tx: Transaction, erased: frozenset[str]) -> None:
         self._writes.run(tx, erased)
@@ -200,34 +259,54 @@ class VictimsView:
             raise ValueError("to_year comes before from_year")
         with self.db.transaction(commit=False) as tx:
             rows = tx.fetchall(
-                "SELECT trajectory_id, intake_year, victim_status, minor_at_intake,"
-                " risk_profiles FROM victims WHERE intake_year BETWEEN ? AND ?",
+                f"SELECT trajectory_id, intake_year, recorded_on, minor_at_intake,"
+                f" risk_profiles FROM {_INTAKES} WHERE intake_year BETWEEN ? AND ?",
                 [from_year, to_year],
             )
-            decisions = tx.fetchall(
-                "SELECT d.trajectory_id, d.position, d.decision"
-                " FROM victim_comensha_decisions d JOIN victims v"
-                " ON v.trajectory_id = d.trajectory_id"
-                " WHERE v.intake_year BETWEEN ? AND ?",
-                [from_year, to_year],
-            )
-        latest: dict[str, tuple[int, str]] = {}
-        for d in decisions:
-            tid, position = str(d["trajectory_id"]), int(d["position"])
-            if tid not in latest or latest[tid][0] < position:
-                latest[tid] = (position, str(d["decision"]))
+            facts = {
+                table: tx.fetchall(
+                    f"SELECT f.* FROM {table} f JOIN {_INTAKES} v"
+                    " ON v.trajectory_id = f.trajectory_id"
+                    " WHERE v.intake_year BETWEEN ? AND ?",
+                    [from_year, to_year],
+                )
+                for table in (_STATUSES, _DECISIONS, _IN_ERROR)
+            }
+        year_of = {str(r["trajectory_id"]): int(r["intake_year"]) for r in rows}
+
+        def by_freeze(table: str) -> dict[str, list[dict[str, Any]]]:
+            """Each girl's rows of `table` recorded by her intake year's freezing day, in
+            the order of their positions."""
+            found: dict[str, list[dict[str, Any]]] = {}
+            for f in sorted(facts[table], key=lambda f: int(f["position"])):
+                tid = str(f["trajectory_id"])
+                if _day(f["recorded_on"]) <= frozen_on(year_of[tid]):
+                    found.setdefault(tid, []).append(f)
+            return found
+
+        statuses = by_freeze(_STATUSES)
+        in_error = {
+            (tid, int(f["position"])) for tid, fs in by_freeze(_IN_ERROR).items() for f in fs
+        }
+        decisions = {
+            tid: [f for f in fs if (tid, int(f["position"])) not in in_error]
+            for tid, fs in by_freeze(_DECISIONS).items()
+        }
         years = list(range(from_year, to_year + 1))
         counts = {y: _Year() for y in years}
         for r in rows:
-            c = counts[int(r["intake_year"])].counts
+            tid, year = str(r["trajectory_id"]), int(r["intake_year"])
+            if _day(r["recorded_on"]) > frozen_on(year):
+                continue  # recorded after her year was frozen
+            c = counts[year].counts
             c[("total", "registered")] += 1
             if int(r["minor_at_intake"]):
                 c[("age", "minors")] += 1
-            c[("victim_status", str(r["victim_status"]))] += 1
+            c[("victim_status", str(statuses[tid][-1]["victim_status"]))] += 1
             for profile in str(r["risk_profiles"]).split():
                 c[("risk_profile", profile)] += 1
-            decision = latest.get(str(r["trajectory_id"]), (0, UNDECIDED))[1]
-            c[("comensha_decision", decision)] += 1
+            latest = decisions.get(tid)
+            c[("comensha_decision", str(latest[-1]["decision"]) if latest else UNDECIDED)] += 1
         layout: list[tuple[Group, str]] = [
             ("total", "registered"),
             ("age", "minors"),
@@ -235,7 +314,7 @@ class VictimsView:
             *(("risk_profile", p) for p in RISK_PROFILES),
             *(("comensha_decision", d) for d in (*COMENSHA_DECISIONS, UNDECIDED)),
         ]
-        closed_through = today.year - 1
+        closed_through = published_through(today)
         cells = {
             y: _cells(counts[y].counts, layout) if y <= closed_through else _withheld(layout)
             for y in years
@@ -251,6 +330,10 @@ class VictimsView:
                 for group, key in layout
             ],
         )
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _withheld(layout: Sequence[tuple[Group, str]]) -> dict[tuple[Group, str], CellOut]:
