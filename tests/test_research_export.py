@@ -392,12 +392,15 @@ def test_an_export_is_in_the_access_log_with_its_manifest_hash(
 
 
 def test_as_of_reads_the_log_as_it_was_and_later_facts_are_notes(
-    app: TrajectoryApplication, girls: list[UUID], tmp_path: Path
+    app: TrajectoryApplication, girls: list[UUID], tmp_path: Path, clock: FakeClock
 ) -> None:
     demo = app
-    as_of = datetime.now(UTC)  # events carry their real recording time
+    # events carry their recording time by the application's clock (a clock that stood
+    # still for the fixture: each girl's facts a microsecond apart)
+    as_of = clock() + timedelta(seconds=1)
     first = export(demo, tmp_path / "first", as_of=as_of)
     assert first.parameters.as_of == as_of.isoformat()
+    clock.advance(minutes=1)
     later = girls[1]
     demo.execute(later, RecordSignal(kind="loverboy", note="Nieuw signaal."), COORDINATOR)
     export(demo, tmp_path / "again", as_of=as_of)
