@@ -31,9 +31,9 @@ from trajectory.aggregates.vocabulary import (
     ConsentGiver,
     ContactLevel,
     ContactOutcome,
+    ContactRisk,
     ContinuationDecision,
     Destination,
-    ContactRisk,
     FamilyInvolvementForm,
     InterventionKind,
     LeisureKind,
@@ -282,7 +282,7 @@ class PrepareHandover(Command, kw_only=True, forbid_unknown_fields=True):
     receiving_worker: Text = ""
     package: HandoverPackage
     external_receiver: ExternalReceiver | None = None
-    parties: Annotated[list[HandoverParty], msgspec.Meta(max_length=20)] = []
+    parties: Annotated[tuple[HandoverParty, ...], msgspec.Meta(max_length=20)] = ()
 
 
 class HoldHandoverMeeting(Command, kw_only=True, forbid_unknown_fields=True):

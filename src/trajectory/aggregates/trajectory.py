@@ -49,7 +49,6 @@ from trajectory.facts import FACTS
 from trajectory.protocol import rules
 from trajectory.protocol.model import Protocol
 
-
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
