@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
+from tests.builders import left_care
 from tests.web_support import HANDED_OVER_GIRL, World, csrf_of, sqlite_only
-from trajectory.commands import CloseTrajectory
 
 
 def test_the_aftercare_worker_sees_only_her_handovers(world: World) -> None:
@@ -119,7 +119,7 @@ def test_after_closure_the_handover_page_is_gone_for_her(world: World) -> None:
     with world.browser("aftercare") as b:
         assert b.get(f"/app/handovers/{world.handed_over}").status_code == 200
         # when her coordinator closes the trajectory
-        world.app.execute(world.handed_over, CloseTrajectory(reason="transferred"),
+        world.app.execute(world.handed_over, left_care("transferred"),
                           world.actor("coordinator"))
         # then the page answers as for a file that does not exist
         assert b.get(f"/app/handovers/{world.handed_over}").status_code == 404

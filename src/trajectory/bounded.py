@@ -55,7 +55,7 @@ class PrepareHandover(commands.PrepareHandover, kw_only=True, forbid_unknown_fie
 
     package: HandoverPackageIn
     external_receiver: ExternalReceiverIn | None = None
-    parties: Annotated[list[HandoverPartyIn], msgspec.Meta(max_length=20)] = []
+    parties: Annotated[tuple[HandoverPartyIn, ...], msgspec.Meta(max_length=20)] = ()
 
 
 class StartAftercare(commands.StartAftercare, kw_only=True, forbid_unknown_fields=True):
