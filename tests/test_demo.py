@@ -275,8 +275,8 @@ def test_the_demo_shows_the_chain_after_care(app: TrajectoryApplication) -> None
     assert in_aftercare
     assert all(s.has("aftercare-contact-details") for s in in_aftercare)
     # and a runaway happened in aftercare
-    assert any(
-        isinstance(e, RunawayReported) and states[e.originator_id].aftercare_started_on
-        is not None and e.occurred_on > states[e.originator_id].aftercare_started_on
-        for e in events
-    )
+    def in_aftercare_then(e: TrajectoryEvent) -> bool:
+        started = states[e.originator_id].aftercare_started_on
+        return started is not None and e.occurred_on > started
+
+    assert any(isinstance(e, RunawayReported) and in_aftercare_then(e) for e in events)
