@@ -6,12 +6,14 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from trajectory.aggregates.events.handover import HandoverPackage
+from trajectory.aggregates.events.handover import HandoverPackage, WithoutHandover
 from trajectory.aggregates.events.intake import Identity
+from trajectory.aggregates.vocabulary import ClosureReason
 from trajectory.application import Actor, Recorded, TrajectoryApplication
 from trajectory.commands import (
     ArrangeEducation,
     AssessMedicalCare,
+    CloseTrajectory,
     DecideComenshaRegistration,
     DecidePlacement,
     OpenTrajectory,
@@ -97,3 +99,19 @@ def record_all(
     for command in commands:
         result = app.execute(trajectory_id, command, actor)
     return result
+
+
+ARGUED = WithoutHandover(
+    reason="left_suddenly",
+    argument="She moved to another region overnight and refuses contact with us.",
+)
+
+
+def left_care(reason: ClosureReason = "moved_away", **overrides: Any) -> CloseTrajectory:
+    """A closure from care with nothing arranged: no handover (argued), destination unknown,
+    as the rules of leaving care allow."""
+    fields: dict[str, Any] = {
+        "reason": reason, "destination": "unknown", "without_handover": ARGUED
+    }
+    fields.update(overrides)
+    return CloseTrajectory(**fields)

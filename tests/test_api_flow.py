@@ -112,6 +112,13 @@ def test_a_coordinator_takes_a_girl_from_intake_to_aftercare(
         assert "no-open-runaway" in refused(advance, "runaway-open")["unmet"]
         recorded(http.post(f"{base}/runaways/return", json={"ending": "returned"}), tid)
 
+        # Back, she needs a medical assessment and a new safety analysis before any advance.
+        advance = http.post(f"{base}/phase-transitions", json={"to_phase": 2, "reason": "ok"})
+        assert refused(advance, "entry-criteria-unmet")["unmet"] == [
+            "medical-after-runaway", "safety-after-runaway"]
+        for path, body in facts[:2]:
+            recorded(http.post(f"{base}/{path}", json=body), tid)
+
         # Now the advance is accepted, with the protocol in force recorded.
         version = http.get(base).headers["etag"]
         advanced = http.post(
@@ -183,9 +190,10 @@ def test_a_coordinator_takes_a_girl_from_intake_to_aftercare(
             tid,
         )
         # Only the receiving worker accepts; a coordinator may not.
-        assert_problem(http.post(f"{base}/handover/acceptance", json={}), 403)
+        refused(http.post(f"{base}/handover/acceptance", json={}), "handover-wrong-receiver")
         recorded(after.post(f"{base}/handover/acceptance", json={}), tid)
-        recorded(after.post(f"{base}/aftercare", json={"plan": "weekly visits"}), tid)
+        recorded(after.post(f"{base}/aftercare",
+                            json={"plan": "weekly visits", "destination": "independent"}), tid)
         recorded(after.post(f"{base}/aftercare-contacts", json={"kind": "visit"}), tid)
 
         # She sees the handover view, and nothing else of the file.

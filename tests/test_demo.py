@@ -15,20 +15,29 @@ import structlog
 
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.chain import ComenshaRegistrationDecided
-from trajectory.aggregates.events.handover import HandoverAccepted, HandoverPrepared
+from trajectory.aggregates.events.closure import TrajectoryClosed
+from trajectory.aggregates.events.handover import (
+    AftercareContactRecorded,
+    AftercareStarted,
+    HandoverAccepted,
+    HandoverPrepared,
+)
 from trajectory.aggregates.events.intake import TrajectoryOpened
 from trajectory.aggregates.events.phasing import PhaseAdvanced
-from trajectory.aggregates.events.runaway import RunawayEnded
+from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
 from trajectory.aggregates.events.treatment import TraumaTherapyStarted
 from trajectory.application import TrajectoryApplication
 from trajectory.cli import build_parser, main
 from trajectory.clock import amsterdam_date
 from trajectory.demo import run_demo
 from trajectory.logs import configure_logging
+from trajectory.protocol.attention import attention_items
+from trajectory.protocol.out_of_view import out_of_view
+from trajectory.protocol.rules import turns_18_on
 from trajectory.settings import Settings
 from trajectory.show import show
 
-SMALL = 8  # one of each story the demo tells, and fast
+SMALL = 9  # one of each story the demo tells, and fast
 
 
 @pytest.fixture
@@ -90,10 +99,15 @@ def test_demo_then_verify_then_show_on_the_command_line(
     therapies = {e.method for e in events if isinstance(e, TraumaTherapyStarted)}
     assert therapies >= {"emdr", "cbt"}
 
-    # a warm handover is accepted by the worker it was made out to
+    # a warm handover is accepted by the worker it was made out to; an external receiver's
+    # acceptance is recorded by her coordinator, with how it was confirmed
     for stream in all_streams.values():
         prepared = [e for e in stream if isinstance(e, HandoverPrepared)]
         for accepted in (e for e in stream if isinstance(e, HandoverAccepted)):
+            if prepared[-1].external_receiver is not None:
+                assert accepted.recorded_by.startswith("demo-coord-")
+                assert accepted.confirmation.strip()
+                continue
             assert accepted.recorded_by == prepared[-1].receiving_worker
             assert accepted.recorded_by.startswith("demo-after-")
 
@@ -217,3 +231,52 @@ def test_the_demo_leaves_the_application_and_the_logging_alone_while_it_writes(
     for row in app.index():
         writes = sum(r["trajectory_id"] == row["trajectory_id"] for r in logged)
         assert 1 <= writes <= row["version"]  # a command may record more than one event
+
+
+def test_the_demo_shows_the_chain_after_care(app: TrajectoryApplication) -> None:
+    """Destinations on every ending, contacts that did not reach her, a girl out of view
+    after she left without a handover (argued), a girl turning 18 within six months, how
+    to reach the girls in aftercare, and a runaway in aftercare."""
+    # given the demo's stories, one of each
+    run_demo(app, count=SMALL, seed=2014, progress=lambda done, total: None)
+    today = amsterdam_date(app.clock())
+    all_streams = streams(app)
+    states = {tid: app.get(tid).state for tid in all_streams}
+    # then every girl whose care ended has a destination
+    ended = [s for s in states.values() if s.status != "in_care"]
+    assert ended
+    assert all(s.destination is not None for s in ended)
+    events = [e for stream in all_streams.values() for e in stream]
+    closures = [e for e in events if isinstance(e, TrajectoryClosed)]
+    starts = [e for e in events if isinstance(e, AftercareStarted)]
+    assert all(e.destination is not None for e in starts)
+    assert all(e.destination is not None or states[e.originator_id].status == "closed"
+               for e in closures)
+    # some contacts did not reach her
+    outcomes = Counter(e.outcome for e in events if isinstance(e, AftercareContactRecorded))
+    assert outcomes["reached"]
+    assert outcomes["not_reached"]
+    # one girl left without a handover, argued, and is out of view
+    left = [s for s in states.values() if s.left_without_handover_on is not None]
+    assert left
+    for s in left:
+        (why,) = [o.reason for o in out_of_view(s, app.protocols.current, today)]
+        assert why == "left-without-handover"
+    assert all(e.without_handover.argument.strip() for e in closures
+               if e.without_handover is not None)
+    # one girl turns 18 within six months: the decision on care after 18 is on her list
+    soon = [s for s in states.values()
+            if s.status == "in_care" and 0 < (turns_18_on(s.date_of_birth) - today).days <= 183]
+    assert soon
+    assert any(i.code == "continuation-after-18"
+               for s in soon for i in attention_items(s, app.protocols.current, today))
+    # the girls in aftercare can be reached
+    in_aftercare = [s for s in states.values() if s.status == "aftercare"]
+    assert in_aftercare
+    assert all(s.has("aftercare-contact-details") for s in in_aftercare)
+    # and a runaway happened in aftercare
+    def in_aftercare_then(e: TrajectoryEvent) -> bool:
+        started = states[e.originator_id].aftercare_started_on
+        return started is not None and e.occurred_on > started
+
+    assert any(isinstance(e, RunawayReported) and in_aftercare_then(e) for e in events)

@@ -22,7 +22,7 @@ from uuid import UUID
 import msgspec
 import pytest
 
-from tests.builders import COORDINATOR, open_trajectory, phase_2_facts, record_all
+from tests.builders import COORDINATOR, left_care, open_trajectory, phase_2_facts, record_all
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
 from tests.step_up_support import enrol, stepped_up
@@ -33,7 +33,6 @@ from trajectory.aggregates.events.intake import Identity
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.cli import main
 from trajectory.commands import (
-    CloseTrajectory,
     DecideDestructionRequest,
     RequestDestruction,
     TransitionPhase,
@@ -60,7 +59,7 @@ def phase_2_girl(app: TrajectoryApplication, actor: Actor = COORDINATOR) -> UUID
 def ten_month_old_closed_file(app: TrajectoryApplication) -> UUID:
     """Opened ten months ago, care ended today: twenty years to go."""
     tid = open_trajectory(app, intake_date=date(2025, 5, 2))
-    app.execute(tid, CloseTrajectory(reason="transferred"), COORDINATOR)
+    app.execute(tid, left_care(), COORDINATOR)
     return tid
 
 
@@ -383,7 +382,7 @@ def test_on_the_command_line_only_a_passed_retention_date_erases_alone(
     recent = ten_month_old_closed_file(app)
     old = open_trajectory(app, intake_date=date(2004, 1, 5), identity=Identity(
         name="Oud Dossier", date_of_birth=date(1990, 4, 1), home_region="Utrecht"))
-    app.execute(old, CloseTrajectory(reason="transferred", occurred_on="2005-06-01"),
+    app.execute(old, left_care(occurred_on="2005-06-01"),
                 COORDINATOR)
     monkeypatch.setenv("TRAJECTORY_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("TRAJECTORY_MASTER_KEY", str(settings.master_key))

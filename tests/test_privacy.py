@@ -12,13 +12,12 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from tests.builders import COORDINATOR, open_trajectory
+from tests.builders import COORDINATOR, left_care, open_trajectory
 from tests.conftest import FakeClock
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events.intake import Identity
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.commands import (
-    CloseTrajectory,
     GiveResearchConsent,
     RecordSignal,
     RequestDestruction,
@@ -205,7 +204,7 @@ def test_retention_lists_closed_files_and_destruction_requests(
 ) -> None:
     # given a closed trajectory and a destruction request by a girl of 16
     closed = open_trajectory(app)
-    app.execute(closed, CloseTrajectory(reason="transferred"), COORDINATOR)
+    app.execute(closed, left_care(), COORDINATOR)
     requested = open_trajectory(app)
     app.execute(requested, RequestDestruction(requested_by="girl"), COORDINATOR)
     # when retention is listed today

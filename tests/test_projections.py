@@ -124,7 +124,12 @@ def handed_over(app: TrajectoryApplication, trajectory_id: UUID, *, accept: bool
         ],
     )
     if accept:
-        record_all(app, trajectory_id, [AcceptHandover(), StartAftercare(plan="weekly")], AFTERCARE)
+        record_all(
+            app,
+            trajectory_id,
+            [AcceptHandover(), StartAftercare(plan="weekly", destination="independent")],
+            AFTERCARE,
+        )
 
 
 # -- the interface test: every view, on both stores --------------------------------------------

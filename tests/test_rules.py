@@ -17,7 +17,14 @@ from typing import TypeAlias
 import msgspec
 import pytest
 
-from tests.builders import AFTERCARE, COORDINATOR, handover_package, phase_2_facts, phase_3_facts
+from tests.builders import (
+    AFTERCARE,
+    COORDINATOR,
+    handover_package,
+    left_care,
+    phase_2_facts,
+    phase_3_facts,
+)
 from tests.conftest import PROTOCOLS
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events.analysis import CareAnalysisRecorded, PlacementDecided
@@ -192,7 +199,9 @@ def in_phase(phase: int, protocol: Protocol | None = None) -> Story:
 
 
 def in_aftercare() -> Story:
-    return in_phase(3).given(*warm_handover()).given(StartAftercare(plan="weekly visits"))
+    return in_phase(3).given(*warm_handover()).given(
+        StartAftercare(plan="weekly visits", destination="independent")
+    )
 
 
 def warm_handover() -> list[Step]:
@@ -212,7 +221,7 @@ def warm_meeting(girl: bool = True, sending: bool = True, receiving: bool = True
 
 
 def accepted_by_receiver(t: Trajectory, meta: Meta, protocol: Protocol) -> None:
-    t.accept_handover(meta=dataclasses.replace(meta, recorded_by=RECEIVER))
+    t.accept_handover(AcceptHandover(), dataclasses.replace(meta, recorded_by=RECEIVER))
 
 
 def contact(contact_id: str, risk: ContactRisk) -> Step:
@@ -410,7 +419,7 @@ def test_a_contact_assessed_as_prohibited_is_cut_off_and_stays_so() -> None:
 def test_a_contact_assessed_as_prohibited_in_aftercare_is_cut_off() -> None:
     # given a safe contact restored unsupervised before aftercare
     story = in_phase(3).given(contact("aunt", "safe"), restore("aunt", "unsupervised"))
-    story.given(*warm_handover(), StartAftercare(plan="visits"))
+    story.given(*warm_handover(), StartAftercare(plan="visits", destination="independent"))
     # when she turns out to be involved
     events = story.when(
         AssessNetworkContactRisk(contact_id="aunt", risk="prohibited", reason="involved")
@@ -954,7 +963,7 @@ def test_the_handover_is_accepted_only_after_the_meeting() -> None:
 def test_aftercare_starts_only_after_the_warm_handover() -> None:
     # given phase 3, nothing handed over
     story = in_phase(3)
-    start = StartAftercare(plan="weekly visits")
+    start = StartAftercare(plan="weekly visits", destination="independent")
     # when aftercare starts, then every handover criterion is unmet
     error = story.refused(start)
     assert error.code == "entry-criteria-unmet"
@@ -1137,7 +1146,7 @@ def test_a_fact_from_the_past_counts_from_the_day_it_happened() -> None:
 
 
 def test_nothing_is_recorded_after_closure() -> None:
-    story = Story().given(CloseTrajectory(reason="moved_away"))
+    story = Story().given(left_care())
     assert story.refused(RecordSignal(kind="runaway")).code == "trajectory-closed"
 
 
@@ -1274,7 +1283,7 @@ def test_in_aftercare_a_contact_is_due_every_four_weeks() -> None:
 
 
 def test_a_closed_trajectory_has_no_attention_items() -> None:
-    story = Story().days_pass(60).given(CloseTrajectory(reason="moved_away"))
+    story = Story().days_pass(60).given(left_care())
     assert story.attention() == []
 
 

@@ -218,7 +218,8 @@ def test_a_girl_goes_through_the_four_phases_and_into_aftercare_by_the_file(
     )
     assert refused(app, girl, AcceptHandover()).code == "handover-wrong-receiver"
     app.execute(girl, AcceptHandover(), AFTERCARE)
-    app.execute(girl, StartAftercare(plan="weekly visits for 6 months"), AFTERCARE)
+    app.execute(girl, StartAftercare(plan="weekly visits for 6 months",
+                                   destination="independent"), AFTERCARE)
 
     # then the store holds three advances, each under the file's name and version
     t = app.get(girl)

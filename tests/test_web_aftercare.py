@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
+from tests.builders import left_care
 from tests.web_support import HANDED_OVER_GIRL, World, csrf_of, sqlite_only
-from trajectory.commands import CloseTrajectory
 
 
 def test_the_aftercare_worker_sees_only_her_handovers(world: World) -> None:
@@ -46,7 +46,8 @@ def test_she_accepts_the_handover_starts_aftercare_and_records_a_contact(world: 
         after = b.get(accepted.headers["location"])
         assert ">aanvaard<" in after.text
         started = b.submit(f"/app/trajectories/{tid}/forms/aftercare-start",
-                           {"plan": "wekelijks bezoek"}, follow_redirects=False)
+                           {"plan": "wekelijks bezoek", "destination": "independent"},
+                           follow_redirects=False)
         assert started.status_code == 303, started.text
         contact = b.submit(f"/app/trajectories/{tid}/forms/aftercare-contact",
                            {"kind": "visit", "note": "thuisbezoek, gaat goed"},
@@ -82,7 +83,8 @@ def test_a_girl_without_contact_for_four_weeks_is_out_of_view(world: World) -> N
         page = b.get(f"/app/handovers/{tid}")
         b.post(f"/app/trajectories/{tid}/forms/handover-acceptance",
                {"csrf_token": csrf_of(page.text)})
-        b.submit(f"/app/trajectories/{tid}/forms/aftercare-start", {"plan": "bezoek"})
+        b.submit(f"/app/trajectories/{tid}/forms/aftercare-start",
+                 {"plan": "bezoek", "destination": "independent"})
         assert "uit beeld" not in b.get(f"/app/handovers/{tid}").text
     world.clock.advance(days=29)
     with world.browser("aftercare") as b:
@@ -119,7 +121,33 @@ def test_after_closure_the_handover_page_is_gone_for_her(world: World) -> None:
     with world.browser("aftercare") as b:
         assert b.get(f"/app/handovers/{world.handed_over}").status_code == 200
         # when her coordinator closes the trajectory
-        world.app.execute(world.handed_over, CloseTrajectory(reason="transferred"),
+        world.app.execute(world.handed_over, left_care("transferred"),
                           world.actor("coordinator"))
         # then the page answers as for a file that does not exist
         assert b.get(f"/app/handovers/{world.handed_over}").status_code == 404
+
+
+@sqlite_only
+def test_the_closure_form_ends_care_without_a_handover_argued_in_its_fieldset(
+    world: World,
+) -> None:
+    # given a girl in care with nothing arranged, and her coordinator at the closure form
+    tid = world.girl
+    with world.browser("coordinator") as b:
+        form = b.get(f"/app/trajectories/{tid}/forms/closure")
+        assert 'name="without_handover.argument"' in form.text
+        assert 'name="destination"' in form.text
+        # when she closes it without arguing the missing handover: refused, nothing recorded
+        version = world.version(tid)
+        refused = b.submit(f"/app/trajectories/{tid}/forms/closure",
+                           {"reason": "own_decision", "destination": "unknown"})
+        assert refused.status_code == 409, refused.text
+        assert world.version(tid) == version
+        # when she argues it in the fieldset: closed, and the girl is out of view
+        closed = b.submit(f"/app/trajectories/{tid}/forms/closure", {
+            "reason": "own_decision", "destination": "unknown",
+            "without_handover.reason": "she_refused",
+            "without_handover.argument": "Zij wilde geen overdracht en vertrok.",
+        }, follow_redirects=False)
+        assert closed.status_code == 303, closed.text
+    assert world.app.get(tid).state.left_without_handover_on is not None

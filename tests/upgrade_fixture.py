@@ -143,14 +143,25 @@ def decode_store(app: Any) -> dict[str, list[dict[str, Any]]]:
 # -- recording -----------------------------------------------------------------------------
 def record(directory: Path) -> None:
     from tests.conftest import FakeClock
+    from trajectory.aggregates.events.handover import (
+        ExternalReceiver,
+        HandoverPackage,
+        HandoverParty,
+        WithoutHandover,
+    )
     from trajectory.application import Actor, TrajectoryApplication
     from trajectory.commands import (
         ArrangeLeisure,
         ChangeVictimStatus,
+        CloseTrajectory,
+        DecideComenshaRegistration,
+        DecideContinuationAfter18,
         DecideDestructionRequest,
         FilePoliceReport,
         GiveResearchConsent,
         OpenTrajectory,
+        PrepareHandover,
+        RecordAftercareContact,
         RequestDestruction,
         WithdrawResearchConsent,
     )
@@ -196,6 +207,34 @@ def record(directory: Path) -> None:
             WithdrawResearchConsent(withdrawn_by="girl", reason="changed her mind"),
             RequestDestruction(requested_by="girl"),
             DecideDestructionRequest(granted=False, argument="files of a running case"),
+            # The chain after care: the fields added to stored events, with values.
+            DecideContinuationAfter18(decision="refused", argument="she wants no more care"),
+            DecideComenshaRegistration(decision="not_registered", argument="potential only"),
+            PrepareHandover(
+                receiving_organisation="Jeugdzorg Elders",
+                external_receiver=ExternalReceiver(
+                    organisation="Jeugdzorg Elders", worker="M. de Vries", contact="030-1"
+                ),
+                parties=(HandoverParty(role="wijkagent", name="Agent Jansen"),),
+                package=HandoverPackage(
+                    sexual_development="age-appropriate",
+                    loverboy_problem="suspected loverboy",
+                    safety_plan="no contact with the suspect",
+                    agreements="weekly contact",
+                    aftercare_plan="three months",
+                    contact_every_days=7,
+                ),
+            ),
+            CloseTrajectory(
+                reason="transferred",
+                destination="other_youth_care",
+                responsible_next="Jeugdzorg Elders",
+                without_handover=WithoutHandover(
+                    reason="left_suddenly", argument="she moved before the meeting"
+                ),
+            ),
+            RecordAftercareContact(channel="phone", outcome="not_reached"),
+            RecordAftercareContact(channel="video", outcome="reached", note="found her"),
         ):
             app.execute(tid, command, actor)
         contents = decode_store(app)
@@ -220,9 +259,14 @@ def write_schema() -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--schema", action="store_true", help="only rewrite event_schema.json")
+    parser.add_argument(
+        "--name",
+        help="record under this directory name: between releases, the last release and what"
+        " the store adds (v0.1.0+aftercare-chain); by default v<version>",
+    )
     args = parser.parse_args(argv)
     if not args.schema:
-        record(FIXTURES / f"v{__version__}")
+        record(FIXTURES / (args.name or f"v{__version__}"))
     write_schema()
 
 

@@ -293,13 +293,18 @@ class HoldHandoverMeeting(Command, kw_only=True, forbid_unknown_fields=True):
 
 
 class AcceptHandover(Command, kw_only=True, forbid_unknown_fields=True):
-    """The receiving worker accepts the handover: who she is comes from the caller."""
+    """The receiving worker accepts the handover: who she is comes from the caller. For a
+    receiver outside this installation her coordinator records the receiver's
+    `confirmation` (how and when it came)."""
+
+    confirmation: Text = ""
 
 
 class StartAftercare(Command, kw_only=True, forbid_unknown_fields=True):
     plan: Text = ""
     destination: Destination | None = None
     without_handover: WithoutHandover | None = None
+    waivers: Annotated[list[Waiver], msgspec.Meta(max_length=20)] = []
 
 
 class RecordAftercareContact(Command, kw_only=True, forbid_unknown_fields=True):
@@ -334,6 +339,7 @@ class CloseTrajectory(Command, kw_only=True, forbid_unknown_fields=True):
     destination: Destination | None = None
     responsible_next: Text = ""
     without_handover: WithoutHandover | None = None
+    waivers: Annotated[list[Waiver], msgspec.Meta(max_length=20)] = []
 
 
 class CorrectEntry(Command, kw_only=True, forbid_unknown_fields=True):

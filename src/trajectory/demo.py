@@ -30,7 +30,11 @@ from uuid import UUID
 
 import msgspec
 
-from trajectory.aggregates.events.handover import HandoverPackage
+from trajectory.aggregates.events.handover import (
+    ExternalReceiver,
+    HandoverPackage,
+    WithoutHandover,
+)
 from trajectory.aggregates.events.intake import Identity
 from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.vocabulary import (
@@ -41,6 +45,7 @@ from trajectory.aggregates.vocabulary import (
     ConsentGiver,
     ContactLevel,
     ContactRisk,
+    Destination,
     InterventionKind,
     Level,
     MedicalNeed,
@@ -68,6 +73,7 @@ from trajectory.commands import (
     CompleteTraumaTherapy,
     CorrectEntry,
     DecideComenshaRegistration,
+    DecideContinuationAfter18,
     DecidePlacement,
     DeliverIntervention,
     DiscussPoliceReport,
@@ -82,6 +88,7 @@ from trajectory.commands import (
     OpenTrajectory,
     PrepareHandover,
     RecordAftercareContact,
+    RecordAftercareContactDetails,
     RecordCareAnalysis,
     RecordEducationProgress,
     RecordFamilyInvolvement,
@@ -95,6 +102,7 @@ from trajectory.commands import (
     StartTraumaTherapy,
     TransitionPhase,
 )
+from trajectory.identity.users import UserStore
 from trajectory.logs import Progress
 from trajectory.protocol.model import Protocol
 from trajectory.writing import WritePath
@@ -206,6 +214,7 @@ class _Plan:
             rng.sample(RISK_PROFILES, rng.randint(1, 3)), key=RISK_PROFILES.index
         )
         self.region = rng.choice(REGIONS)
+        self.turns_18_in: int | None = None  # days from today to her 18th birthday, if set
 
     # -- the calendar ---------------------------------------------------------------
     def wait(self, low: int, high: int) -> None:
@@ -546,10 +555,14 @@ class _Plan:
         self.care_analysis_if_due(within=60)
         self.wait(1, 5)
 
-    def runaway(self, *, regress_to: int | None, returns: bool = True) -> None:
-        """She runs away: search with the police; on return medical care and safety first."""
+    def runaway(
+        self, *, regress_to: int | None, returns: bool = True, in_aftercare: bool = False
+    ) -> None:
+        """She runs away: search with the police; on return medical care and safety first.
+        In aftercare her aftercare worker reports it, and her coordinator does the checks."""
         rng = self.rng
         region, force = self.region
+        by_aftercare = in_aftercare
         self.do(ReportRunaway(
             from_where=rng.choice(["groep De Demo-haven", "school", "begeleid verlof"]),
             suspected_destination=f"{region} (adres onbekend)",
@@ -557,13 +570,13 @@ class _Plan:
             how=rng.choice(["opgehaald met een auto", "met de trein", "via een vriendin"]),
             police_forces_informed=["Politie eenheid Midden-Nederland", f"Politie eenheid {force}"],
             home_region_police_informed=True,
-        ))
+        ), aftercare=by_aftercare)
         self.do(RecordSignal(kind="runaway", note="Onttrekking gemeld bij politie."))
         if not returns:
             return
         self.wait(1, 9)
         self.do(EndRunaway(ending=rng.choice(["returned", "found"]),
-                           note="Terug op de groep (demo)."))
+                           note="Terug (demo)."), aftercare=by_aftercare)
         self.wait(0, 1)
         self.medical(["sti_test", "first_aid"], "Medische check na terugkeer.")
         self.safety_analysis("Nieuwe veiligheidsanalyse na terugkeer.")
@@ -574,21 +587,41 @@ class _Plan:
             self.regress(regress_to, "Weggelopen naar de vermoedelijke loverboy; terug naar"
                                      f" fase {regress_to} voor structuur en veiligheid.")
 
-    def handover(self, worker: Actor, *, accept: bool = True, start: bool = True) -> None:
-        """The warm handover to her aftercare worker, and aftercare starting."""
+    def handover(
+        self,
+        worker: Actor | None,
+        *,
+        accept: bool = True,
+        start: bool = True,
+        destination: Destination = "independent",
+    ) -> None:
+        """The warm handover to her aftercare worker, and aftercare starting; `worker`
+        None: to a receiver outside this installation (a transfer), whose acceptance her
+        coordinator records as it was confirmed."""
         self.wait(3, 10)
-        self.do(PrepareHandover(
-            receiving_organisation=worker.organisation,
-            receiving_worker=worker.user_id,
-            package=HandoverPackage(
-                sexual_development="Leeftijdsadequaat; seksueel misbruik in de voorgeschiedenis.",
-                loverboy_problem="Slachtoffer van een (vermoedelijke) loverboy; pleger bekend"
-                " bij politie (demo).",
-                safety_plan="Geen contact met verboden contacten; signaalplan bij weglopen.",
-                agreements="Wekelijks contact; wijkagent op de hoogte.",
-                aftercare_plan="Zes maanden nazorg, daarna evaluatie (demo).",
-            ),
-        ))
+        package = HandoverPackage(
+            sexual_development="Leeftijdsadequaat; seksueel misbruik in de voorgeschiedenis.",
+            loverboy_problem="Slachtoffer van een (vermoedelijke) loverboy; pleger bekend"
+            " bij politie (demo).",
+            safety_plan="Geen contact met verboden contacten; signaalplan bij weglopen.",
+            agreements="Wekelijks contact; wijkagent op de hoogte.",
+            aftercare_plan="Zes maanden nazorg, daarna evaluatie (demo).",
+            contact_every_days=self.rng.choice([7, 14]),
+        )
+        if worker is None:
+            self.do(PrepareHandover(
+                receiving_organisation="Demo Jeugdzorg Elders",
+                external_receiver=ExternalReceiver(
+                    organisation="Demo Jeugdzorg Elders", worker="Demo Ontvanger",
+                    contact="010-0000000 (demo)"),
+                package=package,
+            ))
+        else:
+            self.do(PrepareHandover(
+                receiving_organisation=worker.organisation,
+                receiving_worker=worker.user_id,
+                package=package,
+            ))
         self.wait(3, 10)
         self.do(HoldHandoverMeeting(
             girl_present=True, sending_worker_present=True, receiving_worker_present=True,
@@ -596,22 +629,46 @@ class _Plan:
         if not accept:
             return
         self.wait(1, 7)
+        if worker is None:
+            self.do(AcceptHandover(confirmation="Per e-mail bevestigd door de ontvanger (demo)."))
+            return
         self.do(AcceptHandover(), aftercare=True)
         if start:
             self.wait(0, 4)
-            self.do(StartAftercare(plan="Wekelijks contact, daarna tweewekelijks (demo)."),
-                    aftercare=True)
+            self.do(StartAftercare(plan="Wekelijks contact, daarna tweewekelijks (demo).",
+                                   destination=destination), aftercare=True)
             self.in_aftercare = True
+            self.wait(0, 3)
+            self.do(RecordAftercareContactDetails(
+                phone="06-00000000 (demo)", address="Demostraat 1, Demo-stad",
+                school_or_work="Demo-college, mbo 2"), aftercare=True)
 
     def aftercare(self, until: int) -> None:
+        """Contacts at the agreed frequency; now and then one does not reach her, and the
+        worker tries again within days."""
         while self.day < until:
-            self.wait(10, 24)
+            self.wait(5, 12)
+            if self.rng.random() < 0.25:
+                self.do(RecordAftercareContact(
+                    channel=self.rng.choice(["phone", "message"]), outcome="not_reached",
+                    note="Geen reactie (demo)."), aftercare=True)
+                self.wait(1, 3)
             self.do(RecordAftercareContact(
-                kind=self.rng.choice(["visit", "visit", "phone", "message"]),
+                channel=self.rng.choice(["visit", "visit", "phone", "video"]),
                 note="Gaat goed; school en werk besproken (demo)."), aftercare=True)
 
-    def close(self, reason: ClosureReason, note: str) -> None:
-        self.do(CloseTrajectory(reason=reason, note=note))
+    def close(
+        self,
+        reason: ClosureReason,
+        note: str,
+        destination: Destination | None = None,
+        *,
+        without_handover: WithoutHandover | None = None,
+        responsible_next: str = "",
+    ) -> None:
+        self.do(CloseTrajectory(
+            reason=reason, note=note, destination=destination,
+            without_handover=without_handover, responsible_next=responsible_next))
 
 
 # -- the stories --------------------------------------------------------------------------
@@ -661,7 +718,12 @@ def _in_aftercare(p: _Plan, worker: Actor) -> None:
     p.integration_start()
     p.carry_on(p.day + p.rng.randint(40, 90))
     p.finish_therapy()
-    p.handover(worker)
+    p.handover(worker, destination=p.rng.choice(["home_with_parents", "supported_housing"]))
+    p.aftercare(p.day + 30)
+    p.runaway(regress_to=None, in_aftercare=True)  # a runaway in aftercare, and the checks
+    p.wait(1, 5)
+    p.do(DecideContinuationAfter18(decision="aftercare_by_organisation",
+                                   argument="Nazorg door ons loopt door na haar 18e (demo)."))
     p.aftercare(max(target, p.day + 30))
     overdue = p.rng.random() < 0.4  # now and then the aftercare contact is overdue
     p.slack = p.rng.randint(30, 38) if overdue else p.rng.randint(0, 12)
@@ -728,8 +790,18 @@ def _waivers_and_pending_handover(p: _Plan, worker: Actor) -> None:
 
 
 def _left_early(p: _Plan, worker: Actor) -> None:
-    """Closed before the end of treatment: transferred, moved away, or 18 and gone."""
-    reason: ClosureReason = p.rng.choice(["transferred", "moved_away", "turned_adult_left_care"])
+    """Closed before the end of treatment: moved away, or 18 and gone, without a handover
+    (argued): out of view for the organisation."""
+    _leave_care(p, p.rng.choice(["moved_away", "turned_adult_left_care"]))
+
+
+def _transferred(p: _Plan, worker: Actor) -> None:
+    """Transferred mid-care to an organisation outside this installation: the package
+    travels, the meeting is warm, her coordinator records the receiver's confirmation."""
+    _leave_care(p, "transferred")
+
+
+def _leave_care(p: _Plan, reason: ClosureReason) -> None:
     potential = reason == "moved_away" and p.rng.random() < 0.5
     if potential:
         p.victim_status = "potential"
@@ -747,10 +819,22 @@ def _left_early(p: _Plan, worker: Actor) -> None:
         "aftercare_completed": "",
         "other": "",
     }[reason]
-    p.wait(1, 7)
-    if reason == "turned_adult_left_care":
-        p.birth = (p.day, 18 * 365 + 5 + p.rng.randint(1, 60))
-    p.close(reason, note)
+    if reason == "transferred":
+        # the package travels, warm: to an organisation outside this installation
+        p.handover(None)
+        p.wait(1, 7)
+        p.close(reason, note, "other_youth_care", responsible_next="Demo Jeugdzorg Elders")
+    else:
+        # gone without a handover, argued: out of view for the organisation from that day
+        p.wait(1, 7)
+        if reason == "turned_adult_left_care":
+            p.birth = (p.day, 18 * 365 + 5 + p.rng.randint(1, 60))
+        p.close(reason, note, "unknown" if reason == "moved_away" else "independent",
+                without_handover=WithoutHandover(
+                    reason="moved_out_of_reach" if reason == "moved_away" else "she_refused",
+                    argument="Zij wilde geen overdracht; wijkteam en wijkagent weten dat"
+                    " zij vertrok (demo).",
+                ))
     p.slack = p.rng.randint(20, 200)
 
 
@@ -791,6 +875,7 @@ def _closed_setting(p: _Plan, worker: Actor) -> None:
     p.advance("Stabiel in de gesloten setting.")
     p.processing_start()
     p.carry_on(target)
+    p.turns_18_in = p.rng.randint(30, 170)  # the decision on care after 18 is due soon
     last_analysis = p.last_care_analysis or 0
     overdue = p.rng.random() < 0.5  # now and then the three-monthly analysis is overdue
     p.slack = (
@@ -806,6 +891,7 @@ STORIES: tuple[tuple[Story, Setting], ...] = (
     (_open_runaway, "residential"),
     (_waivers_and_pending_handover, "residential"),
     (_left_early, "residential"),
+    (_transferred, "residential"),
     (_ambulatory, "ambulatory"),
     (_closed_setting, "closed"),
 )
@@ -854,6 +940,9 @@ def _record(
     intake_date = today - timedelta(days=plan.day + plan.slack)
     birth_day, age_days = plan.birth
     date_of_birth = intake_date + timedelta(days=birth_day - age_days)
+    if plan.turns_18_in is not None:
+        birthday = today + timedelta(days=plan.turns_18_in)
+        date_of_birth = birthday.replace(year=birthday.year - 18, day=min(birthday.day, 28))
     clock.on(intake_date)
     opened = path.open(
         coordinator,
@@ -920,6 +1009,7 @@ def run_demo(
     first = len(app.index()) + 1
     clock = _FactClock(now)
     path = WritePath(app, clock=clock, quiet=True)
+    _enrol_aftercare_workers(app)
     for index in range(count):
         plan, coordinator, worker = _plan(index, seed, protocol)
         _record(
@@ -933,3 +1023,15 @@ def run_demo(
         )
         report(index + 1, count)
     return count
+
+
+def _enrol_aftercare_workers(app: TrajectoryApplication) -> None:
+    """The demo's aftercare workers are users of the installation (a handover names an
+    active aftercare worker): enrolled without a token anyone sees, under the names
+    `serve --demo` issues tokens for."""
+    users = UserStore(app.db)
+    for n, worker in enumerate(AFTERCARE_WORKERS, start=1):
+        if users.by_id(worker.user_id) is None:
+            users.add(name="demo-aftercare" if n == 1 else f"demo-aftercare-{n}",
+                      role="aftercare", organisation=worker.organisation, now=app.clock(),
+                      user_id=worker.user_id)

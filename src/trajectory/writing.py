@@ -12,7 +12,9 @@ outcome (or a refusal) to their answer. What a write must respect lives here onc
 5. without an expected version, a write that lost a race to another writer runs again on
    the new version (its rules checked again), for as long as a request may wait;
 6. one transaction: the events, the index row, the access-log entry and the idempotency
-   record are stored together or not at all.
+   record are stored together or not at all;
+7. what a rule needs from outside the trajectory: a handover's receiving worker is an
+   active aftercare worker of this installation, by her id in the user directory.
 
 Refusals are raised as domain errors (`trajectory.write_errors`, `aggregates.errors`,
 `TrajectoryNotFound`, `TrajectoryErased`); each adapter says them in its own words.
@@ -33,12 +35,13 @@ from uuid import UUID
 import msgspec
 
 from trajectory.access_log import AccessEntry, AccessLog
-from trajectory.aggregates.errors import VersionConflict, WriteRefused
+from trajectory.aggregates.errors import RuleRefused, VersionConflict, WriteRefused
 from trajectory.application import Actor, Recorded, TrajectoryApplication
 from trajectory.clock import Clock, amsterdam_date, parse_occurred
-from trajectory.commands import Command, OpenTrajectory
+from trajectory.commands import Command, OpenTrajectory, PrepareHandover
 from trajectory.idempotency import IdempotencyStore, StoredAnswer
-from trajectory.persistence.database import RowWrite
+from trajectory.identity.users import UserStore
+from trajectory.persistence.database import Database, RowWrite
 from trajectory.persistence.recorders import TransactionAborted
 from trajectory.visibility import visible_row
 from trajectory.write_errors import (
@@ -110,6 +113,24 @@ def check_dates(value: object, path: str = "") -> None:
     elif isinstance(value, (list, tuple)):
         for n, item in enumerate(value):
             check_dates(item, f"{path}[{n}]")
+
+
+def check_receiving_worker(db: Database, command: Command) -> None:
+    """A handover to a worker of this installation names an active aftercare worker by her
+    user id (as `GET /aftercare-workers` lists them): not her name, not an id made up, not
+    a revoked user, not someone of another role. Otherwise the girl would appear in nobody's
+    list. (A receiver outside the installation is `external_receiver`, not checked here.)"""
+    if not isinstance(command, PrepareHandover) or not command.receiving_worker.strip():
+        return
+    user = UserStore(db).by_id(command.receiving_worker)
+    if user is None or user.revoked or user.role != "aftercare":
+        raise RuleRefused(
+            "the receiving worker is not an active aftercare worker of this installation;"
+            " choose her from the list of aftercare workers (by her id), or name an"
+            " external receiver",
+            code="receiving-worker-unknown",
+            unmet=["receiving_worker"],
+        )
 
 
 def check_key(key: str | None) -> str | None:
@@ -220,6 +241,7 @@ class WritePath:
         key = check_key(idempotency_key)
         if key is not None and (stored := self.idempotency.find(actor.user_id, key)):
             return self._replay(actor, stored, request_digest, via)
+        check_receiving_worker(app.db, command)
         expected = expected_version() if callable(expected_version) else expected_version
 
         def write() -> Written:

@@ -354,7 +354,9 @@ class Trajectory(Aggregate):
 
     # -- runaways ------------------------------------------------------------------------
     def report_runaway(self, command: c.ReportRunaway, meta: Meta) -> None:
-        rules.check_in_care(self.state)
+        """In care, or in aftercare: she must not go out of view after care either."""
+        if self.state.status != "aftercare" or self.state.aftercare_ended_on is not None:
+            rules.check_in_care(self.state)
         if self.state.open_runaway is not None:
             raise RuleRefused("a runaway is already open", code="runaway-open")
         self._record(runaway.RunawayReported, meta, **payload(command))
@@ -384,7 +386,47 @@ class Trajectory(Aggregate):
 
     # -- handover and aftercare ---------------------------------------------------------
     def prepare_handover(self, command: c.PrepareHandover, meta: Meta) -> None:
+        """To one receiver: a worker of this installation (`receiving_worker`; that she is
+        an active aftercare worker is the write path's check, against the user directory)
+        or one outside it (`external_receiver`, named, with a route to reach her)."""
         rules.check_in_care(self.state)
+        internal = rules.has_text(command.receiving_worker)
+        external = command.external_receiver
+        if internal and external is not None:
+            raise RuleRefused(
+                "hand over to one receiver: a worker of this installation or an external"
+                " one, not both",
+                code="receiver-ambiguous",
+            )
+        if not internal and external is None:
+            raise RuleRefused(
+                "name the receiver: an aftercare worker of this installation"
+                " (receiving_worker) or an external one (external_receiver)",
+                code="receiver-required",
+                unmet=["receiving_worker", "external_receiver"],
+            )
+        if external is not None:
+            blank = [
+                f"external_receiver.{name}"
+                for name in ("organisation", "worker", "contact")
+                if not rules.has_text(getattr(external, name))
+            ]
+            if blank:
+                raise RuleRefused(
+                    "an external receiver is named with her organisation, worker and a way"
+                    f" to reach her; missing: {', '.join(blank)}",
+                    code="external-receiver-incomplete",
+                    unmet=blank,
+                )
+        unnamed = [
+            f"parties[{n}].name"
+            for n, party in enumerate(command.parties)
+            if not rules.has_text(party.name)
+        ]
+        if unnamed:
+            raise RuleRefused(
+                "every party around her is named", code="party-name-required", unmet=unnamed
+            )
         missing = [
             name
             for name in ("sexual_development", "loverboy_problem", "safety_plan", "aftercare_plan")
@@ -425,7 +467,11 @@ class Trajectory(Aggregate):
             )
         self._record(handover.HandoverMeetingHeld, meta, **payload(command))
 
-    def accept_handover(self, *, meta: Meta) -> None:
+    def accept_handover(self, command: c.AcceptHandover, meta: Meta) -> None:
+        """The receiving worker of this installation accepts herself. Nobody of this
+        installation accepts for an external receiver: the sending coordinator records the
+        receiver's confirmation (how it came; required), and `receiving_worker` stays
+        empty: who recorded it is the event's `recorded_by`."""
         rules.check_in_care(self.state)
         if not self.state.has("handover-meeting"):
             raise RuleRefused(
@@ -435,30 +481,74 @@ class Trajectory(Aggregate):
             )
         if self.state.has("handover-accepted"):
             raise RuleRefused("the handover was already accepted", code="no-change")
+        if self.state.handover.external:
+            if not rules.has_text(command.confirmation):
+                raise RuleRefused(
+                    "the external receiver's acceptance is recorded with how she confirmed it",
+                    code="handover-confirmation-required",
+                    unmet=["confirmation"],
+                )
+            self._record(
+                handover.HandoverAccepted,
+                meta,
+                receiving_worker="",
+                confirmation=command.confirmation,
+            )
+            return
         if meta.recorded_by != self.state.handover.receiving_worker:
             raise RuleRefused(
                 "only the receiving worker accepts the handover", code="handover-wrong-receiver"
             )
-        self._record(handover.HandoverAccepted, meta, receiving_worker=meta.recorded_by)
+        self._record(
+            handover.HandoverAccepted,
+            meta,
+            receiving_worker=meta.recorded_by,
+            confirmation=command.confirmation,
+        )
 
     def start_aftercare(self, command: c.StartAftercare, meta: Meta, protocol: Protocol) -> None:
+        """Residential care ends and aftercare starts: with a destination; after a warm
+        handover, or without one argued (`without_handover`, which then flags her out of
+        view); and the protocol's entry criteria for aftercare stay, checked first, whatever
+        is argued (in the default protocol they are the warm handover itself, so there
+        aftercare never starts without one, refused as `entry-criteria-unmet`: a girl
+        leaving without a handover is closed, argued, instead; an argument after a warm
+        handover is refused as pointless). The checks after a runaway are criteria here
+        too, waivable with a justification; a handover step is not waived."""
         rules.check_in_care(self.state)
         rules.check_not_before_current_phase(self.state, meta.occurred_on)
-        rules.check_advance(self.state, protocol, None, (), meta.occurred_on)
+        rules.check_no_handover_waived(command.waivers)
+        rules.check_advance(self.state, protocol, None, command.waivers, meta.occurred_on)
+        rules.check_destination(self.state, command.destination)
+        rules.check_handover_for_ending(self.state, command.without_handover, transfer=False)
         self._record(handover.AftercareStarted, meta, **payload(command))
 
     def record_aftercare_contact(self, command: c.RecordAftercareContact, meta: Meta) -> None:
-        self._check_in_aftercare()
+        """In aftercare; and, on a file closed when she left without a warm handover, until
+        a contact reaches her: whoever keeps the file (her coordinator) records the attempts
+        to find her, and the one that reaches her takes her off the out-of-view list. The
+        file stays closed; once she is in view again it takes no more contacts."""
+        searching = self.state.status == "closed" and rules.left_out_of_view(self.state)
+        if not searching:
+            rules.check_not_closed(self.state)
+            self._check_in_aftercare()
         channel = command.channel or command.kind
         if channel is None:
             raise RuleRefused("say how she was contacted (channel)", code="channel-required")
         self._record(
             handover.AftercareContactRecorded,
             meta,
+            allow_closed=searching,
             kind=channel,
             note=command.note,
             outcome=command.outcome,
         )
+
+    def decide_continuation_after_18(
+        self, command: c.DecideContinuationAfter18, meta: Meta
+    ) -> None:
+        rules.check_continuation_argued(command.decision, command.argument)
+        self._record(handover.ContinuationAfter18Decided, meta, **payload(command))
 
     def end_aftercare(self, command: c.EndAftercare, meta: Meta) -> None:
         self._check_in_aftercare()
@@ -470,7 +560,13 @@ class Trajectory(Aggregate):
             raise RuleRefused("she is not in aftercare", code="not-in-aftercare")
 
     # -- the end, and corrections ------------------------------------------------------------
-    def close(self, command: c.CloseTrajectory, meta: Meta) -> None:
+    def close(self, command: c.CloseTrajectory, meta: Meta, protocol: Protocol) -> None:
+        """Close the trajectory. From care, this ends residential care: a destination, and a
+        warm handover or its absence argued (`without_handover`: out of view at once); a
+        transfer needs the handover package even when argued. From aftercare, the handover
+        was made: the destination recorded at aftercare start stands, and an argument is
+        refused as pointless. Either way, the checks after a runaway must be done (or
+        waived with a justification)."""
         if self.state.open_runaway is not None:
             raise RuleRefused(
                 "close only after the runaway has ended: she must not go out of view",
@@ -478,6 +574,22 @@ class Trajectory(Aggregate):
             )
         if command.reason == "other" and not rules.has_text(command.note):
             raise RuleRefused("closing for another reason needs a note", code="reason-required")
+        rules.check_not_closed(self.state)
+        rules.check_destination(self.state, command.destination)
+        if self.state.status == "in_care":
+            rules.check_handover_for_ending(
+                self.state, command.without_handover, transfer=command.reason == "transferred"
+            )
+        elif command.without_handover is not None:
+            raise RuleRefused(
+                "she is in aftercare: the handover was made, there is nothing to argue",
+                code="without-handover-pointless",
+            )
+        rules.check_no_handover_waived(command.waivers)
+        rules.check_advance(
+            self.state, protocol, None, command.waivers, meta.occurred_on,
+            criteria=rules.RUNAWAY_CHECKS,
+        )
         self._record(closure.TrajectoryClosed, meta, **payload(command))
 
     def _check_correctable(self, position: int) -> None:
@@ -589,11 +701,14 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.DecideComenshaRegistration: lambda t, cmd, meta, p: t.decide_comensha_registration(cmd, meta),
     c.PrepareHandover: lambda t, cmd, meta, p: t.prepare_handover(cmd, meta),
     c.HoldHandoverMeeting: lambda t, cmd, meta, p: t.hold_handover_meeting(cmd, meta),
-    c.AcceptHandover: lambda t, cmd, meta, p: t.accept_handover(meta=meta),
+    c.AcceptHandover: lambda t, cmd, meta, p: t.accept_handover(cmd, meta),
     c.StartAftercare: lambda t, cmd, meta, p: t.start_aftercare(cmd, meta, p),
     c.RecordAftercareContact: lambda t, cmd, meta, p: t.record_aftercare_contact(cmd, meta),
+    c.DecideContinuationAfter18: lambda t, cmd, meta, p: t.decide_continuation_after_18(
+        cmd, meta
+    ),
     c.EndAftercare: lambda t, cmd, meta, p: t.end_aftercare(cmd, meta),
-    c.CloseTrajectory: lambda t, cmd, meta, p: t.close(cmd, meta),
+    c.CloseTrajectory: lambda t, cmd, meta, p: t.close(cmd, meta, p),
     c.CorrectEntry: lambda t, cmd, meta, p: t.correct_entry(cmd, meta),
     c.GiveResearchConsent: lambda t, cmd, meta, p: t.give_research_consent(cmd, meta),
     c.WithdrawResearchConsent: lambda t, cmd, meta, p: t.withdraw_research_consent(cmd, meta),

@@ -12,6 +12,7 @@ import msgspec
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.protocol.model import Protocol
 from trajectory.protocol.out_of_view import next_contact_due
+from trajectory.protocol.rules import turns_18_on
 
 
 class AttentionItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,19 +56,30 @@ def attention_items(state: TrajectoryState, protocol: Protocol, today: date) -> 
             items.append(
                 _due("care-analysis", days(a.care_analysis_interval_days, last_analysis), today)
             )
-        returned = state.last_runaway_ended_on
-        if returned is not None and state.open_runaway is None:
-            due = days(a.after_runaway_within_days, returned)
-            medical = state.latest("medical-assessment")
-            if medical is None or medical < returned:
-                items.append(_due("medical-after-runaway", due, today))
-            safety = state.latest("safety-analysis")
-            if safety is None or safety < returned:
-                items.append(_due("safety-after-runaway", due, today))
         h = state.handover
         if h.meeting_on is not None and not state.has("handover-accepted"):
             due_on = days(a.handover_acceptance_within_days, h.meeting_on)
             items.append(_due("handover-acceptance", due_on, today))
+
+    # After a runaway (in care or in aftercare): until done, in every status but closed.
+    returned = state.last_runaway_ended_on
+    if returned is not None and state.open_runaway is None:
+        due = days(a.after_runaway_within_days, returned)
+        medical = state.latest("medical-assessment")
+        if medical is None or medical < returned:
+            items.append(_due("medical-after-runaway", due, today))
+        safety = state.latest("safety-analysis")
+        if safety is None or safety < returned:
+            items.append(_due("safety-after-runaway", due, today))
+
+    # Care after 18 is decided before she turns 18: from the protocol's notice on, until
+    # the decision is recorded (in care and in aftercare, also once she is 18).
+    if not state.has("continuation-after-18") and (
+        state.status == "in_care" or state.aftercare_ended_on is None
+    ):
+        birthday = turns_18_on(state.date_of_birth)
+        if today >= birthday - timedelta(days=a.turns_18_notice_days):
+            items.append(_due("continuation-after-18", birthday, today))
 
     contact_due = next_contact_due(state, protocol)
     if contact_due is not None:

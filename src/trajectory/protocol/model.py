@@ -24,6 +24,11 @@ Criterion = Literal[
     "handover-prepared",
     "handover-meeting",
     "handover-accepted",
+    # After a runaway ends: a medical assessment and a new safety analysis since her return.
+    # Always criteria of every phase advance and of the end of care, whatever a protocol
+    # file says (`rules.criteria_for`).
+    "medical-after-runaway",
+    "safety-after-runaway",
 ]
 NetworkRisk = Literal["safe", "unknown", "risky"]
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]

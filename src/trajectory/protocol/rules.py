@@ -22,6 +22,7 @@ from trajectory.aggregates.errors import (
     RuleRefused,
     RunawayOpen,
 )
+from trajectory.aggregates.events.handover import WithoutHandover
 from trajectory.aggregates.events.phasing import CappedContact, CappedPermission, Waiver
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
@@ -29,6 +30,8 @@ from trajectory.aggregates.vocabulary import (
     ComenshaDecision,
     ConsentGiver,
     ContactLevel,
+    ContinuationDecision,
+    Destination,
     Level,
     PermissionKind,
     PlacementKind,
@@ -54,6 +57,20 @@ _EVIDENCE_CRITERIA: frozenset[str] = frozenset(
         "handover-meeting",
         "handover-accepted",
     }
+)
+
+
+# The floor under every protocol: after a runaway ends, a medical assessment and a new
+# safety analysis (each dated on or after her return) before any phase advance and before
+# care ends. A protocol file cannot leave them out; each may be waived with a justification.
+RUNAWAY_CHECKS: tuple[Criterion, ...] = ("medical-after-runaway", "safety-after-runaway")
+_RUNAWAY_EVIDENCE: dict[str, str] = {
+    "medical-after-runaway": "medical-assessment",
+    "safety-after-runaway": "safety-analysis",
+}
+# The steps of a warm handover, in order.
+HANDOVER_STEPS: tuple[Criterion, ...] = (
+    "handover-prepared", "handover-meeting", "handover-accepted"
 )
 
 
@@ -159,6 +176,14 @@ def criterion_met(
         return any(e.on <= today for e in state.evidence.get(criterion, ()))
     if criterion == "no-open-runaway":
         return state.open_runaway is None
+    if criterion in _RUNAWAY_EVIDENCE:
+        returned = state.last_runaway_ended_on
+        if returned is None or returned > today:
+            return True
+        return any(
+            returned <= e.on <= today
+            for e in state.evidence.get(_RUNAWAY_EVIDENCE[criterion], ())
+        )
     if criterion == "min-days-in-phase":
         days = 0 if to_phase is None else protocol.phase_spec(to_phase).min_days_in_previous_phase
         entered = state.phase_entered_on or state.intake_date
@@ -171,10 +196,13 @@ def criterion_met(
 
 
 def criteria_for(protocol: Protocol, to_phase: int | None) -> tuple[Criterion, ...]:
-    """Entry criteria of a phase; `None` means leaving care for aftercare."""
+    """Entry criteria of a phase; `None` means leaving care for aftercare. The checks
+    after a runaway are always among them (the design's floor)."""
     if to_phase is None:
-        return protocol.aftercare.entry_criteria
-    return protocol.phase_spec(to_phase).entry_criteria
+        listed = protocol.aftercare.entry_criteria
+    else:
+        listed = protocol.phase_spec(to_phase).entry_criteria
+    return listed + tuple(c for c in RUNAWAY_CHECKS if c not in listed)
 
 
 def unmet_criteria(
@@ -235,24 +263,122 @@ def check_advance(
     to_phase: int | None,
     waivers: Sequence[Waiver],
     today: date,
+    *,
+    criteria: tuple[Criterion, ...] | None = None,
 ) -> Advance:
-    """Check an advance to `to_phase` (None: into aftercare); return what was met/waived."""
+    """Check an advance to `to_phase` (None: into aftercare); return what was met/waived.
+    `criteria`: these instead of the protocol's (the closure asks only the floor)."""
     if state.open_runaway is not None:
         raise RunawayOpen(
             f"she ran away on {state.open_runaway.since.isoformat()} and has not returned;"
             " no phase may be advanced",
             unmet=["no-open-runaway"],
         )
-    criteria = criteria_for(protocol, to_phase)
+    if criteria is None:
+        criteria = criteria_for(protocol, to_phase)
     check_waivers(waivers, criteria)
     waived = {w.criterion for w in waivers}
-    unmet = [c for c in unmet_criteria(state, protocol, to_phase, today) if c not in waived]
+    unmet = [
+        c
+        for c in criteria
+        if c not in waived and not criterion_met(c, state, protocol, today, to_phase)
+    ]
     if unmet:
         raise EntryCriteriaUnmet(
             f"entry criteria not met: {', '.join(unmet)}", unmet=unmet
         )
     met = tuple(c for c in criteria if c not in waived)
     return Advance(criteria_met=met, waivers=tuple(waivers))
+
+
+# -- the end of residential care -------------------------------------------------------------
+
+
+def check_destination(state: TrajectoryState, destination: Destination | None) -> None:
+    """Every ending of care says where she goes; closing after aftercare may lean on the
+    destination recorded when aftercare started."""
+    if destination is None and state.destination is None:
+        raise RuleRefused(
+            "ending care is a decision with a destination: say where she goes (destination)",
+            code="destination-required",
+            unmet=["destination"],
+        )
+
+
+def missing_handover(state: TrajectoryState) -> list[str]:
+    """The steps of a warm handover not (yet) taken; empty: the handover was warm."""
+    return [step for step in HANDOVER_STEPS if not state.has(step)]
+
+
+def check_handover_for_ending(
+    state: TrajectoryState, without_handover: WithoutHandover | None, *, transfer: bool
+) -> None:
+    """Care ends after a warm handover (meeting held, handover accepted) or, without one,
+    with the reason argued (`without_handover`); then she is out of view at once. An
+    argument after a warm handover is refused: it would flag her out of view for nothing.
+    A transfer mid-care needs the handover package whatever else: the package travels."""
+    if transfer and not state.has("handover-prepared"):
+        raise RuleRefused(
+            "a transfer to another organisation needs the handover package; prepare it first",
+            code="handover-package-required",
+            unmet=["handover-prepared"],
+        )
+    missing = missing_handover(state)
+    if not missing:
+        if without_handover is not None:
+            raise RuleRefused(
+                "the handover was warm: there is nothing to argue (leave out without_handover)",
+                code="without-handover-pointless",
+            )
+        return
+    if without_handover is None:
+        raise RuleRefused(
+            "care ends with a warm handover, or without one argued (without_handover);"
+            f" missing: {', '.join(missing)}",
+            code="handover-required",
+            unmet=missing,
+        )
+    if not has_text(without_handover.argument):
+        raise ArgumentRequired(
+            "ending care without a warm handover needs its argument",
+            code="without-handover-argument-required",
+        )
+
+
+def check_no_handover_waived(waivers: Sequence[Waiver]) -> None:
+    """A handover step is not waived at the end of care: ending care without one is
+    argued (`without_handover`), and flags her out of view."""
+    for w in waivers:
+        if w.criterion in HANDOVER_STEPS:
+            raise InvalidWaiver(
+                f"{w.criterion!r} is not waived at the end of care; argue the missing"
+                " handover instead (without_handover, on closure)"
+            )
+
+
+def left_out_of_view(state: TrajectoryState) -> bool:
+    """She left care without a warm handover and no contact has reached her since."""
+    left = state.left_without_handover_on
+    if left is None:
+        return False
+    reached = state.latest("aftercare-contact")
+    return reached is None or reached < left
+
+
+def check_continuation_argued(decision: ContinuationDecision, argument: str | None) -> None:
+    if decision == "refused" and not has_text(argument):
+        raise ArgumentRequired(
+            "her refusal of care after 18 needs its argument",
+            code="continuation-argument-required",
+        )
+
+
+def turns_18_on(date_of_birth: date) -> date:
+    """Her 18th birthday (born on 29 February: 1 March in a year without one)."""
+    try:
+        return date_of_birth.replace(year=date_of_birth.year + 18)
+    except ValueError:
+        return date(date_of_birth.year + 18, 3, 1)
 
 
 def caps_for_phase(

@@ -615,6 +615,8 @@ def _form_page(
             ctx.state.phase + 1
         )
         waivers = f.waiver_rows(t, ctx, to_phase, form)
+    elif spec.slug in f.ENDING_CARE and ctx is not None:
+        waivers = f.ending_waiver_rows(t, ctx, spec.slug, form)
     tid = str(trajectory.id) if trajectory is not None else None
     if spec is f.INTAKE:
         action = "/trajectories/new"

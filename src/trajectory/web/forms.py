@@ -193,9 +193,11 @@ def _choices(t: Translator, values: Sequence[Any], order: Sequence[str]) -> list
 
 def fields_of(
     spec: FormSpec, t: Translator, ctx: Context, *, cls: type | None = None, prefix: str = "",
-    group: str | None = None,
+    group: str | None = None, optional_group: bool = False,
 ) -> list[Field]:
-    """The fields of a form, in the Struct's order, with the trajectory's choices."""
+    """The fields of a form, in the Struct's order, with the trajectory's choices. The
+    fields of an optional nested Struct (`without_handover`) are not required each: left
+    empty, the Struct is left out."""
     struct = cls or spec.command
     info = mi.type_info(struct)
     assert isinstance(info, mi.StructType)
@@ -203,7 +205,7 @@ def fields_of(
     for f in info.fields:
         name = prefix + f.name
         inner, optional = _unwrap(f.type)
-        required = f.required and not optional
+        required = f.required and not optional and not optional_group
         label = t.field(name, spec.slug)
         base = Field(name=name, widget="text", label=label, required=required, group=group)
         if f.name == "occurred_on" and not prefix:
@@ -215,7 +217,8 @@ def fields_of(
             continue
         if isinstance(inner, mi.StructType):
             out.extend(
-                fields_of(spec, t, ctx, cls=inner.cls, prefix=name + ".", group=label)
+                fields_of(spec, t, ctx, cls=inner.cls, prefix=name + ".", group=label,
+                          optional_group=optional_group or optional)
             )
             continue
         special = _special(spec, f.name, base, t, ctx)
@@ -292,11 +295,45 @@ def _special(
             if s is not None and s.phase < ctx.protocol.last_phase:
                 base.value = str(s.phase + 1)
         return base
-    if spec.slug == "phase-transition" and name == "waivers":
+    if spec.slug in (*ENDING_CARE, "phase-transition") and name == "waivers":
         base.widget = "waivers"
         base.required = False
         return base
     return None
+
+
+ENDING_CARE = ("aftercare-start", "closure")
+"""The forms that end residential care: their waivers are the checks after a runaway (and
+a protocol's own aftercare criteria), never a handover step."""
+
+
+def ending_waiver_rows(
+    t: Translator, ctx: Context, slug: str, submitted: Mapping[str, list[str]] | None = None
+) -> list[WaiverRow]:
+    """The criteria of ending care that may be set aside (with a justification), met or
+    not; none when the trajectory is not where the form would end care."""
+    from trajectory.protocol.rules import HANDOVER_STEPS, RUNAWAY_CHECKS, criterion_met
+
+    s, protocol = ctx.state, ctx.protocol
+    if s is None or protocol is None or s.status == "closed":
+        return []
+    today = ctx.today or s.intake_date
+    if slug == "aftercare-start":
+        criteria = tuple(c for c in criteria_for(protocol, None) if c not in HANDOVER_STEPS)
+    else:
+        criteria = RUNAWAY_CHECKS
+    rows = []
+    for criterion in criteria:
+        rows.append(
+            WaiverRow(
+                criterion=criterion,
+                label=t.criterion(criterion),
+                met=criterion_met(criterion, s, protocol, today, None),
+                checked=bool(submitted and submitted.get(f"waive.{criterion}")),
+                justification=(submitted or {}).get(f"justification.{criterion}", [""])[0],
+            )
+        )
+    return rows if any(not row.met for row in rows) else []
 
 
 def waiver_rows(

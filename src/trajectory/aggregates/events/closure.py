@@ -8,6 +8,7 @@ from trajectory.aggregates import corrections
 from trajectory.aggregates.corrections import Correction
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.handover import WithoutHandover
+from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import ClosureReason, Destination
 
@@ -22,6 +23,8 @@ class TrajectoryClosed(TrajectoryEvent):
     destination: Destination | None = None
     responsible_next: str = ""
     without_handover: WithoutHandover | None = None
+    # Added later: the checks after a runaway set aside at the end of care, justified.
+    waivers: tuple[Waiver, ...] = ()
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         if self.without_handover is not None and state.status == "in_care":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.state import Handover, TrajectoryState
 from trajectory.aggregates.vocabulary import (
     AftercareContactKind,
@@ -103,6 +104,9 @@ class HandoverAccepted(TrajectoryEvent):
     """The receiving worker accepted the handover."""
 
     receiving_worker: str
+    # Added later: for a receiver outside this installation, how she confirmed the
+    # acceptance (recorded by the sending coordinator; `receiving_worker` is then empty).
+    confirmation: str = ""
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.handover.accepted_on = self.occurred_on
@@ -125,6 +129,8 @@ class AftercareStarted(TrajectoryEvent):
     # Added later: where she goes, and (when there was no warm handover) why not.
     destination: Destination | None = None
     without_handover: WithoutHandover | None = None
+    # Added later: the checks after a runaway set aside at the end of care, justified.
+    waivers: tuple[Waiver, ...] = ()
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.status = "aftercare"
