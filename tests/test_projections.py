@@ -339,11 +339,13 @@ class TestEveryViewOnBothStores:
                 reason=canary,
                 waivers=[
                     Waiver(criterion=c, justification=canary)
-                    for c in ("medical-assessment", "treatment-plan", "placement", "education")
+                    for c in ("medical-assessment", "treatment-plan", "placement", "education",
+                              "medical-after-runaway", "safety-after-runaway")
                 ],
             ),
             COORDINATOR,
         )
+        record_all(app, tid, phase_2_facts()[:2])  # the checks after her return
         handed_over(app, tid)
         app.execute(tid, RecordAftercareContact(kind="visit", note=canary), AFTERCARE)
         runner = setup_projections(app)

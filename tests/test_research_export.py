@@ -25,6 +25,7 @@ import structlog
 from tests.builders import (
     COORDINATOR,
     OTHER_COORDINATOR,
+    left_care,
     open_trajectory,
     phase_2_facts,
     record_all,
@@ -503,7 +504,7 @@ def test_girls_without_consent_are_counted_not_listed(
 def test_spells_and_weeks_follow_the_events_day_by_day(
     app: TrajectoryApplication, tmp_path: Path
 ) -> None:
-    from trajectory.commands import CloseTrajectory, EndRunaway, ReportRunaway, TransitionPhase
+    from trajectory.commands import EndRunaway, ReportRunaway, TransitionPhase
 
     intake = date(2025, 9, 1)
     t = open_trajectory(app, intake_date=intake)
@@ -516,7 +517,9 @@ def test_spells_and_weeks_follow_the_events_day_by_day(
         TransitionPhase(to_phase=2, reason="Stabiel.", occurred_on=on(30)),
         ReportRunaway(from_where="De groep", occurred_on=on(40)),
         EndRunaway(ending="returned", occurred_on=on(45)),
-        CloseTrajectory(reason="moved_away", note="Verhuisd.", occurred_on=on(80)),
+        # the checks after her return, then she moves away with nothing arranged (argued)
+        *[msgspec.structs.replace(c, occurred_on=on(46)) for c in phase_2_facts()[:2]],
+        left_care(note="Verhuisd.", occurred_on=on(80)),
     ])
     consent(app, t)  # today, after closure: not an event of her observation
     manifest = export(app, tmp_path / "export")

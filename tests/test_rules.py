@@ -574,7 +574,11 @@ def test_phase_2_is_entered_when_every_criterion_is_met() -> None:
     assert isinstance(advanced, PhaseAdvanced)
     assert (advanced.from_phase, advanced.to_phase) == (1, 2)
     assert (advanced.protocol_name, advanced.protocol_version) == ("default", "2026.1")
-    assert advanced.criteria_met == (*PHASE_2_CODES[:6], "no-open-runaway", "min-days-in-phase")
+    assert advanced.criteria_met == (
+        *PHASE_2_CODES[:6], "no-open-runaway", "min-days-in-phase",
+        # the floor every protocol has: the checks after a return (none to check here)
+        "medical-after-runaway", "safety-after-runaway",
+    )
     assert advanced.waivers == ()
     assert (story.state.phase, story.state.phase_entered_on) == (2, story.today)
 
@@ -740,11 +744,23 @@ def test_no_phase_is_advanced_while_a_runaway_is_open() -> None:
 
 
 def test_after_she_returns_the_phase_is_advanced() -> None:
-    # given she ran away and came back
+    # given she ran away and came back, and was seen by a doctor and her safety analysed
     story = Story().given(*phase_2_facts()).days_pass(28).given(runaway())
     story.days_pass(1).given(EndRunaway(ending="returned"))
+    story.given(*[f for f in phase_2_facts()
+                  if isinstance(f, (RecordSafetyAnalysis, AssessMedicalCare))])
     # when she is advanced, then she is
     assert types(story.when(TransitionPhase(to_phase=2, reason="back"))) == [PhaseAdvanced]
+
+
+def test_after_she_returns_no_phase_is_advanced_before_the_checks() -> None:
+    # given she ran away and came back, and nothing was checked since
+    story = Story().given(*phase_2_facts()).days_pass(28).given(runaway())
+    story.days_pass(1).given(EndRunaway(ending="returned"))
+    # when she is advanced, then it is refused naming both checks
+    error = story.refused(TransitionPhase(to_phase=2, reason="back"))
+    assert error.code == "entry-criteria-unmet"
+    assert set(error.unmet) >= {"medical-after-runaway", "safety-after-runaway"}
 
 
 def test_a_second_runaway_while_one_is_open_is_refused() -> None:
