@@ -21,6 +21,7 @@ from trajectory.api.quality import core_elements, quality_signals, victim_statis
 from trajectory.api.research import research_export
 from trajectory.api.routes import (
     access_log,
+    aftercare_workers,
     caseload,
     handover,
     health,
@@ -81,6 +82,7 @@ def create_app(services: Services) -> Litestar:
             trajectory_events,
             trajectory_event,
             handover,
+            aftercare_workers,
             access_log,
             health,
             *fact_routes(),

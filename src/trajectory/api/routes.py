@@ -208,6 +208,21 @@ async def handover(
 
 
 @get(
+    "/aftercare-workers",
+    guards=[authenticated],
+    opt={"roles": COORDINATOR},
+    summary="The aftercare workers to hand over to",
+    tags=["handover"],
+    responses=problem_responses(),
+)
+async def aftercare_workers(request: Request[Any, Any, Any]) -> list[reads.AftercareWorkerOut]:
+    """This installation's active aftercare workers (id, name, organisation): the
+    receiving worker of a handover is one of them, by her `id`. A receiver outside this
+    installation is named in the handover's `external_receiver` instead."""
+    return await anyio.to_thread.run_sync(partial(reads.read_aftercare_workers, request))
+
+
+@get(
     "/audit/access",
     guards=[authenticated],
     opt={"roles": ADMIN},
