@@ -23,6 +23,7 @@ from trajectory.api.schemas import AccessEntryOut
 from trajectory.api.security import check_visible
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import amsterdam_date, parse_moment
+from trajectory.handover_pdf import handover_pdf, short_id
 from trajectory.identity.users import UserStore
 from trajectory.projections.caseload import CaseloadOut, caseload
 from trajectory.projections.handovers import HandoversOut, handovers_for
@@ -36,6 +37,7 @@ from trajectory.views import (
     summary,
 )
 from trajectory.visibility import Someone, sees_identity
+from trajectory.web.i18n import Translator, choose_language
 
 T = TypeVar("T")
 Listed = TypeVar("Listed", CaseloadOut, HandoversOut)
@@ -164,6 +166,23 @@ def read_handover(request: Request[Any, Any, Any], raw_id: str) -> HandoverOut:
     out = handover_for(svc.application, svc.users, user, tid)
     _logged(request, "read", tid)
     return out
+
+
+def read_handover_pdf(request: Request[Any, Any, Any], raw_id: str) -> tuple[str, bytes]:
+    """The printable handover package of a trajectory the caller may see: its short id
+    and the PDF. Each print is access-logged (`print-handover`), fail closed."""
+    svc = services(request)
+    user = caller(request)
+    tid = parse_trajectory_id(raw_id)
+    check_visible(svc, user, tid)
+    names = names_of(svc.users)
+    out = handover_for(svc.application, svc.users, user, tid)
+    t = Translator(choose_language(None, None, request.headers.get("accept-language")))
+    pdf = handover_pdf(
+        out, t, printed_at=svc.application.clock(), printed_by=user.name, name_of=names
+    )
+    _logged(request, "print-handover", tid)
+    return short_id(tid), pdf
 
 
 class AftercareWorkerOut(msgspec.Struct, kw_only=True):
