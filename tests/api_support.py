@@ -45,7 +45,7 @@ INTAKE: dict[str, Any] = {
     "identity": {"name": GIRL, "date_of_birth": "2010-05-05", "home_region": REGION},
 }
 
-PACKAGE: dict[str, str] = {
+PACKAGE: dict[str, Any] = {
     "sexual_development": "age-appropriate, history of abuse",
     "loverboy_problem": "confirmed loverboy victim",
     "safety_plan": "no contact with the prohibited contacts",

@@ -89,10 +89,16 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/trajectories"): {"coordinator", "aftercare"},
     ("POST", "/trajectories"): {"coordinator"},
     ("GET", "/trajectories/{trajectory_id:str}/handover"): {"coordinator", "aftercare"},
+    ("GET", "/trajectories/{trajectory_id:str}/handover.pdf"): {"coordinator", "aftercare"},
+    ("GET", "/aftercare-workers"): {"coordinator"},
     ("POST", "/trajectories/{trajectory_id:str}/handover/acceptance"): {"aftercare"},
     ("POST", "/trajectories/{trajectory_id:str}/aftercare"): {"coordinator", "aftercare"},
     ("POST", "/trajectories/{trajectory_id:str}/aftercare-contacts"): {"coordinator", "aftercare"},
     ("POST", "/trajectories/{trajectory_id:str}/aftercare/end"): {"coordinator", "aftercare"},
+    ("POST", "/trajectories/{trajectory_id:str}/aftercare/contact-details"): {
+        "coordinator", "aftercare"},
+    ("POST", "/trajectories/{trajectory_id:str}/continuation-after-18"): {
+        "coordinator", "aftercare"},
     ("GET", "/audit/access"): {"admin"},
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
     ("GET", "/admin/erasures"): {"admin"},
