@@ -100,6 +100,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
                                                                                "aftercare"},
     ("POST", "/trajectories/{trajectory_id:str}/continuation-after-18"): {"coordinator",
                                                                            "aftercare"},
+    ("GET", "/trajectories/{trajectory_id:str}/handover.pdf"): {"coordinator", "aftercare"},
+    ("GET", "/aftercare-workers"): {"coordinator"},
     ("GET", "/audit/access"): {"admin"},
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
     ("GET", "/admin/erasures"): {"admin"},

@@ -20,7 +20,9 @@ def test_the_aftercare_worker_sees_only_her_handovers(world: World) -> None:
         assert page.status_code == 200
         assert "overdrachtsgesprek gehouden" in page.text
         assert "no contact with prohibited contacts" in page.text  # the safety plan
-        assert HANDED_OVER_GIRL not in page.text  # the handover view, not her file
+        # who she is, from the warm handover meeting on; not her file (the medical care)
+        assert HANDED_OVER_GIRL in page.text
+        assert "Centrum Seksueel Geweld" not in page.text
         assert b.get(f"/app/handovers/{world.girl}").status_code == 404
     with world.browser("aftercare-other") as other:
         assert short not in other.get("/app/handovers").text

@@ -6,7 +6,7 @@ domain rules of their own: what is due comes from `trajectory.protocol.attention
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -15,12 +15,34 @@ import msgspec
 
 from trajectory.aggregates.corrections import Corrections
 from trajectory.aggregates.events.base import TrajectoryEvent
-from trajectory.aggregates.events.handover import HandoverPackage, HandoverPrepared
+from trajectory.aggregates.events.handover import (
+    AftercareContactDetailsRecorded,
+    AftercareContactRecorded,
+    ExternalReceiver,
+    HandoverPackage,
+    HandoverParty,
+    HandoverPrepared,
+)
 from trajectory.aggregates.events.intake import Identity, TrajectoryOpened
 from trajectory.aggregates.trajectory import Trajectory
-from trajectory.aggregates.vocabulary import ContactLevel, ContactRisk, Level, PermissionKind
+from trajectory.aggregates.vocabulary import (
+    AftercareContactKind,
+    ComenshaDecision,
+    ContactLevel,
+    ContactOutcome,
+    ContactRisk,
+    Destination,
+    Level,
+    PermissionKind,
+)
 from trajectory.protocol.attention import AttentionItem, attention_items
 from trajectory.protocol.model import Protocol
+from trajectory.protocol.out_of_view import (
+    OutOfView,
+    contact_interval_days,
+    next_contact_due,
+    out_of_view,
+)
 from trajectory.protocol.rules import age_on
 
 _COMMON = {
@@ -182,6 +204,43 @@ class WatchedContactOut(msgspec.Struct, kw_only=True):
     level: ContactLevel
 
 
+class ContactDetailsOut(msgspec.Struct, kw_only=True):
+    """How to reach her, as last recorded for aftercare."""
+
+    phone: str
+    address: str
+    school_or_work: str
+    note: str
+    recorded_on: date
+
+
+class HandoverIdentityOut(msgspec.Struct, kw_only=True):
+    """Who she is and how to reach her: for the receiving worker from the warm handover
+    meeting on (her coordinator always)."""
+
+    name: str
+    date_of_birth: date
+    home_region: str
+    contact_details: ContactDetailsOut | None
+
+
+class AftercareContactOut(msgspec.Struct, kw_only=True):
+    """One aftercare contact (or attempt), with its outcome and note."""
+
+    position: int
+    date: date
+    kind: AftercareContactKind
+    outcome: ContactOutcome
+    note: str
+    recorded_by: str
+    recorded_by_name: str
+
+
+class UserRefOut(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+
+
 class HandoverOut(msgspec.Struct, kw_only=True):
     """What the aftercare worker needs to keep her in view, and nothing more."""
 
@@ -204,19 +263,70 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     out_of_view: bool
     age: int
     adult: bool
+    # Added for the chain (issue 14): read by the receiving worker to reach her.
+    comensha_decision: ComenshaDecision | None = None
+    identity: HandoverIdentityOut | None = None
+    contacts: list[AftercareContactOut] = msgspec.field(default_factory=list)
+    turns_18_on: date | None = None
+    sending_coordinator: UserRefOut | None = None
+    contact_every_days: int = 28
+    parties: list[HandoverParty] = msgspec.field(default_factory=list)
+    external_receiver: ExternalReceiver | None = None
+    destination: Destination | None = None
+    out_of_view_reasons: list[OutOfView] = msgspec.field(default_factory=list)
+
+
+def turns_18_on(date_of_birth: date) -> date:
+    """Her 18th birthday (born on 29 February: 1 March, as Dutch law counts it)."""
+    try:
+        return date_of_birth.replace(year=date_of_birth.year + 18)
+    except ValueError:
+        return date(date_of_birth.year + 18, 3, 1)
 
 
 def handover_view(
-    t: Trajectory, events: Iterable[TrajectoryEvent], protocol: Protocol, today: date
+    t: Trajectory,
+    events: Iterable[TrajectoryEvent],
+    protocol: Protocol,
+    today: date,
+    *,
+    with_identity: bool = True,
+    name_of: Callable[[str], str] | None = None,
 ) -> HandoverOut:
+    """The handover view. `with_identity`: whether the reader may see who she is and how
+    to reach her (the receiving worker from the handover meeting on, see
+    `trajectory.visibility.sees_identity`); `name_of` turns user ids into names."""
     s = t.state
     h = s.handover
-    package: HandoverPackage | None = None
+    names = name_of or (lambda user_id: user_id)
     stream = list(events)
     corrections = Corrections.of(stream)
+    prepared: HandoverPrepared | None = None
+    opened: TrajectoryOpened | None = None
+    details: AftercareContactDetailsRecorded | None = None
+    contacts: list[AftercareContactOut] = []
     for event in stream:
-        if isinstance(event, HandoverPrepared) and corrections.counts(event.originator_version):
-            package = event.package
+        if isinstance(event, TrajectoryOpened):
+            opened = event
+        if not corrections.counts(event.originator_version):
+            continue
+        if isinstance(event, HandoverPrepared):
+            prepared = event
+        elif isinstance(event, AftercareContactDetailsRecorded):
+            details = event
+        elif isinstance(event, AftercareContactRecorded):
+            contacts.append(
+                AftercareContactOut(
+                    position=event.originator_version,
+                    date=corrections.occurred_on(event),
+                    kind=event.kind,
+                    outcome=event.outcome,
+                    note=event.note,
+                    recorded_by=event.recorded_by,
+                    recorded_by_name=names(event.recorded_by),
+                )
+            )
+    contacts.sort(key=lambda c: (c.date, c.position))
     if s.aftercare_ended_on or s.status == "closed":
         state: HandoverStateName = "ended"
     elif s.status == "aftercare":
@@ -229,8 +339,24 @@ def handover_view(
         state = "prepared"
     else:
         state = "not_prepared"
-    due = [i for i in attention_items(s, protocol, today) if i.code == "aftercare-contact"]
+    reasons = out_of_view(s, protocol, today)
     age = age_on(s.date_of_birth, today)
+    identity: HandoverIdentityOut | None = None
+    if with_identity and opened is not None:
+        identity = HandoverIdentityOut(
+            name=opened.identity.name,
+            date_of_birth=opened.identity.date_of_birth,
+            home_region=opened.identity.home_region,
+            contact_details=ContactDetailsOut(
+                phone=details.phone,
+                address=details.address,
+                school_or_work=details.school_or_work,
+                note=details.note,
+                recorded_on=corrections.occurred_on(details),
+            )
+            if details is not None
+            else None,
+        )
     return HandoverOut(
         id=t.id,
         version=t.version,
@@ -240,7 +366,7 @@ def handover_view(
         prepared_on=h.prepared_on,
         meeting_on=h.meeting_on,
         accepted_on=h.accepted_on,
-        package=package,
+        package=prepared.package if prepared is not None else None,
         contacts_to_watch=[
             WatchedContactOut(role=c.role, risk=c.risk, level=c.level)
             for c in s.contacts.values()
@@ -255,8 +381,26 @@ def handover_view(
         qualification_on=s.latest("qualification"),
         aftercare_started_on=s.aftercare_started_on,
         last_aftercare_contact_on=s.latest("aftercare-contact"),
-        next_contact_due_on=due[0].due_on if due else None,
-        out_of_view=bool(due and due[0].overdue),
+        next_contact_due_on=next_contact_due(s, protocol),
+        out_of_view=bool(reasons),
         age=age,
         adult=age >= 18,
+        comensha_decision=(
+            prepared.comensha_decision
+            if prepared is not None and prepared.comensha_decision is not None
+            else s.comensha_decision
+        ),
+        identity=identity,
+        contacts=contacts,
+        turns_18_on=turns_18_on(s.date_of_birth) if with_identity else None,
+        sending_coordinator=(
+            UserRefOut(id=prepared.recorded_by, name=names(prepared.recorded_by))
+            if prepared is not None
+            else None
+        ),
+        contact_every_days=contact_interval_days(s, protocol),
+        parties=list(prepared.parties) if prepared is not None else [],
+        external_receiver=prepared.external_receiver if prepared is not None else None,
+        destination=s.destination,
+        out_of_view_reasons=reasons,
     )

@@ -40,6 +40,15 @@ def may_see(who: Someone, row: dict[str, Any]) -> bool:
     return who.role == "aftercare" and row["receiving_worker"] == who.user_id
 
 
+def sees_identity(who: Someone, meeting_on: date | None, today: date) -> bool:
+    """Whether `who` (already allowed to see the trajectory) may see who she is and how to
+    reach her: her coordinators always; the receiving worker from the warm handover
+    meeting on."""
+    if who.role != "aftercare":
+        return True
+    return meeting_on is not None and meeting_on <= today
+
+
 def aftercare_access_ends(row: dict[str, Any], grace_days: int) -> date | None:
     """The last day the receiving aftercare worker may read the file (None: no end yet).
     Closure ends her access on the day it is recorded; the end of aftercare after the

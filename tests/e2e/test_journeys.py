@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.support import Shots, Site, Value, fill, sign_in, submit
 from tests.web_support import (
@@ -118,6 +118,11 @@ def test_a_coordinator_is_refused_free_internet_in_phase_1_then_advances_her_to_
     assert site.world.app.get(site.world.girl).state.phase == 2
 
 
+def contact_facts(page: Page) -> Locator:
+    """The handover page's facts about contact (her state, last and next contact)."""
+    return page.locator("section[aria-labelledby=h-contact] dl.facts")
+
+
 def test_an_aftercare_worker_accepts_the_handover_and_records_a_contact(
     site: Site, shots: Shots
 ) -> None:
@@ -135,8 +140,8 @@ def test_an_aftercare_worker_accepts_the_handover_and_records_a_contact(
     expect(page).to_have_url(re.compile(r"/app/handovers$"))
     shots(page, "handovers")
 
-    page.get_by_role("link", name=f"Traject {str(tid)[:8]}").click()
-    expect(page.locator("dl.facts")).to_contain_text("overdrachtsgesprek gehouden")
+    page.get_by_role("link", name=HANDED_OVER_GIRL).click()
+    expect(contact_facts(page)).to_contain_text("overdrachtsgesprek gehouden")
     shots(page, "handover")
 
     with page.expect_navigation():
@@ -147,13 +152,13 @@ def test_an_aftercare_worker_accepts_the_handover_and_records_a_contact(
     page.get_by_role("link", name="Nazorg starten (residentiële zorg beëindigd)").click()
     fill(page, {"plan": "wekelijks een huisbezoek, daarna om de week"})
     submit(page)
-    expect(page.locator("dl.facts")).to_contain_text("in nazorg")
+    expect(contact_facts(page)).to_contain_text("in nazorg")
 
-    page.get_by_role("link", name="Nazorgcontact").click()
-    fill(page, {"kind": "visit", "note": "thuisbezoek, het gaat goed"})
+    fill(page, {"outcome": ["reached"], "channel": "visit",
+                "note": "thuisbezoek, het gaat goed"})
     shots(page, "contact")
     submit(page)
-    facts = page.locator("dl.facts")
+    facts = contact_facts(page)
     expect(facts).to_contain_text("Laatste contact")
     expect(facts).to_contain_text("2-3-2026")
     shots(page, "contact-recorded")

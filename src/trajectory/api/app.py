@@ -21,8 +21,10 @@ from trajectory.api.quality import core_elements, quality_signals, victim_statis
 from trajectory.api.research import research_export
 from trajectory.api.routes import (
     access_log,
+    aftercare_workers,
     caseload,
     handover,
+    handover_pdf,
     health,
     open_trajectory,
     trajectory_event,
@@ -81,6 +83,8 @@ def create_app(services: Services) -> Litestar:
             trajectory_events,
             trajectory_event,
             handover,
+            handover_pdf,
+            aftercare_workers,
             access_log,
             health,
             *fact_routes(),

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
+import msgspec
 from litestar import Request
 
 from trajectory.aggregates.vocabulary import Status
@@ -20,7 +21,10 @@ from trajectory.api.context import access_entry, caller, parse_trajectory_id, se
 from trajectory.api.errors import ApiError, FieldError, not_found
 from trajectory.api.schemas import AccessEntryOut
 from trajectory.api.security import check_visible
+from trajectory.application import TrajectoryApplication
 from trajectory.clock import amsterdam_date, parse_moment
+from trajectory.handover_pdf import handover_pdf, short_id
+from trajectory.identity.users import UserStore
 from trajectory.projections.caseload import CaseloadOut, caseload
 from trajectory.projections.handovers import HandoversOut, handovers_for
 from trajectory.views import (
@@ -32,6 +36,8 @@ from trajectory.views import (
     opening_event,
     summary,
 )
+from trajectory.visibility import Someone, sees_identity
+from trajectory.web.i18n import Translator, choose_language
 
 T = TypeVar("T")
 Listed = TypeVar("Listed", CaseloadOut, HandoversOut)
@@ -122,15 +128,85 @@ def read_event(request: Request[Any, Any, Any], raw_id: str, position: int) -> E
     return out
 
 
+def names_of(users: UserStore) -> Callable[[str], str]:
+    """User ids to names (an unknown id stays itself), each looked up once."""
+    known: dict[str, str] = {}
+
+    def name(user_id: str) -> str:
+        if user_id not in known:
+            found = users.by_id(user_id)
+            known[user_id] = found.name if found is not None else user_id
+        return known[user_id]
+
+    return name
+
+
+def handover_for(
+    application: TrajectoryApplication, users: UserStore, who: Someone, tid: UUID
+) -> HandoverOut:
+    """The handover view of a trajectory `who` may see, with as much of who she is as
+    `who` may see (`visibility.sees_identity`). The API, the pages and the PDF read it so."""
+    t = application.get(tid)
+    today = amsterdam_date(application.clock())
+    return handover_view(
+        t,
+        application.stream(tid),
+        application.protocol_of(t),
+        today,
+        with_identity=sees_identity(who, t.state.handover.meeting_on, today),
+        name_of=names_of(users),
+    )
+
+
 def read_handover(request: Request[Any, Any, Any], raw_id: str) -> HandoverOut:
     svc = services(request)
     user = caller(request)
     tid = parse_trajectory_id(raw_id)
     check_visible(svc, user, tid)
-    app = svc.application
-    t = app.get(tid)
-    out = handover_view(t, app.stream(tid), app.protocol_of(t), amsterdam_date(app.clock()))
+    out = handover_for(svc.application, svc.users, user, tid)
     _logged(request, "read", tid)
+    return out
+
+
+def read_handover_pdf(request: Request[Any, Any, Any], raw_id: str) -> tuple[str, bytes]:
+    """The printable handover package of a trajectory the caller may see: its short id
+    and the PDF. Each print is access-logged (`print-handover`), fail closed."""
+    svc = services(request)
+    user = caller(request)
+    tid = parse_trajectory_id(raw_id)
+    check_visible(svc, user, tid)
+    names = names_of(svc.users)
+    out = handover_for(svc.application, svc.users, user, tid)
+    t = Translator(choose_language(None, None, request.headers.get("accept-language")))
+    pdf = handover_pdf(
+        out, t, printed_at=svc.application.clock(), printed_by=user.name, name_of=names
+    )
+    _logged(request, "print-handover", tid)
+    return short_id(tid), pdf
+
+
+class AftercareWorkerOut(msgspec.Struct, kw_only=True):
+    """An aftercare worker a coordinator may hand over to (`id` is her user id, the
+    handover's `receiving_worker`)."""
+
+    id: str
+    name: str
+    organisation: str
+
+
+def aftercare_workers(users: UserStore) -> list[AftercareWorkerOut]:
+    """The installation's active aftercare workers, by name."""
+    return [
+        AftercareWorkerOut(id=u.user_id, name=u.name, organisation=u.organisation)
+        for u in users.all()
+        if u.role == "aftercare" and not u.revoked
+    ]
+
+
+def read_aftercare_workers(request: Request[Any, Any, Any]) -> list[AftercareWorkerOut]:
+    svc = services(request)
+    out = aftercare_workers(svc.users)
+    _logged(request, "read", None)
     return out
 
 

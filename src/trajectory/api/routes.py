@@ -208,6 +208,48 @@ async def handover(
 
 
 @get(
+    "/trajectories/{trajectory_id:str}/handover.pdf",
+    guards=[authenticated],
+    opt={"roles": CARE},
+    summary="The printable handover package (PDF)",
+    tags=["handover"],
+    media_type="application/pdf",
+    responses=problem_responses(),
+)
+async def handover_pdf(
+    request: Request[Any, Any, Any], trajectory_id: TrajectoryId
+) -> Response[bytes]:
+    """The handover package as a PDF, one page per section: who she is and how to reach
+    her (for the receiving worker from the warm handover meeting on), the package, the
+    people around her and the receiver, the contacts to watch. Carries the short id, the
+    day and who printed it; each print is in the access log. Words in the caller's
+    Accept-Language (Dutch by default)."""
+    short, pdf = await anyio.to_thread.run_sync(
+        partial(reads.read_handover_pdf, request, trajectory_id)
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="overdracht-{short}.pdf"'},
+    )
+
+
+@get(
+    "/aftercare-workers",
+    guards=[authenticated],
+    opt={"roles": COORDINATOR},
+    summary="The aftercare workers to hand over to",
+    tags=["handover"],
+    responses=problem_responses(),
+)
+async def aftercare_workers(request: Request[Any, Any, Any]) -> list[reads.AftercareWorkerOut]:
+    """This installation's active aftercare workers (id, name, organisation): the
+    receiving worker of a handover is one of them, by her `id`. A receiver outside this
+    installation is named in the handover's `external_receiver` instead."""
+    return await anyio.to_thread.run_sync(partial(reads.read_aftercare_workers, request))
+
+
+@get(
     "/audit/access",
     guards=[authenticated],
     opt={"roles": ADMIN},

@@ -30,6 +30,7 @@ from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInEr
 from trajectory.aggregates.trajectory import Trajectory
 from trajectory.aggregates.vocabulary import Status
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
+from trajectory.api.reads import aftercare_workers
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
 from trajectory.identity.users import UserStore
@@ -476,11 +477,16 @@ def _value(t: Translator, key: str, value: Any) -> str:
 def _context(app: TrajectoryApplication, traj: Trajectory, request: Request[Any, Any, Any]
              ) -> f.Context:
     preset = {k: v for k, v in request.query_params.items() if k in _PRESETS}
+    workers: list[tuple[str, str, str]] = []
+    if session_of(request).user.role == "coordinator":  # whom she may hand over to
+        workers = [(w.id, w.name, w.organisation)
+                   for w in aftercare_workers(web(request).services.users)]
     return f.Context(
         state=traj.state,
         protocol=app.protocol_of(traj),
         today=amsterdam_date(app.clock()),
         preset=preset,
+        aftercare_workers=workers,
     )
 
 

@@ -220,7 +220,10 @@ def _codes_in(node: ast.AST, refusals: set[str]) -> Iterable[str]:
             for keyword in node.keywords:
                 if keyword.arg == "code" and isinstance(keyword.value, ast.Constant):
                     yield str(keyword.value.value)
-    elif isinstance(node, ast.ClassDef) and node.name in refusals:
+    elif isinstance(node, ast.ClassDef) and (
+        node.name in refusals
+        or any(getattr(b, "id", getattr(b, "attr", "")) in refusals for b in node.bases)
+    ):
         for statement in node.body:
             if (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
                     and any(getattr(t, "id", "") == "code" for t in statement.targets)):

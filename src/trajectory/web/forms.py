@@ -28,7 +28,7 @@ import msgspec
 from msgspec import inspect as mi
 
 from trajectory.aggregates.state import TrajectoryState
-from trajectory.aggregates.vocabulary import PERMISSION_KINDS
+from trajectory.aggregates.vocabulary import PERMISSION_KINDS, HandoverPartyRole
 from trajectory.api import schemas
 from trajectory.facts import COORDINATOR, FACTS
 from trajectory.protocol.model import Protocol
@@ -149,6 +149,9 @@ class Context:
     protocol: Protocol | None = None
     today: date | None = None
     preset: Mapping[str, str] = field(default_factory=dict)
+    aftercare_workers: Sequence[tuple[str, str, str]] = ()
+    """The installation's active aftercare workers (id, name, organisation): whom a
+    handover may go to, picked by name (`receiving_worker`)."""
 
 
 def _unwrap(t: Any) -> tuple[Any, bool]:
@@ -222,6 +225,9 @@ def fields_of(
             )
             continue
         special = _special(spec, f.name, base, t, ctx)
+        if isinstance(special, list):
+            out.extend(special)
+            continue
         if special is not None:
             out.append(special)
             continue
@@ -264,10 +270,18 @@ def fields_of(
     return first + [f2 for f2 in out if f2 not in first and f2 not in last] + last
 
 
+PARTY_ROWS = 3
+"""Empty rows offered for the people around her after the handover (more: a second time)."""
+
+
 def _special(
     spec: FormSpec, name: str, base: Field, t: Translator, ctx: Context
-) -> Field | None:
+) -> Field | list[Field] | None:
     s = ctx.state
+    if spec.slug == "handover" and name == "receiving_worker":
+        return _receiving_worker(base, t, ctx)
+    if spec.slug == "handover" and name == "parties":
+        return _party_rows(spec, t, base)
     if name == "contact_id":
         base.widget = "select"
         base.required = True
@@ -334,6 +348,48 @@ def ending_waiver_rows(
             )
         )
     return rows if any(not row.met for row in rows) else []
+
+
+def _receiving_worker(base: Field, t: Translator, ctx: Context) -> Field:
+    """The receiving worker, picked by name (with her organisation) from this
+    installation's aftercare workers: never typed, so that it is always someone who will
+    find the girl in her list. Empty when the receiver is outside this installation."""
+    base.widget = "select"
+    base.required = False
+    base.choices = [
+        Choice(user_id, f"{name} ({organisation})")
+        for user_id, name, organisation in ctx.aftercare_workers
+    ]
+    base.hint = t("Or, for a receiver outside this installation, fill in the receiver"
+                  " outside this installation below.")
+    return base
+
+
+_PARTY_FIELDS = ("role", "name", "organisation", "contact")
+
+
+def _party_rows(spec: FormSpec, t: Translator, base: Field) -> list[Field]:
+    """A few rows for the people around her after the handover (a local youth team, the
+    wijkagent, school, network members): `parties.N.role` and so on, each row its own
+    fieldset; an empty row is left out when the form is read (`decode`)."""
+    rows: list[Field] = []
+    order = tuple(str(v) for v in typing.get_args(HandoverPartyRole))
+    roles = _choices(t, order, order)
+    for i in range(PARTY_ROWS):
+        group = t("Person around her %(number)s", number=i + 1)
+        for part in _PARTY_FIELDS:
+            row = Field(
+                name=f"{base.name}.{i}.{part}",
+                widget="select" if part == "role" else "text",
+                label=t.field(part),
+                required=False,
+                group=group,
+                maxlength=None if part == "role" else 200,
+            )
+            if part == "role":
+                row.choices = list(roles)
+            rows.append(row)
+    return rows
 
 
 def waiver_rows(
@@ -422,10 +478,22 @@ def decode(
             errors[f.name] = t("This field is required.")
     if errors:
         raise FormInvalid(errors)
+    raw = _rows(raw)
     try:
         return msgspec.convert(raw, spec.command, strict=False)
     except msgspec.ValidationError as e:
         raise FormInvalid({_field_of(str(e)): _message(str(e), t)}) from None
+
+
+def _rows(value: Any) -> Any:
+    """Numbered rows (`parties.0.name`, `parties.1.name`) as a list, the empty ones left
+    out."""
+    if not isinstance(value, dict):
+        return value
+    items = {k: _rows(v) for k, v in value.items()}
+    if items and all(k.isdigit() for k in items):
+        return [items[k] for k in sorted(items, key=int) if items[k]]
+    return items
 
 
 def _waivers(form: Mapping[str, list[str]]) -> list[dict[str, str]]:

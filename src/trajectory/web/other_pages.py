@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import re
 import secrets
+import typing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,12 +23,17 @@ from litestar import Request, Response, get, post
 from litestar.response import File, Template
 
 from trajectory.aggregates.errors import RuleRefused
+from trajectory.aggregates.vocabulary import AftercareContactKind
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
+from trajectory.api.reads import handover_for, names_of
 from trajectory.api.security import check_visible
 from trajectory.clock import amsterdam_date
+from trajectory.handover_pdf import handover_pdf, short_id
 from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix
 from trajectory.projections.handovers import handovers_for
-from trajectory.views import handover_view
+from trajectory.protocol.rules import age_on
+from trajectory.views import opening_event
+from trajectory.visibility import sees_identity
 from trajectory.web.auth_pages import reauth_fresh, reauthenticate
 from trajectory.web.core import (
     PathText,
@@ -46,6 +52,7 @@ from trajectory.web.forms import FORMS
 from trajectory.web.i18n import N_, Translator
 
 AFTERCARE = {"web_access": "full", "web_roles": ("aftercare",)}
+CARE_ROLES = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
 QUALITY = {"web_access": "full", "web_roles": ("coordinator", "admin")}
 RESEARCH = {"web_access": "full", "web_roles": ("researcher",)}
 ADMIN = {"web_access": "full", "web_roles": ("admin",)}
@@ -55,6 +62,38 @@ EXPORT_DESTROYED = N_("This export was destroyed: a girl in it was erased.")
 # -- aftercare ---------------------------------------------------------------------------------
 
 
+OUT_OF_VIEW_SENTENCES: dict[str, str] = {
+    # Why she is out of view, as a sentence (`protocol.out_of_view`'s reasons).
+    "aftercare-contact-overdue": N_("No contact has reached her since %(since)s: the agreed"
+                                    " contact is overdue. Contact her today."),
+    "contact-attempts-failed": N_("Attempts to reach her have failed since %(since)s. Try"
+                                  " another way, or the people around her."),
+    "left-without-handover": N_("She left care on %(since)s without a warm handover."),
+    "handover-not-accepted": N_("The handover was not accepted in time (overdue since"
+                                " %(since)s)."),
+}
+
+
+@dataclass(frozen=True)
+class ListedGirl:
+    """How a girl shows in the aftercare worker's list: her name and age once the warm
+    handover meeting was held (before it, her age only; the list never puts a name in an
+    address)."""
+
+    name: str | None
+    age: int
+
+
+def _listed(app: Any, who: Any, tid: UUID, meeting_on: date | None, today: date) -> ListedGirl:
+    try:
+        opened = opening_event(app.events.get(tid, lte=1))
+    except Exception:  # an erased or unreadable file: no name to show
+        return ListedGirl(name=None, age=0)
+    identity = opened.identity
+    name = identity.name if sees_identity(who, meeting_on, today) else None
+    return ListedGirl(name=name, age=age_on(identity.date_of_birth, today))
+
+
 @get("/handovers", opt=AFTERCARE, sync_to_thread=True)
 def handovers_page(request: Request[Any, Any, Any]) -> Template:
     w = web(request)
@@ -62,23 +101,62 @@ def handovers_page(request: Request[Any, Any, Any]) -> Template:
     if w.services.fresh_reads:
         w.services.projections.catch_up()
     user = session_of(request).user
-    out = handovers_for(app.db, user.user_id, amsterdam_date(app.clock()))
-    log_access(request, "search", None)
-    return page(request, "handovers.html", out=out)
+    today = amsterdam_date(app.clock())
+    out = handovers_for(app.db, user.user_id, today)
+    girls = {i.id: _listed(app, user, i.id, i.meeting_on, today) for i in out.items}
+    # One entry naming every girl the list shows (NEN 7513: also a list is a look).
+    log_access(request, "search", None, shown=tuple(str(i.id) for i in out.items))
+    return page(request, "handovers.html", out=out, girls=girls)
 
 
 @get("/handovers/{trajectory_id:str}", opt=AFTERCARE, sync_to_thread=True)
 def handover_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> Template:
+    """The aftercare worker's page of one girl, built around reaching her: who she is and
+    how to reach her (from the handover meeting on), the package, the people around her,
+    her own contacts and why she is out of view; a form to record a contact. Never her
+    full care history."""
     done = request.query_params.get("done")
+    t = translator(request)
     w = web(request)
     app = w.services.application
+    user = session_of(request).user
     tid = parse_trajectory_id(trajectory_id)
-    check_visible(w.services, session_of(request).user, tid)
-    traj = app.get(tid)
-    out = handover_view(traj, app.stream(tid), app.protocol_of(traj), amsterdam_date(app.clock()))
+    check_visible(w.services, user, tid)
+    out = handover_for(app, w.services.users, user, tid)
     log_access(request, "read", str(tid))
-    titles = {spec.slug: spec.title(translator(request)) for spec in FORMS}
-    return page(request, "handover.html", h=out, tid=str(tid), done=bool(done), titles=titles)
+    titles = {spec.slug: spec.title(t) for spec in FORMS}
+    reasons = [
+        t(OUT_OF_VIEW_SENTENCES[r.reason], since=t.date(r.since)) for r in out.out_of_view_reasons
+    ]
+    done_title = titles.get(done or "", "")
+    return page(
+        request, "handover.html", h=out, tid=str(tid), done=done_title, titles=titles,
+        reasons=reasons, channels=CHANNELS,
+    )
+
+
+CHANNELS = typing.get_args(AftercareContactKind)
+
+
+@get("/trajectories/{trajectory_id:str}/handover.pdf", opt=CARE_ROLES, sync_to_thread=True)
+def handover_pdf_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> Response[bytes]:
+    """The printable handover package, for her coordinator (from the girl's page) and the
+    receiving worker (from the handover page); each print is access-logged."""
+    w = web(request)
+    app = w.services.application
+    user = session_of(request).user
+    tid = parse_trajectory_id(trajectory_id)
+    check_visible(w.services, user, tid)
+    out = handover_for(app, w.services.users, user, tid)
+    pdf = handover_pdf(out, translator(request), printed_at=app.clock(), printed_by=user.name,
+                       name_of=names_of(w.services.users))
+    log_access(request, "print-handover", str(tid))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition":
+                 f'attachment; filename="overdracht-{short_id(tid)}.pdf"'},
+    )
 
 
 # -- quality -----------------------------------------------------------------------------------
@@ -403,6 +481,6 @@ def approve_erasure(request: Request[Any, Any, Any], proposal_id: PathText) -> T
 
 def other_routes() -> list[Any]:
     return [
-        handovers_page, handover_page, quality_page, research_page, start_export, export_page,
-        export_file, admin_page, erasure, approve_erasure,
+        handovers_page, handover_page, handover_pdf_page, quality_page, research_page,
+        start_export, export_page, export_file, admin_page, erasure, approve_erasure,
     ]
