@@ -48,7 +48,9 @@ def test_the_aftercare_worker_finds_reaches_and_keeps_her_in_view(
         phone=PHONE, address="Dorpsstraat 1, Sluis", school_or_work="ROC Zeeland, mbo 2",
     ), coordinator)
     world.app.execute(tid, AcceptHandover(), worker)
-    world.app.execute(tid, StartAftercare(plan="wekelijks bezoek", destination="independent"), worker)
+    world.app.execute(
+        tid, StartAftercare(plan="wekelijks bezoek", destination="independent"), worker
+    )
     world.clock.advance(days=29)
 
     page = site.window()
