@@ -10,17 +10,29 @@ every later day.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+import pyotp
 import pytest
 
 from tests.builders import AFTERCARE, COORDINATOR, OTHER_COORDINATOR, open_trajectory, record_all
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
 from tests.projection_support import contents, rows_of
+from tests.test_web_words import english_only_words, shown_text, untranslated
+from tests.web_support import (
+    GIRL,
+    HANDED_OVER_GIRL,
+    ORG_A,
+    PASSWORD,
+    PEOPLE,
+    World,
+    sqlite_only,
+)
 from trajectory.aggregates.events.handover import HandoverPackage, WithoutHandover
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import amsterdam_date
@@ -34,10 +46,14 @@ from trajectory.commands import (
     StartAftercare,
 )
 from trajectory.erasure import erase
+from trajectory.identity.credentials import Credentials
 from trajectory.projections import ProjectionRunner, setup_projections
 from trajectory.projections.caseload import caseload
 from trajectory.projections.handovers import handovers_for
-from trajectory.projections.out_of_view import out_of_view_counts, out_of_view_list
+from trajectory.projections.out_of_view import REASONS, out_of_view_counts, out_of_view_list
+from trajectory.protocol.out_of_view import OutOfViewReason
+from trajectory.web.i18n import Translator
+from trajectory.web.out_of_view_page import reason_sentence
 
 ORG = COORDINATOR.organisation
 
@@ -375,3 +391,149 @@ def test_the_quality_figures_count_the_girls_out_of_view_by_reason(
         }
     with live.client(live.token("after", "aftercare", ORG)) as http:
         assert http.get("/quality/out-of-view").status_code == 403
+
+
+# -- the page ----------------------------------------------------------------------------------
+
+
+def _lost_two(world: World) -> None:
+    """Her coordinator closes `girl` without a handover (argued); the handover of
+    `handed_over` (meeting held today) goes unaccepted for 15 days."""
+    world.app.execute(
+        world.girl,
+        CloseTrajectory(
+            reason="own_decision",
+            destination="unknown",
+            without_handover=WithoutHandover(reason="she_refused", argument="zij weigerde"),
+        ),
+        world.actor("coordinator"),
+    )
+    world.clock.advance(days=15)
+
+
+def _add_person(world: World, name: str, role: str, organisation: str) -> None:
+    """One more person who can sign in to the pages, as the world makes its people."""
+    world.services.users.add(
+        name=name, role=role, organisation=organisation, now=world.clock(), user_id=name
+    )
+    assert world.app.keys is not None
+    credentials = Credentials(world.app.db, world.app.keys)
+    credentials.set_password(name, PASSWORD)
+    world.secrets[name] = pyotp.random_base32()
+    credentials.save_totp(name, world.secrets[name])
+
+
+@sqlite_only
+def test_the_coordinator_sees_every_girl_out_of_view_by_name_with_why_in_dutch(
+    world: World,
+) -> None:
+    _lost_two(world)
+    with world.browser("coordinator") as b:
+        page = b.get("/app/out-of-view")
+    assert page.status_code == 200, page.text
+    text = page.text
+    # her name, as the caseload shows it, linked to her page (the name never in a link)
+    assert f'<a href="/app/trajectories/{world.girl}">{GIRL}</a>' in text
+    assert f'<a href="/app/trajectories/{world.handed_over}">{HANDED_OVER_GIRL}</a>' in text
+    assert GIRL.split()[0] not in "".join(re.findall(r'href="([^"]*)"', text))
+    # why and how long, in Dutch sentences
+    assert "zonder warme overdracht uit zorg vertrokken (15 dagen geleden)" in text
+    assert "Haar overdracht is niet op tijd aanvaard: te laat sinds" in text
+    assert "te laat sinds 17-3-2026 (vandaag)" in text  # 14 days allowed: late on the 15th
+    # the receiving worker by name, not by id; no codes on the page
+    assert "Ontvangende hulpverlener" in text
+    assert "left-without-handover" not in text
+    assert "handover-not-accepted" not in text
+    # and the menu counts them
+    assert re.search(r'Uit beeld <span class="nav-count">2</span>', text)
+    # one access-log entry naming both girls
+    listing = world.access(world.girl)[-1]
+    assert (listing["user_id"], listing["action"], listing["trajectory_id"]) == (
+        "coordinator", "search", None
+    )
+    assert set(listing["shown"]) == {str(world.girl), str(world.handed_over)}
+
+
+@sqlite_only
+def test_an_aftercare_worker_sees_her_girls_by_name_and_the_organisations_without(
+    world: World,
+) -> None:
+    _lost_two(world)
+    # given an aftercare worker of the girls' own organisation
+    _add_person(world, "aftercare-a", "aftercare", ORG_A)
+    # the receiving worker sees her girl by name, linked to the handover page
+    with world.browser("aftercare") as b:
+        hers = b.get("/app/out-of-view").text
+    assert f'<a href="/app/handovers/{world.handed_over}">{HANDED_OVER_GIRL}</a>' in hers
+    assert GIRL not in hers
+    # a colleague of the organisation learns that two girls are out of view and why,
+    # whom to turn to, but not their names: their files are not hers
+    with world.browser("aftercare-a") as b:
+        org = b.get("/app/out-of-view").text
+    assert org.count("Een meisje van uw organisatie") == 2
+    assert GIRL not in org
+    assert HANDED_OVER_GIRL not in org
+    assert f"/app/handovers/{world.handed_over}" not in org
+    assert "Coördinator" in org
+    assert re.search(r'Uit beeld <span class="nav-count">2</span>', org)
+
+
+@sqlite_only
+def test_nobody_out_of_view_says_so_and_other_roles_may_not_open_the_page(
+    world: World,
+) -> None:
+    with world.browser("coordinator") as b:
+        page = b.get("/app/out-of-view")
+    assert "Vandaag is geen meisje uit beeld." in page.text
+    assert 'class="nav-count"' not in page.text
+    for who in ("researcher", "admin"):
+        with world.browser(who) as b:
+            assert b.get("/app/out-of-view").status_code == 403
+
+
+@sqlite_only
+def test_the_quality_page_counts_the_girls_out_of_view_by_reason(world: World) -> None:
+    _lost_two(world)
+    for who in ("coordinator", "admin"):
+        with world.browser(who) as b:
+            text = b.get("/app/quality").text
+        assert f"Vandaag zijn 2 meisjes van {ORG_A} uit beeld." in text
+        assert re.search(
+            r"<th scope=\"row\">Uit zorg vertrokken zonder overdracht</th><td>1</td>", text
+        )
+        assert re.search(
+            r"<th scope=\"row\">Overdracht niet op tijd aanvaard</th><td>1</td>", text
+        )
+        assert re.search(r"<th scope=\"row\">Nazorgcontact te laat</th><td>0</td>", text)
+
+
+@sqlite_only
+def test_the_pages_with_girls_out_of_view_show_no_english_word_or_code(world: World) -> None:
+    _lost_two(world)
+    english = english_only_words()
+    for who, path in (("coordinator", "/app/out-of-view"), ("coordinator", "/app/quality"),
+                      ("aftercare", "/app/out-of-view"), ("admin", "/app/quality")):
+        with world.browser(who) as b:
+            answer = b.get(path)
+        assert answer.status_code == 200
+        # (the world's people are named after their roles: a name is no English word)
+        found = [w for w in untranslated(shown_text(answer.text), english) if w not in PEOPLE]
+        assert found == [], (who, path)
+
+
+@pytest.mark.parametrize("reason", REASONS)
+def test_every_reason_reads_as_a_sentence_in_both_languages(reason: OutOfViewReason) -> None:
+    since = date(2026, 3, 2)
+    for lang in ("nl", "en"):
+        t = Translator(lang)
+        for days in (0, 1, 12):
+            sentence = reason_sentence(t, reason, since, days)
+            assert t.date(since) in sentence
+            assert "%(" not in sentence
+            assert reason not in sentence
+            if days:
+                assert f"{days} " in sentence
+    nl = Translator("nl")
+    assert "1 dag" in reason_sentence(nl, reason, since, 1)
+    assert "12 dagen" in reason_sentence(nl, reason, since, 12)
+    assert "vandaag" in reason_sentence(nl, reason, since, 0)
