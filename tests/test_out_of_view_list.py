@@ -28,6 +28,7 @@ from tests.web_support import (
     GIRL,
     HANDED_OVER_GIRL,
     ORG_A,
+    OTHER_GIRL,
     PASSWORD,
     PEOPLE,
     World,
@@ -537,3 +538,18 @@ def test_every_reason_reads_as_a_sentence_in_both_languages(reason: OutOfViewRea
     assert "1 dag" in reason_sentence(nl, reason, since, 1)
     assert "12 dagen" in reason_sentence(nl, reason, since, 12)
     assert "vandaag" in reason_sentence(nl, reason, since, 0)
+
+
+@sqlite_only
+def test_the_caseload_page_marks_the_girls_out_of_view(world: World) -> None:
+    _lost_two(world)
+    with world.browser("coordinator") as b:
+        text = b.get("/app/caseload").text
+    cards = {
+        name: card
+        for card in text.split('<li class="card')[1:]
+        for name in (GIRL, HANDED_OVER_GIRL, OTHER_GIRL)
+        if name in card
+    }
+    assert "Uit beeld</p>" in cards[GIRL]
+    assert "Uit beeld</p>" in cards[HANDED_OVER_GIRL]
