@@ -12,6 +12,13 @@ She is out of view when
 - she left care without a warm handover (argued when it was recorded): from that day on,
   until a contact reaches her;
 - her handover was not accepted in time after the warm handover meeting.
+
+Each reason, once it holds, holds on every later day until a new fact clears it. So
+`out_of_view_windows` gives, for her state alone, each reason with `since` (the day the
+list shows) and `applies_from` (the first day it holds); the read model stores these and
+asks `applies_from <= today`, and `out_of_view` is the same windows read for one day.
+Facts marked in error count nowhere (their evidence is gone from the state), and a
+corrected day counts as corrected.
 """
 
 from __future__ import annotations
