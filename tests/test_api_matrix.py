@@ -110,6 +110,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/retention"): {"admin"},
     ("GET", "/quality/core-elements"): {"coordinator", "admin"},
     ("GET", "/quality/signals"): {"coordinator", "admin"},
+    ("GET", "/quality/out-of-view"): {"coordinator", "admin"},
+    ("GET", "/out-of-view"): {"coordinator", "aftercare"},
     ("GET", "/statistics/victims"): {"researcher", "admin"},
     ("POST", "/research/exports"): {"researcher"},
     ("POST", "/auth/step-up"): {"researcher", "admin"},

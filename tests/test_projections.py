@@ -216,10 +216,10 @@ class TestEveryViewOnBothStores:
         # when four weeks and a day pass without contact
         later = today(clock) + timedelta(days=29)
         after = handovers_for(app.db, AFTERCARE.user_id, later)
-        # then she is out of view, listed first; the acceptance is overdue too
-        assert after.items[0].id == in_aftercare
-        assert after.items[0].out_of_view
-        assert after.out_of_view == 1
+        # then she is out of view; the acceptance is overdue too, and a handover not
+        # accepted in time is out of view as well (as on the organisation's list)
+        assert {i.id: i.out_of_view for i in after.items} == {in_aftercare: True, waiting: True}
+        assert after.out_of_view == 2
         assert {i.id: i.acceptance_overdue for i in after.items}[waiting] is True
         # and nobody else's worker sees them
         assert handovers_for(app.db, "someone-else", later).items == []

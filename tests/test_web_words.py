@@ -258,9 +258,10 @@ def test_no_dutch_page_shows_an_english_word_or_a_raw_code(world: World) -> None
     pages = {
         "coordinator": ["/app/caseload", "/app/trajectories/new", f"/app/trajectories/{g}",
                         f"/app/trajectories/{h}", "/app/quality", "/app/account",
+                        "/app/out-of-view",
                         *[f"/app/trajectories/{g}/forms/{s.slug}" for s in FORMS
                           if "coordinator" in s.roles]],
-        "aftercare": ["/app/handovers", f"/app/handovers/{h}"],
+        "aftercare": ["/app/handovers", f"/app/handovers/{h}", "/app/out-of-view"],
         "researcher": ["/app/research"],
         "admin": ["/app/admin", f"/app/admin?trajectory={g}"],
     }

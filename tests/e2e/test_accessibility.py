@@ -18,12 +18,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from tests.builders import handover_package, intake, record_all
 from tests.e2e.support import (
     DESKTOP,
     PHONE,
@@ -36,7 +38,16 @@ from tests.e2e.support import (
     submit,
 )
 from tests.web_support import GIRL, PASSWORD
-from trajectory.commands import ChangePermission
+from trajectory.aggregates.events.handover import WithoutHandover
+from trajectory.aggregates.events.intake import Identity
+from trajectory.clock import amsterdam_date
+from trajectory.commands import (
+    ChangePermission,
+    CloseTrajectory,
+    DecideComenshaRegistration,
+    HoldHandoverMeeting,
+    PrepareHandover,
+)
 from trajectory.web.forms import FORMS, INTAKE, Context, fields_of
 from trajectory.web.i18n import Translator
 
@@ -113,6 +124,38 @@ def an_export(page: Page, site: Site) -> None:
     submit(page)
 
 
+def girls_out_of_view(page: Page, site: Site) -> None:
+    """The out-of-view list with girls on it (made once for the module): one who left
+    care without a handover, and one handed over to the aftercare worker whose handover
+    was not accepted in time (the meeting back-dated: the clock cannot move, sessions
+    would expire)."""
+    world = site.world
+    if not getattr(site, "out_of_view_made", False):
+        coordinator = world.actor("coordinator")
+        today = amsterdam_date(world.clock())
+        left = world.app.open_trajectory(
+            intake(identity=Identity(name="Mila Zoek", date_of_birth=date(2009, 2, 3),
+                                     home_region="Utrecht")), coordinator).trajectory_id
+        world.app.execute(left, CloseTrajectory(
+            reason="own_decision", destination="unknown",
+            without_handover=WithoutHandover(reason="she_refused", argument="weigerde")),
+            coordinator)
+        late = world.app.open_trajectory(
+            intake(identity=Identity(name="Iris Wacht", date_of_birth=date(2009, 6, 7),
+                                     home_region="Utrecht")), coordinator).trajectory_id
+        record_all(world.app, late, [
+            DecideComenshaRegistration(decision="registered_by_name", consent_by="parent"),
+            PrepareHandover(receiving_organisation="Nazorg Westhoek",
+                            receiving_worker="aftercare", package=handover_package(),
+                            occurred_on=(today - timedelta(days=21)).isoformat()),
+            HoldHandoverMeeting(girl_present=True, sending_worker_present=True,
+                                receiving_worker_present=True,
+                                occurred_on=(today - timedelta(days=20)).isoformat()),
+        ], coordinator)
+        site.out_of_view_made = True  # type: ignore[attr-defined]
+    page.goto(site.url("/app/out-of-view"))
+
+
 def _form(slug: str) -> Shown:
     spec = next(s for s in FORMS if s.slug == slug)
     if "coordinator" in spec.roles:
@@ -152,6 +195,9 @@ PAGES: list[Shown] = [
     Shown("admin", "admin", at("/app/admin"), "Beheer"),
     Shown("admin-access-log", "admin", at(lambda s: f"/app/admin?trajectory={s.world.girl}"),
           "Beheer"),
+    Shown("out-of-view", "coordinator", girls_out_of_view, "Uit beeld"),
+    Shown("out-of-view-aftercare", "aftercare", girls_out_of_view, "Uit beeld"),
+    Shown("quality-out-of-view", "coordinator", at("/app/quality"), "Kernelementen"),
     Shown("not-found", "coordinator",
           at("/app/trajectories/00000000-0000-4000-8000-000000000000"), "Niet gevonden."),
     Shown("forbidden", "researcher", at("/app/caseload"), "U hebt geen toegang"),

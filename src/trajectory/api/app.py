@@ -16,8 +16,14 @@ from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.forwarded import TrustedProxies
 from trajectory.api.middleware import HttpHygiene
+from trajectory.api.out_of_view import out_of_view
 from trajectory.api.privacy import erase_trajectory, retention
-from trajectory.api.quality import core_elements, quality_signals, victim_statistics
+from trajectory.api.quality import (
+    core_elements,
+    quality_out_of_view,
+    quality_signals,
+    victim_statistics,
+)
 from trajectory.api.research import research_export
 from trajectory.api.routes import (
     access_log,
@@ -85,6 +91,7 @@ def create_app(services: Services) -> Litestar:
             handover,
             handover_pdf,
             aftercare_workers,
+            out_of_view,
             access_log,
             health,
             *fact_routes(),
@@ -93,6 +100,7 @@ def create_app(services: Services) -> Litestar:
             retention,
             core_elements,
             quality_signals,
+            quality_out_of_view,
             victim_statistics,
             research_export,
             step_up_token,

@@ -1,5 +1,5 @@
 """Windows for quality and accountability: the core-element matrix, the organisation's
-quality signals, and the national figures.
+quality signals, how many of its girls are out of view, and the national figures.
 
 Coordinators see their own organisation's matrix per trajectory (and, on request, the
 justifications of waivers, read from the encrypted events). Admins see the organisation's
@@ -33,6 +33,7 @@ from trajectory.projections.core_elements import (
     signals,
     waiver_justifications,
 )
+from trajectory.projections.out_of_view import OutOfViewCountsOut, out_of_view_counts
 from trajectory.projections.victims import FiguresOut, figures
 
 Org = Annotated[
@@ -176,6 +177,34 @@ async def quality_signals(
     """Loverboy signals, sexual abuse, boundary-crossing behaviour and runaways, counted
     per month for the organisation's quality system."""
     return await anyio.to_thread.run_sync(partial(_signals, request, org, from_, to, min_position))
+
+
+def _out_of_view(
+    request: Request[Any, Any, Any], org: str | None, min_position: int | None
+) -> OutOfViewCountsOut:
+    organisation = _own_org(request, org)
+    ensure_fresh(request, min_position)
+    app = services(request).application
+    out = out_of_view_counts(app.db, organisation, amsterdam_date(app.clock()))
+    _log_search(request)
+    return out
+
+
+@get(
+    "/quality/out-of-view",
+    guards=[authenticated],
+    opt={"roles": ("coordinator", "admin")},
+    summary="How many girls are out of view now",
+    tags=["quality"],
+    responses=problem_responses(),
+)
+async def quality_out_of_view(
+    request: Request[Any, Any, Any], org: Org = None, min_position: MinPosition = None
+) -> OutOfViewCountsOut:
+    """How many of the organisation's girls are out of view today (`girls`), and how many
+    for each reason (a girl may count under more than one). Counts only, small numbers
+    included: the organisation's own quality figures, not published ones."""
+    return await anyio.to_thread.run_sync(partial(_out_of_view, request, org, min_position))
 
 
 def _figures(

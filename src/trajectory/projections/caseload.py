@@ -32,6 +32,7 @@ from trajectory.projections.framework import (
     row_values,
     upsert_statement,
 )
+from trajectory.projections.out_of_view import out_of_view_clause
 from trajectory.protocol.attention import AttentionItem, attention_items
 
 # -- rows -------------------------------------------------------------------------------------
@@ -165,6 +166,8 @@ class CaseloadItemOut(msgspec.Struct, frozen=True, kw_only=True):
     overdue: int
     next_due_on: date | None
     attention: list[AttentionItem]
+    # On the organisation's out-of-view list today (the same rows: `projections.out_of_view`).
+    out_of_view: bool = False
 
 
 class CaseloadOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -240,9 +243,10 @@ class CaseloadView:
         # "due_on=code,..."), read only for the rows of the page.
         page = f"SELECT q.* FROM ({inner}) q{outer} ORDER BY {self.order_by} LIMIT ? OFFSET ?"
         rows = self.db.fetchall(
-            f"SELECT p.*, ({self.items_of_p}) AS items, ({count}) AS total_rows"
+            f"SELECT p.*, ({self.items_of_p}) AS items, ({count}) AS total_rows,"
+            f" {out_of_view_clause('p.trajectory_id')} AS out_of_view"
             f" FROM ({page}) p ORDER BY {self.order_by}",
-            [*count_params, *params, limit, offset],
+            [*count_params, today.isoformat(), *params, limit, offset],
         )
         if rows:
             total = int(rows[0]["total_rows"])

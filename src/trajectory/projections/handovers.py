@@ -3,8 +3,9 @@
 One row per trajectory whose handover was prepared: the receiving worker and
 organisation, the handover state (prepared, meeting held, accepted, in aftercare, ended),
 its dates, the last aftercare contact and the day the next contact is due (by the
-protocol's aftercare interval). "Out of view" is decided at query time: no contact by
-the due day.
+protocol's aftercare interval). "Out of view" is decided at query time, from the rows
+of the organisation's out-of-view list (`projections.out_of_view`): the same reasons, so
+the two lists never disagree.
 
 Deliberately not stored: the date of birth, or the day she turns 18 (which is the date
 of birth by another name). Age is no condition here: she stays on the list, and goes out
@@ -32,6 +33,7 @@ from trajectory.projections.framework import (
     row_values,
     upsert_statement,
 )
+from trajectory.projections.out_of_view import out_of_view_clause
 from trajectory.protocol.attention import attention_items
 
 HandoverState = Literal["prepared", "meeting_held", "accepted", "in_aftercare", "ended"]
@@ -195,11 +197,16 @@ class HandoversView:
         self, worker: str, today: date, *, include_ended: bool = False
     ) -> HandoversOut:
         ended = "" if include_ended else " AND state <> 'ended'"
+        # Out of view as the organisation's list has it: the same rows, the same day.
         rows = self.db.fetchall(
-            f"SELECT * FROM handovers WHERE receiving_worker = ?{ended}",
-            [worker],
+            f"SELECT h.*, {out_of_view_clause('h.trajectory_id')} AS out_of_view_now"
+            f" FROM handovers h WHERE receiving_worker = ?{ended}",
+            [today.isoformat(), worker],
         )
-        items = [_item(from_row(HandoverRow, r), today) for r in rows]
+        items = [
+            _item(from_row(HandoverRow, r), today, out_of_view=bool(r["out_of_view_now"]))
+            for r in rows
+        ]
         items.sort(
             key=lambda i: (
                 not i.out_of_view,
@@ -217,7 +224,7 @@ class HandoversView:
         )
 
 
-def _item(row: HandoverRow, today: date) -> HandoverItemOut:
+def _item(row: HandoverRow, today: date, *, out_of_view: bool) -> HandoverItemOut:
     return HandoverItemOut(
         id=UUID(row.trajectory_id),
         state=row.state,
@@ -231,7 +238,7 @@ def _item(row: HandoverRow, today: date) -> HandoverItemOut:
         aftercare_ended_on=row.aftercare_ended_on,
         last_aftercare_contact_on=row.last_aftercare_contact_on,
         next_contact_due_on=row.next_contact_due_on,
-        out_of_view=row.next_contact_due_on is not None and today > row.next_contact_due_on,
+        out_of_view=out_of_view,
         version=row.version,
     )
 

@@ -12,6 +12,13 @@ She is out of view when
 - she left care without a warm handover (argued when it was recorded): from that day on,
   until a contact reaches her;
 - her handover was not accepted in time after the warm handover meeting.
+
+Each reason, once it holds, holds on every later day until a new fact clears it. So
+`out_of_view_windows` gives, for her state alone, each reason with `since` (the day the
+list shows) and `applies_from` (the first day it holds); the read model stores these and
+asks `applies_from <= today`, and `out_of_view` is the same windows read for one day.
+Facts marked in error count nowhere (their evidence is gone from the state), and a
+corrected day counts as corrected.
 """
 
 from __future__ import annotations
@@ -73,35 +80,70 @@ def next_contact_due(state: TrajectoryState, protocol: Protocol) -> date | None:
     return since + timedelta(days=contact_interval_days(state, protocol))
 
 
-def out_of_view(state: TrajectoryState, protocol: Protocol, today: date) -> list[OutOfView]:
-    """Why she is out of view on `today` (empty: she is in view), earliest first."""
+class OutOfViewWindow(msgspec.Struct, frozen=True, kw_only=True):
+    """One reason she is, or will be, out of view as her record stands: `since` is the
+    day the contract shows, `applies_from` the first day on which the reason holds.
+
+    Every reason, once it holds, holds on every later day until a new fact changes her
+    record (a contact that reaches her, an acceptance): so a stored window answers "out of
+    view on day D?" with `applies_from <= D`, for any D, until her next event."""
+
+    reason: OutOfViewReason
+    since: date
+    applies_from: date
+
+
+def out_of_view_windows(state: TrajectoryState, protocol: Protocol) -> list[OutOfViewWindow]:
+    """Every reason that holds now or will hold on a later day without a new fact, with
+    the day it starts to hold; earliest first. Independent of the day asked about: the
+    read model stores these, and `out_of_view` keeps those that hold on its day."""
     a = protocol.attention
-    found: list[OutOfView] = []
+    found: list[OutOfViewWindow] = []
     left = state.left_without_handover_on
     if left is not None:
         reached = last_reached(state)
         if reached is None or reached < left:
-            found.append(OutOfView(reason="left-without-handover", since=left))
+            found.append(
+                OutOfViewWindow(reason="left-without-handover", since=left, applies_from=left)
+            )
     due = next_contact_due(state, protocol)
     if due is not None:
-        if today > due:
-            found.append(
-                OutOfView(reason="aftercare-contact-overdue", since=due + timedelta(days=1))
+        overdue_from = due + timedelta(days=1)
+        found.append(
+            OutOfViewWindow(
+                reason="aftercare-contact-overdue", since=overdue_from, applies_from=overdue_from
             )
+        )
         failed = failed_attempts(state)
-        if failed and (
-            len(failed) >= a.aftercare_failed_attempts
-            or (today - failed[0]).days >= a.aftercare_unreached_days
-        ):
-            found.append(OutOfView(reason="contact-attempts-failed", since=failed[0]))
-    h = state.handover
-    if state.status == "in_care" and h.meeting_on is not None and not state.has(
-        "handover-accepted"
-    ):
-        due_on = h.meeting_on + timedelta(days=a.handover_acceptance_within_days)
-        if today > due_on:
+        if failed:
+            first = failed[0]
+            # Too many attempts: from the day the last of them was made; fewer: once the
+            # first is the protocol's number of days old.
+            by_days = first + timedelta(days=a.aftercare_unreached_days)
+            if len(failed) >= a.aftercare_failed_attempts:
+                by_count = failed[a.aftercare_failed_attempts - 1]
+                applies_from = min(by_count, by_days)
+            else:
+                applies_from = by_days
             found.append(
-                OutOfView(reason="handover-not-accepted", since=due_on + timedelta(days=1))
+                OutOfViewWindow(
+                    reason="contact-attempts-failed", since=first, applies_from=applies_from
+                )
             )
-    found.sort(key=lambda o: (o.since, o.reason))
+    meeting = state.latest("handover-meeting")
+    if state.status == "in_care" and meeting is not None and not state.has("handover-accepted"):
+        late_from = meeting + timedelta(days=a.handover_acceptance_within_days + 1)
+        found.append(
+            OutOfViewWindow(reason="handover-not-accepted", since=late_from, applies_from=late_from)
+        )
+    found.sort(key=lambda w: (w.since, w.reason))
     return found
+
+
+def out_of_view(state: TrajectoryState, protocol: Protocol, today: date) -> list[OutOfView]:
+    """Why she is out of view on `today` (empty: she is in view), earliest first."""
+    return [
+        OutOfView(reason=w.reason, since=w.since)
+        for w in out_of_view_windows(state, protocol)
+        if w.applies_from <= today
+    ]

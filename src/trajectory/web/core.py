@@ -30,8 +30,10 @@ from litestar.response import Redirect, Template
 from trajectory.aggregates.errors import TrajectoryNotFound
 from trajectory.api.context import Services, access_entry
 from trajectory.api.errors import ApiError, where_raised
+from trajectory.clock import amsterdam_date
 from trajectory.crypto import TrajectoryErased
 from trajectory.identity.credentials import Credentials
+from trajectory.projections.out_of_view import out_of_view_counts
 from trajectory.research.kept import export_root
 from trajectory.web.i18n import LANG_COOKIE, LANGS, N_, Translator, choose_language
 from trajectory.web.origin import from_our_own_pages
@@ -265,17 +267,40 @@ def first(form: dict[str, list[str]], name: str) -> str:
 # -- pages -----------------------------------------------------------------------------------
 
 
+OUT_OF_VIEW = "/out-of-view"
 NAV: dict[str, list[tuple[str, str]]] = {
     "coordinator": [
         (N_("Caseload"), "/caseload"),
+        (N_("Out of view"), OUT_OF_VIEW),
         (N_("New intake"), "/trajectories/new"),
         (N_("Quality"), "/quality"),
     ],
-    "aftercare": [(N_("Handovers"), "/handovers")],
+    "aftercare": [(N_("Handovers"), "/handovers"), (N_("Out of view"), OUT_OF_VIEW)],
     "researcher": [(N_("Research"), "/research")],
     "admin": [(N_("Admin"), "/admin")],
 }
 """Each role's menu: the entry's English msgid (translated in the page) and its path."""
+
+
+def nav_counts(request: Request[Any, Any, Any], session: WebSession | None) -> dict[str, int]:
+    """The counts beside the menu's entries: how many girls are out of view today, for
+    whoever has that list. Never a reason for a page to fail: without the count (the
+    store unreachable, as on some error pages) the menu is drawn without it."""
+    if session is None or session.stage != "full":
+        return {}
+    user = session.user
+    if not any(href == OUT_OF_VIEW for _, href in NAV.get(user.role, [])):
+        return {}
+    try:
+        app = web(request).services.application
+        worker = user.user_id if user.role == "aftercare" else None
+        counts = out_of_view_counts(
+            app.db, user.organisation, amsterdam_date(app.clock()), worker=worker
+        )
+    except Exception as e:
+        log.warning("nav_count_failed", error_type=type(e).__name__)
+        return {}
+    return {OUT_OF_VIEW: counts.girls}
 
 
 def base_context(
@@ -293,6 +318,7 @@ def base_context(
         "user": session.user if session is not None and session.stage == "full" else None,
         "csrf": session.csrf_token if session is not None else "",
         "nav": NAV.get(session.user.role, []) if session and session.stage == "full" else [],
+        "nav_counts": nav_counts(request, session),
         "path": request.url.path,
         "lang_links": lang_links,
     }

@@ -31,6 +31,7 @@ from trajectory.clock import amsterdam_date
 from trajectory.handover_pdf import handover_pdf, short_id
 from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix
 from trajectory.projections.handovers import handovers_for
+from trajectory.projections.out_of_view import out_of_view_counts
 from trajectory.protocol.rules import age_on
 from trajectory.views import opening_event
 from trajectory.visibility import sees_identity
@@ -50,6 +51,7 @@ from trajectory.web.core import (
 )
 from trajectory.web.forms import FORMS
 from trajectory.web.i18n import N_, Translator
+from trajectory.web.out_of_view_page import quality_rows
 
 AFTERCARE = {"web_access": "full", "web_roles": ("aftercare",)}
 CARE_ROLES = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
@@ -220,9 +222,12 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
     log_access(request, "search", None)
     bars, height = chart(t, list(out.totals))
     per_trajectory = list(out.trajectories) if user.role == "coordinator" else []
+    lost = out_of_view_counts(app.db, user.organisation, today)
     return page(
         request,
         "quality.html",
+        out_of_view=lost,
+        out_of_view_rows=quality_rows(t, lost),
         out=out,
         as_of=day,
         bars=bars,

@@ -20,6 +20,7 @@ from trajectory.web.auth_pages import auth_routes
 from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
 from trajectory.web.other_pages import other_routes
+from trajectory.web.out_of_view_page import out_of_view_routes
 
 HERE = Path(__file__).parent
 
@@ -27,7 +28,9 @@ HERE = Path(__file__).parent
 def web_routes() -> list[Router]:
     pages = Router(
         path=PREFIX,
-        route_handlers=[*auth_routes(), *care_routes(), *other_routes()],
+        route_handlers=[
+            *auth_routes(), *care_routes(), *other_routes(), *out_of_view_routes()
+        ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},
         include_in_schema=False,
