@@ -8,84 +8,15 @@ on both stores.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-import httpx
-import pytest
-
-from tests.api_support import PACKAGE, assert_problem
-from tests.builders import COORDINATOR, intake
+from tests.api_support import PACKAGE
+from tests.chain_support import EXTERNAL, Chain, chain_fixture  # noqa: F401
 from tests.conftest import FakeClock
-from tests.live import Live, live_server
-from trajectory.application import TrajectoryApplication
 from trajectory.clock import amsterdam_date
-from trajectory.commands import DecideComenshaRegistration
-from trajectory.protocol.out_of_view import out_of_view
 
 ARGUED = {"reason": "left_suddenly", "argument": "She left the group at night and moved in"
           " with an aunt in another region; she refuses any contact with the organisation."}
-EXTERNAL = {"organisation": "Jeugdzorg Elders", "worker": "M. de Vries",
-            "contact": "030-1234567, m.devries@example.org"}
-
-
-@dataclass
-class Chain:
-    live: Live
-    app: TrajectoryApplication
-    coordinator: httpx.Client
-    aftercare: httpx.Client
-
-    def girl(self) -> str:
-        """A girl in care with her CoMensha decision on record (the package asks it)."""
-        tid = self.app.open_trajectory(
-            intake(intake_date=amsterdam_date(self.app.clock())), COORDINATOR
-        ).trajectory_id
-        self.app.execute(
-            tid, DecideComenshaRegistration(decision="registered_by_name", consent_by="parent"),
-            COORDINATOR,
-        )
-        return str(tid)
-
-    def post(self, who: httpx.Client, tid: str, sub: str, body: dict[str, Any]) -> httpx.Response:
-        return who.post(f"/trajectories/{tid}/{sub}", json=body)
-
-    def ok(self, who: httpx.Client, tid: str, sub: str, body: dict[str, Any]) -> None:
-        response = self.post(who, tid, sub, body)
-        assert response.status_code == 201, response.text
-
-    def refused(
-        self, who: httpx.Client, tid: str, sub: str, body: dict[str, Any], rule: str
-    ) -> dict[str, Any]:
-        problem = assert_problem(self.post(who, tid, sub, body), 409)
-        assert problem["rule"] == rule, problem
-        return problem
-
-    def warm_handover(self, tid: str) -> None:
-        self.ok(self.coordinator, tid, "handover", {
-            "receiving_organisation": "Nazorg West", "receiving_worker": "after-1",
-            "package": PACKAGE})
-        self.ok(self.coordinator, tid, "handover/meeting", {
-            "girl_present": True, "sending_worker_present": True,
-            "receiving_worker_present": True})
-        self.ok(self.aftercare, tid, "handover/acceptance", {})
-
-    def out_of_view(self, tid: str) -> list[str]:
-        t = self.app.get(UUID(tid))
-        today = amsterdam_date(self.app.clock())
-        return [o.reason for o in out_of_view(t.state, self.app.protocol_of(t), today)]
-
-
-@pytest.fixture
-def chain(app: TrajectoryApplication) -> Iterator[Chain]:
-    with live_server(app) as live:
-        coordinator = live.token("coordinator", "coordinator", COORDINATOR.organisation,
-                                 user_id=COORDINATOR.user_id)
-        aftercare = live.token("Anna Nazorg", "aftercare", "Nazorg West", user_id="after-1")
-        with live.client(coordinator) as c, live.client(aftercare) as a:
-            yield Chain(live, app, c, a)
 
 
 def test_ending_care_without_a_destination_is_refused_naming_the_field(chain: Chain) -> None:
