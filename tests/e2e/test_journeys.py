@@ -150,7 +150,8 @@ def test_an_aftercare_worker_accepts_the_handover_and_records_a_contact(
     shots(page, "accepted")
 
     page.get_by_role("link", name="Nazorg starten (residentiële zorg beëindigd)").click()
-    fill(page, {"plan": "wekelijks een huisbezoek, daarna om de week"})
+    fill(page, {"plan": "wekelijks een huisbezoek, daarna om de week",
+                "destination": "independent"})
     submit(page)
     expect(contact_facts(page)).to_contain_text("in nazorg")
 
