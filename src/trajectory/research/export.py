@@ -403,6 +403,7 @@ def extract(
     width = 0
     reader = _Stored(app)
     done = 0
+    later_intakes = 0
     try:
         for pseudonym, trajectory_id, stored in _each(reader, order, index, erased):
             done += 1
@@ -424,16 +425,19 @@ def extract(
                 problems.append(Problem(pseudonym, e.position, e.problem))
                 left_out[pseudonym] = "does not verify"
                 continue
-            if not has_consent(events):
-                counts.left_out_no_consent += 1
-                left_out[pseudonym] = "no research consent"
-                continue
+            # (before the consent check: an intake recorded after as-of is not part of
+            # what the export could see, whatever her consent)
             read = events if as_of is None else list(
                 takewhile(lambda e: e.timestamp <= as_of, events)
             )
             if not read:
+                later_intakes += 1
                 counts.left_out_not_yet_recorded += 1
                 left_out[pseudonym] = "not yet recorded at the as-of time"
+                continue
+            if not has_consent(events):
+                counts.left_out_no_consent += 1
+                left_out[pseudonym] = "no research consent"
                 continue
             opened = read[0]
             assert isinstance(opened, TrajectoryOpened)
@@ -468,6 +472,8 @@ def extract(
             width = max(width, len(girl.weeks))
         if progress is not None:
             progress(len(order), len(order))
+        if as_of is not None:
+            counts.trajectories_recorded_by_as_of = len(order) - later_intakes
         check = kanon.decide()
         written: dict[str, Written] = {
             "events": events_out.close(),

@@ -61,6 +61,9 @@ class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     events_exported: int
     events_after_observation: int
     """Events of the exported girls after the end of their observation (not exported)."""
+    trajectories_recorded_by_as_of: int | None = None
+    """With --as-of: the trajectories whose intake was recorded by then (what the export
+    could see); later intakes do not change it, so the export stays verifiable."""
 
 
 class FileEntry(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -111,6 +114,8 @@ FIELD_DOCS: dict[str, str] = {
     "counts.events_exported": "rows of events.csv",
     "counts.events_after_observation": "events of the exported girls after their observation"
     " ended (not exported)",
+    "counts.trajectories_recorded_by_as_of": "with as_of: trajectories whose intake was"
+    " recorded by then (later intakes do not change it); null without as_of",
     "small_cell_check": "what the k-anonymity check found and did (see Disclosure control)",
     "files": "file name -> rows, bytes, sha256 of the file, content_sha256 (sha256 of the"
     " table as canonical CSV: for a Parquet file, its CSV's hash)",
