@@ -55,6 +55,6 @@ def test_an_export_without_as_of_names_a_new_intake_as_a_difference(
 def test_k_below_5_is_refused_naming_the_field(
     app: TrajectoryApplication, four: list[UUID], tmp_path: Path, k: int
 ) -> None:
-    with pytest.raises(ExportError, match="^k: k must be at least 5"):
+    with pytest.raises(ExportError, match=r"^k: k must be at least 5"):
         export(app, tmp_path / "x", k=k)
     assert not (tmp_path / "x").exists()
