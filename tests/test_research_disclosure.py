@@ -5,16 +5,24 @@ on PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from tests.builders import open_trajectory, phase_2_facts, record_all
-from tests.conftest import FakeClock
-from tests.test_research_export import RESEARCHER, consent, export
+from tests.conftest import MASTER_KEY, FakeClock, all_protocols, wipe_postgres
+from tests.test_research_export import RESEARCHER, consent, export, read_csv
 from trajectory.application import TrajectoryApplication
+from trajectory.demo import run_demo
 from trajectory.research import ExportError, verify_export
+from trajectory.settings import Settings
 
 
 @pytest.fixture
@@ -30,7 +38,7 @@ def test_an_as_of_export_still_verifies_after_a_new_intake(
     app: TrajectoryApplication, four: list[UUID], tmp_path: Path, clock: FakeClock
 ) -> None:
     # Given an export of the log as it was known now
-    as_of = clock()
+    as_of = clock() + timedelta(seconds=1)  # (facts of one moment: microseconds apart)
     clock.advance(minutes=5)
     manifest = export(app, tmp_path / "then", as_of=as_of, max_suppressed_percent=100)
     assert manifest.counts.trajectories_recorded_by_as_of == 4
@@ -58,3 +66,78 @@ def test_k_below_5_is_refused_naming_the_field(
     with pytest.raises(ExportError, match=r"^k: k must be at least 5"):
         export(app, tmp_path / "x", k=k)
     assert not (tmp_path / "x").exists()
+
+
+# -- the 300-girl demo store ---------------------------------------------------------------------
+
+DEMO_GIRLS = 300
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_300() -> Iterator[Path]:
+    """The 300-girl demo store as an SQLite file, made once per run (in memory-backed
+    storage where the machine has it: the demo commits every fact with a full sync)."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    folder = Path(tempfile.mkdtemp(prefix="trajectory-demo300-", dir=base))
+    settings = Settings(database_url=f"sqlite:///{folder / 'trajectory.sqlite'}",
+                        snapshot_interval=10, master_key=MASTER_KEY)
+    app = TrajectoryApplication(settings, clock=FakeClock(), protocols=all_protocols())
+    try:
+        run_demo(app, count=DEMO_GIRLS, progress=lambda done, total: None)
+    finally:
+        app.close()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
+def demo_300(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TrajectoryApplication]:
+    """The 300-girl demo store (`trajectory demo --count 300`; four in five consent), on
+    SQLite (a copy of the file made once, in the quick suite) and on PostgreSQL (made for
+    the test: three minutes of demo, so with the slow tests)."""
+    database_url = ""
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("postgres_url")
+        wipe_postgres(database_url)
+    else:
+        template = request.getfixturevalue("sqlite_demo_300")
+        for source in template.iterdir():
+            shutil.copy(source, tmp_path / source.name)
+        database_url = f"sqlite:///{tmp_path / 'trajectory.sqlite'}"
+    settings = Settings(database_url=database_url, snapshot_interval=10,
+                        master_key=MASTER_KEY)
+    app = TrajectoryApplication(settings, clock=FakeClock(), protocols=all_protocols())
+    try:
+        if not database_url.startswith("sqlite"):
+            run_demo(app, count=DEMO_GIRLS, progress=lambda done, total: None)
+        yield app
+    finally:
+        app.close()
+
+
+def test_on_the_300_girl_demo_at_k_5_at_most_10_percent_of_cells_are_suppressed(
+    demo_300: TrajectoryApplication, tmp_path: Path
+) -> None:
+    # Given the 300-girl demo store, when it is exported at k=5
+    manifest = export(demo_300, tmp_path / "export", k=5)
+    check = manifest.small_cell_check
+    rows = read_csv(tmp_path / "export" / "trajectories.csv")
+    # Then at most 10% of the quasi-identifier cells are suppressed, and the check passed
+    qi = ("organisation", "age_band", "intake_period", "risk_profiles")
+    empty = sum(1 for r in rows for c in qi if r[c] == "" and not (
+        c == "risk_profiles" and r["qi_suppressed"] == "0"))
+    assert len(rows) > 200
+    assert check.cells == len(rows) * len(qi)
+    assert empty == check.cells_suppressed <= check.cells // 10
+    assert check.passed
+    assert check.failures == []
+    # and every published combination is shared by at least 5 girls
+    groups = Counter(tuple(r[c] for c in qi) for r in rows)
+    assert min(groups.values()) >= 5
+    # and the manifest says per column what was generalised and what suppressed
+    assert [c.column for c in check.columns] == list(qi)
+    assert sum(c.cells_suppressed for c in check.columns) == check.cells_suppressed
+    assert all(c.cells_generalised + c.cells_suppressed <= len(rows) for c in check.columns)
+    # and nothing gives back who consented (her age)
+    header = read_csv(tmp_path / "export" / "events.csv")[0].keys()
+    assert not {"given_by", "withdrawn_by", "consent_by", "requested_by"} & set(header)

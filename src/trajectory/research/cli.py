@@ -33,7 +33,8 @@ def add_export_parser(sub: Any) -> None:
         " Amsterdam, YYYY-MM-DD); default: everything stored, observation ending today",
     )
     export.add_argument("--k", type=int, default=5,
-                        help="smallest published group of quasi-identifiers (default 5)")
+                        help="smallest published group of quasi-identifiers (default 5;"
+                        " never below 5)")
 
 
 def parse_as_of(value: str) -> datetime:
@@ -77,11 +78,20 @@ def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         f"left out: {c.left_out_no_consent} without research consent, {c.left_out_erased}"
         f" erased, {c.left_out_observed_under_4_weeks} observed under 4 weeks,"
         f" {c.left_out_not_yet_recorded} not yet recorded\n"
-        f"small-cell check (k={s.k}): level {s.level} ({s.level_meaning}),"
-        f" {s.rows_suppressed} of {s.rows} rows suppressed\n"
-        f"root {manifest.root}\n"
-        f"manifest sha256 {manifest_sha256(manifest)}\n"
+        f"small-cell check (k={s.k}): {s.cells_suppressed} of {s.cells} quasi-identifier"
+        f" cells suppressed ({s.suppressed_percent}%); {s.censored_shortened} girls still"
+        f" in care censored earlier, on their group's day\n"
     )
+    for column in s.columns:
+        out.write(f"  {column.column}: {column.published_as}; {column.cells_generalised}"
+                  f" generalised, {column.cells_suppressed} suppressed\n")
+    out.write(f"root {manifest.root}\nmanifest sha256 {manifest_sha256(manifest)}\n")
+    if not s.passed:
+        for failure in s.failures:
+            out.write(f"FAILED {failure}\n")
+        print("trajectory: the export FAILED its disclosure checks: it is marked failed in"
+              " its manifest and is not fit to publish", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

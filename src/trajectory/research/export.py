@@ -53,7 +53,7 @@ from trajectory.hashchain import (
 )
 from trajectory.persistence.database import placeholders
 from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
-from trajectory.research.disclosure import KAnonymity
+from trajectory.research.disclosure import MIN_K, KAnonymity
 from trajectory.research.manifest import (
     MANIFEST,
     Counts,
@@ -64,6 +64,7 @@ from trajectory.research.manifest import (
     root_hash,
 )
 from trajectory.research.projects import Pseudonyms, project_secret
+from trajectory.research.published import censor, trajectory_values
 from trajectory.research.tables import (
     Table,
     TableWriter,
@@ -74,14 +75,14 @@ from trajectory.research.tables import (
     spells_table,
     trajectories_table,
 )
-from trajectory.research.timeline import CEN, CENSORING_PERIOD, derive
+from trajectory.research.timeline import CEN, CENSORING_PERIOD, Spell, derive
 
 log = structlog.get_logger("trajectory.research")
 
 ExportFormat = Literal["csv", "parquet"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
 DEFAULT_K = 5
-DEFAULT_MAX_SUPPRESSED_PERCENT = 5
+DEFAULT_MAX_SUPPRESSED_PERCENT = 10
 TABLES = ("trajectories", "events", "sequences", "spells")
 
 Progress = Callable[[int, int], None]
@@ -462,39 +463,51 @@ def extract(
             counts.events_after_observation += girl.events_after_observation
             protocols |= her_protocols
             phases = max(phases, her_phases)
-            for row in girl.events:
-                events_out.write(row)
-            for spell in girl.spells:
-                spells_out.write([pseudonym, spell.begin, spell.end, spell.state])
-            kanon.add(girl.qi)
-            summaries.add((girl.qi, girl.summary))
-            sequences.add((pseudonym, girl.weeks))
-            width = max(width, len(girl.weeks))
+            spooled = [[s.begin, s.end, s.state] for s in girl.spells]
+            observed = girl.summary["observed_days"]
+            assert isinstance(observed, int)
+            kanon.add(girl.qi, observed if girl.summary["censored"] else None)
+            summaries.add((girl.qi, girl.summary, girl.events, spooled, girl.weeks))
         if progress is not None:
             progress(len(order), len(order))
         if as_of is not None:
             counts.trajectories_recorded_by_as_of = len(order) - later_intakes
+        # Disclosure control decides on every girl at once; then each girl's rows of
+        # every file are written as published (`published`).
         check = kanon.decide()
-        written: dict[str, Written] = {
-            "events": events_out.close(),
-            "spells": spells_out.close(),
-        }
         trajectories = trajectories_table(phases)
         out_rows = writer(trajectories)
-        for qi, summary in summaries:
+        for qi, summary, rows, spooled, weeks in summaries:
             published = kanon.publish(tuple(qi))
+            pseudonym = str(summary["pseudonym"])
+            spells = [Spell(*s) for s in spooled]
+            if summary["censored"]:
+                observed = int(summary["observed_days"])
+                day = kanon.censoring_day(tuple(qi), observed)
+                if day < observed:
+                    check.censored_shortened += 1
+                    check.censored_days_removed += observed - day
+                    before = len(rows)
+                    rows, spells, weeks = censor(summary, rows, spells, weeks, day, phases)
+                    counts.events_exported -= before - len(rows)
+                    counts.events_after_observation += before - len(rows)
+            for row in rows:
+                events_out.write(row)
+            for spell in spells:
+                spells_out.write([pseudonym, spell.begin, spell.end, spell.state])
             values = dict(summary)
-            values["qi_suppressed"] = int(published is None)
-            if published is not None:
-                values.update(zip(
-                    ("organisation", "age_band", "intake_period", "risk_profiles"),
-                    (v or None for v in published), strict=True,
-                ))
+            trajectory_values(values, published)
             out_rows.write([
                 values.get(c.name, 0 if c.name.startswith("days_p") else None)
                 for c in trajectories.columns
             ])
-        written["trajectories"] = out_rows.close()
+            sequences.add((pseudonym, weeks))
+            width = max(width, len(weeks))
+        written: dict[str, Written] = {
+            "events": events_out.close(),
+            "spells": spells_out.close(),
+            "trajectories": out_rows.close(),
+        }
         out_weeks = writer(sequences_table(width, phases))
         for pseudonym, weeks in sequences:
             out_weeks.write([pseudonym, *weeks, *([CEN] * (width - len(weeks)))])
@@ -543,8 +556,8 @@ def export_parameters(
 ) -> Parameters:
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if k < 2:
-        raise ExportError("k must be at least 2")
+    if k < MIN_K:
+        raise ExportError(f"k: k must be at least {MIN_K} (smaller groups could be recognised)")
     if not 0 <= max_suppressed_percent <= 100:
         raise ExportError("max_suppressed_percent must be between 0 and 100")
     today = amsterdam_date(app.clock())
