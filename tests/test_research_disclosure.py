@@ -5,9 +5,12 @@ on PostgreSQL."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,7 +21,10 @@ import pytest
 
 from tests.builders import open_trajectory, phase_2_facts, record_all
 from tests.conftest import MASTER_KEY, FakeClock, all_protocols, wipe_postgres
+from tests.live import live_server
+from tests.step_up_support import enrol, stepped_up
 from tests.test_research_export import RESEARCHER, consent, export, read_csv
+from tests.web_support import Page, World
 from trajectory.application import TrajectoryApplication
 from trajectory.demo import run_demo
 from trajectory.research import ExportError, verify_export
@@ -141,3 +147,59 @@ def test_on_the_300_girl_demo_at_k_5_at_most_10_percent_of_cells_are_suppressed(
     # and nothing gives back who consented (her age)
     header = read_csv(tmp_path / "export" / "events.csv")[0].keys()
     assert not {"given_by", "withdrawn_by", "consent_by", "requested_by"} & set(header)
+
+
+# -- the web page and the API ----------------------------------------------------------------
+
+
+def test_the_web_form_refuses_k_below_5_in_dutch_at_the_field(world: World) -> None:
+    with world.browser("researcher") as b:
+        page = b.get("/app/research")
+        assert 'min="5"' in page.text
+        refused = b.export("zonmw-3d", k=2)
+        assert refused.status_code == 422
+        form = Page.of(refused.text)
+        assert ("De kleinste groep moet minstens 5 meisjes zijn: kleinere groepen kunnen"
+                " herkend worden.") in form.all_text()
+        (field,) = [e for e in form.elements if e.attrs.get("id") == "k"]
+        assert "k-error" in field.attrs["aria-describedby"]
+        assert field.attrs["aria-invalid"] == "true"
+    assert not any(e["action"] == "export" for e in world.access())
+
+
+def test_a_failing_export_is_marked_failed_on_its_page_never_ready(world: World) -> None:
+    # Given a store of two girls: no group of five is possible
+    for girl in (world.girl, world.other_girl):
+        world.give_research_consent(girl)
+    with world.browser("researcher") as b:
+        done = b.export("zonmw-3d")
+        assert done.status_code == 303, done.text
+        page = b.get(done.headers["location"])
+    assert page.status_code == 200
+    assert "De export is klaar." not in page.text
+    text = Page.of(page.text).all_text()
+    assert "niet geschikt om te publiceren" in text
+    assert "Organisatie: 2 van 2 achtergehouden" in text
+    with world.browser("researcher") as b:
+        listing = b.get("/app/research")
+    assert "afgekeurd bij de controle op herkenbaarheid" in listing.text
+
+
+def test_the_api_refuses_k_below_5_naming_the_field_and_marks_a_failed_export(
+    app: TrajectoryApplication, clock: FakeClock
+) -> None:
+    run_demo(app, count=8, seed=3)
+    with live_server(app) as live:
+        with live.client(live.token("rosa", "researcher", "uni-demo")) as rosa:
+            researcher = stepped_up(live, rosa, enrol(live, "rosa"), clock)
+        with researcher:
+            low = researcher.post("/research/exports", json={"project": "p1", "k": 4})
+            assert low.status_code == 422
+            assert low.json()["errors"][0]["field"] == "k"
+            eight = researcher.post("/research/exports", json={"project": "p1", "k": 5})
+            assert eight.status_code == 200, eight.text
+            assert eight.headers["X-Disclosure-Check"] == "failed"
+            manifest = json.loads(zipfile.ZipFile(io.BytesIO(eight.content)).read(
+                "manifest.json"))
+            assert manifest["small_cell_check"]["passed"] is False
+            assert manifest["small_cell_check"]["failures"]

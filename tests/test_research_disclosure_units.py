@@ -90,3 +90,10 @@ def test_girls_still_in_care_share_their_group_s_censoring_day() -> None:
     check.decide()  # (six girls: one quarter)
     assert check.censoring_day(("O1", "14-15", "2025-01", "traumatised"), 336) == 280
     assert check.censoring_day(("O1", "14-15", "2025-03", "traumatised"), 280) == 280
+
+
+def test_the_export_page_has_words_for_every_level_of_every_hierarchy() -> None:
+    from trajectory.web.other_pages import DISCLOSURE_WORDS
+
+    assert {h.column: h.top + 1 for h in HIERARCHIES} == {
+        column: len(levels) for column, (_label, levels) in DISCLOSURE_WORDS.items()}
