@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
@@ -20,7 +16,7 @@ from uuid import UUID
 import pytest
 
 from tests.builders import open_trajectory, phase_2_facts, record_all
-from tests.conftest import MASTER_KEY, FakeClock, all_protocols, wipe_postgres
+from tests.conftest import FakeClock
 from tests.live import live_server
 from tests.step_up_support import enrol, stepped_up
 from tests.test_research_export import RESEARCHER, consent, export, read_csv
@@ -28,7 +24,8 @@ from tests.web_support import Page, World
 from trajectory.application import TrajectoryApplication
 from trajectory.demo import run_demo
 from trajectory.research import ExportError, verify_export
-from trajectory.settings import Settings
+
+pytest_plugins = ["tests.research_support"]  # the 300-girl demo store
 
 
 @pytest.fixture
@@ -75,50 +72,6 @@ def test_k_below_5_is_refused_naming_the_field(
 
 
 # -- the 300-girl demo store ---------------------------------------------------------------------
-
-DEMO_GIRLS = 300
-
-
-@pytest.fixture(scope="session")
-def sqlite_demo_300() -> Iterator[Path]:
-    """The 300-girl demo store as an SQLite file, made once per run (in memory-backed
-    storage where the machine has it: the demo commits every fact with a full sync)."""
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    folder = Path(tempfile.mkdtemp(prefix="trajectory-demo300-", dir=base))
-    settings = Settings(database_url=f"sqlite:///{folder / 'trajectory.sqlite'}",
-                        snapshot_interval=10, master_key=MASTER_KEY)
-    app = TrajectoryApplication(settings, clock=FakeClock(), protocols=all_protocols())
-    try:
-        run_demo(app, count=DEMO_GIRLS, progress=lambda done, total: None)
-    finally:
-        app.close()
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
-def demo_300(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TrajectoryApplication]:
-    """The 300-girl demo store (`trajectory demo --count 300`; four in five consent), on
-    SQLite (a copy of the file made once, in the quick suite) and on PostgreSQL (made for
-    the test: three minutes of demo, so with the slow tests)."""
-    database_url = ""
-    if request.param == "postgres":
-        database_url = request.getfixturevalue("postgres_url")
-        wipe_postgres(database_url)
-    else:
-        template = request.getfixturevalue("sqlite_demo_300")
-        for source in template.iterdir():
-            shutil.copy(source, tmp_path / source.name)
-        database_url = f"sqlite:///{tmp_path / 'trajectory.sqlite'}"
-    settings = Settings(database_url=database_url, snapshot_interval=10,
-                        master_key=MASTER_KEY)
-    app = TrajectoryApplication(settings, clock=FakeClock(), protocols=all_protocols())
-    try:
-        if not database_url.startswith("sqlite"):
-            run_demo(app, count=DEMO_GIRLS, progress=lambda done, total: None)
-        yield app
-    finally:
-        app.close()
 
 
 def test_on_the_300_girl_demo_at_k_5_at_most_10_percent_of_cells_are_suppressed(

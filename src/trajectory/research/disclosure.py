@@ -44,6 +44,7 @@ from datetime import date
 import msgspec
 
 from trajectory.protocol.rules import age_on
+from trajectory.research.linkage import LinkageReport
 
 MIN_K = 5
 """k may never be set lower, anywhere (command line, API, web form)."""
@@ -246,6 +247,9 @@ class SmallCellCheck(msgspec.Struct, kw_only=True):
     """Days of observation so removed, over all of them."""
     failures: list[str]
     passed: bool
+    linkage: list[LinkageReport] = msgspec.field(default_factory=list)
+    """Every other project of the store: what both receive, and how many girls could be
+    linked on it (`linkage`)."""
 
 
 # -- the check ----------------------------------------------------------------------------------

@@ -46,6 +46,10 @@ class Parameters(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     observation_end: str
     """The Amsterdam date observation ends (the as-of date, else the day of the export)."""
     censoring_period_days: int
+    files: list[str] | None = None
+    """The files the project declared; null: every file."""
+    variables: list[str] | None = None
+    """The variables (file.column) the project declared; null: every column of its files."""
 
 
 class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -101,6 +105,10 @@ FIELD_DOCS: dict[str, str] = {
     "parameters.observation_end": "the date observation ends (as-of date, else export day)",
     "parameters.censoring_period_days": "observation of a girl still in care ends at a"
     " whole number of these days since intake",
+    "parameters.files": "the files the project declared (data minimisation); null: every"
+    " file",
+    "parameters.variables": "the variables (file.column) the project declared; null: every"
+    " column of its files",
     "consent_rule": "who is included, in words",
     "protocols": "the protocol versions (name version) the exported trajectories ran under",
     "counts": "counts of trajectories and events (below)",

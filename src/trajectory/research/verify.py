@@ -94,6 +94,7 @@ def verify_export(
         now = extract(
             app, manifest.parameters, Pseudonyms(secret), out=None, spool_dir=Path(spool),
             strict=False, progress=progress,
+            others=[(r.project, r.declaration) for r in manifest.small_cell_check.linkage],
         )
     _compare(manifest, now.manifest, now.left_out, check)
     for problem in now.problems:
@@ -204,7 +205,7 @@ def _compare(then: Manifest, now: Manifest, left_out: dict[str, str],
         check.differences.append("small-cell check: its result differs")
     if then.protocols != now.protocols:
         check.differences.append("protocols: the protocol versions read differ")
-    for table in TABLES:
+    for table in then.parameters.files or TABLES:
         name = f"{table}.csv"
         a_entry, b_entry = then.files.get(name), now.files.get(name)
         if a_entry is None or b_entry is None:
