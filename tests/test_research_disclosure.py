@@ -20,7 +20,7 @@ from tests.conftest import FakeClock
 from tests.live import live_server
 from tests.step_up_support import enrol, stepped_up
 from tests.test_research_export import RESEARCHER, consent, export, read_csv
-from tests.web_support import Page, World
+from tests.web_support import PASSWORD, Page, World, csrf_of
 from trajectory.application import TrajectoryApplication
 from trajectory.demo import run_demo
 from trajectory.research import ExportError, verify_export
@@ -156,3 +156,51 @@ def test_the_api_refuses_k_below_5_naming_the_field_and_marks_a_failed_export(
                 "manifest.json"))
             assert manifest["small_cell_check"]["passed"] is False
             assert manifest["small_cell_check"]["failures"]
+
+
+def test_the_web_form_declares_a_project_s_files_and_variables(world: World) -> None:
+    for girl in (world.girl, world.other_girl):
+        world.give_research_consent(girl)
+    with world.browser("researcher") as b:
+        page = b.get("/app/research")
+        done = b.post("/app/research/exports", {
+            "csrf_token": csrf_of(page.text), "project": "therapy", "format": "csv", "k": "5",
+            "files": ["trajectories"], "variables": "trajectories.therapy_method",
+            "reauth_password": PASSWORD, "reauth_code": b.code("researcher"),
+        }, follow_redirects=False)
+        assert done.status_code == 303, done.text
+        manifest = b.get(done.headers["location"].split("?")[0] + "/files/manifest.json").json()
+        assert manifest["parameters"]["files"] == ["trajectories"]
+        assert manifest["parameters"]["variables"] == ["trajectories.therapy_method"]
+        page = b.get("/app/research")
+        more = b.post("/app/research/exports", {
+            "csrf_token": csrf_of(page.text), "project": "therapy", "format": "csv", "k": "5",
+            "files": ["events"], "reauth_password": PASSWORD,
+            "reauth_code": b.code("researcher"),
+        }, follow_redirects=False)
+        assert more.status_code == 422
+        assert 'id="files-error"' in more.text
+        assert "Het project heeft andere gegevens opgegeven" in Page.of(more.text).all_text()
+
+
+def test_the_api_takes_a_declaration_and_names_a_wrong_variable(
+    app: TrajectoryApplication, clock: FakeClock
+) -> None:
+    run_demo(app, count=8, seed=3)
+    with live_server(app) as live:
+        with live.client(live.token("rosa", "researcher", "uni-demo")) as rosa:
+            researcher = stepped_up(live, rosa, enrol(live, "rosa"), clock)
+        with researcher:
+            wrong = researcher.post("/research/exports", json={
+                "project": "p2", "files": ["trajectories"],
+                "variables": ["trajectories.nonsense"]})
+            assert wrong.status_code == 422
+            assert wrong.json()["errors"][0]["field"] == "variables"
+            done = researcher.post("/research/exports", json={
+                "project": "p2", "files": ["trajectories"],
+                "variables": ["trajectories.setting"]})
+            assert done.status_code == 200, done.text
+            archive = zipfile.ZipFile(io.BytesIO(done.content))
+            assert sorted(archive.namelist()) == ["manifest.json", "trajectories.csv"]
+            header = archive.read("trajectories.csv").decode().splitlines()[0]
+            assert header == "pseudonym,setting"

@@ -27,7 +27,7 @@ from trajectory.application import Actor
 from trajectory.research import ExportError, StoreNotVerified, export_project, write_archive
 from trajectory.research.disclosure import MIN_K
 from trajectory.research.export import manifest_sha256
-from trajectory.research.projects import ProjectError
+from trajectory.research.projects import DeclarationError, ProjectError
 
 
 class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -40,6 +40,12 @@ class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     as_of: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     k: Annotated[int, msgspec.Meta(ge=MIN_K, le=1000)] = MIN_K
     """The smallest published group of quasi-identifiers: 5 or more, never less."""
+    files: Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]],
+                     msgspec.Meta(max_length=10)] | None = None
+    """The files the project needs (fixed at its first export; null: all, or as declared)."""
+    variables: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]],
+                         msgspec.Meta(max_length=300)] | None = None
+    """The variables (file.column) the project needs (fixed at its first export)."""
 
 
 def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[bytes]:
@@ -59,9 +65,15 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
                 as_of=as_of,
                 k=data.k,
                 client=client_of(request),
+                files=data.files,
+                variables=data.variables,
             )
         except StoreNotVerified as e:
             raise ApiError(409, str(e), rule="store-not-verified") from None
+        except DeclarationError as e:
+            raise ApiError(
+                422, str(e), errors=[FieldError(field=e.field, message=str(e))]
+            ) from None
         except ProjectError as e:
             raise ApiError(
                 422, str(e), errors=[FieldError(field="project", message=str(e))]

@@ -32,6 +32,12 @@ def add_export_parser(sub: Any) -> None:
         help="read the log as known at this RFC 3339 time (or the end of this date in"
         " Amsterdam, YYYY-MM-DD); default: everything stored, observation ending today",
     )
+    export.add_argument(
+        "--files", help="the files the project needs, comma-separated (trajectories, events,"
+        " sequences, spells); fixed at the project's first export; default: all")
+    export.add_argument(
+        "--variables", help="the variables the project needs, comma-separated file.column"
+        " (e.g. trajectories.therapy_method); fixed at its first export; default: all")
     export.add_argument("--k", type=int, default=5,
                         help="smallest published group of quasi-identifiers (default 5;"
                         " never below 5)")
@@ -45,6 +51,10 @@ def parse_as_of(value: str) -> datetime:
         end = datetime.combine(day + timedelta(days=1), time(), tzinfo=AMSTERDAM)
         return (end - timedelta(microseconds=1)).astimezone(UTC)
     return parse_moment(value)
+
+
+def _listed(value: str | None) -> list[str] | None:
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
 
 def _operator() -> Any:
@@ -66,6 +76,7 @@ def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         manifest = export_project(
             app, args.project, args.out, fmt=args.format, as_of=as_of, k=args.k,
             actor=_operator(), progress=Progress("export", 0), client="cli",
+            files=_listed(args.files), variables=_listed(args.variables),
         )
     except (ExportError, ProjectError) as e:
         print(f"trajectory: {e}", file=sys.stderr)

@@ -204,8 +204,10 @@ def _exports(root: Path) -> list[tuple[str, Any]]:
 
 def _research_page(request: Request[Any, Any, Any], *, error: str | None = None,
                    status_code: int = 200, k_error: str | None = None,
-                   form: dict[str, str] | None = None) -> Template:
+                   form: dict[str, str] | None = None,
+                   declaration_error: tuple[str, str] | None = None) -> Template:
     from trajectory.research.disclosure import MIN_K
+    from trajectory.research.projects import FILES
 
     root = _user_exports(request)
     available = _exporter() is not None
@@ -218,6 +220,8 @@ def _research_page(request: Request[Any, Any, Any], *, error: str | None = None,
         error=error,
         k_error=k_error,
         min_k=MIN_K,
+        declarable_files=FILES,
+        declaration_error=declaration_error,
         form=form or {},
         fresh=reauth_fresh(request),
     )
@@ -258,10 +262,21 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     user = session_of(request).user
     from trajectory.research import ExportError, ProjectError
+    from trajectory.research.projects import DeclarationError
 
+    files = [f for f in form.get("files", []) if f] or None
+    variables = [v.strip() for v in first(form, "variables").replace("\n", ",").split(",")
+                 if v.strip()] or None
     try:
         export_project(app, project, target, fmt=fmt, actor=actor(user), k=int(k_raw),
-                       client=client_of(request))
+                       client=client_of(request), files=files, variables=variables)
+    except DeclarationError as e:
+        return _research_page(
+            request, status_code=422, form={"project": project, "k": k_raw},
+            declaration_error=(e.field, t("The project declared other data, or this is"
+                                          " not a file or variable of the export: %(reason)s",
+                                          reason=str(e))),
+        )
     except (ExportError, ProjectError) as e:
         return _research_page(request, error=t("The export failed: %(reason)s", reason=str(e)),
                               status_code=422)
