@@ -197,9 +197,20 @@ def disclosure_codebook(censoring_period: int) -> list[str]:
         " on what happened to her). `small_cell_check.censored_shortened` and"
         " `censored_days_removed` count what it cost. Girls observed under 4 weeks are left"
         " out.",
-        "- `passed` is true only when every published group holds k girls or more and the"
-        " suppressed cells fit the budget; otherwise `failures` says why, and the export is"
-        " marked failed (command line, API, page): not fit to publish.",
+        "- Projects cannot be linked: each has its own pseudonyms and receives only the"
+        " files and variables it declared (`parameters.files`, `parameters.variables`)."
+        " Every export compares its declaration with every other project of the store (the"
+        " columns both receive; `events` when both receive events.csv; `timeline` when both"
+        " receive any of spells, sequences, events or a day count), counts the girls unique"
+        " on all of that together (`small_cell_check.linkage`) and fails above"
+        " 10%. Remaining risk: a value computed from differently named columns is not"
+        " seen; a closed girl's timeline keeps its days (someone who knows her exact intake"
+        " and closure dates can look for her duration in her group). Declare only what the"
+        " question needs.",
+        "- `passed` is true only when every published group holds k girls or more, the"
+        " suppressed cells fit the budget and no other project can link more than 10% of"
+        " the girls; otherwise `failures` says why, and the export is marked failed"
+        " (command line, API, page): not fit to publish.",
     ]
     return lines
 
