@@ -296,6 +296,7 @@ class KAnonymity:
         self.rows = 0
         self.plan: _Plan | None = None
         self._group_censoring: dict[Published, int] = {}
+        self._ladder: dict[tuple[int, int, str], str | None] = {}
 
     def add(self, qi: QI, censoring_day: int | None = None) -> None:
         """One girl's quasi-identifiers; `censoring_day`: her observed days when she is
@@ -311,15 +312,29 @@ class KAnonymity:
     def budget(self) -> int:
         return self.rows * len(HIERARCHIES) * self.max_suppressed_percent // 100
 
-    @staticmethod
-    def _generalise(qi: QI, levels: Sequence[int]) -> Published:
-        return tuple(h.at(v, lv) for h, v, lv in zip(HIERARCHIES, qi, levels, strict=True))
+    def _generalise(self, qi: QI, levels: Sequence[int]) -> Published:
+        """The values at these levels (each column's ladder looked up once per value)."""
+        out: list[str | None] = []
+        for i, (value, level) in enumerate(zip(qi, levels, strict=True)):
+            key = (i, level, value)
+            if key not in self._ladder:
+                self._ladder[key] = HIERARCHIES[i].at(value, level)
+            out.append(self._ladder[key])
+        return tuple(out)
 
-    def _plan(self, levels: tuple[int, ...]) -> _Plan:
+    def _plan(self, levels: tuple[int, ...], *, bound: bool = False) -> _Plan:
+        """The plan at these levels. `bound`: when its girls in small groups alone are
+        over the budget (each needs a cell withheld at least), stop there: it cannot fit
+        (most of the combinations tried; the search only needs to know that)."""
         cells = Counter[Published]()
         for qi, n in self.raw.items():
             cells[self._generalise(qi, levels)] += n
         rare = {c: n for c, n in cells.items() if n < self.k}
+        at_top = sum(self.rows for h, lv in zip(HIERARCHIES, levels, strict=True)
+                     if lv == h.top)
+        if bound and sum(rare.values()) + at_top > self.budget:
+            return _Plan(levels, {}, {}, sum(rare.values()), sum(rare.values()),
+                         sum(rare.values()) + at_top, cells)
         masks: dict[Published, frozenset[int]] = {c: frozenset() for c in rare}
         local = [i for i, h in enumerate(HIERARCHIES) if levels[i] < h.top]
 
@@ -355,9 +370,7 @@ class KAnonymity:
             groups = groups_of(masks)
             still = [c for c in rare if groups[masked(c, masks[c])] < self.k]
         unresolved = sum(rare[c] for c in still)
-        suppressed = sum(rare[c] * len(m) for c, m in masks.items())
-        suppressed += sum(self.rows for h, lv in zip(HIERARCHIES, levels, strict=True)
-                          if lv == h.top)
+        suppressed = sum(rare[c] * len(m) for c, m in masks.items()) + at_top
         published = Counter[Published]()
         for c, n in cells.items():
             published[masked(c, masks[c]) if c in masks else c] += n
@@ -378,17 +391,12 @@ class KAnonymity:
                             lv),
         )
         first = self._plan(lattice[0])
-        best: _Plan | None = None
-        fallback = first
-        for levels in lattice:
-            plan = first if levels == lattice[0] else self._plan(levels)
-            if self._fits(plan):
-                best = plan
-                break
-            loss = plan.cells_suppressed + plan.unresolved * len(HIERARCHIES)
-            if loss < fallback.cells_suppressed + fallback.unresolved * len(HIERARCHIES):
-                fallback = plan
-        self.plan = best or fallback
+        best = next((plan for plan in (self._plan(levels, bound=True) for levels in lattice)
+                     if self._fits(plan)), None)
+        if best is None:  # none fits: the one that loses fewest cells, marked failed
+            best = min((self._plan(levels) for levels in lattice), key=lambda p: (
+                p.cells_suppressed + p.unresolved * len(HIERARCHIES), lattice.index(p.levels)))
+        self.plan = best
         self._censoring_of_groups()
         return self._report(self.plan, first.small_before)
 
