@@ -297,6 +297,7 @@ class KAnonymity:
         self.plan: _Plan | None = None
         self._group_censoring: dict[Published, int] = {}
         self._ladder: dict[tuple[int, int, str], str | None] = {}
+        self._columns: dict[tuple[int, int], list[str | None]] = {}
 
     def add(self, qi: QI, censoring_day: int | None = None) -> None:
         """One girl's quasi-identifiers; `censoring_day`: her observed days when she is
@@ -322,13 +323,24 @@ class KAnonymity:
             out.append(self._ladder[key])
         return tuple(out)
 
+    def _column(self, column: int, level: int) -> list[str | None]:
+        """One column of every distinct combination (in `raw`'s order) at a level."""
+        key = (column, level)
+        if key not in self._columns:
+            h = HIERARCHIES[column]
+            values = [qi[column] for qi in self.raw]
+            at = {v: h.at(v, level) for v in set(values)}
+            self._columns[key] = [at[v] for v in values]
+        return self._columns[key]
+
     def _plan(self, levels: tuple[int, ...], *, bound: bool = False) -> _Plan:
         """The plan at these levels. `bound`: when its girls in small groups alone are
         over the budget (each needs a cell withheld at least), stop there: it cannot fit
         (most of the combinations tried; the search only needs to know that)."""
         cells = Counter[Published]()
-        for qi, n in self.raw.items():
-            cells[self._generalise(qi, levels)] += n
+        columns = [self._column(i, level) for i, level in enumerate(levels)]
+        for cell, n in zip(zip(*columns, strict=True), self.raw.values(), strict=True):
+            cells[cell] += n
         rare = {c: n for c, n in cells.items() if n < self.k}
         at_top = sum(self.rows for h, lv in zip(HIERARCHIES, levels, strict=True)
                      if lv == h.top)
