@@ -14,14 +14,16 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+import structlog
 
 from tests.builders import open_trajectory, phase_2_facts, record_all
-from tests.conftest import FakeClock
+from tests.conftest import MASTER_KEY, FakeClock
 from tests.live import live_server
 from tests.step_up_support import enrol, stepped_up
 from tests.test_research_export import RESEARCHER, consent, export, read_csv
 from tests.web_support import PASSWORD, Page, World, csrf_of
 from trajectory.application import TrajectoryApplication
+from trajectory.cli import main
 from trajectory.demo import run_demo
 from trajectory.research import ExportError, verify_export
 
@@ -204,3 +206,25 @@ def test_the_api_takes_a_declaration_and_names_a_wrong_variable(
             assert sorted(archive.namelist()) == ["manifest.json", "trajectories.csv"]
             header = archive.read("trajectories.csv").decode().splitlines()[0]
             assert header == "pseudonym,setting"
+
+
+def test_the_command_line_refuses_k_below_5_and_takes_a_declaration(
+    app: TrajectoryApplication, four: list[UUID], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", app.settings.database_url)
+    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", MASTER_KEY)
+    try:
+        assert main(["export", "--project", "p", "--out", str(tmp_path / "x"),
+                     "--k", "3"]) == 1
+        assert "k: k must be at least 5" in capsys.readouterr().err
+        assert not (tmp_path / "x").exists()
+        # Four girls cannot reach k=5: written, marked failed, exit 1
+        assert main(["export", "--project", "p", "--out", str(tmp_path / "y"),
+                     "--files", "trajectories", "--variables", "trajectories.setting"]) == 1
+        printed = capsys.readouterr()
+        assert "FAILED" in printed.out
+        header = (tmp_path / "y" / "trajectories.csv").read_text().splitlines()[0]
+        assert header == "pseudonym,setting"
+    finally:
+        structlog.reset_defaults()
