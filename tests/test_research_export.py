@@ -221,7 +221,9 @@ def what_must_not_leave(app: TrajectoryApplication) -> set[str]:
     never: dict[str, set[str]] = {}
     for event_name, name in iter_excluded():
         never.setdefault(event_name, set()).add(name)
-    public = {"protocol_name", "protocol_version"}
+    public = {"protocol_name", "protocol_version",
+              # codes, withheld because they tell her age (they are no secret words)
+              "given_by", "withdrawn_by", "consent_by", "requested_by"}
     found: set[str] = set()
     for trajectory_id in app.stored_trajectory_ids():
         found |= {str(trajectory_id), trajectory_id.hex}
@@ -396,9 +398,10 @@ def test_as_of_reads_the_log_as_it_was_and_later_facts_are_notes(
     app: TrajectoryApplication, girls: list[UUID], tmp_path: Path, clock: FakeClock
 ) -> None:
     demo = app
-    # events carry their recording time by the application's clock (a clock that stood
-    # still for the fixture: each girl's facts a microsecond apart)
+    # Facts are recorded at the application's clock (a microsecond after her previous
+    # fact where several share one moment).
     as_of = clock() + timedelta(seconds=1)
+    clock.advance(minutes=5)
     first = export(demo, tmp_path / "first", as_of=as_of)
     assert first.parameters.as_of == as_of.isoformat()
     clock.advance(minutes=1)
@@ -608,39 +611,46 @@ def test_a_rare_organisation_is_generalised_away_and_reported(
     consent(app, odd)
     manifest = export(app, tmp_path / "export")
     check = manifest.small_cell_check
-    assert (check.level, check.rows, check.rows_suppressed) == (3, 7, 0)
-    assert check.steps == ["intake_period: month -> quarter", "intake_period: quarter -> year",
-                           "organisation: dropped"]
-    assert (check.classes, check.smallest_class, check.passed) == (1, 7, True)
+    # Alone in her organisation at every level: only withholding the organisation of all
+    # seven protects her, and that is over the budget: the export is marked failed.
+    assert [(c.column, c.level, c.cells_suppressed) for c in check.columns] == [
+        ("organisation", 1, 7), ("age_band", 0, 0), ("intake_period", 0, 0),
+        ("risk_profiles", 0, 0)]
+    assert (check.rows, check.cells_suppressed, check.rows_in_small_cells_after) == (7, 7, 0)
+    assert (check.classes, check.smallest_class, check.passed) == (1, 7, False)
+    assert check.failures == ["7 of 28 quasi-identifier cells suppressed: over the budget"
+                              " of 10%"]
     assert check.rows_in_small_cells_before == 1
     rows = read_csv(tmp_path / "export" / "trajectories.csv")
     assert {(r["organisation"], r["age_band"], r["intake_period"], r["risk_profiles"],
              r["qi_suppressed"]) for r in rows} == {
-        ("", "14-15", "2025", "influenceable|traumatised", "0")}
+        ("", "14-15", "2025-06", "influenceable|traumatised", "1")}
 
 
-def test_a_girl_alone_in_her_cell_loses_her_quasi_identifiers_and_it_is_reported(
+def test_a_girl_alone_in_her_age_band_is_generalised_not_suppressed(
     app: TrajectoryApplication, tmp_path: Path
 ) -> None:
     usual = _girls(app, 5)
     (alone,) = _girls(app, 1, dob=date(2008, 1, 1))  # 17 at intake: another age band
     manifest = export(app, tmp_path / "export")
     check = manifest.small_cell_check
-    assert (check.level, check.rows_suppressed, check.classes, check.smallest_class) == (
-        0, 1, 1, 5)
+    assert [c.level for c in check.columns] == [0, 1, 0, 0]  # 2-year bands -> wider
+    assert (check.cells_suppressed, check.classes, check.smallest_class, check.passed) == (
+        0, 1, 6, True)
+    assert check.columns[1].cells_generalised == 6
     rows = {r["pseudonym"]: r for r in read_csv(tmp_path / "export" / "trajectories.csv")}
     her = rows[pseudonym_of(app, "zonmw-3d", alone)]
-    assert (her["organisation"], her["age_band"], her["intake_period"], her["risk_profiles"],
-            her["qi_suppressed"]) == ("", "", "", "", "1")
+    assert (her["age_band"], her["intake_period"], her["qi_suppressed"]) == (
+        "14-17", "2025-06", "0")
+    assert her["organisation"].startswith("O")
+    assert len(her["organisation"]) == 11
     # Her consent today lies after her censoring day (whole 4-week periods): not exported.
     assert her["events"] == "1"
     assert her["victim_status_intake"] == "suspected"
     for t in usual:
         row = rows[pseudonym_of(app, "zonmw-3d", t)]
-        assert row["intake_period"] == "2025-06"
-        assert row["qi_suppressed"] == "0"
-        assert row["organisation"].startswith("O")
-        assert len(row["organisation"]) == 11
+        assert (row["age_band"], row["intake_period"], row["qi_suppressed"]) == (
+            "14-17", "2025-06", "0")
 
 
 # -- the command line and refusals --------------------------------------------------------------
@@ -651,11 +661,14 @@ def test_export_and_verify_on_the_command_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "cli-export"
+    # Eight girls cannot be k-anonymous within the budget: written, but marked failed
     assert main(["export", "--project", "zonmw-3d", "--out", str(out),
-                 "--format", "parquet"]) == 0
-    printed = capsys.readouterr().out
-    assert "exported 8 trajectories" in printed
-    assert "manifest sha256" in printed
+                 "--format", "parquet"]) == 1
+    printed = capsys.readouterr()
+    assert "exported 8 trajectories" in printed.out
+    assert "manifest sha256" in printed.out
+    assert "FAILED" in printed.out
+    assert "the export FAILED its disclosure checks" in printed.err
     assert main(["verify", "--export", str(out)]) == 0
     (out / "events.parquet").write_bytes(b"PAR1 not really")
     assert main(["verify", "--export", str(out)]) == 1

@@ -20,7 +20,7 @@ from trajectory.aggregates.events.phasing import PhaseAdvanced
 from trajectory.research.cli import parse_as_of
 from trajectory.research.codebook import render
 from trajectory.research.coding import Column, Value, coders, event_classes, event_columns
-from trajectory.research.disclosure import KAnonymity, age_band, generalise
+from trajectory.research.disclosure import age_band
 from trajectory.research.manifest import FIELD_DOCS
 from trajectory.research.projects import Pseudonyms, check_project_name
 from trajectory.research.tables import Table, TableWriter, escape
@@ -156,38 +156,7 @@ def test_age_bands_and_periods() -> None:
     assert [age_band(dob, date(y, 6, 15)) for y in (2021, 2022, 2024, 2025, 2026, 2027, 2028,
                                                     2030)] == [
         "<12", "12-13", "14-15", "14-15", "16-17", "16-17", "18+", "18+"]
-    qi = ("O1", "14-15", "2025-05", "traumatised")
-    assert [generalise(qi, n) for n in range(4)] == [
-        ("O1", "14-15", "2025-05", "traumatised"),
-        ("O1", "14-15", "2025-Q2", "traumatised"),
-        ("O1", "14-15", "2025", "traumatised"),
-        ("", "14-15", "2025", "traumatised"),
-    ]
 
-
-def test_the_check_takes_the_lowest_level_within_the_budget() -> None:
-    check = KAnonymity(k=5, max_suppressed_percent=10)
-    for month in ("2025-01", "2025-02", "2025-03"):  # 3 months of 4 girls: quarters of 12
-        for _ in range(4):
-            check.add(("O1", "14-15", month, "traumatised"))
-    for _ in range(5):
-        check.add(("O1", "14-15", "2025-07", "traumatised"))
-    result = check.decide()
-    assert (result.level, result.rows_suppressed, result.classes) == (1, 0, 2)
-    assert result.rows_in_small_cells_before == 12
-    assert result.passed
-    assert check.publish(("O1", "14-15", "2025-02", "traumatised")) == (
-        "O1", "14-15", "2025-Q1", "traumatised")
-
-
-def test_without_a_level_in_budget_the_fewest_rows_are_suppressed() -> None:
-    check = KAnonymity(k=5, max_suppressed_percent=0)
-    for _ in range(5):
-        check.add(("O1", "14-15", "2025-01", "traumatised"))
-    check.add(("O2", "16-17", "2025-01", "honour_related"))  # alone at every level
-    result = check.decide()
-    assert (result.level, result.rows_suppressed, result.smallest_class) == (0, 1, 5)
-    assert check.publish(("O2", "16-17", "2025-01", "honour_related")) is None
 
 
 # -- pseudonyms -------------------------------------------------------------------------------

@@ -224,7 +224,7 @@ def test_the_export_page_names_its_counts_in_words_not_field_names(world: World)
     world.give_research_consent(world.girl)
     world.give_research_consent(world.handed_over)
     with world.browser("researcher") as b:
-        done = b.export("woorden", k=2)
+        done = b.export("woorden")
         assert done.status_code == 303, done.text
         page = done.headers["location"].partition("?")[0]
         dutch = Page.of(b.get(page).text).all_text()

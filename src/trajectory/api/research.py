@@ -25,8 +25,9 @@ from trajectory.api.reads import parse_as_of
 from trajectory.api.security import RESEARCHER, authenticated
 from trajectory.application import Actor
 from trajectory.research import ExportError, StoreNotVerified, export_project, write_archive
+from trajectory.research.disclosure import MIN_K
 from trajectory.research.export import manifest_sha256
-from trajectory.research.projects import ProjectError
+from trajectory.research.projects import DeclarationError, ProjectError
 
 
 class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -37,6 +38,14 @@ class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ]
     format: Literal["csv", "parquet"] = "csv"
     as_of: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    k: Annotated[int, msgspec.Meta(ge=MIN_K, le=1000)] = MIN_K
+    """The smallest published group of quasi-identifiers: 5 or more, never less."""
+    files: Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]],
+                     msgspec.Meta(max_length=10)] | None = None
+    """The files the project needs (fixed at its first export; null: all, or as declared)."""
+    variables: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]],
+                         msgspec.Meta(max_length=300)] | None = None
+    """The variables (file.column) the project needs (fixed at its first export)."""
 
 
 def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[bytes]:
@@ -54,16 +63,27 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
                 fmt=data.format,
                 actor=Actor(user_id=user.user_id, role=user.role, organisation=user.organisation),
                 as_of=as_of,
+                k=data.k,
                 client=client_of(request),
+                files=data.files,
+                variables=data.variables,
             )
         except StoreNotVerified as e:
             raise ApiError(409, str(e), rule="store-not-verified") from None
+        except DeclarationError as e:
+            raise ApiError(
+                422, str(e), errors=[FieldError(field=e.field, message=str(e))]
+            ) from None
         except ProjectError as e:
             raise ApiError(
                 422, str(e), errors=[FieldError(field="project", message=str(e))]
             ) from None
         except ExportError as e:
-            raise ApiError(422, str(e)) from None
+            field = str(e).split(":", 1)[0] if str(e).startswith("k:") else None
+            raise ApiError(
+                422, str(e),
+                errors=[FieldError(field=field, message=str(e))] if field else None,
+            ) from None
         request.scope.setdefault("state", {})["access_logged"] = True
         archive = io.BytesIO()
         write_archive(out, archive)
@@ -75,6 +95,8 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
         headers={
             "Content-Disposition": f'attachment; filename="{data.project}.zip"',
             "X-Manifest-SHA256": manifest_sha256(manifest),
+            # Not ready when it failed its disclosure checks (the manifest says why):
+            "X-Disclosure-Check": "passed" if manifest.small_cell_check.passed else "failed",
         },
     )
 
@@ -95,5 +117,8 @@ async def research_export(
     """trajectories.csv, events.csv, sequences.csv (TraMineR STS), spells.csv and
     manifest.json (hash-chain heads, root hash, counts, small-cell check, file hashes),
     as a zip archive. Girls without research consent and erased girls are left out and
-    counted. The export is recorded in the access log with its manifest hash."""
+    counted. The export is recorded in the access log with its manifest hash.
+    `X-Disclosure-Check: failed` (and `small_cell_check.passed: false` in the manifest,
+    with its `failures`) marks an export that is not fit to publish: k was not reached or
+    more cells were suppressed than the budget allows. k below 5 is refused (422, `k`)."""
     return await anyio.to_thread.run_sync(partial(_export, request, data))

@@ -32,8 +32,15 @@ def add_export_parser(sub: Any) -> None:
         help="read the log as known at this RFC 3339 time (or the end of this date in"
         " Amsterdam, YYYY-MM-DD); default: everything stored, observation ending today",
     )
+    export.add_argument(
+        "--files", help="the files the project needs, comma-separated (trajectories, events,"
+        " sequences, spells); fixed at the project's first export; default: all")
+    export.add_argument(
+        "--variables", help="the variables the project needs, comma-separated file.column"
+        " (e.g. trajectories.therapy_method); fixed at its first export; default: all")
     export.add_argument("--k", type=int, default=5,
-                        help="smallest published group of quasi-identifiers (default 5)")
+                        help="smallest published group of quasi-identifiers (default 5;"
+                        " never below 5)")
 
 
 def parse_as_of(value: str) -> datetime:
@@ -44,6 +51,10 @@ def parse_as_of(value: str) -> datetime:
         end = datetime.combine(day + timedelta(days=1), time(), tzinfo=AMSTERDAM)
         return (end - timedelta(microseconds=1)).astimezone(UTC)
     return parse_moment(value)
+
+
+def _listed(value: str | None) -> list[str] | None:
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
 
 def _operator() -> Any:
@@ -65,6 +76,7 @@ def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         manifest = export_project(
             app, args.project, args.out, fmt=args.format, as_of=as_of, k=args.k,
             actor=_operator(), progress=Progress("export", 0), client="cli",
+            files=_listed(args.files), variables=_listed(args.variables),
         )
     except (ExportError, ProjectError) as e:
         print(f"trajectory: {e}", file=sys.stderr)
@@ -77,11 +89,20 @@ def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         f"left out: {c.left_out_no_consent} without research consent, {c.left_out_erased}"
         f" erased, {c.left_out_observed_under_4_weeks} observed under 4 weeks,"
         f" {c.left_out_not_yet_recorded} not yet recorded\n"
-        f"small-cell check (k={s.k}): level {s.level} ({s.level_meaning}),"
-        f" {s.rows_suppressed} of {s.rows} rows suppressed\n"
-        f"root {manifest.root}\n"
-        f"manifest sha256 {manifest_sha256(manifest)}\n"
+        f"small-cell check (k={s.k}): {s.cells_suppressed} of {s.cells} quasi-identifier"
+        f" cells suppressed ({s.suppressed_percent}%); {s.censored_shortened} girls still"
+        f" in care censored earlier, on their group's day\n"
     )
+    for column in s.columns:
+        out.write(f"  {column.column}: {column.published_as}; {column.cells_generalised}"
+                  f" generalised, {column.cells_suppressed} suppressed\n")
+    out.write(f"root {manifest.root}\nmanifest sha256 {manifest_sha256(manifest)}\n")
+    if not s.passed:
+        for failure in s.failures:
+            out.write(f"FAILED {failure}\n")
+        print("trajectory: the export FAILED its disclosure checks: it is marked failed in"
+              " its manifest and is not fit to publish", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -15,7 +15,7 @@ import msgspec
 
 from trajectory.protocol import default_protocol
 from trajectory.research.coding import coders, event_classes, filled_by, iter_excluded
-from trajectory.research.disclosure import AGE_BANDS, LEVELS, QUASI_IDENTIFIERS, SmallCellCheck
+from trajectory.research.disclosure import SmallCellCheck, disclosure_codebook
 from trajectory.research.manifest import FIELD_DOCS, Counts, Manifest, Parameters
 from trajectory.research.tables import (
     FORMULA_STARTS,
@@ -104,23 +104,7 @@ def _states(phases: int) -> list[str]:
 def _disclosure() -> list[str]:
     lines = [
         "## Disclosure control", "",
-        f"- Ages at intake in bands: {_codes(AGE_BANDS)}. No date of birth, no exact date:"
-        " days count from intake (day 0); intake is published as a month.",
-        f"- Observation of a girl still in care ends at a whole number of {CENSORING_PERIOD}"
-        "-day periods since intake (on or before the export's observation end): an exact"
-        " end would give away her intake day. Girls observed under 4 weeks are left out."
-        " (A residual risk: the observation end and her observed days still place her intake"
-        " within a 28-day window, finer than a quarter or year where the small-cell check"
-        " generalised the month.)",
-        f"- Quasi-identifiers: {_codes(QUASI_IDENTIFIERS)}. Every published combination is"
-        " shared by at least k girls (`small_cell_check.k`, default 5). Levels tried, in"
-        " order, for the whole table:",
-    ]
-    lines += [f"  {n}. {text}" for n, text in enumerate(LEVELS)]
-    lines += [
-        "  The lowest level whose rows in small groups fit the suppression budget is taken"
-        " (else the level with the fewest); rows still in a group under k keep their row but"
-        " lose all four quasi-identifiers (`qi_suppressed` = 1).",
+        *disclosure_codebook(CENSORING_PERIOD),
         "- Pseudonyms: `G` + 16 hex digits (girl), `O` + 10 (organisation), HMAC-SHA-256"
         " under the project's own secret: stable within a project, unlinkable across.",
         "- Text cells starting with " + ", ".join(f"`{repr(c)[1:-1]}`" for c in FORMULA_STARTS)

@@ -17,7 +17,9 @@ Overrides (`_OVERRIDES`) name the few fields typed as text that hold codes of a 
 vocabulary (the phase protocol's criteria); their values are filtered through that
 vocabulary, so a stray text becomes `other`. Quasi-identifiers of the girl (her risk
 profiles at intake) are left out of the events table: they leave only through the
-trajectories table, under disclosure control.
+trajectories table, under disclosure control. Who gave (or withdrew, or asked for)
+consent never leaves: the girl herself from 16, else a parent or guardian, it gives back
+her age, and it answers no research question.
 
 What must not change: a column's name, kind and meaning once published. Add columns.
 """
@@ -49,6 +51,7 @@ from trajectory.aggregates.events import (
     treatment,
 )
 from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.vocabulary import ConsentGiver
 from trajectory.protocol.model import Criterion
 
 Kind = Literal["text", "code", "set", "int", "flag"]
@@ -169,6 +172,8 @@ def _coder(event: str, name: str, hint: Any) -> list[FieldCoder]:
     if (event, name) in _QUASI_IDENTIFIERS:
         return []
     inner, optional = _strip_optional(hint)
+    if inner == ConsentGiver:  # who consented tells her age (the girl herself from 16)
+        return []
     codes = _literal_codes(inner)
     if codes is not None:
         return [FieldCoder(Column(name, "code", "", codes), name, _code)]

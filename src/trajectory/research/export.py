@@ -53,7 +53,8 @@ from trajectory.hashchain import (
 )
 from trajectory.persistence.database import placeholders
 from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
-from trajectory.research.disclosure import KAnonymity
+from trajectory.research.disclosure import MIN_K, KAnonymity
+from trajectory.research.linkage import MAX_LINKABLE_PERCENT, LinkageCheck
 from trajectory.research.manifest import (
     MANIFEST,
     Counts,
@@ -63,7 +64,14 @@ from trajectory.research.manifest import (
     encode,
     root_hash,
 )
-from trajectory.research.projects import Pseudonyms, project_secret
+from trajectory.research.projects import (
+    Declaration,
+    Pseudonyms,
+    declare,
+    other_declarations,
+    project_secret,
+)
+from trajectory.research.published import censor, trajectory_values
 from trajectory.research.tables import (
     Table,
     TableWriter,
@@ -74,14 +82,14 @@ from trajectory.research.tables import (
     spells_table,
     trajectories_table,
 )
-from trajectory.research.timeline import CEN, CENSORING_PERIOD, derive
+from trajectory.research.timeline import CEN, CENSORING_PERIOD, Spell, derive
 
 log = structlog.get_logger("trajectory.research")
 
 ExportFormat = Literal["csv", "parquet"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
 DEFAULT_K = 5
-DEFAULT_MAX_SUPPRESSED_PERCENT = 5
+DEFAULT_MAX_SUPPRESSED_PERCENT = 10
 TABLES = ("trajectories", "events", "sequences", "spells")
 
 Progress = Callable[[int, int], None]
@@ -327,6 +335,25 @@ class _Spool:
         self.path.unlink()
 
 
+class _Projected(TableWriter):
+    """A table's writer that keeps only the declared columns of each row."""
+
+    def __init__(self, inner: TableWriter, full: Table):  # (no super: it wraps)
+        self.inner = inner
+        self.table = full
+        names = {c.name for c in inner.table.columns}
+        self.keep = [i for i, c in enumerate(full.columns) if c.name in names]
+
+    def write(self, row: Sequence[Any]) -> None:
+        self.inner.write([row[i] for i in self.keep])
+
+    def close(self) -> Written:
+        return self.inner.close()
+
+    def discard(self) -> None:
+        self.inner.discard()
+
+
 # -- the engine ----------------------------------------------------------------------------
 
 
@@ -351,10 +378,12 @@ def extract(
     spool_dir: Path,
     strict: bool,
     progress: Progress | None = None,
+    others: Sequence[tuple[str, Declaration]] = (),
 ) -> Extracted:
     """Read the log and derive the four tables: into files under `out`, or (when `out` is
     None) only into their digests. `strict`: a trajectory that does not verify stops the
-    run (export); otherwise it is reported and left out (verification)."""
+    run (export); otherwise it is reported and left out (verification). `others`: the
+    other projects of the store, for the linkage check."""
     as_of = datetime.fromisoformat(parameters.as_of) if parameters.as_of else None
     observation_end = date.fromisoformat(parameters.observation_end)
     parquet = parameters.format == "parquet"
@@ -364,16 +393,22 @@ def extract(
 
     writers: list[TableWriter] = []
 
+    declared = Declaration.of(parameters.files, parameters.variables)
+
     def writer(table: Table) -> TableWriter:
-        if out is None:
-            made = TableWriter(table, None)
+        """A table's writer: of its declared columns, and no file for an undeclared
+        table (its rows still pass, for the linkage check)."""
+        kept = Table(table.name, table.doc, tuple(
+            c for c in table.columns if declared.keeps(table.name, c.name)))
+        if out is None or table.name not in declared.files:
+            made = TableWriter(kept, None)
         else:
             made = TableWriter(
-                table, out / f"{table.name}.csv",
+                kept, out / f"{table.name}.csv",
                 out / f"{table.name}.parquet" if parquet else None,
             )
         writers.append(made)
-        return made
+        return _Projected(made, table) if kept.columns != table.columns else made
 
     ids = app.stored_trajectory_ids()
     order = sorted((pseudonyms.girl(t), t) for t in ids)
@@ -403,6 +438,7 @@ def extract(
     width = 0
     reader = _Stored(app)
     done = 0
+    later_intakes = 0
     try:
         for pseudonym, trajectory_id, stored in _each(reader, order, index, erased):
             done += 1
@@ -424,16 +460,19 @@ def extract(
                 problems.append(Problem(pseudonym, e.position, e.problem))
                 left_out[pseudonym] = "does not verify"
                 continue
-            if not has_consent(events):
-                counts.left_out_no_consent += 1
-                left_out[pseudonym] = "no research consent"
-                continue
+            # (before the consent check: an intake recorded after as-of is not part of
+            # what the export could see, whatever her consent)
             read = events if as_of is None else list(
                 takewhile(lambda e: e.timestamp <= as_of, events)
             )
             if not read:
+                later_intakes += 1
                 counts.left_out_not_yet_recorded += 1
                 left_out[pseudonym] = "not yet recorded at the as-of time"
+                continue
+            if not has_consent(events):
+                counts.left_out_no_consent += 1
+                left_out[pseudonym] = "no research consent"
                 continue
             opened = read[0]
             assert isinstance(opened, TrajectoryOpened)
@@ -458,37 +497,64 @@ def extract(
             counts.events_after_observation += girl.events_after_observation
             protocols |= her_protocols
             phases = max(phases, her_phases)
-            for row in girl.events:
-                events_out.write(row)
-            for spell in girl.spells:
-                spells_out.write([pseudonym, spell.begin, spell.end, spell.state])
-            kanon.add(girl.qi)
-            summaries.add((girl.qi, girl.summary))
-            sequences.add((pseudonym, girl.weeks))
-            width = max(width, len(girl.weeks))
+            spooled = [[s.begin, s.end, s.state] for s in girl.spells]
+            observed = girl.summary["observed_days"]
+            assert isinstance(observed, int)
+            kanon.add(girl.qi, observed if girl.summary["censored"] else None)
+            summaries.add((girl.qi, girl.summary, girl.events, spooled, girl.weeks))
         if progress is not None:
             progress(len(order), len(order))
+        if as_of is not None:
+            counts.trajectories_recorded_by_as_of = len(order) - later_intakes
+        # Disclosure control decides on every girl at once; then each girl's rows of
+        # every file are written as published (`published`).
         check = kanon.decide()
+        trajectories = trajectories_table(phases)
+        out_rows = writer(trajectories)
+        linkage = LinkageCheck(declared, others, {
+            "trajectories": trajectories.header, "events": events_table().header,
+            "spells": ["spells"], "sequences": ["sequences"]})
+        for qi, summary, rows, spooled, weeks in summaries:
+            published = kanon.publish(tuple(qi))
+            pseudonym = str(summary["pseudonym"])
+            spells = [Spell(*s) for s in spooled]
+            if summary["censored"]:
+                observed = int(summary["observed_days"])
+                day = kanon.censoring_day(tuple(qi), observed)
+                if day < observed:
+                    check.censored_shortened += 1
+                    check.censored_days_removed += observed - day
+                    before = len(rows)
+                    rows, spells, weeks = censor(summary, rows, spells, weeks, day, phases)
+                    counts.events_exported -= before - len(rows)
+                    counts.events_after_observation += before - len(rows)
+            for row in rows:
+                events_out.write(row)
+            for spell in spells:
+                spells_out.write([pseudonym, spell.begin, spell.end, spell.state])
+            values = dict(summary)
+            trajectory_values(values, published)
+            row = [values.get(c.name, 0 if c.name.startswith("days_p") else None)
+                   for c in trajectories.columns]
+            out_rows.write(row)
+            linkage.add(row, rows, weeks)
+            sequences.add((pseudonym, weeks))
+            width = max(width, len(weeks))
+        check.linkage = linkage.reports()
+        for report in check.linkage:
+            if not report.passed:
+                check.failures.append(
+                    f"{report.girls_linkable} of {linkage.girls} girls"
+                    f" ({report.linkable_percent}%) could be linked with project"
+                    f" {report.project!r} on what both receive ({', '.join(report.shared)});"
+                    f" at most {MAX_LINKABLE_PERCENT}% may be"
+                )
+        check.passed = not check.failures
         written: dict[str, Written] = {
             "events": events_out.close(),
             "spells": spells_out.close(),
+            "trajectories": out_rows.close(),
         }
-        trajectories = trajectories_table(phases)
-        out_rows = writer(trajectories)
-        for qi, summary in summaries:
-            published = kanon.publish(tuple(qi))
-            values = dict(summary)
-            values["qi_suppressed"] = int(published is None)
-            if published is not None:
-                values.update(zip(
-                    ("organisation", "age_band", "intake_period", "risk_profiles"),
-                    (v or None for v in published), strict=True,
-                ))
-            out_rows.write([
-                values.get(c.name, 0 if c.name.startswith("days_p") else None)
-                for c in trajectories.columns
-            ])
-        written["trajectories"] = out_rows.close()
         out_weeks = writer(sequences_table(width, phases))
         for pseudonym, weeks in sequences:
             out_weeks.write([pseudonym, *weeks, *([CEN] * (width - len(weeks)))])
@@ -499,7 +565,7 @@ def extract(
         for spool in (summaries, sequences):
             spool.discard()
     files: dict[str, FileEntry] = {}
-    for name in TABLES:
+    for name in declared.files:
         w = written[name]
         files[f"{name}.csv"] = FileEntry(
             rows=w.rows, bytes=w.csv_bytes, sha256=w.csv_sha256, content_sha256=w.csv_sha256
@@ -534,11 +600,12 @@ def export_parameters(
     as_of: datetime | None,
     k: int,
     max_suppressed_percent: int,
+    declaration: Declaration | None = None,
 ) -> Parameters:
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if k < 2:
-        raise ExportError("k must be at least 2")
+    if k < MIN_K:
+        raise ExportError(f"k: k must be at least {MIN_K} (smaller groups could be recognised)")
     if not 0 <= max_suppressed_percent <= 100:
         raise ExportError("max_suppressed_percent must be between 0 and 100")
     today = amsterdam_date(app.clock())
@@ -555,7 +622,17 @@ def export_parameters(
         as_of=as_of.isoformat() if as_of is not None else None,
         observation_end=end.isoformat(),
         censoring_period_days=CENSORING_PERIOD,
+        files=None if declaration is None or declaration.everything else list(
+            declaration.files),
+        variables=None if declaration is None or declaration.variables is None else list(
+            declaration.variables),
     )
+
+
+def _declarable(app: TrajectoryApplication) -> dict[str, Sequence[str]]:
+    """The columns a project can declare, per file."""
+    return {"trajectories": trajectories_table(phases_of(app)).header,
+            "events": events_table().header}
 
 
 def export_project(
@@ -570,6 +647,8 @@ def export_project(
     max_suppressed_percent: int = DEFAULT_MAX_SUPPRESSED_PERCENT,
     progress: Progress | None = None,
     client: str | None = None,
+    files: Sequence[str] | None = None,
+    variables: Sequence[str] | None = None,
 ) -> Manifest:
     """Export the research data of `project` into `out_dir` (made; must be empty if it
     exists) and record the export in the access log; returns the manifest.
@@ -583,7 +662,10 @@ def export_project(
     if app.keys is None:
         raise ExportError("research exports need an encrypted store (the project secret is"
                           " kept wrapped by the master key)")
-    parameters = export_parameters(
+    wanted = None if files is None and variables is None else Declaration.of(files, variables)
+    if wanted is not None:
+        wanted.check_columns(_declarable(app))
+    export_parameters(  # (its refusals first, before a project is made)
         app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent
     )
     target = Path(out_dir)
@@ -592,6 +674,11 @@ def export_project(
     secret, created = project_secret(app.keys, app.db, project, app.clock(), create=True)
     if created:
         log.info("research_project_created", project=project)
+    declaration = declare(app.db, project, wanted)
+    parameters = export_parameters(
+        app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent,
+        declaration=declaration,
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
     staging.mkdir(mode=OWNER_ONLY_DIR)
@@ -600,7 +687,7 @@ def export_project(
         spool.mkdir()
         result = extract(
             app, parameters, Pseudonyms(secret), out=staging, spool_dir=spool, strict=True,
-            progress=progress,
+            progress=progress, others=other_declarations(app.db, project),
         )
         spool.rmdir()
         manifest = result.manifest

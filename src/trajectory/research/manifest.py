@@ -46,6 +46,10 @@ class Parameters(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     observation_end: str
     """The Amsterdam date observation ends (the as-of date, else the day of the export)."""
     censoring_period_days: int
+    files: list[str] | None = None
+    """The files the project declared; null: every file."""
+    variables: list[str] | None = None
+    """The variables (file.column) the project declared; null: every column of its files."""
 
 
 class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -61,6 +65,9 @@ class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     events_exported: int
     events_after_observation: int
     """Events of the exported girls after the end of their observation (not exported)."""
+    trajectories_recorded_by_as_of: int | None = None
+    """With --as-of: the trajectories whose intake was recorded by then (what the export
+    could see); later intakes do not change it, so the export stays verifiable."""
 
 
 class FileEntry(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -98,6 +105,10 @@ FIELD_DOCS: dict[str, str] = {
     "parameters.observation_end": "the date observation ends (as-of date, else export day)",
     "parameters.censoring_period_days": "observation of a girl still in care ends at a"
     " whole number of these days since intake",
+    "parameters.files": "the files the project declared (data minimisation); null: every"
+    " file",
+    "parameters.variables": "the variables (file.column) the project declared; null: every"
+    " column of its files",
     "consent_rule": "who is included, in words",
     "protocols": "the protocol versions (name version) the exported trajectories ran under",
     "counts": "counts of trajectories and events (below)",
@@ -111,6 +122,8 @@ FIELD_DOCS: dict[str, str] = {
     "counts.events_exported": "rows of events.csv",
     "counts.events_after_observation": "events of the exported girls after their observation"
     " ended (not exported)",
+    "counts.trajectories_recorded_by_as_of": "with as_of: trajectories whose intake was"
+    " recorded by then (later intakes do not change it); null without as_of",
     "small_cell_check": "what the k-anonymity check found and did (see Disclosure control)",
     "files": "file name -> rows, bytes, sha256 of the file, content_sha256 (sha256 of the"
     " table as canonical CSV: for a Parquet file, its CSV's hash)",

@@ -94,6 +94,7 @@ def verify_export(
         now = extract(
             app, manifest.parameters, Pseudonyms(secret), out=None, spool_dir=Path(spool),
             strict=False, progress=progress,
+            others=[(r.project, r.declaration) for r in manifest.small_cell_check.linkage],
         )
     _compare(manifest, now.manifest, now.left_out, check)
     for problem in now.problems:
@@ -188,15 +189,23 @@ def _compare(then: Manifest, now: Manifest, left_out: dict[str, str],
             )
     if then.root != now.root:
         check.differences.append(f"root: {now.root} now, {then.root} in the manifest")
+    later = _later_intakes(then, now)
+    if later:
+        check.notes.append(
+            f"{later} trajector{'y' if later == 1 else 'ies'} recorded after the as-of time"
+            " (not part of this export)"
+        )
     for name in then.counts.__struct_fields__:
         a, b = getattr(then.counts, name), getattr(now.counts, name)
+        if name in ("trajectories_in_store", "left_out_not_yet_recorded") and later:
+            a += later
         if a != b:
             check.differences.append(f"count {name}: {b} now, {a} in the manifest")
     if then.small_cell_check != now.small_cell_check:
         check.differences.append("small-cell check: its result differs")
     if then.protocols != now.protocols:
         check.differences.append("protocols: the protocol versions read differ")
-    for table in TABLES:
+    for table in then.parameters.files or TABLES:
         name = f"{table}.csv"
         a_entry, b_entry = then.files.get(name), now.files.get(name)
         if a_entry is None or b_entry is None:
@@ -207,3 +216,22 @@ def _compare(then: Manifest, now: Manifest, left_out: dict[str, str],
             check.differences.append(f"{name}: its content differs from what the log gives"
                                      f" now ({rows})")
 
+
+
+def _later_intakes(then: Manifest, now: Manifest) -> int:
+    """Intakes recorded after an as-of export's time: not part of it, so not a difference.
+
+    The manifest pins how many trajectories were recorded by the as-of time; only when
+    that number is unchanged, and the store and the not-yet-recorded count grew by the
+    same number, are the new ones later intakes (anything else stays a difference)."""
+    a, b = then.counts, now.counts
+    if then.parameters.as_of is None or a.trajectories_recorded_by_as_of is None:
+        return 0
+    grown = b.trajectories_in_store - a.trajectories_in_store
+    if (
+        grown > 0
+        and b.left_out_not_yet_recorded - a.left_out_not_yet_recorded == grown
+        and a.trajectories_recorded_by_as_of == b.trajectories_recorded_by_as_of
+    ):
+        return grown
+    return 0

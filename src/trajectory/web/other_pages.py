@@ -242,6 +242,19 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
+DISCLOSURE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "organisation": (N_("Organisation"), (N_("its pseudonym"), N_("withheld"))),
+    "age_band": (N_("Age at intake"), (N_("in 2-year bands"),
+                                       N_("in wider bands (<14, 14-17, 18+)"),
+                                       N_("minor or adult"), N_("withheld"))),
+    "intake_period": (N_("Intake period"), (N_("month"), N_("quarter"), N_("half year"),
+                                            N_("year"), N_("withheld"))),
+    "risk_profiles": (N_("Risk profiles"), (N_("all of them"), N_("the most severe only"),
+                                            N_("withheld"))),
+}
+"""The export page's words for each quasi-identifier and each level of its hierarchy
+(`trajectory.research.disclosure.HIERARCHIES`; a test keeps the two in step)."""
+
 
 def _exporter() -> Any | None:
     """The research export, where this build has it (else the page says so)."""
@@ -273,7 +286,12 @@ def _exports(root: Path) -> list[tuple[str, Any]]:
 
 
 def _research_page(request: Request[Any, Any, Any], *, error: str | None = None,
-                   status_code: int = 200) -> Template:
+                   status_code: int = 200, k_error: str | None = None,
+                   form: dict[str, str] | None = None,
+                   declaration_error: tuple[str, str] | None = None) -> Template:
+    from trajectory.research.disclosure import MIN_K
+    from trajectory.research.projects import FILES
+
     root = _user_exports(request)
     available = _exporter() is not None
     return page(
@@ -283,6 +301,11 @@ def _research_page(request: Request[Any, Any, Any], *, error: str | None = None,
         available=available,
         exports=_exports(root) if available else [],
         error=error,
+        k_error=k_error,
+        min_k=MIN_K,
+        declarable_files=FILES,
+        declaration_error=declaration_error,
+        form=form or {},
         fresh=reauth_fresh(request),
     )
 
@@ -307,6 +330,14 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
     k_raw = first(form, "k") or "5"
     if not _NAME.match(project) or fmt not in ("csv", "parquet") or not k_raw.isdigit():
         return _research_page(request, error=t("This value does not fit."), status_code=422)
+    from trajectory.research.disclosure import MIN_K
+
+    if int(k_raw) < MIN_K:  # (the export refuses it too; said here, at the field)
+        return _research_page(
+            request, status_code=422, form={"project": project, "k": k_raw},
+            k_error=t("The smallest group must be at least %(k)s girls: smaller groups"
+                      " could be recognised.", k=MIN_K),
+        )
     app = web(request).services.application
     stamp = app.clock().strftime("%Y%m%dT%H%M%S")
     name = f"{stamp}-{secrets.token_hex(3)}-{project}"[:120]
@@ -314,10 +345,21 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     user = session_of(request).user
     from trajectory.research import ExportError, ProjectError
+    from trajectory.research.projects import DeclarationError
 
+    files = [f for f in form.get("files", []) if f] or None
+    variables = [v.strip() for v in first(form, "variables").replace("\n", ",").split(",")
+                 if v.strip()] or None
     try:
         export_project(app, project, target, fmt=fmt, actor=actor(user), k=int(k_raw),
-                       client=client_of(request))
+                       client=client_of(request), files=files, variables=variables)
+    except DeclarationError as e:
+        return _research_page(
+            request, status_code=422, form={"project": project, "k": k_raw},
+            declaration_error=(e.field, t("The project declared other data, or this is"
+                                          " not a file or variable of the export: %(reason)s",
+                                          reason=str(e))),
+        )
     except (ExportError, ProjectError) as e:
         return _research_page(request, error=t("The export failed: %(reason)s", reason=str(e)),
                               status_code=422)
@@ -344,7 +386,8 @@ def export_page(request: Request[Any, Any, Any], name: PathText) -> Template:
 
     target = _export_dir(request, name)
     manifest = decode((target / "manifest.json").read_bytes())
-    return page(request, "export.html", name=name, m=manifest, done=bool(done))
+    return page(request, "export.html", name=name, m=manifest, done=bool(done),
+                disclosure_words=DISCLOSURE_WORDS)
 
 
 @get("/research/exports/{name:str}/files/{file:str}", opt=RESEARCH, sync_to_thread=True)

@@ -1,0 +1,49 @@
+"""One girl's rows as published, after disclosure control has decided.
+
+The small-cell check (`disclosure.KAnonymity`) decides on every girl's quasi-identifiers
+at once; this module applies its decision to one girl's rows: her quasi-identifiers in
+trajectories.csv, and, for a girl still in care, the censoring day of her published
+group (the shortest observation of the girls still in care in it): her spells, weekly
+sequence, day counts and `observed_days` end there, and her events after it are not
+published (counted as after her observation), so that the export's end of observation
+minus her observed days gives back no intake date finer than her group's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from trajectory.research.coding import Value
+from trajectory.research.disclosure import QUASI_IDENTIFIERS, Published
+from trajectory.research.timeline import AFT, RUN, Spell, weekly
+
+
+def trajectory_values(values: dict[str, Any], qi: Published) -> None:
+    """Her quasi-identifiers in her trajectories.csv row (None: an empty cell)."""
+    for name, value in zip(QUASI_IDENTIFIERS, qi, strict=True):
+        values[name] = value or None
+    values["qi_suppressed"] = int(any(v is None for v in qi))
+
+
+def censor(summary: dict[str, Any], rows: Sequence[list[Value]], spells: Sequence[Spell],
+           weeks: list[str], day: int, phases: int
+           ) -> tuple[list[list[Value]], list[Spell], list[str]]:
+    """A girl still in care, censored on `day` (at most her observed days): her rows
+    within [0, day), and her summary's day counts and observed days to match."""
+    observed = int(summary["observed_days"])
+    if day >= observed:
+        return list(rows), list(spells), weeks
+    kept_rows = [r for r in rows if not isinstance(r[3], int) or r[3] < day]
+    cut = [Spell(s.begin, min(s.end, day - 1), s.state) for s in spells if s.begin < day]
+    days: dict[str, int] = {}
+    for spell in cut:
+        days[spell.state] = days.get(spell.state, 0) + spell.days
+    summary["observed_days"] = day
+    for n in range(1, phases + 1):
+        if f"days_p{n}" in summary:
+            summary[f"days_p{n}"] = days.get(f"P{n}", 0)
+    summary["runaway_days"] = days.get(RUN, 0)
+    summary["aftercare_days"] = days.get(AFT, 0)
+    summary["events"] = len(kept_rows)
+    return kept_rows, cut, weekly(cut, day)
