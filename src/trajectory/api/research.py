@@ -37,6 +37,8 @@ class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ]
     format: Literal["csv", "parquet"] = "csv"
     as_of: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    sequences: Literal["week", "month"] = "week"
+    """sequences.csv per week (W1 ...) or per month (M1 ...) since intake."""
 
 
 def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[bytes]:
@@ -55,6 +57,7 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
                 actor=Actor(user_id=user.user_id, role=user.role, organisation=user.organisation),
                 as_of=as_of,
                 client=client_of(request),
+                sequence_unit=data.sequences,
             )
         except StoreNotVerified as e:
             raise ApiError(409, str(e), rule="store-not-verified") from None

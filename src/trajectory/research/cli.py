@@ -32,6 +32,8 @@ def add_export_parser(sub: Any) -> None:
         help="read the log as known at this RFC 3339 time (or the end of this date in"
         " Amsterdam, YYYY-MM-DD); default: everything stored, observation ending today",
     )
+    export.add_argument("--sequences", choices=["week", "month"], default="week",
+                        help="sequences.csv per week (default) or per month since intake")
     export.add_argument("--k", type=int, default=5,
                         help="smallest published group of quasi-identifiers (default 5)")
 
@@ -65,6 +67,7 @@ def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         manifest = export_project(
             app, args.project, args.out, fmt=args.format, as_of=as_of, k=args.k,
             actor=_operator(), progress=Progress("export", 0), client="cli",
+            sequence_unit=args.sequences,
         )
     except (ExportError, ProjectError) as e:
         print(f"trajectory: {e}", file=sys.stderr)

@@ -173,7 +173,11 @@ def render() -> str:
         *_events_table(),
         *_table(sequences_table(1, phases),
                 note="Columns `W1` … `Wn`, n = the longest sequence in the export; after"
-                " a girl's observation every week is `CEN`."),
+                " a girl's observation every week is `CEN`. With the sequence unit `month`"
+                " (`--sequences month`) the columns are `M1` … `Mn`: month m runs from m - 1"
+                " calendar months after intake to the day before m months after (on the"
+                " month's last day where it is shorter), its state the one held most of its"
+                " days, as for weeks."),
         *_table(spells_table(phases)),
         *_event_catalogue(),
         *_disclosure(),

@@ -74,7 +74,7 @@ from trajectory.research.tables import (
     spells_table,
     trajectories_table,
 )
-from trajectory.research.timeline import CEN, CENSORING_PERIOD, derive
+from trajectory.research.timeline import CEN, CENSORING_PERIOD, SEQUENCE_UNITS, derive
 
 log = structlog.get_logger("trajectory.research")
 
@@ -444,6 +444,7 @@ def extract(
                 organisation=pseudonyms.organisation(opened.organisation),
                 observation_end=observation_end,
                 phases=her_phases,
+                unit=parameters.sequence_unit,
             )
             if girl is None:
                 counts.left_out_observed_under_4_weeks += 1
@@ -461,11 +462,12 @@ def extract(
             for row in girl.events:
                 events_out.write(row)
             for spell in girl.spells:
-                spells_out.write([pseudonym, spell.begin, spell.end, spell.state])
+                spells_out.write([pseudonym, spell.begin, spell.end, spell.state,
+                                  int(spell.censoring is not None), spell.censoring])
             kanon.add(girl.qi)
             summaries.add((girl.qi, girl.summary))
-            sequences.add((pseudonym, girl.weeks))
-            width = max(width, len(girl.weeks))
+            sequences.add((pseudonym, girl.periods))
+            width = max(width, len(girl.periods))
         if progress is not None:
             progress(len(order), len(order))
         check = kanon.decide()
@@ -489,7 +491,7 @@ def extract(
                 for c in trajectories.columns
             ])
         written["trajectories"] = out_rows.close()
-        out_weeks = writer(sequences_table(width, phases))
+        out_weeks = writer(sequences_table(width, phases, parameters.sequence_unit))
         for pseudonym, weeks in sequences:
             out_weeks.write([pseudonym, *weeks, *([CEN] * (width - len(weeks)))])
         written["sequences"] = out_weeks.close()
@@ -534,9 +536,13 @@ def export_parameters(
     as_of: datetime | None,
     k: int,
     max_suppressed_percent: int,
+    sequence_unit: str = "week",
 ) -> Parameters:
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if sequence_unit not in SEQUENCE_UNITS:
+        raise ExportError(f"sequence unit must be one of {', '.join(SEQUENCE_UNITS)},"
+                          f" not {sequence_unit!r}")
     if k < 2:
         raise ExportError("k must be at least 2")
     if not 0 <= max_suppressed_percent <= 100:
@@ -555,6 +561,7 @@ def export_parameters(
         as_of=as_of.isoformat() if as_of is not None else None,
         observation_end=end.isoformat(),
         censoring_period_days=CENSORING_PERIOD,
+        sequence_unit=sequence_unit,
     )
 
 
@@ -570,6 +577,7 @@ def export_project(
     max_suppressed_percent: int = DEFAULT_MAX_SUPPRESSED_PERCENT,
     progress: Progress | None = None,
     client: str | None = None,
+    sequence_unit: str = "week",
 ) -> Manifest:
     """Export the research data of `project` into `out_dir` (made; must be empty if it
     exists) and record the export in the access log; returns the manifest.
@@ -584,7 +592,8 @@ def export_project(
         raise ExportError("research exports need an encrypted store (the project secret is"
                           " kept wrapped by the master key)")
     parameters = export_parameters(
-        app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent
+        app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent,
+        sequence_unit=sequence_unit,
     )
     target = Path(out_dir)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

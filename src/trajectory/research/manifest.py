@@ -46,6 +46,8 @@ class Parameters(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     observation_end: str
     """The Amsterdam date observation ends (the as-of date, else the day of the export)."""
     censoring_period_days: int
+    sequence_unit: str = "week"
+    """sequences.csv per week (`W1` ...) or per month (`M1` ...) since intake."""
 
 
 class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -98,6 +100,8 @@ FIELD_DOCS: dict[str, str] = {
     "parameters.observation_end": "the date observation ends (as-of date, else export day)",
     "parameters.censoring_period_days": "observation of a girl still in care ends at a"
     " whole number of these days since intake",
+    "parameters.sequence_unit": "week or month: the columns of sequences.csv (W1 ... or"
+    " M1 ...), the state held most days of each week or month since intake",
     "consent_rule": "who is included, in words",
     "protocols": "the protocol versions (name version) the exported trajectories ran under",
     "counts": "counts of trajectories and events (below)",

@@ -222,7 +222,9 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
     project = first(form, "project").strip()
     fmt = first(form, "format") or "csv"
     k_raw = first(form, "k") or "5"
-    if not _NAME.match(project) or fmt not in ("csv", "parquet") or not k_raw.isdigit():
+    unit = first(form, "sequences") or "week"
+    if (not _NAME.match(project) or fmt not in ("csv", "parquet") or not k_raw.isdigit()
+            or unit not in ("week", "month")):
         return _research_page(request, error=t("This value does not fit."), status_code=422)
     app = web(request).services.application
     stamp = app.clock().strftime("%Y%m%dT%H%M%S")
@@ -234,7 +236,7 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
 
     try:
         export_project(app, project, target, fmt=fmt, actor=actor(user), k=int(k_raw),
-                       client=client_of(request))
+                       client=client_of(request), sequence_unit=unit)
     except (ExportError, ProjectError) as e:
         return _research_page(request, error=t("The export failed: %(reason)s", reason=str(e)),
                               status_code=422)

@@ -1,0 +1,157 @@
+"""The research export in the formats researchers use, told as a researcher meets them:
+sequences per week or per month, spells that say when they were cut off and why, and
+corrections applied in events.csv. Every test here runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import pytest
+
+from tests.builders import open_trajectory, phase_2_facts, record_all
+from tests.test_research_export import RESEARCHER, consent
+from trajectory.application import TrajectoryApplication
+from trajectory.commands import (
+    AssessMedicalCare,
+    CloseTrajectory,
+    CorrectEntry,
+    EndRunaway,
+    ReportRunaway,
+    TransitionPhase,
+)
+from trajectory.research import ExportError, export_project, verify_export
+
+INTAKE = date(2025, 9, 1)
+
+
+def on(day: int) -> str:
+    return (INTAKE + timedelta(days=day)).isoformat()
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def export(app: TrajectoryApplication, out: Path, **options: Any) -> Any:
+    return export_project(app, "formats-study", out, actor=RESEARCHER, **options)
+
+
+def moved_away(app: TrajectoryApplication) -> UUID:
+    """Phase 1 for 30 days, phase 2, a runaway of 5 days, closed on day 80: moved away."""
+    t = open_trajectory(app, intake_date=INTAKE)
+    record_all(app, t, [msgspec.structs.replace(c, occurred_on=on(1)) for c in phase_2_facts()])
+    record_all(app, t, [
+        TransitionPhase(to_phase=2, reason="Stabiel.", occurred_on=on(30)),
+        ReportRunaway(from_where="De groep", occurred_on=on(40)),
+        EndRunaway(ending="returned", occurred_on=on(45)),
+        CloseTrajectory(reason="moved_away", note="Verhuisd.", occurred_on=on(80)),
+    ])
+    consent(app, t)
+    return t
+
+
+def still_in_care(app: TrajectoryApplication) -> UUID:
+    t = open_trajectory(app, intake_date=INTAKE)
+    record_all(app, t, [msgspec.structs.replace(c, occurred_on=on(1)) for c in phase_2_facts()])
+    consent(app, t)
+    return t
+
+
+# -- spells: right-censoring -------------------------------------------------------------
+
+
+def test_a_spell_cut_off_by_the_end_of_observation_or_a_closure_says_so_and_why(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    # Given a girl who moved away in phase 2 and a girl still in phase 1 at the export
+    gone, staying = moved_away(app), still_in_care(app)
+    # When the data set is exported
+    out = tmp_path / "export"
+    export(app, out)
+    spells = read_csv(out / "spells.csv")
+    by_girl: dict[str, list[tuple[int, str, str, str]]] = {}
+    for r in spells:
+        by_girl.setdefault(r["pseudonym"], []).append(
+            (int(r["begin"]), r["state"], r["censored"], r["censoring_reason"]))
+    girls = {p: rows for p, rows in by_girl.items()}
+    closed = next(rows for rows in girls.values() if rows[-1][1] == "END")
+    open_ = next(rows for rows in girls.values() if rows[-1][1] != "END")
+    # Then the spells ended by a change of state are not censored
+    assert closed[:3] == [(0, "P1", "0", ""), (30, "P2", "0", ""), (40, "RUN", "0", "")]
+    # and her last phase was cut off by the move: lost to follow-up; the closure day is not
+    assert closed[3:] == [(45, "P2", "1", "lost_to_follow_up"), (80, "END", "0", "")]
+    # and the girl still in care is censored at the end of her observation
+    assert open_ == [(0, "P1", "1", "still_in_care")]
+    assert gone != staying
+
+
+# -- sequences per week or per month -----------------------------------------------------
+
+
+def test_sequences_per_month_follow_the_months_since_intake(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    # Given the girl who moved away on day 80 (intake 1 September)
+    moved_away(app)
+    # When the sequences are asked per month
+    out = tmp_path / "export"
+    manifest = export(app, out, sequence_unit="month")
+    (row,) = read_csv(out / "sequences.csv")
+    # Then each column is a month since intake (September, October, November) and the
+    # month's state is the one held for most of its days, then the closure
+    assert list(row) == ["pseudonym", "M1", "M2", "M3", "M4"]
+    assert [row[f"M{m}"] for m in range(1, 5)] == ["P1", "P2", "P2", "END"]
+    assert manifest.parameters.sequence_unit == "month"
+    # and the export verifies with its unit
+    assert verify_export(app, out, actor=RESEARCHER).ok
+
+
+def test_sequences_are_per_week_by_default_and_no_other_unit_is_taken(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    moved_away(app)
+    manifest = export(app, tmp_path / "export")
+    assert manifest.parameters.sequence_unit == "week"
+    (row,) = read_csv(tmp_path / "export" / "sequences.csv")
+    assert list(row)[1] == "W1"
+    with pytest.raises(ExportError, match="sequence unit"):
+        export(app, tmp_path / "other", sequence_unit="fortnight")
+
+
+# -- corrections applied in events.csv --------------------------------------------------
+
+
+def test_a_corrected_day_is_applied_with_a_flag_and_an_entry_in_error_is_flagged(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    # Given a medical assessment recorded on day 3, corrected to day 2, and a second one
+    # marked as recorded in error
+    t = still_in_care(app)
+    first = record_all(app, t, [AssessMedicalCare(needs=["none"], provider="Huisarts",
+                                                 occurred_on=on(3))])
+    second = record_all(app, t, [AssessMedicalCare(needs=["medication"], provider="GGD",
+                                                  occurred_on=on(4))])
+    assert first is not None
+    assert second is not None
+    record_all(app, t, [
+        CorrectEntry(position=first.version, reason="Datum verkeerd.",
+                     corrected_occurred_on=INTAKE + timedelta(days=2)),
+        CorrectEntry(position=second.version, action="mark_in_error", reason="Andere cliënt."),
+    ])
+    # When the data set is exported
+    out = tmp_path / "export"
+    export(app, out)
+    rows = {int(r["seq"]): r for r in read_csv(out / "events.csv")}
+    # Then the corrected entry is on the corrected day, flagged, with the day first recorded
+    assert (rows[first.version]["day"], rows[first.version]["corrected"],
+            rows[first.version]["day_recorded"]) == ("2", "1", "3")
+    # and the entry in error keeps its row, flagged, as the codebook says
+    assert (rows[second.version]["in_error"], rows[second.version]["corrected"]) == ("1", "0")
+    # and an entry never corrected has no day_recorded
+    assert (rows[1]["corrected"], rows[1]["day_recorded"]) == ("0", "")
