@@ -155,3 +155,83 @@ def test_a_corrected_day_is_applied_with_a_flag_and_an_entry_in_error_is_flagged
     assert (rows[second.version]["in_error"], rows[second.version]["corrected"]) == ("1", "0")
     # and an entry never corrected has no day_recorded
     assert (rows[1]["corrected"], rows[1]["day_recorded"]) == ("0", "")
+
+
+# -- process mining: OCEL 2.0 and XES, read back by pm4py ------------------------------
+
+
+@pytest.fixture
+def pm4py() -> Any:
+    """pm4py, without its advice to install faster optional readers (a warning, which
+    this suite treats as an error)."""
+    import pm4py
+    from pm4py.util import constants
+
+    constants.SHOW_INTERNAL_WARNINGS = False
+    return pm4py
+
+
+def test_pm4py_discovers_a_process_model_from_the_ocel_and_the_xes_log(
+    app: TrajectoryApplication, tmp_path: Path, pm4py: Any
+) -> None:
+    # Given girls with a phase, a runaway and a closure, one still in care, and a
+    # corrected and an in-error entry
+    moved_away(app)
+    moved_away(app)
+    t = still_in_care(app)
+    first = record_all(app, t, [AssessMedicalCare(needs=["none"], provider="Huisarts",
+                                                 occurred_on=on(3))])
+    assert first is not None
+    record_all(app, t, [CorrectEntry(position=first.version, action="mark_in_error",
+                                     reason="Andere cliënt.")])
+    # When the data set is exported with the process-mining logs
+    out = tmp_path / "export"
+    manifest = export(app, out, formats=["ocel", "xes"])
+    events = read_csv(out / "events.csv")
+    care = [r for r in events if r["in_error"] == "0"
+            and r["event"] not in ("EntryCorrected", "EntryMarkedInError")]
+    # Then pm4py reads the XES log: one trace per girl, the events of events.csv in care
+    log = pm4py.read_xes(str(out / "events.xes"))
+    assert len(log) == len(care)
+    assert log["case:concept:name"].nunique() == 3
+    assert set(log["concept:name"]) == {r["event"] for r in care}
+    # and discovers a model from it (inductive miner, directly-follows graph)
+    net, _initial, _final = pm4py.discover_petri_net_inductive(log)
+    assert len(net.transitions) >= len({r["event"] for r in care})
+    dfg, starts, _ends = pm4py.discover_dfg(log)
+    assert set(starts) == {"TrajectoryOpened"}
+    assert dfg[("TrajectoryOpened", "SafetyAnalysisRecorded")] >= 1
+    # and pm4py reads the OCEL 2.0 log: the same events, each of one girl object
+    ocel = pm4py.read_ocel2_json(str(out / "events.jsonocel"))
+    assert len(ocel.events) == len(care)
+    assert len(ocel.objects) == 3
+    assert set(ocel.objects["ocel:type"]) == {"girl"}
+    # and discovers an object-centric directly-follows graph and, flattened on the girl, a
+    # process tree
+    ocdfg = pm4py.discover_ocdfg(ocel)
+    assert "girl" in ocdfg["object_types"]
+    flat = pm4py.ocel_flattening(ocel, "girl")
+    tree = pm4py.discover_process_tree_inductive(flat)
+    assert "TrajectoryOpened" in str(tree)
+    # and both files are in the manifest with their hashes, and the export verifies
+    assert manifest.files["events.xes"].rows == len(care)
+    assert manifest.files["events.jsonocel"].rows == len(care)
+    assert manifest.parameters.formats == ["ocel", "xes"]
+    assert verify_export(app, out, actor=RESEARCHER).ok
+    (out / "events.xes").write_bytes((out / "events.xes").read_bytes().replace(
+        b"RunawayReported", b"RunawayReportet", 1))
+    check = verify_export(app, out, actor=RESEARCHER)
+    assert any(d.startswith("events.xes") for d in check.differences)
+
+
+def test_the_process_logs_hold_no_real_date_and_the_same_store_gives_the_same_bytes(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    moved_away(app)
+    export(app, tmp_path / "a", formats=["ocel", "xes"])
+    export(app, tmp_path / "b", formats=["ocel", "xes"])
+    for name in ("events.xes", "events.jsonocel"):
+        data = (tmp_path / "a" / name).read_bytes()
+        assert data == (tmp_path / "b" / name).read_bytes()
+        assert b"2025-" not in data  # her real intake year
+        assert b"2000-01-01T00:00:01" in data  # day 0, the first event

@@ -39,6 +39,8 @@ class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     as_of: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     sequences: Literal["week", "month"] = "week"
     """sequences.csv per week (W1 ...) or per month (M1 ...) since intake."""
+    also: Annotated[list[Literal["ocel", "xes", "sav", "dta"]], msgspec.Meta(max_length=4)] = []
+    """Also write: ocel (OCEL 2.0 JSON), xes (XES), sav (SPSS), dta (Stata)."""
 
 
 def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[bytes]:
@@ -58,6 +60,7 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
                 as_of=as_of,
                 client=client_of(request),
                 sequence_unit=data.sequences,
+                formats=data.also,
             )
         except StoreNotVerified as e:
             raise ApiError(409, str(e), rule="store-not-verified") from None

@@ -34,6 +34,10 @@ def add_export_parser(sub: Any) -> None:
     )
     export.add_argument("--sequences", choices=["week", "month"], default="week",
                         help="sequences.csv per week (default) or per month since intake")
+    export.add_argument("--also", action="append", default=[], metavar="FORMAT",
+                        choices=["ocel", "xes", "sav", "dta"],
+                        help="also write: ocel (OCEL 2.0 JSON), xes (XES), sav (SPSS), dta"
+                        " (Stata); repeat for more (sav and dta need the 'stats' extra)")
     export.add_argument("--k", type=int, default=5,
                         help="smallest published group of quasi-identifiers (default 5)")
 
@@ -67,7 +71,7 @@ def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         manifest = export_project(
             app, args.project, args.out, fmt=args.format, as_of=as_of, k=args.k,
             actor=_operator(), progress=Progress("export", 0), client="cli",
-            sequence_unit=args.sequences,
+            sequence_unit=args.sequences, formats=args.also,
         )
     except (ExportError, ProjectError) as e:
         print(f"trajectory: {e}", file=sys.stderr)

@@ -54,6 +54,8 @@ from trajectory.hashchain import (
 from trajectory.persistence.database import placeholders
 from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
 from trajectory.research.disclosure import KAnonymity
+from trajectory.research.formats import EXTRA_FORMATS
+from trajectory.research.formats.process import ProcessLogs
 from trajectory.research.manifest import (
     MANIFEST,
     Counts,
@@ -397,6 +399,9 @@ def extract(
     protocols: set[str] = set()
     kanon = KAnonymity(parameters.k, parameters.max_suppressed_percent)
     events_out = writer(events_table())
+    extra = set(parameters.formats)
+    logs = ProcessLogs(events_out.table, out, ocel="ocel" in extra, xes="xes" in extra) if (
+        extra & {"ocel", "xes"}) else None
     spells_out = writer(spells_table(documented))
     summaries = _Spool(spool_dir / "trajectories.spool")
     sequences = _Spool(spool_dir / "sequences.spool")
@@ -461,6 +466,8 @@ def extract(
             phases = max(phases, her_phases)
             for row in girl.events:
                 events_out.write(row)
+            if logs is not None:
+                logs.add(pseudonym, girl.events)
             for spell in girl.spells:
                 spells_out.write([pseudonym, spell.begin, spell.end, spell.state,
                                   int(spell.censoring is not None), spell.censoring])
@@ -495,9 +502,12 @@ def extract(
         for pseudonym, weeks in sequences:
             out_weeks.write([pseudonym, *weeks, *([CEN] * (width - len(weeks)))])
         written["sequences"] = out_weeks.close()
+        process = logs.close() if logs is not None else {}
     finally:
         for made in writers:
             made.discard()  # (a no-op for the tables already closed)
+        if logs is not None:
+            logs.discard()
         for spool in (summaries, sequences):
             spool.discard()
     files: dict[str, FileEntry] = {}
@@ -512,6 +522,8 @@ def extract(
                 rows=w.rows, bytes=path.stat().st_size, sha256=sha256_file(path),
                 content_sha256=w.csv_sha256,
             )
+    for name, (rows, size, sha) in process.items():
+        files[name] = FileEntry(rows=rows, bytes=size, sha256=sha, content_sha256=sha)
     manifest = Manifest(
         software=software(parameters.format),
         parameters=parameters,
@@ -537,9 +549,14 @@ def export_parameters(
     k: int,
     max_suppressed_percent: int,
     sequence_unit: str = "week",
+    formats: Sequence[str] = (),
 ) -> Parameters:
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    unknown = [f for f in formats if f not in EXTRA_FORMATS]
+    if unknown:
+        raise ExportError(f"formats must be among {', '.join(EXTRA_FORMATS)}, not"
+                          f" {', '.join(map(repr, unknown))}")
     if sequence_unit not in SEQUENCE_UNITS:
         raise ExportError(f"sequence unit must be one of {', '.join(SEQUENCE_UNITS)},"
                           f" not {sequence_unit!r}")
@@ -562,6 +579,7 @@ def export_parameters(
         observation_end=end.isoformat(),
         censoring_period_days=CENSORING_PERIOD,
         sequence_unit=sequence_unit,
+        formats=sorted(set(formats)),
     )
 
 
@@ -578,6 +596,7 @@ def export_project(
     progress: Progress | None = None,
     client: str | None = None,
     sequence_unit: str = "week",
+    formats: Sequence[str] = (),
 ) -> Manifest:
     """Export the research data of `project` into `out_dir` (made; must be empty if it
     exists) and record the export in the access log; returns the manifest.
@@ -593,7 +612,7 @@ def export_project(
                           " kept wrapped by the master key)")
     parameters = export_parameters(
         app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent,
-        sequence_unit=sequence_unit,
+        sequence_unit=sequence_unit, formats=formats,
     )
     target = Path(out_dir)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

@@ -196,8 +196,9 @@ def _compare(then: Manifest, now: Manifest, left_out: dict[str, str],
         check.differences.append("small-cell check: its result differs")
     if then.protocols != now.protocols:
         check.differences.append("protocols: the protocol versions read differ")
-    for table in TABLES:
-        name = f"{table}.csv"
+    derived = [f"{table}.csv" for table in TABLES] + [
+        name for name in now.files if name not in {f"{table}.csv" for table in TABLES}]
+    for name in derived:
         a_entry, b_entry = then.files.get(name), now.files.get(name)
         if a_entry is None or b_entry is None:
             check.differences.append(f"{name}: not in the manifest")

@@ -223,6 +223,7 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
     fmt = first(form, "format") or "csv"
     k_raw = first(form, "k") or "5"
     unit = first(form, "sequences") or "week"
+    also = [f for f in ("ocel", "xes", "sav", "dta") if f in form.get("also", [])]
     if (not _NAME.match(project) or fmt not in ("csv", "parquet") or not k_raw.isdigit()
             or unit not in ("week", "month")):
         return _research_page(request, error=t("This value does not fit."), status_code=422)
@@ -236,7 +237,7 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
 
     try:
         export_project(app, project, target, fmt=fmt, actor=actor(user), k=int(k_raw),
-                       client=client_of(request), sequence_unit=unit)
+                       client=client_of(request), sequence_unit=unit, formats=also)
     except (ExportError, ProjectError) as e:
         return _research_page(request, error=t("The export failed: %(reason)s", reason=str(e)),
                               status_code=422)
