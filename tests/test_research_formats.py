@@ -235,3 +235,50 @@ def test_the_process_logs_hold_no_real_date_and_the_same_store_gives_the_same_by
         assert data == (tmp_path / "b" / name).read_bytes()
         assert b"2025-" not in data  # her real intake year
         assert b"2000-01-01T00:00:01" in data  # day 0, the first event
+
+
+# -- SPSS and Stata ---------------------------------------------------------------------
+
+
+def test_pyreadstat_reads_the_spss_and_stata_files_with_their_labels(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    import pyreadstat
+
+    # Given a girl who moved away and one still in care
+    moved_away(app)
+    still_in_care(app)
+    # When the data set is exported with SPSS and Stata files
+    out = tmp_path / "export"
+    manifest = export(app, out, formats=["sav", "dta"])
+    girls = {r["pseudonym"]: r for r in read_csv(out / "trajectories.csv")}
+    for ext in ("sav", "dta"):
+        read = pyreadstat.read_sav if ext == "sav" else pyreadstat.read_dta
+        frame, meta = read(str(out / f"trajectories.{ext}"))
+        # Then every girl is there with her values
+        assert sorted(frame["pseudonym"]) == sorted(girls)
+        labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+        # and every variable carries its meaning from the codebook
+        assert labels["closure_reason"] == "why the trajectory was closed (empty: not closed)"
+        # and codes are numbers with their words as value labels
+        closure = meta.variable_value_labels["closure_reason"]
+        gone = frame[frame["pseudonym"].map(lambda p: girls[p]["status_end"] == "closed")]
+        assert closure[int(gone["closure_reason"].iloc[0])] == "moved away"
+        assert meta.variable_value_labels["censored"] == {0: "no", 1: "yes"}
+        # and an empty code is missing
+        assert frame["closure_reason"].isna().sum() == 1
+        # and the spells and the sequences come too, with the states' words
+        spells, spell_meta = read(str(out / f"spells.{ext}"))
+        assert len(spells) == manifest.files["spells.csv"].rows
+        assert spell_meta.variable_value_labels["censoring_reason"][2] == "lost to follow-up"
+        _weeks, week_meta = read(str(out / f"sequences.{ext}"))
+        assert week_meta.variable_value_labels["W1"][1] == "phase 1"
+        # and each file is in the manifest with the hash of its table's content
+        entry = manifest.files[f"trajectories.{ext}"]
+        assert entry.content_sha256 == manifest.files["trajectories.csv"].sha256
+    # and a second export gives the same bytes (no creation time of its own)
+    again = tmp_path / "again"
+    export(app, again, formats=["sav", "dta"])
+    for name in ("trajectories.sav", "trajectories.dta", "sequences.sav"):
+        assert (out / name).read_bytes() == (again / name).read_bytes()
+    assert verify_export(app, out, actor=RESEARCHER).ok

@@ -54,8 +54,9 @@ from trajectory.hashchain import (
 from trajectory.persistence.database import placeholders
 from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
 from trajectory.research.disclosure import KAnonymity
-from trajectory.research.formats import EXTRA_FORMATS
+from trajectory.research.formats import EXTRA_FORMATS, stats
 from trajectory.research.formats.process import ProcessLogs
+from trajectory.research.formats.stats import STATS_TABLES
 from trajectory.research.manifest import (
     MANIFEST,
     Counts,
@@ -510,6 +511,7 @@ def extract(
             logs.discard()
         for spool in (summaries, sequences):
             spool.discard()
+    tables = {made.table.name: made.table for made in writers}
     files: dict[str, FileEntry] = {}
     for name in TABLES:
         w = written[name]
@@ -524,6 +526,15 @@ def extract(
             )
     for name, (rows, size, sha) in process.items():
         files[name] = FileEntry(rows=rows, bytes=size, sha256=sha, content_sha256=sha)
+    if out is not None:
+        for fmt in sorted(extra & {"sav", "dta"}):
+            for name in STATS_TABLES:
+                w = written[name]
+                path = stats.write(tables[name], out / f"{name}.csv", fmt)
+                files[path.name] = FileEntry(
+                    rows=w.rows, bytes=path.stat().st_size, sha256=sha256_file(path),
+                    content_sha256=w.csv_sha256,
+                )
     manifest = Manifest(
         software=software(parameters.format),
         parameters=parameters,
