@@ -282,3 +282,56 @@ def test_pyreadstat_reads_the_spss_and_stata_files_with_their_labels(
     for name in ("trajectories.sav", "trajectories.dta", "sequences.sav"):
         assert (out / name).read_bytes() == (again / name).read_bytes()
     assert verify_export(app, out, actor=RESEARCHER).ok
+
+
+# -- the Frictionless Data Package ------------------------------------------------------
+
+
+def test_frictionless_validates_the_data_package_and_finds_a_changed_file(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    import json
+
+    from frictionless import Package, validate
+
+    # Given girls with a phase, a runaway, a closure and a correction
+    moved_away(app)
+    t = still_in_care(app)
+    first = record_all(app, t, [AssessMedicalCare(needs=["none"], provider="Huisarts",
+                                                 occurred_on=on(3))])
+    assert first is not None
+    record_all(app, t, [CorrectEntry(position=first.version, reason="Datum verkeerd.",
+                                     corrected_occurred_on=INTAKE + timedelta(days=2))])
+    # When the data set is exported (per month, to see the sequence columns follow)
+    out = tmp_path / "export"
+    manifest = export(app, out, sequence_unit="month")
+    # Then datapackage.json is there, in the manifest with its hash
+    assert manifest.files["datapackage.json"].rows == 4
+    descriptor = json.loads((out / "datapackage.json").read_text())
+    # and describes every table with types, constraints and code lists
+    fields = {r["name"]: {f["name"]: f for f in r["schema"]["fields"]}
+              for r in descriptor["resources"]}
+    assert fields["trajectories"]["closure_reason"]["constraints"]["enum"][0] == (
+        "aftercare_completed")
+    assert fields["spells"]["censored"] == {
+        "name": "censored", "type": "integer",
+        "description": fields["spells"]["censored"]["description"],
+        "constraints": {"enum": [0, 1]}}
+    assert "M1" in fields["sequences"]
+    # and frictionless validates the package: every file against its schema, keys, hashes
+    report = validate(str(out / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    package = Package(str(out / "datapackage.json"))
+    assert [r.name for r in package.resources] == [
+        "trajectories", "events", "sequences", "spells"]
+    # and a code outside its list is found
+    spells = (out / "spells.csv").read_text()
+    (out / "spells.csv").write_text(spells.replace("still_in_care", "still_in_kare", 1))
+    report = validate(str(out / "datapackage.json"))
+    assert not report.valid
+    kinds = {e.type for task in report.tasks for e in task.errors}
+    assert "constraint-error" in kinds
+    assert "hash-count" in kinds or "byte-count" in kinds or "bytes-count" in kinds
+    # and verify names the changed file
+    check = verify_export(app, out, actor=RESEARCHER)
+    assert any(d.startswith("spells.csv") for d in check.differences)

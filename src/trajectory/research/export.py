@@ -54,7 +54,7 @@ from trajectory.hashchain import (
 from trajectory.persistence.database import placeholders
 from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
 from trajectory.research.disclosure import KAnonymity
-from trajectory.research.formats import EXTRA_FORMATS, stats
+from trajectory.research.formats import EXTRA_FORMATS, datapackage, stats
 from trajectory.research.formats.process import ProcessLogs
 from trajectory.research.formats.stats import STATS_TABLES
 from trajectory.research.manifest import (
@@ -512,6 +512,9 @@ def extract(
         for spool in (summaries, sequences):
             spool.discard()
     tables = {made.table.name: made.table for made in writers}
+    # (the spells' writer was made before the data said how many phases there are; its
+    # code list in the Data Package must follow the data, not the protocols installed)
+    tables["spells"] = spells_table(phases)
     files: dict[str, FileEntry] = {}
     for name in TABLES:
         w = written[name]
@@ -524,6 +527,12 @@ def extract(
                 rows=w.rows, bytes=path.stat().st_size, sha256=sha256_file(path),
                 content_sha256=w.csv_sha256,
             )
+    package = datapackage.render(parameters.project, [tables[t] for t in TABLES], files)
+    package_sha = hashlib.sha256(package).hexdigest()
+    if out is not None:
+        (out / datapackage.DATAPACKAGE).write_bytes(package)
+    files[datapackage.DATAPACKAGE] = FileEntry(
+        rows=len(TABLES), bytes=len(package), sha256=package_sha, content_sha256=package_sha)
     for name, (rows, size, sha) in process.items():
         files[name] = FileEntry(rows=rows, bytes=size, sha256=sha, content_sha256=sha)
     if out is not None:
