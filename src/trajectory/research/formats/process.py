@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape
 
 import msgspec
@@ -66,6 +65,15 @@ class ProcessLogs:
                    for c in coders(cls)]
             self._attributes[cls.__name__] = base + own + tail
         self._days: dict[int, str] = {}
+        self._clocks: dict[int, str] = {}
+        self._texts: dict[str, tuple[str, str]] = {}
+        # (column, '{"name":"<column>","value":', '<int key="<column>" value="') per
+        # attribute of each activity: the fixed text around every value, made once
+        self._pieces = {
+            activity: [(i, f'{{"name":"{name}","value":', f'<{_XES_TAGS[kind]} key="{name}"'
+                        ' value="') for i, name, kind in attributes]
+            for activity, attributes in self._attributes.items()
+        }
         self._ocel = Sink(out / OCEL_FILE if out is not None else None) if ocel else None
         self._xes = Sink(out / XES_FILE if out is not None else None) if xes else None
         self._girls: list[str] = []
@@ -91,47 +99,64 @@ class ProcessLogs:
             text = self._days[day] = (BASE_DAY + timedelta(days=day)).isoformat()
         return text
 
+    def _text(self, value: str) -> tuple[str, str]:
+        """A text value as JSON and as an XML attribute, made once per distinct value (the
+        values are codes: few, and repeated in nearly every event)."""
+        made = self._texts.get(value)
+        if made is None:
+            made = self._texts[value] = (self._encode(value).decode(), _escape(value))
+        return made
+
     def add(self, pseudonym: str, rows: list[list[Value]]) -> None:
-        """One girl's rows of events.csv."""
+        """One girl's rows of events.csv. (Written with prepared pieces of text, not a
+        structure per event: these logs are as long as the log itself.)"""
         self._girls.append(pseudonym)
-        seq, day = self._seq, self._day
-        kept = sorted(
-            (r for r in rows if not r[self._error] and r[2] in self._attributes),
-            key=lambda r: (r[day], r[seq]),
-        )
+        seq, day, error = self._seq, self._day, self._error
+        kept = [r for r in rows if not r[error] and r[2] in self._attributes]
+        kept.sort(key=lambda r: (r[day], r[seq]))
         self.rows += len(kept)
-        ocel: list[bytes] = []
-        xes: list[str] = []
-        if self._xes is not None:
-            xes.append(f'<trace><string key="concept:name" value="{_escape(pseudonym)}"/>\n')
+        ocel, xes = self._ocel is not None, self._xes is not None
+        out_ocel: list[str] = []
+        out_xes: list[str] = []
+        relation = f'"relationships":[{{"objectId":"{pseudonym}","qualifier":"{GIRL}"}}]}}'
+        if xes:
+            out_xes.append(f'<trace><string key="concept:name" value="{_escape(pseudonym)}"/>\n')
         for row in kept:
             n = int(row[seq])  # type: ignore[arg-type]
-            clock = f"{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}"
+            clock = self._clocks.get(n)
+            if clock is None:
+                clock = self._clocks[n] = f"{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}"
             when = f"{self._date(int(row[day]) + n // 86400)}T{clock}"  # type: ignore[arg-type]
             activity = str(row[2])
-            values = [(name, kind, row[i]) for i, name, kind in self._attributes[activity]
-                      if row[i] is not None]
-            if self._ocel is not None:
-                event: dict[str, Any] = {
-                    "id": f"{pseudonym}-{n}", "type": activity, "time": when + "Z",
-                    "attributes": [{"name": name, "value": v} for name, _, v in values],
-                    "relationships": [{"objectId": pseudonym, "qualifier": GIRL}],
-                }
-                ocel.append((b"\n" if self._first_event else b",\n") + self._encode(event))
+            json_parts: list[str] = []
+            xml_parts: list[str] = []
+            for i, json_key, xml_key in self._pieces[activity]:
+                v = row[i]
+                if v is None:
+                    continue
+                if isinstance(v, str):
+                    as_json, as_xml = self._text(v)
+                else:
+                    as_json = as_xml = str(v)
+                json_parts.append(json_key + as_json + "}")
+                xml_parts.append(xml_key + as_xml + '"/>')
+            if ocel:
+                out_ocel.append(
+                    f'{"" if self._first_event else ","}\n{{"id":"{pseudonym}-{n}",'
+                    f'"type":"{activity}","time":"{when}Z","attributes":['
+                    + ",".join(json_parts) + "]," + relation
+                )
                 self._first_event = False
-            if self._xes is not None:
-                xes.append(f'<event><string key="concept:name" value="{activity}"/>'
-                           f'<date key="time:timestamp" value="{when}.000+00:00"/>'
-                           '<string key="lifecycle:transition" value="complete"/>')
-                for name, kind, v in values:
-                    text = _escape(v) if isinstance(v, str) else str(v)
-                    xes.append(f'<{_XES_TAGS[kind]} key="{name}" value="{text}"/>')
-                xes.append("</event>\n")
-        if self._ocel is not None and ocel:
-            self._ocel.write(b"".join(ocel))
+            if xes:
+                out_xes.append(f'<event><string key="concept:name" value="{activity}"/>'
+                               f'<date key="time:timestamp" value="{when}.000+00:00"/>'
+                               '<string key="lifecycle:transition" value="complete"/>'
+                               + "".join(xml_parts) + "</event>\n")
+        if self._ocel is not None and out_ocel:
+            self._ocel.write("".join(out_ocel).encode())
         if self._xes is not None:
-            xes.append("</trace>\n")
-            self._xes.write("".join(xes).encode())
+            out_xes.append("</trace>\n")
+            self._xes.write("".join(out_xes).encode())
 
     def close(self) -> dict[str, tuple[int, int, str]]:
         """file name -> (events, bytes, SHA-256) of each log written."""

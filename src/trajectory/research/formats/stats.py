@@ -81,27 +81,31 @@ def _cut(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 3].rstrip() + "..."
 
 
-def _pyreadstat() -> tuple[Any, Any]:
+def _pyreadstat() -> tuple[Any, Any, Any]:
     try:
+        import numpy
         import pandas as pd
         import pyreadstat
     except ImportError:  # pragma: no cover - depends on the installation
         raise RuntimeError(
             "SPSS and Stata files need pyreadstat: install the project with its 'stats' extra"
         ) from None
-    return pd, pyreadstat
+    return numpy, pd, pyreadstat
 
 
 def write(table: Table, csv_path: Path, fmt: str) -> Path:
     """The table's .sav or .dta beside its CSV; returns its path."""
-    pd, pyreadstat = _pyreadstat()
-    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, na_values=[])
+    numpy, pd, pyreadstat = _pyreadstat()
+    # Codes as categories: a few bytes a cell, not a text object each (the sequences table
+    # has a cell per girl and week).
+    frame = pd.read_csv(csv_path, keep_default_na=False, na_values=[], dtype={
+        c.name: "category" if c.kind == "code" else str for c in table.columns})
     data: dict[str, Any] = {}
     labels: dict[str, str] = {}
     value_labels: dict[str, dict[int | float, str]] = {}
     last_doc = ""
     for column in table.columns:
-        cells = frame[column.name] if column.name in frame else pd.Series([], dtype=str)
+        cells = frame[column.name]
         doc = column.doc or last_doc
         last_doc = doc
         labels[column.name] = _cut(doc, LABEL_LENGTH[fmt])
@@ -110,8 +114,11 @@ def write(table: Table, csv_path: Path, fmt: str) -> Path:
             if column.kind == "flag":
                 value_labels[column.name] = dict(FLAG_LABELS)
         elif column.kind == "code" and column.codes:
-            number = {code: float(i) for i, code in enumerate(column.codes, start=1)}
-            data[column.name] = cells.map(lambda v, n=number: n.get(v)).astype("float64")
+            # the code's place in the list, 1 = the first; -1 (not in it: empty) -> missing
+            categories = cells.cat
+            known = pd.Index(list(column.codes)).get_indexer(categories.categories) + 1
+            places = numpy.append(known, 0)[categories.codes]  # (code -1: none -> 0)
+            data[column.name] = pd.Series(places, dtype="float64").where(places > 0)
             value_labels[column.name] = {
                 i: _words(code)[:120] for i, code in enumerate(column.codes, start=1)
             }
