@@ -5,6 +5,9 @@ corrections applied in events.csv. Every test here runs on SQLite and on Postgre
 from __future__ import annotations
 
 import csv
+import io
+import json
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,12 @@ import msgspec
 import pytest
 
 from tests.builders import open_trajectory, phase_2_facts, record_all
+from tests.conftest import FakeClock
+from tests.live import Live
+from tests.step_up_support import enrol, stepped_up
+from tests.test_api_research import live  # noqa: F401 - the fixture
 from tests.test_research_export import RESEARCHER, consent
+from tests.web_support import PASSWORD, World, csrf_of
 from trajectory.application import TrajectoryApplication
 from trajectory.commands import (
     AssessMedicalCare,
@@ -335,3 +343,49 @@ def test_frictionless_validates_the_data_package_and_finds_a_changed_file(
     # and verify names the changed file
     check = verify_export(app, out, actor=RESEARCHER)
     assert any(d.startswith("spells.csv") for d in check.differences)
+
+
+# -- the parameters on the web form and over the API -----------------------------------
+
+
+def test_the_web_form_asks_for_months_and_the_other_formats(world: World) -> None:
+    """Given a girl with research consent; when the researcher asks on the research page
+    for sequences per month and also XES, OCEL 2.0, SPSS and Stata; then the export has
+    month columns and every file, each to be downloaded from its page."""
+    world.give_research_consent(world.girl)
+    world.give_research_consent(world.handed_over)
+    with world.browser("researcher") as b:
+        page = b.get("/app/research")
+        assert 'name="sequences"' in page.text
+        assert 'name="also"' in page.text
+        done = b.post("/app/research/exports", {
+            "csrf_token": csrf_of(page.text), "project": "maanden", "format": "csv",
+            "k": "5", "sequences": "month", "also": ["xes", "ocel", "sav", "dta"],
+            "reauth_password": PASSWORD, "reauth_code": b.code("researcher"),
+        }, follow_redirects=False)
+        assert done.status_code == 303, done.text
+        base = done.headers["location"].partition("?")[0]
+        sequences = b.get(f"{base}/files/sequences.csv")
+        assert sequences.text.startswith("pseudonym,M1,")
+        for name in ("events.xes", "events.jsonocel", "trajectories.sav", "spells.dta",
+                     "datapackage.json"):
+            assert b.get(f"{base}/files/{name}").status_code == 200, name
+
+
+def test_the_api_takes_the_sequence_unit_and_the_other_formats(
+    live: Live, clock: FakeClock
+) -> None:
+    with live.client(live.token("rosa", "researcher", "uni-demo")) as rosa:
+        researcher = stepped_up(live, rosa, enrol(live, "rosa"), clock)
+    with researcher:
+        bad = researcher.post("/research/exports", json={"project": "p1", "also": ["pdf"]})
+        assert bad.status_code == 422
+        done = researcher.post("/research/exports", json={
+            "project": "p1", "sequences": "month", "also": ["xes", "ocel"]})
+    assert done.status_code == 200, done.text
+    archive = zipfile.ZipFile(io.BytesIO(done.content))
+    assert {"events.xes", "events.jsonocel", "datapackage.json"} <= set(archive.namelist())
+    assert archive.read("sequences.csv").startswith(b"pseudonym,M1,")
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["parameters"]["formats"] == ["ocel", "xes"]
+    assert manifest["parameters"]["sequence_unit"] == "month"
