@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,8 @@ import pytest
 
 from tests.builders import open_trajectory, phase_2_facts, record_all
 from tests.conftest import FakeClock
-from tests.live import Live
+from tests.live import Live, live_server
 from tests.step_up_support import enrol, stepped_up
-from tests.test_api_research import live  # noqa: F401 - the fixture
 from tests.test_research_export import RESEARCHER, consent
 from tests.web_support import PASSWORD, World, csrf_of
 from trajectory.application import TrajectoryApplication
@@ -32,6 +32,7 @@ from trajectory.commands import (
     ReportRunaway,
     TransitionPhase,
 )
+from trajectory.demo import run_demo
 from trajectory.research import ExportError, export_project, verify_export
 
 INTAKE = date(2025, 9, 1)
@@ -370,6 +371,13 @@ def test_the_web_form_asks_for_months_and_the_other_formats(world: World) -> Non
         for name in ("events.xes", "events.jsonocel", "trajectories.sav", "spells.dta",
                      "datapackage.json"):
             assert b.get(f"{base}/files/{name}").status_code == 200, name
+
+
+@pytest.fixture
+def live(app: TrajectoryApplication) -> Iterator[Live]:
+    run_demo(app, count=8, seed=3)
+    with live_server(app) as server:
+        yield server
 
 
 def test_the_api_takes_the_sequence_unit_and_the_other_formats(
