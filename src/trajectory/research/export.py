@@ -54,9 +54,7 @@ from trajectory.hashchain import (
 from trajectory.persistence.database import placeholders
 from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
 from trajectory.research.disclosure import KAnonymity
-from trajectory.research.formats import EXTRA_FORMATS, datapackage, stats
-from trajectory.research.formats.process import ProcessLogs
-from trajectory.research.formats.stats import STATS_TABLES
+from trajectory.research.formats import EXTRA_FORMATS, OtherFormats
 from trajectory.research.manifest import (
     MANIFEST,
     Counts,
@@ -400,9 +398,7 @@ def extract(
     protocols: set[str] = set()
     kanon = KAnonymity(parameters.k, parameters.max_suppressed_percent)
     events_out = writer(events_table())
-    extra = set(parameters.formats)
-    logs = ProcessLogs(events_out.table, out, ocel="ocel" in extra, xes="xes" in extra) if (
-        extra & {"ocel", "xes"}) else None
+    others = OtherFormats(parameters, events_out.table, out)
     spells_out = writer(spells_table(documented))
     summaries = _Spool(spool_dir / "trajectories.spool")
     sequences = _Spool(spool_dir / "sequences.spool")
@@ -467,8 +463,7 @@ def extract(
             phases = max(phases, her_phases)
             for row in girl.events:
                 events_out.write(row)
-            if logs is not None:
-                logs.add(pseudonym, girl.events)
+            others.add(pseudonym, girl.events)
             for spell in girl.spells:
                 spells_out.write([pseudonym, spell.begin, spell.end, spell.state,
                                   int(spell.censoring is not None), spell.censoring])
@@ -503,12 +498,12 @@ def extract(
         for pseudonym, weeks in sequences:
             out_weeks.write([pseudonym, *weeks, *([CEN] * (width - len(weeks)))])
         written["sequences"] = out_weeks.close()
-        process = logs.close() if logs is not None else {}
+    except BaseException:
+        others.discard()
+        raise
     finally:
         for made in writers:
             made.discard()  # (a no-op for the tables already closed)
-        if logs is not None:
-            logs.discard()
         for spool in (summaries, sequences):
             spool.discard()
     tables = {made.table.name: made.table for made in writers}
@@ -527,23 +522,7 @@ def extract(
                 rows=w.rows, bytes=path.stat().st_size, sha256=sha256_file(path),
                 content_sha256=w.csv_sha256,
             )
-    package = datapackage.render(parameters.project, [tables[t] for t in TABLES], files)
-    package_sha = hashlib.sha256(package).hexdigest()
-    if out is not None:
-        (out / datapackage.DATAPACKAGE).write_bytes(package)
-    files[datapackage.DATAPACKAGE] = FileEntry(
-        rows=len(TABLES), bytes=len(package), sha256=package_sha, content_sha256=package_sha)
-    for name, (rows, size, sha) in process.items():
-        files[name] = FileEntry(rows=rows, bytes=size, sha256=sha, content_sha256=sha)
-    if out is not None:
-        for fmt in sorted(extra & {"sav", "dta"}):
-            for name in STATS_TABLES:
-                w = written[name]
-                path = stats.write(tables[name], out / f"{name}.csv", fmt)
-                files[path.name] = FileEntry(
-                    rows=w.rows, bytes=path.stat().st_size, sha256=sha256_file(path),
-                    content_sha256=w.csv_sha256,
-                )
+    others.finish(tables, written, files)
     manifest = Manifest(
         software=software(parameters.format),
         parameters=parameters,

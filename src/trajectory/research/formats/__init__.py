@@ -16,46 +16,70 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trajectory.research.coding import Value
+    from trajectory.research.formats.process import ProcessLogs
+    from trajectory.research.manifest import FileEntry, Parameters
+    from trajectory.research.tables import Table, Written
 
 EXTRA_FORMATS: tuple[str, ...] = ("ocel", "xes", "sav", "dta")
 """ocel: events.jsonocel; xes: events.xes; sav: SPSS; dta: Stata."""
 
 
-class Sink:
-    """Bytes to a file (or nowhere, for the verifier), hashed and counted as they pass."""
+class OtherFormats:
+    """The files of one run of the export beyond the CSV and Parquet tables, written from
+    the same rows, in one place: the process-mining logs girl by girl (`add`), the Data
+    Package and the statistics files at the end (`finish`). Without a directory (the
+    verifier) the files are only hashed; the statistics files, whose content is their
+    CSV's, are then not made at all."""
 
-    def __init__(self, path: Path | None):
-        self.path = path
-        self._file: BinaryIO | None = path.open("wb") if path is not None else None
-        self._sha = hashlib.sha256()
-        self.size = 0
-        self._buffer: list[bytes] = []
-        self._buffered = 0
+    def __init__(self, parameters: Parameters, events: Table, out: Path | None):
+        self.project = parameters.project
+        self.extra = set(parameters.formats)
+        self.out = out
+        self.logs: ProcessLogs | None = None
+        if self.extra & {"ocel", "xes"}:
+            from trajectory.research.formats.process import ProcessLogs
 
-    def write(self, data: bytes) -> None:
-        self._buffer.append(data)
-        self._buffered += len(data)
-        if self._buffered >= 1 << 16:
-            self._flush()
+            self.logs = ProcessLogs(events, out, ocel="ocel" in self.extra,
+                                    xes="xes" in self.extra)
 
-    def _flush(self) -> None:
-        data = b"".join(self._buffer)
-        self._buffer, self._buffered = [], 0
-        self._sha.update(data)
-        self.size += len(data)
-        if self._file is not None:
-            self._file.write(data)
+    def add(self, pseudonym: str, rows: list[list[Value]]) -> None:
+        """One girl's rows of events.csv."""
+        if self.logs is not None:
+            self.logs.add(pseudonym, rows)
 
-    def close(self) -> str:
-        """Close the file; the SHA-256 of everything written."""
-        self._flush()
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        return self._sha.hexdigest()
+    def finish(self, tables: dict[str, Table], written: dict[str, Written],
+               files: dict[str, FileEntry]) -> None:
+        """Write the rest and add every file to the manifest's `files`."""
+        from trajectory.research.formats import datapackage, stats
+        from trajectory.research.manifest import FileEntry
+        from trajectory.research.tables import sha256_file
+
+        order = ("trajectories", "events", "sequences", "spells")
+        package = datapackage.render(self.project, [tables[t] for t in order], files)
+        sha = hashlib.sha256(package).hexdigest()
+        if self.out is not None:
+            (self.out / datapackage.DATAPACKAGE).write_bytes(package)
+        files[datapackage.DATAPACKAGE] = FileEntry(
+            rows=len(order), bytes=len(package), sha256=sha, content_sha256=sha)
+        if self.logs is not None:
+            for name, (rows, size, digest) in self.logs.close().items():
+                files[name] = FileEntry(rows=rows, bytes=size, sha256=digest,
+                                        content_sha256=digest)
+        if self.out is None:
+            return
+        for fmt in sorted(self.extra & {"sav", "dta"}):
+            for name in stats.STATS_TABLES:
+                path = stats.write(tables[name], self.out / f"{name}.csv", fmt)
+                files[path.name] = FileEntry(
+                    rows=written[name].rows, bytes=path.stat().st_size,
+                    sha256=sha256_file(path), content_sha256=written[name].csv_sha256,
+                )
 
     def discard(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        """Close the files of an unfinished export (it is failing)."""
+        if self.logs is not None:
+            self.logs.discard()

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 import msgspec
 
 from trajectory.research.coding import Value, coders, event_classes
-from trajectory.research.formats import Sink
+from trajectory.research.formats.sink import Sink
 from trajectory.research.tables import Table
 
 OCEL_FILE, XES_FILE = "events.jsonocel", "events.xes"
