@@ -41,6 +41,7 @@ from trajectory.research.timeline import (
 STATS_TABLES = ("trajectories", "spells", "sequences")
 EXTENSIONS = {"sav": ".sav", "dta": ".dta"}
 FLAG_LABELS: dict[int | float, str] = {0: "no", 1: "yes"}
+COLUMNS_AT_ONCE = 32
 LABEL_LENGTH = {"sav": 255, "dta": 80}
 """The longest variable label each format takes (a longer meaning is cut, with "...";
 the codebook has it whole)."""
@@ -96,21 +97,28 @@ def _pyreadstat() -> tuple[Any, Any, Any]:
 def write(table: Table, csv_path: Path, fmt: str) -> Path:
     """The table's .sav or .dta beside its CSV; returns its path."""
     numpy, pd, pyreadstat = _pyreadstat()
-    # Codes as categories: a few bytes a cell, not a text object each (the sequences table
-    # has a cell per girl and week).
-    frame = pd.read_csv(csv_path, keep_default_na=False, na_values=[], dtype={
-        c.name: "category" if c.kind == "code" else str for c in table.columns})
     data: dict[str, Any] = {}
     labels: dict[str, str] = {}
     value_labels: dict[str, dict[int | float, str]] = {}
     last_doc = ""
-    for column in table.columns:
-        cells = frame[column.name]
+    frame = pd.DataFrame()
+    for n, column in enumerate(table.columns):
+        if n % COLUMNS_AT_ONCE == 0:
+            # A few columns at a time, codes as categories: the sequences table has a cell
+            # per girl and week, and memory holds the numbers, not the parsed text.
+            group = table.columns[n:n + COLUMNS_AT_ONCE]
+            frame = pd.read_csv(
+                csv_path, keep_default_na=False, na_values=[],
+                usecols=[c.name for c in group],
+                dtype={c.name: "category" if c.kind == "code" else str for c in group},
+            )
+        cells = frame.pop(column.name)  # (let each column go once converted)
         doc = column.doc or last_doc
         last_doc = doc
         labels[column.name] = _cut(doc, LABEL_LENGTH[fmt])
         if column.kind in ("int", "flag"):
-            data[column.name] = pd.to_numeric(cells.replace("", None)).astype("float64")
+            numbers = pd.to_numeric(cells.replace("", None))
+            data[column.name] = numbers if numbers.hasnans else numbers.astype("int32")
             if column.kind == "flag":
                 value_labels[column.name] = dict(FLAG_LABELS)
         elif column.kind == "code" and column.codes:
@@ -118,7 +126,12 @@ def write(table: Table, csv_path: Path, fmt: str) -> Path:
             categories = cells.cat
             known = pd.Index(list(column.codes)).get_indexer(categories.categories) + 1
             places = numpy.append(known, 0)[categories.codes]  # (code -1: none -> 0)
-            data[column.name] = pd.Series(places, dtype="float64").where(places > 0)
+            # Small integers where no cell is missing (a sequence has a state every week:
+            # a byte a cell, not eight), else numbers with missing values.
+            data[column.name] = (
+                pd.Series(places.astype("int16")) if places.min(initial=1) > 0
+                else pd.Series(places, dtype="float64").where(places > 0)
+            )
             value_labels[column.name] = {
                 i: _words(code)[:120] for i, code in enumerate(column.codes, start=1)
             }
