@@ -98,8 +98,10 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
 async def research_export(
     request: Request[Any, Any, Any], data: JSONBody[StartExport]
 ) -> Response[bytes]:
-    """trajectories.csv, events.csv, sequences.csv (TraMineR STS), spells.csv and
+    """trajectories.csv, events.csv, sequences.csv (TraMineR STS, per week or per month:
+    `sequences`), spells.csv (with right-censoring), datapackage.json (Frictionless) and
     manifest.json (hash-chain heads, root hash, counts, small-cell check, file hashes),
-    as a zip archive. Girls without research consent and erased girls are left out and
+    as a zip archive; `also` adds events.jsonocel (OCEL 2.0), events.xes (XES), and SPSS
+    (.sav) and Stata (.dta) files of the girl-level tables. Girls without research consent and erased girls are left out and
     counted. The export is recorded in the access log with its manifest hash."""
     return await anyio.to_thread.run_sync(partial(_export, request, data))
