@@ -22,6 +22,7 @@ Time and Lifecycle extensions, global defaults and the Activity classifier.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from operator import itemgetter
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -35,6 +36,7 @@ OCEL_FILE, XES_FILE = "events.jsonocel", "events.xes"
 BASE_DAY = date(2000, 1, 1)
 """The synthetic day 0 of every girl (see the module's docstring)."""
 GIRL = "girl"
+_MADE_AT_MOST = 50_000
 LEFT_OUT = frozenset({"EntryCorrected", "EntryMarkedInError"})
 _ATTRIBUTE_TYPES = {"text": "string", "code": "string", "set": "string", "int": "integer",
                     "flag": "integer"}
@@ -69,11 +71,17 @@ class ProcessLogs:
         self._texts: dict[str, tuple[str, str]] = {}
         # (column, '{"name":"<column>","value":', '<int key="<column>" value="') per
         # attribute of each activity: the fixed text around every value, made once
+        # (`day` and `seq` are written around them: they differ in nearly every event)
         self._pieces = {
             activity: [(i, f'{{"name":"{name}","value":', f'<{_XES_TAGS[kind]} key="{name}"'
-                        ' value="') for i, name, kind in attributes]
+                        ' value="') for i, name, kind in attributes[2:]]
             for activity, attributes in self._attributes.items()
         }
+        self._values = {
+            activity: itemgetter(*(i for i, _, _ in pieces))
+            for activity, pieces in self._pieces.items()
+        }
+        self._made: dict[tuple[str, tuple[Value, ...]], tuple[str, str]] = {}
         self._ocel = Sink(out / OCEL_FILE if out is not None else None) if ocel else None
         self._xes = Sink(out / XES_FILE if out is not None else None) if xes else None
         self._girls: list[str] = []
@@ -107,9 +115,25 @@ class ProcessLogs:
             made = self._texts[value] = (self._encode(value).decode(), _escape(value))
         return made
 
+    def _fragments(self, activity: str, values: tuple[Value, ...]) -> tuple[str, str]:
+        """The attributes after `day` and `seq` of an event, as OCEL JSON and as XES."""
+        json_parts: list[str] = []
+        xml_parts: list[str] = []
+        for (_, json_key, xml_key), v in zip(self._pieces[activity], values, strict=True):
+            if v is None:
+                continue
+            if isinstance(v, str):
+                as_json, as_xml = self._text(v)
+            else:
+                as_json = as_xml = str(v)
+            json_parts.append("," + json_key + as_json + "}")
+            xml_parts.append(xml_key + as_xml + '"/>')
+        return "".join(json_parts), "".join(xml_parts)
+
     def add(self, pseudonym: str, rows: list[list[Value]]) -> None:
         """One girl's rows of events.csv. (Written with prepared pieces of text, not a
-        structure per event: these logs are as long as the log itself.)"""
+        structure per event: these logs are as long as the log itself. An event's coded
+        values repeat across the log, so their text is made once per distinct values.)"""
         self._girls.append(pseudonym)
         seq, day, error = self._seq, self._day, self._error
         kept = [r for r in rows if not r[error] and r[2] in self._attributes]
@@ -118,40 +142,39 @@ class ProcessLogs:
         ocel, xes = self._ocel is not None, self._xes is not None
         out_ocel: list[str] = []
         out_xes: list[str] = []
-        relation = f'"relationships":[{{"objectId":"{pseudonym}","qualifier":"{GIRL}"}}]}}'
+        relation = f'],"relationships":[{{"objectId":"{pseudonym}","qualifier":"{GIRL}"}}]}}'
         if xes:
             out_xes.append(f'<trace><string key="concept:name" value="{_escape(pseudonym)}"/>\n')
+        made = self._made
         for row in kept:
             n = int(row[seq])  # type: ignore[arg-type]
+            d = int(row[day])  # type: ignore[arg-type]
             clock = self._clocks.get(n)
             if clock is None:
                 clock = self._clocks[n] = f"{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}"
-            when = f"{self._date(int(row[day]) + n // 86400)}T{clock}"  # type: ignore[arg-type]
+            when = f"{self._date(d + n // 86400)}T{clock}"
             activity = str(row[2])
-            json_parts: list[str] = []
-            xml_parts: list[str] = []
-            for i, json_key, xml_key in self._pieces[activity]:
-                v = row[i]
-                if v is None:
-                    continue
-                if isinstance(v, str):
-                    as_json, as_xml = self._text(v)
-                else:
-                    as_json = as_xml = str(v)
-                json_parts.append(json_key + as_json + "}")
-                xml_parts.append(xml_key + as_xml + '"/>')
+            values = self._values[activity](row)
+            key = (activity, values)
+            fragments = made.get(key)
+            if fragments is None:
+                if len(made) >= _MADE_AT_MOST:  # (days in a few coded columns: bounded)
+                    made.clear()
+                fragments = made[key] = self._fragments(activity, values)
             if ocel:
                 out_ocel.append(
                     f'{"" if self._first_event else ","}\n{{"id":"{pseudonym}-{n}",'
                     f'"type":"{activity}","time":"{when}Z","attributes":['
-                    + ",".join(json_parts) + "]," + relation
+                    f'{{"name":"day","value":{d}}},{{"name":"seq","value":{n}}}'
+                    + fragments[0] + relation
                 )
                 self._first_event = False
             if xes:
                 out_xes.append(f'<event><string key="concept:name" value="{activity}"/>'
                                f'<date key="time:timestamp" value="{when}.000+00:00"/>'
                                '<string key="lifecycle:transition" value="complete"/>'
-                               + "".join(xml_parts) + "</event>\n")
+                               f'<int key="day" value="{d}"/><int key="seq" value="{n}"/>'
+                               + fragments[1] + "</event>\n")
         if self._ocel is not None and out_ocel:
             self._ocel.write("".join(out_ocel).encode())
         if self._xes is not None:
