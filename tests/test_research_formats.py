@@ -21,9 +21,15 @@ from tests.builders import open_trajectory, phase_2_facts, record_all
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
 from tests.step_up_support import enrol, stepped_up
-from tests.test_research_export import RESEARCHER, consent
+from tests.test_research_export import (  # noqa: F401 - cli_env, restore_logging: fixtures
+    RESEARCHER,
+    cli_env,
+    consent,
+    restore_logging,
+)
 from tests.web_support import PASSWORD, World, csrf_of
 from trajectory.application import TrajectoryApplication
+from trajectory.cli import main
 from trajectory.commands import (
     AssessMedicalCare,
     CloseTrajectory,
@@ -397,3 +403,20 @@ def test_the_api_takes_the_sequence_unit_and_the_other_formats(
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["parameters"]["formats"] == ["ocel", "xes"]
     assert manifest["parameters"]["sequence_unit"] == "month"
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_command_line_takes_the_sequence_unit_and_the_other_formats(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    # Given a girl who moved away
+    moved_away(app)
+    # When the data manager exports per month, with XES and SPSS, on the command line
+    out = tmp_path / "cli"
+    assert main(["export", "--project", "formats-study", "--out", str(out),
+                 "--sequences", "month", "--also", "xes", "--also", "sav"]) == 0
+    # Then the files are there, and the export verifies on the command line
+    assert read_csv(out / "sequences.csv")[0]["M1"] == "P1"
+    assert (out / "events.xes").is_file()
+    assert (out / "trajectories.sav").is_file()
+    assert main(["verify", "--export", str(out)]) == 0
