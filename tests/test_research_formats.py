@@ -420,3 +420,22 @@ def test_the_command_line_takes_the_sequence_unit_and_the_other_formats(
     assert (out / "events.xes").is_file()
     assert (out / "trajectories.sav").is_file()
     assert main(["verify", "--export", str(out)]) == 0
+
+
+def test_an_export_made_before_the_data_package_is_not_faulted_for_lacking_it(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    # Given an export whose manifest does not list datapackage.json (made by an earlier
+    # version), with the file gone
+    moved_away(app)
+    out = tmp_path / "export"
+    export(app, out)
+    from trajectory.research.manifest import MANIFEST, decode, encode
+
+    manifest = decode((out / MANIFEST).read_bytes())
+    del manifest.files["datapackage.json"]
+    (out / MANIFEST).write_bytes(encode(manifest))
+    (out / "datapackage.json").unlink()
+    # When it is verified, then it matches the log
+    check = verify_export(app, out, actor=RESEARCHER)
+    assert check.ok, check.differences
