@@ -10,7 +10,8 @@ below take less. Then, each in a fresh process so that its peak memory is its ow
 
 (a) the library alone: `recorder.select_notifications` pages of 500 and
     `mapper.to_domain_event` for every event (decrypting and decoding), in events/s;
-(b) `export_project` of the whole log (CSV, or `--format parquet`: CSV and Parquet), in
+(b) `export_project` of the whole log (CSV, or `--format parquet`: CSV and Parquet; with
+    `--also FORMAT`, repeated, the other formats too: ocel, xes, sav, dta, or `all`), in
     events/s of the log: it reads, decodes and checks every event, also those of the girls
     it then leaves out for want of consent (the exported girls' events are recorded too);
 
@@ -18,7 +19,7 @@ prints both, their ratio and each one's peak resident memory, and appends the fi
 bench/results/export.jsonl.
 
     .venv/bin/python -m bench.export [N] [--postgres [--keep NAME [--drop]]] [--store FILE]
-                                   [--format parquet]
+                                   [--format parquet] [--also FORMAT ...]
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from trajectory.application import Actor
 from trajectory.composition import build_application
 from trajectory.crypto import MasterKey
 from trajectory.logs import configure_logging
+from trajectory.research.formats import EXTRA_FORMATS
 from trajectory.settings import Settings
 
 __all__ = ["in_child", "measure", "synthesise"]
@@ -69,7 +71,7 @@ def _peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def measure(which: str, url: str, fmt: str) -> dict[str, Any]:
+def measure(which: str, url: str, fmt: str, also: tuple[str, ...] = ()) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
     app = build_application(Settings(database_url=url, master_key=os.environ.get(
         "TRAJECTORY_MASTER_KEY")), create_tables=False)
@@ -95,7 +97,7 @@ def measure(which: str, url: str, fmt: str) -> dict[str, Any]:
             started = time.perf_counter()
             with tempfile.TemporaryDirectory(prefix="bench-export-") as out:
                 manifest = export_project(app, "bench", Path(out) / "export", fmt=fmt,  # type: ignore[arg-type]
-                                          actor=RESEARCHER)
+                                          actor=RESEARCHER, formats=also)
             seconds = time.perf_counter() - started
             exported_girls_events = manifest.counts.events_read
             assert manifest.counts.trajectories_exported > 0
@@ -106,13 +108,14 @@ def measure(which: str, url: str, fmt: str) -> dict[str, Any]:
             "rss_before_mb": rss_before, "exported_girls_events": exported_girls_events}
 
 
-def in_child(which: str, url: str, fmt: str, key: str | None) -> dict[str, Any]:
+def in_child(which: str, url: str, fmt: str, key: str | None,
+             also: tuple[str, ...] = ()) -> dict[str, Any]:
     env = dict(os.environ)
     if key:
         env["TRAJECTORY_MASTER_KEY"] = key
     done = subprocess.run(
         [sys.executable, "-m", "bench.export", "--measure", which, "--url", url,
-         "--format", fmt],
+         "--format", fmt, *(f"--also={a}" for a in also)],
         env=env, capture_output=True, text=True, check=False,
     )
     if done.returncode != 0:
@@ -169,14 +172,18 @@ def main() -> None:
                         " reuse")
     parser.add_argument("--drop", action="store_true", help="with --keep: drop it afterwards")
     parser.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    parser.add_argument("--also", action="append", default=[],
+                        choices=[*EXTRA_FORMATS, "all"],
+                        help="also write this format (repeat; all: every one)")
     parser.add_argument("--cohort", type=int, default=256, help="girls interleaved in the log")
     parser.add_argument("--seed", type=int, default=2014)
     parser.add_argument("--measure", choices=["read", "export"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging("warning")
+    also = tuple(EXTRA_FORMATS) if "all" in args.also else tuple(sorted(set(args.also)))
     if args.measure:
-        print(json.dumps(measure(args.measure, args.url, args.format)))
+        print(json.dumps(measure(args.measure, args.url, args.format, also)))
         return
     with store(args) as (url, key):
         settings = Settings(database_url=url, master_key=key)
@@ -193,13 +200,14 @@ def main() -> None:
         finally:
             app.close()
         read = in_child("read", url, args.format, key)
-        export = in_child("export", url, args.format, key)
+        export = in_child("export", url, args.format, key, also)
     assert read["events"] == export["events"] == events, (read, export, events)
     figures = {
         "events": events,
         "trajectories": girls,
         "dialect": "postgres" if args.postgres else "sqlite",
         "format": args.format,
+        "also": list(also),
         "page_size": PAGE,
         "build_seconds": round(build, 1),
         "read_decode_seconds": read["seconds"],
@@ -213,7 +221,7 @@ def main() -> None:
     }
     print(
         f"{events:,} events of {girls:,} trajectories ({figures['dialect']},"
-        f" {args.format}), built in {figures['build_seconds']:.0f} s\n"
+        f" {'+'.join([args.format, *also])}), built in {figures['build_seconds']:.0f} s\n"
         f"(a) read + decode, library alone: {read['events_per_s']:>9,} events/s"
         f" ({read['seconds']:.1f} s, peak RSS {read['peak_rss_mb']:.0f} MB)\n"
         f"(b) research export:              {export['events_per_s']:>9,} events/s"

@@ -203,7 +203,8 @@ def test_the_api_takes_a_declaration_and_names_a_wrong_variable(
                 "variables": ["trajectories.setting"]})
             assert done.status_code == 200, done.text
             archive = zipfile.ZipFile(io.BytesIO(done.content))
-            assert sorted(archive.namelist()) == ["manifest.json", "trajectories.csv"]
+            assert sorted(archive.namelist()) == [
+                "datapackage.json", "manifest.json", "trajectories.csv"]
             header = archive.read("trajectories.csv").decode().splitlines()[0]
             assert header == "pseudonym,setting"
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 import msgspec
@@ -33,6 +33,7 @@ from tests.builders import (
 from tests.conftest import MASTER_KEY, FakeClock, all_protocols
 from tests.test_verify import payload, set_payload
 from trajectory.aggregates.events.intake import Identity
+from trajectory.aggregates.vocabulary import RiskProfile
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.cli import main
 from trajectory.clock import amsterdam_date
@@ -252,20 +253,30 @@ def everything_in(out: Path) -> str:
     return "\n".join(parts)
 
 
-def test_no_name_id_birth_date_free_text_or_exact_date_leaves_in_csv_or_parquet(
+def test_no_name_id_birth_date_free_text_or_exact_date_leaves_in_any_format(
     demo: TrajectoryApplication, tmp_path: Path
 ) -> None:
     out = tmp_path / "export"
-    manifest = export(demo, out, fmt="parquet")
+    manifest = export(demo, out, fmt="parquet", formats=["ocel", "xes", "sav", "dta"])
     assert manifest.counts.trajectories_exported == 8
     assert {p.name for p in out.iterdir()} == {
-        "manifest.json", *(f"{t}.{x}" for t in TABLES for x in ("csv", "parquet"))
+        "manifest.json", "datapackage.json", "events.jsonocel", "events.xes",
+        *(f"{t}.{x}" for t in TABLES for x in ("csv", "parquet")),
+        *(f"{t}.{x}" for t in ("trajectories", "spells", "sequences") for x in ("sav", "dta")),
     }
     haystack = everything_in(out)
     forbidden = what_must_not_leave(demo) - _dates(date.fromisoformat(
         manifest.parameters.observation_end))  # the export's own parameter
     assert len(forbidden) > 500  # names, ids, notes, dates: the scan has something to find
+    # The risk profiles' codes are a public code list (the codebook's, and the Data
+    # Package's schema for the suppressed column): only there may they appear.
+    schema = (out / "datapackage.json").read_text()
+    vocabulary = set(get_args(RiskProfile))
+    assert vocabulary <= {s for s in forbidden if s in schema}
+    haystack = haystack.replace(schema, "")
     leaked = sorted(s for s in forbidden if s in haystack)
+    assert leaked == []
+    leaked = sorted(s for s in forbidden - vocabulary if s in schema)
     assert leaked == []
     assert "Demo Meisje" not in haystack
     assert "demo-org" not in haystack
@@ -283,8 +294,9 @@ def test_two_exports_of_the_same_store_are_byte_identical(
     assert files(tmp_path / "one") == files(tmp_path / "two")
     assert manifest_sha256(first) == manifest_sha256(second)
     sha = json.loads((tmp_path / "one" / "manifest.json").read_bytes())["files"]
-    assert set(sha) == {f"{t}.{x}" for t in TABLES
-                        for x in (("csv", "parquet") if fmt == "parquet" else ("csv",))}
+    assert set(sha) == {"datapackage.json"} | {
+        f"{t}.{x}" for t in TABLES for x in (("csv", "parquet") if fmt == "parquet" else ("csv",))
+    }
 
 
 def test_parquet_holds_the_same_rows_as_csv(demo: TrajectoryApplication, tmp_path: Path) -> None:

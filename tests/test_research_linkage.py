@@ -5,6 +5,7 @@ girls another project could link, and fails when that is over 10%."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -59,15 +60,19 @@ def test_two_projects_with_their_own_declarations_link_at_most_10_percent(
                        files=["trajectories"], variables=PLACEMENT)
     # Then each received only its files and its variables
     assert {p.name for p in (tmp_path / "therapy").iterdir()} == {
-        "manifest.json", "trajectories.csv", "spells.csv"}
+        "datapackage.json", "manifest.json", "trajectories.csv", "spells.csv"}
     assert {p.name for p in (tmp_path / "placement").iterdir()} == {
-        "manifest.json", "trajectories.csv"}
+        "datapackage.json", "manifest.json", "trajectories.csv"}
     header = list(read_csv(tmp_path / "placement" / "trajectories.csv")[0])
     assert header == ["pseudonym", *[v.split(".")[1] for v in PLACEMENT if v in {
         f"trajectories.{c}" for c in header}]]
     assert set(header) == {"pseudonym", *(v.split(".")[1] for v in PLACEMENT)}
     assert placement.parameters.files == ["trajectories"]
     assert placement.parameters.variables == sorted(PLACEMENT)
+    # and its Data Package describes those and nothing else
+    package = json.loads((tmp_path / "placement" / "datapackage.json").read_text())
+    (resource,) = package["resources"]
+    assert [f["name"] for f in resource["schema"]["fields"]] == header
     # When an attacker matches the girls of both exports on every column they share
     linked, girls, shared = attack(tmp_path / "therapy", tmp_path / "placement")
     # Then at most 10% are linked uniquely (the shared columns are the k-anonymous ones)

@@ -46,6 +46,10 @@ class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     variables: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]],
                          msgspec.Meta(max_length=300)] | None = None
     """The variables (file.column) the project needs (fixed at its first export)."""
+    sequences: Literal["week", "month"] = "week"
+    """sequences.csv per week (W1 ...) or per month (M1 ...) since intake."""
+    also: Annotated[list[Literal["ocel", "xes", "sav", "dta"]], msgspec.Meta(max_length=4)] = []
+    """Also write: ocel (OCEL 2.0 JSON), xes (XES), sav (SPSS), dta (Stata)."""
 
 
 def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[bytes]:
@@ -67,6 +71,8 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
                 client=client_of(request),
                 files=data.files,
                 variables=data.variables,
+                sequence_unit=data.sequences,
+                formats=data.also,
             )
         except StoreNotVerified as e:
             raise ApiError(409, str(e), rule="store-not-verified") from None
@@ -114,11 +120,14 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
 async def research_export(
     request: Request[Any, Any, Any], data: JSONBody[StartExport]
 ) -> Response[bytes]:
-    """trajectories.csv, events.csv, sequences.csv (TraMineR STS), spells.csv and
+    """trajectories.csv, events.csv, sequences.csv (TraMineR STS, per week or per month:
+    `sequences`), spells.csv (with right-censoring), datapackage.json (Frictionless) and
     manifest.json (hash-chain heads, root hash, counts, small-cell check, file hashes),
-    as a zip archive. Girls without research consent and erased girls are left out and
-    counted. The export is recorded in the access log with its manifest hash.
-    `X-Disclosure-Check: failed` (and `small_cell_check.passed: false` in the manifest,
-    with its `failures`) marks an export that is not fit to publish: k was not reached or
-    more cells were suppressed than the budget allows. k below 5 is refused (422, `k`)."""
+    as a zip archive; `also` adds events.jsonocel (OCEL 2.0), events.xes (XES), and SPSS
+    (.sav) and Stata (.dta) files of the girl-level tables. Girls without research consent
+    and erased girls are left out and counted. The export is recorded in the access log with
+    its manifest hash. `X-Disclosure-Check: failed` (and `small_cell_check.passed: false`
+    in the manifest, with its `failures`) marks an export that is not fit to publish: k was
+    not reached or more cells were suppressed than the budget allows. k below 5 is refused
+    (422, `k`)."""
     return await anyio.to_thread.run_sync(partial(_export, request, data))

@@ -37,7 +37,13 @@ def add_export_parser(sub: Any) -> None:
         " sequences, spells); fixed at the project's first export; default: all")
     export.add_argument(
         "--variables", help="the variables the project needs, comma-separated file.column"
-        " (e.g. trajectories.therapy_method); fixed at its first export; default: all")
+        " (e.g. trajectories.runaways); fixed at its first export; default: all")
+    export.add_argument("--sequences", choices=["week", "month"], default="week",
+                        help="sequences.csv per week (default) or per month since intake")
+    export.add_argument("--also", action="append", default=[], metavar="FORMAT",
+                        choices=["ocel", "xes", "sav", "dta"],
+                        help="also write: ocel (OCEL 2.0 JSON), xes (XES), sav (SPSS), dta"
+                        " (Stata); repeat for more (sav and dta need the 'stats' extra)")
     export.add_argument("--k", type=int, default=5,
                         help="smallest published group of quasi-identifiers (default 5;"
                         " never below 5)")
@@ -77,6 +83,7 @@ def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
             app, args.project, args.out, fmt=args.format, as_of=as_of, k=args.k,
             actor=_operator(), progress=Progress("export", 0), client="cli",
             files=_listed(args.files), variables=_listed(args.variables),
+            sequence_unit=args.sequences, formats=args.also,
         )
     except (ExportError, ProjectError) as e:
         print(f"trajectory: {e}", file=sys.stderr)

@@ -114,6 +114,45 @@ def _disclosure() -> list[str]:
     return lines
 
 
+def _formats() -> list[str]:
+    from trajectory.research.formats.datapackage import DATAPACKAGE
+    from trajectory.research.formats.process import BASE_DAY, OCEL_FILE, XES_FILE
+    from trajectory.research.formats.stats import FLAG_LABELS, LABEL_LENGTH, STATS_TABLES
+
+    stats_files = ", ".join(f"{t}.sav/.dta" for t in STATS_TABLES)
+    return [
+        "## Other formats", "",
+        "Written from the same rows as the CSV tables, each listed in manifest.json with its"
+        " SHA-256 (`parameters.formats` says which were asked for).", "",
+        f"- `{DATAPACKAGE}` (always): a Frictionless Data Package of the four CSV tables."
+        " Each column is a field: `text`, `code` and `set` as string, `int` and `flag` as"
+        " integer; its meaning as description; a code list as `enum`, a flag as `enum`"
+        " [0, 1], a set as a `pattern` of its codes joined by `|`, the pseudonym as"
+        " required; primary keys (trajectories: pseudonym; events: pseudonym, seq;"
+        " sequences: pseudonym; spells: pseudonym, begin) and foreign keys to"
+        " trajectories.csv; each file's bytes and `sha256:` hash. Missing: an empty cell."
+        " `frictionless validate datapackage.json` checks the files against it.",
+        f"- `{OCEL_FILE}` (`--also ocel`): OCEL 2.0 JSON; `{XES_FILE}` (`--also xes`): XES"
+        " (IEEE 1849-2016). One case per girl (an OCEL object of type `girl`, a XES trace),"
+        " named by her pseudonym; one event per row of events.csv, its activity the `event`"
+        " code, its attributes the row's filled columns (`day`, `seq`, the coded columns,"
+        " `corrected`, `day_recorded`). Left out: entries marked in error, and the"
+        " correcting facts themselves (`EntryCorrected`, `EntryMarkedInError`). Times are"
+        f" synthetic: day 0 of every girl is {BASE_DAY.isoformat()}, an event on day d is d"
+        " days later, at a time of day of `seq` seconds (the order within a day); no real"
+        " date or time is in these files.",
+        f"- {stats_files} (`--also sav`, `--also dta`; the `stats` extra): SPSS and Stata"
+        " files of the girl-level tables. `int` columns numeric; `flag` numeric with value"
+        f" labels {', '.join(f'{k} {v!r}' for k, v in FLAG_LABELS.items())}; `code`"
+        " columns numeric, the number of a code being its place in this codebook's list of"
+        " the column's codes (1 = the first), labelled with the code's English words;"
+        " `text` and `set` columns strings; every variable labelled with its meaning here"
+        f" (cut at {LABEL_LENGTH['dta']} characters in Stata). Labels are English, as this"
+        " codebook. events.csv has no .sav/.dta (as large as the log: use CSV or Parquet).",
+        "",
+    ]
+
+
 def _manifest() -> list[str]:
     lines = ["## manifest.json", "", "| field | meaning |", "|---|---|"]
     for name in _manifest_fields():
@@ -141,9 +180,11 @@ def render() -> str:
         "Made by `python -m trajectory.research.codebook` from the definitions the export"
         " writes with; do not edit by hand. How to load the files: docs/research.md.",
         "",
-        "Files: trajectories.csv, events.csv, sequences.csv, spells.csv and manifest.json"
-        " (with `--format parquet` also a .parquet of each table: the same columns, text as"
-        " strings, numbers as integers, missing as null).",
+        "Files: trajectories.csv, events.csv, sequences.csv, spells.csv, datapackage.json"
+        " and manifest.json (with `--format parquet` also a .parquet of each table: the"
+        " same columns, text as strings, numbers as integers, missing as null; with"
+        " `--also` the process-mining logs and the SPSS and Stata files: see Other"
+        " formats).",
         "",
         "CSV: UTF-8, comma-separated, `\\n` line ends, a header row, quoted only where"
         " needed. Missing is an empty cell. Kinds: `text` (a pseudonym or period), `code`"
@@ -157,10 +198,15 @@ def render() -> str:
         *_events_table(),
         *_table(sequences_table(1, phases),
                 note="Columns `W1` … `Wn`, n = the longest sequence in the export; after"
-                " a girl's observation every week is `CEN`."),
+                " a girl's observation every week is `CEN`. With the sequence unit `month`"
+                " (`--sequences month`) the columns are `M1` … `Mn`: month m runs from m - 1"
+                " calendar months after intake to the day before m months after (on the"
+                " month's last day where it is shorter), its state the one held most of its"
+                " days, as for weeks."),
         *_table(spells_table(phases)),
         *_event_catalogue(),
         *_disclosure(),
+        *_formats(),
         *_manifest(),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"

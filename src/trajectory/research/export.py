@@ -54,6 +54,7 @@ from trajectory.hashchain import (
 from trajectory.persistence.database import placeholders
 from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
 from trajectory.research.disclosure import MIN_K, KAnonymity
+from trajectory.research.formats import EXTRA_FORMATS, OtherFormats
 from trajectory.research.linkage import MAX_LINKABLE_PERCENT, LinkageCheck
 from trajectory.research.manifest import (
     MANIFEST,
@@ -82,7 +83,14 @@ from trajectory.research.tables import (
     spells_table,
     trajectories_table,
 )
-from trajectory.research.timeline import CEN, CENSORING_PERIOD, Spell, derive
+from trajectory.research.timeline import (
+    CEN,
+    CENSORING_PERIOD,
+    SEQUENCE_UNITS,
+    Spell,
+    derive,
+    month_starts,
+)
 
 log = structlog.get_logger("trajectory.research")
 
@@ -432,6 +440,7 @@ def extract(
     protocols: set[str] = set()
     kanon = KAnonymity(parameters.k, parameters.max_suppressed_percent)
     events_out = writer(events_table())
+    extra = OtherFormats(parameters, events_out.table, out, declared.files)
     spells_out = writer(spells_table(documented))
     summaries = _Spool(spool_dir / "trajectories.spool")
     sequences = _Spool(spool_dir / "sequences.spool")
@@ -483,6 +492,7 @@ def extract(
                 organisation=pseudonyms.organisation(opened.organisation),
                 observation_end=observation_end,
                 phases=her_phases,
+                unit=parameters.sequence_unit,
             )
             if girl is None:
                 counts.left_out_observed_under_4_weeks += 1
@@ -497,11 +507,15 @@ def extract(
             counts.events_after_observation += girl.events_after_observation
             protocols |= her_protocols
             phases = max(phases, her_phases)
-            spooled = [[s.begin, s.end, s.state] for s in girl.spells]
+            spooled = [[s.begin, s.end, s.state, s.censoring] for s in girl.spells]
             observed = girl.summary["observed_days"]
             assert isinstance(observed, int)
+            # (the days since intake on which her months begin: a censored sequence is
+            # counted again in the same months, and no date goes into the spool)
+            starts = (month_starts(opened.occurred_on, observed)
+                      if parameters.sequence_unit == "month" else None)
             kanon.add(girl.qi, observed if girl.summary["censored"] else None)
-            summaries.add((girl.qi, girl.summary, girl.events, spooled, girl.weeks))
+            summaries.add((girl.qi, girl.summary, girl.events, spooled, girl.periods, starts))
         if progress is not None:
             progress(len(order), len(order))
         if as_of is not None:
@@ -514,7 +528,7 @@ def extract(
         linkage = LinkageCheck(declared, others, {
             "trajectories": trajectories.header, "events": events_table().header,
             "spells": ["spells"], "sequences": ["sequences"]})
-        for qi, summary, rows, spooled, weeks in summaries:
+        for qi, summary, rows, spooled, weeks, starts in summaries:
             published = kanon.publish(tuple(qi))
             pseudonym = str(summary["pseudonym"])
             spells = [Spell(*s) for s in spooled]
@@ -525,13 +539,16 @@ def extract(
                     check.censored_shortened += 1
                     check.censored_days_removed += observed - day
                     before = len(rows)
-                    rows, spells, weeks = censor(summary, rows, spells, weeks, day, phases)
+                    rows, spells, weeks = censor(
+                        summary, rows, spells, weeks, day, phases, starts)
                     counts.events_exported -= before - len(rows)
                     counts.events_after_observation += before - len(rows)
             for row in rows:
                 events_out.write(row)
+            extra.add(pseudonym, rows)
             for spell in spells:
-                spells_out.write([pseudonym, spell.begin, spell.end, spell.state])
+                spells_out.write([pseudonym, spell.begin, spell.end, spell.state,
+                                  int(spell.censoring is not None), spell.censoring])
             values = dict(summary)
             trajectory_values(values, published)
             row = [values.get(c.name, 0 if c.name.startswith("days_p") else None)
@@ -555,15 +572,23 @@ def extract(
             "spells": spells_out.close(),
             "trajectories": out_rows.close(),
         }
-        out_weeks = writer(sequences_table(width, phases))
+        out_weeks = writer(sequences_table(width, phases, parameters.sequence_unit))
         for pseudonym, weeks in sequences:
             out_weeks.write([pseudonym, *weeks, *([CEN] * (width - len(weeks)))])
         written["sequences"] = out_weeks.close()
+    except BaseException:
+        extra.discard()
+        raise
     finally:
         for made in writers:
             made.discard()  # (a no-op for the tables already closed)
         for spool in (summaries, sequences):
             spool.discard()
+    tables = {made.table.name: made.table for made in writers}
+    # (the spells' writer was made before the data said how many phases there are; its
+    # code list in the Data Package must follow the data, not the protocols installed)
+    tables["spells"] = Table("spells", tables["spells"].doc, tuple(
+        c for c in spells_table(phases).columns if declared.keeps("spells", c.name)))
     files: dict[str, FileEntry] = {}
     for name in declared.files:
         w = written[name]
@@ -576,6 +601,7 @@ def extract(
                 rows=w.rows, bytes=path.stat().st_size, sha256=sha256_file(path),
                 content_sha256=w.csv_sha256,
             )
+    extra.finish(tables, written, files)
     manifest = Manifest(
         software=software(parameters.format),
         parameters=parameters,
@@ -601,11 +627,20 @@ def export_parameters(
     k: int,
     max_suppressed_percent: int,
     declaration: Declaration | None = None,
+    sequence_unit: str = "week",
+    formats: Sequence[str] = (),
 ) -> Parameters:
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if k < MIN_K:
         raise ExportError(f"k: k must be at least {MIN_K} (smaller groups could be recognised)")
+    unknown = [f for f in formats if f not in EXTRA_FORMATS]
+    if unknown:
+        raise ExportError(f"formats must be among {', '.join(EXTRA_FORMATS)}, not"
+                          f" {', '.join(map(repr, unknown))}")
+    if sequence_unit not in SEQUENCE_UNITS:
+        raise ExportError(f"sequence unit must be one of {', '.join(SEQUENCE_UNITS)},"
+                          f" not {sequence_unit!r}")
     if not 0 <= max_suppressed_percent <= 100:
         raise ExportError("max_suppressed_percent must be between 0 and 100")
     today = amsterdam_date(app.clock())
@@ -626,6 +661,8 @@ def export_parameters(
             declaration.files),
         variables=None if declaration is None or declaration.variables is None else list(
             declaration.variables),
+        sequence_unit=sequence_unit,
+        formats=sorted(set(formats)),
     )
 
 
@@ -649,6 +686,8 @@ def export_project(
     client: str | None = None,
     files: Sequence[str] | None = None,
     variables: Sequence[str] | None = None,
+    sequence_unit: str = "week",
+    formats: Sequence[str] = (),
 ) -> Manifest:
     """Export the research data of `project` into `out_dir` (made; must be empty if it
     exists) and record the export in the access log; returns the manifest.
@@ -666,7 +705,8 @@ def export_project(
     if wanted is not None:
         wanted.check_columns(_declarable(app))
     export_parameters(  # (its refusals first, before a project is made)
-        app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent
+        app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent,
+        sequence_unit=sequence_unit, formats=formats,
     )
     target = Path(out_dir)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -675,9 +715,16 @@ def export_project(
     if created:
         log.info("research_project_created", project=project)
     declaration = declare(app.db, project, wanted)
+    if set(formats) & {"ocel", "xes"} and any(
+        not declaration.keeps("events", c.name) for c in events_table().columns
+    ):
+        raise ExportError(
+            "formats: the process-mining logs (ocel, xes) are the events file's rows; the"
+            " project must declare the events file whole to receive them"
+        )
     parameters = export_parameters(
         app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent,
-        declaration=declaration,
+        declaration=declaration, sequence_unit=sequence_unit, formats=formats,
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"

@@ -50,6 +50,10 @@ class Parameters(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The files the project declared; null: every file."""
     variables: list[str] | None = None
     """The variables (file.column) the project declared; null: every column of its files."""
+    sequence_unit: str = "week"
+    """sequences.csv per week (`W1` ...) or per month (`M1` ...) since intake."""
+    formats: list[str] = msgspec.field(default_factory=list)
+    """Files written beside the tables: ocel, xes, sav, dta (`formats.EXTRA_FORMATS`)."""
 
 
 class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -109,6 +113,10 @@ FIELD_DOCS: dict[str, str] = {
     " file",
     "parameters.variables": "the variables (file.column) the project declared; null: every"
     " column of its files",
+    "parameters.sequence_unit": "week or month: the columns of sequences.csv (W1 ... or"
+    " M1 ...), the state held most days of each week or month since intake",
+    "parameters.formats": "the formats written beside the CSV tables: ocel (events.jsonocel,"
+    " OCEL 2.0), xes (events.xes), sav (SPSS), dta (Stata); datapackage.json always",
     "consent_rule": "who is included, in words",
     "protocols": "the protocol versions (name version) the exported trajectories ran under",
     "counts": "counts of trajectories and events (below)",

@@ -16,7 +16,7 @@ from typing import Any
 
 from trajectory.research.coding import Value
 from trajectory.research.disclosure import QUASI_IDENTIFIERS, Published
-from trajectory.research.timeline import AFT, RUN, Spell, weekly
+from trajectory.research.timeline import AFT, RUN, STILL_IN_CARE, Spell, periodic, weekly
 
 
 def trajectory_values(values: dict[str, Any], qi: Published) -> None:
@@ -27,15 +27,21 @@ def trajectory_values(values: dict[str, Any], qi: Published) -> None:
 
 
 def censor(summary: dict[str, Any], rows: Sequence[list[Value]], spells: Sequence[Spell],
-           weeks: list[str], day: int, phases: int
+           periods: list[str], day: int, phases: int, month_starts: Sequence[int] | None = None,
            ) -> tuple[list[list[Value]], list[Spell], list[str]]:
     """A girl still in care, censored on `day` (at most her observed days): her rows
-    within [0, day), and her summary's day counts and observed days to match."""
+    within [0, day), her spells to it (the last right-censored: still in care), her
+    sequence in the same unit (weeks, or the months beginning on `month_starts`), and her
+    summary's day counts and observed days to match."""
     observed = int(summary["observed_days"])
     if day >= observed:
-        return list(rows), list(spells), weeks
+        return list(rows), list(spells), periods
     kept_rows = [r for r in rows if not isinstance(r[3], int) or r[3] < day]
-    cut = [Spell(s.begin, min(s.end, day - 1), s.state) for s in spells if s.begin < day]
+    cut = [Spell(s.begin, min(s.end, day - 1), s.state, s.censoring)
+           for s in spells if s.begin < day]
+    if cut:
+        last = cut[-1]
+        cut[-1] = Spell(last.begin, last.end, last.state, STILL_IN_CARE)
     days: dict[str, int] = {}
     for spell in cut:
         days[spell.state] = days.get(spell.state, 0) + spell.days
@@ -46,4 +52,6 @@ def censor(summary: dict[str, Any], rows: Sequence[list[Value]], spells: Sequenc
     summary["runaway_days"] = days.get(RUN, 0)
     summary["aftercare_days"] = days.get(AFT, 0)
     summary["events"] = len(kept_rows)
-    return kept_rows, cut, weekly(cut, day)
+    if month_starts is None:
+        return kept_rows, cut, weekly(cut, day)
+    return kept_rows, cut, periodic(cut, day, [m for m in month_starts if m < day])

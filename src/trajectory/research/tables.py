@@ -28,7 +28,12 @@ from typing import Any, get_args
 
 from trajectory.research.coding import Column, Value, event_classes, event_columns
 from trajectory.research.disclosure import AGE_BANDS
-from trajectory.research.timeline import STATE_DOCS, state_codes
+from trajectory.research.timeline import (
+    CENSORING_REASONS,
+    SEQUENCE_UNITS,
+    STATE_DOCS,
+    state_codes,
+)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_KINDS = frozenset({"text", "code", "set"})
@@ -154,25 +159,34 @@ def events_table() -> Table:
             Column("pseudonym", "text", "the girl's pseudonym in this project"),
             Column("seq", "int", "the event's position in her trajectory (1 = intake)"),
             Column("event", "code", "what happened", names),
-            Column("day", "int", "days since intake (0 = the day of intake)"),
-            Column("in_error", "flag", "1: a later event marked this one as recorded in error"),
+            Column("day", "int", "days since intake (0 = the day of intake) on which it"
+                   " happened, as last corrected"),
+            Column("in_error", "flag", "1: a later event marked this one as recorded in error"
+                   " (the row stays; it counts nowhere else)"),
             *event_columns(),
+            Column("corrected", "flag", "1: a later EntryCorrected corrected this entry (its"
+                   " day, where the correction gave one, is applied in `day`)"),
+            Column("day_recorded", "int", "the day as first recorded, for a corrected entry"
+                   " (empty: not corrected)"),
         ),
     )
 
 
-def sequences_table(weeks: int, phases: int) -> Table:
+def sequences_table(periods: int, phases: int, unit: str = "week") -> Table:
+    """One column per week (`W1` ...) or per month (`M1` ...) since intake."""
     states = state_codes(phases)
+    letter = SEQUENCE_UNITS[unit]
     return Table(
         "sequences",
-        "One row per girl, one column per week since intake (STS, as TraMineR's seqdef"
+        f"One row per girl, one column per {unit} since intake (STS, as TraMineR's seqdef"
         " reads it).",
         (
             Column("pseudonym", "text", "the girl's pseudonym in this project"),
             *(
-                Column(f"W{w}", "code", "her state in week w since intake" if w == 1 else "",
+                Column(f"{letter}{w}", "code",
+                       f"her state in {unit} {letter.lower()} since intake" if w == 1 else "",
                        states)
-                for w in range(1, weeks + 1)
+                for w in range(1, periods + 1)
             ),
         ),
     )
@@ -186,7 +200,14 @@ def spells_table(phases: int) -> Table:
             Column("pseudonym", "text", "the girl's pseudonym in this project"),
             Column("begin", "int", "first day of the spell, days since intake"),
             Column("end", "int", "last day of the spell (inclusive), days since intake"),
-            Column("state", "code", "the state", state_codes(phases)),
+            Column("state", "code", "the state", state_codes(phases)[:-1]),
+            Column("censored", "flag", "1: the spell was cut off, not ended by a change of"
+                   " state (right-censored)"),
+            Column("censoring_reason", "code", "why it was cut off: still in care or"
+                   " aftercare when observation ended; lost to follow-up (closed other than"
+                   " by completing aftercare); erased; consent withdrawn (these two: never in"
+                   " a row under the consent rule, such girls are left out whole)",
+                   CENSORING_REASONS),
         ),
     )
 

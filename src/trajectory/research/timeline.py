@@ -18,13 +18,31 @@ the state that came later in the week); a closed girl's sequence ends with one `
 and every week after her observation is `CEN`. So for each state S, over her sequence,
 |weeks(S) - days(S)/7| is less than the number of weeks in which she changed state plus
 one for an incomplete last week (zero: equal): only such weeks round, each by less than
-one week. The spells table has the exact days.
+one week. The spells table has the exact days. Sequences per month follow the same rule
+over months since intake: month m runs from the day m - 1 calendar months after intake to
+the day before m months after (a 31 January intake: from the last day of each month), so
+that "the 12 months after intake" are what a researcher expects.
+
+A spell is right-censored (`censored`) when it ended without an observed change of state:
+the last spell of a girl still in care or aftercare when observation ended
+(`still_in_care`), or the spell in which her trajectory was closed other than by completing
+aftercare (transferred, moved away, left care at 18, other: `lost_to_follow_up`; the
+closure shows that she left our view, not that the state ended). `erased` and
+`consent_withdrawn` complete the code list: under the consent rule such a girl is left out
+whole (counted in the manifest), so no row carries them today.
+
+Corrections are applied: an entry whose day was corrected happened on the corrected day
+(the latest correction wins), in events.csv, in the spells and the weeks; events.csv flags
+it (`corrected`) and keeps the day first recorded (`day_recorded`). An entry marked in
+error keeps its row, flagged (`in_error`), and counts nowhere else.
 
 What must not change: the state codes, day 0 = intake, spells' inclusive ends.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -76,6 +94,15 @@ STATE_DOCS: dict[str, str] = {
     " (use as the missing/void state, e.g. seqdef(..., missing = \"CEN\", right = \"DEL\"))",
 }
 
+SEQUENCE_UNITS: dict[str, str] = {"week": "W", "month": "M"}
+"""The units a sequence may be given in, and the letter of their columns."""
+
+STILL_IN_CARE, LOST_TO_FOLLOW_UP = "still_in_care", "lost_to_follow_up"
+CENSORING_REASONS = (STILL_IN_CARE, LOST_TO_FOLLOW_UP, "erased", "consent_withdrawn")
+"""Why a spell was right-censored (see the module's docstring)."""
+COMPLETED = "aftercare_completed"
+"""The one closure that ends a state as an observed change (not a loss to follow-up)."""
+
 _STATE_CHANGES = (PhaseAdvanced, PhaseRegressed, RunawayReported, RunawayEnded, AftercareStarted)
 
 
@@ -88,6 +115,8 @@ class Spell:
     begin: int
     end: int  # inclusive
     state: str
+    censoring: str | None = None
+    """Why the spell was cut off (right-censored), or None: it ended in a change of state."""
 
     @property
     def days(self) -> int:
@@ -101,7 +130,8 @@ class Derived:
     qi: QI
     summary: dict[str, Value]
     events: list[list[Value]]
-    weeks: list[str]
+    periods: list[str]
+    """Her state in each week (or month) since intake, as asked."""
     spells: list[Spell]
     events_after_observation: int
 
@@ -152,12 +182,36 @@ def _spells(changes: Sequence[tuple[int, int, TrajectoryEvent]], observed: int) 
 def weekly(spells: Sequence[Spell], observed: int) -> list[str]:
     """The state of each week [7(w-1), 7w) that has observed days: the one held longest,
     a tie to the later."""
-    weeks: list[str | dict[str, int] | None] = [None] * -(-observed // 7)
+    return periodic(spells, observed, list(range(0, observed, 7)))
 
-    def add(w: int, state: str, days: int) -> None:
-        held = weeks[w]
+
+def month_starts(intake: date, observed: int) -> list[int]:
+    """The first day (since intake) of each month since intake that has observed days:
+    month m begins m - 1 calendar months after intake (on the month's last day where it
+    is shorter)."""
+    starts: list[int] = []
+    m = 0
+    while True:
+        year, month = divmod(intake.month - 1 + m, 12)
+        year += intake.year
+        day = min(intake.day, monthrange(year, month + 1)[1])
+        start = (date(year, month + 1, day) - intake).days
+        if start >= observed:
+            return starts
+        starts.append(start)
+        m += 1
+
+
+def periodic(spells: Sequence[Spell], observed: int, starts: Sequence[int]) -> list[str]:
+    """The state of each period (its first days since intake in `starts`, the first 0; the
+    last runs to the end of observation): the one held longest, a tie to the later."""
+    periods: list[str | dict[str, int] | None] = [None] * len(starts)
+    bounds = [*starts, max(observed, starts[-1] + 1 if starts else 0)]
+
+    def add(p: int, state: str, days: int) -> None:
+        held = periods[p]
         if held is None:
-            held = weeks[w] = {}
+            held = periods[p] = {}
         assert isinstance(held, dict)
         held[state] = held.pop(state, 0) + days  # re-inserted: the later state
 
@@ -165,16 +219,17 @@ def weekly(spells: Sequence[Spell], observed: int) -> list[str]:
         if spell.begin >= observed:
             continue
         end = min(spell.end, observed - 1)
-        first, last = spell.begin // 7, end // 7
+        first = bisect_right(starts, spell.begin) - 1
+        last = bisect_right(starts, end) - 1
         if first == last:
             add(first, spell.state, end - spell.begin + 1)
             continue
-        add(first, spell.state, 7 * first + 7 - spell.begin)
-        for w in range(first + 1, last):  # whole weeks in one state
-            weeks[w] = spell.state
-        add(last, spell.state, end - 7 * last + 1)
+        add(first, spell.state, bounds[first + 1] - spell.begin)
+        for p in range(first + 1, last):  # whole periods in one state
+            periods[p] = spell.state
+        add(last, spell.state, end - bounds[last] + 1)
     out = []
-    for held in weeks:
+    for held in periods:
         if isinstance(held, str):
             out.append(held)
             continue
@@ -191,36 +246,56 @@ def derive(
     organisation: str,
     observation_end: date,
     phases: int,
+    unit: str = "week",
 ) -> Derived | None:
-    """One girl's research data, or None when she was observed for less than 4 weeks."""
+    """One girl's research data, or None when she was observed for less than 4 weeks.
+    `unit`: her sequence per week or per month (`SEQUENCE_UNITS`)."""
     opened = events[0]
     assert isinstance(opened, TrajectoryOpened)
     intake = opened.occurred_on
-    closed_on = next((e.occurred_on for e in events if isinstance(e, TrajectoryClosed)), None)
+    closure = next((e for e in events if isinstance(e, TrajectoryClosed)), None)
+    closed_on = closure.occurred_on if closure is not None else None
     observed = observation_days(intake, closed_on, observation_end)
     if closed_on is None and observed == 0:
         return None
     last_day = observed if closed_on is not None else observed - 1
-    kept = [e for e in events if (e.occurred_on - intake).days <= last_day]
-    # Marked in error: the entry no longer counts (its row stays, flagged). A corrected
-    # day is not applied here: the events' days and the spells keep the day first
-    # recorded, as every export so far has (the correction itself is a row of its own).
-    corrections = Corrections.of(kept)
+    # Corrections are applied: an entry happened on its corrected day. Marked in error:
+    # the entry no longer counts anywhere (its row stays, flagged).
+    corrections, corrected = _corrections(events)
+    day_of = {
+        e.originator_version: (corrections.occurred_on(e) - intake).days for e in events
+    } if corrections.days else None
+
+    def day(e: TrajectoryEvent) -> int:
+        return (e.occurred_on - intake).days if day_of is None else day_of[e.originator_version]
+
+    kept = [e for e in events if day(e) <= last_day]
     valid = [e for e in kept if corrections.counts(e.originator_version)]
 
     changes = sorted(
         (
-            (max(0, (e.occurred_on - intake).days), e.originator_version, e)
+            (max(0, day(e)), e.originator_version, e)
             for e in valid
             if isinstance(e, _STATE_CHANGES)
         ),
         key=lambda c: (c[0], c[1]),
     )
     spells = _spells(changes, observed)
-    weeks = weekly(spells, observed)
+    if spells:
+        cut = STILL_IN_CARE if closure is None else (
+            None if closure.reason == COMPLETED else LOST_TO_FOLLOW_UP
+        )
+        if cut is not None:
+            spells[-1] = Spell(spells[-1].begin, spells[-1].end, spells[-1].state, cut)
+    if unit == "week":
+        periods = weekly(spells, observed)
+    elif unit == "month":
+        periods = periodic(spells, observed, month_starts(intake, observed))
+    else:
+        raise ValueError(f"unknown sequence unit {unit!r}")
     if closed_on is not None:
         spells.append(Spell(observed, observed, END))
-        weeks.append(END)
+        periods.append(END)
     days: dict[str, int] = {}
     for spell in spells:
         if spell.state != END:
@@ -308,9 +383,11 @@ def derive(
             pseudonym,
             e.originator_version,
             type(e).__name__,
-            (e.occurred_on - intake).days,
+            day(e),
             int(not corrections.counts(e.originator_version)),
             *coded_values(e, intake),
+            int(e.originator_version in corrected),
+            (e.occurred_on - intake).days if e.originator_version in corrected else None,
         ]
         for e in kept
     ]
@@ -320,7 +397,20 @@ def derive(
         intake_month(intake),
         _set(opened.risk_profiles, RISK_PROFILES) or "",
     )
-    return Derived(qi, summary, rows, weeks, spells, len(events) - len(kept))
+    return Derived(qi, summary, rows, periods, spells, len(events) - len(kept))
+
+
+def _corrections(events: Sequence[TrajectoryEvent]) -> tuple[Corrections, set[int]]:
+    """The corrections (the rule's reading), and the positions of the entries a later fact
+    corrected (not marked in error), in one pass."""
+    found, corrected = Corrections(), set()
+    for e in events:
+        correction = e.corrects()
+        if correction is not None:
+            found.add(correction)
+            if not correction.in_error:
+                corrected.add(correction.position)
+    return found, corrected
 
 
 def _set(values: object, order: Sequence[str]) -> str | None:

@@ -205,8 +205,12 @@ def _compare(then: Manifest, now: Manifest, left_out: dict[str, str],
         check.differences.append("small-cell check: its result differs")
     if then.protocols != now.protocols:
         check.differences.append("protocols: the protocol versions read differ")
-    for table in then.parameters.files or TABLES:
-        name = f"{table}.csv"
+    # The tables the project declared, and every other file the run derives again that
+    # the export listed (an export made before a file existed, e.g. datapackage.json, is
+    # not faulted for it).
+    tables = [f"{table}.csv" for table in then.parameters.files or TABLES]
+    derived = tables + [name for name in now.files if name in then.files and name not in tables]
+    for name in derived:
         a_entry, b_entry = then.files.get(name), now.files.get(name)
         if a_entry is None or b_entry is None:
             check.differences.append(f"{name}: not in the manifest")

@@ -328,7 +328,10 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
     project = first(form, "project").strip()
     fmt = first(form, "format") or "csv"
     k_raw = first(form, "k") or "5"
-    if not _NAME.match(project) or fmt not in ("csv", "parquet") or not k_raw.isdigit():
+    unit = first(form, "sequences") or "week"
+    also = [f for f in ("ocel", "xes", "sav", "dta") if f in form.get("also", [])]
+    if (not _NAME.match(project) or fmt not in ("csv", "parquet") or not k_raw.isdigit()
+            or unit not in ("week", "month")):
         return _research_page(request, error=t("This value does not fit."), status_code=422)
     from trajectory.research.disclosure import MIN_K
 
@@ -352,7 +355,8 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
                  if v.strip()] or None
     try:
         export_project(app, project, target, fmt=fmt, actor=actor(user), k=int(k_raw),
-                       client=client_of(request), files=files, variables=variables)
+                       client=client_of(request), files=files, variables=variables,
+                       sequence_unit=unit, formats=also)
     except DeclarationError as e:
         return _research_page(
             request, status_code=422, form={"project": project, "k": k_raw},
