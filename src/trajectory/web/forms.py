@@ -75,6 +75,7 @@ GROUPS: dict[str, str] = {
     "chain": "Police and chain",
     "handover": "Handover",
     "aftercare": "Aftercare",
+    "outcomes": "Outcomes and follow-up",
     "end": "Closing and corrections",
     "privacy": "Consent and destruction",
 }
