@@ -387,9 +387,10 @@ FACTS = Facts(
          path="follow-ups/not-possible", roles=CARE,
          title="Record that a follow-up measurement was not possible",
          help="Not reached, refused, deceased or another reason (with a note): itself an"
-         " outcome, and it settles the moment. Also after the file was closed.",
+         " outcome, and it settles the moment as a measurement does (the attention item"
+         " links to the measurement's form, which offers this one). Also after the file"
+         " was closed.",
          form=Form("follow-up-not-possible", "outcomes"),
-         criteria=("follow-up",),
          element=None, lane=OnTimeline("aftercare", "mark", "follow-up-missed")),
     Fact(command=c.MeasureFollowUp, event=outcomes.FollowUpMeasured,
          path="follow-ups", roles=CARE, title="Record a follow-up measurement",
