@@ -58,6 +58,11 @@ def test_the_aftercare_worker_sees_the_follow_up_due_and_records_it_with_scores(
         # and the next moment is due on her page
         page = b.get(f"/app/handovers/{tid}")
         assert "De meting 6 maanden na de zorg" in page.text
+    # and her coordinator reads the scores in her history, in words
+    with world.browser("coordinator") as b:
+        page = b.get(f"/app/trajectories/{tid}")
+        assert "Effectmeting vastgelegd" in page.text
+        assert "Subschalen: emotioneel: 5.0, gedrag: 2.0" in page.text
 
 
 def test_a_subscale_without_a_score_is_named_beside_its_field(world: World) -> None:

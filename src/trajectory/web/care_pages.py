@@ -462,6 +462,8 @@ def _details(t: Translator, data: Mapping[str, Any], prefix: str = "") -> Iterab
 def _value(t: Translator, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return t.yes_no(value)
+    if isinstance(value, dict):  # an instrument's subscale scores, by their own names
+        return ", ".join(f"{k}: {_value(t, str(k), v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return ", ".join(_value(t, key, v) for v in value)
     if key == "criterion" or key == "criteria_met":

@@ -49,9 +49,11 @@ def follow_up_code(moment: int) -> str:
 
 
 class RevictimisationReported(TrajectoryEvent):
-    """A new exploitation or contact with a loverboy became known. `occurred_on` is the
-    day it happened or the day it became known, as `day_is` says; `stage` is where she
-    was then, derived from her file."""
+    """A new exploitation or contact with a loverboy became known.
+
+    `occurred_on` is the day it happened or the day it became known, as `day_is` says;
+    `stage` is where she was then (in care, in aftercare, after closure), derived from
+    her file."""
 
     kind: RevictimisationKind
     day_is: RevictimisationDay
@@ -65,8 +67,11 @@ class RevictimisationReported(TrajectoryEvent):
 
 
 class FollowUpMeasured(TrajectoryEvent):
-    """A follow-up measurement at one of the protocol's moments (`moment`: months after
-    residential care ended; 0 at its end): how she is doing."""
+    """A follow-up measurement (effectmeting) at one of the protocol's moments.
+
+    `moment`: months after residential care ended (0: at its end). How she is doing:
+    where she lives, school or work, revictimisation and runaways since the last one,
+    contact with the loverboy or his network, and instrument scores."""
 
     moment: int
     living_situation: LivingSituation
@@ -83,8 +88,10 @@ class FollowUpMeasured(TrajectoryEvent):
 
 
 class FollowUpNotPossible(TrajectoryEvent):
-    """A follow-up measurement could not be made (not reached, refused, deceased, other):
-    itself data, and it settles the moment as a measurement does."""
+    """A follow-up measurement could not be made, for a reason (itself data).
+
+    Not reached, refused, deceased, or another reason with a note; it settles the moment
+    as a measurement does."""
 
     moment: int
     reason: FollowUpNotPossibleReason
