@@ -101,6 +101,11 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/trajectories/{trajectory_id:str}/continuation-after-18"): {"coordinator",
                                                                            "aftercare"},
     ("GET", "/trajectories/{trajectory_id:str}/handover.pdf"): {"coordinator", "aftercare"},
+    # Outcomes: whoever holds her, in care, in aftercare and after closure.
+    ("POST", "/trajectories/{trajectory_id:str}/revictimisations"): {"coordinator", "aftercare"},
+    ("POST", "/trajectories/{trajectory_id:str}/follow-ups"): {"coordinator", "aftercare"},
+    ("POST", "/trajectories/{trajectory_id:str}/follow-ups/not-possible"): {"coordinator",
+                                                                           "aftercare"},
     ("GET", "/aftercare-workers"): {"coordinator"},
     ("GET", "/audit/access"): {"admin"},
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
@@ -213,6 +218,9 @@ def test_the_matrix_covers_the_routes_of_the_design(app: TrajectoryApplication) 
         "events",
         "aftercare-contacts",
         "corrections",
+        "revictimisations",
+        "follow-ups",
+        "follow-ups/not-possible",
     ):
         assert f"/trajectories/{{trajectory_id:str}}/{sub}" in paths
     assert {"/trajectories", "/audit/access", "/health"} <= paths

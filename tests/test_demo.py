@@ -23,6 +23,11 @@ from trajectory.aggregates.events.handover import (
     HandoverPrepared,
 )
 from trajectory.aggregates.events.intake import TrajectoryOpened
+from trajectory.aggregates.events.outcomes import (
+    FollowUpMeasured,
+    FollowUpNotPossible,
+    RevictimisationReported,
+)
 from trajectory.aggregates.events.phasing import PhaseAdvanced
 from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
 from trajectory.aggregates.events.treatment import TraumaTherapyStarted
@@ -280,3 +285,37 @@ def test_the_demo_shows_the_chain_after_care(app: TrajectoryApplication) -> None
         return started is not None and e.occurred_on > started
 
     assert any(isinstance(e, RunawayReported) and in_aftercare_then(e) for e in events)
+
+
+def test_the_demo_holds_outcomes_for_research(app: TrajectoryApplication) -> None:
+    """Follow-up measurements after care (with instrument scores), some not possible (not
+    reached, refused), revictimisation in aftercare and after closure, and girls lost to
+    follow-up: the research questions on outcomes have data."""
+    # given the demo's stories, one of each
+    run_demo(app, count=SMALL, seed=2014, progress=lambda done, total: None)
+    today = amsterdam_date(app.clock())
+    all_streams = streams(app)
+    states = {tid: app.get(tid).state for tid in all_streams}
+    events = [e for stream in all_streams.values() for e in stream]
+    # then follow-ups were measured, at the end of care and months after, with scores
+    measured = [e for e in events if isinstance(e, FollowUpMeasured)]
+    assert {e.moment for e in measured} >= {0, 6}
+    assert all(e.instruments for e in measured)
+    # some were not possible, for a reason
+    missed = Counter(e.reason for e in events if isinstance(e, FollowUpNotPossible))
+    assert missed["not_reached"]
+    # revictimisation became known, in aftercare or after closure
+    stages = {e.stage for e in events if isinstance(e, RevictimisationReported)}
+    assert stages & {"aftercare", "after_closure"}
+    # and a girl is lost to follow-up: every record of hers says she was not reached
+    lost = [tid for tid, stream in all_streams.items()
+            if (records := [e for e in stream if isinstance(e, FollowUpNotPossible)])
+            and all(e.reason == "not_reached" for e in records)
+            and not any(isinstance(e, FollowUpMeasured) for e in stream)]
+    assert lost
+    # and a closed file whose next follow-up is due shows it as its one attention item
+    closed_due = [s for s in states.values() if s.status == "closed"
+                  and attention_items(s, app.protocols.current, today)]
+    assert closed_due
+    assert all([i.code for i in attention_items(s, app.protocols.current, today)]
+               == ["follow-up"] for s in closed_due)

@@ -484,8 +484,9 @@ def _scenario_aftercare(app: TrajectoryApplication, clock: FakeClock) -> UUID:
         ),
         (_scenario_runaway_safety_first, {"medical-after-runaway": 3, "care-analysis": 91}),
         (_scenario_runaway, {"safety-after-runaway": 3, "care-analysis": 91}),
-        (_scenario_handover, {"handover-acceptance": 14, "care-analysis": 91}),
-        (_scenario_aftercare, {"aftercare-contact": 28}),
+        # from the warm handover meeting on, the measurement at the end of care is due
+        (_scenario_handover, {"handover-acceptance": 14, "follow-up": 30, "care-analysis": 91}),
+        (_scenario_aftercare, {"aftercare-contact": 28, "follow-up": 30}),
     ],
     ids=[
         "intake",

@@ -1283,9 +1283,11 @@ def test_in_aftercare_a_contact_is_due_every_four_weeks() -> None:
     # given aftercare started today
     story = in_aftercare()
     start = story.today
-    # then only the aftercare contact is due, 28 days on
+    # then the aftercare contact is due, 28 days on (and the follow-up measurement at the
+    # end of care, 30 days on)
     assert story.attention() == [
-        AttentionItem(code="aftercare-contact", due_on=start + timedelta(days=28), overdue=False)
+        AttentionItem(code="aftercare-contact", due_on=start + timedelta(days=28), overdue=False),
+        AttentionItem(code="follow-up", due_on=start + timedelta(days=30), overdue=False),
     ]
     # when 29 days pass, then it is overdue
     story.days_pass(29)
@@ -1293,14 +1295,16 @@ def test_in_aftercare_a_contact_is_due_every_four_weeks() -> None:
     # when she is visited, then the next contact is due 28 days after the visit
     story.given(RecordAftercareContact(kind="visit"))
     assert story.due()["aftercare-contact"] == (story.today + timedelta(days=28), False)
-    # when aftercare ends, then nothing is due
+    # when aftercare ends, then nothing is due but the follow-up measurement
     story.given(EndAftercare(reason="doing well"))
-    assert story.attention() == []
+    assert [i.code for i in story.attention()] == ["follow-up"]
 
 
-def test_a_closed_trajectory_has_no_attention_items() -> None:
+def test_a_closed_trajectory_has_no_attention_items_but_its_follow_up() -> None:
     story = Story().days_pass(60).given(left_care())
-    assert story.attention() == []
+    assert story.attention() == [
+        AttentionItem(code="follow-up", due_on=story.today + timedelta(days=30), overdue=False)
+    ]
 
 
 def test_the_attention_numbers_come_from_the_protocol() -> None:

@@ -229,11 +229,14 @@ def test_a_girl_goes_through_the_four_phases_and_into_aftercare_by_the_file(
         (3, "four-phase", "2025.2"),
         (4, "four-phase", "2025.2"),
     ]
-    # and the aftercare contact is due by the file's interval: 14 days, not 28
+    # and the aftercare contact is due by the file's interval: 14 days, not 28; the file
+    # has no [follow_up] table, so the measurement at the end of care is due by the
+    # defaults, 30 days after she left
     start = today(clock)
     items = attention_items(t.state, app.protocol_of(t), start)
     assert [(i.code, i.due_on) for i in items] == [
-        ("aftercare-contact", start + timedelta(days=14))
+        ("aftercare-contact", start + timedelta(days=14)),
+        ("follow-up", start + timedelta(days=30)),
     ]
     app.execute(girl, RecordAftercareContact(kind="visit"), AFTERCARE)
 

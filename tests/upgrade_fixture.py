@@ -149,6 +149,7 @@ def record(directory: Path) -> None:
         HandoverParty,
         WithoutHandover,
     )
+    from trajectory.aggregates.events.outcomes import InstrumentScore
     from trajectory.application import Actor, TrajectoryApplication
     from trajectory.commands import (
         ArrangeLeisure,
@@ -159,9 +160,12 @@ def record(directory: Path) -> None:
         DecideDestructionRequest,
         FilePoliceReport,
         GiveResearchConsent,
+        MeasureFollowUp,
         OpenTrajectory,
         PrepareHandover,
         RecordAftercareContact,
+        RecordFollowUpNotPossible,
+        ReportRevictimisation,
         RequestDestruction,
         WithdrawResearchConsent,
     )
@@ -235,6 +239,18 @@ def record(directory: Path) -> None:
             ),
             RecordAftercareContact(channel="phone", outcome="not_reached"),
             RecordAftercareContact(channel="video", outcome="reached", note="found her"),
+            # Outcomes after closure: a revictimisation, a measurement with an instrument's
+            # scores, and one that was not possible.
+            ReportRevictimisation(kind="loverboy_contact", day_is="became_known",
+                                  known_via="police", police_involved=True, note="seen"),
+            MeasureFollowUp(
+                moment=0, living_situation="no_fixed_abode", school_or_work="none",
+                qualification="vmbo", revictimised_since=True, runaways_since=2,
+                loverboy_contact="loverboy_and_network", note="hard to reach",
+                instruments=[InstrumentScore(name="SDQ", version="2019", total=21.5,
+                                             subscales={"emotional": 7.0, "conduct": 4.5})],
+            ),
+            RecordFollowUpNotPossible(moment=6, reason="other", note="moved abroad"),
         ):
             app.execute(tid, command, actor)
         contents = decode_store(app)

@@ -23,6 +23,7 @@ from trajectory.aggregates.events.handover import (
     WithoutHandover,
 )
 from trajectory.aggregates.events.intake import Identity
+from trajectory.aggregates.events.outcomes import InstrumentScore
 from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.vocabulary import (
     AftercareContactKind,
@@ -35,17 +36,25 @@ from trajectory.aggregates.vocabulary import (
     ContinuationDecision,
     Destination,
     FamilyInvolvementForm,
+    FollowUpNotPossibleReason,
     InterventionKind,
     LeisureKind,
     Level,
+    LivingSituation,
+    LoverboyContact,
     MedicalNeed,
     PlacementKind,
+    QualificationLevel,
+    RevictimisationDay,
+    RevictimisationKind,
+    RevictimisationSource,
     RiskLevel,
     RiskProfile,
     RunawayEnding,
     SafetyLevel,
     SafetyMeasure,
     SafetyRisk,
+    SchoolOrWork,
     Setting,
     SignalKind,
     TherapyMethod,
@@ -373,3 +382,53 @@ class RequestDestruction(Command, kw_only=True, forbid_unknown_fields=True):
 class DecideDestructionRequest(Command, kw_only=True, forbid_unknown_fields=True):
     granted: bool
     argument: Text = ""
+
+
+# -- outcomes: revictimisation and follow-up measurements ----------------------------------
+
+Moment = Annotated[
+    int,
+    msgspec.Meta(
+        ge=0, le=240,
+        description="Which follow-up moment: months after residential care ended (0: at"
+        " its end), one of the protocol's `[follow_up]` moments.",
+        examples=[6],
+    ),
+]
+
+
+class ReportRevictimisation(Command, kw_only=True, forbid_unknown_fields=True):
+    """A new exploitation or loverboy contact became known: `occurred_on` is the day it
+    happened or the day it became known (`day_is`). Where she was then (in care, in
+    aftercare, after closure) is read from her file."""
+
+    kind: RevictimisationKind
+    day_is: RevictimisationDay = "happened"
+    known_via: RevictimisationSource
+    police_involved: bool
+    note: Text = ""
+
+
+class MeasureFollowUp(Command, kw_only=True, forbid_unknown_fields=True):
+    """A follow-up measurement (effectmeting) at one of the protocol's moments: where she
+    lives, school or work, her qualification, revictimisation and runaways since the last
+    measurement, contact with the loverboy or his network, and the scores of validated
+    instruments (the product stores scores; it ships no instrument)."""
+
+    moment: Moment
+    living_situation: LivingSituation
+    school_or_work: SchoolOrWork
+    qualification: QualificationLevel
+    revictimised_since: bool
+    runaways_since: Annotated[int, msgspec.Meta(ge=0, le=1000)]
+    loverboy_contact: LoverboyContact
+    instruments: Annotated[list[InstrumentScore], msgspec.Meta(max_length=20)] = []
+    note: Text = ""
+
+
+class RecordFollowUpNotPossible(Command, kw_only=True, forbid_unknown_fields=True):
+    """A follow-up measurement could not be made: why (another reason needs a note)."""
+
+    moment: Moment
+    reason: FollowUpNotPossibleReason
+    note: Text = ""

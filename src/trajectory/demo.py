@@ -36,6 +36,7 @@ from trajectory.aggregates.events.handover import (
     WithoutHandover,
 )
 from trajectory.aggregates.events.intake import Identity
+from trajectory.aggregates.events.outcomes import InstrumentScore
 from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.vocabulary import (
     PERMISSION_KINDS,
@@ -46,6 +47,7 @@ from trajectory.aggregates.vocabulary import (
     ContactLevel,
     ContactRisk,
     Destination,
+    FollowUpNotPossibleReason,
     InterventionKind,
     Level,
     MedicalNeed,
@@ -84,6 +86,7 @@ from trajectory.commands import (
     HoldCaseConference,
     HoldHandoverMeeting,
     HoldTraumaTherapySession,
+    MeasureFollowUp,
     ObtainQualification,
     OpenTrajectory,
     PrepareHandover,
@@ -92,9 +95,11 @@ from trajectory.commands import (
     RecordCareAnalysis,
     RecordEducationProgress,
     RecordFamilyInvolvement,
+    RecordFollowUpNotPossible,
     RecordSafetyAnalysis,
     RecordSignal,
     RegisterNetworkContact,
+    ReportRevictimisation,
     ReportRunaway,
     RestoreNetworkContact,
     SetTreatmentPlan,
@@ -215,6 +220,7 @@ class _Plan:
         )
         self.region = rng.choice(REGIONS)
         self.turns_18_in: int | None = None  # days from today to her 18th birthday, if set
+        self.left_day: int | None = None  # the day residential care ended, once it has
 
     # -- the calendar ---------------------------------------------------------------
     def wait(self, low: int, high: int) -> None:
@@ -638,6 +644,7 @@ class _Plan:
             self.do(StartAftercare(plan="Wekelijks contact, daarna tweewekelijks (demo).",
                                    destination=destination), aftercare=True)
             self.in_aftercare = True
+            self.left_day = self.day
             self.wait(0, 3)
             self.do(RecordAftercareContactDetails(
                 phone="06-00000000 (demo)", address="Demostraat 1, Demo-stad",
@@ -669,6 +676,62 @@ class _Plan:
         self.do(CloseTrajectory(
             reason=reason, note=note, destination=destination,
             without_handover=without_handover, responsible_next=responsible_next))
+        if self.left_day is None:
+            self.left_day = self.day
+
+    # -- outcomes: follow-up measurements and revictimisation ----------------------------
+    def at_moment(self, months: int) -> None:
+        """Wait until a follow-up moment (months after residential care ended), and a few
+        days into its window."""
+        assert self.left_day is not None
+        self.day = max(self.day, self.left_day + round(months * 30.5) + self.rng.randint(1, 20))
+
+    def follow_up(
+        self,
+        months: int,
+        *,
+        aftercare: bool = False,
+        missed: FollowUpNotPossibleReason | None = None,
+        revictimised: bool = False,
+        runaways: int = 0,
+    ) -> None:
+        """The measurement at a moment (or why it was not possible), with the scores of an
+        instrument: a demo instrument, for the product ships none."""
+        self.at_moment(months)
+        if missed is not None:
+            self.do(RecordFollowUpNotPossible(
+                moment=months, reason=missed,
+                note="Meerdere pogingen, geen reactie (demo)." if missed == "not_reached"
+                else ""), aftercare=aftercare)
+            return
+        rng = self.rng
+        subscales = {name: float(rng.randint(0, 10))
+                     for name in ("emotioneel", "gedrag", "sociaal")}
+        total = sum(subscales.values()) + (6.0 if revictimised else 0.0)
+        self.do(MeasureFollowUp(
+            moment=months,
+            living_situation=rng.choice(
+                ["home_with_parents", "independent", "supported_housing", "independent"]),
+            school_or_work=rng.choice(["school", "school", "work", "school_and_work", "none"]),
+            qualification=rng.choice(["vmbo", "mbo_1", "starting_qualification"]),
+            revictimised_since=revictimised,
+            runaways_since=runaways,
+            loverboy_contact="loverboy" if revictimised else rng.choice(
+                ["none", "none", "none", "unknown"]),
+            instruments=[InstrumentScore(name="Demo-vragenlijst welzijn", version="1.0",
+                                         total=total, subscales=subscales)],
+        ), aftercare=aftercare)
+
+    def revictimisation(self, *, aftercare: bool = False) -> None:
+        """A new loverboy contact became known (from her or from the police)."""
+        police = self.rng.random() < 0.5
+        self.do(ReportRevictimisation(
+            kind=self.rng.choice(["loverboy_contact", "exploitation"]),
+            day_is="became_known",
+            known_via="police" if police else "girl_told",
+            police_involved=police,
+            note="Nieuw contact met de loverboy bekend geworden (demo).",
+        ), aftercare=aftercare)
 
 
 # -- the stories --------------------------------------------------------------------------
@@ -692,11 +755,21 @@ def _completed(p: _Plan, worker: Actor) -> None:
     p.finish_therapy()
     p.do(ObtainQualification(qualification="Entreeopleiding (mbo 1), demo"))
     p.handover(worker)
+    p.follow_up(0, aftercare=True)
     p.aftercare(p.day + p.rng.randint(90, 150))
     p.wait(3, 14)
     p.do(EndAftercare(reason="Nazorg afgerond: stabiel, gaat naar school."), aftercare=True)
     p.wait(1, 10)
     p.close("aftercare_completed", "Traject afgerond (demo).")
+    # after closure her coordinator measures; now and then a loverboy contact comes to
+    # light in between, and the measurement says so
+    revictimised = p.rng.random() < 0.4
+    if revictimised:
+        p.wait(20, 60)
+        p.revictimisation()
+    p.follow_up(6, revictimised=revictimised, runaways=int(revictimised))
+    if p.left_day is not None and p.left_day + 12 * 31 + 40 < MAX_DAYS_SINCE_INTAKE - 30:
+        p.follow_up(12, missed="refused" if p.rng.random() < 0.3 else None)
     p.slack = p.rng.randint(5, max(5, MAX_DAYS_SINCE_INTAKE - 20 - p.day))
 
 
@@ -719,8 +792,11 @@ def _in_aftercare(p: _Plan, worker: Actor) -> None:
     p.carry_on(p.day + p.rng.randint(40, 90))
     p.finish_therapy()
     p.handover(worker, destination=p.rng.choice(["home_with_parents", "supported_housing"]))
+    p.follow_up(0, aftercare=True)
     p.aftercare(p.day + 30)
     p.runaway(regress_to=None, in_aftercare=True)  # a runaway in aftercare, and the checks
+    p.wait(1, 5)
+    p.revictimisation(aftercare=True)  # she ran to him: a new contact became known
     p.wait(1, 5)
     p.do(DecideContinuationAfter18(decision="aftercare_by_organisation",
                                    argument="Nazorg door ons loopt door na haar 18e (demo)."))
@@ -835,6 +911,8 @@ def _leave_care(p: _Plan, reason: ClosureReason) -> None:
                     argument="Zij wilde geen overdracht; wijkteam en wijkagent weten dat"
                     " zij vertrok (demo).",
                 ))
+        # lost to follow-up: her coordinator tries to measure, and does not reach her
+        p.follow_up(0, missed="not_reached")
     p.slack = p.rng.randint(20, 200)
 
 

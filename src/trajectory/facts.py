@@ -43,6 +43,7 @@ from trajectory.aggregates.events import (
     handover,
     intake,
     network,
+    outcomes,
     phasing,
     privacy,
     quality,
@@ -59,7 +60,7 @@ CARE: tuple[Role, ...] = ("coordinator", "aftercare")
 
 FormGroup = Literal[
     "safety", "analysis", "network", "phasing", "treatment", "education", "runaway", "chain",
-    "handover", "aftercare", "end", "privacy",
+    "handover", "aftercare", "outcomes", "end", "privacy",
 ]
 LaneName = Literal["phases", "runaway", "therapy", "education", "handover", "aftercare"]
 
@@ -374,6 +375,33 @@ FACTS = Facts(
          path="aftercare/end", roles=CARE, title="End aftercare",
          form=Form("aftercare-end", "aftercare"),
          element=None, lane=OnTimeline("aftercare", "span")),
+    # -- outcomes: revictimisation and follow-up measurements --------------------------------
+    Fact(command=c.ReportRevictimisation, event=outcomes.RevictimisationReported,
+         path="revictimisations", roles=CARE, title="Report revictimisation",
+         help="A new exploitation or loverboy contact became known: the day it happened or"
+         " became known, how, and whether the police were involved. In care, in aftercare"
+         " and after the file was closed; where she was then is read from her file.",
+         form=Form("revictimisation", "outcomes"),
+         element=None, lane=OnTimeline("runaway", "mark", "revictimisation")),
+    Fact(command=c.RecordFollowUpNotPossible, event=outcomes.FollowUpNotPossible,
+         path="follow-ups/not-possible", roles=CARE,
+         title="Record that a follow-up measurement was not possible",
+         help="Not reached, refused, deceased or another reason (with a note): itself an"
+         " outcome, and it settles the moment as a measurement does (the attention item"
+         " links to the measurement's form, which offers this one). Also after the file"
+         " was closed.",
+         form=Form("follow-up-not-possible", "outcomes"),
+         element=None, lane=OnTimeline("aftercare", "mark", "follow-up-missed")),
+    Fact(command=c.MeasureFollowUp, event=outcomes.FollowUpMeasured,
+         path="follow-ups", roles=CARE, title="Record a follow-up measurement",
+         help="An outcome measurement (effectmeting) at one of the protocol's moments after"
+         " residential care (at its end, and 6, 12 and 24 months after by default): living"
+         " situation, school or work, qualification, revictimisation and runaways since,"
+         " contact with the loverboy or his network, and scores of validated instruments."
+         " Also after the file was closed.",
+         form=Form("follow-up", "outcomes"),
+         criteria=("follow-up",),
+         element=Evidence(15, "follow-up"), lane=OnTimeline("aftercare", "mark", "follow-up")),
     # -- the end, and corrections ------------------------------------------------------------
     Fact(command=c.CloseTrajectory, body=bounded.CloseTrajectory,
          event=closure.TrajectoryClosed,

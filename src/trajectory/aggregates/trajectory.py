@@ -28,6 +28,7 @@ from trajectory.aggregates.events import (
     handover,
     intake,
     network,
+    outcomes,
     phasing,
     privacy,
     runaway,
@@ -46,7 +47,7 @@ from trajectory.aggregates.vocabulary import (
     contact_rank,
 )
 from trajectory.facts import FACTS
-from trajectory.protocol import rules
+from trajectory.protocol import follow_up, rules
 from trajectory.protocol.model import Protocol
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -662,6 +663,35 @@ class Trajectory(Aggregate):
         )
 
 
+    # -- outcomes: revictimisation and follow-up measurements --------------------------------
+    def report_revictimisation(self, command: c.ReportRevictimisation, meta: Meta) -> None:
+        """In care, in aftercare and after closure (a closed file takes it): where she was
+        on the day recorded is read from her file, never typed."""
+        self._record(
+            outcomes.RevictimisationReported,
+            meta,
+            allow_closed=True,
+            **payload(command),
+            stage=follow_up.stage_on(self.state, meta.occurred_on),
+        )
+
+    def measure_follow_up(
+        self, command: c.MeasureFollowUp, meta: Meta, protocol: Protocol
+    ) -> None:
+        follow_up.check_follow_up_moment(self.state, protocol, command.moment)
+        self._record(outcomes.FollowUpMeasured, meta, allow_closed=True, **payload(command))
+
+    def record_follow_up_not_possible(
+        self, command: c.RecordFollowUpNotPossible, meta: Meta, protocol: Protocol
+    ) -> None:
+        follow_up.check_follow_up_moment(self.state, protocol, command.moment)
+        if command.reason == "other" and not rules.has_text(command.note):
+            raise RuleRefused(
+                "another reason needs a note", code="reason-required", unmet=["note"]
+            )
+        self._record(outcomes.FollowUpNotPossible, meta, allow_closed=True, **payload(command))
+
+
 def payload(command: msgspec.Struct) -> dict[str, Any]:
     """A command's fields as its event's: all but `occurred_on` (which goes into `Meta`),
     lists as tuples (an event is immutable, and its stored shape says tuple)."""
@@ -714,4 +744,9 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.WithdrawResearchConsent: lambda t, cmd, meta, p: t.withdraw_research_consent(cmd, meta),
     c.RequestDestruction: lambda t, cmd, meta, p: t.request_destruction(cmd, meta),
     c.DecideDestructionRequest: lambda t, cmd, meta, p: t.decide_destruction_request(cmd, meta),
+    c.ReportRevictimisation: lambda t, cmd, meta, p: t.report_revictimisation(cmd, meta),
+    c.MeasureFollowUp: lambda t, cmd, meta, p: t.measure_follow_up(cmd, meta, p),
+    c.RecordFollowUpNotPossible: lambda t, cmd, meta, p: t.record_follow_up_not_possible(
+        cmd, meta, p
+    ),
 }

@@ -123,3 +123,36 @@ ContactOutcome = Literal["reached", "not_reached"]
 LeisureKind = Literal[
     "sport", "music", "arts", "youth_club", "scouting", "volunteering", "other"
 ]
+
+# -- outcomes: revictimisation and follow-up measurements (effectmeting) --------------------
+# What became known: a new exploitation, or a new contact with a loverboy (or his network).
+RevictimisationKind = Literal["exploitation", "loverboy_contact"]
+# Whether the day recorded is the day it happened or the day it became known.
+RevictimisationDay = Literal["happened", "became_known"]
+# How it became known.
+RevictimisationSource = Literal[
+    "girl_told", "police", "care_worker", "family", "school", "chain_partner", "other"
+]
+# Where she was when it happened: derived from her file, never typed.
+CareStage = Literal["in_care", "aftercare", "after_closure"]
+# Where she lives at a follow-up measurement: the destinations at leaving care, and
+# without a fixed place to live.
+LivingSituation = Literal[
+    "home_with_parents",
+    "independent",
+    "supported_housing",
+    "other_youth_care",
+    "adult_care",
+    "unknown",
+    "no_fixed_abode",
+]
+SchoolOrWork = Literal["school", "work", "school_and_work", "day_activity", "none", "unknown"]
+# Her highest qualification at a follow-up; `starting_qualification`: mbo 2 or higher,
+# havo or vwo (the Dutch startkwalificatie).
+QualificationLevel = Literal[
+    "none", "vmbo", "mbo_1", "starting_qualification", "higher_education", "unknown"
+]
+# Contact with the loverboy or his network since the last measurement.
+LoverboyContact = Literal["none", "loverboy", "network", "loverboy_and_network", "unknown"]
+# Why a follow-up measurement was not possible (itself an outcome for research).
+FollowUpNotPossibleReason = Literal["not_reached", "refused", "deceased", "other"]

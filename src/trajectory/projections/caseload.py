@@ -6,8 +6,11 @@ when, comes from `trajectory.protocol.attention` with the numbers of the traject
 protocol; whether an item is overdue depends on the day asked about, so it is decided at
 query time from the `today` given (a clock moved by a test moves it).
 
-Most urgent first: an open runaway, then the number of overdue items, then the earliest
-due date, then the trajectory id (so that paging is stable).
+Most urgent first: an open runaway, then the girls in care or aftercare before closed
+files, then the number of overdue items, then the earliest due date, then the trajectory
+id (so that paging is stable). A closed file has one kind of attention item only, its next
+follow-up measurement (`protocol.follow_up`): due for her coordinator, but never ahead of
+a girl still in care.
 
 No identity and no free text: ids, codes, dates and counts only.
 """
@@ -184,7 +187,8 @@ class CaseloadView:
     differ (`PostgresCaseloadView` carries PostgreSQL's)."""
 
     order_by = (
-        "(open_runaway_since IS NULL), overdue DESC, (next_due_on IS NULL), next_due_on,"
+        "(open_runaway_since IS NULL), (status = 'closed'), overdue DESC,"
+        " (next_due_on IS NULL), next_due_on,"
         " open_runaway_since, trajectory_id"
     )
 
@@ -291,7 +295,8 @@ class PostgresCaseloadView(CaseloadView):
     )
     # PostgreSQL sorts NULL last in ascending order already; say so for readers of both.
     order_by = (
-        "(open_runaway_since IS NULL), overdue DESC, next_due_on ASC NULLS LAST,"
+        "(open_runaway_since IS NULL), (status = 'closed'), overdue DESC,"
+        " next_due_on ASC NULLS LAST,"
         " open_runaway_since, trajectory_id"
     )
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import msgspec
 
 from trajectory.aggregates.state import TrajectoryState
+from trajectory.protocol.follow_up import next_follow_up
 from trajectory.protocol.model import Protocol
 from trajectory.protocol.out_of_view import next_contact_due
 from trajectory.protocol.rules import turns_18_on
@@ -26,9 +27,12 @@ def _due(code: str, due_on: date, today: date) -> AttentionItem:
 
 
 def attention_items(state: TrajectoryState, protocol: Protocol, today: date) -> list[AttentionItem]:
-    """Items due for this trajectory, most urgent (earliest due) first."""
+    """Items due for this trajectory, most urgent (earliest due) first. A closed file has
+    one kind only: its next follow-up measurement, for her coordinator."""
+    follow_up = next_follow_up(state, protocol)
+    follow_ups = [] if follow_up is None else [_due("follow-up", follow_up.due_on, today)]
     if state.status == "closed":
-        return []
+        return follow_ups
     a = protocol.attention
     intake = state.intake_date
     items: list[AttentionItem] = []
@@ -85,5 +89,6 @@ def attention_items(state: TrajectoryState, protocol: Protocol, today: date) -> 
     if contact_due is not None:
         items.append(_due("aftercare-contact", contact_due, today))
 
+    items.extend(follow_ups)
     items.sort(key=lambda i: (i.due_on, i.code))
     return items

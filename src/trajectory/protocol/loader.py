@@ -119,6 +119,13 @@ def _check_meaning(protocol: Protocol, source: str) -> None:
                 f"{at}.min_days_in_previous_phase",
                 "criterion min-days-in-phase needs a number of days above 0",
             )
+    months = protocol.follow_up.months_after_care
+    if list(months) != sorted(set(months)):
+        raise ProtocolError(
+            source,
+            "follow_up.months_after_care",
+            "the follow-up moments are months after care in increasing order, each once",
+        )
 
 
 def load_protocol(path: Path) -> Protocol:

@@ -77,6 +77,17 @@ class Retention(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     years_after_care: Annotated[int, msgspec.Meta(ge=1, le=115)] = 20
 
 
+class FollowUp(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """When her outcomes are measured (effectmeting): at these months after residential
+    care ended (0: at its end), each due within `within_days` of its moment. A protocol
+    without the table measures at the end of care and 6, 12 and 24 months after."""
+
+    months_after_care: Annotated[
+        tuple[Annotated[int, msgspec.Meta(ge=0, le=240)], ...], msgspec.Meta(max_length=24)
+    ] = (0, 6, 12, 24)
+    within_days: Days = 30
+
+
 class Protocol(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A whole protocol. Phases are numbered 1..n in order; aftercare follows the last."""
 
@@ -85,6 +96,7 @@ class Protocol(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     aftercare: Aftercare = Aftercare()
     attention: Attention = Attention()
     retention: Retention = Retention()
+    follow_up: FollowUp = FollowUp()
 
     @property
     def name(self) -> str:

@@ -43,6 +43,7 @@ from trajectory.aggregates.events import (
     handover,
     intake,
     network,
+    outcomes,
     phasing,
     privacy,
     quality,
@@ -60,7 +61,7 @@ Value = str | int | None
 # The catalogue order: the order of the areas in the design, then of the classes in each.
 _AREAS = (
     intake, safety, analysis, network, phasing, treatment, education, runaway, chain,
-    quality, handover, privacy, closure,
+    quality, handover, privacy, closure, outcomes,
 )
 # Fields every event carries: when, who, the chain. Day and sequence leave as their own
 # columns; the rest never leaves.

@@ -35,6 +35,7 @@ from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
 from trajectory.identity.users import UserStore
 from trajectory.projections.caseload import caseload
+from trajectory.protocol.follow_up import next_follow_up
 from trajectory.protocol.rules import criteria_for, unmet_criteria
 from trajectory.views import event_out, opening_event, summary
 from trajectory.visibility import visible_row
@@ -371,6 +372,8 @@ def trajectory_page(request: Request[Any, Any, Any], trajectory_id: PathText) ->
         form_for=f.SATISFIED_BY,
         titles={spec.slug: spec.title(t) for spec in f.FORMS},
         today=today,
+        follow_up=next_follow_up(s, protocol),
+        after_closure=[spec for spec in f.FORMS if spec.group == "outcomes"],
     )
 
 
@@ -459,6 +462,8 @@ def _details(t: Translator, data: Mapping[str, Any], prefix: str = "") -> Iterab
 def _value(t: Translator, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return t.yes_no(value)
+    if isinstance(value, dict):  # an instrument's subscale scores, by their own names
+        return ", ".join(f"{k}: {_value(t, str(k), v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return ", ".join(_value(t, key, v) for v in value)
     if key == "criterion" or key == "criteria_met":
@@ -490,7 +495,7 @@ def _context(app: TrajectoryApplication, traj: Trajectory, request: Request[Any,
     )
 
 
-_PRESETS = {"kind", "contact_id", "position", "to_phase", "level", "action"}
+_PRESETS = {"kind", "contact_id", "position", "to_phase", "level", "action", "moment"}
 
 
 def _spec(slug: str, role: str) -> f.FormSpec:

@@ -75,6 +75,7 @@ GROUPS: dict[str, str] = {
     "chain": "Police and chain",
     "handover": "Handover",
     "aftercare": "Aftercare",
+    "outcomes": "Outcomes and follow-up",
     "end": "Closing and corrections",
     "privacy": "Consent and destruction",
 }
@@ -282,6 +283,8 @@ def _special(
         return _receiving_worker(base, t, ctx)
     if spec.slug == "handover" and name == "parties":
         return _party_rows(spec, t, base)
+    if spec.slug == "follow-up" and name == "instruments":
+        return _instrument_rows(t, base)
     if name == "contact_id":
         base.widget = "select"
         base.required = True
@@ -392,6 +395,48 @@ def _party_rows(spec: FormSpec, t: Translator, base: Field) -> list[Field]:
     return rows
 
 
+INSTRUMENT_ROWS = 2
+"""Empty rows offered for the scores of validated instruments at a follow-up."""
+
+
+def _instrument_rows(t: Translator, base: Field) -> list[Field]:
+    """Rows for the scores of validated instruments at a follow-up (`instruments.N.name`,
+    `.version`, `.total`, and subscale scores one per line as "name: score"); an empty
+    row is left out when the form is read (`decode`)."""
+    rows: list[Field] = []
+    for i in range(INSTRUMENT_ROWS):
+        group = t("Instrument %(number)s", number=i + 1)
+        for part in ("name", "version", "total", "subscales"):
+            row = Field(
+                name=f"{base.name}.{i}.{part}",
+                widget="lines" if part == "subscales" else "text",
+                label=t.field(part),
+                required=False,
+                group=group,
+                maxlength=None if part == "subscales" else 200,
+            )
+            if part == "subscales":
+                row.hint = t("One per line, as name: score.")
+            rows.append(row)
+    return rows
+
+
+def _subscales(raw: dict[str, Any]) -> None:
+    """The subscale lines of each instrument row ("name: score") as the mapping the
+    command takes; a line without a score is named as the field that does not fit."""
+    for n, row in enumerate(raw.get("instruments") or []):
+        lines = row.get("subscales")
+        if not isinstance(lines, list):
+            continue
+        scores: dict[str, str] = {}
+        for line in lines:
+            name, sep, score = str(line).rpartition(":")
+            if not sep or not name.strip() or not score.strip():
+                raise FormInvalid({f"instruments.{n}.subscales": line})
+            scores[name.strip()] = score.strip()
+        row["subscales"] = scores
+
+
 def waiver_rows(
     t: Translator, ctx: Context, to_phase: int, submitted: Mapping[str, list[str]] | None = None
 ) -> list[WaiverRow]:
@@ -479,6 +524,13 @@ def decode(
     if errors:
         raise FormInvalid(errors)
     raw = _rows(raw)
+    if spec.slug == "follow-up":
+        try:
+            _subscales(raw)
+        except FormInvalid as e:
+            raise FormInvalid(
+                {k: t("Write each subscale as name: score.") for k in e.errors}
+            ) from None
     try:
         return msgspec.convert(raw, spec.command, strict=False)
     except msgspec.ValidationError as e:

@@ -32,6 +32,7 @@ from trajectory.handover_pdf import handover_pdf, short_id
 from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix
 from trajectory.projections.handovers import handovers_for
 from trajectory.projections.out_of_view import out_of_view_counts
+from trajectory.protocol.follow_up import next_follow_up
 from trajectory.protocol.rules import age_on
 from trajectory.views import opening_event
 from trajectory.visibility import sees_identity
@@ -131,9 +132,15 @@ def handover_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> T
         t(OUT_OF_VIEW_SENTENCES[r.reason], since=t.date(r.since)) for r in out.out_of_view_reasons
     ]
     done_title = titles.get(done or "", "")
+    traj = app.get(tid)
+    follow_up = (
+        next_follow_up(traj.state, app.protocol_of(traj))
+        if out.state == "in_aftercare" else None
+    )
     return page(
         request, "handover.html", h=out, tid=str(tid), done=done_title, titles=titles,
-        reasons=reasons, channels=CHANNELS,
+        reasons=reasons, channels=CHANNELS, follow_up=follow_up,
+        today=amsterdam_date(app.clock()),
     )
 
 
