@@ -137,15 +137,7 @@ RevictimisationSource = Literal[
 CareStage = Literal["in_care", "aftercare", "after_closure"]
 # Where she lives at a follow-up measurement: the destinations at leaving care, and
 # without a fixed place to live.
-LivingSituation = Literal[
-    "home_with_parents",
-    "independent",
-    "supported_housing",
-    "other_youth_care",
-    "adult_care",
-    "unknown",
-    "no_fixed_abode",
-]
+LivingSituation = Literal[Destination, "no_fixed_abode"]
 SchoolOrWork = Literal["school", "work", "school_and_work", "day_activity", "none", "unknown"]
 # Her highest qualification at a follow-up; `starting_qualification`: mbo 2 or higher,
 # havo or vwo (the Dutch startkwalificatie).
