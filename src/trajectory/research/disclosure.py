@@ -359,8 +359,16 @@ class KAnonymity:
                 g[masked(c, m[c])] += n
             return g
 
+        withheld: Published = (None,) * len(HIERARCHIES)
+
+        def small(g: Counter[Published], c: Published, mask: frozenset[int]) -> bool:
+            """Whether her published combination is shared by fewer than k girls. One
+            with every value withheld is no combination: it matches every girl."""
+            shown = masked(c, mask)
+            return shown != withheld and g[shown] < self.k
+
         groups = groups_of(masks)
-        still = [c for c in rare if groups[masked(c, masks[c])] < self.k]
+        still = [c for c in rare if small(groups, c, masks[c])]
         while still:
             best: tuple[int, int, int] | None = None
             best_masks = masks
@@ -371,7 +379,7 @@ class KAnonymity:
                 if trial == masks:
                     continue
                 g = groups_of(trial)
-                left = sum(rare[c] for c in rare if g[masked(c, trial[c])] < self.k)
+                left = sum(rare[c] for c in rare if small(g, c, trial[c]))
                 added = sum(rare[c] for c in still if i not in masks[c])
                 key = (left, added, i)
                 if best is None or key < best:
@@ -380,7 +388,7 @@ class KAnonymity:
                 break
             masks = best_masks
             groups = groups_of(masks)
-            still = [c for c in rare if groups[masked(c, masks[c])] < self.k]
+            still = [c for c in rare if small(groups, c, masks[c])]
         unresolved = sum(rare[c] for c in still)
         suppressed = sum(rare[c] * len(m) for c, m in masks.items()) + at_top
         published = Counter[Published]()
@@ -436,7 +444,8 @@ class KAnonymity:
                 cells_suppressed=suppressed,
             ))
         cells = self.rows * len(HIERARCHIES)
-        small = sum(n for n in plan.groups.values() if n < self.k)
+        withheld: Published = (None,) * len(HIERARCHIES)  # (matches every girl: no group)
+        small = sum(n for g, n in plan.groups.items() if n < self.k and g != withheld)
         kept = [n for n in plan.groups.values() if n >= self.k]
         failures = []
         if small:
