@@ -227,9 +227,10 @@ def _figures(
     "/statistics/victims",
     guards=[authenticated],
     # Not coordinators: one who knows of an intake elsewhere must not read the national
-    # table's change (trajectory.projections.victims, differencing).
-    opt={"roles": ("researcher", "admin")},
-    summary="National figures of registered victims",
+    # table's change (trajectory.projections.victims, differencing). The inspector (an
+    # installation-level role) reads aggregates of every organisation, these among them.
+    opt={"roles": ("researcher", "admin", "inspector")},
+    summary="National figures: girls registered with CoMensha, and girls taken into care",
     tags=["statistics"],
     responses=problem_responses(),
 )
@@ -239,8 +240,12 @@ async def victim_statistics(
     to: Annotated[int, Parameter(ge=1990, le=2100)],
     min_position: MinPosition = None,
 ) -> FiguresOut:
-    """Registered (suspected) victims per year: minors, by victim status, risk profile and
-    CoMensha decision, in the shape of the national rapporteur's table. Closed years
-    only (the year now running is withheld); cells under 5 are suppressed (and one more
-    where a suppressed cell could be worked out); counts are rounded to a multiple of 5."""
+    """Two tables per year, in the shape of the national rapporteur's table 2.1 (Dutch,
+    foreign and unknown nationality, each with "of which minors", and the total):
+    `registered`, girls registered with CoMensha (in the year of their first report sent),
+    and `in_care`, girls taken into care (in the year of their intake); each by victim
+    status and risk profile, with CoMensha's acknowledgement (registered) or decision (in
+    care). Closed years only (the year now running is withheld); cells under 5 are
+    suppressed (and one more where a suppressed cell could be worked out); counts are
+    rounded to a multiple of 5."""
     return await anyio.to_thread.run_sync(partial(_figures, request, from_, to, min_position))
