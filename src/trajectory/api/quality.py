@@ -249,3 +249,39 @@ async def victim_statistics(
     suppressed (and one more where a suppressed cell could be worked out); counts are
     rounded to a multiple of 5."""
     return await anyio.to_thread.run_sync(partial(_figures, request, from_, to, min_position))
+
+
+class SigningKeyOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The installation's public key for its published national figures."""
+
+    algorithm: str
+    public_key: str
+    """Base64, the 32 raw bytes: a line of the rapporteur's trusted keys."""
+    fingerprint: str
+    """For people to compare (by telephone, on paper) with a document's."""
+
+
+def _signing_key(request: Request[Any, Any, Any]) -> SigningKeyOut:
+    from trajectory.statistics.signing import SigningUnavailable, installation_public_key
+
+    app = services(request).application
+    try:
+        public = installation_public_key(app.keys, app.db, app.clock())
+    except SigningUnavailable:
+        raise not_found() from None
+    return SigningKeyOut(algorithm="Ed25519", public_key=public.to_text(),
+                         fingerprint=public.fingerprint)
+
+
+@get(
+    "/statistics/signing-key",
+    summary="The public key that signs this installation's published figures",
+    tags=["statistics"],
+    security=[{}],  # a public key is for everyone: no care data behind it
+    responses=problem_responses(),
+)
+async def statistics_signing_key(request: Request[Any, Any, Any]) -> SigningKeyOut:
+    """The Ed25519 public key (and its fingerprint) of the documents that `trajectory
+    statistics publish` writes, for the national rapporteur's list of trusted keys. The
+    key pair is made the first time it is asked for."""
+    return await anyio.to_thread.run_sync(partial(_signing_key, request))
