@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 from tests.builders import COORDINATOR, intake, open_trajectory
 from tests.conftest import FakeClock
 from tests.live import live_server
+from tests.web_support import World
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events.chain import ComenshaReportAcknowledged, ComenshaReportSent
 from trajectory.aggregates.events.intake import TrajectoryOpened
@@ -178,11 +179,39 @@ def test_an_intake_without_nationality_hashes_as_before_and_reads_as_unknown(
     assert app.get(old).state.intake_date == date(2026, 1, 5)
 
 
-def _first_event(app: TrajectoryApplication, tid: UUID) -> Any:
-    return next(iter(app.repository.event_store.get(tid, lte=1)))
+def _first_event(app: TrajectoryApplication, tid: UUID) -> TrajectoryOpened:
+    first = next(iter(app.repository.event_store.get(tid, lte=1)))
+    assert isinstance(first, TrajectoryOpened)
+    return first
 
 
-def _hashed(topic: str, event: Any) -> bytes:
+def _hashed(topic: str, event: TrajectoryOpened) -> bytes:
     from trajectory.aggregates.hashing import added_fields
 
-    return canonical_bytes(topic, dict(event.__dict__), added_fields(type(event)))
+    return canonical_bytes(topic, dict(event.__dict__), added_fields(TrajectoryOpened))
+
+
+def test_the_pages_ask_her_nationality_and_record_the_report_in_dutch(world: World) -> None:
+    with world.browser("coordinator") as b:
+        # given the intake form: it asks her nationality
+        intake_form = b.get("/app/trajectories/new")
+        assert intake_form.status_code == 200
+        for words in ("Nationaliteit", "Nederlands", "niet-Nederlands"):
+            assert words in intake_form.text, words
+        # when her coordinator reports her to CoMensha before any decision
+        path = f"/app/trajectories/{world.girl}/forms/comensha-report"
+        form = b.get(path)
+        for words in ("Melding bij CoMensha vastleggen", "Gemeld door", "aandachtsfunctionaris"):
+            assert words in form.text, words
+        refused = b.submit(path, {"sent_by": "coordinator", "occurred_on": "2026-02-27"})
+        # then the page says in Dutch what comes first, and records nothing
+        assert "volgt op een besluit om haar te registreren" in refused.text
+        version = world.version(world.girl)
+        # and after a decision to register her, the report is recorded
+        world.app.execute(world.girl, REGISTER, world.actor("coordinator"))
+        done = b.submit(path, {"sent_by": "designated_officer", "occurred_on": "2026-02-27"},
+                        follow_redirects=False)
+        assert done.status_code == 303, done.text
+        page = b.get(done.headers["location"])
+        assert "Gemeld bij CoMensha" in page.text[page.text.index('id="h-history"'):]
+    assert world.version(world.girl) == version + 2

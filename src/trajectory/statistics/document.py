@@ -24,7 +24,7 @@ import base64
 import binascii
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 from cryptography.exceptions import InvalidSignature
@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from trajectory.projections.victims import TableOut
 from trajectory.statistics.signing import PublicKey, public_key_of
 
-FORMAT = "trajectory-national-figures/1"
+FORMAT: Final = "trajectory-national-figures/1"
 _PREFIX = FORMAT.encode() + b"\n"
 _canonical = msgspec.json.Encoder(order="sorted")
 
