@@ -215,3 +215,14 @@ def test_the_pages_ask_her_nationality_and_record_the_report_in_dutch(world: Wor
         page = b.get(done.headers["location"])
         assert "Gemeld bij CoMensha" in page.text[page.text.index('id="h-history"'):]
     assert world.version(world.girl) == version + 2
+
+
+def test_her_nationality_does_not_leave_for_research() -> None:
+    # a quasi-identifier: the national figures count it (suppressed), research gets none
+    from trajectory.research.coding import coders, event_columns
+
+    assert "nationality" not in {c.column.name for c in coders(TrajectoryOpened)}
+    assert "nationality" not in {c.name for c in event_columns()}
+    # and CoMensha's reference stays in the log; who sent the report leaves as a code
+    assert [c.column.name for c in coders(ComenshaReportAcknowledged)] == []
+    assert [c.column.name for c in coders(ComenshaReportSent)] == ["sent_by"]

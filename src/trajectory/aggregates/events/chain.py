@@ -58,8 +58,9 @@ COMENSHA_REPORT_ACKNOWLEDGED = "comensha-report-acknowledged"
 
 
 class ComenshaReportSent(TrajectoryEvent):
-    """She was reported to CoMensha (registered as a (suspected) victim) on `occurred_on`,
-    by the person who records it (`recorded_by`) in the role `sent_by`."""
+    """She was reported to CoMensha, the national coordination centre, as a victim.
+
+    On `occurred_on`, by the person who records it (`recorded_by`), in the role `sent_by`."""
 
     sent_by: ComenshaSender
 
@@ -68,8 +69,10 @@ class ComenshaReportSent(TrajectoryEvent):
 
 
 class ComenshaReportAcknowledged(TrajectoryEvent):
-    """CoMensha acknowledged the report on `occurred_on`, under its own `reference` (kept
-    in the event, sealed with it like free text; no read model copies it)."""
+    """CoMensha acknowledged the report sent to it.
+
+    On `occurred_on`, under its own `reference` (kept in the event, sealed with it like
+    free text; no read model copies it)."""
 
     reference: str
 
