@@ -68,6 +68,7 @@ from trajectory.commands import (
     RecordSignal,
     RegisterNetworkContact,
     ReportRunaway,
+    ReportToComensha,
     StartAftercare,
     TransitionPhase,
 )
@@ -692,7 +693,8 @@ def test_erasure_removes_the_trajectory_from_every_projection(
     # given two girls with rows in every read model
     erased, kept = girl(app, clock), girl(app, clock)
     for tid in (erased, kept):
-        record_all(app, tid, [RecordSignal(kind="loverboy"), *_intake_facts(clock)])
+        record_all(app, tid, [RecordSignal(kind="loverboy"), *_intake_facts(clock),
+                              ReportToComensha()])
         handed_over(app, tid, accept=False)
         app.execute(tid, RecordSignal(kind="runaway"), COORDINATOR)
         signal = app.get(tid).version  # (a second signal, marked in error: a row of its own)
