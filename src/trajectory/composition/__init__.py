@@ -28,6 +28,7 @@ from trajectory.projections.runner import PAGE_SIZE
 from trajectory.protocol import ProtocolRegistry, ProtocolRegistryError, registry_from_settings
 from trajectory.research.projects import rewrap_project_secrets
 from trajectory.settings import Settings, SettingsError
+from trajectory.statistics.signing import create_table as create_signing_key_table
 from trajectory.statistics.signing import rewrap_signing_key
 
 REWRAPPERS: tuple[Rewrapper, ...] = (
@@ -77,6 +78,8 @@ def build_application(
     )
     if application.keys is not None:
         register_rewrappers(application.keys)
+        if create_tables:  # the signing key's table, with the store's own (see its module)
+            create_signing_key_table(application.db)
     # Registers the read models' erasure hooks, so that an erasure removes their rows.
     projection_runner(application, create_tables=create_tables)
     return application

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from trajectory.crypto import KeyRing, MasterKey
 from trajectory.persistence.database import Database, RowWrite, Transaction
+from trajectory.persistence.schema import schema_is_someone_elses
 
 _TABLE = """CREATE TABLE IF NOT EXISTS statistics_signing_key (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -76,7 +77,12 @@ def public_key_of(private: Ed25519PrivateKey) -> PublicKey:
 
 
 def create_table(db: Database) -> None:
+    """The key's table, made by the owner role (`trajectory init` builds the application,
+    which makes it, so that the runtime role's grants cover it); a runtime role, which
+    may create nothing, finds it made."""
     with db.transaction() as tx:
+        if schema_is_someone_elses(tx):
+            return
         tx.execute(_TABLE)
 
 
@@ -124,7 +130,8 @@ def rewrap_signing_key(tx: Transaction, old: MasterKey, new: MasterKey) -> int:
     Without this a rotation would leave the key under a master key about to be destroyed:
     the installation could sign nothing again under its published key. Called by
     `KeyRing.rotate`."""
-    tx.execute(_TABLE)
+    if not schema_is_someone_elses(tx):
+        tx.execute(_TABLE)
     rows = tx.fetchall("SELECT wrapped_key FROM statistics_signing_key WHERE id = 1")
     for row in rows:
         secret = old.unwrap(_PURPOSE, str(row["wrapped_key"]))
