@@ -281,7 +281,7 @@ def _minors(nationality: str) -> str:
     return f"{nationality}_minors"
 
 
-def _nationality_key(nationality: Nationality) -> str:
+def _nationality_key(nationality: str) -> str:
     return "unknown_nationality" if nationality == "unknown" else nationality
 
 
@@ -451,7 +451,7 @@ class VictimsView:
 
 
 def _count(c: Counter[Cell], girl: Mapping[str, Any], minor: bool, status: str) -> None:
-    nationality = _nationality_key(str(girl["nationality"]))  # type: ignore[arg-type]
+    nationality = _nationality_key(str(girl["nationality"]))
     c[("total", "total")] += 1
     c[("nationality", nationality)] += 1
     if minor:
