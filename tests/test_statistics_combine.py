@@ -66,6 +66,10 @@ def test_a_cell_one_source_suppressed_stays_suppressed_with_its_complement() -> 
     assert got["foreign"] is None
     assert got["dutch"] is None
     assert got["unknown_nationality"] == 0
+    # and the table says whose part is unknown (what A's own document says already)
+    hidden = {(h.table, h.key): h.installations for h in combine([a, b]).hidden_by_sources}
+    assert hidden[("in_care", "foreign")] == hidden[("in_care", "dutch")] == ["a"]
+    assert ("in_care", "total") not in hidden
 
 
 def test_a_source_too_small_to_publish_its_total_leaves_the_national_total_unknown() -> None:

@@ -244,5 +244,7 @@ def render(national: NationalOut) -> str:
     lines.append("")
     lines.append(f"suppressed ('-'): under {SMALL_CELL}, or to protect one that is;"
                  f" counts rounded to multiples of {ROUNDING_BASE}")
+    for h in national.hidden_by_sources:
+        lines.append(f"  {h.year} {h.table} {h.key}: suppressed by {', '.join(h.installations)}")
     lines.append(national.rule)
     return "\n".join(lines) + "\n"

@@ -84,6 +84,16 @@ class SourceOut(msgspec.Struct, frozen=True, kw_only=True):
     for it (compare the fingerprint with the installation's published one)."""
 
 
+class HiddenOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A national cell that is unknown because installations suppressed their part of it:
+    which ones (what their own documents already say), so that the reader knows why."""
+
+    year: int
+    table: TableName
+    key: str
+    installations: list[str]
+
+
 class NationalOut(msgspec.Struct, frozen=True, kw_only=True):
     """The national table: the same two tables, a column per year."""
 
@@ -94,6 +104,7 @@ class NationalOut(msgspec.Struct, frozen=True, kw_only=True):
     rule: str
     registered: TableOut
     in_care: TableOut
+    hidden_by_sources: list[HiddenOut] = []
 
 
 def combine(sources: Sequence[Source]) -> NationalOut:
@@ -113,21 +124,27 @@ def combine(sources: Sequence[Source]) -> NationalOut:
         seen[key] = source.name
     years = sorted({s.figures.year for s in sources})
     tables: dict[TableName, TableOut] = {}
+    hidden_by: list[HiddenOut] = []
     for table in TABLES:
         lines = layout(table)
         columns = []
         for year in years:
             sums: Counter[Cell] = Counter()
-            hidden: set[Cell] = set()
+            hidden: dict[Cell, list[str]] = {}
             for source in (s for s in sources if s.figures.year == year):
                 rows = getattr(source.figures, table).rows
                 for line, row in zip(lines, rows, strict=True):
                     cell: CellOut = row.cells[0]
                     if cell.suppressed or cell.n is None:
-                        hidden.add(line.cell)
+                        hidden.setdefault(line.cell, []).append(source.figures.installation)
                     else:
                         sums[line.cell] += cell.n
             columns.append(publishable(sums, lines, hidden=hidden, round_counts=False))
+            hidden_by += [
+                HiddenOut(year=year, table=table, key=line.cell[1],
+                          installations=sorted(hidden[line.cell]))
+                for line in lines if line.cell in hidden
+            ]
         tables[table] = table_out(table, lines, columns)
     return NationalOut(
         years=years,
@@ -141,6 +158,7 @@ def combine(sources: Sequence[Source]) -> NationalOut:
         rule=RULE,
         registered=tables["registered"],
         in_care=tables["in_care"],
+        hidden_by_sources=hidden_by,
     )
 
 
