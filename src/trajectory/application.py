@@ -223,6 +223,7 @@ class TrajectoryApplication(Application[UUID]):
             risk_assessment_result=command.risk_assessment_result,
             identity=command.identity,
             trajectory_id=trajectory_id,
+            nationality=command.nationality,
         )
         first = [self.keys.new_key(t.id, now)] if self.keys else []
         return self._save(t, 0, also, now, quiet, first_rows=first)

@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_projection_parser(sub)
 
+    from trajectory.statistics.cli import add_statistics_parser
+
+    add_statistics_parser(sub)
+
     users = sub.add_parser("users", help="manage users and their tokens")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = users_sub.add_parser("add", help="add a user; prints the token as the last line")
@@ -186,6 +190,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return serve(
             settings, host=args.host, port=args.port, demo=args.demo, workers=args.workers
         )
+    if args.command == "statistics" and args.statistics_command == "combine":
+        # The rapporteur's command: the documents alone, no store of her own.
+        from trajectory.statistics.cli import combine_command
+
+        return combine_command(args, sys.stdout)
     if args.command == "keys" and args.keys_command == "new":
         from trajectory.keys_cli import new_key_file
 
@@ -237,6 +246,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from trajectory.keys_cli import retention_command
 
             return retention_command(app, sys.stdout)
+        if args.command == "statistics":
+            from trajectory.statistics.cli import statistics_command
+
+            return statistics_command(app, args, sys.stdout)
         if args.command == "users":
             from trajectory.identity.cli import users_command
 

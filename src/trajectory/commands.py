@@ -29,6 +29,7 @@ from trajectory.aggregates.vocabulary import (
     AftercareContactKind,
     ClosureReason,
     ComenshaDecision,
+    ComenshaSender,
     ConsentGiver,
     ContactLevel,
     ContactOutcome,
@@ -43,6 +44,7 @@ from trajectory.aggregates.vocabulary import (
     LivingSituation,
     LoverboyContact,
     MedicalNeed,
+    Nationality,
     PlacementKind,
     QualificationLevel,
     RevictimisationDay,
@@ -87,6 +89,7 @@ class OpenTrajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     intake_date: date
     victim_status: VictimStatus
+    nationality: Nationality = "unknown"
     risk_profiles: Annotated[list[RiskProfile], msgspec.Meta(max_length=5)]
     setting: Setting
     referral_source: Short
@@ -275,6 +278,20 @@ class DecideComenshaRegistration(Command, kw_only=True, forbid_unknown_fields=Tr
     decision: ComenshaDecision
     consent_by: ConsentGiver | None = None
     argument: Text | None = None
+
+
+class ReportToComensha(Command, kw_only=True, forbid_unknown_fields=True):
+    """The report to CoMensha was sent (`occurred_on`: the day it was sent), after a
+    decision to register her; `sent_by`: the role of the one who sent it."""
+
+    sent_by: ComenshaSender = "coordinator"
+
+
+class RecordComenshaAcknowledgement(Command, kw_only=True, forbid_unknown_fields=True):
+    """CoMensha acknowledged the report (`occurred_on`: the day it did), under its
+    `reference`, which is kept encrypted with the fact and shown to her coordinators only."""
+
+    reference: Short
 
 
 class RecordSignal(Command, kw_only=True, forbid_unknown_fields=True):
