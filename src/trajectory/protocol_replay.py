@@ -22,6 +22,7 @@ from uuid import UUID
 import msgspec
 import structlog
 
+from trajectory.aggregates.vocabulary import Setting
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import amsterdam_date
 from trajectory.crypto import TrajectoryErased
@@ -105,7 +106,9 @@ def replay_store(
     girls: list[GirlReport] = []
     for number, trajectory_id in enumerate(ids, start=1):
         girl = _replay_one(app, trajectory_id, proposed, as_of, number)
-        if girl is not None:
+        if girl == OTHER_SETTING:
+            totals.other_setting += 1
+        elif isinstance(girl, GirlReport):
             totals.add(girl)
             if girl.affected:
                 girls.append(girl)
@@ -129,9 +132,20 @@ def replay_store(
     )
 
 
+OTHER_SETTING = "other-setting"
+
+
+def chosen_for(app: TrajectoryApplication, proposed: Protocol, setting: Setting) -> bool:
+    """Whether a girl of `setting` would be opened under `proposed` were it installed: the
+    settings it names, or (naming none) those the current protocol serves."""
+    if proposed.protocol.settings:
+        return setting in proposed.protocol.settings
+    return app.protocols.for_setting(setting) is app.protocols.current
+
+
 def _replay_one(
     app: TrajectoryApplication, trajectory_id: UUID, proposed: Protocol, as_of: date, number: int
-) -> GirlReport | None:
+) -> GirlReport | str | None:
     if app.keys is not None and app.keys.is_erased(trajectory_id):
         return None  # crypto-shredded: nothing to read
     try:
@@ -141,6 +155,8 @@ def _replay_one(
     if not events:
         return None
     opened = events[0]
+    if not chosen_for(app, proposed, opened.setting):
+        return OTHER_SETTING
     try:
         own: Protocol | None = app.protocols.get(opened.protocol_name, opened.protocol_version)
     except (ProtocolRegistryError, AttributeError):
@@ -237,6 +253,7 @@ def write_text_report(report: ReplayReport, out: TextIO) -> None:
     refused = sum(t.refused.values())
     print(
         f"total: {t.girls} trajectories, {t.events} events; {t.girls_affected} affected;"
+        f" {t.other_setting} of another setting not replayed;"
         f" {refused} decisions refused"
         + "".join(f", {n} {d}" for d, n in sorted(t.refused.items()))
         + f"; {t.above_cap_girls} with permissions or contacts above the caps"

@@ -149,11 +149,15 @@ def _above(state: TrajectoryState, protocol: Protocol) -> dict[tuple[str, str], 
             _contact_cap(protocol, state.phase, contact.risk)
         ):
             key = ("contact", contact.risk)
-            if contact_rank(contact.level) > contact_rank(out.get(key, "none")):  # type: ignore[arg-type]
+            if key not in out or _rank(key, contact.level) > _rank(key, out[key]):
                 out[key] = contact.level
-            else:
-                out.setdefault(key, contact.level)
     return out
+
+
+def _rank(key: tuple[str, str], level: str) -> int:
+    if key[0] == "contact":
+        return contact_rank(level)  # type: ignore[arg-type]
+    return level_rank(key[1], level)  # type: ignore[arg-type]
 
 
 class _Days:
@@ -171,12 +175,8 @@ class _Days:
         for key, level in now_above.items():
             self.since.setdefault(key, day)
             self.days.setdefault(key, 0)
-            self.highest[key] = max(
-                (self.highest.get(key, level), level),
-                key=lambda lv: contact_rank(lv)  # type: ignore[arg-type]
-                if key[0] == "contact"
-                else level_rank(key[1], lv),  # type: ignore[arg-type]
-            )
+            previous = self.highest.get(key, level)
+            self.highest[key] = level if _rank(key, level) > _rank(key, previous) else previous
 
     def _close(self, key: tuple[str, str], day: date) -> None:
         start = self.since.pop(key)
@@ -185,9 +185,12 @@ class _Days:
     def end(self, day: date) -> tuple[AboveCap, ...]:
         for key in list(self.since):
             self._close(key, day)
+        # Above the caps for no whole day: a step inside one decision (a contact assessed
+        # as prohibited, then lowered with it), not a day she lived above them.
         return tuple(
             AboveCap(what=what, subject=subject, days=days, highest=self.highest[(what, subject)])
             for (what, subject), days in sorted(self.days.items())
+            if days > 0
         )
 
 
@@ -255,6 +258,8 @@ class ReplayTotals(msgspec.Struct, kw_only=True):
 
     girls: int = 0
     events: int = 0
+    # Girls of a setting the proposed protocol would not be chosen for: not replayed.
+    other_setting: int = 0
     girls_affected: int = 0
     refused: dict[str, int] = msgspec.field(default_factory=dict)  # decision -> count
     refused_by_rule: dict[str, int] = msgspec.field(default_factory=dict)
