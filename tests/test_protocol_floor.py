@@ -32,7 +32,8 @@ def test_a_file_that_frees_phase_1_media_is_refused_naming_the_rule(
     tmp_path: Path, kind: str, rule: str
 ) -> None:
     # given the default protocol with phase-1 internet (or social media, phone) set free
-    text = changed(PHASE_1_CAPS, PHASE_1_CAPS.replace(f'{kind} = "supervised"', f'{kind} = "free"'))
+    free = PHASE_1_CAPS.replace(f'{kind} = "supervised"', f'{kind} = "free"')
+    text = changed(PHASE_1_CAPS, free)
     # when it is loaded, then it is refused with the floor's rule and the key
     error = refusal(tmp_path, text)
     assert error.rule == rule
@@ -43,14 +44,16 @@ def test_a_file_that_frees_phase_1_media_is_refused_naming_the_rule(
 
 def test_limited_phase_1_internet_is_refused_too(tmp_path: Path) -> None:
     # given phase-1 internet one step above supervised
-    text = changed(PHASE_1_CAPS, PHASE_1_CAPS.replace('internet = "supervised"', 'internet = "limited"'))
+    limited = PHASE_1_CAPS.replace('internet = "supervised"', 'internet = "limited"')
+    text = changed(PHASE_1_CAPS, limited)
     # when it is loaded, then refused: supervised is the most
     assert refusal(tmp_path, text).rule == "floor-phase1-internet"
 
 
 def test_a_stricter_phase_1_keeps_the_floor(tmp_path: Path) -> None:
     # given phase-1 internet switched off altogether
-    text = changed(PHASE_1_CAPS, PHASE_1_CAPS.replace('internet = "supervised"', 'internet = "none"'))
+    off = PHASE_1_CAPS.replace('internet = "supervised"', 'internet = "none"')
+    text = changed(PHASE_1_CAPS, off)
     path = tmp_path / "strict.toml"
     path.write_text(text, encoding="utf-8")
     # when it is loaded, then it loads: the floor is a ceiling on loosening only
@@ -112,7 +115,7 @@ def test_a_protocol_built_without_handover_criteria_still_asks_the_warm_handover
     assert set(error.unmet) >= {"handover-prepared", "handover-meeting", "handover-accepted"}
 
 
-def test_a_protocol_without_the_runaway_criterion_still_refuses_an_advance_while_she_is_away() -> None:
+def test_without_the_runaway_criterion_an_advance_is_still_refused_while_she_is_away() -> None:
     # given a protocol object whose phase 2 does not list 'no open runaway', and a girl
     # who meets every other criterion and has run away
     default = default_protocol()

@@ -22,6 +22,7 @@ from uuid import UUID
 import msgspec
 import structlog
 
+from trajectory.aggregates.events.intake import TrajectoryOpened
 from trajectory.aggregates.vocabulary import Setting
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import amsterdam_date
@@ -155,11 +156,13 @@ def _replay_one(
     if not events:
         return None
     opened = events[0]
+    if not isinstance(opened, TrajectoryOpened):
+        return None
     if not chosen_for(app, proposed, opened.setting):
         return OTHER_SETTING
     try:
         own: Protocol | None = app.protocols.get(opened.protocol_name, opened.protocol_version)
-    except (ProtocolRegistryError, AttributeError):
+    except ProtocolRegistryError:
         own = None
     return replay_trajectory(events, proposed, own, as_of, number=number)
 
@@ -209,25 +212,17 @@ def check_file(path: str) -> CheckResult:
 
 
 def replay_command(
-    app: TrajectoryApplication, args: argparse.Namespace, out: TextIO, err: TextIO
+    app: TrajectoryApplication,
+    proposed: Protocol,
+    as_of: date | None,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
 ) -> int:
     from trajectory.logs import Progress
 
-    result = check_file(args.file)
-    if not result.ok:
-        for problem in result.problems:
-            print(problem, file=err)
-        return EXIT_FAILED
-    assert result.protocol is not None
-    if args.as_of:
-        try:
-            as_of = date.fromisoformat(args.as_of)
-        except ValueError:
-            print(f"trajectory: --as-of {args.as_of!r} is not a date (YYYY-MM-DD)", file=err)
-            return EXIT_USAGE
-    else:
-        as_of = amsterdam_date(app.clock())
-    report = replay_store(app, result.protocol, as_of, progress=Progress("replay", 0, err))
+    day = as_of or amsterdam_date(app.clock())
+    report = replay_store(app, proposed, day, progress=Progress("replay", 0, err))
     if args.json:
         out.write(msgspec.json.encode(report).decode())
         out.write("\n")
@@ -270,11 +265,26 @@ def write_text_report(report: ReplayReport, out: TextIO) -> None:
 
 def protocol_command(app_factory: Callable[[], TrajectoryApplication],
                      args: argparse.Namespace) -> int:
-    """`check` needs no store; `replay` opens one (read-only use)."""
+    """`check` needs no store; `replay` opens one (read-only use) once the file and the
+    day are found good."""
     if args.protocol_command == "check":
         return check_command(args.file, sys.stdout)
+    result = check_file(args.file)
+    if not result.ok:
+        for problem in result.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_FAILED
+    assert result.protocol is not None
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = date.fromisoformat(args.as_of)
+        except ValueError:
+            print(f"trajectory: --as-of {args.as_of!r} is not a date (YYYY-MM-DD)",
+                  file=sys.stderr)
+            return EXIT_USAGE
     app = app_factory()
     try:
-        return replay_command(app, args, sys.stdout, sys.stderr)
+        return replay_command(app, result.protocol, as_of, args, sys.stdout, sys.stderr)
     finally:
         app.close()

@@ -5,14 +5,19 @@ never one that loosens these. Each has a stable rule code; a protocol file that 
 is refused at load (`loader.parse_protocol`), and the rules engine (`rules`) holds the ones
 a file cannot express at all, whatever a protocol object says:
 
-| code | the invariant | held by |
-|---|---|---|
-| `floor-phase1-internet`, `floor-phase1-social-media`, `floor-phase1-phone` | in phase 1, internet, social media and phone at most supervised | the file is refused |
-| `floor-risky-contact` | a risky network contact at most supervised, in every phase | the file is refused |
-| `floor-prohibited-contact` | a prohibited contact is never restored (no protocol names a level for one) | the file is refused; `rules.check_contact_restorable` always refuses |
-| `floor-runaway-open` | no phase advance, and no end of care, while a runaway is open; after her return a medical assessment and a new safety analysis | `rules.check_advance` refuses first, whatever the criteria; `RUNAWAY_CHECKS` are always criteria |
-| `floor-warm-handover` | aftercare starts after a warm handover (prepared, meeting, accepted) | the file is refused; `rules.criteria_for` always asks `HANDOVER_STEPS` for aftercare |
-| `ambulatory-safety-analysis-required` | an ambulatory placement only once a safety analysis is recorded | `rules.check_ambulatory_placement_safe` |
+- `floor-phase1-internet`, `floor-phase1-social-media`, `floor-phase1-phone`: in phase 1
+  internet, social media and phone at most supervised. The file is refused.
+- `floor-risky-contact`: a risky network contact at most supervised, in every phase. The
+  file is refused.
+- `floor-prohibited-contact`: a prohibited contact is never restored. A file that gives
+  one a level is refused; `rules.check_contact_restorable` always refuses.
+- `floor-runaway-open`: no phase advance and no end of care while a runaway is open; after
+  her return a medical assessment and a new safety analysis. `rules.check_advance` refuses
+  first, whatever the criteria (as `runaway-open`); `RUNAWAY_CHECKS` are always criteria.
+- `floor-warm-handover`: aftercare after a warm handover (prepared, meeting, accepted). The
+  file is refused; `rules.criteria_for` always asks `HANDOVER_STEPS` for aftercare.
+- `ambulatory-safety-analysis-required`: an ambulatory placement only once a safety
+  analysis is recorded (`rules.check_ambulatory_placement_safe`).
 
 Pure: no I/O. What must not change: the codes (the API, the command line and the quality
 page name them).
@@ -24,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from trajectory.aggregates.vocabulary import CONTACT_SCALE, PermissionKind, level_rank
+from trajectory.aggregates.vocabulary import CONTACT_SCALE, Level, PermissionKind, level_rank
 from trajectory.protocol.model import Criterion, Protocol
 
 # After a runaway ends: a medical assessment and a new safety analysis (each dated on or
@@ -37,7 +42,7 @@ HANDOVER_STEPS: tuple[Criterion, ...] = (
 )
 # In phase 1 these are at most supervised, so that no opening arises for the trafficker.
 PHASE_1_SUPERVISED: tuple[PermissionKind, ...] = ("internet", "social_media", "phone")
-AT_MOST = "supervised"
+AT_MOST: Level = "supervised"
 
 
 @dataclass(frozen=True)

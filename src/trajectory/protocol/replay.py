@@ -29,6 +29,7 @@ from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import ContactLevel, contact_rank, level_rank
 from trajectory.protocol import rules
 from trajectory.protocol.attention import attention_items
+from trajectory.protocol.floor import HANDOVER_STEPS
 from trajectory.protocol.model import Phase, Protocol
 
 
@@ -86,7 +87,7 @@ def _waivers(
     criteria = rules.criteria_for(protocol, to_phase)
     keep = [w for w in recorded if w.criterion in criteria]
     return keep if to_phase is not None else [
-        w for w in keep if w.criterion not in rules.HANDOVER_STEPS
+        w for w in keep if w.criterion not in HANDOVER_STEPS
     ]
 
 

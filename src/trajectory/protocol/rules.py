@@ -42,7 +42,6 @@ from trajectory.aggregates.vocabulary import (
 from trajectory.protocol.floor import HANDOVER_STEPS, RUNAWAY_CHECKS
 from trajectory.protocol.model import Criterion, Protocol
 
-
 # Criteria that are met when the state holds evidence of the same name.
 _EVIDENCE_CRITERIA: frozenset[str] = frozenset(
     {
