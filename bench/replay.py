@@ -54,7 +54,12 @@ def stricter() -> Protocol:
     )
     return msgspec.structs.replace(
         default,
-        protocol=msgspec.structs.replace(default.protocol, name="bench-stricter"),
+        # For every setting: the bench log opens every girl under the default.
+        protocol=msgspec.structs.replace(
+            default.protocol,
+            name="bench-stricter",
+            settings=("residential", "ambulatory", "closed"),
+        ),
         phase=(default.phase[0], phase_2, *default.phase[2:]),
         attention=msgspec.structs.replace(default.attention, care_analysis_interval_days=60),
     )
@@ -111,7 +116,8 @@ def main() -> None:
     dialect = "postgres" if args.postgres else "sqlite"
     if args.keep_log is not None and args.keep_log.exists():
         kept = msgspec.json.decode(args.keep_log.read_bytes(), type=KeptLog)
-        app = build_application(Settings(database_url=kept.database_url, master_key=kept.master_key))
+        settings = Settings(database_url=kept.database_url, master_key=kept.master_key)
+        app = build_application(settings)
         try:
             figures = measure(app, kept.events, TODAY)
         finally:
