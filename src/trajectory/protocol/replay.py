@@ -75,6 +75,15 @@ class GirlReport(msgspec.Struct, frozen=True, kw_only=True):
         return bool(self.refusals or self.above_caps or self.attention)
 
 
+# The areas whose facts can change a permission, a contact, her phase or her status; the
+# others (signals, sessions, analyses: most of a log) leave what stands above the caps as
+# it was, and are not looked at again for it.
+_MOVES_CAPS = frozenset(
+    f"trajectory.aggregates.events.{area}"
+    for area in ("intake", "phasing", "network", "handover", "closure")
+)
+
+
 def _spec(protocol: Protocol, phase: int) -> Phase:
     """The phase's caps; a phase the proposed protocol lacks has its last one's."""
     return protocol.phase_spec(min(phase, protocol.last_phase))
@@ -222,7 +231,8 @@ def replay_trajectory(
                 refusals.append(refusal)
         aggregate = event.mutate(aggregate)
         clock = event.occurred_on if clock is None else max(clock, event.occurred_on)
-        days.at(clock, _above(aggregate.state, proposed))
+        if type(event).__module__ in _MOVES_CAPS:
+            days.at(clock, _above(aggregate.state, proposed))
     if aggregate is None:
         raise ValueError("a trajectory has at least its opening event")
     state: TrajectoryState = aggregate.state
