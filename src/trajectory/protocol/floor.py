@@ -11,9 +11,10 @@ a file cannot express at all, whatever a protocol object says:
   file is refused.
 - `floor-prohibited-contact`: a prohibited contact is never restored. A file that gives
   one a level is refused; `rules.check_contact_restorable` always refuses.
-- `floor-runaway-open`: no phase advance and no end of care while a runaway is open; after
-  her return a medical assessment and a new safety analysis. `rules.check_advance` refuses
-  first, whatever the criteria (as `runaway-open`); `RUNAWAY_CHECKS` are always criteria.
+- no phase advance and no end of care while a runaway is open; after her return a medical
+  assessment and a new safety analysis. No file can switch it off: `rules.check_advance`
+  refuses first, whatever the criteria (`runaway-open`); `RUNAWAY_CHECKS` are always
+  criteria.
 - `floor-warm-handover`: aftercare after a warm handover (prepared, meeting, accepted). The
   file is refused; `rules.criteria_for` always asks `HANDOVER_STEPS` for aftercare.
 - `ambulatory-safety-analysis-required`: an ambulatory placement only once a safety
