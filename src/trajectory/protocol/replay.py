@@ -222,14 +222,17 @@ def replay_trajectory(
     count = 0
     for event in events:
         count += 1
-        if aggregate is not None and event.occurred_on > as_of:
-            aggregate = event.mutate(aggregate)  # keep the versions in step; not judged
-            continue
-        if aggregate is not None:
+        if aggregate is None:
+            aggregate = event.mutate(None)
+        elif event.occurred_on > as_of:
+            continue  # not known on the day of the report: neither judged nor folded
+        else:
             refusal = _judge(event, aggregate.state, proposed)
             if refusal is not None:
                 refusals.append(refusal)
-        aggregate = event.mutate(aggregate)
+            # Only her state matters here: folded without the library's version checks,
+            # which a left-out later fact would trip.
+            event.apply(aggregate)
         clock = event.occurred_on if clock is None else max(clock, event.occurred_on)
         if type(event).__module__ in _MOVES_CAPS:
             days.at(clock, _above(aggregate.state, proposed))
