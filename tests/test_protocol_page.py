@@ -70,3 +70,18 @@ def test_text_that_is_no_protocol_is_refused_in_words(world: World) -> None:
 def test_a_coordinator_does_not_reach_the_page(world: World) -> None:
     with world.browser("coordinator") as b:
         assert b.get(PAGE).status_code == 403
+
+
+def test_a_placement_at_home_without_a_safety_analysis_is_refused_in_dutch(
+    world: World,
+) -> None:
+    # given a girl with no safety analysis recorded
+    with world.browser("coordinator") as b:
+        path = f"/app/trajectories/{world.girl}/forms/placement"
+        # when her coordinator places her at home
+        refused = b.submit(path, {"kind": "ambulatory", "region": "Utrecht",
+                                  "argument": "Ouders beschermend."})
+    # then refused in a Dutch sentence, and nothing recorded
+    assert refused.status_code == 409
+    assert "Ambulante behandeling kan pas na een veiligheidsanalyse" in refused.text
+    assert world.version(world.girl) == 1
