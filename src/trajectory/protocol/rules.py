@@ -39,7 +39,10 @@ from trajectory.aggregates.vocabulary import (
     level_rank,
     scale_for,
 )
-from trajectory.protocol.floor import HANDOVER_STEPS, RUNAWAY_CHECKS
+
+# Re-exported: the floor's criteria, where the rules (and their callers) use them.
+from trajectory.protocol.floor import HANDOVER_STEPS as HANDOVER_STEPS
+from trajectory.protocol.floor import RUNAWAY_CHECKS as RUNAWAY_CHECKS
 from trajectory.protocol.model import Criterion, Protocol
 
 # Criteria that are met when the state holds evidence of the same name.
@@ -61,7 +64,7 @@ _EVIDENCE_CRITERIA: frozenset[str] = frozenset(
 )
 
 
-# The floor's criteria (`floor.py`): re-exported here, where the rules use them.
+# The evidence each check after a runaway asks for (dated on or after her return).
 _RUNAWAY_EVIDENCE: dict[str, str] = {
     "medical-after-runaway": "medical-assessment",
     "safety-after-runaway": "safety-analysis",
