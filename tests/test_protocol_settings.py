@@ -5,6 +5,7 @@ girl opened earlier keeps the protocol she was opened under."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -172,3 +173,32 @@ def test_an_organisation_file_that_loosens_the_floor_stops_the_installation(
     # when the protocols are read from the settings, then refused naming the rule
     with pytest.raises(ProtocolRegistryError, match="floor-phase1-internet"):
         registry_from_settings(msgspec.structs.replace(settings, protocol_file=str(path)))
+
+
+def test_an_installation_holds_a_protocol_per_setting_from_its_files(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # given an organisation's current file and a second one for the closed setting
+    closed = tmp_path / "closed.toml"
+    closed.write_text(
+        FOUR_PHASES.read_text(encoding="utf-8").replace(
+            'name = "four-phase"', 'name = "closed-four"\nsettings = ["closed"]', 1
+        ),
+        encoding="utf-8",
+    )
+    files = os.pathsep.join([str(FOUR_PHASES), str(closed)])
+    # when the protocols are read from the settings
+    registry = registry_from_settings(msgspec.structs.replace(settings, protocol_file=files))
+    # then each setting has its own
+    assert registry.for_setting("residential").name == "four-phase"
+    assert registry.for_setting("closed").name == "closed-four"
+    assert registry.for_setting("ambulatory").name == "ambulatory"
+    assert registry.get("default", default_protocol().version) == default_protocol()
+
+
+def test_a_second_protocol_file_naming_no_setting_is_refused(
+    settings: Settings,
+) -> None:
+    files = os.pathsep.join([str(FOUR_PHASES), str(FOUR_PHASES)])
+    with pytest.raises(ProtocolRegistryError, match="names none"):
+        registry_from_settings(msgspec.structs.replace(settings, protocol_file=files))

@@ -8,6 +8,7 @@ new version, or when another protocol becomes the one for her setting.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,13 +67,27 @@ def shipped_registry() -> ProtocolRegistry:
 
 
 def registry_from_settings(settings: Settings) -> ProtocolRegistry:
-    """The shipped protocols, plus the organisation's own file (current) when configured.
-    The shipped ambulatory protocol stays the one for ambulatory girls unless the
-    organisation's file names that setting itself."""
+    """The shipped protocols, plus the organisation's own files when configured
+    (`TRAJECTORY_PROTOCOL_FILE`, several separated by the path separator, `:`): the first
+    is current, for every setting no other protocol names; each further file is for the
+    settings it names (`[protocol] settings`), and must name one. The shipped ambulatory
+    protocol stays the one for ambulatory girls unless an own file names that setting."""
     if settings.protocol_file is None:
         return shipped_registry()
-    try:
-        own = load_protocol(Path(settings.protocol_file))
-    except ProtocolError as e:
-        raise ProtocolRegistryError(f"TRAJECTORY_PROTOCOL_FILE: {e}") from None
-    return ProtocolRegistry(own, default_protocol(), by_setting=(ambulatory_protocol(),))
+    own: list[Protocol] = []
+    for index, name in enumerate(p for p in settings.protocol_file.split(os.pathsep) if p):
+        try:
+            protocol = load_protocol(Path(name))
+        except ProtocolError as e:
+            raise ProtocolRegistryError(f"TRAJECTORY_PROTOCOL_FILE: {e}") from None
+        if index > 0 and not protocol.protocol.settings:
+            raise ProtocolRegistryError(
+                f"TRAJECTORY_PROTOCOL_FILE: {name}: [protocol] settings: a protocol after"
+                " the first is for the settings it names, and names none"
+            )
+        own.append(protocol)
+    if not own:
+        return shipped_registry()
+    return ProtocolRegistry(
+        own[0], default_protocol(), by_setting=(*own[1:], ambulatory_protocol())
+    )
