@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     from trajectory.research.cli import add_export_parser
 
     add_export_parser(sub)
+    from trajectory.protocol_replay import add_protocol_parser
+
+    add_protocol_parser(sub)
     return parser
 
 
@@ -199,6 +202,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from trajectory.keys_cli import new_key_file
 
         return new_key_file(args.out, sys.stdout)
+    if args.command == "protocol":
+        from trajectory.protocol_replay import protocol_command
+
+        return protocol_command(lambda: _app(settings), args)
     app = _app(settings)
     try:
         if args.command == "init":  # building the application made them

@@ -207,6 +207,7 @@ class Trajectory(Aggregate):
 
     def decide_placement(self, command: c.DecidePlacement, meta: Meta) -> None:
         rules.check_placement_argued(command.kind, command.argument)
+        rules.check_ambulatory_placement_safe(self.state, command.kind, meta.occurred_on)
         self._record(analysis.PlacementDecided, meta, **payload(command))
 
     # -- network ---------------------------------------------------------------------
