@@ -2,8 +2,9 @@
 quality signals, how many of its girls are out of view, and the national figures.
 
 Coordinators see their own organisation's matrix per trajectory (and, on request, the
-justifications of waivers, read from the encrypted events). Admins see the organisation's
-totals only: counts, never care data. National figures are counts with small cells
+justifications of waivers, read from the encrypted events). Admins and the organisation's
+quality officer (`quality`) see the organisation's totals only: counts, never care data
+(her own duties, core elements 1 and 9, are `api.organisation`'s). National figures are counts with small cells
 suppressed, open to every role that works with them.
 """
 
@@ -115,7 +116,7 @@ def _core_elements(
 @get(
     "/quality/core-elements",
     guards=[authenticated],
-    opt={"roles": ("coordinator", "admin")},
+    opt={"roles": ("coordinator", "admin", "quality")},
     summary="The core-element matrix on a day",
     tags=["quality"],
     responses=problem_responses(),
@@ -162,7 +163,7 @@ def _signals(
 @get(
     "/quality/signals",
     guards=[authenticated],
-    opt={"roles": ("coordinator", "admin")},
+    opt={"roles": ("coordinator", "admin", "quality")},
     summary="Quality signals per month",
     tags=["quality"],
     responses=problem_responses(),
@@ -193,7 +194,7 @@ def _out_of_view(
 @get(
     "/quality/out-of-view",
     guards=[authenticated],
-    opt={"roles": ("coordinator", "admin")},
+    opt={"roles": ("coordinator", "admin", "quality")},
     summary="How many girls are out of view now",
     tags=["quality"],
     responses=problem_responses(),

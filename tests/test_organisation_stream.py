@@ -1,0 +1,204 @@
+"""The organisation's own duties: a stream per organisation, hash-chained and verified;
+core elements 1 and 9 evidenced from it; overdue improvement actions on the quality list;
+the quality officer's and the inspector's roles. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.builders import intake
+from tests.conftest import FakeClock
+from trajectory.access_log import AccessLog
+from trajectory.aggregates.errors import RuleRefused, VersionConflict
+from trajectory.application import Actor, TrajectoryApplication
+from trajectory.identity.users import ROLES, ROLE_SCOPES
+from trajectory.organisation import commands as oc
+from trajectory.organisation.aggregate import organisation_id
+from trajectory.organisation.elements import element_1, element_9, open_actions
+from trajectory.organisation.store import OrganisationStore
+from trajectory.organisation.writing import NotPermitted, OrganisationWrites
+from trajectory.verify import verify_store
+
+ORG = "Stichting Zonnebloem"
+OFFICER = Actor(user_id="q-1", role="quality", organisation=ORG)
+TODAY = date(2026, 3, 2)  # the FakeClock's day
+
+
+@pytest.fixture
+def writes(app: TrajectoryApplication) -> OrganisationWrites:
+    return OrganisationWrites(app)
+
+
+def _duties_for_element_1(writes: OrganisationWrites) -> None:
+    writes.record(OFFICER, oc.RecordTraining(staff_name="Anja de Vries", training="basic",
+                                             occurred_on="2025-09-10"))
+    writes.record(OFFICER, oc.RecordTraining(staff_name="Bram Jansen", training="deepening",
+                                             occurred_on="2025-10-01"))
+    writes.record(OFFICER, oc.AppointAandachtsfunctionaris(staff_name="Bram Jansen",
+                                                           occurred_on="2024-01-15"))
+    writes.record(OFFICER, oc.RecordReflectionSession(kind="intervisie", participants=6,
+                                                      occurred_on="2026-01-20"))
+
+
+def test_the_quality_officer_records_her_organisations_duties_on_its_own_stream(
+    app: TrajectoryApplication, writes: OrganisationWrites
+) -> None:
+    # Given nothing recorded: both organisation-level elements are missing
+    store = OrganisationStore(app.db)
+    assert store.load(ORG) is None
+    assert element_1(None, TODAY).status == "missing"
+    assert element_9(None, TODAY).status == "missing"
+    # When her quality officer records trainings, an appointment and a reflection
+    _duties_for_element_1(writes)
+    # Then they are one stream, with an id from the organisation's name, opened once
+    stream = store.load(ORG)
+    assert stream is not None
+    assert stream.id == organisation_id(ORG) == organisation_id(ORG)
+    assert stream.version == 5  # opened + four facts
+    assert [t.staff_name for t in stream.state.trainings] == ["Anja de Vries", "Bram Jansen"]
+    # and element 1 is evidenced from them; element 9 still missing
+    one = element_1(stream.state, TODAY)
+    assert one.status == "evidenced", one
+    assert one.evidenced_on == date(2026, 1, 20)
+    assert one.due_on == date(2025, 9, 10) + timedelta(days=365)
+    assert element_9(stream.state, TODAY).status == "missing"
+    # When the pedagogical climate is assessed, element 9 is evidenced
+    writes.record(OFFICER, oc.RecordClimateAssessment(
+        instrument="GLIS", score="3.8", conclusion="open, safe climate",
+        occurred_on="2025-11-11"))
+    stream = store.load(ORG)
+    assert stream is not None
+    nine = element_9(stream.state, TODAY)
+    assert nine.status == "evidenced" and nine.evidenced_on == date(2025, 11, 11)
+    # A year after the basic training, without a new one, element 1 is missing again
+    later = element_1(stream.state, date(2026, 9, 11))
+    assert later.status == "missing" and later.missing == ["basic-training"]
+
+
+def test_element_1_needs_every_part_token_facts_are_not_enough(
+    app: TrajectoryApplication, writes: OrganisationWrites
+) -> None:
+    # Given only a training (a token fact)
+    writes.record(OFFICER, oc.RecordTraining(staff_name="Anja de Vries", training="basic",
+                                             occurred_on="2026-01-10"))
+    stream = OrganisationStore(app.db).load(ORG)
+    assert stream is not None
+    # Then element 1 is missing, naming what is missing
+    one = element_1(stream.state, TODAY)
+    assert one.status == "missing"
+    assert one.missing == ["expert-training", "aandachtsfunctionaris", "reflection"]
+    # An appointment that ended does not count
+    writes.record(OFFICER, oc.AppointAandachtsfunctionaris(
+        staff_name="Bram Jansen", occurred_on="2025-01-01", until_on=date(2026, 1, 1)))
+    stream = OrganisationStore(app.db).load(ORG)
+    assert stream is not None
+    assert "aandachtsfunctionaris" in element_1(stream.state, TODAY).missing
+    # A climate assessment of more than a year ago does not evidence element 9
+    writes.record(OFFICER, oc.RecordClimateAssessment(
+        instrument="GLIS", score="3.1", occurred_on="2025-02-01"))
+    stream = OrganisationStore(app.db).load(ORG)
+    assert stream is not None
+    assert element_9(stream.state, TODAY).status == "missing"
+
+
+def test_an_overdue_improvement_action_is_an_attention_item_until_it_is_done(
+    app: TrajectoryApplication, writes: OrganisationWrites, clock: FakeClock
+) -> None:
+    # Given a signal analysis whose improvement action was due yesterday
+    written = writes.record(OFFICER, oc.RecordSignalAnalysis(
+        signal_kinds=["loverboy", "runaway"], period_from="2025-10", period_to="2025-12",
+        analysis="runaways cluster on weekend leave", action="two staff on weekend evenings",
+        owner="Anja de Vries", due_on=date(2026, 3, 1), occurred_on="2026-01-15"))
+    analysis = written.positions[-1]
+    stream = OrganisationStore(app.db).load(ORG)
+    assert stream is not None
+    # Then it is overdue on the quality list
+    [item] = open_actions(stream.state, TODAY)
+    assert (item.code, item.analysis, item.due_on, item.overdue) == (
+        "improvement-action", analysis, date(2026, 3, 1), True)
+    # When it is carried out, it leaves the list
+    writes.record(OFFICER, oc.CompleteImprovementAction(analysis=analysis))
+    stream = OrganisationStore(app.db).load(ORG)
+    assert stream is not None
+    assert open_actions(stream.state, TODAY) == []
+    assert stream.state.analyses[analysis].done_on == TODAY
+    # and cannot be carried out twice
+    with pytest.raises(RuleRefused) as refused:
+        writes.record(OFFICER, oc.CompleteImprovementAction(analysis=analysis))
+    assert refused.value.code == "already-done"
+
+
+def test_refusals_record_nothing(app: TrajectoryApplication, writes: OrganisationWrites) -> None:
+    _duties_for_element_1(writes)
+    store = OrganisationStore(app.db)
+    with pytest.raises(RuleRefused) as refused:
+        writes.record(OFFICER, oc.CompleteImprovementAction(analysis=2))
+    assert refused.value.code == "analysis-unknown"
+    with pytest.raises(RuleRefused) as refused:
+        writes.record(OFFICER, oc.RecordSignalAnalysis(
+            signal_kinds=["loverboy"], period_from="2026-02", period_to="2026-01",
+            analysis="a", action="b", owner="c", due_on=date(2026, 4, 1)))
+    assert refused.value.code == "period-invalid"
+    with pytest.raises(RuleRefused) as refused:
+        writes.record(OFFICER, oc.RecordTraining(staff_name="A", training="basic",
+                                                 occurred_on="2026-03-09"))
+    assert refused.value.code == "occurred-in-future"
+    with pytest.raises(VersionConflict):
+        writes.record(OFFICER, oc.RecordTraining(staff_name="A", training="basic"),
+                      expected_version=2)
+    with pytest.raises(NotPermitted):
+        writes.record(Actor(user_id="c", role="coordinator", organisation=ORG),
+                      oc.RecordTraining(staff_name="A", training="basic"))
+    assert store.version(ORG) == 5
+
+
+def test_a_retry_with_the_same_key_records_nothing_new_and_every_write_is_logged(
+    app: TrajectoryApplication, writes: OrganisationWrites
+) -> None:
+    before = AccessLog(app.db).count()
+    command = oc.RecordTraining(staff_name="Anja de Vries", training="basic")
+    first = writes.record(OFFICER, command, idempotency_key="k-1", request_digest="d")
+    again = writes.record(OFFICER, command, idempotency_key="k-1", request_digest="d")
+    assert again.replayed and again.answer == first.answer
+    assert OrganisationStore(app.db).version(ORG) == 2
+    rows = app.db.fetchall(
+        "SELECT action, outcome, role, organisation FROM access_log ORDER BY entry_id")
+    assert AccessLog(app.db).count() == before + 2
+    assert [(r["action"], r["outcome"], r["role"]) for r in rows[-2:]] == [
+        ("write", "ok", "quality"), ("write", "replayed", "quality")]
+
+
+def test_verify_checks_organisation_streams_and_names_tampering(
+    app: TrajectoryApplication, writes: OrganisationWrites
+) -> None:
+    # Given a stream beside a girl's trajectory
+    coordinator = Actor(user_id="c-1", role="coordinator", organisation=ORG)
+    app.open_trajectory(intake(), coordinator)
+    _duties_for_element_1(writes)
+    report = verify_store(app)
+    assert report.ok and report.organisations == 1
+    # When a stored fact is altered behind the application's back (the trigger dropped)
+    stream = str(organisation_id(ORG))
+    with app.db.transaction() as tx:
+        if app.dialect == "sqlite":
+            tx.execute("DROP TRIGGER organisation_events_no_update")
+        else:
+            tx.execute("ALTER TABLE organisation_events DISABLE TRIGGER"
+                       " organisation_events_append_only")
+        tx.execute(
+            "UPDATE organisation_events SET payload = REPLACE(payload, 'Anja', 'Anna')"
+            " WHERE organisation_id = ? AND position = 2", [stream])
+    # Then verify names the stream and the position
+    report = verify_store(app)
+    assert not report.ok
+    [finding] = report.organisation_findings
+    assert finding.position == 2 and "altered" in finding.problem
+
+
+def test_the_new_roles_carry_their_scopes() -> None:
+    assert {"quality", "inspector"} <= set(ROLES)
+    assert ROLE_SCOPES["quality"] == ("read", "write")
+    assert ROLE_SCOPES["inspector"] == ("read",)
+
