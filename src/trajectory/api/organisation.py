@@ -25,7 +25,8 @@ from litestar.params import JSONBody, Parameter, QueryParameter
 from trajectory.api.context import actor, caller, in_write_thread, services
 from trajectory.api.errors import WRITE_PROBLEMS, ApiError, FieldError, problem_responses
 from trajectory.api.quality import _log_search, _parse_day
-from trajectory.api.routes import IdempotencyKey, IfMatch
+from trajectory.api.reads import ensure_fresh
+from trajectory.api.routes import IdempotencyKey, IfMatch, MinPosition
 from trajectory.api.security import authenticated
 from trajectory.api.writes import parse_if_match, problem_of, via
 from trajectory.clock import amsterdam_date
@@ -152,7 +153,7 @@ def _month(value: str | None, field: str, default: str) -> str:
 
 def _inspection(
     request: Request[Any, Any, Any], as_of_raw: str | None, from_raw: str | None,
-    to_raw: str | None,
+    to_raw: str | None, min_position: int | None,
 ) -> InspectionOut:
     app = services(request).application
     today = amsterdam_date(app.clock())
@@ -164,6 +165,7 @@ def _inspection(
             422, "from must not be after to",
             errors=[FieldError(field="from", message="after to")],
         )
+    ensure_fresh(request, min_position)
     out = inspection(app.db, as_of, first, last, today)
     _log_search(request)
     return out
@@ -189,12 +191,15 @@ async def inspection_organisations(
         str | None,
         Parameter(required=False, max_length=7, description="YYYY-MM; default this month."),
     ] = None,
+    min_position: MinPosition = None,
 ) -> InspectionOut:
     """For every organisation of this installation: the girls taken in, the core-element
     matrix's totals, the quality signals of the months `from`..`to`, the girls out of view
     today, elements 1 and 9 at organisation level and its open improvement actions.
     Counts of girls under 5 read "<5"; never a girl's record, id or name."""
-    return await anyio.to_thread.run_sync(partial(_inspection, request, as_of, from_, to))
+    return await anyio.to_thread.run_sync(
+        partial(_inspection, request, as_of, from_, to, min_position)
+    )
 
 
 def organisation_routes() -> list[HTTPRouteHandler]:
