@@ -47,7 +47,7 @@ def _record(world: World, who: str, path: str, body: dict[str, Any],
 
 def test_the_quality_officer_records_duties_and_reads_elements_1_and_9(world: World) -> None:
     # When she records what her organisation did for its professionals and its climate
-    for path, body in [
+    duties_recorded: list[tuple[str, dict[str, Any]]] = [
         ("trainings", {"staff_name": "Anja de Vries", "training": "basic",
                        "occurred_on": "2025-09-10"}),
         ("trainings", {"staff_name": "Bram Jansen", "training": "deepening",
@@ -58,7 +58,8 @@ def test_the_quality_officer_records_duties_and_reads_elements_1_and_9(world: Wo
                                  "occurred_on": "2026-02-20"}),
         ("climate-assessments", {"instrument": "GLIS", "score": "3.8",
                                  "conclusion": "safe", "occurred_on": "2025-12-01"}),
-    ]:
+    ]
+    for path, body in duties_recorded:
         response = _record(world, "quality", path, body)
         assert response.status_code == 201, response.text
     # Then her organisation's duties show elements 1 and 9 evidenced
@@ -97,7 +98,8 @@ def test_an_overdue_improvement_action_is_on_the_quality_list(world: World) -> N
         "analysis": "signals come late from school", "action": "meet the school's care team",
         "owner": "Anja de Vries", "due_on": "2026-03-01", "occurred_on": "2026-02-02",
     }, **{"Idempotency-Key": "analysis-1"})
-    assert again.status_code == 201 and again.json() == response.json()
+    assert again.status_code == 201
+    assert again.json() == response.json()
     stale = _record(world, "quality", "completed-actions", {"analysis": position},
                     **{"If-Match": '"1"'})
     assert stale.status_code == 412
@@ -116,10 +118,12 @@ def test_bad_input_and_refusals_are_problems_naming_the_field_or_rule(world: Wor
     assert bad_month.status_code == 422
     assert "period_from" in bad_month.text
     unknown = _record(world, "quality", "completed-actions", {"analysis": 7})
-    assert unknown.status_code == 409 and unknown.json()["rule"] == "analysis-unknown"
+    assert unknown.status_code == 409
+    assert unknown.json()["rule"] == "analysis-unknown"
     future = _record(world, "quality", "trainings", {
         "staff_name": "A", "training": "basic", "occurred_on": "2026-12-01"})
-    assert future.status_code == 409 and future.json()["rule"] == "occurred-in-future"
+    assert future.status_code == 409
+    assert future.json()["rule"] == "occurred-in-future"
     for who in ("coordinator", "inspector", "researcher"):
         refused = _record(world, who, "trainings", {"staff_name": "A", "training": "basic"})
         assert refused.status_code == 403, (who, refused.text)
@@ -130,9 +134,11 @@ def test_the_quality_officer_reads_her_matrix_and_signals_without_names(world: W
         matrix = http.get("/quality/core-elements")
         signals = http.get("/quality/signals", params={"from": "2026-01", "to": "2026-03"})
         other = http.get("/quality/core-elements", params={"org": ORG_B})
-    assert matrix.status_code == 200 and signals.status_code == 200
+    assert matrix.status_code == 200
+    assert signals.status_code == 200
     assert "trajectories" not in matrix.json()  # totals only: no girl, no id
-    assert GIRL not in matrix.text and str(world.trajectory) not in matrix.text
+    assert GIRL not in matrix.text
+    assert str(world.trajectory) not in matrix.text
     assert other.status_code == 404  # only her own organisation
 
 
@@ -151,8 +157,10 @@ def test_the_inspector_sees_every_organisation_aggregated_and_no_girl(
     assert {ORG_A, ORG_B} <= set(figures)
     a, b = figures[ORG_A], figures[ORG_B]
     # Org A has one girl: a small cell; org B six: shown
-    assert a["girls"] == "<5" and b["girls"] == 6
-    assert b["signals"]["loverboy"] == 5 and a["signals"]["loverboy"] == "<5"
+    assert a["girls"] == "<5"
+    assert b["girls"] == 6
+    assert b["signals"]["loverboy"] == 5
+    assert a["signals"]["loverboy"] == "<5"
     assert {e["element"] for e in b["elements"]} == set(range(1, 16))
     for row in b["elements"]:
         shown = [row[s] for s in ("evidenced", "waived", "due", "missing", "not_applicable")]
@@ -198,4 +206,5 @@ def test_quality_officers_and_inspectors_get_403_on_every_trajectory_route(
     # each refusal is in the access log as denied
     denied = app.db.fetchone(
         "SELECT COUNT(*) AS n FROM access_log WHERE role = 'inspector' AND outcome = 'denied'")
-    assert denied is not None and int(denied["n"]) == len(routes)
+    assert denied is not None
+    assert int(denied["n"]) == len(routes)

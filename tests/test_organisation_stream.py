@@ -13,7 +13,7 @@ from tests.conftest import FakeClock
 from trajectory.access_log import AccessLog
 from trajectory.aggregates.errors import RuleRefused, VersionConflict
 from trajectory.application import Actor, TrajectoryApplication
-from trajectory.identity.users import ROLES, ROLE_SCOPES
+from trajectory.identity.users import ROLE_SCOPES, ROLES
 from trajectory.organisation import commands as oc
 from trajectory.organisation.aggregate import organisation_id
 from trajectory.organisation.elements import element_1, element_9, open_actions
@@ -71,10 +71,12 @@ def test_the_quality_officer_records_her_organisations_duties_on_its_own_stream(
     stream = store.load(ORG)
     assert stream is not None
     nine = element_9(stream.state, TODAY)
-    assert nine.status == "evidenced" and nine.evidenced_on == date(2025, 11, 11)
+    assert nine.status == "evidenced"
+    assert nine.evidenced_on == date(2025, 11, 11)
     # A year after the basic training, without a new one, element 1 is missing again
     later = element_1(stream.state, date(2026, 9, 11))
-    assert later.status == "missing" and later.missing == ["basic-training"]
+    assert later.status == "missing"
+    assert later.missing == ["basic-training"]
 
 
 def test_element_1_needs_every_part_token_facts_are_not_enough(
@@ -161,7 +163,8 @@ def test_a_retry_with_the_same_key_records_nothing_new_and_every_write_is_logged
     command = oc.RecordTraining(staff_name="Anja de Vries", training="basic")
     first = writes.record(OFFICER, command, idempotency_key="k-1", request_digest="d")
     again = writes.record(OFFICER, command, idempotency_key="k-1", request_digest="d")
-    assert again.replayed and again.answer == first.answer
+    assert again.replayed
+    assert again.answer == first.answer
     assert OrganisationStore(app.db).version(ORG) == 2
     rows = app.db.fetchall(
         "SELECT action, outcome, role, organisation FROM access_log ORDER BY entry_id")
@@ -178,7 +181,8 @@ def test_verify_checks_organisation_streams_and_names_tampering(
     app.open_trajectory(intake(), coordinator)
     _duties_for_element_1(writes)
     report = verify_store(app)
-    assert report.ok and report.organisations == 1
+    assert report.ok
+    assert report.organisations == 1
     # When a stored fact is altered behind the application's back (the trigger dropped)
     stream = str(organisation_id(ORG))
     with app.db.transaction() as tx:
@@ -194,7 +198,8 @@ def test_verify_checks_organisation_streams_and_names_tampering(
     report = verify_store(app)
     assert not report.ok
     [finding] = report.organisation_findings
-    assert finding.position == 2 and "altered" in finding.problem
+    assert finding.position == 2
+    assert "altered" in finding.problem
 
 
 def test_the_new_roles_carry_their_scopes() -> None:

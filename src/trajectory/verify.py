@@ -47,7 +47,8 @@ class OrganisationFinding:
     problem: str
 
     def __str__(self) -> str:
-        return f"organisation stream {self.organisation_id} position {self.position}: {self.problem}"
+        stream = f"organisation stream {self.organisation_id}"
+        return f"{stream} position {self.position}: {self.problem}"
 
 
 @dataclass

@@ -2,10 +2,11 @@
 quality signals, how many of its girls are out of view, and the national figures.
 
 Coordinators see their own organisation's matrix per trajectory (and, on request, the
-justifications of waivers, read from the encrypted events). Admins and the organisation's
-quality officer (`quality`) see the organisation's totals only: counts, never care data
-(her own duties, core elements 1 and 9, are `api.organisation`'s). National figures are counts with small cells
-suppressed, open to every role that works with them.
+justifications of waivers, read from the encrypted events). Admins and the
+organisation's quality officer (`quality`) see the organisation's totals only: counts,
+never care data (her own duties, core elements 1 and 9, are `api.organisation`'s).
+National figures are counts with small cells suppressed, open to every role that works
+with them.
 """
 
 from __future__ import annotations

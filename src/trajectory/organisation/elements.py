@@ -2,12 +2,16 @@
 
 The evidence rules (pure functions of an organisation stream's state and a day `as_of`;
 "the last 12 months" is the 365 days up to and including `as_of`, by the day each fact
-happened):
+happened). Each part missing is named by its code:
 
-| element | evidenced on `as_of` when | missing (the codes named) |
-|---|---|---|
-| 1 professionals know the problem | training coverage: a basic loverboy training and a deepening for experts, each followed in the last 12 months; an aandachtsfunctionaris appointed on or before `as_of` and not ended by then; a reflection session (intervisie, supervision or case reflection) in the last 12 months | `basic-training`, `expert-training`, `aandachtsfunctionaris`, `reflection` |
-| 9 positive pedagogical climate | a pedagogical climate assessment in the last 12 months | `climate-assessment` |
+- Element 1, professionals know the problem, is evidenced on `as_of` when all of:
+  training coverage, a basic loverboy training (`basic-training`) and a deepening for
+  experts (`expert-training`), each followed in the last 12 months; an
+  aandachtsfunctionaris appointed on or before `as_of` and not ended by then
+  (`aandachtsfunctionaris`); a reflection session, intervisie, supervision or case
+  reflection, in the last 12 months (`reflection`).
+- Element 9, a positive pedagogical climate, is evidenced when the pedagogical climate
+  was assessed in the last 12 months (`climate-assessment`).
 
 An organisation that recorded nothing has both elements missing: they are no longer "not
 applicable". `evidenced_on` is the day the last of the required facts happened (the day

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trajectory.commands import Command
 from trajectory.organisation import commands as oc
 
 
 @dataclass(frozen=True)
 class OrganisationFact:
-    command: type[oc.Command]
+    command: type[Command]
     path: str
     title: str
     """English: the OpenAPI summary and the form's title (translated on the pages)."""

@@ -109,7 +109,7 @@ def organisation_figures(
     for counts in out.totals:
         row = suppress_row({s: int(getattr(counts, s)) for s in ELEMENT_STATUSES}, girls)
         elements.append(ElementFiguresOut(element=counts.element, name=ELEMENTS[counts.element],
-                                          **row))  # type: ignore[arg-type]
+                                          **row))
     stream = OrganisationStore(db).load(organisation)
     state = stream.state if stream is not None else None
     duties = [

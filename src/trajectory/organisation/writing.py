@@ -91,11 +91,12 @@ class OrganisationWrites:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
         request_digest: str = "",
-        via: Via = Via(),
+        via: Via | None = None,
     ) -> OrganisationWritten:
         """Record one fact on the actor's organisation's stream.
 
         Raises NotPermitted, InputRefused, RuleRefused, VersionConflict."""
+        via = via or Via()
         if actor.role not in RECORDERS:
             raise NotPermitted(f"the role {actor.role} does not record the organisation's facts")
         check_occurred_on(command, self.clock())
