@@ -56,7 +56,7 @@ from trajectory.web.out_of_view_page import quality_rows
 
 AFTERCARE = {"web_access": "full", "web_roles": ("aftercare",)}
 CARE_ROLES = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
-QUALITY = {"web_access": "full", "web_roles": ("coordinator", "admin")}
+QUALITY = {"web_access": "full", "web_roles": ("coordinator", "admin", "quality")}
 RESEARCH = {"web_access": "full", "web_roles": ("researcher",)}
 ADMIN = {"web_access": "full", "web_roles": ("admin",)}
 EXPORT_DESTROYED = N_("This export was destroyed: a girl in it was erased.")
