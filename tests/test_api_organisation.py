@@ -137,6 +137,8 @@ def test_the_quality_officer_reads_her_matrix_and_signals_without_names(world: W
     assert matrix.status_code == 200
     assert signals.status_code == 200
     assert "trajectories" not in matrix.json()  # totals only: no girl, no id
+    assert [(e["element"], e["status"]) for e in matrix.json()["organisation_elements"]] == [
+        (1, "missing"), (9, "missing")]
     assert GIRL not in matrix.text
     assert str(world.trajectory) not in matrix.text
     assert other.status_code == 404  # only her own organisation

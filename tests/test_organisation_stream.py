@@ -207,3 +207,37 @@ def test_the_new_roles_carry_their_scopes() -> None:
     assert ROLE_SCOPES["quality"] == ("read", "write")
     assert ROLE_SCOPES["inspector"] == ("read",)
 
+
+
+STORED_SHAPE = {
+    "OrganisationStreamOpened": ("organisation",),
+    "TrainingRecorded": ("staff_name", "training"),
+    "AandachtsfunctionarisAppointed": ("staff_name", "until_on"),
+    "ReflectionSessionHeld": ("kind", "participants"),
+    "PedagogicalClimateAssessed": ("instrument", "score", "conclusion"),
+    "SignalAnalysisRecorded": ("signal_kinds", "period_from", "period_to", "analysis",
+                               "action", "owner", "due_on"),
+    "ImprovementActionCompleted": ("analysis",),
+}
+"""The organisation stream's stored contract: an event's fields are never renamed or
+removed (a field added later needs a default; see `aggregates.hashing`)."""
+
+
+def test_the_stored_shape_of_the_organisation_events_is_kept() -> None:
+    import dataclasses
+
+    from trajectory.organisation.events import EVENTS
+
+    common = {"originator_id", "originator_version", "timestamp", "originator_topic",
+              "occurred_on", "recorded_by", "prev_hash", "hash"}
+    found = {
+        cls.__name__: tuple(f.name for f in dataclasses.fields(cls) if f.name not in common)
+        for cls in EVENTS
+    }
+    for name, fields in STORED_SHAPE.items():
+        assert found[name][: len(fields)] == fields, name
+        added = found[name][len(fields):]
+        defaults = {f.name: f.default for f in dataclasses.fields(
+            next(c for c in EVENTS if c.__name__ == name))}
+        assert all(defaults[a] is not dataclasses.MISSING for a in added), (name, added)
+    assert set(found) == set(STORED_SHAPE)

@@ -26,6 +26,8 @@ from trajectory.api.reads import ensure_fresh
 from trajectory.api.routes import MinPosition
 from trajectory.api.security import authenticated
 from trajectory.clock import amsterdam_date
+from trajectory.organisation.elements import OrganisationElementOut, organisation_elements
+from trajectory.organisation.store import OrganisationStore
 from trajectory.projections.core_elements import (
     ElementCountsOut,
     MatrixOut,
@@ -52,6 +54,9 @@ class CoreElementsOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     totals: list[ElementCountsOut]
     trajectories: list[Any] | None = None
     justifications: dict[str, list[WaiverJustificationOut]] | None = None
+    organisation_elements: list[OrganisationElementOut] | None = None
+    """Elements 1 and 9, evidenced (or not) by the organisation's own duties
+    (`trajectory.organisation.elements`): per girl they are not applicable."""
 
 
 def _own_org(request: Request[Any, Any, Any], org: str | None) -> str:
@@ -95,9 +100,12 @@ def _core_elements(
     app = svc.application
     as_of = _parse_day(as_of_raw, "as_of", amsterdam_date(app.clock()))
     out: MatrixOut = matrix(app.db, organisation, as_of)
+    stream = OrganisationStore(app.db).load(organisation)
+    duties = organisation_elements(stream.state if stream is not None else None, as_of)
     _log_search(request)
     if user.role != "coordinator":
-        return CoreElementsOut(organisation=organisation, as_of=as_of, totals=out.totals)
+        return CoreElementsOut(organisation=organisation, as_of=as_of, totals=out.totals,
+                               organisation_elements=duties)
     justifications = None
     if with_justifications:
         justifications = {}
@@ -111,6 +119,7 @@ def _core_elements(
         totals=out.totals,
         trajectories=list(out.trajectories),
         justifications=justifications,
+        organisation_elements=duties,
     )
 
 
