@@ -241,3 +241,25 @@ def test_the_stored_shape_of_the_organisation_events_is_kept() -> None:
             next(c for c in EVENTS if c.__name__ == name))}
         assert all(defaults[a] is not dataclasses.MISSING for a in added), (name, added)
     assert set(found) == set(STORED_SHAPE)
+
+
+def test_the_demo_organisations_show_one_in_order_one_behind_and_one_silent(
+    app: TrajectoryApplication,
+) -> None:
+    from trajectory.demo import ORGANISATIONS
+    from trajectory.organisation.demo import record_demo_duties
+
+    assert record_demo_duties(app, ORGANISATIONS) > 0
+    store = OrganisationStore(app.db)
+    first, second, third = (store.load(org) for org in ORGANISATIONS)
+    assert first is not None
+    assert second is not None
+    assert third is None
+    assert [e.status for e in (element_1(first.state, TODAY), element_9(first.state, TODAY))
+            ] == ["evidenced", "evidenced"]
+    assert open_actions(first.state, TODAY)[0].overdue is False
+    assert element_9(second.state, TODAY).status == "missing"
+    assert open_actions(second.state, TODAY)[0].overdue is True
+    # a second run adds nothing
+    assert record_demo_duties(app, ORGANISATIONS) == 0
+    assert verify_store(app).ok
