@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.web_support import GIRL, ORG_A, ORG_B, OTHER_GIRL, World
+from tests.web_support import GIRL, ORG_A, ORG_B, OTHER_GIRL, World, csrf_of
 from trajectory.organisation import commands as oc
 from trajectory.organisation.writing import OrganisationWrites
 
@@ -74,3 +74,21 @@ def test_the_inspector_compares_every_organisation_and_reaches_no_girl(world: Wo
     rows = world.app.db.fetchall(
         "SELECT action, outcome FROM access_log WHERE role = 'inspector' ORDER BY entry_id")
     assert {"action": "search", "outcome": "ok"} in rows
+
+
+def test_she_marks_an_improvement_action_carried_out_from_the_list(world: World) -> None:
+    OrganisationWrites(world.app).record(world.actor("quality"), oc.RecordSignalAnalysis(
+        signal_kinds=["loverboy"], period_from="2026-01", period_to="2026-01",
+        analysis="late signals", action="Overleg met school", owner="Anja de Vries",
+        due_on=date(2026, 4, 1), occurred_on="2026-02-01"))
+    with world.browser("quality") as b:
+        form = b.get("/app/organisation/forms/completed-actions")
+        assert "Overleg met school" in form.text  # chosen by what it is, not a number
+        answer = b.post(
+            "/app/organisation/forms/completed-actions",
+            {"csrf_token": csrf_of(b.get("/app/organisation").text), "analysis": "2",
+             "occurred_on": "2026-03-01", "idempotency_key": "done-2"},
+            follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        page = b.get("/app/organisation")
+    assert "Er staan geen verbeteracties open." in page.text

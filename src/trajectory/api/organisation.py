@@ -16,8 +16,10 @@ import hashlib
 from datetime import date
 from functools import partial
 from typing import Annotated, Any
+from uuid import UUID
 
 import anyio.to_thread
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, Parameter, QueryParameter
@@ -37,6 +39,15 @@ from trajectory.organisation.store import OrganisationStore
 from trajectory.organisation.view import OrganisationDutiesOut, duties
 from trajectory.organisation.writing import NotPermitted, OrganisationWrites
 from trajectory.write_errors import InputRefused
+
+
+class OrganisationRecordedOut(msgspec.Struct, kw_only=True):
+    """A write's answer: the organisation's stream, its new version, the new positions."""
+
+    id: UUID
+    version: int
+    positions: list[int]
+
 
 QUALITY_STAFF = ("quality", "admin")
 INSPECTOR = ("inspector",)
@@ -89,11 +100,12 @@ def fact_route(fact: OrganisationFact) -> HTTPRouteHandler:
         data: JSONBody[command],  # type: ignore[valid-type]
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[bytes]:
+    ) -> Response[OrganisationRecordedOut]:
         body = await request.body()
-        return await in_write_thread(
+        answer: Response[Any] = await in_write_thread(
             request, partial(_write, request, data, body, if_match, idempotency_key)
         )
+        return answer
 
     handler.__name__ = handler.__qualname__ = "organisation_" + fact.path.replace("-", "_")
     return post(

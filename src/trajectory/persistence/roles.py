@@ -5,8 +5,9 @@ cannot switch them off: the owner of a table can `TRUNCATE` it (no row trigger f
 `ALTER TABLE ... DISABLE TRIGGER`. So the servers and the projection runner run under a
 runtime role that owns nothing: it may read and write what the application needs, only
 INSERT and SELECT the access log, the erasure records and the organisation streams'
-events, and never TRUNCATE or ALTER anything. The owner role runs `trajectory init` (and `--runtime-role NAME` grants the
-runtime role its rights, again after every upgrade: new tables need their grants).
+events, and never TRUNCATE or ALTER anything. The owner role runs `trajectory init` (and
+`--runtime-role NAME` grants the runtime role its rights, again after every upgrade: new
+tables need their grants).
 """
 
 from __future__ import annotations

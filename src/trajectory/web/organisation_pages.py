@@ -38,7 +38,9 @@ from trajectory.web.core import (
     web,
 )
 from trajectory.web.forms import (
+    Choice,
     Context,
+    Field,
     FormInvalid,
     FormSpec,
     apply_values,
@@ -91,9 +93,30 @@ def organisation_page(request: Request[Any, Any, Any]) -> Template:
     log_access(request, "search", None)
     return page(
         request, "organisation.html", out=out, as_of=as_of, forms=ORGANISATION_FORMS,
+        idempotency_key=secrets.token_urlsafe(16),
         titles={spec.slug: spec.title(t) for spec in ORGANISATION_FORMS},
         missing_sentences={code: t(text) for code, text in MISSING_SENTENCES.items()},
     )
+
+
+def _fields(request: Request[Any, Any, Any], spec: FormSpec, t: Translator) -> list[Field]:
+    """The form's fields; which improvement action was carried out is chosen from the open
+    ones, by what it is (not by its position in the stream)."""
+    fields = fields_of(spec, t, Context())
+    if spec.slug != "completed-actions":
+        return fields
+    app = web(request).services.application
+    stream = OrganisationStore(app.db).load(session_of(request).user.organisation)
+    open_ones = [] if stream is None else [
+        a for a in stream.state.analyses.values() if a.done_on is None
+    ]
+    for f in fields:
+        if f.name == "analysis":
+            f.widget = "select"
+            f.choices = [
+                Choice(str(a.position), f"{a.action} ({t.date(a.due_on)})") for a in open_ones
+            ]
+    return fields
 
 
 def _form_page(
@@ -102,7 +125,7 @@ def _form_page(
 ) -> Template:
     return page(
         request, "organisation_form.html", status_code=status_code, title=spec.title(t),
-        fields=fields if fields is not None else fields_of(spec, t, Context()),
+        fields=fields if fields is not None else _fields(request, spec, t),
         problems=problems or [], action=f"/organisation/forms/{spec.slug}",
         idempotency_key=secrets.token_urlsafe(16),
     )
@@ -127,7 +150,7 @@ def record_organisation_fact(
         raise not_found()
     t = translator(request)
     form = form_of(request)
-    fields = fields_of(spec, t, Context())
+    fields = _fields(request, spec, t)
     apply_values(fields, form)
     try:
         command = decode(spec, fields, form, t)
