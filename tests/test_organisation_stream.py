@@ -4,9 +4,11 @@ the quality officer's and the inspector's roles. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
+import structlog
 
 from tests.builders import intake
 from tests.conftest import FakeClock
@@ -19,6 +21,7 @@ from trajectory.organisation.aggregate import organisation_id
 from trajectory.organisation.elements import element_1, element_9, open_actions
 from trajectory.organisation.store import OrganisationStore
 from trajectory.organisation.writing import NotPermitted, OrganisationWrites
+from trajectory.settings import Settings
 from trajectory.verify import verify_store
 
 ORG = "Stichting Zonnebloem"
@@ -263,3 +266,36 @@ def test_the_demo_organisations_show_one_in_order_one_behind_and_one_silent(
     # a second run adds nothing
     assert record_demo_duties(app, ORGANISATIONS) == 0
     assert verify_store(app).ok
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The CLI configures logging for the process; leave it as other tests expect it."""
+    yield
+    structlog.reset_defaults()
+
+
+def test_the_verify_command_names_a_tampered_organisation_stream(
+    app: TrajectoryApplication, writes: OrganisationWrites, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    restore_logging: None,
+) -> None:
+    from trajectory.cli import main
+
+    _duties_for_element_1(writes)
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", str(settings.master_key))
+    assert main(["verify"]) == 0
+    assert "1 organisation streams" in capsys.readouterr().out
+    # When the last fact is removed behind the application's back
+    with app.db.transaction() as tx:
+        if app.dialect == "sqlite":
+            tx.execute("DROP TRIGGER organisation_events_no_delete")
+        else:
+            tx.execute("ALTER TABLE organisation_events DISABLE TRIGGER"
+                       " organisation_events_append_only")
+        tx.execute("DELETE FROM organisation_events WHERE position = 5")
+    # Then verify fails, naming the stream
+    assert main(["verify"]) == 1
+    out = capsys.readouterr().out
+    assert f"TAMPERED organisation stream {organisation_id(ORG)}" in out
