@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from trajectory.application import Actor, TrajectoryApplication
-from trajectory.clock import amsterdam_date
+from trajectory.clock import Clock, amsterdam_date
 from trajectory.organisation import commands as oc
 from trajectory.organisation.store import OrganisationStore
 from trajectory.organisation.writing import OrganisationWrites
@@ -41,6 +41,11 @@ def _facts(today: date, in_order: bool) -> list[tuple[int, oc.OrganisationComman
     return sorted(facts, key=lambda f: -f[0])
 
 
+def _at(moment: datetime) -> Clock:
+    """A clock that reads the day a demo fact happened (so that it is judged on it)."""
+    return lambda: moment
+
+
 def record_demo_duties(app: TrajectoryApplication, organisations: Sequence[str]) -> int:
     """The duties of the demo organisations that recorded none yet; returns how many
     facts were written."""
@@ -53,8 +58,7 @@ def record_demo_duties(app: TrajectoryApplication, organisations: Sequence[str])
         quality = Actor(user_id="demo-quality", role="quality", organisation=organisation)
         for days, command in _facts(today, in_order=n == 0):
             day = today - timedelta(days=days)
-            moment = datetime.combine(day, time(10), tzinfo=UTC)
-            writes = OrganisationWrites(app, clock=lambda m=moment: m)
+            writes = OrganisationWrites(app, clock=_at(datetime.combine(day, time(10), tzinfo=UTC)))
             writes.record(quality, command)
             written += 1
     return written
