@@ -299,3 +299,23 @@ def test_the_verify_command_names_a_tampered_organisation_stream(
     assert main(["verify"]) == 1
     out = capsys.readouterr().out
     assert f"TAMPERED organisation stream {organisation_id(ORG)}" in out
+
+
+@pytest.mark.parametrize(("last", "first"), [("2026-03", "2025-04"), ("2026-12", "2026-01"),
+                                             ("2026-11", "2025-12")])
+def test_the_inspectors_default_period_is_twelve_months(last: str, first: str) -> None:
+    from trajectory.organisation.inspection import twelve_months_to
+
+    assert twelve_months_to(last) == first
+
+
+def test_a_lone_small_cell_beside_a_published_total_takes_another_with_it() -> None:
+    from trajectory.organisation.inspection import suppress_row
+
+    assert suppress_row({"evidenced": 9, "missing": 3, "due": 6}, 18) == {
+        "evidenced": 9, "missing": "<5", "due": "<5"}
+    assert suppress_row({"evidenced": 12, "missing": 0}, 12) == {
+        "evidenced": "<5", "missing": "<5"}
+    assert suppress_row({"evidenced": 2, "missing": 1}, 3) == {
+        "evidenced": "<5", "missing": "<5"}
+    assert suppress_row({"evidenced": 7, "missing": 5}, 12) == {"evidenced": 7, "missing": 5}

@@ -34,7 +34,7 @@ from trajectory.api.writes import parse_if_match, problem_of, via
 from trajectory.clock import amsterdam_date
 from trajectory.organisation.commands import OrganisationCommand
 from trajectory.organisation.facts import ORGANISATION_FACTS, OrganisationFact
-from trajectory.organisation.inspection import InspectionOut, inspection
+from trajectory.organisation.inspection import InspectionOut, inspection, twelve_months_to
 from trajectory.organisation.store import OrganisationStore
 from trajectory.organisation.view import OrganisationDutiesOut, duties
 from trajectory.organisation.writing import NotPermitted, OrganisationWrites
@@ -171,7 +171,7 @@ def _inspection(
     today = amsterdam_date(app.clock())
     as_of = _parse_day(as_of_raw, "as_of", today)
     last = _month(to_raw, "to", as_of.isoformat()[:7])
-    first = _month(from_raw, "from", f"{int(last[:4]) - 1}{last[4:]}")
+    first = _month(from_raw, "from", twelve_months_to(last))
     if first > last:
         raise ApiError(
             422, "from must not be after to",
@@ -197,7 +197,7 @@ async def inspection_organisations(
     from_: Annotated[
         str | None,
         QueryParameter(name="from", required=False, max_length=7,
-                       description="YYYY-MM; default twelve months before `to`."),
+                       description="YYYY-MM; default: `to` is the last of twelve months."),
     ] = None,
     to: Annotated[
         str | None,

@@ -91,6 +91,14 @@ class InspectionOut(msgspec.Struct, frozen=True, kw_only=True):
     organisations: list[OrganisationFiguresOut]
 
 
+def twelve_months_to(last: str) -> str:
+    """The first of the twelve months that end with `last` ('YYYY-MM')."""
+    year, month = int(last[:4]), int(last[5:7]) - 11
+    if month < 1:
+        year, month = year - 1, month + 12
+    return f"{year:04d}-{month:02d}"
+
+
 def organisations(db: Database) -> list[str]:
     """Every organisation with a girl in the store or a stream of its own duties."""
     rows = db.fetchall(

@@ -21,7 +21,7 @@ from trajectory.aggregates.errors import RuleRefused, VersionConflict
 from trajectory.api.context import actor, client_of, request_id
 from trajectory.clock import amsterdam_date
 from trajectory.organisation.facts import ORGANISATION_FACTS
-from trajectory.organisation.inspection import inspection
+from trajectory.organisation.inspection import inspection, twelve_months_to
 from trajectory.organisation.store import OrganisationStore
 from trajectory.organisation.view import duties
 from trajectory.organisation.writing import OrganisationWrites
@@ -190,8 +190,7 @@ def inspection_page(request: Request[Any, Any, Any]) -> Template:
     today = amsterdam_date(app.clock())
     as_of = _day(request.query_params.get("as_of"), today)
     last = as_of.isoformat()[:7]
-    first_month = f"{int(last[:4]) - 1}{last[4:]}"
-    out = inspection(app.db, as_of, first_month, last, today)
+    out = inspection(app.db, as_of, twelve_months_to(last), last, today)
     log_access(request, "search", None)
     return page(request, "inspection.html", out=out, as_of=as_of)
 
