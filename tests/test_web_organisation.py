@@ -92,3 +92,16 @@ def test_she_marks_an_improvement_action_carried_out_from_the_list(world: World)
         assert answer.status_code == 303, answer.text
         page = b.get("/app/organisation")
     assert "Er staan geen verbeteracties open." in page.text
+
+
+def test_the_quality_officer_reads_her_matrix_but_never_a_girl(world: World) -> None:
+    with world.browser("quality") as b:
+        matrix = b.get("/app/quality")
+        refused = [b.get(path).status_code for path in (
+            "/app/caseload", f"/app/trajectories/{world.girl}", "/app/out-of-view",
+            "/app/inspection", f"/app/trajectories/{world.girl}/forms/safety-analysis")]
+    assert matrix.status_code == 200
+    assert "Kernelementen van de organisatie" in matrix.text
+    for secret in (GIRL, OTHER_GIRL, str(world.girl)):
+        assert secret not in matrix.text
+    assert refused == [403] * len(refused)
