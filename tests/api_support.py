@@ -34,6 +34,7 @@ REGION = "Zeeuws-Vlaanderen"
 ORG_A = "Stichting Zonnebloem"
 ORG_B = "Jeugdzorg Noordkaap"
 AFTERCARE_ORG = "Nazorg Westhoek"
+INSPECTORATE = "Inspectie Gezondheidszorg en Jeugd"
 
 INTAKE: dict[str, Any] = {
     "intake_date": "2026-02-02",
@@ -85,6 +86,8 @@ PEOPLE: dict[str, tuple[str, str]] = {
     "researcher": ("researcher", "Universiteit Onderzoek"),
     "admin": ("admin", ORG_A),
     "admin-other-org": ("admin", ORG_B),
+    "quality": ("quality", ORG_A),
+    "inspector": ("inspector", INSPECTORATE),
 }
 
 

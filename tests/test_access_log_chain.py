@@ -316,6 +316,9 @@ def runtime_url(app: TrajectoryApplication, settings: Settings) -> Iterator[str]
         "TRUNCATE erasures",
         "ALTER TABLE erasures DISABLE TRIGGER erasures_append_only",
         "DROP TABLE access_log",
+        "UPDATE organisation_events SET payload = '{}'",
+        "DELETE FROM organisation_events",
+        "TRUNCATE organisation_events",
     ],
 )
 @ON_POSTGRES

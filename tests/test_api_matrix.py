@@ -34,6 +34,7 @@ from trajectory.api.app import create_app
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.erasure_proposals import propose
+from trajectory.organisation.facts import ORGANISATION_FACTS
 from trajectory.settings import Settings
 
 # The callers. "coordinator", "aftercare" and "admin" belong with the trajectory (its
@@ -46,6 +47,8 @@ CALLERS = (
     "researcher",
     "admin",
     "admin-other-org",
+    "quality",
+    "inspector",
     "researcher-stepped-up",
     "admin-stepped-up",
     "no-token",
@@ -59,6 +62,8 @@ ROLE = {
     "researcher": "researcher",
     "admin": "admin",
     "admin-other-org": "admin",
+    "quality": "quality",
+    "inspector": "inspector",
     "researcher-stepped-up": "researcher",
     "admin-stepped-up": "admin",
 }
@@ -73,7 +78,11 @@ STEP_UP = {
 STEPPED_UP = {"researcher-stepped-up": "export", "admin-stepped-up": "erase"}
 # What an allowed caller gets for the smallest body, when that cannot succeed: the world's
 # people have no password and TOTP to step up with.
-SAMPLE_ANSWER = {("POST", "/auth/step-up"): 403}
+SAMPLE_ANSWER = {
+    ("POST", "/auth/step-up"): 403,
+    # the smallest body's months ("x") are no months
+    ("POST", "/organisation/facts/signal-analyses"): 422,
+}
 
 # Routes that anyone may use: no care data behind them.
 PUBLIC = {
@@ -114,11 +123,19 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/admin/erasures"): {"admin"},
     ("POST", "/admin/erasures/{proposal_id:str}/confirmation"): {"admin"},
     ("GET", "/retention"): {"admin"},
-    ("GET", "/quality/core-elements"): {"coordinator", "admin"},
-    ("GET", "/quality/signals"): {"coordinator", "admin"},
-    ("GET", "/quality/out-of-view"): {"coordinator", "admin"},
+    ("GET", "/quality/core-elements"): {"coordinator", "admin", "quality"},
+    ("GET", "/quality/signals"): {"coordinator", "admin", "quality"},
+    ("GET", "/quality/out-of-view"): {"coordinator", "admin", "quality"},
+    # The organisation's own duties: its quality officer and admin; every organisation's
+    # figures: the inspector. Neither ever reaches a girl's record (403 above).
+    ("GET", "/organisation/facts"): {"quality", "admin"},
+    **{
+        ("POST", f"/organisation/facts/{fact.path}"): {"quality", "admin"}
+        for fact in ORGANISATION_FACTS
+    },
+    ("GET", "/inspection/organisations"): {"inspector"},
     ("GET", "/out-of-view"): {"coordinator", "aftercare"},
-    ("GET", "/statistics/victims"): {"researcher", "admin"},
+    ("GET", "/statistics/victims"): {"researcher", "admin", "inspector"},
     ("POST", "/research/exports"): {"researcher"},
     ("POST", "/auth/step-up"): {"researcher", "admin"},
 }

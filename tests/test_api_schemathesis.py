@@ -141,13 +141,14 @@ def roles_of_operations(world: World) -> dict[tuple[str, str], tuple[str, ...]]:
 
 
 def test_every_other_role_gets_no_5xx_and_keeps_the_contract_either(world: World) -> None:
-    """Aftercare worker, researcher and admin: every read, and the writes their role may
-    make (the admin's erasure last: it may erase the world's trajectory)."""
+    """Aftercare worker, researcher, admin, quality officer and inspector: every read, and
+    the writes their role may make (the admin's erasure last: it may erase the world's
+    trajectory)."""
     schema = schemathesis.openapi.from_url(f"{world.live.base_url}/schema/openapi.json")
     allowed = roles_of_operations(world)
     failures: list[str] = []
     seen: Counter[int] = Counter()
-    for who in ("aftercare", "researcher", "admin"):
+    for who in ("aftercare", "researcher", "admin", "quality", "inspector"):
         headers = {"Authorization": f"Bearer {world.tokens[who]}"}
         for operation in operations_of(schema):
             roles = allowed.get((operation.method, operation.path), ())

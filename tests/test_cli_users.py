@@ -168,3 +168,15 @@ def test_rotating_a_token_ends_the_old_one_and_prints_the_new_one_last(
     code, out, err = run(capsys, "users", "rotate-token", "nobody")
     assert code != 0
     assert "nobody" in err
+
+
+def test_a_quality_officer_and_an_inspector_are_added_with_their_scopes(
+    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert add(capsys, "kwaliteit", role="quality").startswith("trj_")
+    assert add(capsys, "inspecteur", role="inspector").startswith("trj_")
+    rows = {r["name"]: r for r in store.db.fetchall("SELECT name, role, token_scopes FROM users")}
+    assert (rows["kwaliteit"]["role"], rows["kwaliteit"]["token_scopes"]) == (
+        "quality", "read write")
+    assert (rows["inspecteur"]["role"], rows["inspecteur"]["token_scopes"]) == (
+        "inspector", "read")

@@ -19,6 +19,7 @@ from trajectory.commands import ChangePermission, EndRunaway, ReportRunaway, Tra
 from trajectory.protocol import default_protocol
 from trajectory.web import timeline
 from trajectory.web.i18n import Translator, catalogue, choose_language
+from trajectory.web.organisation_pages import ORGANISATION_FORMS
 from trajectory.web.refusals import explain
 
 STATIC = Path(__file__).parent.parent / "src" / "trajectory" / "web" / "static"
@@ -36,7 +37,11 @@ def _pages(world: World) -> dict[str, list[str]]:
         "aftercare": ["/app/handovers", f"/app/handovers/{h}",
                       f"/app/trajectories/{h}/forms/aftercare-contact"],
         "researcher": ["/app/research"],
-        "admin": ["/app/admin", f"/app/admin?trajectory={g}", "/app/quality"],
+        "admin": ["/app/admin", f"/app/admin?trajectory={g}", "/app/quality",
+                  "/app/organisation"],
+        "quality": ["/app/organisation", "/app/quality",
+                    *(f"/app/organisation/forms/{spec.slug}" for spec in ORGANISATION_FORMS)],
+        "inspector": ["/app/inspection", "/app/inspection?as_of=2026-01-31"],
     }
 
 

@@ -69,6 +69,8 @@ PEOPLE: dict[str, tuple[str, str]] = {
     "admin": ("admin", ORG_A),
     "admin-2": ("admin", ORG_A),
     "admin-b": ("admin", ORG_B),
+    "quality": ("quality", ORG_A),
+    "inspector": ("inspector", "Inspectie Gezondheidszorg en Jeugd"),
 }
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from trajectory.application import TrajectoryApplication
 from trajectory.composition import build_application
+from trajectory.identity.users import ROLES
 from trajectory.projections.cli import add_projection_parser, projections_command
 from trajectory.settings import Settings, SettingsError
 
@@ -105,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = users_sub.add_parser("add", help="add a user; prints the token as the last line")
     add.add_argument("--name", required=True)
     add.add_argument(
-        "--role", required=True, choices=["coordinator", "aftercare", "researcher", "admin"]
+        "--role", required=True, choices=list(ROLES)
     )
     add.add_argument("--org", required=True, help="organisation")
     _sign_in_options(add)
@@ -291,15 +292,20 @@ def _verify(app: Any) -> int:
         print(f"TAMPERED {finding}")
     for ledger_finding in report.ledger_findings:
         print(f"TAMPERED {ledger_finding}")
+    for organisation_finding in report.organisation_findings:
+        print(f"TAMPERED {organisation_finding}")
     for head in report.ledger_heads:  # keep these elsewhere to see a cut-off tail too
         print(f"chain {head.table}: {head.entries} entries, head seq {head.seq} {head.hash}")
     for erased in report.erased:
         print(f"ERASED trajectory {erased} (crypto-shredded; its events cannot be opened)")
-    problems = len(report.findings) + len(report.ledger_findings)
+    problems = (
+        len(report.findings) + len(report.ledger_findings) + len(report.organisation_findings)
+    )
     verdict = "ok" if report.ok else f"{problems} problem(s)"
     print(
         f"verified {report.trajectories - len(report.erased)} trajectories,"
-        f" {report.events} events, {len(report.erased)} erased, in {seconds:.2f} s: {verdict}"
+        f" {report.events} events, {len(report.erased)} erased,"
+        f" {report.organisations} organisation streams, in {seconds:.2f} s: {verdict}"
     )
     return EXIT_OK if report.ok else EXIT_FAILED
 

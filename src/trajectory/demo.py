@@ -109,6 +109,7 @@ from trajectory.commands import (
 )
 from trajectory.identity.users import UserStore
 from trajectory.logs import Progress
+from trajectory.organisation.demo import record_demo_duties
 from trajectory.protocol.model import Protocol
 from trajectory.protocol.registry import ProtocolRegistry
 from trajectory.writing import WritePath
@@ -1113,6 +1114,8 @@ def run_demo(
             worker=worker,
         )
         report(index + 1, count)
+    if count:
+        record_demo_duties(app, ORGANISATIONS)
     return count
 
 

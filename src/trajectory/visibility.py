@@ -6,6 +6,11 @@ only for a grace period (`aftercare_grace_days`), during which she may read but 
 record. Anything else answers as a trajectory that does not exist, so that nobody learns
 from a refusal which files there are. An erased file is said to be erased only to someone
 who could have seen it.
+
+Some roles see no trajectory at all, whatever its organisation: a researcher (only
+pseudonymised exports), an organisation's quality officer (her organisation's duties,
+matrix totals and signals) and an inspector (every organisation's figures, aggregated).
+Their record routes answer 403 before this rule is asked; here they see nothing too.
 """
 
 from __future__ import annotations
@@ -32,9 +37,15 @@ class Someone(Protocol):
     def organisation(self) -> str: ...
 
 
+NO_RECORDS = frozenset({"researcher", "quality", "inspector"})
+"""Roles that never see a girl's record (nor her name)."""
+
+
 def may_see(who: Someone, row: dict[str, Any]) -> bool:
     """Whether an index (or erasure) row is one this person may see (whatever the day:
     `visible_row` adds the aftercare worker's end of access)."""
+    if who.role in NO_RECORDS:
+        return False
     if who.role == "coordinator":
         return bool(row["organisation"] == who.organisation)
     return who.role == "aftercare" and row["receiving_worker"] == who.user_id

@@ -15,7 +15,10 @@ from trajectory.api.context import access_entry, services
 
 log = structlog.get_logger("trajectory.api.access")
 
-_LOGGED_PREFIXES = ("/trajectories", "/audit", "/research", "/quality", "/statistics")
+_LOGGED_PREFIXES = (
+    "/trajectories", "/audit", "/research", "/quality", "/statistics", "/organisation",
+    "/inspection",
+)
 
 
 def action_of(request: Request[Any, Any, Any]) -> str:

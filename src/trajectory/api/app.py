@@ -16,6 +16,7 @@ from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.forwarded import TrustedProxies
 from trajectory.api.middleware import HttpHygiene
+from trajectory.api.organisation import organisation_routes
 from trajectory.api.out_of_view import out_of_view
 from trajectory.api.privacy import erase_trajectory, retention
 from trajectory.api.quality import (
@@ -104,6 +105,7 @@ def create_app(services: Services) -> Litestar:
             quality_out_of_view,
             victim_statistics,
             statistics_signing_key,
+            *organisation_routes(),
             research_export,
             step_up_token,
             # The web pages (trajectory.web), under /app: their own guard and error pages.

@@ -2,9 +2,11 @@
 quality signals, how many of its girls are out of view, and the national figures.
 
 Coordinators see their own organisation's matrix per trajectory (and, on request, the
-justifications of waivers, read from the encrypted events). Admins see the organisation's
-totals only: counts, never care data. National figures are counts with small cells
-suppressed, open to every role that works with them.
+justifications of waivers, read from the encrypted events). Admins and the
+organisation's quality officer (`quality`) see the organisation's totals only: counts,
+never care data (her own duties, core elements 1 and 9, are `api.organisation`'s).
+National figures are counts with small cells suppressed, open to every role that works
+with them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from trajectory.api.reads import ensure_fresh
 from trajectory.api.routes import MinPosition
 from trajectory.api.security import authenticated
 from trajectory.clock import amsterdam_date
+from trajectory.organisation.elements import OrganisationElementOut, organisation_elements
+from trajectory.organisation.store import OrganisationStore
 from trajectory.projections.core_elements import (
     ElementCountsOut,
     MatrixOut,
@@ -50,6 +54,9 @@ class CoreElementsOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     totals: list[ElementCountsOut]
     trajectories: list[Any] | None = None
     justifications: dict[str, list[WaiverJustificationOut]] | None = None
+    organisation_elements: list[OrganisationElementOut] | None = None
+    """Elements 1 and 9, evidenced (or not) by the organisation's own duties
+    (`trajectory.organisation.elements`): per girl they are not applicable."""
 
 
 def _own_org(request: Request[Any, Any, Any], org: str | None) -> str:
@@ -93,9 +100,12 @@ def _core_elements(
     app = svc.application
     as_of = _parse_day(as_of_raw, "as_of", amsterdam_date(app.clock()))
     out: MatrixOut = matrix(app.db, organisation, as_of)
+    stream = OrganisationStore(app.db).load(organisation)
+    duties = organisation_elements(stream.state if stream is not None else None, as_of)
     _log_search(request)
     if user.role != "coordinator":
-        return CoreElementsOut(organisation=organisation, as_of=as_of, totals=out.totals)
+        return CoreElementsOut(organisation=organisation, as_of=as_of, totals=out.totals,
+                               organisation_elements=duties)
     justifications = None
     if with_justifications:
         justifications = {}
@@ -109,13 +119,14 @@ def _core_elements(
         totals=out.totals,
         trajectories=list(out.trajectories),
         justifications=justifications,
+        organisation_elements=duties,
     )
 
 
 @get(
     "/quality/core-elements",
     guards=[authenticated],
-    opt={"roles": ("coordinator", "admin")},
+    opt={"roles": ("coordinator", "admin", "quality")},
     summary="The core-element matrix on a day",
     tags=["quality"],
     responses=problem_responses(),
@@ -162,7 +173,7 @@ def _signals(
 @get(
     "/quality/signals",
     guards=[authenticated],
-    opt={"roles": ("coordinator", "admin")},
+    opt={"roles": ("coordinator", "admin", "quality")},
     summary="Quality signals per month",
     tags=["quality"],
     responses=problem_responses(),
@@ -193,7 +204,7 @@ def _out_of_view(
 @get(
     "/quality/out-of-view",
     guards=[authenticated],
-    opt={"roles": ("coordinator", "admin")},
+    opt={"roles": ("coordinator", "admin", "quality")},
     summary="How many girls are out of view now",
     tags=["quality"],
     responses=problem_responses(),

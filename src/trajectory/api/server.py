@@ -28,6 +28,8 @@ DEMO_USERS = [
     ("demo-after-1", "demo-aftercare", "aftercare", "demo-nazorg"),
     ("demo-researcher", "demo-researcher", "researcher", "demo-research"),
     ("demo-admin", "demo-admin", "admin", "demo-org-noord"),
+    ("demo-quality", "demo-quality", "quality", "demo-org-noord"),
+    ("demo-inspector", "demo-inspector", "inspector", "demo-inspectie"),
 ]
 
 

@@ -26,7 +26,10 @@ from datetime import datetime, timedelta
 
 from trajectory.persistence.database import Database, Reads
 
-ROLES = ("coordinator", "aftercare", "researcher", "admin")
+ROLES = ("coordinator", "aftercare", "researcher", "admin", "quality", "inspector")
+"""`quality`: an organisation's quality officer (its own duties, its matrix and signals,
+never a girl's name); `inspector`: installation-wide figures of every organisation,
+small cells suppressed, never a record."""
 TOKEN_PREFIX = "trj_"
 STEP_UP_PREFIX = "trjs_"
 """Step-up tokens look different, so that the lookup knows where to look (and people too)."""
@@ -38,6 +41,8 @@ ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     "aftercare": ("read", "write"),
     "researcher": ("read",),
     "admin": ("read", "write"),
+    "quality": ("read", "write"),
+    "inspector": ("read",),
 }
 """What a long-lived token of each role carries: never a sensitive act."""
 STEP_UP_SCOPES: dict[str, tuple[str, ...]] = {"researcher": ("export",), "admin": ("erase",)}

@@ -4,9 +4,10 @@ Triggers keep the access log and the erasure records append-only only against a 
 cannot switch them off: the owner of a table can `TRUNCATE` it (no row trigger fires) or
 `ALTER TABLE ... DISABLE TRIGGER`. So the servers and the projection runner run under a
 runtime role that owns nothing: it may read and write what the application needs, only
-INSERT and SELECT the access log and the erasure records, and never TRUNCATE or ALTER
-anything. The owner role runs `trajectory init` (and `--runtime-role NAME` grants the
-runtime role its rights, again after every upgrade: new tables need their grants).
+INSERT and SELECT the access log, the erasure records and the organisation streams'
+events, and never TRUNCATE or ALTER anything. The owner role runs `trajectory init` (and
+`--runtime-role NAME` grants the runtime role its rights, again after every upgrade: new
+tables need their grants).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def quoted(identifier: str) -> str:
 
 def runtime_grants(role: str, schema: str) -> list[str]:
     r, s = quoted(role), quoted(schema)
-    chained = ", ".join(CHAINED_TABLES)
+    # The organisation streams' events are append-only too (trajectory.organisation.store).
+    chained = ", ".join([*CHAINED_TABLES, "organisation_events"])
     return [
         f"GRANT USAGE ON SCHEMA {s} TO {r}",
         # TRUNCATE, REFERENCES and TRIGGER are left out on purpose.

@@ -192,6 +192,26 @@ _STEP_UP = [
     "CREATE INDEX IF NOT EXISTS step_up_tokens_user ON step_up_tokens (user_id)",
 ]
 
+# -- organisation streams (trajectory.organisation.store) -------------------------------------
+# Each organisation's own duties (core elements 1 and 9), beside the trajectory log: events
+# append-only, one index row per stream written in the events' transaction.
+_ORGANISATION = [
+    """CREATE TABLE IF NOT EXISTS organisation_events (
+        organisation_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (organisation_id, position)
+    )""",
+    """CREATE TABLE IF NOT EXISTS organisation_index (
+        organisation_id TEXT PRIMARY KEY,
+        organisation TEXT NOT NULL UNIQUE,
+        version INTEGER NOT NULL,
+        head_hash TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+]
+
 
 # The index gains the day aftercare ended: the aftercare worker's access ends after it
 # (trajectory.visibility). In a store of an earlier version the application fills it in
@@ -335,6 +355,8 @@ def create_schema(db: Database) -> set[str]:
             *_WEB,
             *_STEP_UP,
             *_ERASURE_PROPOSALS,
+            *_ORGANISATION,
+            *_append_only(db.dialect, "organisation_events"),
         ]
         for statement in statements:
             tx.execute(statement)

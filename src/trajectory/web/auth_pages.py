@@ -50,6 +50,8 @@ HOME = {
     "aftercare": "/handovers",
     "researcher": "/research",
     "admin": "/admin",
+    "quality": "/organisation",
+    "inspector": "/inspection",
 }
 PUBLIC = {"web_access": "public"}
 HALF = {"web_access": "half"}

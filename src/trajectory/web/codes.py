@@ -78,8 +78,9 @@ def _module_literals(module: ModuleType) -> set[str]:
 def command_structs() -> list[type[msgspec.Struct]]:
     """The command Structs the forms show (the intake's wire Struct included)."""
     from trajectory.web import forms
+    from trajectory.web.organisation_pages import ORGANISATION_FORMS
 
-    return [spec.command for spec in (*forms.FORMS, forms.INTAKE)]
+    return [spec.command for spec in (*forms.FORMS, forms.INTAKE, *ORGANISATION_FORMS)]
 
 
 def _struct_fields(cls: type, prefix: str = "") -> Iterator[str]:
@@ -145,6 +146,7 @@ def values() -> set[str]:
     from trajectory import access_log, erasure, views
     from trajectory.aggregates import vocabulary
     from trajectory.identity import users
+    from trajectory.organisation import elements
     from trajectory.projections import core_elements
     from trajectory.protocol import model
     from trajectory.research import export
@@ -156,6 +158,7 @@ def values() -> set[str]:
             found |= literal_values(hint)
     found |= literal_values(views.HandoverStateName) | literal_values(erasure.LegalGround)
     found |= literal_values(core_elements.ElementStatus)
+    found |= literal_values(elements.OrgElementStatus)
     found |= literal_values(export.ExportFormat)
     found |= set(users.ROLES)
     return found
@@ -251,8 +254,9 @@ def caps() -> set[str]:
 
 def fact_titles() -> set[str]:
     from trajectory.web import forms
+    from trajectory.web.organisation_pages import ORGANISATION_FORMS
 
-    return {spec.english for spec in (*forms.FORMS, forms.INTAKE)}
+    return {spec.english for spec in (*forms.FORMS, forms.INTAKE, *ORGANISATION_FORMS)}
 
 
 def form_groups() -> set[str]:

@@ -29,6 +29,8 @@ from trajectory.api.reads import handover_for, names_of
 from trajectory.api.security import check_visible
 from trajectory.clock import amsterdam_date
 from trajectory.handover_pdf import handover_pdf, short_id
+from trajectory.organisation.elements import organisation_elements
+from trajectory.organisation.store import OrganisationStore
 from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix
 from trajectory.projections.handovers import handovers_for
 from trajectory.projections.out_of_view import out_of_view_counts
@@ -56,7 +58,7 @@ from trajectory.web.out_of_view_page import quality_rows
 
 AFTERCARE = {"web_access": "full", "web_roles": ("aftercare",)}
 CARE_ROLES = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
-QUALITY = {"web_access": "full", "web_roles": ("coordinator", "admin")}
+QUALITY = {"web_access": "full", "web_roles": ("coordinator", "admin", "quality")}
 RESEARCH = {"web_access": "full", "web_roles": ("researcher",)}
 ADMIN = {"web_access": "full", "web_roles": ("admin",)}
 EXPORT_DESTROYED = N_("This export was destroyed: a girl in it was erased.")
@@ -226,6 +228,8 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
         except ValueError:
             day = today
     out = matrix(app.db, user.organisation, day)
+    stream = OrganisationStore(app.db).load(user.organisation)
+    duties = organisation_elements(stream.state if stream is not None else None, day)
     log_access(request, "search", None)
     bars, height = chart(t, list(out.totals))
     per_trajectory = list(out.trajectories) if user.role == "coordinator" else []
@@ -242,6 +246,7 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
         statuses=ELEMENT_STATUSES,
         status_css=STATUS_CSS,
         per_trajectory=per_trajectory,
+        organisation_elements=duties,
     )
 
 

@@ -19,6 +19,7 @@ from trajectory.web import i18n
 from trajectory.web.auth_pages import auth_routes
 from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
+from trajectory.web.organisation_pages import organisation_routes
 from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
 from trajectory.web.protocol_page import protocol_routes
@@ -32,6 +33,7 @@ def web_routes() -> list[Router]:
         route_handlers=[
             *auth_routes(), *care_routes(), *other_routes(), *out_of_view_routes(),
             *protocol_routes(),
+            *organisation_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},
