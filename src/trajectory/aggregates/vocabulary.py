@@ -41,6 +41,20 @@ ComenshaDecision = Literal[
 ]
 ConsentGiver = Literal["parent", "guardian", "girl"]
 SignalKind = Literal["loverboy", "sexual_abuse", "boundary_crossing", "runaway"]
+# Who interpreted the signals with the coordinator at intake (core element 2: always with
+# other disciplines).
+SignalDiscipline = Literal[
+    "behavioural_scientist",
+    "physician",
+    "police",
+    "school",
+    "youth_protection",
+    "safe_at_home",
+    "youth_mental_health",
+    "social_worker",
+    "group_worker",
+    "other",
+]
 RunawayEnding = Literal["returned", "found"]
 ClosureReason = Literal[
     "aftercare_completed",

@@ -14,6 +14,7 @@ from trajectory.aggregates.vocabulary import (
     PERMISSION_KINDS,
     RiskProfile,
     Setting,
+    SignalDiscipline,
     VictimStatus,
 )
 
@@ -66,3 +67,18 @@ class VictimStatusChanged(TrajectoryEvent):
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.victim_status = self.victim_status
+
+
+class SignalsInterpreted(TrajectoryEvent):
+    """At intake or soon after: the signals were interpreted by the coordinator with these
+    disciplines (together, in one consultation, or one by one), and discussed with her or
+    not (on `discussed_on`). Core elements 2 and 3."""
+
+    disciplines: tuple[SignalDiscipline, ...]
+    together: bool
+    discussed_with_her: bool
+    discussed_on: date | None
+    note: str
+
+    def fold(self, state: TrajectoryState, position: int) -> None:
+        state.add_evidence("signals-interpreted", position, self.occurred_on)
