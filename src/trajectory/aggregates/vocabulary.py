@@ -47,7 +47,7 @@ SignalDiscipline = Literal[
     "behavioural_scientist",
     "physician",
     "police",
-    "school",
+    "school_staff",
     "youth_protection",
     "safe_at_home",
     "youth_mental_health",

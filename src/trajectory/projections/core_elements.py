@@ -11,7 +11,7 @@ A fact marked in error (`EntryMarkedInError`) is removed, as it is from the stat
 
 Which element a fact bears on is declared with the fact in `trajectory.facts`; what
 counts as evidence of an element (one event never does on its own), when it is due and
-what makes it missing are the rules of `trajectory.projections.evidence` (`RULES`, and
+what makes it missing are the rules of `trajectory.protocol.evidence` (`RULES`, and
 docs/quality.md written from them). This module stores what the rules read: beside the
 declared facts, the ones whose fields matter (`facts_of`): the signals interpreted
 together by two or more disciplines (2) and discussed with her (3); phase advances and
@@ -75,7 +75,7 @@ from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import level_rank
 from trajectory.facts import FACTS, Evidence, EvidenceByKind
 from trajectory.persistence.database import Database, Transaction
-from trajectory.projections.evidence import (
+from trajectory.protocol.evidence import (
     ELEMENTS,
     ORGANISATION_LEVEL,
     ElementStatus,
@@ -276,7 +276,7 @@ def _waived(waivers: Iterable[Waiver]) -> Found:
 
 def facts_of(event: TrajectoryEvent) -> Found:
     """(element, code, kind) for every element this event bears on, as the evidence rules
-    read it (`trajectory.projections.evidence`); without the state (a cap breach, see
+    read it (`trajectory.protocol.evidence`); without the state (a cap breach, see
     `breaches`)."""
     if isinstance(event, TrajectoryOpened):
         instrument = event.risk_assessment_instrument.strip().lower()

@@ -70,9 +70,11 @@ class VictimStatusChanged(TrajectoryEvent):
 
 
 class SignalsInterpreted(TrajectoryEvent):
-    """At intake or soon after: the signals were interpreted by the coordinator with these
-    disciplines (together, in one consultation, or one by one), and discussed with her or
-    not (on `discussed_on`). Core elements 2 and 3."""
+    """The signals were interpreted with other disciplines and discussed with her, or not.
+
+    At intake or soon after, by her coordinator: with which disciplines, whether together
+    (in one consultation) or one by one, and whether and on which day (`discussed_on`) the
+    signals were discussed with her. Core elements 2 and 3."""
 
     disciplines: tuple[SignalDiscipline, ...]
     together: bool

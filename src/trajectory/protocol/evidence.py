@@ -1,7 +1,7 @@
 """The evidence rules of the core-element matrix: per core element, what counts as
 evidence, when it is due, and what makes it missing. Declared once (`RULES`); the matrix
 judges every element by them (`judge`), and the documentation's table (docs/quality.md)
-is written from them (`python -m trajectory.projections.evidence docs/quality.md`; a test
+is written from them (`python -m trajectory.protocol.evidence docs/quality.md`; a test
 checks that the page is what the code says).
 
 Why rules and not "one event per element": an inspector reads the matrix as "this element
@@ -564,8 +564,8 @@ def markdown() -> str:
     lines = [
         "# The core-element matrix: evidence rules",
         "",
-        "Written from `src/trajectory/projections/evidence.py` (`RULES`) by",
-        "`python -m trajectory.projections.evidence docs/quality.md`; a test fails when this",
+        "Written from `src/trajectory/protocol/evidence.py` (`RULES`) by",
+        "`python -m trajectory.protocol.evidence docs/quality.md`; a test fails when this",
         "page and the code disagree. Edit the rules there, then run the command.",
         "",
         "The matrix (`GET /quality/core-elements?as_of=`, the quality page) gives every",
