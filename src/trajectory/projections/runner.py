@@ -183,7 +183,11 @@ class ProjectionRunner:
         `catch_up`, rebuilds it)."""
         row = tx.fetchone(f"SELECT version FROM {VERSIONS_TABLE} WHERE name = ?", [p.name])
         stored = 1 if row is None else int(row["version"])
-        if stored != p.version:
+        tracked = tx.fetchone(f"SELECT position FROM {TRACKING_TABLE} WHERE name = ?", [p.name])
+        if row is None and (tracked is None or int(tracked["position"]) == 0):
+            # Nothing applied yet: whatever shape its tables had, make them this version's.
+            p.drop_tables(tx)
+        elif stored != p.version:
             log.info("projection_shape_changed", projection=p.name, stored=stored,
                      version=p.version)
             tx.execute(
