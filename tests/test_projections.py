@@ -84,8 +84,8 @@ from trajectory.projections.core_elements import (
     waiver_justifications,
 )
 from trajectory.projections.handovers import handovers_for
-from trajectory.protocol.evidence import KEPT
 from trajectory.projections.victims import figures
+from trajectory.protocol.evidence import KEPT
 from trajectory.settings import Settings
 
 ORG = COORDINATOR.organisation

@@ -75,14 +75,6 @@ from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import level_rank
 from trajectory.facts import FACTS, Evidence, EvidenceByKind
 from trajectory.persistence.database import Database, Transaction
-from trajectory.protocol.evidence import (
-    ELEMENTS,
-    ORGANISATION_LEVEL,
-    ElementStatus,
-    FactKind,
-    Span,
-    judge,
-)
 from trajectory.projections.framework import (
     Change,
     Projection,
@@ -91,6 +83,14 @@ from trajectory.projections.framework import (
     insert_statement,
     row_values,
     upsert_statement,
+)
+from trajectory.protocol.evidence import (
+    ELEMENTS,
+    ORGANISATION_LEVEL,
+    ElementStatus,
+    FactKind,
+    Span,
+    judge,
 )
 from trajectory.protocol.model import Protocol
 
