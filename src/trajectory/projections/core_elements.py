@@ -90,7 +90,9 @@ from trajectory.protocol.evidence import (
     ElementStatus,
     FactKind,
     Span,
+    Verdict,
     judge,
+    judge_all,
 )
 from trajectory.protocol.model import Protocol
 
@@ -528,15 +530,7 @@ class MatrixOut(msgspec.Struct, frozen=True, kw_only=True):
     totals: list[ElementCountsOut]
 
 
-def element_status(
-    element: int,
-    t: ElementTrajectoryRow,
-    facts: Sequence[FactRow],
-    as_of: date,
-    span: Span | None = None,
-) -> ElementOut:
-    """One element of one trajectory on `as_of`, by its evidence rule."""
-    verdict = judge(element, span or t.span(), facts, as_of)
+def element_out(element: int, verdict: Verdict) -> ElementOut:
     return ElementOut(
         element=element,
         name=ELEMENTS[element],
@@ -549,6 +543,13 @@ def element_status(
         ],
         due_on=verdict.due_on,
     )
+
+
+def element_status(
+    element: int, t: ElementTrajectoryRow, facts: Sequence[FactRow], as_of: date
+) -> ElementOut:
+    """One element of one trajectory on `as_of`, by its evidence rule."""
+    return element_out(element, judge(element, t.span(), facts, as_of))
 
 
 class CoreElementsView:
@@ -580,10 +581,8 @@ class CoreElementsView:
         out: list[TrajectoryElementsOut] = []
         totals = {e: dict.fromkeys(ELEMENT_STATUSES, 0) for e in ELEMENTS}
         for t in trajectories:
-            span = t.span()
-            elements = [
-                element_status(e, t, facts[t.trajectory_id], as_of, span) for e in ELEMENTS
-            ]
+            verdicts = judge_all(t.span(), facts[t.trajectory_id], as_of)
+            elements = [element_out(e, verdicts[e]) for e in ELEMENTS]
             for element in elements:
                 totals[element.element][element.status] += 1
             out.append(

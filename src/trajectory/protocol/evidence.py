@@ -345,11 +345,24 @@ def _settle(
 
 def judge(element: int, span: Span, facts: Iterable[FactLike], as_of: date) -> Verdict:
     """One element of one trajectory on `as_of`, from its facts that happened by then."""
-    if element in ORGANISATION_LEVEL:
-        return Verdict("not_applicable")
+    return judge_all(span, facts, as_of, (element,))[element]
+
+
+def judge_all(
+    span: Span,
+    facts: Iterable[FactLike],
+    as_of: date,
+    elements: Iterable[int] = ELEMENTS,
+) -> dict[int, Verdict]:
+    """Every element (or those asked) of one trajectory on `as_of`: her facts sorted once."""
     seen = _Facts.of(f for f in facts if f.occurred_on <= as_of)
     ended = span.care_ended_on is not None and span.care_ended_on <= as_of
-    return _JUDGES.get(element, _single)(element, span, seen, as_of, ended)
+    return {
+        e: Verdict("not_applicable")
+        if e in ORGANISATION_LEVEL
+        else _JUDGES.get(e, _single)(e, span, seen, as_of, ended)
+        for e in elements
+    }
 
 
 _Judge = typing.Callable[[int, Span, _Facts, date, bool], Verdict]
