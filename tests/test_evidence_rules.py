@@ -40,6 +40,7 @@ from trajectory.commands import (
     ArrangeLeisure,
     AssessMedicalCare,
     ChangePermission,
+    CloseTrajectory,
     Command,
     CompleteTraumaTherapy,
     DecideComenshaRegistration,
@@ -409,6 +410,31 @@ def test_15_a_warm_handover_counts_once_aftercare_reached_her(
     assert unreached.status(15, day=129) == "missing"
     assert reached.status(15) == "evidenced"
     assert reached.element(15).evidenced_on == reached.start + timedelta(days=110)
+
+
+def test_15_closed_after_a_warm_handover_to_a_receiver_elsewhere(
+    app: TrajectoryApplication, clock: FakeClock
+) -> None:
+    # given a girl handed over warmly to another organisation's worker, the file closed
+    girl = Girl(app, clock).did(
+        100,
+        DecideComenshaRegistration(decision="registered_by_name", consent_by="parent"),
+        PrepareHandover(
+            receiving_organisation="org-c",
+            receiving_worker=AFTERCARE.user_id,
+            package=handover_package(),
+        ),
+        HoldHandoverMeeting(
+            girl_present=True, sending_worker_present=True, receiving_worker_present=True
+        ),
+    )
+    girl.did(104, AcceptHandover(), actor=AFTERCARE)
+    in_care = girl.status(15, day=105)
+    girl.did(110, CloseTrajectory(reason="transferred", destination="other_youth_care"))
+    # then in care the handover alone was not yet element 15; closed after it, it is
+    assert in_care == "due"
+    assert girl.status(15) == "evidenced"
+    assert girl.element(15).evidenced_on == girl.start + timedelta(days=110)
 
 
 # -- the rules, the page and the read model's shape --------------------------------------------

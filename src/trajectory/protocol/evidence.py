@@ -220,8 +220,10 @@ RULES: dict[int, ElementRule] = {
             15,
             evidence="A warm handover (the meeting with her, the sending and the receiving"
             " worker), accepted by the receiver, and an aftercare contact that reached her"
-            " after aftercare started; on that contact's day. Ending care without a warm"
-            " handover, with its reason and argument, reads `waived` (an argued exception).",
+            " after aftercare started; on that contact's day. Closed from care after a warm"
+            " handover accepted by a receiver elsewhere: on the day of closure (her aftercare"
+            " is the receiver's). Ending care without a warm handover, with its reason and"
+            " argument, reads `waived` (an argued exception).",
             due="While she is in care; after aftercare started, until"
             " `aftercare_contact_interval_days` after its start.",
             missing="Then, without a contact that reached her; when care ended otherwise"
@@ -537,7 +539,12 @@ def _aftercare(element: int, span: Span, seen: _Facts, as_of: date, ended: bool)
     reached = [
         c for c in contacts if started is not None and started <= c.occurred_on
     ]
-    on = _all_of(_first(meeting), _first(accepted), _first(reached))
+    warm = _all_of(_first(meeting), _first(accepted))
+    on = _all_of(warm, _first(reached))
+    if on is None and warm is not None and started is None and ended:
+        # Closed from care after a warm handover, accepted: the receiver (another
+        # organisation, adult care) keeps her in view; her aftercare is not recorded here.
+        on = span.care_ended_on
     if on is not None:
         return Verdict("evidenced", on, None, positions, [])
     if exceptions:
