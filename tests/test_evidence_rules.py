@@ -551,3 +551,10 @@ def test_her_page_has_the_form_in_dutch(world: World) -> None:
         refused = b.submit(path, {"disciplines": ["physician"], "discussed_with_her": "1",
                                   "occurred_on": "2026-02-27"})
         assert "op welke dag de signalen met haar zijn besproken" in refused.text
+
+
+def test_the_quality_page_says_that_one_event_proves_no_element(world: World) -> None:
+    with world.browser("coordinator") as b:
+        page = b.get("/app/quality")
+    assert page.status_code == 200
+    assert "één gebeurtenis bewijst het nooit alleen" in page.text
