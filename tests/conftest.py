@@ -20,7 +20,12 @@ import pytest
 from trajectory.application import TrajectoryApplication
 from trajectory.composition import build_application
 from trajectory.crypto import MasterKey
-from trajectory.protocol import ProtocolRegistry, default_protocol, load_protocol
+from trajectory.protocol import (
+    ProtocolRegistry,
+    ambulatory_protocol,
+    default_protocol,
+    load_protocol,
+)
 from trajectory.settings import Settings
 
 if TYPE_CHECKING:
@@ -124,9 +129,11 @@ def app(settings: Settings, clock: FakeClock) -> Iterator[TrajectoryApplication]
 
 
 def all_protocols() -> ProtocolRegistry:
-    """The default protocol as current, and the test protocols as known ones."""
+    """The default protocol as current (for every setting), and the test protocols and the
+    shipped ambulatory one as known ones (a store written by `trajectory demo` holds girls
+    opened under it)."""
     others = [load_protocol(p) for p in sorted(PROTOCOLS.glob("*.toml"))]
-    return ProtocolRegistry(default_protocol(), *others)
+    return ProtocolRegistry(default_protocol(), *others, ambulatory_protocol())
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

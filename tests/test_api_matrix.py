@@ -83,6 +83,7 @@ PUBLIC = {
     "/schema/swagger",
     "/schema/oauth2-redirect.html",
     "/schema/{path:str}",
+    "/statistics/signing-key",  # a public key, published on purpose
 }
 # (method, path) -> roles allowed; anything under /trajectories not listed: coordinators.
 POLICY: dict[tuple[str, str], set[str]] = {

@@ -69,6 +69,7 @@ from trajectory.commands import (
     RecordSignal,
     RegisterNetworkContact,
     ReportRunaway,
+    ReportToComensha,
     StartAftercare,
     TransitionPhase,
 )
@@ -288,10 +289,10 @@ class TestEveryViewOnBothStores:
         # when the national figures are asked for once that year has closed
         year = today(clock).year
         f = figures(app.db, year - 1, year, today=date(year + 1, 2, 1))
-        cells = {row.key: row.cells for row in f.rows}
+        cells = {row.key: row.cells for row in f.in_care.rows}
         # then counts of five and more are shown, rounded to base 5, with their share
         assert f.years == [year - 1, year]
-        assert (cells["registered"][1].n, cells["registered"][1].percent) == (5, 100)
+        assert (cells["total"][1].n, cells["total"][1].percent) == (5, 100)
         assert (cells["minors"][1].n, cells["minors"][1].percent) == (5, 100)
         # and small counts are not: 1 confirmed, and 5 suspected (which would reveal it)
         assert cells["confirmed"][1].suppressed
@@ -299,8 +300,8 @@ class TestEveryViewOnBothStores:
         assert cells["suspected"][1].suppressed
         assert cells["potential"][1].n == 0
         # and an empty year shows zeros, not suppressed cells
-        assert cells["registered"][0].n == 0
-        assert not cells["registered"][0].suppressed
+        assert cells["total"][0].n == 0
+        assert not cells["total"][0].suppressed
 
     def test_no_read_model_holds_identity_or_free_text(
         self, app: TrajectoryApplication, clock: FakeClock
@@ -709,7 +710,8 @@ def test_erasure_removes_the_trajectory_from_every_projection(
     # given two girls with rows in every read model
     erased, kept = girl(app, clock), girl(app, clock)
     for tid in (erased, kept):
-        record_all(app, tid, [RecordSignal(kind="loverboy"), *_intake_facts(clock)])
+        record_all(app, tid, [RecordSignal(kind="loverboy"), *_intake_facts(clock),
+                              ReportToComensha()])
         handed_over(app, tid, accept=False)
         app.execute(tid, RecordSignal(kind="runaway"), COORDINATOR)
         signal = app.get(tid).version  # (a second signal, marked in error: a row of its own)

@@ -165,8 +165,10 @@ def record(directory: Path) -> None:
         OpenTrajectory,
         PrepareHandover,
         RecordAftercareContact,
+        RecordComenshaAcknowledgement,
         RecordFollowUpNotPossible,
         ReportRevictimisation,
+        ReportToComensha,
         RequestDestruction,
         WithdrawResearchConsent,
     )
@@ -191,6 +193,7 @@ def record(directory: Path) -> None:
             OpenTrajectory(
                 intake_date=dt.date(2026, 2, 2),
                 victim_status="potential",
+                nationality="foreign",
                 risk_profiles=["influenceable"],
                 setting="ambulatory",
                 referral_source="Veilig Thuis",
@@ -217,6 +220,11 @@ def record(directory: Path) -> None:
             # The chain after care: the fields added to stored events, with values.
             DecideContinuationAfter18(decision="refused", argument="she wants no more care"),
             DecideComenshaRegistration(decision="not_registered", argument="potential only"),
+            # The CoMensha report itself, after a decision to register her.
+            DecideComenshaRegistration(decision="registered_by_date_of_birth",
+                                       argument="confirmed; consent would harm the bond"),
+            ReportToComensha(sent_by="designated_officer"),
+            RecordComenshaAcknowledgement(reference="CM-fixture-0001"),
             PrepareHandover(
                 receiving_organisation="Jeugdzorg Elders",
                 external_receiver=ExternalReceiver(

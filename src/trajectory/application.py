@@ -41,7 +41,7 @@ from trajectory.persistence.files import secure_sqlite_store
 from trajectory.persistence.mapper import TrajectoryMapper
 from trajectory.persistence.recorders import TransactionAborted
 from trajectory.persistence.schema import create_schema
-from trajectory.protocol import Protocol, ProtocolRegistry, default_protocol
+from trajectory.protocol import Protocol, ProtocolRegistry, shipped_registry
 from trajectory.settings import Settings, dialect_of, eventsourcing_env, sqlite_path
 
 log = structlog.get_logger("trajectory.application")
@@ -99,7 +99,7 @@ class TrajectoryApplication(Application[UUID]):
         """`encrypt=False` stores plaintext payloads: for measurements only, never for care
         data (a store is either encrypted throughout or not at all)."""
         self.settings = settings
-        self.protocols = protocols or ProtocolRegistry(default_protocol())
+        self.protocols = protocols or shipped_registry()
         self.clock = clock
         self.snapshotting_intervals = {Trajectory: settings.snapshot_interval}  # type: ignore[misc]
         env = eventsourcing_env(settings.database_url, settings.db_lock_timeout_seconds)
@@ -211,7 +211,9 @@ class TrajectoryApplication(Application[UUID]):
         )
         t = Trajectory.open(
             meta=meta,
-            protocol=self.protocols.current,
+            # Fixed at intake: her setting chooses the protocol, recorded by name and
+            # version in the opening event.
+            protocol=self.protocols.for_setting(command.setting),
             organisation=actor.organisation,
             coordinator=actor.user_id,
             referral_source=command.referral_source,
@@ -223,6 +225,7 @@ class TrajectoryApplication(Application[UUID]):
             risk_assessment_result=command.risk_assessment_result,
             identity=command.identity,
             trajectory_id=trajectory_id,
+            nationality=command.nationality,
         )
         first = [self.keys.new_key(t.id, now)] if self.keys else []
         return self._save(t, 0, also, now, quiet, first_rows=first)

@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_projection_parser(sub)
 
+    from trajectory.statistics.cli import add_statistics_parser
+
+    add_statistics_parser(sub)
+
     users = sub.add_parser("users", help="manage users and their tokens")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = users_sub.add_parser("add", help="add a user; prints the token as the last line")
@@ -122,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     from trajectory.research.cli import add_export_parser
 
     add_export_parser(sub)
+    from trajectory.protocol_replay import add_protocol_parser
+
+    add_protocol_parser(sub)
     return parser
 
 
@@ -186,10 +193,19 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return serve(
             settings, host=args.host, port=args.port, demo=args.demo, workers=args.workers
         )
+    if args.command == "statistics" and args.statistics_command == "combine":
+        # The rapporteur's command: the documents alone, no store of her own.
+        from trajectory.statistics.cli import combine_command
+
+        return combine_command(args, sys.stdout)
     if args.command == "keys" and args.keys_command == "new":
         from trajectory.keys_cli import new_key_file
 
         return new_key_file(args.out, sys.stdout)
+    if args.command == "protocol":
+        from trajectory.protocol_replay import protocol_command
+
+        return protocol_command(lambda: _app(settings), args)
     app = _app(settings)
     try:
         if args.command == "init":  # building the application made them
@@ -237,6 +253,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from trajectory.keys_cli import retention_command
 
             return retention_command(app, sys.stdout)
+        if args.command == "statistics":
+            from trajectory.statistics.cli import statistics_command
+
+            return statistics_command(app, args, sys.stdout)
         if args.command == "users":
             from trajectory.identity.cli import users_command
 

@@ -29,6 +29,7 @@ from trajectory.aggregates.vocabulary import (
     AftercareContactKind,
     ClosureReason,
     ComenshaDecision,
+    ComenshaSender,
     ConsentGiver,
     ContactLevel,
     ContactOutcome,
@@ -43,6 +44,7 @@ from trajectory.aggregates.vocabulary import (
     LivingSituation,
     LoverboyContact,
     MedicalNeed,
+    Nationality,
     PlacementKind,
     QualificationLevel,
     RevictimisationDay,
@@ -88,6 +90,7 @@ class OpenTrajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     intake_date: date
     victim_status: VictimStatus
+    nationality: Nationality = "unknown"
     risk_profiles: Annotated[list[RiskProfile], msgspec.Meta(max_length=5)]
     setting: Setting
     referral_source: Short
@@ -288,6 +291,20 @@ class InterpretSignals(Command, kw_only=True, forbid_unknown_fields=True):
     discussed_with_her: bool
     discussed_on: date | None = None
     note: Text = ""
+
+
+class ReportToComensha(Command, kw_only=True, forbid_unknown_fields=True):
+    """The report to CoMensha was sent (`occurred_on`: the day it was sent), after a
+    decision to register her; `sent_by`: the role of the one who sent it."""
+
+    sent_by: ComenshaSender = "coordinator"
+
+
+class RecordComenshaAcknowledgement(Command, kw_only=True, forbid_unknown_fields=True):
+    """CoMensha acknowledged the report (`occurred_on`: the day it did), under its
+    `reference`, which is kept encrypted with the fact and shown to her coordinators only."""
+
+    reference: Short
 
 
 class RecordSignal(Command, kw_only=True, forbid_unknown_fields=True):

@@ -111,6 +111,7 @@ from trajectory.commands import (
 from trajectory.identity.users import UserStore
 from trajectory.logs import Progress
 from trajectory.protocol.model import Protocol
+from trajectory.protocol.registry import ProtocolRegistry
 from trajectory.writing import WritePath
 
 ORGANISATIONS = ("demo-org-noord", "demo-org-midden", "demo-org-zuid")
@@ -456,9 +457,14 @@ class _Plan:
         kind: PlacementKind = PLACEMENTS[self.setting]
         if kind == "homogeneous_group" and rng.random() < 0.2:
             kind = "mixed_group"
-        self.do(
-            DecidePlacement(kind=kind, region=self.region[0], argument=PLACEMENT_ARGUMENTS[kind])
+        placement = DecidePlacement(
+            kind=kind, region=self.region[0], argument=PLACEMENT_ARGUMENTS[kind]
         )
+        # Ambulatory treatment waits for the safety analysis (the floor); a residential
+        # or closed placement is decided at once.
+        at_home = kind == "ambulatory"
+        if not at_home:
+            self.do(placement)
         honour = "honour_related" in self.risk_profiles
         self.register("mother", "moeder", "safe", "Beschermend, wil meewerken.")
         self.register("lover", "vermoedelijke loverboy", "prohibited", "Nooit contact.")
@@ -468,6 +474,8 @@ class _Plan:
         self.register("friend", "vriendin", friend_risk, "Kent de vermoedelijke loverboy.")
         self.wait(1, 3)
         self.safety_analysis("Eerste veiligheidsanalyse na opname.")
+        if at_home:
+            self.do(placement)
         self.wait(0, 2)
         needs: list[MedicalNeed] = sorted(
             rng.sample(["sti_test", "pregnancy", "medication", "forensic_exam"], rng.randint(1, 2))
@@ -998,11 +1006,16 @@ class _FactClock:
         self.moment = min(moment, self.now)
 
 
-def _plan(index: int, seed: int, protocol: Protocol) -> tuple[_Plan, Actor, Actor]:
+def _plan(
+    index: int, seed: int, protocol: Protocol | ProtocolRegistry
+) -> tuple[_Plan, Actor, Actor]:
+    """Her story; `protocol` is hers, or the registry that chooses it by her setting."""
     rng = random.Random(f"{seed}:{index}")
     story, setting = STORIES[index % len(STORIES)]
     coordinator = COORDINATORS[(index * 5 + seed) % len(COORDINATORS)]
     worker = AFTERCARE_WORKERS[ORGANISATIONS.index(coordinator.organisation)]
+    if isinstance(protocol, ProtocolRegistry):
+        protocol = protocol.for_setting(setting)
     plan = _Plan(rng, protocol, setting)
     story(plan, worker)
     span = plan.day + plan.slack
@@ -1090,13 +1103,13 @@ def run_demo(
     report = progress if progress is not None else Progress("demo", count)
     now = app.clock()
     today = amsterdam_date(now)
-    protocol = app.protocols.current
+    protocols = app.protocols
     first = len(app.index()) + 1
     clock = _FactClock(now)
     path = WritePath(app, clock=clock, quiet=True)
     _enrol_aftercare_workers(app)
     for index in range(count):
-        plan, coordinator, worker = _plan(index, seed, protocol)
+        plan, coordinator, worker = _plan(index, seed, protocols)
         _record(
             path,
             plan,

@@ -329,6 +329,23 @@ FACTS = Facts(
          form=Form("comensha-decision", "chain"),
          criteria=("comensha-decision",),
          element=Evidence(4, "comensha-decision"), lane=None),
+    # The report itself, apart from the decision: only a report sent makes her a
+    # registered victim in the national figures. Core element 4 is evidenced by the
+    # decision (register unless); what the report adds to it is the matrix's rule to set.
+    Fact(command=c.ReportToComensha, event=chain.ComenshaReportSent,
+         path="comensha-reports", roles=COORDINATOR,
+         title="Record the report sent to CoMensha",
+         help="The day her registration was sent to CoMensha, after a decision to register"
+         " her, and the role of the one who sent it.",
+         form=Form("comensha-report", "chain"),
+         element=None, lane=None),
+    Fact(command=c.RecordComenshaAcknowledgement, event=chain.ComenshaReportAcknowledged,
+         path="comensha-reports/acknowledgements", roles=COORDINATOR,
+         title="Record CoMensha's acknowledgement",
+         help="The day CoMensha acknowledged the report sent, and its reference (kept"
+         " encrypted, like every note).",
+         form=Form("comensha-acknowledgement", "chain"),
+         element=None, lane=None),
     Fact(command=c.RecordSignal, event=quality.SignalRecorded,
          path="signals", roles=COORDINATOR, title="Record a quality signal",
          form=Form("signal", "chain"),

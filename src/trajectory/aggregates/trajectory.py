@@ -40,6 +40,7 @@ from trajectory.aggregates.hashing import GENESIS, event_hash
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
     ContactRisk,
+    Nationality,
     PermissionKind,
     RiskProfile,
     Setting,
@@ -47,7 +48,7 @@ from trajectory.aggregates.vocabulary import (
     contact_rank,
 )
 from trajectory.facts import FACTS
-from trajectory.protocol import follow_up, rules
+from trajectory.protocol import comensha, follow_up, rules
 from trajectory.protocol.model import Protocol
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -113,6 +114,7 @@ class Trajectory(Aggregate):
         risk_assessment_result: str,
         identity: Identity,
         trajectory_id: UUID | None = None,
+        nationality: Nationality = "unknown",
     ) -> Trajectory:
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
         if identity.date_of_birth >= meta.occurred_on:
@@ -134,6 +136,7 @@ class Trajectory(Aggregate):
             "identity": identity,
             "protocol_name": protocol.name,
             "protocol_version": protocol.version,
+            "nationality": nationality,
             "prev_hash": GENESIS,
             "timestamp": meta.recorded_at or event_class.create_timestamp(),
         }
@@ -213,6 +216,7 @@ class Trajectory(Aggregate):
 
     def decide_placement(self, command: c.DecidePlacement, meta: Meta) -> None:
         rules.check_placement_argued(command.kind, command.argument)
+        rules.check_ambulatory_placement_safe(self.state, command.kind, meta.occurred_on)
         self._record(analysis.PlacementDecided, meta, **payload(command))
 
     # -- network ---------------------------------------------------------------------
@@ -393,6 +397,17 @@ class Trajectory(Aggregate):
         rules.check_comensha_argued(command.decision, command.consent_by, command.argument)
         rules.check_consent_giver(command.consent_by, self.state.date_of_birth, meta.occurred_on)
         self._record(chain.ComenshaRegistrationDecided, meta, **payload(command))
+
+    def report_to_comensha(self, command: c.ReportToComensha, meta: Meta) -> None:
+        comensha.check_report_follows_decision(self.state)
+        self._record(chain.ComenshaReportSent, meta, **payload(command))
+
+    def record_comensha_acknowledgement(
+        self, command: c.RecordComenshaAcknowledgement, meta: Meta
+    ) -> None:
+        comensha.check_acknowledgement_follows_report(self.state)
+        comensha.check_acknowledged_after_sent(self.state, meta.occurred_on)
+        self._record(chain.ComenshaReportAcknowledged, meta, **payload(command))
 
     # -- handover and aftercare ---------------------------------------------------------
     def prepare_handover(self, command: c.PrepareHandover, meta: Meta) -> None:
@@ -739,6 +754,10 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.EndRunaway: lambda t, cmd, meta, p: t.end_runaway(cmd, meta),
     c.HoldCaseConference: lambda t, cmd, meta, p: t.hold_case_conference(cmd, meta),
     c.DecideComenshaRegistration: lambda t, cmd, meta, p: t.decide_comensha_registration(cmd, meta),
+    c.ReportToComensha: lambda t, cmd, meta, p: t.report_to_comensha(cmd, meta),
+    c.RecordComenshaAcknowledgement: lambda t, cmd, meta, p: t.record_comensha_acknowledgement(
+        cmd, meta
+    ),
     c.PrepareHandover: lambda t, cmd, meta, p: t.prepare_handover(cmd, meta),
     c.HoldHandoverMeeting: lambda t, cmd, meta, p: t.hold_handover_meeting(cmd, meta),
     c.AcceptHandover: lambda t, cmd, meta, p: t.accept_handover(cmd, meta),

@@ -40,6 +40,13 @@ ComenshaDecision = Literal[
     "registered_by_name", "registered_by_date_of_birth", "not_registered"
 ]
 ConsentGiver = Literal["parent", "guardian", "girl"]
+# Who sent the report to CoMensha, by role (the person is the event's `recorded_by`):
+# her coordinator, the organisation's designated officer for loverboy problems
+# (aandachtsfunctionaris), or another professional of the organisation.
+ComenshaSender = Literal["coordinator", "designated_officer", "other_professional"]
+# Her nationality as the national rapporteur splits it (table 2.1: Dutch and foreign
+# victims); `unknown` for intakes recorded before it was asked.
+Nationality = Literal["dutch", "foreign", "unknown"]
 SignalKind = Literal["loverboy", "sexual_abuse", "boundary_crossing", "runaway"]
 # Who interpreted the signals with the coordinator at intake (core element 2: always with
 # other disciplines).

@@ -22,6 +22,7 @@ from trajectory.api.quality import (
     core_elements,
     quality_out_of_view,
     quality_signals,
+    statistics_signing_key,
     victim_statistics,
 )
 from trajectory.api.research import research_export
@@ -102,6 +103,7 @@ def create_app(services: Services) -> Litestar:
             quality_signals,
             quality_out_of_view,
             victim_statistics,
+            statistics_signing_key,
             research_export,
             step_up_token,
             # The web pages (trajectory.web), under /app: their own guard and error pages.

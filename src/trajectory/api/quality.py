@@ -227,9 +227,10 @@ def _figures(
     "/statistics/victims",
     guards=[authenticated],
     # Not coordinators: one who knows of an intake elsewhere must not read the national
-    # table's change (trajectory.projections.victims, differencing).
-    opt={"roles": ("researcher", "admin")},
-    summary="National figures of registered victims",
+    # table's change (trajectory.projections.victims, differencing). The inspector (an
+    # installation-level role) reads aggregates of every organisation, these among them.
+    opt={"roles": ("researcher", "admin", "inspector")},
+    summary="National figures: girls registered with CoMensha, and girls taken into care",
     tags=["statistics"],
     responses=problem_responses(),
 )
@@ -239,8 +240,48 @@ async def victim_statistics(
     to: Annotated[int, Parameter(ge=1990, le=2100)],
     min_position: MinPosition = None,
 ) -> FiguresOut:
-    """Registered (suspected) victims per year: minors, by victim status, risk profile and
-    CoMensha decision, in the shape of the national rapporteur's table. Closed years
-    only (the year now running is withheld); cells under 5 are suppressed (and one more
-    where a suppressed cell could be worked out); counts are rounded to a multiple of 5."""
+    """Two tables per year, in the shape of the national rapporteur's table 2.1 (Dutch,
+    foreign and unknown nationality, each with "of which minors", and the total):
+    `registered`, girls registered with CoMensha (in the year of their first report sent),
+    and `in_care`, girls taken into care (in the year of their intake); each by victim
+    status and risk profile, with CoMensha's acknowledgement (registered) or decision (in
+    care). Closed years only (the year now running is withheld); cells under 5 are
+    suppressed (and one more where a suppressed cell could be worked out); counts are
+    rounded to a multiple of 5."""
     return await anyio.to_thread.run_sync(partial(_figures, request, from_, to, min_position))
+
+
+class SigningKeyOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The installation's public key for its published national figures."""
+
+    algorithm: str
+    public_key: str
+    """Base64, the 32 raw bytes: a line of the rapporteur's trusted keys."""
+    fingerprint: str
+    """For people to compare (by telephone, on paper) with a document's."""
+
+
+def _signing_key(request: Request[Any, Any, Any]) -> SigningKeyOut:
+    from trajectory.statistics.signing import SigningUnavailable, installation_public_key
+
+    app = services(request).application
+    try:
+        public = installation_public_key(app.keys, app.db, app.clock())
+    except SigningUnavailable:
+        raise not_found() from None
+    return SigningKeyOut(algorithm="Ed25519", public_key=public.to_text(),
+                         fingerprint=public.fingerprint)
+
+
+@get(
+    "/statistics/signing-key",
+    summary="The public key that signs this installation's published figures",
+    tags=["statistics"],
+    security=[{}],  # a public key is for everyone: no care data behind it
+    responses=problem_responses(),
+)
+async def statistics_signing_key(request: Request[Any, Any, Any]) -> SigningKeyOut:
+    """The Ed25519 public key (and its fingerprint) of the documents that `trajectory
+    statistics publish` writes, for the national rapporteur's list of trusted keys. The
+    key pair is made the first time it is asked for."""
+    return await anyio.to_thread.run_sync(partial(_signing_key, request))

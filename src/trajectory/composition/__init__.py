@@ -4,7 +4,8 @@ Every process builds its application here: the server and each of its workers, t
 command line, the benchmarks, the demo. What a low module must call in a higher one is
 registered here, so that the low module imports nothing above it:
 - the key ring's re-wrappers (a master-key rotation re-wraps the research projects' and
-  the users' TOTP secrets in its transaction; `crypto` knows neither);
+  the users' TOTP secrets and the statistics signing key in its transaction; `crypto`
+  knows none of them);
 - the read models' erasure hooks (an erasure deletes their rows in its transaction).
 
 This module loads the application and nothing of the HTTP API; `composition.http` adds
@@ -27,8 +28,12 @@ from trajectory.projections.runner import PAGE_SIZE
 from trajectory.protocol import ProtocolRegistry, ProtocolRegistryError, registry_from_settings
 from trajectory.research.projects import rewrap_project_secrets
 from trajectory.settings import Settings, SettingsError
+from trajectory.statistics.signing import create_table as create_signing_key_table
+from trajectory.statistics.signing import rewrap_signing_key
 
-REWRAPPERS: tuple[Rewrapper, ...] = (rewrap_project_secrets, rewrap_totp_secrets)
+REWRAPPERS: tuple[Rewrapper, ...] = (
+    rewrap_project_secrets, rewrap_totp_secrets, rewrap_signing_key
+)
 """Everything else the master key wraps. A new table of wrapped secrets adds its
 re-wrapper here, or a rotation would leave its secrets under a destroyed key."""
 
@@ -73,6 +78,8 @@ def build_application(
     )
     if application.keys is not None:
         register_rewrappers(application.keys)
+        if create_tables:  # the signing key's table, with the store's own (see its module)
+            create_signing_key_table(application.db)
     # Registers the read models' erasure hooks, so that an erasure removes their rows.
     projection_runner(application, create_tables=create_tables)
     return application

@@ -12,23 +12,30 @@ from typing import Any
 import msgspec
 
 from trajectory.aggregates.vocabulary import (
-    CONTACT_SCALE,
     PERMISSION_KINDS,
     ContactLevel,
     Level,
     scale_for,
 )
+from trajectory.protocol.floor import FloorBreach, floor_breaches, raw_breaches
 from trajectory.protocol.model import Protocol
 
 
 class ProtocolError(ValueError):
     """A protocol file that cannot be used; the message names file, key and problem."""
 
-    def __init__(self, source: str, key: str, problem: str):
-        super().__init__(f"{source}: {key}: {problem}")
+    def __init__(self, source: str, key: str, problem: str, rule: str | None = None):
+        named = f" (rule {rule})" if rule else ""
+        super().__init__(f"{source}: {key}: {problem}{named}")
         self.source = source
         self.key = key
         self.problem = problem
+        # The floor's rule code when the file loosens the floor (`floor.py`), else None.
+        self.rule = rule
+
+    @classmethod
+    def from_breach(cls, source: str, breach: FloorBreach) -> ProtocolError:
+        return cls(source, breach.key, breach.problem, breach.rule)
 
 
 # msgspec ends a message with "- at `$.path`", or "- at `key` in `$.path`" for a bad key.
@@ -40,12 +47,17 @@ _PATH_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _TABLE_VALUES: dict[str, Any] = {"caps": Level, "network": ContactLevel}
 
 
-def parse_protocol(text: str, source: str) -> Protocol:
-    """Decode and check a protocol from TOML text; `source` names it in errors."""
+def parse_protocol(text: str, source: str, *, floor: bool = True) -> Protocol:
+    """Decode and check a protocol from TOML text; `source` names it in errors. A file
+    that loosens the floor is refused with the floor's rule code (`floor=False` leaves
+    that to the caller, which lists every breach: `protocol check`)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ProtocolError(source, "(file)", f"not valid TOML: {e}") from None
+    if floor:
+        for breach in raw_breaches(raw):
+            raise ProtocolError.from_breach(source, breach)
     try:
         protocol = msgspec.convert(raw, Protocol)
     except msgspec.ValidationError as e:
@@ -57,6 +69,9 @@ def parse_protocol(text: str, source: str) -> Protocol:
             problem = f"{problem} (as a key)"
         raise ProtocolError(source, key, problem) from None
     _check_meaning(protocol, source)
+    if floor:
+        for breach in floor_breaches(protocol):
+            raise ProtocolError.from_breach(source, breach)
     return protocol
 
 
@@ -105,10 +120,6 @@ def _check_meaning(protocol: Protocol, source: str) -> None:
         for risk in ("safe", "unknown", "risky"):
             if risk not in phase.network:
                 raise ProtocolError(source, f"{at}.network.{risk}", "missing")
-        if CONTACT_SCALE.index(phase.network["risky"]) > CONTACT_SCALE.index("supervised"):
-            raise ProtocolError(
-                source, f"{at}.network.risky", "risky contacts may at most be supervised"
-            )
         if index == 0 and phase.entry_criteria:
             raise ProtocolError(
                 source, f"{at}.entry_criteria", "phase 1 starts at intake and has no criteria"
@@ -138,7 +149,18 @@ def load_protocol(path: Path) -> Protocol:
 
 
 @cache
+def shipped_protocol(file_name: str) -> Protocol:
+    """A protocol that ships with the package, by its file name."""
+    text = resources.files("trajectory.protocol").joinpath(file_name).read_text("utf-8")
+    return parse_protocol(text, f"trajectory/protocol/{file_name}")
+
+
 def default_protocol() -> Protocol:
-    """The protocol that ships with the package (after the Asja care programme)."""
-    text = resources.files("trajectory.protocol").joinpath("default.toml").read_text("utf-8")
-    return parse_protocol(text, "trajectory/protocol/default.toml")
+    """The protocol that ships with the package (after the Asja care programme): the
+    residential one, current for every setting no other protocol names."""
+    return shipped_protocol("default.toml")
+
+
+def ambulatory_protocol() -> Protocol:
+    """The shipped protocol for ambulatory treatment (she lives at home)."""
+    return shipped_protocol("ambulatory.toml")

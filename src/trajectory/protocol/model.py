@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from trajectory.aggregates.vocabulary import ContactLevel, Level, PermissionKind
+from trajectory.aggregates.vocabulary import ContactLevel, Level, PermissionKind, Setting
 
 Criterion = Literal[
     "safety-analysis",
@@ -38,6 +38,10 @@ class ProtocolInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
     version: Annotated[str, msgspec.Meta(min_length=1)]
     description: str = ""
+    # The intake settings this protocol is for: a girl taken in with one of them is opened
+    # under it (`registry.ProtocolRegistry.for_setting`). Empty: the installation's
+    # current protocol, for every setting no other protocol names.
+    settings: tuple[Setting, ...] = ()
 
 
 class Phase(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -39,6 +39,10 @@ from trajectory.aggregates.vocabulary import (
     level_rank,
     scale_for,
 )
+
+# Re-exported: the floor's criteria, where the rules (and their callers) use them.
+from trajectory.protocol.floor import HANDOVER_STEPS as HANDOVER_STEPS
+from trajectory.protocol.floor import RUNAWAY_CHECKS as RUNAWAY_CHECKS
 from trajectory.protocol.model import Criterion, Protocol
 
 # Criteria that are met when the state holds evidence of the same name.
@@ -60,18 +64,11 @@ _EVIDENCE_CRITERIA: frozenset[str] = frozenset(
 )
 
 
-# The floor under every protocol: after a runaway ends, a medical assessment and a new
-# safety analysis (each dated on or after her return) before any phase advance and before
-# care ends. A protocol file cannot leave them out; each may be waived with a justification.
-RUNAWAY_CHECKS: tuple[Criterion, ...] = ("medical-after-runaway", "safety-after-runaway")
+# The evidence each check after a runaway asks for (dated on or after her return).
 _RUNAWAY_EVIDENCE: dict[str, str] = {
     "medical-after-runaway": "medical-assessment",
     "safety-after-runaway": "safety-analysis",
 }
-# The steps of a warm handover, in order.
-HANDOVER_STEPS: tuple[Criterion, ...] = (
-    "handover-prepared", "handover-meeting", "handover-accepted"
-)
 
 
 def has_text(value: str | None) -> bool:
@@ -196,13 +193,17 @@ def criterion_met(
 
 
 def criteria_for(protocol: Protocol, to_phase: int | None) -> tuple[Criterion, ...]:
-    """Entry criteria of a phase; `None` means leaving care for aftercare. The checks
-    after a runaway are always among them (the design's floor)."""
+    """Entry criteria of a phase; `None` means leaving care for aftercare. The floor's
+    are always among them, whatever the protocol says: the checks after a runaway, and
+    for aftercare the steps of the warm handover (a protocol built in code, not loaded
+    from a file, cannot leave them out either)."""
     if to_phase is None:
         listed = protocol.aftercare.entry_criteria
+        floor = (*HANDOVER_STEPS, *RUNAWAY_CHECKS)
     else:
         listed = protocol.phase_spec(to_phase).entry_criteria
-    return listed + tuple(c for c in RUNAWAY_CHECKS if c not in listed)
+        floor = RUNAWAY_CHECKS
+    return listed + tuple(c for c in floor if c not in listed)
 
 
 def unmet_criteria(
@@ -409,6 +410,23 @@ def caps_for_phase(
 def check_reason_given(reason: str | None, what: str) -> None:
     if not has_text(reason):
         raise ArgumentRequired(f"{what} needs a reason", code="reason-required")
+
+
+def check_ambulatory_placement_safe(
+    state: TrajectoryState, kind: PlacementKind, on: date
+) -> None:
+    """Ambulatory treatment only where safety is guaranteed (the floor): an ambulatory
+    placement, or any placement of a girl taken in as ambulatory, needs a safety analysis
+    recorded on or before its day."""
+    if kind != "ambulatory" and state.setting != "ambulatory":
+        return
+    if not any(e.on <= on for e in state.evidence.get("safety-analysis", ())):
+        raise RuleRefused(
+            "an ambulatory placement is accepted only after a safety analysis: record that"
+            " first",
+            code="ambulatory-safety-analysis-required",
+            unmet=["safety-analysis"],
+        )
 
 
 def check_placement_argued(kind: PlacementKind, argument: str | None) -> None:

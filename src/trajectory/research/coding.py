@@ -16,8 +16,9 @@ the same rules, changes with it):
 Overrides (`_OVERRIDES`) name the few fields typed as text that hold codes of a closed
 vocabulary (the phase protocol's criteria); their values are filtered through that
 vocabulary, so a stray text becomes `other`. Quasi-identifiers of the girl (her risk
-profiles at intake) are left out of the events table: they leave only through the
-trajectories table, under disclosure control. Who gave (or withdrew, or asked for)
+profiles and nationality at intake) are left out of the events table: her risk profiles
+leave only through the trajectories table, under disclosure control; her nationality not
+at all. Who gave (or withdrew, or asked for)
 consent never leaves: the girl herself from 16, else a parent or guardian, it gives back
 her age, and it answers no research question.
 
@@ -71,8 +72,11 @@ _BASE_FIELDS = frozenset(
         "occurred_on", "occurred_at", "recorded_by", "prev_hash", "hash",
     }
 )
-# Quasi-identifiers: published only in trajectories.csv, under the k-anonymity check.
-_QUASI_IDENTIFIERS = frozenset({("TrajectoryOpened", "risk_profiles")})
+# Quasi-identifiers: published only in trajectories.csv, under the k-anonymity check, or
+# not at all (her nationality: the national figures count it, research does not get it).
+_QUASI_IDENTIFIERS = frozenset(
+    {("TrajectoryOpened", "risk_profiles"), ("TrajectoryOpened", "nationality")}
+)
 CRITERIA: tuple[str, ...] = (*get_args(Criterion), "other")
 """The protocol's criterion codes; `other` for a value outside them."""
 

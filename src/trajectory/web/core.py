@@ -277,7 +277,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     ],
     "aftercare": [(N_("Handovers"), "/handovers"), (N_("Out of view"), OUT_OF_VIEW)],
     "researcher": [(N_("Research"), "/research")],
-    "admin": [(N_("Admin"), "/admin")],
+    "admin": [(N_("Admin"), "/admin"), (N_("Try a protocol"), "/protocols/replay")],
 }
 """Each role's menu: the entry's English msgid (translated in the page) and its path."""
 

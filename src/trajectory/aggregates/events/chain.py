@@ -1,10 +1,16 @@
-"""Police and chain cooperation (3, 15) and the CoMensha registration decision (4)."""
+"""Police and chain cooperation (3, 15), the CoMensha registration decision (4) and the
+report itself: sent to CoMensha, and acknowledged by CoMensha.
+
+The decision says whether and how she is to be registered (register unless); the report is
+the act: only a report sent makes her a registered victim in the national figures. They are
+separate facts because they happen on separate days, and a decision to register that was
+never carried out is exactly what the national rapporteur's under-reporting is made of."""
 
 from __future__ import annotations
 
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.state import TrajectoryState
-from trajectory.aggregates.vocabulary import ComenshaDecision, ConsentGiver
+from trajectory.aggregates.vocabulary import ComenshaDecision, ComenshaSender, ConsentGiver
 
 
 class PoliceReportDiscussed(TrajectoryEvent):
@@ -45,3 +51,30 @@ class ComenshaRegistrationDecided(TrajectoryEvent):
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.comensha_decision = self.decision
         state.add_evidence("comensha-decision", position, self.occurred_on)
+
+
+COMENSHA_REPORT_SENT = "comensha-report-sent"
+COMENSHA_REPORT_ACKNOWLEDGED = "comensha-report-acknowledged"
+
+
+class ComenshaReportSent(TrajectoryEvent):
+    """She was reported to CoMensha, the national coordination centre, as a victim.
+
+    On `occurred_on`, by the person who records it (`recorded_by`), in the role `sent_by`."""
+
+    sent_by: ComenshaSender
+
+    def fold(self, state: TrajectoryState, position: int) -> None:
+        state.add_evidence(COMENSHA_REPORT_SENT, position, self.occurred_on)
+
+
+class ComenshaReportAcknowledged(TrajectoryEvent):
+    """CoMensha acknowledged the report sent to it.
+
+    On `occurred_on`, under its own `reference` (kept in the event, sealed with it like
+    free text; no read model copies it)."""
+
+    reference: str
+
+    def fold(self, state: TrajectoryState, position: int) -> None:
+        state.add_evidence(COMENSHA_REPORT_ACKNOWLEDGED, position, self.occurred_on)

@@ -12,6 +12,7 @@ from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
     PERMISSION_KINDS,
+    Nationality,
     RiskProfile,
     Setting,
     SignalDiscipline,
@@ -42,6 +43,9 @@ class TrajectoryOpened(TrajectoryEvent, Aggregate.Created):
     identity: Identity
     protocol_name: str
     protocol_version: str
+    # Added later (the national rapporteur splits Dutch and foreign victims): an intake
+    # stored before it reads back as "unknown", and hashes as it did.
+    nationality: Nationality = "unknown"
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state = TrajectoryState(
