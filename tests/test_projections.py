@@ -61,6 +61,7 @@ from trajectory.commands import (
     DiscussPoliceReport,
     EndRunaway,
     HoldHandoverMeeting,
+    InterpretSignals,
     PrepareHandover,
     RecordAftercareContact,
     RecordCareAnalysis,
@@ -85,6 +86,7 @@ from trajectory.projections.core_elements import (
 )
 from trajectory.projections.handovers import handovers_for
 from trajectory.projections.victims import figures
+from trajectory.protocol.evidence import KEPT
 from trajectory.settings import Settings
 
 ORG = COORDINATOR.organisation
@@ -244,6 +246,11 @@ class TestEveryViewOnBothStores:
                 RecordSignal(kind="loverboy"),
                 RecordSignal(kind="sexual_abuse"),
                 ReportRunaway(from_where="school"),
+                InterpretSignals(
+                    disciplines=["behavioural_scientist", "physician"],
+                    together=True,
+                    discussed_with_her=False,
+                ),
             ],
         )
         setup_projections(app).catch_up()
@@ -583,15 +590,18 @@ def test_the_matrix_at_two_dates_tells_what_was_applied_when(
         (advanced.version, "education")
     ]
     assert statuses(9)[12].status == "missing"
-    # and phasing became evidenced by the advance; trauma therapy is due while in care
+    # and phasing is not evidenced by an advance after ten days in phase 1 (the protocol
+    # asks 28): its waiver is shown; trauma therapy is due while in care
     assert (early[10].status, late[10].status, late[10].positions) == (
         "due",
-        "evidenced",
+        "waived",
         [advanced.version],
     )
+    assert [w.criterion for w in late[10].waivers] == ["min-days-in-phase"]
     assert late[11].status == "due"
-    # and the risk assessment was evidenced at intake on both days
-    assert early[2].status == late[2].status == "evidenced"
+    # and a risk assessment at intake alone was due in the first week, then missing: the
+    # signals were never interpreted with other disciplines
+    assert (early[2].status, late[2].status) == ("due", "missing")
     # and the justification is read from the event on demand, never from the read model
     justified = {j.criterion: j.justification for j in waiver_justifications(app, tid)}
     assert justified["education"] == "argued: education"
@@ -613,6 +623,13 @@ def test_a_fact_marked_in_error_or_redated_moves_in_the_matrix(
             RegisterNetworkContact(role="mother", risk="safe", occurred_on=on(clock, 0)),
             DiscussPoliceReport(outcome="later", occurred_on=on(clock, 0)),
             RecordSignal(kind="loverboy", occurred_on=on(clock, 0)),
+            InterpretSignals(
+                disciplines=["physician"],
+                together=False,
+                discussed_with_her=True,
+                discussed_on=start,
+                occurred_on=on(clock, 0),
+            ),
         ],
     )
     clock.advance(days=5)
@@ -636,11 +653,11 @@ def test_a_fact_marked_in_error_or_redated_moves_in_the_matrix(
         for d in (1, 2)
     }
     assert day[1][3].status == "due"
-    assert day[1][3].positions == [2]
+    assert day[1][3].positions == [2, 5]
     assert (day[2][3].status, day[2][3].evidenced_on, day[2][3].positions) == (
         "evidenced",
         start + timedelta(days=2),
-        [2, 3],
+        [2, 3, 5],
     )
     month = start.isoformat()[:7]
     assert signals(app.db, ORG, month, month).months[0].loverboy == 0
@@ -671,7 +688,7 @@ def test_the_matrix_on_the_demo_data_differs_between_two_dates_for_reasons(
                 if e.status == "evidenced":
                     assert e.evidenced_on is not None
                     assert e.evidenced_on <= early_day
-                    if e.element != 7:  # the care analysis must be repeated to stay evidenced
+                    if e.element not in KEPT:  # kept up (5, 6, 7): may lapse since
                         assert later[t.id][e.element].status == "evidenced"
                         assert later[t.id][e.element].evidenced_on == e.evidenced_on
         # and elements that were due then have been evidenced since, in some trajectory

@@ -160,6 +160,7 @@ def record(directory: Path) -> None:
         DecideDestructionRequest,
         FilePoliceReport,
         GiveResearchConsent,
+        InterpretSignals,
         MeasureFollowUp,
         OpenTrajectory,
         PrepareHandover,
@@ -208,6 +209,8 @@ def record(directory: Path) -> None:
         tid = opened.trajectory_id
         for command in (
             ChangeVictimStatus(victim_status="confirmed", reason="police statement"),
+            InterpretSignals(disciplines=["physician"], together=False,
+                             discussed_with_her=False, note="one by one"),
             FilePoliceReport(police_force="Midden-Nederland"),
             ArrangeLeisure(kind="sport", activity="zwemles in het buurtbad", supervised=True),
             GiveResearchConsent(given_by="girl"),

@@ -58,6 +58,7 @@ from trajectory.aggregates.vocabulary import (
     SafetyRisk,
     SchoolOrWork,
     Setting,
+    SignalDiscipline,
     SignalKind,
     TherapyMethod,
     VictimStatus,
@@ -278,6 +279,18 @@ class DecideComenshaRegistration(Command, kw_only=True, forbid_unknown_fields=Tr
     decision: ComenshaDecision
     consent_by: ConsentGiver | None = None
     argument: Text | None = None
+
+
+class InterpretSignals(Command, kw_only=True, forbid_unknown_fields=True):
+    """Who interpreted the signals with her coordinator, with which disciplines; whether
+    together (one multidisciplinary consultation); whether they were discussed with her,
+    and on which day (required when they were, absent when not)."""
+
+    disciplines: Annotated[list[SignalDiscipline], msgspec.Meta(min_length=1, max_length=10)]
+    together: bool
+    discussed_with_her: bool
+    discussed_on: date | None = None
+    note: Text = ""
 
 
 class ReportToComensha(Command, kw_only=True, forbid_unknown_fields=True):

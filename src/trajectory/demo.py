@@ -86,6 +86,7 @@ from trajectory.commands import (
     HoldCaseConference,
     HoldHandoverMeeting,
     HoldTraumaTherapySession,
+    InterpretSignals,
     MeasureFollowUp,
     ObtainQualification,
     OpenTrajectory,
@@ -448,6 +449,12 @@ class _Plan:
         rng = self.rng
         self.family = family
         self.do(RecordSignal(kind="loverboy", note="Signalen van uitbuiting bij aanmelding."))
+        day = self.day
+        self.do(lambda g: InterpretSignals(
+            disciplines=["behavioural_scientist", "police", "youth_protection"],
+            together=True, discussed_with_her=True, discussed_on=g.on(day),
+            note="Samen geduid in het multidisciplinair overleg; met haar besproken.",
+        ))
         kind: PlacementKind = PLACEMENTS[self.setting]
         if kind == "homogeneous_group" and rng.random() < 0.2:
             kind = "mixed_group"

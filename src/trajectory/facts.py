@@ -180,6 +180,15 @@ INTERVENTION_ELEMENTS: dict[str, int] = {
 
 # Paths and titles are the API's since its first version: a path never changes.
 FACTS = Facts(
+    # -- signals at intake ---------------------------------------------------------------
+    Fact(command=c.InterpretSignals, event=intake.SignalsInterpreted,
+         path="signal-interpretations", roles=COORDINATOR,
+         title="Record how the signals were interpreted",
+         help="At intake or soon after: the disciplines that interpreted the signals with"
+         " her coordinator, whether together (one multidisciplinary consultation), and"
+         " whether and on which day they were discussed with her (core elements 2 and 3).",
+         form=Form("signal-interpretation", "analysis"),
+         element=Evidence(2, "signals-interpreted"), lane=None),
     # -- safety, analysis, placement ---------------------------------------------------------
     Fact(command=c.RecordSafetyAnalysis, event=safety.SafetyAnalysisRecorded,
          path="safety-analyses", roles=COORDINATOR, title="Record a safety analysis",
@@ -257,12 +266,12 @@ FACTS = Facts(
          path="trauma-therapies/sessions", roles=COORDINATOR,
          title="Record a trauma therapy session",
          form=Form("therapy-session", "treatment"),
-         element=None, lane=OnTimeline("therapy", "mark", "session")),
+         element=Evidence(11, "therapy-session"), lane=OnTimeline("therapy", "mark", "session")),
     Fact(command=c.CompleteTraumaTherapy, event=treatment.TraumaTherapyCompleted,
          path="trauma-therapies/completion", roles=COORDINATOR,
          title="Complete trauma therapy",
          form=Form("therapy-completion", "treatment"),
-         element=None, lane=OnTimeline("therapy", "span")),
+         element=Evidence(11, "therapy-completed"), lane=OnTimeline("therapy", "span")),
     Fact(command=c.DeliverIntervention, event=treatment.InterventionDelivered,
          path="interventions", roles=COORDINATOR, title="Record an intervention",
          form=Form("intervention", "treatment"),
@@ -371,7 +380,8 @@ FACTS = Facts(
          path="aftercare-contacts", roles=CARE, title="Record an aftercare contact",
          form=Form("aftercare-contact", "aftercare"),
          criteria=("aftercare-contact",),
-         element=None, lane=OnTimeline("aftercare", "mark", "contact")),
+         element=Evidence(15, "aftercare-contact"),
+         lane=OnTimeline("aftercare", "mark", "contact")),
     Fact(command=c.RecordAftercareContactDetails,
          event=handover.AftercareContactDetailsRecorded,
          path="aftercare/contact-details", roles=CARE,

@@ -185,6 +185,15 @@ class Trajectory(Aggregate):
             )
         self._record(intake.VictimStatusChanged, meta, **payload(command))
 
+    # -- signals at intake ------------------------------------------------------------
+    def interpret_signals(self, command: c.InterpretSignals, meta: Meta) -> None:
+        rules.check_signals_discussed(
+            command.discussed_with_her, command.discussed_on, meta.today
+        )
+        fields = payload(command)
+        fields["disciplines"] = tuple(dict.fromkeys(command.disciplines))
+        self._record(intake.SignalsInterpreted, meta, **fields)
+
     # -- safety and medical ----------------------------------------------------------
     def assess_medical_care(self, command: c.AssessMedicalCare, meta: Meta) -> None:
         if "none" in command.needs and len(set(command.needs)) > 1:
@@ -725,6 +734,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     # The facts with rules of their own, and the method that checks them. A command not
     # named here has none: `Trajectory.handle` records its event as the list of facts says.
     c.ChangeVictimStatus: lambda t, cmd, meta, p: t.change_victim_status(cmd, meta),
+    c.InterpretSignals: lambda t, cmd, meta, p: t.interpret_signals(cmd, meta),
     c.AssessMedicalCare: lambda t, cmd, meta, p: t.assess_medical_care(cmd, meta),
     c.RecordCareAnalysis: lambda t, cmd, meta, p: t.record_care_analysis(cmd, meta),
     c.SetTreatmentPlan: lambda t, cmd, meta, p: t.set_treatment_plan(cmd, meta),

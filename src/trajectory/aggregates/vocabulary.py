@@ -48,6 +48,20 @@ ComenshaSender = Literal["coordinator", "designated_officer", "other_professiona
 # victims); `unknown` for intakes recorded before it was asked.
 Nationality = Literal["dutch", "foreign", "unknown"]
 SignalKind = Literal["loverboy", "sexual_abuse", "boundary_crossing", "runaway"]
+# Who interpreted the signals with the coordinator at intake (core element 2: always with
+# other disciplines).
+SignalDiscipline = Literal[
+    "behavioural_scientist",
+    "physician",
+    "police",
+    "school_staff",
+    "youth_protection",
+    "safe_at_home",
+    "youth_mental_health",
+    "social_worker",
+    "group_worker",
+    "other",
+]
 RunawayEnding = Literal["returned", "found"]
 ClosureReason = Literal[
     "aftercare_completed",

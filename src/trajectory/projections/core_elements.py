@@ -2,61 +2,39 @@
 evidences, on any date; and the organisation's quality signals per month.
 
 What the inspectorate asks: "do you apply the core elements, and since when?" So every
-fact that evidences an element is stored with its day (`occurred_on`, as corrected by a
+fact that bears on an element is stored with its day (`occurred_on`, as corrected by a
 later `EntryCorrected`) and its position in the trajectory, and every waiver of an entry
-criterion with the position of the `PhaseAdvanced` that granted it (its justification is
-free text: it stays in the encrypted event and is read on demand, see
+criterion with the position of the event that granted it (its justification is free
+text: it stays in the encrypted event and is read on demand, see
 `waiver_justifications`). The matrix as of any day is then a query, not a replay.
 A fact marked in error (`EntryMarkedInError`) is removed, as it is from the state.
 
-The mapping from events to elements (the numbers of the action plan, see domain.md) is
-declared with each fact in `trajectory.facts`; what it means, per
-element: evidenced by (deadline)
-- 1 professionals know the problem; 9 positive pedagogical climate: organisation level,
-  not applicable per trajectory.
-- 2 signals, risk assessment: `TrajectoryOpened` with a risk-assessment instrument
-  recorded (the intake day).
-- 3 follow-up steps: a network analysis (`NetworkContactRegistered`) and the police report
-  discussed (`PoliceReportDiscussed`, or filed); both, evidenced on the later of the two
-  (the first care analysis).
-- 4 CoMensha registration: `ComenshaRegistrationDecided` (the CoMensha decision).
-- 5 safety first: `SafetyAnalysisRecorded` (the safety analysis).
-- 6 acute medical care: `MedicalCareAssessed` (the safety analysis: acute care goes with
-  safety).
-- 7 problem, risk, needs and strengths analysis: `CareAnalysisRecorded` (the first care
-  analysis); repeated every `care_analysis_interval_days`: missing while in care once the
-  last one is older than that.
-- 8 parents and network involved: `FamilyInvolvementRecorded`, or family/system therapy
-  (`InterventionDelivered`) (the first care analysis).
-- 10 clear phases: any `PermissionChanged` or `PhaseAdvanced` (end of care).
-- 11 trauma processing: `TraumaTherapyStarted` (end of care).
-- 12 education from day one (and the future living situation): `EducationArranged`; the
-  other facts the list gives element 12 (progress, qualifications, ...) add positions
-  (education).
-- 13 self-worth and self-determination: resilience training, body-oriented work, social
-  or problem-solving skills (`InterventionDelivered`) (end of care).
-- 14 relationships and sexuality: psycho-education on relationships or sexuality, an
-  experiential expert (`InterventionDelivered`) (end of care).
-- 15 chain cooperation and aftercare: `CaseConferenceHeld`, `HandoverPrepared`,
-  `HandoverMeetingHeld` or `HandoverAccepted` (end of care).
+Which element a fact bears on is declared with the fact in `trajectory.facts`; what
+counts as evidence of an element (one event never does on its own), when it is due and
+what makes it missing are the rules of `trajectory.protocol.evidence` (`RULES`, and
+docs/core-elements.md written from them). This module stores what the rules read: beside the
+declared facts, the ones whose fields matter (`facts_of`): the signals interpreted
+together by two or more disciplines (2) and discussed with her (3); phase advances and
+regressions with the phase entered (10); a permission above its phase's cap (10, a
+breach); her return from a runaway (5 and 6 due again); an aftercare contact only when it
+reached her (15); care ended without a warm handover, argued (15, an exception); and the
+waivers of phase advances and of the end of care.
 
-Deadlines come from the protocol of the trajectory (`[attention]`), fixed at intake. An
-element with no fixed deadline is due while she is in care and missing when care ended
-(aftercare started or the trajectory closed) without it.
-
-Waivers map to elements by criterion: safety-analysis 5, medical-assessment 6,
-care-analysis / care-analysis-current / treatment-plan 7, family-involvement 8,
-trauma-therapy 11, education 12, comensha-decision 4, handover-* 15 (placement, runaway
-and days-in-phase criteria are no core elements). A waived element is one not evidenced
-on that day for which a waiver was granted (for 7: since the last analysis).
+Waivers map to elements by criterion: safety-analysis and safety-after-runaway 5,
+medical-assessment and medical-after-runaway 6, care-analysis / care-analysis-current /
+treatment-plan 7, family-involvement 8, min-days-in-phase 10, trauma-therapy 11, education
+12, comensha-decision 4, handover-* 15 (placement and runaway criteria are no core
+elements).
 
 Status of an element on a day: `evidenced`, `waived`, `due` (deadline not passed),
-`missing` (deadline passed, or care ended), `not_applicable` (1 and 9).
+`missing` (deadline passed, or care ended), `not_applicable` (1 and 9: organisation level).
 
 Quality signals: every `SignalRecorded` (by kind) and `RunawayReported`, counted per
 organisation and month of `occurred_on`.
 
-No identity and no free text: ids, codes, dates and positions only.
+No identity and no free text: ids, codes, dates and positions only. The stored shape is
+versioned (`CoreElementsProjection.version`): a change of it rebuilds the tables from the
+log at start-up (`trajectory.projections.runner`).
 """
 
 from __future__ import annotations
@@ -65,7 +43,7 @@ import json
 import typing
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal, get_args
 from uuid import UUID
@@ -79,13 +57,22 @@ from trajectory.aggregates.events.closure import (
     TrajectoryClosed,
 )
 from trajectory.aggregates.events.handover import (
+    AftercareContactRecorded,
     AftercareStarted,
 )
-from trajectory.aggregates.events.intake import TrajectoryOpened
-from trajectory.aggregates.events.phasing import PhaseAdvanced
+from trajectory.aggregates.events.intake import SignalsInterpreted, TrajectoryOpened
+from trajectory.aggregates.events.phasing import (
+    PermissionChanged,
+    PermissionsCapped,
+    PhaseAdvanced,
+    PhaseRegressed,
+    Waiver,
+)
 from trajectory.aggregates.events.quality import SignalRecorded
-from trajectory.aggregates.events.runaway import RunawayReported
+from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
 from trajectory.aggregates.events.treatment import InterventionDelivered
+from trajectory.aggregates.state import TrajectoryState
+from trajectory.aggregates.vocabulary import level_rank
 from trajectory.facts import FACTS, Evidence, EvidenceByKind
 from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import (
@@ -97,7 +84,19 @@ from trajectory.projections.framework import (
     row_values,
     upsert_statement,
 )
+from trajectory.protocol.evidence import (
+    ELEMENTS,
+    ORGANISATION_LEVEL,
+    ElementStatus,
+    FactKind,
+    Span,
+    Verdict,
+    judge,
+    judge_all,
+)
 from trajectory.protocol.model import Protocol
+
+__all__ = ["ELEMENTS", "ORGANISATION_LEVEL", "ElementStatus", "FactKind"]
 
 
 class EventStreams(typing.Protocol):
@@ -106,26 +105,8 @@ class EventStreams(typing.Protocol):
 
     def stream(self, trajectory_id: UUID) -> Iterator[TrajectoryEvent]: ...
 
-ELEMENTS: dict[int, str] = {
-    1: "professionals know the problem",
-    2: "signals recognised, risk assessment",
-    3: "follow-up steps: network analysis, police report discussed",
-    4: "CoMensha registration",
-    5: "safety first",
-    6: "acute medical care",
-    7: "problem, risk, needs and strengths analysis",
-    8: "parents and network involved",
-    9: "positive pedagogical climate",
-    10: "clear phases",
-    11: "trauma processing",
-    12: "education from day one",
-    13: "self-worth and self-determination",
-    14: "healthy relationships and sexuality",
-    15: "chain cooperation and aftercare",
-}
-ORGANISATION_LEVEL = frozenset({1, 9})
 
-# Which element each fact evidences is declared with the fact, in `trajectory.facts`.
+# Which element each fact bears on is declared with the fact, in `trajectory.facts`.
 BY_KIND: dict[type[TrajectoryEvent], EvidenceByKind] = {
     fact.event: fact.element for fact in FACTS if isinstance(fact.element, EvidenceByKind)
 }
@@ -137,11 +118,14 @@ EVIDENCE: dict[type[TrajectoryEvent], tuple[int, str]] = {
 }
 WAIVED_ELEMENT: dict[str, int] = {
     "safety-analysis": 5,
+    "safety-after-runaway": 5,
     "medical-assessment": 6,
+    "medical-after-runaway": 6,
     "care-analysis": 7,
     "care-analysis-current": 7,
     "treatment-plan": 7,
     "family-involvement": 8,
+    "min-days-in-phase": 10,
     "trauma-therapy": 11,
     "education": 12,
     "comensha-decision": 4,
@@ -149,8 +133,6 @@ WAIVED_ELEMENT: dict[str, int] = {
     "handover-meeting": 15,
     "handover-accepted": 15,
 }
-NETWORK_CODES = frozenset({"network-analysis"})
-POLICE_CODES = frozenset({"police-report-discussed", "police-report-filed"})
 NO_INSTRUMENT = frozenset({"", "not recorded"})
 
 
@@ -162,7 +144,7 @@ def deadlines(protocol: Protocol, intake: date) -> dict[int, date]:
         return intake + timedelta(days=n)
 
     return {
-        2: intake,
+        2: days(a.safety_analysis_within_days),
         3: days(a.care_analysis_first_within_days),
         4: days(a.comensha_decision_within_days),
         5: days(a.safety_analysis_within_days),
@@ -173,9 +155,18 @@ def deadlines(protocol: Protocol, intake: date) -> dict[int, date]:
     }
 
 
+def rule_numbers(protocol: Protocol) -> dict[str, Any]:
+    """The protocol's numbers the evidence rules read besides the deadlines."""
+    a = protocol.attention
+    return {
+        "min_days_in_phase": {str(p.number): p.min_days_in_previous_phase for p in protocol.phase},
+        "after_runaway_within_days": a.after_runaway_within_days,
+        "aftercare_contact_interval_days": a.aftercare_contact_interval_days,
+    }
+
+
 # -- rows -------------------------------------------------------------------------------------
 
-FactKind = Literal["evidence", "waiver"]
 SignalCode = Literal["loverboy", "sexual_abuse", "boundary_crossing", "runaway", "runaway_reported"]
 SIGNAL_CODES: tuple[SignalCode, ...] = get_args(SignalCode)
 
@@ -185,8 +176,24 @@ class ElementTrajectoryRow(msgspec.Struct, frozen=True, kw_only=True):
     organisation: str
     intake_date: date
     care_ended_on: date | None
+    aftercare_started_on: date | None
     deadlines: str  # JSON: element number -> ISO date
     care_analysis_interval_days: int
+    rule_numbers: str  # JSON: `rule_numbers(protocol)`
+
+    def span(self) -> Span:
+        numbers = json.loads(self.rule_numbers)
+        fixed = json.loads(self.deadlines)
+        return Span(
+            intake=self.intake_date,
+            care_ended_on=self.care_ended_on,
+            aftercare_started_on=self.aftercare_started_on,
+            deadlines={int(k): date.fromisoformat(v) for k, v in fixed.items()},
+            care_analysis_interval_days=self.care_analysis_interval_days,
+            min_days_in_phase={int(k): int(v) for k, v in numbers["min_days_in_phase"].items()},
+            after_runaway_within_days=int(numbers["after_runaway_within_days"]),
+            aftercare_contact_interval_days=int(numbers["aftercare_contact_interval_days"]),
+        )
 
 
 class FactRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -212,8 +219,10 @@ _DDL = [
         organisation TEXT NOT NULL,
         intake_date TEXT NOT NULL,
         care_ended_on TEXT,
+        aftercare_started_on TEXT,
         deadlines TEXT NOT NULL,
-        care_analysis_interval_days INTEGER NOT NULL
+        care_analysis_interval_days INTEGER NOT NULL,
+        rule_numbers TEXT NOT NULL
     )""",
     """CREATE INDEX IF NOT EXISTS core_element_trajectories_org
         ON core_element_trajectories (organisation, intake_date)""",
@@ -255,31 +264,76 @@ _CORRECT_FACTS = (
 )
 _CORRECT_SIGNAL = "UPDATE quality_signals SET month = ? WHERE trajectory_id = ? AND position = ?"
 
+Found = list[tuple[int, str, FactKind]]
 
-def facts_of(event: TrajectoryEvent) -> list[tuple[int, str, FactKind]]:
-    """(element, code, kind) for every element this event evidences or waives."""
+
+def _waived(waivers: Iterable[Waiver]) -> Found:
+    found: Found = []
+    for waiver in waivers:
+        element = WAIVED_ELEMENT.get(waiver.criterion)
+        if element is not None:
+            found.append((element, waiver.criterion, "waiver"))
+    return found
+
+
+def facts_of(event: TrajectoryEvent) -> Found:
+    """(element, code, kind) for every element this event bears on, as the evidence rules
+    read it (`trajectory.protocol.evidence`); without the state (a cap breach, see
+    `breaches`)."""
     if isinstance(event, TrajectoryOpened):
         instrument = event.risk_assessment_instrument.strip().lower()
         return [] if instrument in NO_INSTRUMENT else [(2, "risk-assessment", "evidence")]
+    if isinstance(event, SignalsInterpreted):
+        found: Found = []
+        if event.together and len(set(event.disciplines)) >= 2:
+            found.append((2, "signals-interpreted", "evidence"))
+        if event.discussed_with_her:
+            found.append((3, "signals-discussed", "evidence"))
+        return found
+    if isinstance(event, AftercareContactRecorded):
+        return [(15, "aftercare-contact", "evidence")] if event.outcome == "reached" else []
     by_kind = BY_KIND.get(type(event))
     if by_kind is not None:
         kind = str(getattr(event, "kind"))  # noqa: B009 - every such event has a kind
         element = by_kind.elements.get(kind)
         return [] if element is None else [(element, f"{by_kind.prefix}:{kind}", "evidence")]
-    found: list[tuple[int, str, FactKind]] = []
+    found = []
     evidence = EVIDENCE.get(type(event))
     if evidence is not None:
         found.append((evidence[0], evidence[1], "evidence"))
     if isinstance(event, PhaseAdvanced):
-        for waiver in event.waivers:
-            element = WAIVED_ELEMENT.get(waiver.criterion)
-            if element is not None:
-                found.append((element, waiver.criterion, "waiver"))
+        found.append((10, f"phase-advanced:{event.to_phase}", "evidence"))
+        found += _waived(event.waivers)
+    elif isinstance(event, PhaseRegressed):
+        found.append((10, f"phase-regressed:{event.to_phase}", "evidence"))
+    elif isinstance(event, RunawayEnded):
+        found += [(5, "runaway-returned", "due"), (6, "runaway-returned", "due")]
+    elif isinstance(event, (AftercareStarted, TrajectoryClosed)):
+        if event.without_handover is not None:
+            found.append((15, "without-handover", "exception"))
+        found += _waived(event.waivers)
     return found
+
+
+def breaches(state: TrajectoryState, protocol: Protocol) -> Found:
+    """A permission above her phase's cap (element 10): the rules refuse one, so this finds
+    only what came in under other rules (an older version, a protocol file changed under
+    the same version); the matrix must not call such phasing evidenced."""
+    if not 1 <= state.phase <= protocol.last_phase:
+        return []
+    caps = protocol.phase_spec(state.phase).caps
+    return [
+        (10, f"above-cap:{kind}", "breach")
+        for kind, level in sorted(state.permissions.items())
+        if kind in caps and level_rank(kind, level) > level_rank(kind, caps[kind])
+    ]
 
 
 _CARE_SPAN = (TrajectoryOpened, AftercareStarted, TrajectoryClosed)
 """The events that change when care began or ended."""
+_CAPPED = (PermissionChanged, PermissionsCapped, PhaseAdvanced)
+"""The events after which her permissions must lie within her phase's caps (not a
+regression: its `PermissionsCapped` follows in the same transaction)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,26 +342,39 @@ class _Plan:
     per class (a rebuild asks for every event)."""
 
     care_span: bool
-    facts: list[tuple[int, str, FactKind]] | None
+    facts: Found | None
     """The same for every event of the class, or None: ask `facts_of` each time."""
     signal: SignalCode | None
     """The quality signal of every event of the class (for SignalRecorded: read its kind)."""
     signals: bool
     marks: bool
     """Marks or corrects an earlier entry."""
+    caps: bool
+    """Check her permissions against her phase's caps after it."""
 
     @property
     def acts(self) -> bool:
         """Whether an event of the class changes any row (most change none)."""
-        return self.care_span or self.facts != [] or self.signals or self.marks
+        return self.care_span or self.facts != [] or self.signals or self.marks or self.caps
 
     @classmethod
     def of(cls, event_class: type[TrajectoryEvent]) -> _Plan:
-        varies = issubclass(event_class, (TrajectoryOpened, PhaseAdvanced, *BY_KIND))
-        evidence = EVIDENCE.get(event_class)
-        facts: list[tuple[int, str, FactKind]] = (
-            [(evidence[0], evidence[1], "evidence")] if evidence else []
+        varies = issubclass(
+            event_class,
+            (
+                TrajectoryOpened,
+                SignalsInterpreted,
+                AftercareContactRecorded,
+                PhaseAdvanced,
+                PhaseRegressed,
+                RunawayEnded,
+                AftercareStarted,
+                TrajectoryClosed,
+                *BY_KIND,
+            ),
         )
+        evidence = EVIDENCE.get(event_class)
+        facts: Found = [(evidence[0], evidence[1], "evidence")] if evidence else []
         signal: SignalCode | None = None
         if issubclass(event_class, RunawayReported):
             signal = "runaway_reported"
@@ -317,6 +384,7 @@ class _Plan:
             signal=signal,
             signals=signal is not None or issubclass(event_class, SignalRecorded),
             marks=issubclass(event_class, (EntryMarkedInError, EntryCorrected)),
+            caps=issubclass(event_class, _CAPPED),
         )
 
 
@@ -333,6 +401,9 @@ def _plan(event_class: type[TrajectoryEvent]) -> _Plan:
 class CoreElementsProjection(Projection):
     name = "core_elements"
     tables = ("core_element_trajectories", "core_element_facts", "quality_signals")
+    version = 2
+    """2: the evidence rules (the trajectory's protocol numbers and aftercare start; facts
+    of kinds due, breach and exception; phase moves, sessions, reached contacts)."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -348,23 +419,28 @@ class CoreElementsProjection(Projection):
         event, tid, version = change.event, change.trajectory_id, change.version
         plan = _plan(type(event))
         writes = self._writes
-        if plan.care_span:
+        if plan.care_span or plan.caps:
             s = change.state
             protocol = self.protocols.get(s.protocol_name, s.protocol_version)
+        if plan.care_span:
             ended = [d for d in (s.aftercare_started_on, s.closed_on) if d is not None]
             row = ElementTrajectoryRow(
                 trajectory_id=tid,
                 organisation=s.organisation,
                 intake_date=s.intake_date,
                 care_ended_on=min(ended, default=None),
+                aftercare_started_on=s.aftercare_started_on,
                 deadlines=json.dumps(
                     {str(k): v.isoformat() for k, v in deadlines(protocol, s.intake_date).items()},
                     sort_keys=True,
                 ),
                 care_analysis_interval_days=protocol.attention.care_analysis_interval_days,
+                rule_numbers=json.dumps(rule_numbers(protocol), sort_keys=True),
             )
             writes.upsert(_UPSERT_TRAJECTORY, tid, row_values(row))
         facts = plan.facts if plan.facts is not None else facts_of(event)
+        if plan.caps:
+            facts = [*facts, *breaches(change.state, protocol)]
         if facts:
             on = event.occurred_on.isoformat()
             for element, code, kind in facts:
@@ -406,12 +482,12 @@ class CoreElementsProjection(Projection):
 
 # -- the matrix -------------------------------------------------------------------------------
 
-ElementStatus = Literal["evidenced", "waived", "due", "missing", "not_applicable"]
 ELEMENT_STATUSES: tuple[ElementStatus, ...] = get_args(ElementStatus)
 
 
 class WaiverOut(msgspec.Struct, frozen=True, kw_only=True):
-    """A waived entry criterion: the PhaseAdvanced (by position) that granted it."""
+    """A waived entry criterion (or an argued exception: `without-handover`): the event (by
+    position) that granted it."""
 
     position: int
     criterion: str
@@ -454,73 +530,26 @@ class MatrixOut(msgspec.Struct, frozen=True, kw_only=True):
     totals: list[ElementCountsOut]
 
 
-@dataclass
-class _Facts:
-    evidence: dict[int, list[FactRow]] = field(default_factory=lambda: defaultdict(list))
-    waivers: dict[int, list[FactRow]] = field(default_factory=lambda: defaultdict(list))
-
-
-def element_status(element: int, t: ElementTrajectoryRow, facts: _Facts, as_of: date) -> ElementOut:
-    """One element of one trajectory on `as_of`, from the facts that happened by then."""
-    name = ELEMENTS[element]
-    if element in ORGANISATION_LEVEL:
-        return ElementOut(
-            element=element,
-            name=name,
-            status="not_applicable",
-            evidenced_on=None,
-            positions=[],
-            waivers=[],
-            due_on=None,
-        )
-    evidence = sorted(
-        (f for f in facts.evidence.get(element, []) if f.occurred_on <= as_of),
-        key=lambda f: (f.occurred_on, f.position),
-    )
-    waivers = sorted(
-        (f for f in facts.waivers.get(element, []) if f.occurred_on <= as_of),
-        key=lambda f: (f.occurred_on, f.position),
-    )
-    positions = sorted({f.position for f in evidence})
-    ended = t.care_ended_on is not None and t.care_ended_on <= as_of
-    fixed = {int(k): date.fromisoformat(v) for k, v in json.loads(t.deadlines).items()}
-    due_on = fixed.get(element)
-    evidenced_on: date | None = None
-    current = True
-    if element == 3:
-        network = [f.occurred_on for f in evidence if f.code in NETWORK_CODES]
-        police = [f.occurred_on for f in evidence if f.code in POLICE_CODES]
-        if network and police:
-            evidenced_on = max(min(network), min(police))
-    elif element == 7 and evidence:
-        evidenced_on = evidence[0].occurred_on
-        last = evidence[-1].occurred_on
-        due_on = last + timedelta(days=t.care_analysis_interval_days)
-        # Repeated every interval while in care: an old analysis is not enough.
-        current = ended or as_of <= due_on
-        waivers = [w for w in waivers if w.occurred_on >= last]
-    elif evidence:
-        evidenced_on = evidence[0].occurred_on
-    status: ElementStatus
-    if evidenced_on is not None and current:
-        status = "evidenced"
-    elif waivers:
-        status = "waived"
-    elif ended or (due_on is not None and as_of > due_on):
-        status = "missing"
-    else:
-        status = "due"
+def element_out(element: int, verdict: Verdict) -> ElementOut:
     return ElementOut(
         element=element,
-        name=name,
-        status=status,
-        evidenced_on=evidenced_on,
-        positions=positions,
+        name=ELEMENTS[element],
+        status=verdict.status,
+        evidenced_on=verdict.evidenced_on,
+        positions=verdict.positions,
         waivers=[
-            WaiverOut(position=w.position, criterion=w.code, on=w.occurred_on) for w in waivers
+            WaiverOut(position=w.position, criterion=w.code, on=w.occurred_on)
+            for w in verdict.waivers
         ],
-        due_on=None if status == "evidenced" and (element != 7 or ended) else due_on,
+        due_on=verdict.due_on,
     )
+
+
+def element_status(
+    element: int, t: ElementTrajectoryRow, facts: Sequence[FactRow], as_of: date
+) -> ElementOut:
+    """One element of one trajectory on `as_of`, by its evidence rule."""
+    return element_out(element, judge(element, t.span(), facts, as_of))
 
 
 class CoreElementsView:
@@ -545,17 +574,15 @@ class CoreElementsView:
                 " WHERE t.organisation = ? AND t.intake_date <= ? AND f.occurred_on <= ?",
                 [organisation, day, day],
             )
-        facts: dict[str, _Facts] = defaultdict(_Facts)
+        facts: dict[str, list[FactRow]] = defaultdict(list)
         for r in rows:
             fact: FactRow = from_row(FactRow, r)
-            target = facts[fact.trajectory_id]
-            (target.evidence if fact.kind == "evidence" else target.waivers)[fact.element].append(
-                fact
-            )
+            facts[fact.trajectory_id].append(fact)
         out: list[TrajectoryElementsOut] = []
         totals = {e: dict.fromkeys(ELEMENT_STATUSES, 0) for e in ELEMENTS}
         for t in trajectories:
-            elements = [element_status(e, t, facts[t.trajectory_id], as_of) for e in ELEMENTS]
+            verdicts = judge_all(t.span(), facts[t.trajectory_id], as_of)
+            elements = [element_out(e, verdicts[e]) for e in ELEMENTS]
             for element in elements:
                 totals[element.element][element.status] += 1
             out.append(
@@ -662,18 +689,23 @@ def waiver_justifications(
     wanted = None if positions is None else set(positions)
     out: list[WaiverJustificationOut] = []
     for event in app.stream(trajectory_id):
-        if not isinstance(event, PhaseAdvanced):
+        if not isinstance(event, (PhaseAdvanced, AftercareStarted, TrajectoryClosed)):
             continue
         if wanted is not None and event.originator_version not in wanted:
             continue
-        for waiver in event.waivers:
+        argued = [(w.criterion, w.justification) for w in event.waivers]
+        if not isinstance(event, PhaseAdvanced) and event.without_handover is not None:
+            # The argued exception of element 15: care ended without a warm handover.
+            argued.append(("without-handover", event.without_handover.argument))
+        for criterion, justification in argued:
             out.append(
                 WaiverJustificationOut(
                     position=event.originator_version,
-                    criterion=waiver.criterion,
-                    element=WAIVED_ELEMENT.get(waiver.criterion),
+                    criterion=criterion,
+                    element=15 if criterion == "without-handover"
+                    else WAIVED_ELEMENT.get(criterion),
                     on=event.occurred_on,
-                    justification=waiver.justification,
+                    justification=justification,
                 )
             )
     return out

@@ -32,6 +32,9 @@ from trajectory.persistence.database import Dialect, Transaction, placeholders, 
 from trajectory.protocol import ProtocolRegistry
 
 TRACKING_TABLE = "projection_tracking"
+VERSIONS_TABLE = "projection_versions"
+"""The stored shape of each read model (`Projection.version`), beside its position: a
+release that changes a read model's rows bumps its version, and start-up rebuilds it."""
 CHUNK = 500
 """Ids per `IN (...)` list: well under SQLite's limit on bound parameters."""
 
@@ -44,7 +47,11 @@ def tracking_ddl(dialect: Dialect) -> list[str]:
             position {big} NOT NULL DEFAULT 0,
             erased_skipped {big} NOT NULL DEFAULT 0,
             updated_at TEXT
-        )"""
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (
+            name TEXT PRIMARY KEY,
+            version INTEGER NOT NULL
+        )""",
     ]
 
 
@@ -73,6 +80,11 @@ class Projection(ABC):
 
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
+    version: ClassVar[int] = 1
+    """The shape of its rows. Bump it when a release changes what the rows hold (a column,
+    what a code means): start-up then drops its tables, makes them anew and starts it at
+    the beginning of the log (`ProjectionRunner.create_tables`), as a rebuild would. A
+    store made before versions were kept counts as version 1."""
     follows_state: ClassVar[bool] = False
     """True for a projection whose rows follow from a trajectory's state alone (not from
     the events one by one): the runner then hands it only the last event of each
@@ -118,6 +130,11 @@ class Projection(ABC):
             return
         for table in self.tables:
             tx.execute(f"DELETE FROM {table}")
+
+    def drop_tables(self, tx: Transaction) -> None:
+        """Drop every table (and so its indexes): the shape changed (`version`)."""
+        for table in self.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
 
     def delete_trajectory(self, tx: Transaction, trajectory_id: str) -> None:
         """Remove every row of one trajectory: the erasure hook of this projection."""

@@ -47,6 +47,7 @@ from trajectory.persistence.database import Transaction, placeholders
 from trajectory.persistence.schema import lock_schema, schema_is_someone_elses
 from trajectory.projections.framework import (
     TRACKING_TABLE,
+    VERSIONS_TABLE,
     Change,
     Projection,
     chunks,
@@ -171,9 +172,41 @@ class ProjectionRunner:
             if not schema_is_someone_elses(tx):  # else the owner role made them
                 for statement in tracking_ddl(self.db.dialect):
                     tx.execute(statement)
+                self._ensure_tracking(tx, list(self.projections))
                 for p in self.projections.values():
-                    p.create_tables(tx)
+                    self._create_or_renew(tx, p)
             self._ensure_tracking(tx, list(self.projections))
+
+    def _create_or_renew(self, tx: Transaction, p: Projection) -> None:
+        """Create a projection's tables; when its stored shape is an older version, drop
+        them first and start it at the beginning of the log (the runner, or the next
+        `catch_up`, rebuilds it)."""
+        row = tx.fetchone(f"SELECT version FROM {VERSIONS_TABLE} WHERE name = ?", [p.name])
+        stored = 1 if row is None else int(row["version"])
+        tracked = tx.fetchone(f"SELECT position FROM {TRACKING_TABLE} WHERE name = ?", [p.name])
+        if row is None and (tracked is None or int(tracked["position"]) == 0):
+            # Nothing applied yet: whatever shape its tables had, make them this version's.
+            p.drop_tables(tx)
+        elif stored != p.version:
+            log.info("projection_shape_changed", projection=p.name, stored=stored,
+                     version=p.version)
+            tx.execute(
+                f"UPDATE {TRACKING_TABLE} SET position = 0, erased_skipped = 0, updated_at = ?"
+                " WHERE name = ?",
+                [self.app.clock().isoformat(), p.name],
+            )
+            p.drop_tables(tx)
+        p.create_tables(tx)
+        if row is None:
+            tx.execute(
+                f"INSERT INTO {VERSIONS_TABLE} (name, version) VALUES (?, ?)"
+                " ON CONFLICT (name) DO NOTHING",
+                [p.name, p.version],
+            )
+        elif stored != p.version:
+            tx.execute(
+                f"UPDATE {VERSIONS_TABLE} SET version = ? WHERE name = ?", [p.version, p.name]
+            )
 
     def _ensure_tracking(self, tx: Transaction, names: Sequence[str]) -> None:
         for name in names:

@@ -526,3 +526,28 @@ def destruction_deadline(received_on: date) -> date:
         except ValueError:
             continue
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check_signals_discussed(
+    discussed_with_her: bool, discussed_on: date | None, today: date
+) -> None:
+    """The signals were discussed with her on a day, or not at all: a day without the
+    discussion (or the discussion without its day, or a day still to come) is refused."""
+    if discussed_with_her and discussed_on is None:
+        raise RuleRefused(
+            "say on which day the signals were discussed with her (discussed_on)",
+            code="signals-discussed-on-required",
+            unmet=["discussed_on"],
+        )
+    if not discussed_with_her and discussed_on is not None:
+        raise RuleRefused(
+            "a day of discussion belongs to signals discussed with her (discussed_with_her)",
+            code="signals-discussed-on-unexpected",
+            unmet=["discussed_on"],
+        )
+    if discussed_on is not None and discussed_on > today:
+        raise RuleRefused(
+            "the day the signals were discussed with her lies in the future",
+            code="signals-discussed-on-future",
+            unmet=["discussed_on"],
+        )

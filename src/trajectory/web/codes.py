@@ -44,7 +44,7 @@ FORM_SPECIFIC_FIELDS = (
     "permission/kind", "placement/kind", "intervention/kind", "signal/kind",
     "aftercare-contact/kind", "leisure/kind", "education/level", "contact-restore/level",
     "contact-restrict/level", "aftercare-end/reason", "closure/reason", "correction/reason",
-    "phase-transition/reason",
+    "phase-transition/reason", "signal-interpretation/disciplines",
 )
 """Fields a form names more precisely than the field's own word ("form/field"): the
 "kind" of a permission is the permission itself. Translator.field looks these up first."""

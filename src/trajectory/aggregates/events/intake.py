@@ -15,6 +15,7 @@ from trajectory.aggregates.vocabulary import (
     Nationality,
     RiskProfile,
     Setting,
+    SignalDiscipline,
     VictimStatus,
 )
 
@@ -70,3 +71,20 @@ class VictimStatusChanged(TrajectoryEvent):
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.victim_status = self.victim_status
+
+
+class SignalsInterpreted(TrajectoryEvent):
+    """The signals were interpreted with other disciplines and discussed with her, or not.
+
+    At intake or soon after, by her coordinator: with which disciplines, whether together
+    (in one consultation) or one by one, and whether and on which day (`discussed_on`) the
+    signals were discussed with her. Core elements 2 and 3."""
+
+    disciplines: tuple[SignalDiscipline, ...]
+    together: bool
+    discussed_with_her: bool
+    discussed_on: date | None
+    note: str
+
+    def fold(self, state: TrajectoryState, position: int) -> None:
+        state.add_evidence("signals-interpreted", position, self.occurred_on)
