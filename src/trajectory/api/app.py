@@ -24,6 +24,7 @@ from trajectory.api.quality import (
     quality_signals,
     victim_statistics,
 )
+from trajectory.api.projects import project_routes
 from trajectory.api.research import research_export
 from trajectory.api.routes import (
     access_log,
@@ -103,6 +104,7 @@ def create_app(services: Services) -> Litestar:
             quality_out_of_view,
             victim_statistics,
             research_export,
+            *project_routes(),
             step_up_token,
             # The web pages (trajectory.web), under /app: their own guard and error pages.
             *web_routes(),
