@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 import msgspec
 from litestar import Request, get, post
-from litestar.params import JSONBody
+from litestar.params import JSONBody, Parameter
 
 from trajectory.api.context import access_entry, actor, caller, client_of, services
 from trajectory.api.errors import ApiError, FieldError, problem_responses
@@ -35,6 +35,7 @@ from trajectory.research.approvals import (
 from trajectory.research.projects import FILES
 
 _NAME = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+ProjectName = Annotated[str, Parameter(max_length=64)]
 
 
 class ProposeProject(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -132,7 +133,7 @@ def _logged(request: Request[Any, Any, Any]) -> None:
     request.scope.setdefault("state", {})["access_logged"] = True
 
 
-def _read_logged(request: Request[Any, Any, Any], name: str) -> None:
+def _read_logged(request: Request[Any, Any, Any], name: ProjectName) -> None:
     entry = access_entry(request, action="read", trajectory_id=None, outcome="ok")
     services(request).access.append(replace(entry, request_id=f"research-project:{name}"))
 
@@ -195,7 +196,7 @@ async def list_projects(request: Request[Any, Any, Any]) -> list[ProjectOut]:
     return await anyio.to_thread.run_sync(partial(_list, request))
 
 
-def _one(request: Request[Any, Any, Any], name: str) -> ProjectOut:
+def _one(request: Request[Any, Any, Any], name: ProjectName) -> ProjectOut:
     app = services(request).application
     found = find_project(app.db, name)
     if found is None:
@@ -207,7 +208,7 @@ def _one(request: Request[Any, Any, Any], name: str) -> ProjectOut:
 @get("/research/projects/{name:str}", guards=[authenticated],
      opt={"roles": RESEARCHER + ADMIN}, summary="One research project", tags=["research"],
      responses=problem_responses((401, 403, 404, 429, 500, 503)))
-async def get_project(request: Request[Any, Any, Any], name: str) -> ProjectOut:
+async def get_project(request: Request[Any, Any, Any], name: ProjectName) -> ProjectOut:
     """A project: its record, every organisation's decisions, its bound researchers."""
     return await anyio.to_thread.run_sync(partial(_one, request, name))
 
@@ -229,7 +230,7 @@ def _decide(request: Request[Any, Any, Any], name: str, data: DecideParticipatio
       tags=["research"],
       responses=problem_responses((400, 401, 403, 404, 413, 422, 429, 500, 503)))
 async def decide_participation(
-    request: Request[Any, Any, Any], name: str, data: JSONBody[DecideParticipation]
+    request: Request[Any, Any, Any], name: ProjectName, data: JSONBody[DecideParticipation]
 ) -> ProjectOut:
     """The admin of an organisation in scope (its privacy officer) approves (or
     declines) its participation; the latest decision is in force. An admin of an
@@ -258,7 +259,7 @@ def _bind(request: Request[Any, Any, Any], name: str, data: BindResearcher) -> P
       summary="Bind a researcher's account to a research project", tags=["research"],
       responses=problem_responses((400, 401, 403, 404, 413, 422, 429, 500, 503)))
 async def bind_researcher(
-    request: Request[Any, Any, Any], name: str, data: JSONBody[BindResearcher]
+    request: Request[Any, Any, Any], name: ProjectName, data: JSONBody[BindResearcher]
 ) -> ProjectOut:
     """An admin of one of the project's organisations binds a researcher (by user name):
     only bound researchers export the project's data."""

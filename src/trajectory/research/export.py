@@ -667,9 +667,9 @@ def export_parameters(
     scope: list[str] | None = None
     intake_from = intake_to = None
     if approval is not None:
-        project = approval.project
-        scope = sorted(set(organisations or project.organisations))
-        intake_from, intake_to = project.period_from, project.period_to
+        approved = approval.project
+        scope = sorted(set(organisations or approved.organisations))
+        intake_from, intake_to = approved.period_from, approved.period_to
         end = min(end, intake_to)
     return Parameters(
         project=project,
