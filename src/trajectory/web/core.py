@@ -276,8 +276,9 @@ NAV: dict[str, list[tuple[str, str]]] = {
         (N_("Quality"), "/quality"),
     ],
     "aftercare": [(N_("Handovers"), "/handovers"), (N_("Out of view"), OUT_OF_VIEW)],
-    "researcher": [(N_("Research"), "/research")],
-    "admin": [(N_("Admin"), "/admin")],
+    "researcher": [(N_("Research"), "/research"),
+                   (N_("Research projects"), "/research/projects")],
+    "admin": [(N_("Admin"), "/admin"), (N_("Research projects"), "/research/projects")],
 }
 """Each role's menu: the entry's English msgid (translated in the page) and its path."""
 

@@ -21,6 +21,7 @@ from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
 from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
+from trajectory.web.project_pages import project_routes
 
 HERE = Path(__file__).parent
 
@@ -29,7 +30,8 @@ def web_routes() -> list[Router]:
     pages = Router(
         path=PREFIX,
         route_handlers=[
-            *auth_routes(), *care_routes(), *other_routes(), *out_of_view_routes()
+            *auth_routes(), *care_routes(), *other_routes(), *out_of_view_routes(),
+            *project_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},
