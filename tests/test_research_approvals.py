@@ -298,3 +298,23 @@ def test_an_expired_project_is_refused_over_http(
         late = researcher.post("/research/exports", json={"project": "study"})
     assert late.status_code == 409
     assert late.json()["rule"] == "project-expired"
+
+
+def test_the_demo_researcher_exports_the_approved_demo_study(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    # given the demo as `serve --demo` prepares it (its users, then its project)
+    from trajectory.api.server import _prepare_demo
+    from trajectory.composition.http import build_services
+
+    run_demo(app, count=6, seed=3)
+    _prepare_demo(app, build_services(app))
+    _prepare_demo(app, build_services(app))  # a second start adds nothing
+    project = find_project(app.db, "demo-study")
+    assert project is not None and project.approved and project.bound("demo-researcher")
+    assert len(project.decisions) == len(ORGANISATIONS) and len(project.members) == 1
+    # when the demo researcher exports it, then it is exported under its approvals
+    demo_researcher = Actor(user_id="demo-researcher", role="researcher",
+                            organisation="demo-research")
+    manifest = export_approved(app, demo_researcher, "demo-study", tmp_path / "out")
+    assert len(manifest.approvals) == len(ORGANISATIONS)
