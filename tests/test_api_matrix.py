@@ -119,6 +119,11 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/out-of-view"): {"coordinator", "aftercare"},
     ("GET", "/statistics/victims"): {"researcher", "admin"},
     ("POST", "/research/exports"): {"researcher"},
+    ("GET", "/research/projects"): {"researcher", "admin"},
+    ("POST", "/research/projects"): {"researcher"},
+    ("GET", "/research/projects/{name:str}"): {"researcher", "admin"},
+    ("POST", "/research/projects/{name:str}/approvals"): {"admin"},
+    ("POST", "/research/projects/{name:str}/members"): {"admin"},
     ("POST", "/auth/step-up"): {"researcher", "admin"},
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.

@@ -378,9 +378,19 @@ def export_approved(
     approval = check_export(app.db, actor, project, amsterdam_date(now),
                             organisations=organisations, now=now, client=client)
     declared = approval.project.declaration
-    if options.get("files") is None and options.get("variables") is None:
-        options["files"] = list(declared.files)
-        options["variables"] = None if declared.variables is None else list(
-            declared.variables)
+    files, variables = options.get("files"), options.get("variables")
+    if files is not None or variables is not None:
+        # (checked here, not only by the engine: a project's first export fixes its
+        # declaration in the engine, and must fix the approved one)
+        wanted = Declaration.of(files, variables)
+        if wanted != declared:
+            raise DeclarationError(
+                "variables" if wanted.files == declared.files else "files",
+                f"project {project!r} was approved for files {', '.join(declared.files)}"
+                " and " + ("every variable" if declared.variables is None else
+                           "variables " + ", ".join(declared.variables))
+                + "; an export cannot ask for other data (propose a new project)")
+    options["files"] = list(declared.files)
+    options["variables"] = None if declared.variables is None else list(declared.variables)
     return export_project(app, project, out_dir, actor=actor, client=client,
                           approval=approval, organisations=organisations, **options)
