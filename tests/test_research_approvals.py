@@ -20,6 +20,7 @@ from tests.conftest import FakeClock
 from tests.live import Live, live_server
 from tests.project_support import approved_project, privacy_officer
 from tests.step_up_support import enrol, stepped_up
+from tests.web_support import Page, World, csrf_of
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.demo import ORGANISATIONS, run_demo
 from trajectory.research import verify_export
@@ -318,3 +319,70 @@ def test_the_demo_researcher_exports_the_approved_demo_study(
                             organisation="demo-research")
     manifest = export_approved(app, demo_researcher, "demo-study", tmp_path / "out")
     assert len(manifest.approvals) == len(ORGANISATIONS)
+
+
+# -- the pages ----------------------------------------------------------------------------------
+
+
+def test_on_the_pages_a_project_is_proposed_approved_bound_and_exported(world: World) -> None:
+    """Given two girls with research consent; when the researcher proposes a project on
+    its page, the admin of its organisation approves it and binds her; then she exports
+    it, and before that the export form says in Dutch why it cannot."""
+    from tests.web_support import ORG_A
+
+    world.give_research_consent(world.girl)
+    world.give_research_consent(world.handed_over)
+    proposal = {"name": "pagina", "purpose": "wat werkt", "ethics_reference": "METC 2026-9",
+                "organisations": ORG_A, "period_from": "2000-01-01",
+                "period_to": "2099-12-31", "expires_on": "2027-01-01"}
+    with world.browser("researcher") as r:
+        # a field that does not fit is said at the field, in Dutch
+        wrong = r.submit("/app/research/projects", {**proposal, "expires_on": "2020-01-01"},
+                         follow_redirects=False)
+        assert wrong.status_code == 422
+        assert "De vervaldatum mag niet in het verleden liggen." in Page.of(
+            wrong.text).all_text()
+        made = r.submit("/app/research/projects", proposal, follow_redirects=False)
+        assert made.status_code == 303, made.text
+        # sent twice (a reload): recorded once
+        again = r.submit("/app/research/projects", proposal, follow_redirects=False)
+        assert again.status_code == 303
+        shown = r.get("/app/research/projects/pagina")
+        assert "Wacht op goedkeuring." in Page.of(shown.text).all_text()
+        refused = r.export("pagina")
+        assert refused.status_code == 403
+        assert "Uw account is niet aan dit project verbonden." in Page.of(
+            refused.text).all_text()
+    with world.browser("admin") as a:
+        page = a.get("/app/research/projects/pagina")
+        seen = {"decision": "approved", "seen": "0"}
+        assert a.post("/app/research/projects/pagina/approvals",
+                      {"csrf_token": csrf_of(page.text), **seen},
+                      follow_redirects=False).status_code == 303
+        # a double click on the same form records nothing new
+        assert a.post("/app/research/projects/pagina/approvals",
+                      {"csrf_token": csrf_of(page.text), **seen},
+                      follow_redirects=False).status_code == 303
+        bound = a.post("/app/research/projects/pagina/members",
+                       {"csrf_token": csrf_of(page.text), "researcher": "researcher"},
+                       follow_redirects=False)
+        assert bound.status_code == 303, bound.text
+        nobody = a.post("/app/research/projects/pagina/members",
+                        {"csrf_token": csrf_of(page.text), "researcher": "niemand"})
+        assert nobody.status_code == 422
+        assert "Er is geen onderzoeker met deze gebruikersnaam." in Page.of(
+            nobody.text).all_text()
+    with world.browser("admin-b") as other:  # an admin outside the scope decides nothing
+        page = other.get("/app/research/projects/pagina")
+        assert "Besluit vastleggen" not in page.text
+        denied = other.post("/app/research/projects/pagina/approvals",
+                            {"csrf_token": csrf_of(page.text), "decision": "approved"})
+        assert denied.status_code == 403
+    project = find_project(world.app.db, "pagina")
+    assert project is not None and project.approved and len(project.decisions) == 1
+    with world.browser("researcher") as r:
+        done = r.export("pagina")
+        assert done.status_code == 303, done.text
+        manifest = r.get(done.headers["location"].partition("?")[0]
+                         + "/files/manifest.json").json()
+    assert [a["organisation"] for a in manifest["approvals"]] == [ORG_A]
