@@ -169,7 +169,8 @@ def test_only_an_admin_of_an_organisation_in_scope_decides_and_binds(
         _propose(app, "other", organisations=())
     assert bad.value.field == "organisations"
     project = find_project(app.db, "study")
-    assert project is not None and not project.approved
+    assert project is not None
+    assert not project.approved
 
 
 def test_project_records_are_append_only(app: TrajectoryApplication) -> None:
@@ -240,7 +241,8 @@ def test_projects_over_http_from_proposal_to_export(
         assert wrong.status_code == 422
         assert wrong.json()["errors"][0]["field"] == "expires_on"
         again = rosa.post("/research/projects", json=body)
-        assert again.status_code == 409 and again.json()["rule"] == "project-exists"
+        assert again.status_code == 409
+        assert again.json()["rule"] == "project-exists"
         # not approved, not bound: refused, naming the rule
         refused = researcher.post("/research/exports", json={"project": "study"})
         assert refused.status_code == 403, refused.text
@@ -260,10 +262,12 @@ def test_projects_over_http_from_proposal_to_export(
         assert not_yet.status_code == 409
         assert not_yet.json()["rule"] == "project-not-approved"
         approved = noord.post("/research/projects/study/approvals", json={})
-        assert approved.status_code == 201 and approved.json()["approved"] is True
+        assert approved.status_code == 201
+        assert approved.json()["approved"] is True
         # anyone of the research roles reads it
         one = rosa.get("/research/projects/study")
-        assert one.status_code == 200 and one.json()["decisions"][0]["organisation"] == NOORD
+        assert one.status_code == 200
+        assert one.json()["decisions"][0]["organisation"] == NOORD
         assert [p["name"] for p in noord.get("/research/projects").json()] == ["study"]
         assert rosa.get("/research/projects/nope").status_code == 404
         # outside its scope: refused; inside: exported, only the declared files
@@ -312,8 +316,11 @@ def test_the_demo_researcher_exports_the_approved_demo_study(
     _prepare_demo(app, build_services(app))
     _prepare_demo(app, build_services(app))  # a second start adds nothing
     project = find_project(app.db, "demo-study")
-    assert project is not None and project.approved and project.bound("demo-researcher")
-    assert len(project.decisions) == len(ORGANISATIONS) and len(project.members) == 1
+    assert project is not None
+    assert project.approved
+    assert project.bound("demo-researcher")
+    assert len(project.decisions) == len(ORGANISATIONS)
+    assert len(project.members) == 1
     # when the demo researcher exports it, then it is exported under its approvals
     demo_researcher = Actor(user_id="demo-researcher", role="researcher",
                             organisation="demo-research")
@@ -379,7 +386,9 @@ def test_on_the_pages_a_project_is_proposed_approved_bound_and_exported(world: W
                             {"csrf_token": csrf_of(page.text), "decision": "approved"})
         assert denied.status_code == 403
     project = find_project(world.app.db, "pagina")
-    assert project is not None and project.approved and len(project.decisions) == 1
+    assert project is not None
+    assert project.approved
+    assert len(project.decisions) == 1
     with world.browser("researcher") as r:
         done = r.export("pagina")
         assert done.status_code == 303, done.text

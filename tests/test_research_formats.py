@@ -17,10 +17,10 @@ from uuid import UUID
 import msgspec
 import pytest
 
-from tests.project_support import approved_project
 from tests.builders import left_care, open_trajectory, phase_2_facts, record_all
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
+from tests.project_support import approved_project
 from tests.step_up_support import enrol, stepped_up
 from tests.test_research_export import (  # noqa: F401 - cli_env, restore_logging: fixtures
     RESEARCHER,

@@ -18,13 +18,13 @@ from trajectory.api.forwarded import TrustedProxies
 from trajectory.api.middleware import HttpHygiene
 from trajectory.api.out_of_view import out_of_view
 from trajectory.api.privacy import erase_trajectory, retention
+from trajectory.api.projects import project_routes
 from trajectory.api.quality import (
     core_elements,
     quality_out_of_view,
     quality_signals,
     victim_statistics,
 )
-from trajectory.api.projects import project_routes
 from trajectory.api.research import research_export
 from trajectory.api.routes import (
     access_log,

@@ -21,10 +21,10 @@ from litestar.params import JSONBody
 
 from trajectory.api.context import caller, client_of, services
 from trajectory.api.errors import ApiError, FieldError, problem_responses
+from trajectory.api.projects import refusal
 from trajectory.api.reads import parse_as_of
 from trajectory.api.security import RESEARCHER, authenticated
 from trajectory.application import Actor
-from trajectory.api.projects import refusal
 from trajectory.research import ExportError, StoreNotVerified, write_archive
 from trajectory.research.approvals import ProjectRefused, export_approved
 from trajectory.research.disclosure import MIN_K

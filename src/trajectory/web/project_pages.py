@@ -130,12 +130,15 @@ def propose_page(request: Request[Any, Any, Any]) -> Response[Any]:
     if existing is not None and existing.proposed_by == user.user_id and (
             existing.purpose == kept["purpose"].strip()):
         return redirect(f"/research/projects/{name}")  # (sent twice: recorded once)
+    begins, ends, expires = days["period_from"], days["period_to"], days["expires_on"]
+    assert begins is not None
+    assert ends is not None
+    assert expires is not None
     try:
-        assert days["period_from"] and days["period_to"] and days["expires_on"]
         propose(app.db, actor(user), name=name, purpose=kept["purpose"],
                 ethics_reference=kept["ethics_reference"], files=files, variables=variables,
-                period_from=days["period_from"], period_to=days["period_to"],
-                organisations=organisations, expires_on=days["expires_on"], now=now,
+                period_from=begins, period_to=ends,
+                organisations=organisations, expires_on=expires, now=now,
                 today=amsterdam_date(now), client=client_of(request))
     except ProjectInvalid as e:
         return _projects_page(request, status_code=422, form=kept, errors={
