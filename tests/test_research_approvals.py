@@ -395,3 +395,23 @@ def test_on_the_pages_a_project_is_proposed_approved_bound_and_exported(world: W
         manifest = r.get(done.headers["location"].partition("?")[0]
                          + "/files/manifest.json").json()
     assert [a["organisation"] for a in manifest["approvals"]] == [ORG_A]
+
+
+def test_an_export_cannot_ask_for_other_data_than_the_project_was_approved_for(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    from trajectory.research.projects import DeclarationError, declaration_of
+
+    # given a project approved for the trajectories file only, never exported yet
+    approved_project(app, "small", researcher=RESEARCHER.user_id, organisations=[NOORD],
+                     files=["trajectories"])
+    # when its first export asks for the events file too, then it is refused
+    with pytest.raises(DeclarationError) as refused:
+        export_approved(app, RESEARCHER, "small", tmp_path / "out",
+                        files=["trajectories", "events"])
+    assert refused.value.field == "files"
+    # and the first export did not fix another declaration than the approved one
+    assert declaration_of(app.db, "small") is None
+    export_approved(app, RESEARCHER, "small", tmp_path / "ok")
+    assert sorted(p.name for p in (tmp_path / "ok").iterdir() if p.suffix == ".csv") == [
+        "trajectories.csv"]
