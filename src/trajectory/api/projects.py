@@ -32,7 +32,6 @@ from trajectory.research.approvals import (
     find_project,
     propose,
 )
-from trajectory.research.projects import FILES
 
 _NAME = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 ProjectName = Annotated[str, Parameter(max_length=64)]
@@ -142,9 +141,6 @@ def _propose(request: Request[Any, Any, Any], data: ProposeProject) -> ProjectOu
     svc = services(request)
     app = svc.application
     now = app.clock()
-    if data.files is not None and any(f not in FILES for f in data.files):
-        raise ApiError(422, f"files: one of {', '.join(FILES)}",
-                       errors=[FieldError(field="files", message=f"one of {', '.join(FILES)}")])
     _logged(request)
     try:
         p = propose(app.db, actor(caller(request)), name=data.name, purpose=data.purpose,

@@ -31,8 +31,8 @@ import os
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any
 
 from trajectory.access_log import AccessEntry, AccessLog, Acting
 from trajectory.aggregates.errors import RuleRefused
@@ -42,6 +42,9 @@ from trajectory.research.projects import (
     Declaration,
     DeclarationError,
 )
+
+if TYPE_CHECKING:
+    from trajectory.application import Actor
 
 APPROVER_ROLE = "admin"
 """Who approves an organisation's participation: its admin (there is no privacy-officer
@@ -357,14 +360,14 @@ def check_export(
             raise ProjectRefused(f"project {project!r} expired on"
                                  f" {found.expires_on.isoformat()}", code="project-expired")
     except ProjectRefused as e:
-        _refused(db, actor, now or datetime.combine(today, datetime.min.time()), "export",
-                 project, client, e)
+        at = now if now is not None else datetime.combine(today, time(), tzinfo=UTC)
+        _refused(db, actor, at, "export", project, client, e)
         raise
     return Approval(found)
 
 
 def export_approved(
-    app: Any, actor: Acting, project: str, out_dir: str | os.PathLike[str], *,
+    app: Any, actor: Actor, project: str, out_dir: str | os.PathLike[str], *,
     organisations: Sequence[str] | None = None, client: str | None = None, **options: Any,
 ) -> Any:
     """Every entry point's export: `check_export`, then the engine with the approved
