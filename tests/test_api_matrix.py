@@ -30,6 +30,7 @@ from tests.api_support import (
 )
 from tests.conftest import MASTER_KEY
 from tests.live import live_server
+from tests.project_support import approved_project
 from trajectory.api.app import create_app
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
@@ -128,6 +129,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.
 UNGUARDED_METHODS = {"OPTIONS", "HEAD"}
+PROJECT = "matrix-study"
 
 
 def expected(method: str, path: str, caller: str) -> int | str:
@@ -155,6 +157,9 @@ def expected(method: str, path: str, caller: str) -> int | str:
     )
     if about_one and caller not in SEES_TRAJECTORY:
         return 404
+    # a research project's organisations decide on it, and bind its researchers
+    if "{name" in path and method == "POST" and caller == "admin-other-org":
+        return 403
     return "allowed"
 
 
@@ -177,6 +182,7 @@ def fill(path: str, world: World, proposal_id: str = "") -> str:
         "position": "1",
         "path": "swagger",
         "proposal_id": proposal_id,
+        "name": PROJECT,
     }
     for name, value in values.items():
         path = path.replace(f"{{{name}:str}}", value).replace(f"{{{name}:int}}", value)
@@ -242,8 +248,12 @@ def test_every_route_answers_every_caller_as_the_policy_says(
     proposal = propose(app, world.trajectory, by=Actor(user_id="admin", role="admin",
                        organisation=ORG_A), reason="matrix", legal_ground="court-order",
                        court_reference="matrix-1")
+    # A research project of her organisation: its admin decides on it and binds, and the
+    # researcher (bound) exports it.
+    approved_project(app, PROJECT, researcher="researcher", organisations=[ORG_A])
+    bodies: dict[tuple[str, str], Any] = {("POST", "/research/exports"): {"project": PROJECT}}
     # Proposing names her in the body; without the order's reference it records nothing.
-    bodies = {("POST", "/admin/erasures"): {
+    bodies |= {("POST", "/admin/erasures"): {
         "trajectory_id": str(world.trajectory), "reason": "matrix", "legal_ground": "court-order"}}
     wrong: list[str] = []
     checked = 0

@@ -238,13 +238,13 @@ def _bind(request: Request[Any, Any, Any], name: str, data: BindResearcher) -> P
     svc = services(request)
     app = svc.application
     user = svc.users.find(data.researcher.strip())
-    if user is None or user.revoked:
-        raise ApiError(422, "researcher: no such user",
-                       errors=[FieldError(field="researcher", message="no such user")])
+    known = user is not None and not user.revoked
     _logged(request)
-    try:
-        p = bind(app.db, actor(caller(request)), name, researcher_id=user.user_id,
-                 researcher_role=user.role, now=app.clock(), client=client_of(request))
+    try:  # (an unknown user is the rule's to name, after the project and its scope)
+        p = bind(app.db, actor(caller(request)), name,
+                 researcher_id=user.user_id if user is not None and known else "",
+                 researcher_role=user.role if user is not None and known else "",
+                 now=app.clock(), client=client_of(request))
     except (ProjectRefused, ProjectInvalid) as e:
         raise refusal(e) from None
     return project_out(p, amsterdam_date(app.clock()))

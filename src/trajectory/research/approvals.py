@@ -308,7 +308,8 @@ def bind(
                 f"{by.organisation!r} is not an organisation in the project's scope",
                 code="organisation-out-of-scope", status=403)
         if researcher_role != "researcher":
-            raise ProjectInvalid("researcher", "only a researcher's account can be bound")
+            raise ProjectInvalid("researcher", "no researcher's account by this name (only"
+                                 " a researcher's account can be bound)")
     except ProjectRefused as e:
         _refused(db, by, now, "write", name, client, e)
         raise

@@ -216,16 +216,16 @@ def bind_page(request: Request[Any, Any, Any], name: PathText) -> Response[Any]:
     user = session_of(request).user
     services = web(request).services
     app = services.application
-    researcher = services.users.find(first(form, "researcher").strip()[:200])
-    if researcher is None or researcher.revoked or researcher.role != "researcher":
-        if find_project(app.db, name) is None:
-            raise not_found()
-        log_access(request, "write", None, "rejected")
+    found = services.users.find(first(form, "researcher").strip()[:200])
+    researcher = found if found is not None and not found.revoked else None
+    try:  # (an unknown user is the rule's to name, after the project and its scope)
+        bind(app.db, actor(user), name,
+             researcher_id=researcher.user_id if researcher is not None else "",
+             researcher_role=researcher.role if researcher is not None else "",
+             now=app.clock(), client=client_of(request))
+    except ProjectInvalid:
         return _project_page(request, name, status_code=422,
                              bind_error=t(FIELD_PROBLEMS["researcher"]))
-    try:
-        bind(app.db, actor(user), name, researcher_id=researcher.user_id,
-             researcher_role=researcher.role, now=app.clock(), client=client_of(request))
     except ProjectRefused as e:
         if e.code == "project-unknown":
             raise not_found() from None
