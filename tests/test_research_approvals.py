@@ -29,10 +29,10 @@ from trajectory.research.approvals import (
     ProjectRefused,
     check_export,
     decide,
-    export_approved,
     find_project,
     propose,
 )
+from trajectory.research.approved_export import export_approved
 from trajectory.research.projects import Pseudonyms, project_secret
 
 RESEARCHER = Actor(user_id="researcher-1", role="researcher", organisation="uni-demo")

@@ -26,7 +26,8 @@ from trajectory.api.reads import parse_as_of
 from trajectory.api.security import RESEARCHER, authenticated
 from trajectory.application import Actor
 from trajectory.research import ExportError, StoreNotVerified, write_archive
-from trajectory.research.approvals import ProjectRefused, export_approved
+from trajectory.research.approvals import ProjectRefused
+from trajectory.research.approved_export import export_approved
 from trajectory.research.disclosure import MIN_K
 from trajectory.research.export import manifest_sha256
 from trajectory.research.projects import DeclarationError, ProjectError

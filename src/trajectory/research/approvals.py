@@ -12,7 +12,7 @@ An export is refused unless the project is known, every organisation in scope ap
 it (its latest decision), it has not expired, and the researcher is bound to it; it then
 holds only the organisations in scope and the declared period, files and variables
 (`Approval.scope`), and its manifest names the approvals. The API, the web pages and the
-command line all call `check_export` (through `export_approved`); none decides on its own.
+command line all call `check_export` (through `research.approved_export`); none decides on its own.
 `export_project` itself (the engine) is not the gate.
 
 The operator of the command line (`cli:<login>`) runs on the server with the database
@@ -27,12 +27,10 @@ organisation is the one in force. Every step, refused ones too, is in the access
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any
 
 from trajectory.access_log import AccessEntry, AccessLog, Acting
 from trajectory.aggregates.errors import RuleRefused
@@ -42,9 +40,6 @@ from trajectory.research.projects import (
     Declaration,
     DeclarationError,
 )
-
-if TYPE_CHECKING:
-    from trajectory.application import Actor
 
 APPROVER_ROLE = "admin"
 """Who approves an organisation's participation: its admin (there is no privacy-officer
@@ -365,36 +360,3 @@ def check_export(
         _refused(db, actor, at, "export", project, client, e)
         raise
     return Approval(found)
-
-
-def export_approved(
-    app: Any, actor: Actor, project: str, out_dir: str | os.PathLike[str], *,
-    organisations: Sequence[str] | None = None, client: str | None = None, **options: Any,
-) -> Any:
-    """Every entry point's export: `check_export`, then the engine with the approved
-    project's scope (its organisations, period, files and variables). Returns the
-    manifest. An explicit `files`/`variables` must be the project's own (the engine's
-    declaration check refuses others)."""
-    from trajectory.clock import amsterdam_date
-    from trajectory.research.export import export_project
-
-    now = app.clock()
-    approval = check_export(app.db, actor, project, amsterdam_date(now),
-                            organisations=organisations, now=now, client=client)
-    declared = approval.project.declaration
-    files, variables = options.get("files"), options.get("variables")
-    if files is not None or variables is not None:
-        # (checked here, not only by the engine: a project's first export fixes its
-        # declaration in the engine, and must fix the approved one)
-        wanted = Declaration.of(files, variables)
-        if wanted != declared:
-            raise DeclarationError(
-                "variables" if wanted.files == declared.files else "files",
-                f"project {project!r} was approved for files {', '.join(declared.files)}"
-                " and " + ("every variable" if declared.variables is None else
-                           "variables " + ", ".join(declared.variables))
-                + "; an export cannot ask for other data (propose a new project)")
-    options["files"] = list(declared.files)
-    options["variables"] = None if declared.variables is None else list(declared.variables)
-    return export_project(app, project, out_dir, actor=actor, client=client,
-                          approval=approval, organisations=organisations, **options)

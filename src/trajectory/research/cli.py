@@ -75,7 +75,8 @@ def _operator() -> Any:
 def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     from trajectory.logs import Progress
     from trajectory.research import ExportError, ProjectError, manifest_sha256
-    from trajectory.research.approvals import ProjectRefused, export_approved
+    from trajectory.research.approvals import ProjectRefused
+    from trajectory.research.approved_export import export_approved
 
     try:
         as_of = parse_as_of(args.as_of) if args.as_of else None

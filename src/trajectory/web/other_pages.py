@@ -357,7 +357,8 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     user = session_of(request).user
     from trajectory.research import ExportError, ProjectError
-    from trajectory.research.approvals import ProjectRefused, export_approved
+    from trajectory.research.approvals import ProjectRefused
+    from trajectory.research.approved_export import export_approved
     from trajectory.research.projects import DeclarationError
     from trajectory.web.project_pages import refusal_sentence
 
