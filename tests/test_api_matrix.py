@@ -30,6 +30,7 @@ from tests.api_support import (
 )
 from tests.conftest import MASTER_KEY
 from tests.live import live_server
+from tests.project_support import approved_project
 from trajectory.api.app import create_app
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
@@ -137,10 +138,16 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/out-of-view"): {"coordinator", "aftercare"},
     ("GET", "/statistics/victims"): {"researcher", "admin", "inspector"},
     ("POST", "/research/exports"): {"researcher"},
+    ("GET", "/research/projects"): {"researcher", "admin"},
+    ("POST", "/research/projects"): {"researcher"},
+    ("GET", "/research/projects/{name:str}"): {"researcher", "admin"},
+    ("POST", "/research/projects/{name:str}/approvals"): {"admin"},
+    ("POST", "/research/projects/{name:str}/members"): {"admin"},
     ("POST", "/auth/step-up"): {"researcher", "admin"},
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.
 UNGUARDED_METHODS = {"OPTIONS", "HEAD"}
+PROJECT = "matrix-study"
 
 
 def expected(method: str, path: str, caller: str) -> int | str:
@@ -168,6 +175,9 @@ def expected(method: str, path: str, caller: str) -> int | str:
     )
     if about_one and caller not in SEES_TRAJECTORY:
         return 404
+    # a research project's organisations decide on it, and bind its researchers
+    if "{name" in path and method == "POST" and caller == "admin-other-org":
+        return 403
     return "allowed"
 
 
@@ -190,6 +200,7 @@ def fill(path: str, world: World, proposal_id: str = "") -> str:
         "position": "1",
         "path": "swagger",
         "proposal_id": proposal_id,
+        "name": PROJECT,
     }
     for name, value in values.items():
         path = path.replace(f"{{{name}:str}}", value).replace(f"{{{name}:int}}", value)
@@ -255,8 +266,12 @@ def test_every_route_answers_every_caller_as_the_policy_says(
     proposal = propose(app, world.trajectory, by=Actor(user_id="admin", role="admin",
                        organisation=ORG_A), reason="matrix", legal_ground="court-order",
                        court_reference="matrix-1")
+    # A research project of her organisation: its admin decides on it and binds, and the
+    # researcher (bound) exports it.
+    approved_project(app, PROJECT, researcher="researcher", organisations=[ORG_A])
+    bodies: dict[tuple[str, str], Any] = {("POST", "/research/exports"): {"project": PROJECT}}
     # Proposing names her in the body; without the order's reference it records nothing.
-    bodies = {("POST", "/admin/erasures"): {
+    bodies |= {("POST", "/admin/erasures"): {
         "trajectory_id": str(world.trajectory), "reason": "matrix", "legal_ground": "court-order"}}
     wrong: list[str] = []
     checked = 0

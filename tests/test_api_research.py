@@ -13,6 +13,7 @@ import pytest
 from tests.builders import COORDINATOR
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
+from tests.project_support import approved_project
 from tests.step_up_support import enrol, stepped_up
 from trajectory.application import TrajectoryApplication
 from trajectory.demo import run_demo
@@ -29,7 +30,9 @@ def live(app: TrajectoryApplication) -> Iterator[Live]:
 def test_a_researcher_exports_a_verifiable_archive(
     live: Live, app: TrajectoryApplication, tmp_path: Path, clock: FakeClock
 ) -> None:
-    with live.client(live.token("rosa", "researcher", "uni-demo")) as rosa:
+    token = live.token("rosa", "researcher", "uni-demo")
+    approved_project(app, "p1", researcher="rosa")  # (exports need an approved project)
+    with live.client(token) as rosa:
         # Exporting needs a step-up token (password and a new TOTP code), as on the web pages.
         researcher = stepped_up(live, rosa, enrol(live, "rosa"), clock)
     coordinator = live.client(live.token("coord", "coordinator", "demo-org-noord"))

@@ -14,6 +14,7 @@ import pytest
 from tests.api_support import INTAKE
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
+from tests.project_support import approved_project
 from tests.step_up_support import PASSWORD, ask_step_up, code, enrol, stepped_up
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import TrajectoryApplication
@@ -182,7 +183,9 @@ def test_a_step_up_token_exports_for_a_researcher(
     live: Live, app: TrajectoryApplication, clock: FakeClock
 ) -> None:
     run_demo(app, count=4, seed=3)
-    with live.client(live.token("rosa", "researcher", "uni-demo")) as researcher:
+    token = live.token("rosa", "researcher", "uni-demo")
+    approved_project(app, "p1", researcher="rosa")
+    with live.client(token) as researcher:
         secret = enrol(live, "rosa")
         with stepped_up(live, researcher, secret, clock) as sudo:
             done = sudo.post("/research/exports", json={"project": "p1"})

@@ -294,6 +294,7 @@ def test_on_the_page_two_admins_each_re_authenticated_erase_and_kept_exports_go(
                world.actor("coordinator"))
     world.give_research_consent(girl)
     world.give_research_consent(world.handed_over)
+    world.approve_project("vier-ogen")
     with world.browser("researcher") as r:
         assert r.export("vier-ogen").status_code == 303
     kept = [m.parent for m in Path(str(world.app.settings.export_dir)).rglob("manifest.json")]

@@ -19,6 +19,7 @@ import structlog
 from tests.builders import open_trajectory, phase_2_facts, record_all
 from tests.conftest import MASTER_KEY, FakeClock
 from tests.live import live_server
+from tests.project_support import approved_project
 from tests.step_up_support import enrol, stepped_up
 from tests.test_research_export import RESEARCHER, consent, export, read_csv
 from tests.web_support import PASSWORD, Page, World, csrf_of
@@ -128,6 +129,7 @@ def test_a_failing_export_is_marked_failed_on_its_page_never_ready(world: World)
     # Given a store of two girls: no group of five is possible
     for girl in (world.girl, world.other_girl):
         world.give_research_consent(girl)
+    world.approve_project("zonmw-3d")
     with world.browser("researcher") as b:
         done = b.export("zonmw-3d")
         assert done.status_code == 303, done.text
@@ -147,7 +149,9 @@ def test_the_api_refuses_k_below_5_naming_the_field_and_marks_a_failed_export(
 ) -> None:
     run_demo(app, count=8, seed=3)
     with live_server(app) as live:
-        with live.client(live.token("rosa", "researcher", "uni-demo")) as rosa:
+        token = live.token("rosa", "researcher", "uni-demo")
+        approved_project(app, "p1", researcher="rosa")
+        with live.client(token) as rosa:
             researcher = stepped_up(live, rosa, enrol(live, "rosa"), clock)
         with researcher:
             low = researcher.post("/research/exports", json={"project": "p1", "k": 4})
@@ -165,6 +169,8 @@ def test_the_api_refuses_k_below_5_naming_the_field_and_marks_a_failed_export(
 def test_the_web_form_declares_a_project_s_files_and_variables(world: World) -> None:
     for girl in (world.girl, world.other_girl):
         world.give_research_consent(girl)
+    world.approve_project("therapy", files=["trajectories"],
+                          variables=["trajectories.therapy_method"])
     with world.browser("researcher") as b:
         page = b.get("/app/research")
         done = b.post("/app/research/exports", {
@@ -192,7 +198,10 @@ def test_the_api_takes_a_declaration_and_names_a_wrong_variable(
 ) -> None:
     run_demo(app, count=8, seed=3)
     with live_server(app) as live:
-        with live.client(live.token("rosa", "researcher", "uni-demo")) as rosa:
+        token = live.token("rosa", "researcher", "uni-demo")
+        approved_project(app, "p2", researcher="rosa", files=["trajectories"],
+                         variables=["trajectories.setting"])
+        with live.client(token) as rosa:
             researcher = stepped_up(live, rosa, enrol(live, "rosa"), clock)
         with researcher:
             wrong = researcher.post("/research/exports", json={
@@ -217,6 +226,8 @@ def test_the_command_line_refuses_k_below_5_and_takes_a_declaration(
 ) -> None:
     monkeypatch.setenv("TRAJECTORY_DATABASE_URL", app.settings.database_url)
     monkeypatch.setenv("TRAJECTORY_MASTER_KEY", MASTER_KEY)
+    approved_project(app, "p", researcher="researcher-1", files=["trajectories"],
+                     variables=["trajectories.setting"])
     try:
         assert main(["export", "--project", "p", "--out", str(tmp_path / "x"),
                      "--k", "3"]) == 1

@@ -31,6 +31,7 @@ from tests.builders import (
     record_all,
 )
 from tests.conftest import MASTER_KEY, FakeClock, all_protocols
+from tests.project_support import approved_project
 from tests.test_verify import payload, set_payload
 from trajectory.aggregates.events.intake import Identity
 from trajectory.aggregates.vocabulary import RiskProfile
@@ -676,6 +677,15 @@ def test_export_and_verify_on_the_command_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "cli-export"
+    # Outside an approved project: refused, saying why
+    assert main(["export", "--project", "zonmw-3d", "--out", str(out)]) == 1
+    refused = capsys.readouterr().err
+    assert "export refused (project-unknown)" in refused
+    assert not out.exists()
+    approved_project(demo, "zonmw-3d", researcher=RESEARCHER.user_id, approve=False)
+    assert main(["export", "--project", "zonmw-3d", "--out", str(out)]) == 1
+    assert "export refused (project-not-approved)" in capsys.readouterr().err
+    approved_project(demo, "zonmw-3d", researcher=RESEARCHER.user_id)
     # Eight girls cannot be k-anonymous within the budget: written, but marked failed
     assert main(["export", "--project", "zonmw-3d", "--out", str(out),
                  "--format", "parquet"]) == 1

@@ -20,6 +20,7 @@ import pytest
 from tests.builders import left_care, open_trajectory, phase_2_facts, record_all
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
+from tests.project_support import approved_project
 from tests.step_up_support import enrol, stepped_up
 from tests.test_research_export import (  # noqa: F401 - cli_env, restore_logging: fixtures
     RESEARCHER,
@@ -362,6 +363,7 @@ def test_the_web_form_asks_for_months_and_the_other_formats(world: World) -> Non
     month columns and every file, each to be downloaded from its page."""
     world.give_research_consent(world.girl)
     world.give_research_consent(world.handed_over)
+    world.approve_project("maanden")
     with world.browser("researcher") as b:
         page = b.get("/app/research")
         assert 'name="sequences"' in page.text
@@ -388,9 +390,11 @@ def live(app: TrajectoryApplication) -> Iterator[Live]:
 
 
 def test_the_api_takes_the_sequence_unit_and_the_other_formats(
-    live: Live, clock: FakeClock
+    live: Live, app: TrajectoryApplication, clock: FakeClock
 ) -> None:
-    with live.client(live.token("rosa", "researcher", "uni-demo")) as rosa:
+    token = live.token("rosa", "researcher", "uni-demo")
+    approved_project(app, "p1", researcher="rosa")
+    with live.client(token) as rosa:
         researcher = stepped_up(live, rosa, enrol(live, "rosa"), clock)
     with researcher:
         bad = researcher.post("/research/exports", json={"project": "p1", "also": ["pdf"]})
@@ -414,6 +418,7 @@ def test_the_command_line_takes_the_sequence_unit_and_the_other_formats(
     moved_away(app)
     # When the data manager exports per month, with XES and SPSS, on the command line
     out = tmp_path / "cli"
+    approved_project(app, "formats-study", researcher="researcher-1")
     # (one girl: her export is written but fails its disclosure check, and says so)
     assert main(["export", "--project", "formats-study", "--out", str(out),
                  "--sequences", "month", "--also", "xes", "--also", "sav"]) == 1

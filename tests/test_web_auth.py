@@ -281,6 +281,7 @@ def test_a_revoked_user_is_signed_out_at_once(world: World) -> None:
 
 
 def test_an_export_needs_a_fresh_re_authentication(world: World, tmp_path: Path) -> None:
+    world.approve_project("zonmw-3d")
     with world.browser("researcher") as b:
         page = b.get("/app/research")
         assert page.status_code == 200

@@ -164,8 +164,8 @@ def test_both_catalogues_carry_the_same_entries_and_codes_agree_on_placeholders(
 
 SAME_IN_BOTH = frozenset({
     "Account", "Bytes", "CSV", "Caseload", "EMDR", "Instrument", "Manifest", "Parameters",
-    "Parquet", "Protocol", "Score", "Setting", "Status", "Training", "export", "internet",
-    "scouting", "sport",
+    "Parquet", "Project", "Protocol", "Score", "Setting", "Status", "Training", "export",
+    "internet", "scouting", "sport",
 })
 """Words Dutch borrowed from English, or names: the same on both pages, on purpose."""
 
@@ -255,6 +255,7 @@ def test_no_dutch_page_shows_an_english_word_or_a_raw_code(world: World) -> None
     world.clock.advance(days=2)
     world.app.execute(world.girl, ReportRunaway(from_where="groep"), actor)
     world.give_research_consent(world.girl)
+    world.approve_project("woorden")
     g, h = world.girl, world.handed_over
     pages = {
         "coordinator": ["/app/caseload", "/app/trajectories/new", f"/app/trajectories/{g}",
@@ -263,8 +264,10 @@ def test_no_dutch_page_shows_an_english_word_or_a_raw_code(world: World) -> None
                         *[f"/app/trajectories/{g}/forms/{s.slug}" for s in FORMS
                           if "coordinator" in s.roles]],
         "aftercare": ["/app/handovers", f"/app/handovers/{h}", "/app/out-of-view"],
-        "researcher": ["/app/research"],
-        "admin": ["/app/admin", f"/app/admin?trajectory={g}"],
+        "researcher": ["/app/research", "/app/research/projects",
+                       "/app/research/projects/woorden"],
+        "admin": ["/app/admin", f"/app/admin?trajectory={g}", "/app/research/projects",
+                  "/app/research/projects/woorden"],
     }
     english = english_only_words()
     shown: dict[str, list[str]] = {}

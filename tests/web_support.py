@@ -105,6 +105,13 @@ class World:
     def version(self, trajectory_id: UUID) -> int:
         return self.app.current_version(trajectory_id)
 
+    def approve_project(self, name: str, **options: Any) -> None:
+        """An approved research project `name` the researcher is bound to (every export
+        needs one: `tests.project_support`)."""
+        from tests.project_support import approved_project
+
+        approved_project(self.app, name, researcher="researcher", **options)
+
     def give_research_consent(self, trajectory_id: UUID) -> ConsentGiver:
         """Record her consent to pseudonymised research, as her coordinator does (through
         the command, so the protocol checks who may give it): she herself from 16, a

@@ -217,11 +217,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "projections":
             return int(projections_command(app, args, sys.stdout))
         if args.command == "demo":
-            from trajectory.demo import run_demo
+            from trajectory.demo import DEMO_STUDY, approve_demo_study, run_demo
 
             started = time.monotonic()
             count = run_demo(app, count=args.count, seed=args.seed)
-            print(f"wrote {count} demo trajectories in {time.monotonic() - started:.1f} s")
+            approve_demo_study(app)  # (the demo's export needs an approved project)
+            print(f"wrote {count} demo trajectories in {time.monotonic() - started:.1f} s;"
+                  f" research project {DEMO_STUDY} approved")
             return EXIT_OK
         if args.command == "show":
             from trajectory.show import show

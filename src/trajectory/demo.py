@@ -1136,3 +1136,37 @@ def _enrol_aftercare_workers(app: TrajectoryApplication) -> None:
             users.add(name="demo-aftercare" if n == 1 else f"demo-aftercare-{n}",
                       role="aftercare", organisation=worker.organisation, now=app.clock(),
                       user_id=worker.user_id)
+
+
+DEMO_STUDY = "demo-study"
+"""The demo's approved research project: `serve --demo`'s researcher exports it."""
+
+
+def approve_demo_study(app: TrajectoryApplication, researcher_id: str = "demo-researcher"
+                       ) -> None:
+    """Make `demo-study` an approved project of every demo organisation, with the demo's
+    researcher bound to it, so that the demo export works as a real one would: proposed,
+    approved by each organisation's admin (its privacy officer), the researcher bound by
+    one of them. Idempotent: a later start adds only what is missing."""
+    from trajectory.research.approvals import bind, decide, find_project, propose
+
+    now = app.clock()
+    today = amsterdam_date(now)
+    if find_project(app.db, DEMO_STUDY) is None:
+        propose(app.db, Actor(user_id=researcher_id, role="researcher",
+                              organisation="demo-research"),
+                name=DEMO_STUDY, purpose="Demo: what works for girls in the protocol",
+                ethics_reference="METC demo (synthetic data)", files=None, variables=None,
+                period_from=date(2000, 1, 1), period_to=date(2099, 12, 31),
+                organisations=ORGANISATIONS, expires_on=today + timedelta(days=365),
+                now=now, today=today)
+    project = find_project(app.db, DEMO_STUDY)
+    assert project is not None
+    admins = {o: Actor(user_id="demo-admin" if i == 0 else f"demo-admin-{i + 1}",
+                       role="admin", organisation=o) for i, o in enumerate(ORGANISATIONS)}
+    for organisation in project.organisations:
+        if organisation not in {a.organisation for a in project.approvals}:
+            decide(app.db, admins[organisation], DEMO_STUDY, now=now)
+    if not project.bound(researcher_id):
+        bind(app.db, admins[ORGANISATIONS[0]], DEMO_STUDY, researcher_id=researcher_id,
+             researcher_role="researcher", now=now)

@@ -116,6 +116,7 @@ def code_step(page: Page, site: Site) -> None:
 def an_export(page: Page, site: Site) -> None:
     """The researcher's export page, after an export (her password and a code are asked
     again unless she confirmed them a moment ago)."""
+    site.world.approve_project("toegankelijk")  # (every export needs an approved project)
     page.goto(site.url("/app/research"))
     values: dict[str, Value] = {"project": "toegankelijk", "format": "csv", "k": "5"}
     if page.locator("#reauth_password").count():
@@ -192,6 +193,10 @@ PAGES: list[Shown] = [
     Shown("handover", "aftercare", at(handed_over("/app/handovers/")), "Overdracht"),
     Shown("research", "researcher", at("/app/research"), "Onderzoeksexport"),
     Shown("export", "researcher", an_export, "Manifest"),
+    Shown("projects", "researcher", at("/app/research/projects"), "Onderzoeksprojecten"),
+    Shown("projects-admin", "admin", at("/app/research/projects"), "Onderzoeksprojecten"),
+    Shown("project-admin", "admin", at("/app/research/projects/toegankelijk"),
+          "Onderzoeksproject toegankelijk"),
     Shown("admin", "admin", at("/app/admin"), "Beheer"),
     Shown("admin-access-log", "admin", at(lambda s: f"/app/admin?trajectory={s.world.girl}"),
           "Beheer"),

@@ -207,6 +207,7 @@ def test_a_researcher_downloads_a_pseudonymised_export(site: Site, shots: Shots)
     # A girl's observation ends a whole number of censoring periods after her intake, so
     # the facts of today are exported only a period on: then her free text was there.
     world.clock.advance(days=CENSORING_PERIOD)
+    world.approve_project("zonmw-e2e")  # (approved by every organisation; she is bound)
     page = site.window()
     sign_in(page, site, "researcher", shots)
     expect(page).to_have_url(re.compile(r"/app/research$"))

@@ -19,6 +19,7 @@ from trajectory.api.middleware import HttpHygiene
 from trajectory.api.organisation import organisation_routes
 from trajectory.api.out_of_view import out_of_view
 from trajectory.api.privacy import erase_trajectory, retention
+from trajectory.api.projects import project_routes
 from trajectory.api.quality import (
     core_elements,
     quality_out_of_view,
@@ -107,6 +108,7 @@ def create_app(services: Services) -> Litestar:
             statistics_signing_key,
             *organisation_routes(),
             research_export,
+            *project_routes(),
             step_up_token,
             # The web pages (trajectory.web), under /app: their own guard and error pages.
             *web_routes(),

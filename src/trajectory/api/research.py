@@ -21,10 +21,13 @@ from litestar.params import JSONBody
 
 from trajectory.api.context import caller, client_of, services
 from trajectory.api.errors import ApiError, FieldError, problem_responses
+from trajectory.api.projects import refusal
 from trajectory.api.reads import parse_as_of
 from trajectory.api.security import RESEARCHER, authenticated
 from trajectory.application import Actor
-from trajectory.research import ExportError, StoreNotVerified, export_project, write_archive
+from trajectory.research import ExportError, StoreNotVerified, write_archive
+from trajectory.research.approvals import ProjectRefused
+from trajectory.research.approved_export import export_approved
 from trajectory.research.disclosure import MIN_K
 from trajectory.research.export import manifest_sha256
 from trajectory.research.projects import DeclarationError, ProjectError
@@ -50,6 +53,9 @@ class StartExport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """sequences.csv per week (W1 ...) or per month (M1 ...) since intake."""
     also: Annotated[list[Literal["ocel", "xes", "sav", "dta"]], msgspec.Meta(max_length=4)] = []
     """Also write: ocel (OCEL 2.0 JSON), xes (XES), sav (SPSS), dta (Stata)."""
+    organisations: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]],
+                             msgspec.Meta(max_length=50)] | None = None
+    """Only these of the project's organisations (null: every organisation in its scope)."""
 
 
 def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[bytes]:
@@ -60,12 +66,13 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
     try:
         out = scratch / "export"
         try:
-            manifest = export_project(
+            manifest = export_approved(
                 svc.application,
+                Actor(user_id=user.user_id, role=user.role, organisation=user.organisation),
                 data.project,
                 out,
+                organisations=data.organisations,
                 fmt=data.format,
-                actor=Actor(user_id=user.user_id, role=user.role, organisation=user.organisation),
                 as_of=as_of,
                 k=data.k,
                 client=client_of(request),
@@ -74,6 +81,9 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
                 sequence_unit=data.sequences,
                 formats=data.also,
             )
+        except ProjectRefused as e:  # (the rule logged its refusal itself)
+            request.scope.setdefault("state", {})["access_logged"] = True
+            raise refusal(e) from None
         except StoreNotVerified as e:
             raise ApiError(409, str(e), rule="store-not-verified") from None
         except DeclarationError as e:
@@ -90,7 +100,7 @@ def _export(request: Request[Any, Any, Any], data: StartExport) -> Response[byte
                 422, str(e),
                 errors=[FieldError(field=field, message=str(e))] if field else None,
             ) from None
-        request.scope.setdefault("state", {})["access_logged"] = True
+        request.scope.setdefault("state", {})["access_logged"] = True  # (by the engine)
         archive = io.BytesIO()
         write_archive(out, archive)
     finally:
@@ -124,7 +134,11 @@ async def research_export(
     `sequences`), spells.csv (with right-censoring), datapackage.json (Frictionless) and
     manifest.json (hash-chain heads, root hash, counts, small-cell check, file hashes),
     as a zip archive; `also` adds events.jsonocel (OCEL 2.0), events.xes (XES), and SPSS
-    (.sav) and Stata (.dta) files of the girl-level tables. Girls without research consent
+    (.sav) and Stata (.dta) files of the girl-level tables. Only an approved, unexpired
+    project the researcher is bound to is exported (403 `researcher-not-bound` or
+    `organisation-out-of-scope`, 404 `project-unknown`, 409 `project-not-approved` or
+    `project-expired`), with only its organisations, period, files and variables; the
+    manifest names the approvals. Girls without research consent
     and erased girls are left out and counted. The export is recorded in the access log with
     its manifest hash. `X-Disclosure-Check: failed` (and `small_cell_check.passed: false`
     in the manifest, with its `failures`) marks an export that is not fit to publish: k was

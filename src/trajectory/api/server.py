@@ -167,7 +167,7 @@ def worker_app() -> Litestar:
 
 def _prepare_demo(application: TrajectoryApplication, services: Services) -> None:
     """Load demo data into an empty store and print a fresh token for each demo role."""
-    from trajectory.demo import run_demo
+    from trajectory.demo import DEMO_STUDY, approve_demo_study, run_demo
 
     if not application.index():
         run_demo(application)
@@ -181,4 +181,8 @@ def _prepare_demo(application: TrajectoryApplication, services: Services) -> Non
         else:
             token = services.users.reissue(name, now)
         print(f"  {role:12} {name:18} {token}", file=sys.stderr)
+    # The demo researcher's approved project (every export needs one).
+    approve_demo_study(application)
+    print(f"demo research project: {DEMO_STUDY} (approved, demo-researcher bound)",
+          file=sys.stderr)
     sys.stderr.flush()

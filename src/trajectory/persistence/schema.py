@@ -154,6 +154,55 @@ _ERASURE_PROPOSALS = [
     " ON erasure_proposals (organisation, approved_at)",
 ]
 
+# -- approved research projects (trajectory.research.approvals) ------------------------------
+# A proposal is a row; each organisation's decision and each binding of a researcher is a
+# row of its own (the latest decision is in force). All three are append-only.
+
+
+def _research_projects(dialect: Dialect) -> list[str]:
+    seq = ("seq INTEGER PRIMARY KEY AUTOINCREMENT" if dialect == "sqlite"
+           else "seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+    return [
+        """CREATE TABLE IF NOT EXISTS research_project_proposals (
+            name TEXT PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            ethics_reference TEXT NOT NULL,
+            files TEXT NOT NULL,
+            variables TEXT,
+            period_from TEXT NOT NULL,
+            period_to TEXT NOT NULL,
+            organisations TEXT NOT NULL,
+            expires_on TEXT NOT NULL,
+            proposed_by TEXT NOT NULL,
+            proposed_at TEXT NOT NULL
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS research_project_decisions (
+            {seq},
+            decision_id TEXT NOT NULL UNIQUE,
+            project TEXT NOT NULL,
+            organisation TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            decided_by TEXT NOT NULL,
+            decided_at TEXT NOT NULL
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS research_project_members (
+            {seq},
+            member_id TEXT NOT NULL UNIQUE,
+            project TEXT NOT NULL,
+            researcher TEXT NOT NULL,
+            bound_by TEXT NOT NULL,
+            bound_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS research_project_decisions_project"
+        " ON research_project_decisions (project, seq)",
+        "CREATE INDEX IF NOT EXISTS research_project_members_project"
+        " ON research_project_members (project, seq)",
+        *(statement for table in ("research_project_proposals", "research_project_decisions",
+                                  "research_project_members")
+          for statement in _append_only(dialect, table)),
+    ]
+
+
 # -- the web pages' sign-in (trajectory.web) -------------------------------------------------
 # Sessions are kept server-side; only a hash of the session id is stored. The users table
 # gains the password (argon2id hash) and the TOTP secret (wrapped by the master key), and
@@ -357,6 +406,7 @@ def create_schema(db: Database) -> set[str]:
             *_ERASURE_PROPOSALS,
             *_ORGANISATION,
             *_append_only(db.dialect, "organisation_events"),
+            *_research_projects(db.dialect),
         ]
         for statement in statements:
             tx.execute(statement)

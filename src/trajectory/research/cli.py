@@ -23,7 +23,10 @@ def add_export_parser(sub: Any) -> None:
         "export", help="write a pseudonymised research data set (see docs/research.md)"
     )
     export.add_argument("--project", required=True,
-                        help="research project name: its own pseudonyms (made at first use)")
+                        help="an approved research project's name (its own pseudonyms)")
+    export.add_argument(
+        "--organisations", help="only these of the project's organisations, comma-separated;"
+        " default: every organisation in its scope")
     export.add_argument("--out", required=True, help="output directory (new or empty)")
     export.add_argument("--format", choices=["csv", "parquet"], default="csv",
                         help="csv (default), or parquet: CSV and Parquet of the same tables")
@@ -71,7 +74,9 @@ def _operator() -> Any:
 
 def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     from trajectory.logs import Progress
-    from trajectory.research import ExportError, ProjectError, export_project, manifest_sha256
+    from trajectory.research import ExportError, ProjectError, manifest_sha256
+    from trajectory.research.approvals import ProjectRefused
+    from trajectory.research.approved_export import export_approved
 
     try:
         as_of = parse_as_of(args.as_of) if args.as_of else None
@@ -79,12 +84,18 @@ def export_command(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         print(f"trajectory: --as-of {args.as_of!r}: {e}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        manifest = export_project(
-            app, args.project, args.out, fmt=args.format, as_of=as_of, k=args.k,
-            actor=_operator(), progress=Progress("export", 0), client="cli",
+        manifest = export_approved(
+            app, _operator(), args.project, args.out, fmt=args.format, as_of=as_of, k=args.k,
+            progress=Progress("export", 0), client="cli",
             files=_listed(args.files), variables=_listed(args.variables),
             sequence_unit=args.sequences, formats=args.also,
+            organisations=_listed(args.organisations),
         )
+    except ProjectRefused as e:
+        print(f"trajectory: export refused ({e.code}): {e.message}; a project is exported"
+              " only once the admin of every organisation in its scope approved it, until"
+              " it expires (see docs/research.md)", file=sys.stderr)
+        return EXIT_FAILED
     except (ExportError, ProjectError) as e:
         print(f"trajectory: {e}", file=sys.stderr)
         return EXIT_FAILED

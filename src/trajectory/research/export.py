@@ -53,11 +53,13 @@ from trajectory.hashchain import (
 )
 from trajectory.persistence.database import placeholders
 from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
+from trajectory.research.approvals import Approval
 from trajectory.research.disclosure import MIN_K, KAnonymity
 from trajectory.research.formats import EXTRA_FORMATS, OtherFormats
 from trajectory.research.linkage import MAX_LINKABLE_PERCENT, LinkageCheck
 from trajectory.research.manifest import (
     MANIFEST,
+    ApprovalEntry,
     Counts,
     FileEntry,
     Manifest,
@@ -394,6 +396,10 @@ def extract(
     other projects of the store, for the linkage check."""
     as_of = datetime.fromisoformat(parameters.as_of) if parameters.as_of else None
     observation_end = date.fromisoformat(parameters.observation_end)
+    scope = None if parameters.organisations is None else frozenset(parameters.organisations)
+    intake_from = (date.fromisoformat(parameters.intake_from) if parameters.intake_from
+                   else None)
+    intake_to = date.fromisoformat(parameters.intake_to) if parameters.intake_to else None
     parquet = parameters.format == "parquet"
     documented = phases_of(app)
     phase_counts = _PhaseCounts(app)
@@ -479,12 +485,19 @@ def extract(
                 counts.left_out_not_yet_recorded += 1
                 left_out[pseudonym] = "not yet recorded at the as-of time"
                 continue
+            opened = read[0]
+            assert isinstance(opened, TrajectoryOpened)
+            # (the approved project's scope: its organisations and its declared period)
+            if (scope is not None and opened.organisation not in scope) or (
+                intake_from is not None and opened.occurred_on < intake_from) or (
+                intake_to is not None and opened.occurred_on > intake_to):
+                counts.left_out_out_of_scope += 1
+                left_out[pseudonym] = "outside the project's scope"
+                continue
             if not has_consent(events):
                 counts.left_out_no_consent += 1
                 left_out[pseudonym] = "no research consent"
                 continue
-            opened = read[0]
-            assert isinstance(opened, TrajectoryOpened)
             her_phases, her_protocols = phase_counts.of(read)
             girl = derive(
                 read,
@@ -629,6 +642,8 @@ def export_parameters(
     declaration: Declaration | None = None,
     sequence_unit: str = "week",
     formats: Sequence[str] = (),
+    approval: Approval | None = None,
+    organisations: Sequence[str] | None = None,
 ) -> Parameters:
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -649,6 +664,13 @@ def export_parameters(
             raise ExportError("as_of needs a UTC offset")
         as_of = as_of.astimezone(UTC)
     end = today if as_of is None else min(today, amsterdam_date(as_of))
+    scope: list[str] | None = None
+    intake_from = intake_to = None
+    if approval is not None:
+        approved = approval.project
+        scope = sorted(set(organisations or approved.organisations))
+        intake_from, intake_to = approved.period_from, approved.period_to
+        end = min(end, intake_to)
     return Parameters(
         project=project,
         format=fmt,
@@ -663,6 +685,9 @@ def export_parameters(
             declaration.variables),
         sequence_unit=sequence_unit,
         formats=sorted(set(formats)),
+        organisations=scope,
+        intake_from=None if intake_from is None else intake_from.isoformat(),
+        intake_to=None if intake_to is None else intake_to.isoformat(),
     )
 
 
@@ -688,6 +713,8 @@ def export_project(
     variables: Sequence[str] | None = None,
     sequence_unit: str = "week",
     formats: Sequence[str] = (),
+    approval: Approval | None = None,
+    organisations: Sequence[str] | None = None,
 ) -> Manifest:
     """Export the research data of `project` into `out_dir` (made; must be empty if it
     exists) and record the export in the access log; returns the manifest.
@@ -725,6 +752,7 @@ def export_project(
     parameters = export_parameters(
         app, project, fmt=fmt, as_of=as_of, k=k, max_suppressed_percent=max_suppressed_percent,
         declaration=declaration, sequence_unit=sequence_unit, formats=formats,
+        approval=approval, organisations=organisations,
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
@@ -738,6 +766,8 @@ def export_project(
         )
         spool.rmdir()
         manifest = result.manifest
+        if approval is not None:
+            manifest = with_approvals(manifest, approval)
         data = encode(manifest)
         (staging / MANIFEST).write_bytes(data)
         digest = hashlib.sha256(data).hexdigest()
@@ -761,6 +791,20 @@ def export_project(
         events=manifest.counts.events_exported,
     )
     return manifest
+
+
+def with_approvals(manifest: Manifest, approval: Approval) -> Manifest:
+    """The manifest naming the approvals the export was made under (who, which
+    organisation, when), the ethics reference and the project's expiry."""
+    project = approval.project
+    return msgspec.structs.replace(
+        manifest,
+        ethics_reference=project.ethics_reference,
+        project_expires_on=project.expires_on.isoformat(),
+        approvals=[ApprovalEntry(organisation=a.organisation, approved_by=a.decided_by,
+                                 approved_at=a.decided_at.isoformat())
+                   for a in project.approvals],
+    )
 
 
 def write_archive(directory: str | os.PathLike[str], target: BinaryIO) -> None:

@@ -54,6 +54,13 @@ class Parameters(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """sequences.csv per week (`W1` ...) or per month (`M1` ...) since intake."""
     formats: list[str] = msgspec.field(default_factory=list)
     """Files written beside the tables: ocel, xes, sav, dta (`formats.EXTRA_FORMATS`)."""
+    organisations: list[str] | None = None
+    """The organisations in the approved project's scope (their girls only); null: every
+    organisation (an export made before projects were approved)."""
+    intake_from: str | None = None
+    """The first day of the project's declared period (girls taken in from then)."""
+    intake_to: str | None = None
+    """The last day of the declared period: girls taken in by then, observed until then."""
 
 
 class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -69,6 +76,9 @@ class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     events_exported: int
     events_after_observation: int
     """Events of the exported girls after the end of their observation (not exported)."""
+    left_out_out_of_scope: int = 0
+    """Girls of an organisation outside the project's scope, or taken in outside its
+    declared period."""
     trajectories_recorded_by_as_of: int | None = None
     """With --as-of: the trajectories whose intake was recorded by then (what the export
     could see); later intakes do not change it, so the export stays verifiable."""
@@ -83,6 +93,14 @@ class FileEntry(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     Parquet files, the hash of the CSV of the same table (the same content)."""
 
 
+class ApprovalEntry(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One organisation's approval of the project: who, which organisation, when."""
+
+    organisation: str
+    approved_by: str
+    approved_at: str
+
+
 class Manifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     manifest_version: int = MANIFEST_VERSION
     software: dict[str, str]
@@ -95,6 +113,11 @@ class Manifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     root: str
     heads: list[tuple[str, int, str]]
     """(pseudonym, events read, hash-chain head) of every exported trajectory, in order."""
+    ethics_reference: str | None = None
+    """The approved project's ethics reference (METC or equivalent)."""
+    project_expires_on: str | None = None
+    approvals: list[ApprovalEntry] = msgspec.field(default_factory=list)
+    """The approvals the export was made under, one per organisation in scope."""
 
 
 FIELD_DOCS: dict[str, str] = {
@@ -117,6 +140,18 @@ FIELD_DOCS: dict[str, str] = {
     " M1 ...), the state held most days of each week or month since intake",
     "parameters.formats": "the formats written beside the CSV tables: ocel (events.jsonocel,"
     " OCEL 2.0), xes (events.xes), sav (SPSS), dta (Stata); datapackage.json always",
+    "parameters.organisations": "the organisations in the approved project's scope (only"
+    " their girls are exported); null: every organisation",
+    "parameters.intake_from": "first day of the project's declared period: girls taken in"
+    " from then",
+    "parameters.intake_to": "last day of the declared period: girls taken in by then;"
+    " observation ends on it at the latest",
+    "ethics_reference": "the approved project's ethics reference (METC or equivalent)",
+    "project_expires_on": "the day the approved project expires",
+    "approvals": "the approvals the export was made under: organisation, approved_by (user"
+    " id of its admin, the privacy officer), approved_at",
+    "counts.left_out_out_of_scope": "girls left out: of an organisation outside the"
+    " project's scope, or taken in outside its declared period",
     "consent_rule": "who is included, in words",
     "protocols": "the protocol versions (name version) the exported trajectories ran under",
     "counts": "counts of trajectories and events (below)",

@@ -276,9 +276,11 @@ NAV: dict[str, list[tuple[str, str]]] = {
         (N_("Quality"), "/quality"),
     ],
     "aftercare": [(N_("Handovers"), "/handovers"), (N_("Out of view"), OUT_OF_VIEW)],
-    "researcher": [(N_("Research"), "/research")],
+    "researcher": [(N_("Research"), "/research"),
+                   (N_("Research projects"), "/research/projects")],
     "admin": [
         (N_("Admin"), "/admin"),
+        (N_("Research projects"), "/research/projects"),
         (N_("Organisation duties"), "/organisation"),
         (N_("Try a protocol"), "/protocols/replay"),
     ],

@@ -300,7 +300,8 @@ def _exports(root: Path) -> list[tuple[str, Any]]:
 def _research_page(request: Request[Any, Any, Any], *, error: str | None = None,
                    status_code: int = 200, k_error: str | None = None,
                    form: dict[str, str] | None = None,
-                   declaration_error: tuple[str, str] | None = None) -> Template:
+                   declaration_error: tuple[str, str] | None = None,
+                   project_error: str | None = None) -> Template:
     from trajectory.research.disclosure import MIN_K
     from trajectory.research.projects import FILES
 
@@ -317,6 +318,7 @@ def _research_page(request: Request[Any, Any, Any], *, error: str | None = None,
         min_k=MIN_K,
         declarable_files=FILES,
         declaration_error=declaration_error,
+        project_error=project_error,
         form=form or {},
         fresh=reauth_fresh(request),
     )
@@ -360,15 +362,23 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     user = session_of(request).user
     from trajectory.research import ExportError, ProjectError
+    from trajectory.research.approvals import ProjectRefused
+    from trajectory.research.approved_export import export_approved
     from trajectory.research.projects import DeclarationError
+    from trajectory.web.project_pages import refusal_sentence
 
     files = [f for f in form.get("files", []) if f] or None
     variables = [v.strip() for v in first(form, "variables").replace("\n", ",").split(",")
                  if v.strip()] or None
     try:
-        export_project(app, project, target, fmt=fmt, actor=actor(user), k=int(k_raw),
-                       client=client_of(request), files=files, variables=variables,
-                       sequence_unit=unit, formats=also)
+        # (the approved project's rule first: the engine exports only its scope)
+        export_approved(app, actor(user), project, target, fmt=fmt, k=int(k_raw),
+                        client=client_of(request), files=files, variables=variables,
+                        sequence_unit=unit, formats=also)
+    except ProjectRefused as e:
+        return _research_page(request, status_code=e.status, form={"project": project,
+                                                                   "k": k_raw},
+                              project_error=refusal_sentence(t, e))
     except DeclarationError as e:
         return _research_page(
             request, status_code=422, form={"project": project, "k": k_raw},

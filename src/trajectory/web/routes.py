@@ -23,6 +23,7 @@ from trajectory.web.organisation_pages import organisation_routes
 from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
 from trajectory.web.protocol_page import protocol_routes
+from trajectory.web.project_pages import project_routes
 
 HERE = Path(__file__).parent
 
@@ -34,6 +35,7 @@ def web_routes() -> list[Router]:
             *auth_routes(), *care_routes(), *other_routes(), *out_of_view_routes(),
             *protocol_routes(),
             *organisation_routes(),
+            *project_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},
