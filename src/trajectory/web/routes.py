@@ -22,8 +22,8 @@ from trajectory.web.core import PREFIX, handle_web_exception, web_guard
 from trajectory.web.organisation_pages import organisation_routes
 from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
-from trajectory.web.protocol_page import protocol_routes
 from trajectory.web.project_pages import project_routes
+from trajectory.web.protocol_page import protocol_routes
 
 HERE = Path(__file__).parent
 
