@@ -72,12 +72,20 @@ from trajectory.research.projects import (
     other_declarations,
     project_secret,
 )
-from trajectory.research.published import censor, trajectory_values
+from trajectory.research.outcomes import (
+    Outcomes,
+    follow_up_rows,
+    outcome_values,
+    score_rows,
+)
+from trajectory.research.published import censor, publish_ages, trajectory_values
 from trajectory.research.tables import (
     Table,
     TableWriter,
     Written,
     events_table,
+    follow_ups_table,
+    scores_table,
     sequences_table,
     sha256_file,
     spells_table,
@@ -98,7 +106,7 @@ ExportFormat = Literal["csv", "parquet"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
 DEFAULT_K = 5
 DEFAULT_MAX_SUPPRESSED_PERCENT = 10
-TABLES = ("trajectories", "events", "sequences", "spells")
+TABLES = ("trajectories", "events", "sequences", "spells", "follow_ups", "scores")
 
 Progress = Callable[[int, int], None]
 
@@ -442,6 +450,8 @@ def extract(
     events_out = writer(events_table())
     extra = OtherFormats(parameters, events_out.table, out, declared.files)
     spells_out = writer(spells_table(documented))
+    follow_ups_out = writer(follow_ups_table())
+    scores_out = writer(scores_table())
     summaries = _Spool(spool_dir / "trajectories.spool")
     sequences = _Spool(spool_dir / "sequences.spool")
     width = 0
@@ -515,7 +525,8 @@ def extract(
             starts = (month_starts(opened.occurred_on, observed)
                       if parameters.sequence_unit == "month" else None)
             kanon.add(girl.qi, observed if girl.summary["censored"] else None)
-            summaries.add((girl.qi, girl.summary, girl.events, spooled, girl.periods, starts))
+            summaries.add((girl.qi, girl.summary, girl.events, spooled, girl.periods, starts,
+                           girl.outcomes))
         if progress is not None:
             progress(len(order), len(order))
         if as_of is not None:
@@ -527,8 +538,10 @@ def extract(
         out_rows = writer(trajectories)
         linkage = LinkageCheck(declared, others, {
             "trajectories": trajectories.header, "events": events_table().header,
-            "spells": ["spells"], "sequences": ["sequences"]})
-        for qi, summary, rows, spooled, weeks, starts in summaries:
+            "spells": ["spells"], "sequences": ["sequences"],
+            "follow_ups": ["follow_ups"], "scores": ["scores"]})
+        age_level = next(c.level for c in check.columns if c.column == "age_band")
+        for qi, summary, rows, spooled, weeks, starts, spooled_outcomes in summaries:
             published = kanon.publish(tuple(qi))
             pseudonym = str(summary["pseudonym"])
             spells = [Spell(*s) for s in spooled]
@@ -543,6 +556,15 @@ def extract(
                         summary, rows, spells, weeks, day, phases, starts)
                     counts.events_exported -= before - len(rows)
                     counts.events_after_observation += before - len(rows)
+            publish_ages(rows, published, age_level)
+            outcomes = msgspec.convert(spooled_outcomes, Outcomes)
+            until = int(summary["observed_days"]) if summary["censored"] else None
+            follow_ups = follow_up_rows(pseudonym, outcomes, until)
+            scores = score_rows(pseudonym, outcomes, until)
+            for row in follow_ups:
+                follow_ups_out.write(row)
+            for row in scores:
+                scores_out.write(row)
             for row in rows:
                 events_out.write(row)
             extra.add(pseudonym, rows)
@@ -550,11 +572,12 @@ def extract(
                 spells_out.write([pseudonym, spell.begin, spell.end, spell.state,
                                   int(spell.censoring is not None), spell.censoring])
             values = dict(summary)
+            values.update(outcome_values(outcomes, until))
             trajectory_values(values, published)
             row = [values.get(c.name, 0 if c.name.startswith("days_p") else None)
                    for c in trajectories.columns]
             out_rows.write(row)
-            linkage.add(row, rows, weeks)
+            linkage.add(row, rows, weeks, {"follow_ups": follow_ups, "scores": scores})
             sequences.add((pseudonym, weeks))
             width = max(width, len(weeks))
         check.linkage = linkage.reports()
@@ -571,6 +594,8 @@ def extract(
             "events": events_out.close(),
             "spells": spells_out.close(),
             "trajectories": out_rows.close(),
+            "follow_ups": follow_ups_out.close(),
+            "scores": scores_out.close(),
         }
         out_weeks = writer(sequences_table(width, phases, parameters.sequence_unit))
         for pseudonym, weeks in sequences:
@@ -669,7 +694,8 @@ def export_parameters(
 def _declarable(app: TrajectoryApplication) -> dict[str, Sequence[str]]:
     """The columns a project can declare, per file."""
     return {"trajectories": trajectories_table(phases_of(app)).header,
-            "events": events_table().header}
+            "events": events_table().header, "follow_ups": follow_ups_table().header,
+            "scores": scores_table().header}
 
 
 def export_project(
