@@ -150,7 +150,8 @@ def _formats() -> list[str]:
         " SHA-256 (`parameters.formats` says which were asked for).", "",
         f"- `{DATAPACKAGE}` (always): a Frictionless Data Package of the CSV tables."
         " Each column is a field: `text`, `code` and `set` as string, `int` and `flag` as"
-        " integer, `number` as number; its meaning as description; a code list as `enum`, a flag as `enum`"
+        " integer, `number` as number; its meaning as description; a code list as `enum`,"
+        " a flag as `enum`"
         " [0, 1], a set as a `pattern` of its codes joined by `|`, the pseudonym as"
         " required; primary keys (trajectories: pseudonym; events: pseudonym, seq;"
         " sequences: pseudonym; spells: pseudonym, begin; follow_ups: pseudonym, moment;"
@@ -167,7 +168,8 @@ def _formats() -> list[str]:
         " days later, at a time of day of `seq` seconds (the order within a day); no real"
         " date or time is in these files.",
         f"- {stats_files} (`--also sav`, `--also dta`; the `stats` extra): SPSS and Stata"
-        " files of the girl-level tables. `int` and `number` columns numeric; `flag` numeric with value"
+        " files of the girl-level tables. `int` and `number` columns numeric; `flag`"
+        " numeric with value"
         f" labels {', '.join(f'{k} {v!r}' for k, v in FLAG_LABELS.items())}; `code`"
         " columns numeric, the number of a code being its place in this codebook's list of"
         " the column's codes (1 = the first), labelled with the code's English words;"

@@ -65,18 +65,18 @@ from trajectory.research.manifest import (
     encode,
     root_hash,
 )
+from trajectory.research.outcomes import (
+    Outcomes,
+    follow_up_rows,
+    outcome_values,
+    score_rows,
+)
 from trajectory.research.projects import (
     Declaration,
     Pseudonyms,
     declare,
     other_declarations,
     project_secret,
-)
-from trajectory.research.outcomes import (
-    Outcomes,
-    follow_up_rows,
-    outcome_values,
-    score_rows,
 )
 from trajectory.research.published import censor, publish_ages, trajectory_values
 from trajectory.research.tables import (

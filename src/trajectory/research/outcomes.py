@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+
 import msgspec
 
 from trajectory.aggregates.corrections import Corrections
