@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.test_research_export import export
 from trajectory.application import TrajectoryApplication
 
@@ -61,7 +59,8 @@ def test_the_document_answers_every_question_with_python_and_r() -> None:
         assert f"### {question}" in text, question
     assert len(examples(text)) >= len(QUESTIONS) + 1
     assert "library(TraMineR)" in text
-    assert "library(survival)" in text and "Surv(time12, event12)" in text
+    assert "library(survival)" in text
+    assert "Surv(time12, event12)" in text
 
 
 def test_the_answers_run_on_a_fresh_export_of_the_300_girl_demo_and_print_what_is_shown(
