@@ -8,7 +8,8 @@ values of the shared columns are unique in the export is linked.
 
 So every export compares its declaration with every other project of the store
 (`shared`): the columns both may receive (`trajectories.<column>`, `events.<column>`),
-`events` (her events: which, when, in what order) when both receive events.csv, and
+`events` (her events: which, when, in what order) when both receive events.csv,
+`follow_ups` and `scores` (her rows, whole) when both receive those files, and
 `timeline` when both receive any of spells, sequences, events or a day count. It counts
 the girls whose values of the shared columns are unique (`girls_linkable`, conservative:
 an organisation's pseudonym counts as matched, as an attacker can pair organisations by
