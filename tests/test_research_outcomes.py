@@ -17,7 +17,7 @@ from trajectory.aggregates.events.outcomes import InstrumentScore
 from trajectory.application import TrajectoryApplication
 from trajectory.commands import MeasureFollowUp, RecordFollowUpNotPossible, ReportRevictimisation
 from trajectory.research import verify_export
-from trajectory.research.outcomes import Measurement, Outcomes, outcome_values
+from trajectory.research.outcomes import Measurement, Outcomes, follow_up_rows, outcome_values
 from trajectory.research.published import publish_ages
 
 INTAKE = date(2026, 1, 5)  # (the builders' intake; the test clock reads 2026-03-02)
@@ -178,3 +178,12 @@ def test_age_in_months_is_left_out_where_the_age_band_was_generalised_or_withhel
     publish_ages(rows, ("O1", None, "2026-01", "traumatised"), 0)
     assert rows[0][-1] is None
 
+
+
+def test_a_follow_up_before_the_censoring_day_does_not_tell_when_care_ended_after_it() -> None:
+    # a measurement at the end of care taken on day 290, care ending on day 310, and her
+    # observation cut on day 300 by her group
+    o = outcomes(care_end=310, destinations=(), measurements=(Measurement(290, 0),))
+    (row,) = follow_up_rows("G1", o, until=300)
+    assert row[3] is None  # (days since care end: -20 would give day 310 back)
+    assert outcome_values(o, until=300)["care_end_day"] is None

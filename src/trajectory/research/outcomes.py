@@ -217,9 +217,10 @@ def outcome_values(o: Outcomes, until: int | None = None) -> dict[str, Value]:
 def follow_up_rows(pseudonym: str, o: Outcomes, until: int | None = None) -> list[list[Value]]:
     """Her rows of follow_ups.csv (see `tables.follow_ups_table`)."""
     last = _until(o, until)
+    care_end = o.care_end if o.care_end is not None and o.care_end <= last else None
     return [
         [pseudonym, m.moment, m.day,
-         None if o.care_end is None else m.day - o.care_end,
+         None if care_end is None else m.day - care_end,  # (never past her censoring day)
          int(m.reason is None), m.reason, m.living_situation, m.school_or_work,
          m.qualification, m.revictimised_since, m.runaways_since, m.loverboy_contact,
          len({(name, version) for name, version, _, _ in m.scores})]
