@@ -59,7 +59,7 @@ from trajectory.research.projects import Pseudonyms, project_secret
 from trajectory.settings import Settings
 
 RESEARCHER = Actor(user_id="researcher-1", role="researcher", organisation="uni-demo")
-TABLES = ("trajectories", "events", "sequences", "spells")
+TABLES = ("trajectories", "events", "sequences", "spells", "follow_ups", "scores")
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -263,7 +263,8 @@ def test_no_name_id_birth_date_free_text_or_exact_date_leaves_in_any_format(
     assert {p.name for p in out.iterdir()} == {
         "manifest.json", "datapackage.json", "events.jsonocel", "events.xes",
         *(f"{t}.{x}" for t in TABLES for x in ("csv", "parquet")),
-        *(f"{t}.{x}" for t in ("trajectories", "spells", "sequences") for x in ("sav", "dta")),
+        *(f"{t}.{x}" for t in ("trajectories", "spells", "sequences", "follow_ups", "scores")
+          for x in ("sav", "dta")),
     }
     haystack = everything_in(out)
     forbidden = what_must_not_leave(demo) - _dates(date.fromisoformat(

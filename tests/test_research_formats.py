@@ -323,7 +323,7 @@ def test_frictionless_validates_the_data_package_and_finds_a_changed_file(
     out = tmp_path / "export"
     manifest = export(app, out, sequence_unit="month")
     # Then datapackage.json is there, in the manifest with its hash
-    assert manifest.files["datapackage.json"].rows == 4
+    assert manifest.files["datapackage.json"].rows == 6
     descriptor = json.loads((out / "datapackage.json").read_text())
     # and describes every table with types, constraints and code lists
     fields = {r["name"]: {f["name"]: f for f in r["schema"]["fields"]}
@@ -340,7 +340,7 @@ def test_frictionless_validates_the_data_package_and_finds_a_changed_file(
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
     package = Package(str(out / "datapackage.json"))
     assert [r.name for r in package.resources] == [
-        "trajectories", "events", "sequences", "spells"]
+        "trajectories", "events", "sequences", "spells", "follow_ups", "scores"]
     # and a code outside its list is found
     spells = (out / "spells.csv").read_text()
     (out / "spells.csv").write_text(spells.replace("still_in_care", "still_in_kare", 1))

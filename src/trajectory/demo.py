@@ -224,6 +224,10 @@ class _Plan:
         self.region = rng.choice(REGIONS)
         self.turns_18_in: int | None = None  # days from today to her 18th birthday, if set
         self.left_day: int | None = None  # the day residential care ended, once it has
+        # The outcomes research asks about draw from a stream of their own, so that adding
+        # them left every other draw (and so every intake date, age and profile) as it was.
+        self.outcomes = random.Random(0)
+        self.measured: list[int] = []  # the days of her follow-up measurements
 
     # -- the calendar ---------------------------------------------------------------
     def wait(self, low: int, high: int) -> None:
@@ -721,6 +725,7 @@ class _Plan:
                 else ""), aftercare=aftercare)
             return
         rng = self.rng
+        self.measured.append(self.day)
         subscales = {name: float(rng.randint(0, 10))
                      for name in ("emotioneel", "gedrag", "sociaal")}
         total = sum(subscales.values()) + (6.0 if revictimised else 0.0)
@@ -738,11 +743,13 @@ class _Plan:
                                          total=total, subscales=subscales)],
         ), aftercare=aftercare)
 
-    def revictimisation(self, *, aftercare: bool = False) -> None:
+    def revictimisation(self, *, aftercare: bool = False, rng: random.Random | None = None
+                        ) -> None:
         """A new loverboy contact became known (from her or from the police)."""
-        police = self.rng.random() < 0.5
+        rng = rng or self.rng
+        police = rng.random() < 0.5
         self.do(ReportRevictimisation(
-            kind=self.rng.choice(["loverboy_contact", "exploitation"]),
+            kind=rng.choice(["loverboy_contact", "exploitation"]),
             day_is="became_known",
             known_via="police" if police else "girl_told",
             police_involved=police,
@@ -787,6 +794,11 @@ def _completed(p: _Plan, worker: Actor) -> None:
     if p.left_day is not None and p.left_day + 12 * 31 + 40 < MAX_DAYS_SINCE_INTAKE - 30:
         p.follow_up(12, missed="refused" if p.rng.random() < 0.3 else None)
     p.slack = p.rng.randint(5, max(5, MAX_DAYS_SINCE_INTAKE - 20 - p.day))
+    # Half of them were nearly 18 at intake: they turn 19 about the time of the last
+    # measurement, before it (in view at 19) or after it (not seen at 19).
+    if p.outcomes.random() < 0.5:
+        birthday = p.outcomes.randint(p.measured[-1] - 60, p.day + p.slack)
+        p.birth = (birthday, 19 * 365 + 5)
 
 
 def _in_aftercare(p: _Plan, worker: Actor) -> None:
@@ -830,6 +842,8 @@ def _ran_away_and_regressed(p: _Plan, worker: Actor) -> None:
     p.processing_start()
     p.carry_on(p.day + p.rng.randint(20, 60))
     p.runaway(regress_to=1)
+    if p.outcomes.random() < 0.5:  # she ran to him: a new contact became known, in care
+        p.revictimisation(rng=p.outcomes)
     p.carry_on(p.day + 20)
     p.wait_for_phase(extra=(2, 14))
     p.advance("Na terugkeer opnieuw stabiel; criteria fase 2 gehaald.")
@@ -848,6 +862,8 @@ def _open_runaway(p: _Plan, worker: Actor) -> None:
     p.processing_start()
     p.carry_on(p.day + p.rng.randint(20, 50))
     p.runaway(regress_to=1)
+    if p.outcomes.random() < 0.3:
+        p.revictimisation(rng=p.outcomes)
     p.carry_on(target)
     p.runaway(regress_to=None, returns=False)
     p.slack = p.rng.randint(0, 4)
@@ -1018,6 +1034,7 @@ def _plan(
     if isinstance(protocol, ProtocolRegistry):
         protocol = protocol.for_setting(setting)
     plan = _Plan(rng, protocol, setting)
+    plan.outcomes = random.Random(f"{seed}:{index}:outcomes")
     story(plan, worker)
     span = plan.day + plan.slack
     if span < MIN_DAYS_SINCE_INTAKE:

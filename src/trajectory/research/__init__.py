@@ -1,7 +1,8 @@
 """Research data: pseudonymised, disclosure-controlled, reproducible, verifiable exports.
 
 `export_project(app, project, out_dir, *, fmt, actor, ...)` writes trajectories, events,
-sequences (STS) and spells tables and a manifest; `verify_export(app, directory, *,
+sequences (STS), spells, follow-ups and scores tables (outcomes: `outcomes`) and a
+manifest; `verify_export(app, directory, *,
 actor)` checks a published export against the store. The codebook
 (`python -m trajectory.research.codebook`) documents every column, code and state and is
 made from the same definitions the writers use. See docs/research.md.

@@ -21,6 +21,8 @@ from trajectory.research.tables import (
     FORMULA_STARTS,
     Table,
     events_table,
+    follow_ups_table,
+    scores_table,
     sequences_table,
     spells_table,
     trajectories_table,
@@ -63,6 +65,28 @@ def _events_table() -> list[str]:
                 codes = "; ".join(f"{e}: {_codes(cs)}" for e, _, cs in events)
         lines.append(f"| `{c.name}` | {c.kind} | {_cell(meaning)} | {_cell(codes)} |")
     return [*lines, ""]
+
+
+def _outcomes() -> list[str]:
+    from trajectory.research import outcomes
+
+    doc = (outcomes.__doc__ or "").split("\n\n")
+    return [
+        "## Outcomes", "",
+        "The outcome columns at the end of trajectories.csv, follow_ups.csv and"
+        " scores.csv. " + " ".join(doc[2].split()),
+        "",
+        " ".join(doc[4].split()),
+        "",
+        "Days since intake: `day` in events.csv and follow_ups.csv is already that (day 0"
+        " = intake). Revictimisation within 12 months after care, with censoring: among"
+        " girls with `care_end_day`, time = `revictimisation_after_care_days` where"
+        " `follow_up_censored` = 0, else `follow_up_end_day` - `care_end_day` (censored)."
+        " Still in view at 19: `in_view_at_19` among girls where it is not empty.",
+        "",
+        *_table(follow_ups_table()),
+        *_table(scores_table()),
+    ]
 
 
 def _event_catalogue() -> list[str]:
@@ -124,12 +148,14 @@ def _formats() -> list[str]:
         "## Other formats", "",
         "Written from the same rows as the CSV tables, each listed in manifest.json with its"
         " SHA-256 (`parameters.formats` says which were asked for).", "",
-        f"- `{DATAPACKAGE}` (always): a Frictionless Data Package of the four CSV tables."
+        f"- `{DATAPACKAGE}` (always): a Frictionless Data Package of the CSV tables."
         " Each column is a field: `text`, `code` and `set` as string, `int` and `flag` as"
-        " integer; its meaning as description; a code list as `enum`, a flag as `enum`"
+        " integer, `number` as number; its meaning as description; a code list as `enum`,"
+        " a flag as `enum`"
         " [0, 1], a set as a `pattern` of its codes joined by `|`, the pseudonym as"
         " required; primary keys (trajectories: pseudonym; events: pseudonym, seq;"
-        " sequences: pseudonym; spells: pseudonym, begin) and foreign keys to"
+        " sequences: pseudonym; spells: pseudonym, begin; follow_ups: pseudonym, moment;"
+        " scores: pseudonym, moment, instrument_number, scale) and foreign keys to"
         " trajectories.csv; each file's bytes and `sha256:` hash. Missing: an empty cell."
         " `frictionless validate datapackage.json` checks the files against it.",
         f"- `{OCEL_FILE}` (`--also ocel`): OCEL 2.0 JSON; `{XES_FILE}` (`--also xes`): XES"
@@ -142,7 +168,8 @@ def _formats() -> list[str]:
         " days later, at a time of day of `seq` seconds (the order within a day); no real"
         " date or time is in these files.",
         f"- {stats_files} (`--also sav`, `--also dta`; the `stats` extra): SPSS and Stata"
-        " files of the girl-level tables. `int` columns numeric; `flag` numeric with value"
+        " files of the girl-level tables. `int` and `number` columns numeric; `flag`"
+        " numeric with value"
         f" labels {', '.join(f'{k} {v!r}' for k, v in FLAG_LABELS.items())}; `code`"
         " columns numeric, the number of a code being its place in this codebook's list of"
         " the column's codes (1 = the first), labelled with the code's English words;"
@@ -180,7 +207,8 @@ def render() -> str:
         "Made by `python -m trajectory.research.codebook` from the definitions the export"
         " writes with; do not edit by hand. How to load the files: docs/research.md.",
         "",
-        "Files: trajectories.csv, events.csv, sequences.csv, spells.csv, datapackage.json"
+        "Files: trajectories.csv, events.csv, sequences.csv, spells.csv, follow_ups.csv,"
+        " scores.csv, datapackage.json"
         " and manifest.json (with `--format parquet` also a .parquet of each table: the"
         " same columns, text as strings, numbers as integers, missing as null; with"
         " `--also` the process-mining logs and the SPSS and Stata files: see Other"
@@ -189,7 +217,7 @@ def render() -> str:
         "CSV: UTF-8, comma-separated, `\\n` line ends, a header row, quoted only where"
         " needed. Missing is an empty cell. Kinds: `text` (a pseudonym or period), `code`"
         " (one code), `set` (codes joined by `|` in the order listed; empty: none), `int`,"
-        " `flag` (0 or 1).",
+        " `flag` (0 or 1), `number` (a decimal number, `.` as the decimal point).",
         "",
         *_states(phases),
         *_table(trajectories_table(phases),
@@ -204,6 +232,7 @@ def render() -> str:
                 " month's last day where it is shorter), its state the one held most of its"
                 " days, as for weeks."),
         *_table(spells_table(phases)),
+        *_outcomes(),
         *_event_catalogue(),
         *_disclosure(),
         *_formats(),

@@ -56,8 +56,8 @@ from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.vocabulary import ConsentGiver
 from trajectory.protocol.model import Criterion
 
-Kind = Literal["text", "code", "set", "int", "flag"]
-Value = str | int | None
+Kind = Literal["text", "code", "set", "int", "flag", "number"]
+Value = str | int | float | None
 
 # The catalogue order: the order of the areas in the design, then of the classes in each.
 _AREAS = (

@@ -197,10 +197,17 @@ def disclosure_codebook(censoring_period: int) -> list[str]:
         " on what happened to her). `small_cell_check.censored_shortened` and"
         " `censored_days_removed` count what it cost. Girls observed under 4 weeks are left"
         " out.",
+        "- Age in months at each event (`events.age_months`) refines the age band, so it is"
+        " published only where `age_band` is published as recorded (its level 0, not"
+        " withheld); elsewhere it is empty and gives back no band that was generalised or"
+        " withheld. Remaining risk: within a published group it tells the girls' ages apart"
+        " (as any exact day does); declare it only when the question needs it, and the"
+        " linkage check counts it like every other shared column.",
         "- Projects cannot be linked: each has its own pseudonyms and receives only the"
         " files and variables it declared (`parameters.files`, `parameters.variables`)."
         " Every export compares its declaration with every other project of the store (the"
-        " columns both receive; `events` when both receive events.csv; `timeline` when both"
+        " columns both receive; `events` when both receive events.csv; `follow_ups`, `scores`"
+        " row by row when both receive them; `timeline` when both"
         " receive any of spells, sequences, events or a day count), counts the girls unique"
         " on all of that together (`small_cell_check.linkage`) and fails above"
         " 10%. Remaining risk: a value computed from differently named columns is not"

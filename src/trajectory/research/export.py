@@ -67,6 +67,12 @@ from trajectory.research.manifest import (
     encode,
     root_hash,
 )
+from trajectory.research.outcomes import (
+    Outcomes,
+    follow_up_rows,
+    outcome_values,
+    score_rows,
+)
 from trajectory.research.projects import (
     Declaration,
     Pseudonyms,
@@ -74,12 +80,14 @@ from trajectory.research.projects import (
     other_declarations,
     project_secret,
 )
-from trajectory.research.published import censor, trajectory_values
+from trajectory.research.published import censor, publish_ages, trajectory_values
 from trajectory.research.tables import (
     Table,
     TableWriter,
     Written,
     events_table,
+    follow_ups_table,
+    scores_table,
     sequences_table,
     sha256_file,
     spells_table,
@@ -100,7 +108,7 @@ ExportFormat = Literal["csv", "parquet"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
 DEFAULT_K = 5
 DEFAULT_MAX_SUPPRESSED_PERCENT = 10
-TABLES = ("trajectories", "events", "sequences", "spells")
+TABLES = ("trajectories", "events", "sequences", "spells", "follow_ups", "scores")
 
 Progress = Callable[[int, int], None]
 
@@ -448,6 +456,8 @@ def extract(
     events_out = writer(events_table())
     extra = OtherFormats(parameters, events_out.table, out, declared.files)
     spells_out = writer(spells_table(documented))
+    follow_ups_out = writer(follow_ups_table())
+    scores_out = writer(scores_table())
     summaries = _Spool(spool_dir / "trajectories.spool")
     sequences = _Spool(spool_dir / "sequences.spool")
     width = 0
@@ -528,7 +538,8 @@ def extract(
             starts = (month_starts(opened.occurred_on, observed)
                       if parameters.sequence_unit == "month" else None)
             kanon.add(girl.qi, observed if girl.summary["censored"] else None)
-            summaries.add((girl.qi, girl.summary, girl.events, spooled, girl.periods, starts))
+            summaries.add((girl.qi, girl.summary, girl.events, spooled, girl.periods, starts,
+                           girl.outcomes))
         if progress is not None:
             progress(len(order), len(order))
         if as_of is not None:
@@ -540,8 +551,10 @@ def extract(
         out_rows = writer(trajectories)
         linkage = LinkageCheck(declared, others, {
             "trajectories": trajectories.header, "events": events_table().header,
-            "spells": ["spells"], "sequences": ["sequences"]})
-        for qi, summary, rows, spooled, weeks, starts in summaries:
+            "spells": ["spells"], "sequences": ["sequences"],
+            "follow_ups": ["follow_ups"], "scores": ["scores"]})
+        age_level = next(c.level for c in check.columns if c.column == "age_band")
+        for qi, summary, rows, spooled, weeks, starts, spooled_outcomes in summaries:
             published = kanon.publish(tuple(qi))
             pseudonym = str(summary["pseudonym"])
             spells = [Spell(*s) for s in spooled]
@@ -556,6 +569,15 @@ def extract(
                         summary, rows, spells, weeks, day, phases, starts)
                     counts.events_exported -= before - len(rows)
                     counts.events_after_observation += before - len(rows)
+            publish_ages(rows, published, age_level)
+            outcomes = msgspec.convert(spooled_outcomes, Outcomes)
+            until = int(summary["observed_days"]) if summary["censored"] else None
+            follow_ups = follow_up_rows(pseudonym, outcomes, until)
+            scores = score_rows(pseudonym, outcomes, until)
+            for row in follow_ups:
+                follow_ups_out.write(row)
+            for row in scores:
+                scores_out.write(row)
             for row in rows:
                 events_out.write(row)
             extra.add(pseudonym, rows)
@@ -563,11 +585,12 @@ def extract(
                 spells_out.write([pseudonym, spell.begin, spell.end, spell.state,
                                   int(spell.censoring is not None), spell.censoring])
             values = dict(summary)
+            values.update(outcome_values(outcomes, until))
             trajectory_values(values, published)
             row = [values.get(c.name, 0 if c.name.startswith("days_p") else None)
                    for c in trajectories.columns]
             out_rows.write(row)
-            linkage.add(row, rows, weeks)
+            linkage.add(row, rows, weeks, {"follow_ups": follow_ups, "scores": scores})
             sequences.add((pseudonym, weeks))
             width = max(width, len(weeks))
         check.linkage = linkage.reports()
@@ -584,6 +607,8 @@ def extract(
             "events": events_out.close(),
             "spells": spells_out.close(),
             "trajectories": out_rows.close(),
+            "follow_ups": follow_ups_out.close(),
+            "scores": scores_out.close(),
         }
         out_weeks = writer(sequences_table(width, phases, parameters.sequence_unit))
         for pseudonym, weeks in sequences:
@@ -694,7 +719,8 @@ def export_parameters(
 def _declarable(app: TrajectoryApplication) -> dict[str, Sequence[str]]:
     """The columns a project can declare, per file."""
     return {"trajectories": trajectories_table(phases_of(app)).header,
-            "events": events_table().header}
+            "events": events_table().header, "follow_ups": follow_ups_table().header,
+            "scores": scores_table().header}
 
 
 def export_project(

@@ -8,7 +8,8 @@ values of the shared columns are unique in the export is linked.
 
 So every export compares its declaration with every other project of the store
 (`shared`): the columns both may receive (`trajectories.<column>`, `events.<column>`),
-`events` (her events: which, when, in what order) when both receive events.csv, and
+`events` (her events: which, when, in what order) when both receive events.csv,
+`follow_ups` and `scores` (her rows, whole) when both receive those files, and
 `timeline` when both receive any of spells, sequences, events or a day count. It counts
 the girls whose values of the shared columns are unique (`girls_linkable`, conservative:
 an organisation's pseudonym counts as matched, as an attacker can pair organisations by
@@ -34,6 +35,8 @@ MAX_LINKABLE_PERCENT = 10
 
 TIMELINE = "timeline"
 EVENTS = "events"
+OUTCOME_FILES = ("follow_ups", "scores")
+"""Whole files compared row by row (her follow-up records and their scores)."""
 TIMELINE_COLUMNS = frozenset({
     "observed_days", "runaway_days", "aftercare_days", "censored", "state_end",
     "status_end", "phase_end", "phases_reached", "events",
@@ -72,6 +75,9 @@ def published(declaration: Declaration, header: dict[str, Sequence[str]]) -> set
         if table in ("spells", "sequences"):
             found.add(TIMELINE)
             continue
+        if table in OUTCOME_FILES:
+            found.add(table)
+            continue
         if table == "events":
             found |= {TIMELINE, EVENTS}
         for column in columns:
@@ -97,8 +103,10 @@ class LinkageCheck:
         self.girls = 0
 
     def add(self, trajectory_row: Sequence[Value], event_rows: Sequence[Sequence[Value]],
-            weeks: Sequence[str]) -> None:
-        """One girl's published rows (before any column is left out for the project)."""
+            weeks: Sequence[str],
+            outcome_rows: dict[str, Sequence[Sequence[Value]]] | None = None) -> None:
+        """One girl's published rows (before any column is left out for the project);
+        `outcome_rows`: her rows of follow_ups.csv and scores.csv."""
         self.girls += 1
         for (_name, _d, shared), prints in zip(self.others, self.prints, strict=True):
             if not shared:
@@ -108,6 +116,8 @@ class LinkageCheck:
                 sha.update(item.encode() + b"\x00")
                 if item == TIMELINE:
                     sha.update("|".join(weeks).encode())
+                elif item in OUTCOME_FILES:
+                    sha.update(repr((outcome_rows or {}).get(item, [])).encode())
                 elif item == EVENTS:
                     ev = self.header["events"]
                     for row in event_rows:

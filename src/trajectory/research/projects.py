@@ -43,7 +43,7 @@ _TABLE = """CREATE TABLE IF NOT EXISTS research_projects (
 _DECLARATION_COLUMNS = (("files", "TEXT"), ("variables", "TEXT"))
 """Added later: JSON lists; NULL for a project made before declarations (everything)."""
 
-FILES = ("trajectories", "events", "sequences", "spells")
+FILES = ("trajectories", "events", "sequences", "spells", "follow_ups", "scores")
 """The tables a project can declare."""
 
 ALWAYS = {
@@ -51,9 +51,10 @@ ALWAYS = {
     "events": frozenset({"pseudonym", "seq", "event", "day", "in_error"}),
 }
 """Columns a declared file always holds (its key and, for events, what and when). The
-sequences and spells files are whole: their columns are the timeline itself."""
+sequences and spells files are whole: their columns are the timeline itself; so are the
+follow-ups and their scores (each row is one measurement, whole)."""
 
-WHOLE_FILES = frozenset({"sequences", "spells"})
+WHOLE_FILES = frozenset({"sequences", "spells", "follow_ups", "scores"})
 
 
 class ProjectError(ValueError):

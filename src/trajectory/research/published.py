@@ -26,6 +26,15 @@ def trajectory_values(values: dict[str, Any], qi: Published) -> None:
     values["qi_suppressed"] = int(any(v is None for v in qi))
 
 
+def publish_ages(rows: Sequence[list[Value]], qi: Published, age_level: int) -> None:
+    """Her age in months at each event (the last column of events.csv) only where her age
+    band is published as recorded: where it was generalised or withheld, exact ages would
+    give it back, so they are left empty."""
+    if age_level != 0 or qi[QUASI_IDENTIFIERS.index("age_band")] is None:
+        for row in rows:
+            row[-1] = None
+
+
 def censor(summary: dict[str, Any], rows: Sequence[list[Value]], spells: Sequence[Spell],
            periods: list[str], day: int, phases: int, month_starts: Sequence[int] | None = None,
            ) -> tuple[list[list[Value]], list[Spell], list[str]]:

@@ -28,6 +28,7 @@ from typing import Any, get_args
 
 from trajectory.research.coding import Column, Value, event_classes, event_columns
 from trajectory.research.disclosure import AGE_BANDS
+from trajectory.research.outcomes import FOLLOW_UP_CENSORING
 from trajectory.research.timeline import (
     CENSORING_REASONS,
     SEQUENCE_UNITS,
@@ -146,7 +147,54 @@ def trajectories_table(phases: int) -> Table:
             Column("censored", "flag", "1: still in care or aftercare when observation ended"
                    " (right-censored); 0: closed"),
             Column("events", "int", "her rows in events.csv"),
+            *outcome_columns(),
         ),
+    )
+
+
+def outcome_columns() -> tuple[Column, ...]:
+    """Her outcomes (`outcomes`): after care too, to the last day she was in view."""
+    from trajectory.aggregates.vocabulary import CareStage, ContinuationDecision, Destination
+
+    def codes(literal: Any) -> tuple[str, ...]:
+        return tuple(str(a) for a in get_args(literal))
+
+    return (
+        Column("destination", "code", "where she went when residential care ended (the"
+               " destination at aftercare or closure, the last given; empty: not yet, or not"
+               " given)", codes(Destination)),
+        Column("continuation_after_18", "code", "what was decided for after her 18th"
+               " birthday (the last decision; empty: none)", codes(ContinuationDecision)),
+        Column("care_end_day", "int", "day residential care ended (aftercare started, or"
+               " the trajectory was closed from care), days since intake; empty: in care"),
+        Column("revictimised", "flag", "1: a revictimisation (new exploitation or loverboy"
+               " contact) was reported within her outcome observation"),
+        Column("revictimisation_first_day", "int", "day of the first revictimisation, days"
+               " since intake"),
+        Column("revictimisation_first_stage", "code", "where she was at the first"
+               " revictimisation", codes(CareStage)),
+        Column("revictimised_after_care", "flag", "1: revictimised on or after the day care"
+               " ended (the event of `follow_up_censored`)"),
+        Column("revictimisation_after_care_days", "int", "days from the end of care to the"
+               " first revictimisation after it"),
+        Column("follow_up_end_day", "int", "last day of her outcome observation, days since"
+               " intake: the last day she was in view (end of care, a follow-up measured, an"
+               " aftercare contact that reached her, a revictimisation report); for a girl"
+               " still in care, the last day of her observation"),
+        Column("follow_up_censored", "flag", "1: no revictimisation after care observed:"
+               " right-censored at `follow_up_end_day` (time: follow_up_end_day -"
+               " care_end_day); 0: revictimised after care (time:"
+               " revictimisation_after_care_days)"),
+        Column("follow_up_censoring_reason", "code", "why her outcome observation ended"
+               " (empty: revictimised after care)", FOLLOW_UP_CENSORING),
+        Column("follow_ups_measured", "int", "follow-up measurements made (follow_ups.csv)"),
+        Column("follow_ups_not_possible", "int", "follow-up moments recorded as not"
+               " possible (not reached, refused, deceased, other)"),
+        Column("in_view_after_18", "flag", "1: in view on or after her 18th birthday (an"
+               " aftercare contact that reached her, or a follow-up measured); empty: she was"
+               " not 18 within her observation"),
+        Column("in_view_at_19", "flag", "1: in view on or after her 19th birthday; empty: she"
+               " was not 19 within her observation"),
     )
 
 
@@ -168,6 +216,9 @@ def events_table() -> Table:
                    " day, where the correction gave one, is applied in `day`)"),
             Column("day_recorded", "int", "the day as first recorded, for a corrected entry"
                    " (empty: not corrected)"),
+            Column("age_months", "int", "her age in whole months on the day (`day`); only"
+                   " where her age band is published as recorded (2-year band), else empty:"
+                   " it never gives back an age band that was generalised or withheld"),
         ),
     )
 
@@ -208,6 +259,64 @@ def spells_table(phases: int) -> Table:
                    " by completing aftercare); erased; consent withdrawn (these two: never in"
                    " a row under the consent rule, such girls are left out whole)",
                    CENSORING_REASONS),
+        ),
+    )
+
+
+def follow_ups_table() -> Table:
+    from trajectory.aggregates.vocabulary import (
+        FollowUpNotPossibleReason,
+        LivingSituation,
+        LoverboyContact,
+        QualificationLevel,
+        SchoolOrWork,
+    )
+
+    def codes(literal: Any) -> tuple[str, ...]:
+        return tuple(str(a) for a in get_args(literal))
+
+    return Table(
+        "follow_ups",
+        "One row per follow-up record (effectmeting): a measurement at one of the"
+        " protocol's moments, or why it was not possible; after closure too.",
+        (
+            Column("pseudonym", "text", "the girl's pseudonym in this project"),
+            Column("moment", "int", "the protocol's moment: months after residential care"
+                   " ended (0: at its end)"),
+            Column("day", "int", "day of the record, days since intake"),
+            Column("days_since_care_end", "int", "days since residential care ended (negative:"
+                   " the measurement at the end of care, taken in her last weeks in care)"),
+            Column("measured", "flag", "1: measured; 0: not possible (see `not_possible`)"),
+            Column("not_possible", "code", "why the measurement was not possible",
+                   codes(FollowUpNotPossibleReason)),
+            Column("living_situation", "code", "where she lives", codes(LivingSituation)),
+            Column("school_or_work", "code", "school or work", codes(SchoolOrWork)),
+            Column("qualification", "code", "her highest qualification ("
+                   "`starting_qualification`: mbo 2 or higher, havo, vwo)",
+                   codes(QualificationLevel)),
+            Column("revictimised_since", "flag", "1: revictimised since the last measurement"),
+            Column("runaways_since", "int", "runaways since the last measurement"),
+            Column("loverboy_contact", "code", "contact with the loverboy or his network"
+                   " since the last measurement", codes(LoverboyContact)),
+            Column("instruments", "int", "validated instruments scored (scores.csv)"),
+        ),
+    )
+
+
+def scores_table() -> Table:
+    return Table(
+        "scores",
+        "One row per scale of each validated instrument scored at a follow-up measurement"
+        " (the product stores scores; it ships no instrument).",
+        (
+            Column("pseudonym", "text", "the girl's pseudonym in this project"),
+            Column("moment", "int", "the follow-up moment (follow_ups.csv)"),
+            Column("instrument_number", "int", "the instrument's place in the measurement"
+                   " (1 = the first)"),
+            Column("instrument", "text", "the instrument's name, as recorded"),
+            Column("version", "text", "the instrument's version, as recorded"),
+            Column("scale", "text", "`total`, or a subscale by the instrument's own name"),
+            Column("score", "number", "the score"),
         ),
     )
 
@@ -303,7 +412,7 @@ class ParquetWriter:
         pa, pq = _pyarrow()
         self._pa = pa
         types = {"text": pa.string(), "code": pa.string(), "set": pa.string(),
-                 "int": pa.int32(), "flag": pa.int8()}
+                 "int": pa.int32(), "flag": pa.int8(), "number": pa.float64()}
         self._schema = pa.schema([pa.field(c.name, types[c.kind]) for c in table.columns])
         self._writer = pq.ParquetWriter(
             str(path), self._schema, compression="zstd", write_statistics=False
@@ -343,7 +452,8 @@ def parquet_table(path: Path) -> tuple[Table, Iterator[list[Value]]]:
     pa, pq = _pyarrow()
     source = pq.ParquetFile(str(path))
     columns = tuple(
-        Column(f.name, "text" if pa.types.is_string(f.type) else "int", "")
+        Column(f.name, "text" if pa.types.is_string(f.type) else
+               "number" if pa.types.is_floating(f.type) else "int", "")
         for f in source.schema_arrow
     )
 

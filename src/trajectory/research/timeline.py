@@ -45,7 +45,7 @@ from bisect import bisect_right
 from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from trajectory.aggregates.corrections import Corrections
 from trajectory.aggregates.events.analysis import CareAnalysisRecorded, PlacementDecided
@@ -79,6 +79,7 @@ from trajectory.aggregates.events.treatment import (
 from trajectory.aggregates.vocabulary import RISK_PROFILES
 from trajectory.research.coding import Value, coded_values
 from trajectory.research.disclosure import QI, age_band, intake_month
+from trajectory.research.outcomes import Outcomes, age_months, read_outcomes
 
 CENSORING_PERIOD = 28
 """Days: the observation of a girl still in care ends at a whole number of these."""
@@ -134,6 +135,8 @@ class Derived:
     """Her state in each week (or month) since intake, as asked."""
     spells: list[Spell]
     events_after_observation: int
+    outcomes: Outcomes
+    """Her outcomes after care too (`outcomes`), made into columns once published."""
 
 
 def observation_days(intake: date, closed_on: date | None, observation_end: date) -> int:
@@ -378,6 +381,7 @@ def derive(
         "censored": int(closed_on is None),
         "events": len(kept),
     }
+    born = opened.identity.date_of_birth
     rows = [
         [
             pseudonym,
@@ -388,16 +392,21 @@ def derive(
             *coded_values(e, intake),
             int(e.originator_version in corrected),
             (e.occurred_on - intake).days if e.originator_version in corrected else None,
+            age_months(born, intake + timedelta(days=day(e))),
         ]
         for e in kept
     ]
+    outcomes = read_outcomes(
+        events, intake=intake, date_of_birth=born, corrections=corrections,
+        horizon=(observation_end - intake).days if closed_on is not None else observed - 1,
+    )
     qi: QI = (
         organisation,
         age_band(opened.identity.date_of_birth, intake),
         intake_month(intake),
         _set(opened.risk_profiles, RISK_PROFILES) or "",
     )
-    return Derived(qi, summary, rows, periods, spells, len(events) - len(kept))
+    return Derived(qi, summary, rows, periods, spells, len(events) - len(kept), outcomes)
 
 
 def _corrections(events: Sequence[TrajectoryEvent]) -> tuple[Corrections, set[int]]:

@@ -63,8 +63,8 @@ class OtherFormats:
         from trajectory.research.manifest import FileEntry
         from trajectory.research.tables import sha256_file
 
-        order = [t for t in ("trajectories", "events", "sequences", "spells")
-                 if t in self.files]
+        order = [t for t in ("trajectories", "events", "sequences", "spells", "follow_ups",
+                             "scores") if t in self.files]
         package = datapackage.render(self.project, [tables[t] for t in order], files)
         sha = hashlib.sha256(package).hexdigest()
         if self.out is not None:

@@ -26,9 +26,11 @@ from trajectory.research.tables import Table
 
 DATAPACKAGE = "datapackage.json"
 _TYPES = {"text": "string", "code": "string", "set": "string", "int": "integer",
-          "flag": "integer"}
+          "flag": "integer", "number": "number"}
 _KEYS = {"trajectories": ["pseudonym"], "events": ["pseudonym", "seq"],
-         "sequences": ["pseudonym"], "spells": ["pseudonym", "begin"]}
+         "sequences": ["pseudonym"], "spells": ["pseudonym", "begin"],
+         "follow_ups": ["pseudonym", "moment"],
+         "scores": ["pseudonym", "moment", "instrument_number", "scale"]}
 GIRL_PATTERN = "G[0-9A-F]{16}"
 
 

@@ -38,7 +38,7 @@ from trajectory.research.timeline import (
     STILL_IN_CARE,
 )
 
-STATS_TABLES = ("trajectories", "spells", "sequences")
+STATS_TABLES = ("trajectories", "spells", "sequences", "follow_ups", "scores")
 EXTENSIONS = {"sav": ".sav", "dta": ".dta"}
 FLAG_LABELS: dict[int | float, str] = {0: "no", 1: "yes"}
 COLUMNS_AT_ONCE = 32
@@ -116,7 +116,9 @@ def write(table: Table, csv_path: Path, fmt: str) -> Path:
         doc = column.doc or last_doc
         last_doc = doc
         labels[column.name] = _cut(doc, LABEL_LENGTH[fmt])
-        if column.kind in ("int", "flag"):
+        if column.kind == "number":
+            data[column.name] = pd.to_numeric(cells.replace("", None)).astype("float64")
+        elif column.kind in ("int", "flag"):
             numbers = pd.to_numeric(cells.replace("", None))
             data[column.name] = numbers if numbers.hasnans else numbers.astype("int32")
             if column.kind == "flag":
