@@ -142,7 +142,8 @@ def _formats() -> list[str]:
         " days later, at a time of day of `seq` seconds (the order within a day); no real"
         " date or time is in these files.",
         f"- {stats_files} (`--also sav`, `--also dta`): SPSS (system file, compressed) and"
-        " Stata (format 118, Stata 14 and later) files of the girl-level tables, UTF-8. `int` columns numeric; `flag` numeric with value"
+        " Stata (format 118, Stata 14 and later) files of the girl-level tables, UTF-8."
+        " `int` columns numeric; `flag` numeric with value"
         f" labels {', '.join(f'{k} {v!r}' for k, v in FLAG_LABELS.items())}; `code`"
         " columns numeric, the number of a code being its place in this codebook's list of"
         " the column's codes (1 = the first), labelled with the code's English words;"
