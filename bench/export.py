@@ -167,9 +167,12 @@ def store(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
         yield f"sqlite:///{Path(tmp) / 'export.sqlite'}", None
 
 
-FLAT = 1.25
-"""The most the export's peak memory may grow from the smaller log to the larger one (ten
-times as many events by default) and still be called flat."""
+FLAT = 1.5
+"""The most the export's peak memory may grow from the smaller log to the larger one and
+still be called flat (as `bench.run_all` judges it). What does grow is a few hundred bytes
+per girl (her pseudonym in the export's order, her index row, her head for the root hash,
+her quasi-identifiers for the small-cell and linkage checks): ten times the girls, about
+20 MB more; never her events."""
 
 
 def smaller_log(args: argparse.Namespace, also: tuple[str, ...]) -> dict[str, Any]:
