@@ -4,11 +4,13 @@ keys `key_for` would give, and an erased girl's key still reported as erased."""
 from __future__ import annotations
 
 import pytest
+from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
 from tests.builders import COORDINATOR, open_trajectory
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.crypto import KeyRing, TrajectoryErased
 from trajectory.erasure import erase
+from trajectory.persistence.mapper import TrajectoryMapper
 
 ADMIN = Actor(user_id="admin-1", role="admin", organisation=COORDINATOR.organisation)
 
@@ -36,3 +38,33 @@ def test_prefetch_caches_the_same_keys_and_leaves_erased_ones_erased(
     # and the erased girl's key is still reported as erased, not guessed
     with pytest.raises(TrajectoryErased):
         fresh.key_for(gone)
+
+
+def test_one_girls_events_decoded_together_are_her_events_and_tampering_still_shows(
+    app: TrajectoryApplication,
+) -> None:
+    # given a girl with a few events, and another girl
+    girl, other = open_trajectory(app), open_trajectory(app)
+    stored = app.stored_events(girl)
+    mapper = app.mapper
+    assert isinstance(mapper, TrajectoryMapper)
+    # when her events are decoded together (her key looked up once, as the export does)
+    decode = mapper.decoder_for(girl)
+    together = [vars(decode(s)) for s in stored]
+    # then they are the events decoded one by one
+    assert together == [vars(mapper.to_domain_event(s)) for s in stored]
+    # and another girl's event decodes with her own key, not this one
+    (first_of_other, *_) = app.stored_events(other)
+    assert decode(first_of_other).originator_id == other
+    # and a changed payload is refused, as it is one by one
+    changed = bytearray(stored[0].state)
+    changed[-1] ^= 1
+    with pytest.raises(MapperDeserialisationError):
+        decode(StoredEvent(originator_id=girl, originator_version=1, topic=stored[0].topic,
+                           state=bytes(changed)))
+    # and an erased girl's events are not opened
+    erase(app, girl, by=ADMIN, reason="request granted", legal_ground="request-granted")
+    assert app.keys is not None
+    app.keys.forget(girl)
+    with pytest.raises(TrajectoryErased):
+        mapper.decoder_for(girl)(stored[0])

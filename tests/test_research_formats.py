@@ -28,7 +28,7 @@ from tests.test_research_export import (  # noqa: F401 - cli_env, restore_loggin
     consent,
     restore_logging,
 )
-from tests.web_support import PASSWORD, World, csrf_of
+from tests.web_support import PASSWORD, Page, World, csrf_of
 from trajectory.application import TrajectoryApplication
 from trajectory.cli import main
 from trajectory.commands import (
@@ -380,6 +380,33 @@ def test_the_web_form_asks_for_months_and_the_other_formats(world: World) -> Non
         for name in ("events.xes", "events.jsonocel", "trajectories.sav", "spells.dta",
                      "datapackage.json"):
             assert b.get(f"{base}/files/{name}").status_code == 200, name
+
+
+def test_the_export_page_says_the_sequence_unit_and_the_formats_written(world: World) -> None:
+    """Given an export asked per month with XES and SPSS; when the researcher opens its
+    page in Dutch; then it says the sequences have a column per month and which formats
+    were written, each file listed with its hash from the manifest, and per column what
+    was made coarser and withheld."""
+    world.give_research_consent(world.girl)
+    world.give_research_consent(world.handed_over)
+    with world.browser("researcher") as b:
+        page = b.get("/app/research")
+        done = b.post("/app/research/exports", {
+            "csrf_token": csrf_of(page.text), "project": "eenheid", "format": "csv",
+            "k": "5", "sequences": "month", "also": ["xes", "sav"],
+            "reauth_password": PASSWORD, "reauth_code": b.code("researcher"),
+        }, follow_redirects=False)
+        assert done.status_code == 303, done.text
+        base = done.headers["location"].partition("?")[0]
+        dutch = Page.of(b.get(base + "?lang=nl").text).all_text()
+        manifest = json.loads(b.get(f"{base}/files/manifest.json").text)
+    assert "Reeksen een kolom per maand" in dutch
+    assert "Ook als XES, SPSS, Data Package" in dutch
+    for name in ("events.xes", "trajectories.sav", "datapackage.json"):
+        assert f"{name} " in dutch
+        assert manifest["files"][name]["sha256"] in dutch
+    assert "Grover gemaakt" in dutch
+    assert "Achtergehouden" in dutch
 
 
 @pytest.fixture

@@ -324,6 +324,27 @@ class TrajectoryCipher:
         sealed = AESGCM(self.keys.key_for(originator_id)).encrypt(nonce, data, originator_id.bytes)
         return FORMAT_V1 + nonce + sealed
 
+    def opener(self, originator_id: UUID) -> Callable[[UUID, bytes], bytes]:
+        """`decrypt` for the payloads of one trajectory read together (the research
+        export reads a whole trajectory at a time): its key is looked up once, at the
+        first payload, and the cipher made once, not for every event. The same checks;
+        the key lives as long as the reading of that one trajectory."""
+        opened: list[AESGCM] = []
+
+        def decrypt(trajectory_id: UUID, data: bytes) -> bytes:
+            if trajectory_id != originator_id:
+                return self.decrypt(trajectory_id, data)
+            if data[:1] != FORMAT_V1:
+                raise CiphertextTampered("the stored payload is not in a known sealed format")
+            if not opened:
+                opened.append(AESGCM(self.keys.key_for(originator_id)))
+            try:
+                return opened[0].decrypt(data[1:13], data[13:], originator_id.bytes)
+            except InvalidTag:
+                raise CiphertextTampered("the stored payload failed authentication") from None
+
+        return decrypt
+
     def decrypt(self, originator_id: UUID, data: bytes) -> bytes:
         if data[:1] != FORMAT_V1:
             raise CiphertextTampered("the stored payload is not in a known sealed format")

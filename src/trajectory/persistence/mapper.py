@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -93,12 +94,23 @@ class TrajectoryMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        return self._to_domain_event(stored_event, self.payload_cipher.decrypt)
+
+    def decoder_for(self, originator_id: UUID) -> Callable[[StoredEvent], Any]:
+        """`to_domain_event` for the stored events of one trajectory read together: a
+        cipher that has an `opener` looks her key up once for all of them."""
+        opener = getattr(self.payload_cipher, "opener", None)
+        decrypt = opener(originator_id) if opener is not None else self.payload_cipher.decrypt
+        return partial(self._to_domain_event, decrypt=decrypt)
+
+    def _to_domain_event(self, stored_event: StoredEvent,
+                         decrypt: Callable[[UUID, bytes], bytes]) -> DomainEventProtocol[UUID]:
         originator_id = stored_event.originator_id
         if not isinstance(originator_id, UUID):
             originator_id = UUID(str(originator_id))
         try:
             cls = resolve_topic(stored_event.topic)
-            data = self.payload_cipher.decrypt(originator_id, stored_event.state)
+            data = decrypt(originator_id, stored_event.state)
             class_version = getattr(cls, "class_version", 1)
             try:
                 payload = msgspec.structs.asdict(_decoder(cls).decode(data))

@@ -167,13 +167,14 @@ def _formats() -> list[str]:
         f" synthetic: day 0 of every girl is {BASE_DAY.isoformat()}, an event on day d is d"
         " days later, at a time of day of `seq` seconds (the order within a day); no real"
         " date or time is in these files.",
-        f"- {stats_files} (`--also sav`, `--also dta`; the `stats` extra): SPSS and Stata"
-        " files of the girl-level tables. `int` and `number` columns numeric; `flag`"
-        " numeric with value"
+        f"- {stats_files} (`--also sav`, `--also dta`): SPSS (system file, compressed) and"
+        " Stata (format 118, Stata 14 and later) files of the girl-level tables, UTF-8."
+        " `int` and `number` columns numeric; `flag` numeric with value"
         f" labels {', '.join(f'{k} {v!r}' for k, v in FLAG_LABELS.items())}; `code`"
         " columns numeric, the number of a code being its place in this codebook's list of"
         " the column's codes (1 = the first), labelled with the code's English words;"
-        " `text` and `set` columns strings; every variable labelled with its meaning here"
+        " empty numbers missing; `text` and `set` columns strings as wide as their widest"
+        " cell; every variable labelled with its meaning here"
         f" (cut at {LABEL_LENGTH['dta']} characters in Stata). Labels are English, as this"
         " codebook. events.csv has no .sav/.dta (as large as the log: use CSV or Parquet).",
         "",

@@ -53,6 +53,7 @@ from trajectory.hashchain import (
 )
 from trajectory.persistence.database import placeholders
 from trajectory.persistence.files import OWNER_ONLY_DIR, owner_only_tree
+from trajectory.persistence.mapper import TrajectoryMapper
 from trajectory.research.approvals import Approval
 from trajectory.research.disclosure import MIN_K, KAnonymity
 from trajectory.research.formats import EXTRA_FORMATS, OtherFormats
@@ -281,7 +282,10 @@ def read_verified(app: TrajectoryApplication, trajectory_id: UUID,
     `stored`: her stored events as already read (in a batch); read here when None.
     """
     recorded = index.get(str(trajectory_id))
-    decode = app.mapper.to_domain_event
+    # (her events are read together: her data key is looked up once, not per event)
+    mapper = app.mapper
+    decode = (mapper.decoder_for(trajectory_id) if isinstance(mapper, TrajectoryMapper)
+              else mapper.to_domain_event)
     for _attempt in range(3):
         records = app.stored_events(trajectory_id) if stored is None else stored
         stored = None  # a second attempt reads again

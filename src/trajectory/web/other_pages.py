@@ -268,6 +268,13 @@ DISCLOSURE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
 (`trajectory.research.disclosure.HIERARCHIES`; a test keeps the two in step)."""
 
 
+FORMAT_NAMES = (("xes", "XES"), ("ocel", "OCEL 2.0"), ("sav", "SPSS"), ("dta", "Stata"),
+                ("datapackage.json", "Data Package"))
+"""The formats an export may be written in beside its tables (`parameters.formats`; the
+Data Package is always written, by an export since it exists: it is in `files`), by the
+names researchers know them by."""
+
+
 def _exporter() -> Any | None:
     """The research export, where this build has it (else the page says so)."""
     try:
@@ -413,7 +420,9 @@ def export_page(request: Request[Any, Any, Any], name: PathText) -> Template:
     target = _export_dir(request, name)
     manifest = decode((target / "manifest.json").read_bytes())
     return page(request, "export.html", name=name, m=manifest, done=bool(done),
-                disclosure_words=DISCLOSURE_WORDS)
+                disclosure_words=DISCLOSURE_WORDS, formats_written=[
+                    label for value, label in FORMAT_NAMES
+                    if value in manifest.parameters.formats or value in manifest.files])
 
 
 @get("/research/exports/{name:str}/files/{file:str}", opt=RESEARCH, sync_to_thread=True)

@@ -4,7 +4,7 @@ derived rows as the tables (never from the log again), so that every format says
 - `process`: event logs for process mining, OCEL 2.0 (JSON) and XES (IEEE 1849), written
   as the export goes, one girl at a time;
 - `stats`: SPSS (.sav) and Stata (.dta) files of the girl-level tables, with variable and
-  value labels, written with pyreadstat (the `stats` extra) after the CSV;
+  value labels, written row by row from the CSV once it is written;
 - `datapackage`: a Frictionless Data Package (`datapackage.json`) describing the CSV
   files with Table Schemas: types, constraints, code lists.
 
@@ -77,9 +77,9 @@ class OtherFormats:
                                         content_sha256=digest)
         if self.out is None:
             return
-        for fmt in sorted(self.extra & {"sav", "dta"}):
-            for name in (t for t in stats.STATS_TABLES if t in self.files):
-                path = stats.write(tables[name], self.out / f"{name}.csv", fmt)
+        wanted = sorted(self.extra & {"sav", "dta"})
+        for name in (t for t in stats.STATS_TABLES if t in self.files and wanted):
+            for path in stats.write(tables[name], self.out / f"{name}.csv", wanted):
                 files[path.name] = FileEntry(
                     rows=written[name].rows, bytes=path.stat().st_size,
                     sha256=sha256_file(path), content_sha256=written[name].csv_sha256,
