@@ -389,6 +389,7 @@ def test_the_export_page_says_the_sequence_unit_and_the_formats_written(world: W
     was made coarser and withheld."""
     world.give_research_consent(world.girl)
     world.give_research_consent(world.handed_over)
+    world.approve_project("eenheid")
     with world.browser("researcher") as b:
         page = b.get("/app/research")
         done = b.post("/app/research/exports", {

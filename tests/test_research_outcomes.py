@@ -187,3 +187,23 @@ def test_a_follow_up_before_the_censoring_day_does_not_tell_when_care_ended_afte
     (row,) = follow_up_rows("G1", o, until=300)
     assert row[3] is None  # (days since care end: -20 would give day 310 back)
     assert outcome_values(o, until=300)["care_end_day"] is None
+
+
+def test_scores_reach_spss_and_stata_with_their_decimals_beside_whole_moments(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    import pyreadstat
+
+    # Given five girls, one measured after closure with a subscale score of 2.5
+    five_girls(app)
+    # When the data set is exported with SPSS and Stata files
+    out = tmp_path / "export"
+    export(app, out, formats=["sav", "dta"])
+    for read in (pyreadstat.read_sav, pyreadstat.read_dta):
+        ext = "sav" if read is pyreadstat.read_sav else "dta"
+        frame, _meta = read(str(out / f"scores.{ext}"))
+        # Then every score keeps its decimals, and the moment beside it stays whole
+        assert sorted(frame["score"]) == [2.5, 5.0, 14.0], ext
+        assert list(frame["moment"]) == [0, 0, 0], ext
+        follow_ups, _ = read(str(out / f"follow_ups.{ext}"))
+        assert len(follow_ups) == 2, ext

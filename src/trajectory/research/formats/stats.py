@@ -312,7 +312,7 @@ class _Sav:
     def _cells(self) -> tuple[_RowEncoder, _RowEncoder]:
         """A row's commands, and the bytes that follow them."""
         keys: list[Hashable] = [
-            ("number", tuple(v.places)) if v.kind == "number" else ("string", blocks)
+            ("number", v.real, tuple(v.places)) if v.kind == "number" else ("string", blocks)
             for v, blocks in zip(self.variables, self.blocks, strict=True)]
 
         def commands(i: int) -> _Cells:
@@ -448,7 +448,7 @@ class _Dta:
         return _DOUBLE
 
     def _cells(self) -> _RowEncoder:
-        keys: list[Hashable] = [(kind, tuple(v.places)) for v, kind in zip(
+        keys: list[Hashable] = [(kind, v.real, tuple(v.places)) for v, kind in zip(
             self.variables, self.types, strict=True)]
 
         def make(i: int) -> _Cells:
