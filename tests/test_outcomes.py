@@ -124,6 +124,8 @@ contact_with_boys = "none"
 safe = "supervised"
 unknown = "none"
 risky = "none"
+[aftercare]
+entry_criteria = ["handover-prepared", "handover-meeting", "handover-accepted"]
 """
     assert parse_protocol(text, "bare.toml").follow_up.months_after_care == (0, 6, 12, 24)
     own = parse_protocol(text + "[follow_up]\nmonths_after_care = [3, 18]\nwithin_days = 14\n",

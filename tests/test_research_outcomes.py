@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+import msgspec
 from uuid import UUID
 
 from tests.builders import left_care, open_trajectory, record_all
@@ -207,3 +209,21 @@ def test_scores_reach_spss_and_stata_with_their_decimals_beside_whole_moments(
         assert list(frame["moment"]) == [0, 0, 0], ext
         follow_ups, _ = read(str(out / f"follow_ups.{ext}"))
         assert len(follow_ups) == 2, ext
+
+
+def test_a_whole_number_score_given_from_python_is_a_score_and_the_export_verifies(
+    app: TrajectoryApplication, tmp_path: Path
+) -> None:
+    # Given five girls and a measurement whose total was given as the whole number 14
+    girls = five_girls(app)
+    command = msgspec.structs.replace(measured(45, moment=6), instruments=[
+        InstrumentScore(name="SDQ", version="2019", total=14, subscales={"conduct": 3})])
+    record_all(app, girls["measured"], [command])
+    # When the data set is exported
+    out = tmp_path / "export"
+    export(app, out)
+    # Then the scores are the numbers given, and the export verifies against the store
+    scores = read_csv(out / "scores.csv")
+    assert ("6", "total", "14.0") in {(s["moment"], s["scale"], s["score"]) for s in scores}
+    check = verify_export(app, out, actor=RESEARCHER)
+    assert check.ok, check.differences

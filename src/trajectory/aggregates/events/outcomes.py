@@ -41,6 +41,14 @@ class InstrumentScore(
     total: Score
     subscales: Annotated[dict[InstrumentName, Score], msgspec.Meta(max_length=50)] = {}
 
+    def __post_init__(self) -> None:
+        # A score is a float. One given as a whole number from Python (`total=14`) would
+        # be hashed as an int when recorded and read back as 14.0, and its chain would
+        # no longer verify; decoding from JSON already gives floats.
+        msgspec.structs.force_setattr(self, "total", float(self.total))
+        msgspec.structs.force_setattr(
+            self, "subscales", {k: float(v) for k, v in self.subscales.items()})
+
 
 def follow_up_code(moment: int) -> str:
     """The evidence code of a follow-up moment (months after care; 0: at its end): one
