@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import msgspec
-from uuid import UUID
 
 from tests.builders import left_care, open_trajectory, record_all
 from tests.test_research_export import RESEARCHER, consent, export, pseudonym_of, read_csv
