@@ -37,10 +37,10 @@ def add_export_parser(sub: Any) -> None:
     )
     export.add_argument(
         "--files", help="the files the project needs, comma-separated (trajectories, events,"
-        " sequences, spells); fixed at the project's first export; default: all")
+        " sequences, spells, follow_ups, scores); as approved for the project; default: all")
     export.add_argument(
         "--variables", help="the variables the project needs, comma-separated file.column"
-        " (e.g. trajectories.runaways); fixed at its first export; default: all")
+        " (e.g. trajectories.runaways); as approved for the project; default: all")
     export.add_argument("--sequences", choices=["week", "month"], default="week",
                         help="sequences.csv per week (default) or per month since intake")
     export.add_argument("--also", action="append", default=[], metavar="FORMAT",
