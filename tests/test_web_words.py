@@ -203,6 +203,8 @@ def test_the_catalogues_ship_with_the_package() -> None:
 
 _CODE_LIKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b(?:[A-Z][a-z]+){2,}[A-Z][a-z]+\b")
 """A snake_case code, or a CamelCase event name of three words or more."""
+_FILE_NAME = re.compile(r"^[a-z][a-z_]*\.(?:csv|parquet|sav|dta|xes|jsonocel|json)$")
+"""A file of an export, as the researcher downloads it (`follow_ups.csv`)."""
 
 
 def english_only_words() -> set[str]:
@@ -223,6 +225,8 @@ def untranslated(text_nodes: Iterable[str], english: set[str]) -> list[str]:
     found = []
     for node in text_nodes:
         text = node.strip().rstrip(":*").strip()
+        if _FILE_NAME.match(text):  # the name of a file she downloads is a name, no word
+            continue
         if text in english or _CODE_LIKE.search(text):
             found.append(text)
     return found
@@ -233,6 +237,8 @@ def test_the_page_check_catches_english_and_a_raw_code() -> None:
     assert untranslated(["Veiligheidsanalyse", "Zoeken"], english) == []
     assert untranslated(["Safety analysis", "in_care", "SafetyAnalysisRecorded"], english) == [
         "Safety analysis", "in_care", "SafetyAnalysisRecorded"]
+    assert untranslated(["follow_ups.csv", "follow_ups, scores"], english) == [
+        "follow_ups, scores"]
 
 
 def shown_text(html: str) -> list[str]:
