@@ -14,7 +14,7 @@ from tests.web_support import ORG_A, PASSWORD, Browser, World, csrf_of
 
 
 def _act(b: Browser, path: str, *, confirm: bool = True, who: str = "admin",
-         password: str = PASSWORD) -> object:
+         password: str = PASSWORD) -> httpx.Response:
     page = b.get("/app/admin/users")
     data = {"csrf_token": csrf_of(page.text), "reauth_password": password,
             "reauth_code": b.code(who)}
@@ -63,9 +63,12 @@ def test_the_admin_adds_a_user_who_can_then_sign_in(world: World) -> None:
     assert added.status_code == 200, added.text
     password = re.search(r"eerste wachtwoord[^:]*: ([a-z0-9-]{23})", added.text, re.I)
     secret = re.search(r"Geheim: ([A-Z2-7]{32})", added.text)
-    assert password and secret, added.text
+    assert password, added.text
+    assert secret, added.text
     new = world.services.users.find("Fenna de Wit")
-    assert new is not None and new.organisation == ORG_A and new.role == "coordinator"
+    assert new is not None
+    assert new.organisation == ORG_A
+    assert new.role == "coordinator"
     # then she signs in with the password and the enrolled second factor
     world.secrets["Fenna de Wit"] = secret.group(1)
     with world.browser() as b:
@@ -98,12 +101,12 @@ def test_revoking_ends_her_session_and_her_sign_in(world: World) -> None:
     with world.browser("admin") as b:
         # when the admin revokes her without confirming: nothing happens
         unconfirmed = _act(b, "/app/admin/users/coordinator/revocation", confirm=False)
-        assert unconfirmed.status_code == 422  # type: ignore[attr-defined]
+        assert unconfirmed.status_code == 422
         wrong = _act(b, "/app/admin/users/coordinator/revocation", password="fout" * 4)
-        assert wrong.status_code == 401  # type: ignore[attr-defined]
+        assert wrong.status_code == 401
         assert not world.services.users.by_id("coordinator").revoked  # type: ignore[union-attr]
         done = _act(b, "/app/admin/users/coordinator/revocation")
-        assert done.status_code == 200, done.text  # type: ignore[attr-defined]
+        assert done.status_code == 200, done.text
     # then her session has ended and she cannot sign in again
     assert not _session_works(world, cookie)
     assert world.services.users.by_id("coordinator").revoked  # type: ignore[union-attr]
@@ -116,8 +119,8 @@ def test_revoking_ends_her_session_and_her_sign_in(world: World) -> None:
 def test_the_admin_cannot_revoke_herself(world: World) -> None:
     with world.browser("admin") as b:
         answer = _act(b, "/app/admin/users/admin/revocation")
-    assert answer.status_code == 409  # type: ignore[attr-defined]
-    assert "U kunt uzelf niet intrekken." in answer.text  # type: ignore[attr-defined]
+    assert answer.status_code == 409
+    assert "U kunt uzelf niet intrekken." in answer.text
     assert not world.services.users.by_id("admin").revoked  # type: ignore[union-attr]
 
 
@@ -125,9 +128,10 @@ def test_a_new_second_factor_must_be_enrolled_again(world: World) -> None:
     old = world.secrets["coordinator"]
     with world.browser("admin") as b:
         done = _act(b, "/app/admin/users/coordinator/second-factor")
-    assert done.status_code == 200, done.text  # type: ignore[attr-defined]
-    secret = re.search(r"Geheim: ([A-Z2-7]{32})", done.text)  # type: ignore[attr-defined]
-    assert secret and secret.group(1) != old
+    assert done.status_code == 200, done.text
+    secret = re.search(r"Geheim: ([A-Z2-7]{32})", done.text)
+    assert secret
+    assert secret.group(1) != old
     # the old authenticator's code no longer signs her in
     with world.browser() as her:
         first = her.password_step("coordinator")
@@ -150,10 +154,12 @@ def test_another_organisations_user_is_refused(world: World) -> None:
         role = _post(b, "/app/admin/users/coordinator-b/role", {"role": "admin"})
         ends = _post(b, "/app/admin/users/coordinator-b/sessions", {})
     for answer in (revoke, role, ends):
-        assert answer.status_code == 404  # type: ignore[attr-defined]
-        assert "Er is geen gebruiker van uw organisatie" in answer.text  # type: ignore[attr-defined]
+        assert answer.status_code == 404
+        assert "Er is geen gebruiker van uw organisatie" in answer.text
     other = world.services.users.by_id("coordinator-b")
-    assert other is not None and not other.revoked and other.role == "coordinator"
+    assert other is not None
+    assert not other.revoked
+    assert other.role == "coordinator"
     assert [a for a in _actions(world) if a[1] == "refused"] == [
         ("user-revoke", "refused"), ("user-role", "refused"), ("user-sessions", "refused")]
 

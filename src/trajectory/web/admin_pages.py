@@ -20,8 +20,8 @@ from litestar.response import Template
 
 from trajectory.access_log import Action
 from trajectory.identity.administration import (
-    ORGANISATION_ROLES,
     NOT_FOUND,
+    ORGANISATION_ROLES,
     Administration,
     AdminRefused,
     NewUser,
@@ -197,7 +197,7 @@ def _girls_matching(request: Request[Any, Any, Any], name: str, short: str) -> l
             continue
         if wanted:
             try:
-                opened = opening_event(app.events.get(UUID(tid), lte=1))
+                opened = opening_event(app.events.get(UUID(tid), lte=1))  # type: ignore[arg-type]
             except Exception:  # an erased file: no name to match
                 continue
             if wanted not in opened.identity.name.casefold():
@@ -246,9 +246,10 @@ def log_page(request: Request[Any, Any, Any]) -> Template:
     newer = urlencode({**kept, "page": str(number - 1)}) if number > 1 else None
     older = urlencode({**kept, "page": str(number + 1)}) if len(entries) > PAGE_SIZE else None
     return page(request, "admin_log.html", status_code=422 if errors else 200, q=q,
-                errors=errors, entries=entries[:PAGE_SIZE], newer=newer, older=older, who=name, short=lambda tid: str(tid)[:8],
-                actions=typing.get_args(Action))
+                errors=errors, entries=entries[:PAGE_SIZE], newer=newer, older=older,
+                who=name, short=lambda tid: str(tid)[:8], actions=typing.get_args(Action))
 
 
 def admin_routes() -> list[Any]:
-    return [log_page, users_page, add_user, change_role, new_second_factor, revoke_user, end_sessions]
+    return [log_page, users_page, add_user, change_role, new_second_factor, revoke_user,
+            end_sessions]
