@@ -10,7 +10,7 @@ import re
 import httpx
 import pyotp
 
-from tests.web_support import ORG_A, PASSWORD, Browser, World, csrf_of
+from tests.web_support import ORG_A, PASSWORD, Browser, Page, World, csrf_of
 
 
 def _act(b: Browser, path: str, *, confirm: bool = True, who: str = "admin",
@@ -179,3 +179,17 @@ def test_a_new_role_and_ended_sessions(world: World) -> None:
     assert not _session_works(world, cookie)
     assert ("user-role", "ok") in _actions(world)
     assert ("user-sessions", "ok") in _actions(world)
+
+
+def test_the_users_page_is_dutch_labelled_and_shows_no_ids(world: World) -> None:
+    world.services.users.add(name="Hanna Hex", role="coordinator", organisation=ORG_A,
+                             now=world.clock())
+    with world.browser("admin") as b:
+        html = b.get("/app/admin/users").text
+        log = b.get("/app/admin/log").text
+    for text in (html, log):
+        page = Page.of(text)
+        assert page.unlabelled() == []
+        assert not re.search(r"[0-9a-f]{32}", page.all_text())
+    assert "Gebruikers van uw organisatie" in html
+    assert "Hanna Hex" in html
