@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.web_support import GIRL, OTHER_GIRL, World
+from tests.web_support import GIRL, OTHER_GIRL, World, csrf_of
 
 
 def _rows(html: str) -> list[str]:
@@ -74,3 +74,17 @@ def test_another_organisations_girl_is_not_found(world: World) -> None:
         page = b.get("/app/admin/log", params={"name": OTHER_GIRL})
     assert _rows(page.text) == []
     assert "Geen regels gevonden." in page.text
+
+
+def test_refused_acts_are_found_by_outcome(world: World) -> None:
+    # given a refused act: the admin tried to revoke herself
+    with world.browser("admin") as b:
+        page = b.get("/app/admin/users")
+        b.post("/app/admin/users/admin/revocation", {"csrf_token": csrf_of(page.text)})
+        # when she searches the log for refused acts
+        found = b.get("/app/admin/log", params={"outcome": "refused"})
+    # then it is there, saying what was tried
+    rows = _rows(found.text)
+    assert len(rows) == 1
+    assert "gebruiker intrekken" in rows[0]
+    assert "afgewezen" in rows[0]

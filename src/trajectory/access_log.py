@@ -172,6 +172,7 @@ class AccessLog:
         trajectory_ids: list[str] | None = None,
         user_id: str | None = None,
         action: str | None = None,
+        outcome: str | None = None,
         since: str | None = None,
         until: str | None = None,
         limit: int = 50,
@@ -192,7 +193,8 @@ class AccessLog:
                 params += [tid, f"%{tid}%"]
             where.append("(" + " OR ".join(about) + ")")
         for column, value, op in (("user_id", user_id, "="), ("action", action, "="),
-                                  ("at", since, ">="), ("at", until, "<")):
+                                  ("outcome", outcome, "="), ("at", since, ">="),
+                                  ("at", until, "<")):
             if value:
                 where.append(f"{column} {op} ?")
                 params.append(value)

@@ -18,7 +18,7 @@ from uuid import UUID
 from litestar import Request, get, post
 from litestar.response import Template
 
-from trajectory.access_log import Action
+from trajectory.access_log import Action, Outcome
 from trajectory.identity.administration import (
     NOT_FOUND,
     ORGANISATION_ROLES,
@@ -215,7 +215,7 @@ def log_page(request: Request[Any, Any, Any]) -> Template:
     w = web(request)
     admin = session_of(request).user
     q = {k: (request.query_params.get(k) or "")[:200] for k in
-         ("name", "trajectory", "user", "action", "since", "until", "page")}
+         ("name", "trajectory", "user", "action", "outcome", "since", "until", "page")}
     errors: dict[str, str] = {}
     t = translator(request)
     tids = None
@@ -238,8 +238,8 @@ def log_page(request: Request[Any, Any, Any]) -> Template:
     number = int(q["page"]) if q["page"].isdigit() and 0 < int(q["page"]) < 10_000 else 1
     entries = w.services.access.search(
         admin.organisation, trajectory_ids=tids, user_id=user_id, action=q["action"] or None,
-        since=period["since"], until=period["until"], limit=PAGE_SIZE + 1,
-        offset=(number - 1) * PAGE_SIZE)
+        outcome=q["outcome"] or None, since=period["since"], until=period["until"],
+        limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE)
     log_access(request, "audit-read", None, shown=tuple(tids or ()))
     name = names_of(w.services.users)
     kept = {k: v for k, v in q.items() if v and k != "page"}
@@ -247,7 +247,8 @@ def log_page(request: Request[Any, Any, Any]) -> Template:
     older = urlencode({**kept, "page": str(number + 1)}) if len(entries) > PAGE_SIZE else None
     return page(request, "admin_log.html", status_code=422 if errors else 200, q=q,
                 errors=errors, entries=entries[:PAGE_SIZE], newer=newer, older=older,
-                who=name, short=lambda tid: str(tid)[:8], actions=typing.get_args(Action))
+                who=name, short=lambda tid: str(tid)[:8], actions=typing.get_args(Action),
+                outcomes=typing.get_args(Outcome))
 
 
 def admin_routes() -> list[Any]:
