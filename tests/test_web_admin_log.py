@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
-from tests.web_support import GIRL, OTHER_GIRL, World, csrf_of
+from tests.web_support import GIRL, ORG_A, OTHER_GIRL, World, csrf_of
+from trajectory.access_log import AccessEntry
+from trajectory.application import Actor
 
 
 def _rows(html: str) -> list[str]:
@@ -88,3 +90,20 @@ def test_refused_acts_are_found_by_outcome(world: World) -> None:
     assert len(rows) == 1
     assert "gebruiker intrekken" in rows[0]
     assert "afgewezen" in rows[0]
+
+
+def test_each_person_is_shown_by_her_name_not_her_id(world: World) -> None:
+    # given a user whose id is not her name read the girl's file
+    user, _ = world.services.users.add(name="Mira Mulder", role="coordinator",
+                                       organisation=ORG_A, now=world.clock())
+    world.services.access.append(AccessEntry.by(
+        Actor(user_id=user.user_id, role="coordinator", organisation=ORG_A),
+        at=world.clock(), action="read", outcome="ok", trajectory_id=str(world.girl)))
+    # when the admin reads the log, on the log page and on the trajectory's log
+    with world.browser("admin") as b:
+        pages = [b.get("/app/admin/log", params={"trajectory": str(world.girl)[:8]}).text,
+                 b.get("/app/admin", params={"trajectory": str(world.girl)}).text]
+    # then by her name, as the history names her
+    for html in pages:
+        assert "Mira Mulder" in html
+        assert user.user_id not in html
