@@ -272,7 +272,8 @@ def test_no_dutch_page_shows_an_english_word_or_a_raw_code(world: World) -> None
         "aftercare": ["/app/handovers", f"/app/handovers/{h}", "/app/out-of-view"],
         "researcher": ["/app/research", "/app/research/projects",
                        "/app/research/projects/woorden"],
-        "admin": ["/app/admin", f"/app/admin?trajectory={g}", "/app/research/projects",
+        "admin": ["/app/admin", f"/app/admin?trajectory={g}", "/app/admin/users",
+                  f"/app/admin/log?trajectory={str(g)[:8]}", "/app/research/projects",
                   "/app/research/projects/woorden"],
     }
     english = english_only_words()

@@ -19,7 +19,11 @@ from typing import Any, Literal, Protocol
 
 from trajectory.persistence.database import Database, RowWrite
 
-Action = Literal["read", "write", "search", "export", "erase", "audit-read", "login"]
+Action = Literal[
+    "read", "write", "search", "export", "erase", "audit-read", "login",
+    # an administrator's acts on her organisation's users (`identity.administration`)
+    "user-list", "user-add", "user-role", "user-second-factor", "user-revoke", "user-sessions",
+]
 Outcome = Literal["ok", "denied", "refused", "rejected", "replayed", "failed", "proposed"]
 
 
@@ -156,6 +160,49 @@ class AccessLog:
             " trajectory_id, outcome, request_id, shown FROM access_log"
             " WHERE trajectory_id = ? OR shown LIKE ? ORDER BY entry_id",
             [trajectory_id, f"%{trajectory_id}%"],
+        )
+        for row in rows:
+            row["shown"] = str(row["shown"]).split() if row["shown"] else []
+        return rows
+
+    def search(
+        self,
+        organisation: str,
+        *,
+        trajectory_ids: list[str] | None = None,
+        user_id: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """An organisation's entries, newest first: those of its own people, and those of
+        anyone about its girls. `trajectory_ids`: only about these (also a list that
+        showed one); `since`/`until`: ISO moments, `until` excluded."""
+        where = ["(organisation = ? OR trajectory_id IN"
+                 " (SELECT trajectory_id FROM trajectory_index WHERE organisation = ?))"]
+        params: list[object] = [organisation, organisation]
+        if trajectory_ids is not None:
+            if not trajectory_ids:
+                return []
+            about = []
+            for tid in trajectory_ids:
+                about.append("trajectory_id = ? OR shown LIKE ?")
+                params += [tid, f"%{tid}%"]
+            where.append("(" + " OR ".join(about) + ")")
+        for column, value, op in (("user_id", user_id, "="), ("action", action, "="),
+                                  ("outcome", outcome, "="), ("at", since, ">="),
+                                  ("at", until, "<")):
+            if value:
+                where.append(f"{column} {op} ?")
+                params.append(value)
+        rows = self.db.fetchall(
+            "SELECT entry_id, at, user_id, on_behalf_of, role, organisation, client, action,"
+            " trajectory_id, outcome, request_id, shown FROM access_log WHERE "
+            + " AND ".join(where) + " ORDER BY entry_id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
         for row in rows:
             row["shown"] = str(row["shown"]).split() if row["shown"] else []

@@ -23,8 +23,7 @@ from trajectory.application import TrajectoryApplication
 from trajectory.identity.credentials import (
     Credentials,
     check_password_policy,
-    new_totp_secret,
-    provisioning_uri,
+    enrol_totp,
 )
 from trajectory.identity.users import User, UserError, UserStore
 
@@ -115,9 +114,8 @@ def set_sign_in(
         credentials.set_password(user.user_id, password)
         out.write("password set\n")
     if getattr(args, "enrol_totp", False):
-        secret = new_totp_secret()
-        credentials.save_totp(user.user_id, secret)
-        uri = provisioning_uri(secret, user.name)
+        enrolment = enrol_totp(credentials, user)
+        uri, secret = enrolment.uri, enrolment.secret
         qr = io.StringIO()
         segno.make(uri, error="m").terminal(out=qr, compact=True)
         out.write("TOTP enrolled: scan this code with an authenticator app (shown once)\n")

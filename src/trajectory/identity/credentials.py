@@ -74,6 +74,23 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 
 @dataclass(frozen=True)
+class Enrolment:
+    """A new TOTP secret for a user's authenticator app, shown once: the otpauth URI (for
+    a QR code) and the secret itself (to type in)."""
+
+    uri: str
+    secret: str
+
+
+def enrol_totp(credentials: Credentials, user: User) -> Enrolment:
+    """Enrol a new TOTP secret for `user` (the old one stops working, her sessions end):
+    what `trajectory users add|sign-in --enrol-totp` and the admin's users page both do."""
+    secret = new_totp_secret()
+    credentials.save_totp(user.user_id, secret)
+    return Enrolment(provisioning_uri(secret, user.name), secret)
+
+
+@dataclass(frozen=True)
 class SignInUser:
     user: User
     has_totp: bool

@@ -457,8 +457,10 @@ def _admin_page(request: Request[Any, Any, Any], **context: Any) -> Template:
     for p in proposals:  # the proposer by name, not by id
         found = w.services.users.by_id(p.proposed_by)
         names[p.proposed_by] = found.name if found is not None else p.proposed_by
+    # each person by her one display name, as the history names her
     return page(request, "admin.html", status_code=status, grounds=LAWFUL_GROUNDS,
-                proposals=proposals, proposer_names=names, **ctx)
+                proposals=proposals, proposer_names=names, who=names_of(w.services.users),
+                **ctx)
 
 
 @get("/admin", opt=ADMIN, sync_to_thread=True)

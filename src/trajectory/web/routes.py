@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from trajectory.web import i18n
+from trajectory.web.admin_pages import admin_routes
 from trajectory.web.auth_pages import auth_routes
 from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
@@ -32,7 +33,7 @@ def web_routes() -> list[Router]:
     pages = Router(
         path=PREFIX,
         route_handlers=[
-            *auth_routes(), *care_routes(), *other_routes(), *out_of_view_routes(),
+            *auth_routes(), *admin_routes(), *care_routes(), *other_routes(), *out_of_view_routes(),
             *protocol_routes(),
             *organisation_routes(),
             *project_routes(),

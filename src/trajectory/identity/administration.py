@@ -1,0 +1,148 @@
+"""An administrator's acts on the users of her own organisation: list them, add one,
+change a role, give a new second factor, revoke, end sessions.
+
+The rules live here, below every entry point (the admin's pages; the command line acts as
+the installation's operator and is not bound by them): an administrator acts only on
+users of her own organisation (another's are "not found", not "forbidden": she learns
+nothing of them), never revokes herself nor changes her own role (she would lock the
+organisation out), and adds no installation-wide roles. A refusal names the field and
+carries an English sentence the page shows in the reader's language.
+
+Adding a user and giving a new second factor use the same functions as
+`trajectory users add` and `users sign-in --enrol-totp` (`UserStore.add`,
+`Credentials.set_password`, `enrol_totp`): one implementation.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from trajectory.identity.credentials import Credentials, Enrolment, enrol_totp
+from trajectory.identity.users import ROLE_SCOPES, ROLES, User, UserError, UserStore
+
+
+def N_(message: str) -> str:  # noqa: N802 - the catalogue's marker: extracted, not translated
+    return message
+
+
+ORGANISATION_ROLES = tuple(r for r in ROLES if r not in ("researcher", "inspector"))
+"""Roles an organisation's administrator gives: a researcher belongs to a university and an
+inspector to the inspectorate, both added by the installation's operator."""
+
+NOT_FOUND = N_("There is no user of your organisation by that name.")
+
+
+class AdminRefused(UserError):
+    """An act the rules refuse: `field` is where the page shows `sentence`."""
+
+    def __init__(self, field: str, sentence: str):
+        super().__init__(sentence)
+        self.field = field
+        self.sentence = sentence
+
+
+@dataclass(frozen=True)
+class ListedUser:
+    user: User
+    has_second_factor: bool
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """What the administrator hands over once: the first password and the enrolment."""
+
+    user: User
+    password: str
+    enrolment: Enrolment
+
+
+def first_password() -> str:
+    """A first password of 20 characters from an unambiguous alphabet, shown once."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+class Administration:
+    """The acts of `admin` (an administrator) on her organisation's users."""
+
+    def __init__(self, users: UserStore, credentials: Credentials, admin: User):
+        if admin.role != "admin":
+            raise AdminRefused("user", N_("Only an administrator manages users."))
+        self.users = users
+        self.credentials = credentials
+        self.admin = admin
+
+    def listed(self) -> list[ListedUser]:
+        """Her organisation's users, revoked ones too (she sees that they are)."""
+        return [ListedUser(u, self.credentials.has_totp(u.user_id))
+                for u in self.users.all() if u.organisation == self.admin.organisation]
+
+    def target(self, user_id: str) -> User:
+        found = self.users.by_id(user_id[:100])
+        if found is None or found.organisation != self.admin.organisation:
+            raise AdminRefused("user", NOT_FOUND)
+        return found
+
+    def add(self, *, name: str, role: str, now: datetime) -> NewUser:
+        """A new user of her organisation, with a first password and a TOTP enrolment
+        (her bearer token for programs is not handed out here: `users rotate-token`)."""
+        name = name.strip()
+        if not name:
+            raise AdminRefused("name", N_("Fill in a name."))
+        if len(name) > 200:
+            raise AdminRefused("name", N_("A name has at most 200 characters."))
+        if role not in ORGANISATION_ROLES:
+            raise AdminRefused("role", N_("Choose one of the roles in the list."))
+        if self.users.find(name) is not None:
+            raise AdminRefused("name", N_("A user by that name exists already."))
+        user, _token = self.users.add(name=name, role=role,
+                                      organisation=self.admin.organisation, now=now)
+        password = first_password()
+        self.credentials.set_password(user.user_id, password)
+        return NewUser(user, password, enrol_totp(self.credentials, user))
+
+    def change_role(self, user_id: str, role: str) -> User:
+        user = self.target(user_id)
+        if user.user_id == self.admin.user_id:
+            raise AdminRefused("role", N_("You cannot change your own role."))
+        if role not in ORGANISATION_ROLES:
+            raise AdminRefused("role", N_("Choose one of the roles in the list."))
+        if user.revoked:
+            raise AdminRefused("role", N_("This user is revoked."))
+        with self.users.db.transaction() as tx:
+            tx.execute("UPDATE users SET role = ?, token_scopes = ? WHERE user_id = ?",
+                       [role, " ".join(ROLE_SCOPES[role]), user.user_id])
+            tx.execute("DELETE FROM step_up_tokens WHERE user_id = ?", [user.user_id])
+            # what she may see changed: she signs in again under her new role
+            tx.execute("DELETE FROM web_sessions WHERE user_id = ?", [user.user_id])
+        return User(user.user_id, user.name, role, user.organisation)
+
+    def new_second_factor(self, user_id: str) -> tuple[User, Enrolment]:
+        """A new TOTP secret: the old authenticator stops working and every session of
+        hers ends; she enrols the new one (shown once to the administrator)."""
+        user = self.target(user_id)
+        if user.revoked:
+            raise AdminRefused("user", N_("This user is revoked."))
+        return user, enrol_totp(self.credentials, user)
+
+    def may_revoke(self, user_id: str) -> User:
+        """The user to revoke, or the refusal (asked before the confirmation is)."""
+        user = self.target(user_id)
+        if user.user_id == self.admin.user_id:
+            raise AdminRefused("user", N_("You cannot revoke yourself."))
+        return user
+
+    def revoke(self, user_id: str, now: datetime) -> User:
+        """No more sign-in: her token, step-up tokens and sessions end at once."""
+        user = self.may_revoke(user_id)
+        revoked = self.users.revoke(user.name, now)
+        self.end_sessions(user_id)
+        return revoked
+
+    def end_sessions(self, user_id: str) -> User:
+        user = self.target(user_id)
+        with self.users.db.transaction() as tx:
+            tx.execute("DELETE FROM web_sessions WHERE user_id = ?", [user.user_id])
+        return user
