@@ -43,6 +43,7 @@ from trajectory.aggregates.vocabulary import (
     RISK_PROFILES,
     ClosureReason,
     ComenshaDecision,
+    ComenshaSender,
     ConsentGiver,
     ContactLevel,
     ContactRisk,
@@ -725,7 +726,9 @@ class _Plan:
         if self.closed_step is not None:
             last = min(last, self.steps[self.closed_step].day)
         sent = min(decided + draws.choice([0, 1, 2, 3, 5, 8, 14, 30]), last)
-        sender = draws.choice(["coordinator", "coordinator", "designated_officer"])
+        sender: ComenshaSender = draws.choice(
+            ["coordinator", "coordinator", "designated_officer"]
+        )
         at = self._insert(sent, ReportToComensha(sent_by=sender), after=self.registering_step)
         if draws.random() < 0.85:
             acknowledged = sent + draws.randint(3, 35)
