@@ -58,6 +58,7 @@ from trajectory.commands import (
     RecordSafetyAnalysis,
     RegisterNetworkContact,
     ReportRunaway,
+    ReportToComensha,
     StartAftercare,
     StartTraumaTherapy,
     TransitionPhase,
@@ -214,14 +215,39 @@ def test_3_network_analysis_and_police_report_need_the_signals_discussed_with_he
     assert discussed.element(3).evidenced_on == discussed.start + timedelta(days=9)
 
 
-def test_4_the_comensha_decision(app: TrajectoryApplication, clock: FakeClock) -> None:
+def test_4_a_decision_to_register_is_no_registration_until_the_report_is_sent(
+    app: TrajectoryApplication, clock: FakeClock
+) -> None:
+    # Given: one girl with no decision, one with a decision to register and no report,
+    # one registered (decision and report sent), one argued not to register
     undecided = Girl(app, clock)
     decided = Girl(app, clock).did(
         10, DecideComenshaRegistration(decision="registered_by_name", consent_by="parent")
     )
+    reported = Girl(app, clock).did(
+        10,
+        DecideComenshaRegistration(
+            decision="registered_by_date_of_birth", argument="Geen toestemming ouders."
+        ),
+    ).did(14, ReportToComensha())
+    not_registering = Girl(app, clock).did(
+        12,
+        DecideComenshaRegistration(
+            decision="not_registered", argument="Geen signalen van uitbuiting."
+        ),
+    )
+    # Then: the decision alone is due until the deadline and missing after it
     assert undecided.status(4, day=20) == "due"
     assert undecided.status(4) == "missing"
-    assert decided.status(4) == "evidenced"
+    assert decided.status(4, day=20) == "due"
+    assert decided.status(4) == "missing"
+    # ... the report sent is the registration, on its day
+    assert reported.status(4, day=12) == "due"
+    assert reported.status(4) == "evidenced"
+    assert reported.element(4).evidenced_on == reported.start + timedelta(days=14)
+    # ... and an argued decision not to register is the element applied
+    assert not_registering.status(4) == "evidenced"
+    assert not_registering.element(4).evidenced_on == not_registering.start + timedelta(days=12)
 
 
 @pytest.mark.parametrize(("element", "check"), [(5, safety), (6, medical)])

@@ -43,6 +43,7 @@ from trajectory.aggregates.vocabulary import (
     RISK_PROFILES,
     ClosureReason,
     ComenshaDecision,
+    ComenshaSender,
     ConsentGiver,
     ContactLevel,
     ContactRisk,
@@ -51,6 +52,7 @@ from trajectory.aggregates.vocabulary import (
     InterventionKind,
     Level,
     MedicalNeed,
+    Nationality,
     PermissionKind,
     PlacementKind,
     RiskProfile,
@@ -94,6 +96,7 @@ from trajectory.commands import (
     RecordAftercareContact,
     RecordAftercareContactDetails,
     RecordCareAnalysis,
+    RecordComenshaAcknowledgement,
     RecordEducationProgress,
     RecordFamilyInvolvement,
     RecordFollowUpNotPossible,
@@ -102,6 +105,7 @@ from trajectory.commands import (
     RegisterNetworkContact,
     ReportRevictimisation,
     ReportRunaway,
+    ReportToComensha,
     RestoreNetworkContact,
     SetTreatmentPlan,
     StartAftercare,
@@ -228,6 +232,12 @@ class _Plan:
         # them left every other draw (and so every intake date, age and profile) as it was.
         self.outcomes = random.Random(0)
         self.measured: list[int] = []  # the days of her follow-up measurements
+        # Her nationality and the CoMensha report draw from a stream of their own too (they
+        # came later): every other draw stays as it was.
+        self.registration = random.Random(0)
+        self.nationality: Nationality = "unknown"
+        self.registering_step: int | None = None  # the step deciding to register her
+        self.closed_step: int | None = None  # the step closing her file, once planned
 
     # -- the calendar ---------------------------------------------------------------
     def wait(self, low: int, high: int) -> None:
@@ -401,6 +411,7 @@ class _Plan:
                 return DecideComenshaRegistration(decision=decision, consent_by=giver)
 
             self.do(by_name)
+            self.registering_step = len(self.steps) - 1
         elif decision == "registered_by_date_of_birth":
             self.do(
                 DecideComenshaRegistration(
@@ -409,6 +420,7 @@ class _Plan:
                     " geregistreerd op geboortedatum (demo).",
                 )
             )
+            self.registering_step = len(self.steps) - 1
         else:
             self.do(
                 DecideComenshaRegistration(
@@ -693,11 +705,49 @@ class _Plan:
         without_handover: WithoutHandover | None = None,
         responsible_next: str = "",
     ) -> None:
+        if self.closed_step is None:
+            self.closed_step = len(self.steps)
         self.do(CloseTrajectory(
             reason=reason, note=note, destination=destination,
             without_handover=without_handover, responsible_next=responsible_next))
         if self.left_day is None:
             self.left_day = self.day
+
+    def report_to_comensha(self) -> None:
+        """After a decision to register her: the report sent within days (a few late), and
+        CoMensha's acknowledgement (mostly) a week or weeks later. Planned once the story
+        is told (a step of its own day, before her file is closed and not after today),
+        from the registration stream: the story's own draws stay as they were."""
+        if self.registering_step is None:
+            return
+        draws = self.registration
+        decided = self.steps[self.registering_step].day
+        last = self.day + self.slack  # today
+        if self.closed_step is not None:
+            last = min(last, self.steps[self.closed_step].day)
+        sent = min(decided + draws.choice([0, 1, 2, 3, 5, 8, 14, 30]), last)
+        sender: ComenshaSender = draws.choice(
+            ["coordinator", "coordinator", "designated_officer"]
+        )
+        at = self._insert(sent, ReportToComensha(sent_by=sender), after=self.registering_step)
+        if draws.random() < 0.85:
+            acknowledged = sent + draws.randint(3, 35)
+            if acknowledged <= last:
+                reference = f"CM-demo-{draws.randint(10000, 99999)}"
+                self._insert(
+                    acknowledged, RecordComenshaAcknowledgement(reference=reference), after=at
+                )
+
+    def _insert(self, day: int, command: Command, *, after: int) -> int:
+        """A step on `day`, among the planned steps in order of their days (after step
+        `after`, before her file is closed); returns its index."""
+        at = after + 1
+        while at < len(self.steps) and self.steps[at].day <= day and at != self.closed_step:
+            at += 1
+        self.steps.insert(at, _Step(day, _fixed(command)))
+        if self.closed_step is not None and at <= self.closed_step:
+            self.closed_step += 1
+        return at
 
     # -- outcomes: follow-up measurements and revictimisation ----------------------------
     def at_moment(self, months: int) -> None:
@@ -1023,6 +1073,10 @@ class _FactClock:
         self.moment = min(moment, self.now)
 
 
+NATIONALITIES: tuple[Nationality, ...] = ("dutch", "foreign", "unknown")
+"""The demo's girls: mostly Dutch, some foreign, a few unknown (weights in `_plan`)."""
+
+
 def _plan(
     index: int, seed: int, protocol: Protocol | ProtocolRegistry
 ) -> tuple[_Plan, Actor, Actor]:
@@ -1035,10 +1089,13 @@ def _plan(
         protocol = protocol.for_setting(setting)
     plan = _Plan(rng, protocol, setting)
     plan.outcomes = random.Random(f"{seed}:{index}:outcomes")
+    plan.registration = random.Random(f"{seed}:{index}:registration")
+    plan.nationality = plan.registration.choices(NATIONALITIES, weights=(80, 15, 5))[0]
     story(plan, worker)
     span = plan.day + plan.slack
     if span < MIN_DAYS_SINCE_INTAKE:
         plan.slack += MIN_DAYS_SINCE_INTAKE - span + rng.randint(0, 10)
+    plan.report_to_comensha()
     return plan, coordinator, worker
 
 
@@ -1067,6 +1124,7 @@ def _record(
             victim_status=plan.victim_status,
             risk_profiles=plan.risk_profiles,
             setting=plan.setting,
+            nationality=plan.nationality,
             referral_source=rng.choice(
                 ["politie", "Veilig Thuis", "school", "Demo jeugdbescherming", "huisarts"]
             ),

@@ -330,15 +330,17 @@ FACTS = Facts(
          criteria=("comensha-decision",),
          element=Evidence(4, "comensha-decision"), lane=None),
     # The report itself, apart from the decision: only a report sent makes her a
-    # registered victim in the national figures. Core element 4 is evidenced by the
-    # decision (register unless); what the report adds to it is the matrix's rule to set.
+    # registered victim in the national figures, and core element 4 (registration with
+    # CoMensha) is evidenced by the report sent, or by an argued decision not to register
+    # (the rule: `trajectory.protocol.evidence`, element 4; the decision's code names
+    # which decision it was, `core_elements.facts_of`).
     Fact(command=c.ReportToComensha, event=chain.ComenshaReportSent,
          path="comensha-reports", roles=COORDINATOR,
          title="Record the report sent to CoMensha",
          help="The day her registration was sent to CoMensha, after a decision to register"
          " her, and the role of the one who sent it.",
          form=Form("comensha-report", "chain"),
-         element=None, lane=None),
+         element=Evidence(4, "comensha-report-sent"), lane=None),
     Fact(command=c.RecordComenshaAcknowledgement, event=chain.ComenshaReportAcknowledged,
          path="comensha-reports/acknowledgements", roles=COORDINATOR,
          title="Record CoMensha's acknowledgement",

@@ -17,8 +17,10 @@ declared facts, the ones whose fields matter (`facts_of`): the signals interpret
 together by two or more disciplines (2) and discussed with her (3); phase advances and
 regressions with the phase entered (10); a permission above its phase's cap (10, a
 breach); her return from a runaway (5 and 6 due again); an aftercare contact only when it
-reached her (15); care ended without a warm handover, argued (15, an exception); and the
-waivers of phase advances and of the end of care.
+reached her (15); care ended without a warm handover, argued (15, an exception); the
+CoMensha decision with what was decided (`comensha-decision:<decision>`, 4: a decision to
+register is evidenced only by the report sent after it); and the waivers of phase advances
+and of the end of care.
 
 Waivers map to elements by criterion: safety-analysis and safety-after-runaway 5,
 medical-assessment and medical-after-runaway 6, care-analysis / care-analysis-current /
@@ -51,6 +53,7 @@ from uuid import UUID
 import msgspec
 
 from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.chain import ComenshaRegistrationDecided
 from trajectory.aggregates.events.closure import (
     EntryCorrected,
     EntryMarkedInError,
@@ -292,6 +295,8 @@ def facts_of(event: TrajectoryEvent) -> Found:
         return found
     if isinstance(event, AftercareContactRecorded):
         return [(15, "aftercare-contact", "evidence")] if event.outcome == "reached" else []
+    if isinstance(event, ComenshaRegistrationDecided):
+        return [(4, f"comensha-decision:{event.decision}", "evidence")]
     by_kind = BY_KIND.get(type(event))
     if by_kind is not None:
         kind = str(getattr(event, "kind"))  # noqa: B009 - every such event has a kind
@@ -365,6 +370,7 @@ class _Plan:
                 TrajectoryOpened,
                 SignalsInterpreted,
                 AftercareContactRecorded,
+                ComenshaRegistrationDecided,
                 PhaseAdvanced,
                 PhaseRegressed,
                 RunawayEnded,
@@ -401,9 +407,11 @@ def _plan(event_class: type[TrajectoryEvent]) -> _Plan:
 class CoreElementsProjection(Projection):
     name = "core_elements"
     tables = ("core_element_trajectories", "core_element_facts", "quality_signals")
-    version = 2
+    version = 3
     """2: the evidence rules (the trajectory's protocol numbers and aftercare start; facts
-    of kinds due, breach and exception; phase moves, sessions, reached contacts)."""
+    of kinds due, breach and exception; phase moves, sessions, reached contacts).
+    3: element 4 by the CoMensha report (the report sent stored; the decision stored with
+    what was decided, `comensha-decision:<decision>`)."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -113,11 +113,15 @@ RULES: dict[int, ElementRule] = {
         ),
         ElementRule(
             4,
-            evidence="The CoMensha registration decision (register unless: not"
-            " registering, or registering without a name, argued).",
-            due="Within `comensha_decision_within_days` of intake.",
-            missing="After that day, or when care ended, without a decision.",
-            not_enough="-",
+            evidence="The report sent to CoMensha (`ComenshaReportSent`, after a decision"
+            " to register her, by name or by date of birth only), on the day it was sent;"
+            " or a decision not to register her, argued (register unless), as the last"
+            " decision, on its day.",
+            due="Within `comensha_decision_within_days` of intake: the report, not only the"
+            " decision.",
+            missing="After that day, or when care ended, without a report sent or an argued"
+            " decision not to register.",
+            not_enough="A decision to register her without the report sent.",
         ),
         ElementRule(
             5,
@@ -371,7 +375,7 @@ _Judge = typing.Callable[[int, Span, _Facts, date, bool], Verdict]
 
 
 def _single(element: int, span: Span, seen: _Facts, as_of: date, ended: bool) -> Verdict:
-    """Any evidence of the element suffices (4, 13, 14)."""
+    """Any evidence of the element suffices (13, 14)."""
     evidence = seen.of_element(element, "evidence")
     waivers = seen.of_element(element, "waiver")
     due_on = span.deadlines.get(element)
@@ -379,6 +383,34 @@ def _single(element: int, span: Span, seen: _Facts, as_of: date, ended: bool) ->
     return Verdict(
         _settle(on, waivers, ended, due_on, as_of), on, due_on, _positions(evidence), waivers
     )
+
+
+def _comensha(element: int, span: Span, seen: _Facts, as_of: date, ended: bool) -> Verdict:
+    """Registration with CoMensha (4): the report sent, or an argued decision not to
+    register. The source's element is the report ("slachtoffers worden gemeld bij
+    CoMensha"); a decision to register that is never carried out registers nobody, and the
+    national figures would not count her.
+
+    The deadline is the protocol's `comensha_decision_within_days` from intake, for the
+    report and not only the decision: it is the one number the protocol sets for the
+    element, the consent a report by name needs is asked before the decision (the decision
+    records who gave it), so sending is an administrative step of days; and a deadline
+    counted from the decision would reward a late decision with more time. A report sent
+    after the deadline still evidences the element from its day on (the matrix reads
+    `missing` only in between).
+
+    The decision not to register counts while it is the last decision: a later decision
+    to register (new signals) makes the report due again. A report sent always counts
+    (the write path accepts one only after a decision to register)."""
+    reports = seen.code("comensha-report-sent")
+    decisions = seen.prefixed("comensha-decision:")
+    waivers = seen.of_element(element, "waiver")
+    due_on = span.deadlines.get(element)
+    on = _first(reports)
+    if on is None and decisions and decisions[-1].code == "comensha-decision:not_registered":
+        on = decisions[-1].occurred_on
+    status = _settle(on, waivers, ended, due_on, as_of)
+    return Verdict(status, on, due_on, _positions(decisions, reports), waivers)
 
 
 def _together(*required: tuple[str, ...]) -> _Judge:
@@ -557,6 +589,7 @@ def _aftercare(element: int, span: Span, seen: _Facts, as_of: date, ended: bool)
 
 
 _JUDGES: dict[int, _Judge] = {
+    4: _comensha,
     2: _together(("risk-assessment",), ("signals-interpreted",)),
     3: _together(
         ("network-analysis",),
