@@ -226,3 +226,30 @@ def test_her_nationality_does_not_leave_for_research() -> None:
     # and CoMensha's reference stays in the log; who sent the report leaves as a code
     assert [c.column.name for c in coders(ComenshaReportAcknowledged)] == []
     assert [c.column.name for c in coders(ComenshaReportSent)] == ["sent_by"]
+
+
+def test_a_decision_to_register_asks_for_the_report_until_it_is_sent(
+    app: TrajectoryApplication,
+) -> None:
+    from trajectory.protocol.attention import attention_items
+
+    def due(tid: UUID) -> set[str]:
+        trajectory = app.get(tid)
+        today = trajectory.state.intake_date
+        return {i.code for i in attention_items(trajectory.state, app.protocol_of(trajectory),
+                                                today)}
+
+    # given a girl whose coordinator decided to register her with CoMensha
+    tid = open_trajectory(app)
+    assert "comensha-report" not in due(tid)
+    app.execute(tid, REGISTER, COORDINATOR)
+    # then sending the report is due (the matrix counts a registration only when sent)
+    assert "comensha-report" in due(tid)
+    # and once it is sent, it is no longer asked
+    app.execute(tid, ReportToComensha(sent_by="designated_officer"), COORDINATOR)
+    assert "comensha-report" not in due(tid)
+    # and a decision not to register asks for no report
+    other = open_trajectory(app)
+    app.execute(other, DecideComenshaRegistration(
+        decision="not_registered", argument="potential victim only"), COORDINATOR)
+    assert "comensha-report" not in due(other)

@@ -9,7 +9,9 @@ from datetime import date, timedelta
 
 import msgspec
 
+from trajectory.aggregates.events.chain import COMENSHA_REPORT_SENT
 from trajectory.aggregates.state import TrajectoryState
+from trajectory.protocol.comensha import REGISTERING
 from trajectory.protocol.follow_up import next_follow_up
 from trajectory.protocol.model import Protocol
 from trajectory.protocol.out_of_view import next_contact_due
@@ -24,6 +26,19 @@ class AttentionItem(msgspec.Struct, frozen=True, kw_only=True):
 
 def _due(code: str, due_on: date, today: date) -> AttentionItem:
     return AttentionItem(code=code, due_on=due_on, overdue=today > due_on)
+
+
+def _comensha_report_due(state: TrajectoryState, deadline: date) -> date | None:
+    """When the report to CoMensha is due: her last decision was to register her and no
+    report was sent since (core element 4 counts a registration when the report is sent).
+    By the protocol's CoMensha deadline from intake; a later decision: on its day."""
+    decided_on = state.latest("comensha-decision")
+    if decided_on is None or state.comensha_decision not in REGISTERING:
+        return None
+    sent_on = state.latest(COMENSHA_REPORT_SENT)
+    if sent_on is not None and sent_on >= decided_on:
+        return None
+    return max(deadline, decided_on)
 
 
 def attention_items(state: TrajectoryState, protocol: Protocol, today: date) -> list[AttentionItem]:
@@ -51,6 +66,9 @@ def attention_items(state: TrajectoryState, protocol: Protocol, today: date) -> 
             items.append(
                 _due("comensha-decision", days(a.comensha_decision_within_days, intake), today)
             )
+        report = _comensha_report_due(state, days(a.comensha_decision_within_days, intake))
+        if report is not None:
+            items.append(_due("comensha-report", report, today))
         last_analysis = state.latest("care-analysis")
         if last_analysis is None:
             items.append(
