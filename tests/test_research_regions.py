@@ -22,10 +22,12 @@ from trajectory.research import verify_export
 from trajectory.research.disclosure import (
     HIERARCHIES,
     OTHER_REGION,
+    ColumnReport,
     KAnonymity,
     disclosure_codebook,
     hierarchies,
 )
+from trajectory.research.manifest import Manifest
 from trajectory.settings import Settings, SettingsError
 
 REGIONS = "org-a=Utrecht; org-b=Utrecht; org-c=Noord-Holland"
@@ -63,9 +65,8 @@ def regional_app(settings: Settings, clock: FakeClock) -> Iterator[TrajectoryApp
         application.close()
 
 
-def _organisation(manifest: msgspec.Struct) -> object:
-    check = manifest.small_cell_check  # type: ignore[attr-defined]
-    return next(c for c in check.columns if c.column == "organisation")
+def _organisation(manifest: Manifest) -> ColumnReport:
+    return next(c for c in manifest.small_cell_check.columns if c.column == "organisation")
 
 
 def test_an_organisation_is_generalised_to_its_region_before_it_is_withheld(
@@ -76,16 +77,16 @@ def test_an_organisation_is_generalised_to_its_region_before_it_is_withheld(
     plain = export(app, tmp_path / "plain", k=5, max_suppressed_percent=10)
     assert plain.parameters.regions is None
     without = _organisation(plain)
-    assert without.cells_suppressed >= 6  # type: ignore[attr-defined]
+    assert without.cells_suppressed >= 6
     assert not plain.small_cell_check.passed
     # When the installation maps the organisations to regions
     regional = export(regional_app, tmp_path / "regional", k=5, max_suppressed_percent=10)
     # Then the organisation is published as its region, and nothing is withheld
     column = _organisation(regional)
-    assert (column.level, column.top) == (1, 2)  # type: ignore[attr-defined]
-    assert column.published_as.startswith("region")  # type: ignore[attr-defined]
-    assert column.cells_suppressed == 0  # type: ignore[attr-defined]
-    assert column.cells_generalised == sum(GIRLS.values())  # type: ignore[attr-defined]
+    assert (column.level, column.top) == (1, 2)
+    assert column.published_as.startswith("region")
+    assert column.cells_suppressed == 0
+    assert column.cells_generalised == sum(GIRLS.values())
     assert regional.small_cell_check.cells_suppressed < plain.small_cell_check.cells_suppressed
     assert regional.small_cell_check.passed
     published = sorted(r["organisation"] for r in read_csv(
