@@ -33,6 +33,23 @@ def parse_networks(value: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def parse_regions(value: str) -> dict[str, str]:
+    """`organisation=region` pairs separated by `;` (a region name may hold spaces and
+    commas: "Zuid-Holland Zuid"); ValueError naming the first pair that is not one, or an
+    organisation given twice."""
+    regions: dict[str, str] = {}
+    for item in (part.strip() for part in value.split(";")):
+        if not item:
+            continue
+        organisation, sep, region = (x.strip() for x in item.partition("="))
+        if not sep or not organisation or not region:
+            raise ValueError(f"not organisation=region: {item!r}")
+        if organisation in regions:
+            raise ValueError(f"organisation given twice: {organisation!r}")
+        regions[organisation] = region
+    return regions
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
@@ -74,12 +91,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # An aftercare worker reads a girl's file this many days after aftercare ended (not
     # writes); then, and at closure, her access ends.
     aftercare_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 30
+    # The region of each organisation ("org-a=Noord-Holland;org-b=Utrecht"): research
+    # exports generalise an organisation to its region before withholding it. Empty: no
+    # region level (organisation -> withheld).
+    organisation_regions: str = ""
 
     def __post_init__(self) -> None:
         try:
             parse_networks(self.trusted_proxies)
         except ValueError as e:
             raise ValueError(f"trusted_proxies: {e}") from None
+        try:
+            parse_regions(self.organisation_regions)
+        except ValueError as e:
+            raise ValueError(f"organisation_regions: {e}") from None
+
+    @property
+    def regions(self) -> dict[str, str]:
+        """Organisation -> region (`organisation_regions`, parsed)."""
+        return parse_regions(self.organisation_regions)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -16,8 +16,9 @@ profiles. Every combination of them that is published must be shared by at least
 
 Each quasi-identifier has a hierarchy, declared once here (`HIERARCHIES`) and printed in
 the codebook: a ladder of ever coarser values (age band -> wider band -> minor or adult;
-month of intake -> quarter -> half year -> year; risk profiles -> the most severe one),
-and at its top the value withheld. The check looks for the least generalisation that
+month of intake -> quarter -> half year -> year; risk profiles -> the most severe one;
+organisation -> its region, where the installation maps organisations to regions, see
+`hierarchies`), and at its top the value withheld. The check looks for the least generalisation that
 works: it tries every combination of levels, cheapest first (`COSTS`: withholding the
 organisation costs most), and takes the first whose girls still in a group under k can
 be protected by suppressing single cells (local suppression: one column of one group,
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -158,6 +159,35 @@ HIERARCHIES: tuple[Hierarchy, ...] = (
         (0, 2, 5),
     ),
 )
+OTHER_REGION = "other"
+"""The region of an organisation the installation's mapping does not name."""
+
+REGION_MEANING = ("region (its name; `other`: an organisation the installation maps to no"
+                  " region)")
+
+
+def organisation_hierarchy(regions: Mapping[str, str] | None) -> Hierarchy:
+    """The organisation's ladder: its pseudonym -> withheld; with a mapping of
+    organisation pseudonyms to regions (`parameters.regions`), pseudonym -> region ->
+    withheld. Regions are published by name: they are coarse and public (the youth-care
+    regions, the provinces), a pseudonym would hide nothing and lose the researcher's
+    meaning. An organisation the mapping leaves out is in region `other`."""
+    if not regions:
+        return HIERARCHIES[0]
+    table = dict(regions)
+
+    def region(pseudonym: str) -> str:
+        return table.get(pseudonym, OTHER_REGION)
+
+    return Hierarchy("organisation", (HIERARCHIES[0].meanings[0], REGION_MEANING),
+                     (_same, region), (0, 4, 8))
+
+
+def hierarchies(regions: Mapping[str, str] | None = None) -> tuple[Hierarchy, ...]:
+    """Every quasi-identifier's ladder, the organisation's with its regions if any."""
+    return (organisation_hierarchy(regions), *HIERARCHIES[1:])
+
+
 LEVELS = tuple(h.column + ": " + " -> ".join((*h.meanings, "withheld")) for h in HIERARCHIES)
 """Each hierarchy in words (for the codebook)."""
 
@@ -175,11 +205,22 @@ def disclosure_codebook(censoring_period: int) -> list[str]:
         "| quasi-identifier | level | published as | cost |",
         "|---|---|---|---|",
     ]
-    for h in HIERARCHIES:
+    for h in hierarchies({"": ""}):
         for level in range(h.top + 1):
             lines.append(f"| `{h.column}` | {level} | {h.meaning(level)} | {h.costs[level]} |")
     lines += [
         "",
+        "- The organisation's region level exists only where the installation maps its"
+        " organisations to regions (`TRAJECTORY_ORGANISATION_REGIONS`); the mapping used is"
+        " pinned in `parameters.regions` (organisation pseudonym -> region), so that"
+        " `verify --export` recomputes the same. Without it (`parameters.regions` null) the"
+        " organisation climbs from its pseudonym straight to withheld (level 1, cost 8)."
+        " Regions are published by their name, not a pseudonym: they are coarse and public"
+        " (the youth-care regions or the provinces, each with several organisations), so a"
+        " name tells a researcher what a pseudonym could not and gives away no more than the"
+        " k girls of its group; an organisation that is alone in its region is as visible as"
+        " by its pseudonym, which is why the region level, too, must hold k girls per group."
+        " `small_cell_check.columns` says per export which level was published.",
         "- Generalise before suppressing: every combination of levels is tried, cheapest"
         " (sum of costs) first; the first is taken whose girls still in a group under k can"
         " be protected by withholding single cells (one column of one group: the column"
@@ -293,9 +334,11 @@ class KAnonymity:
     Memory: one counter per distinct combination of recorded values (bounded by the
     vocabularies, months and organisations, not by the number of girls)."""
 
-    def __init__(self, k: int, max_suppressed_percent: int):
+    def __init__(self, k: int, max_suppressed_percent: int,
+                 regions: Mapping[str, str] | None = None):
         if k < MIN_K:
             raise ValueError(f"k must be at least {MIN_K}")
+        self.hierarchies = hierarchies(regions)
         self.k = k
         self.max_suppressed_percent = max_suppressed_percent
         self.raw = Counter[QI]()
@@ -309,8 +352,8 @@ class KAnonymity:
     def add(self, qi: QI, censoring_day: int | None = None) -> None:
         """One girl's quasi-identifiers; `censoring_day`: her observed days when she is
         still in care (right-censored), else None."""
-        if len(qi) != len(HIERARCHIES):
-            raise ValueError(f"quasi-identifiers: {len(HIERARCHIES)} values, not {len(qi)}")
+        if len(qi) != len(self.hierarchies):
+            raise ValueError(f"quasi-identifiers: {len(self.hierarchies)} values, not {len(qi)}")
         self.rows += 1
         self.raw[qi] += 1
         if censoring_day is not None:
@@ -318,7 +361,7 @@ class KAnonymity:
 
     @property
     def budget(self) -> int:
-        return self.rows * len(HIERARCHIES) * self.max_suppressed_percent // 100
+        return self.rows * len(self.hierarchies) * self.max_suppressed_percent // 100
 
     def _generalise(self, qi: QI, levels: Sequence[int]) -> Published:
         """The values at these levels (each column's ladder looked up once per value)."""
@@ -326,7 +369,7 @@ class KAnonymity:
         for i, (value, level) in enumerate(zip(qi, levels, strict=True)):
             key = (i, level, value)
             if key not in self._ladder:
-                self._ladder[key] = HIERARCHIES[i].at(value, level)
+                self._ladder[key] = self.hierarchies[i].at(value, level)
             out.append(self._ladder[key])
         return tuple(out)
 
@@ -334,7 +377,7 @@ class KAnonymity:
         """One column of every distinct combination (in `raw`'s order) at a level."""
         key = (column, level)
         if key not in self._columns:
-            h = HIERARCHIES[column]
+            h = self.hierarchies[column]
             values = [qi[column] for qi in self.raw]
             at = {v: h.at(v, level) for v in set(values)}
             self._columns[key] = [at[v] for v in values]
@@ -349,13 +392,13 @@ class KAnonymity:
         for cell, n in zip(zip(*columns, strict=True), self.raw.values(), strict=True):
             cells[cell] += n
         rare = {c: n for c, n in cells.items() if n < self.k}
-        at_top = sum(self.rows for h, lv in zip(HIERARCHIES, levels, strict=True)
+        at_top = sum(self.rows for h, lv in zip(self.hierarchies, levels, strict=True)
                      if lv == h.top)
         if bound and sum(rare.values()) + at_top > self.budget:
             return _Plan(levels, {}, {}, sum(rare.values()), sum(rare.values()),
                          sum(rare.values()) + at_top, cells)
         masks: dict[Published, frozenset[int]] = {c: frozenset() for c in rare}
-        local = [i for i, h in enumerate(HIERARCHIES) if levels[i] < h.top]
+        local = [i for i, h in enumerate(self.hierarchies) if levels[i] < h.top]
 
         def masked(c: Published, mask: frozenset[int]) -> Published:
             return tuple(None if i in mask else v for i, v in enumerate(c))
@@ -366,7 +409,7 @@ class KAnonymity:
                 g[masked(c, m[c])] += n
             return g
 
-        withheld: Published = (None,) * len(HIERARCHIES)
+        withheld: Published = (None,) * len(self.hierarchies)
 
         def small(g: Counter[Published], c: Published, mask: frozenset[int]) -> bool:
             """Whether her published combination is shared by fewer than k girls. One
@@ -413,8 +456,8 @@ class KAnonymity:
         combination of levels, cheapest first; the first that fits. When none does, the
         one that loses fewest cells (marked failed)."""
         lattice = sorted(
-            itertools.product(*(range(h.top + 1) for h in HIERARCHIES)),
-            key=lambda lv: (sum(h.costs[x] for h, x in zip(HIERARCHIES, lv, strict=True)),
+            itertools.product(*(range(h.top + 1) for h in self.hierarchies)),
+            key=lambda lv: (sum(h.costs[x] for h, x in zip(self.hierarchies, lv, strict=True)),
                             lv),
         )
         first = self._plan(lattice[0])
@@ -422,7 +465,7 @@ class KAnonymity:
                      if self._fits(plan)), None)
         if best is None:  # none fits: the one that loses fewest cells, marked failed
             best = min((self._plan(levels) for levels in lattice), key=lambda p: (
-                p.cells_suppressed + p.unresolved * len(HIERARCHIES), lattice.index(p.levels)))
+                p.cells_suppressed + p.unresolved * len(self.hierarchies), lattice.index(p.levels)))
         self.plan = best
         self._censoring_of_groups()
         return self._report(self.plan, first.small_before)
@@ -440,7 +483,7 @@ class KAnonymity:
 
     def _report(self, plan: _Plan, before: int) -> SmallCellCheck:
         columns = []
-        for i, h in enumerate(HIERARCHIES):
+        for i, h in enumerate(self.hierarchies):
             level = plan.levels[i]
             at_top = level == h.top
             suppressed = self.rows if at_top else sum(
@@ -450,8 +493,8 @@ class KAnonymity:
                 cells_generalised=0 if (level == 0 or at_top) else self._changed(i, level),
                 cells_suppressed=suppressed,
             ))
-        cells = self.rows * len(HIERARCHIES)
-        withheld: Published = (None,) * len(HIERARCHIES)  # (matches every girl: no group)
+        cells = self.rows * len(self.hierarchies)
+        withheld: Published = (None,) * len(self.hierarchies)  # (matches every girl: no group)
         small = sum(n for g, n in plan.groups.items() if n < self.k and g != withheld)
         kept = [n for n in plan.groups.values() if n >= self.k]
         failures = []
@@ -473,7 +516,7 @@ class KAnonymity:
             suppressed_percent=round(100 * plan.cells_suppressed / cells, 2) if cells else 0.0,
             rows_in_small_cells_before=before,
             rows_with_suppression=self.rows if any(
-                lv == h.top for h, lv in zip(HIERARCHIES, plan.levels, strict=True)
+                lv == h.top for h, lv in zip(self.hierarchies, plan.levels, strict=True)
             ) else sum(plan.rows.values()),
             rows_in_small_cells_after=small,
             classes=len(kept),
@@ -486,7 +529,7 @@ class KAnonymity:
 
     def _changed(self, column: int, level: int) -> int:
         """Cells published coarser than recorded (withheld ones are not counted here)."""
-        h = HIERARCHIES[column]
+        h = self.hierarchies[column]
         return sum(n for qi, n in self.raw.items()
                    if h.at(qi[column], level) != qi[column]
                    and self.publish(qi)[column] is not None)

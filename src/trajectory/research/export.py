@@ -456,7 +456,8 @@ def extract(
     left_out: dict[str, str] = {}
     later_events: dict[str, int] = {}
     protocols: set[str] = set()
-    kanon = KAnonymity(parameters.k, parameters.max_suppressed_percent)
+    kanon = KAnonymity(parameters.k, parameters.max_suppressed_percent,
+                       regions=parameters.regions)
     events_out = writer(events_table())
     extra = OtherFormats(parameters, events_out.table, out, declared.files)
     spells_out = writer(spells_table(documented))
@@ -720,6 +721,20 @@ def export_parameters(
     )
 
 
+def with_regions(parameters: Parameters, pseudonyms: Pseudonyms,
+                 regions: dict[str, str]) -> Parameters:
+    """The parameters pinning the installation's regions (by organisation pseudonym, in
+    pseudonym order, those in the project's scope only), so that `verify --export`
+    recomputes the same generalisation whatever the mapping becomes; unchanged (null)
+    without a mapping."""
+    if not regions:
+        return parameters
+    scope = None if parameters.organisations is None else set(parameters.organisations)
+    pinned = sorted((pseudonyms.organisation(o), r) for o, r in regions.items()
+                    if scope is None or o in scope)
+    return msgspec.structs.replace(parameters, regions=dict(pinned))
+
+
 def _declarable(app: TrajectoryApplication) -> dict[str, Sequence[str]]:
     """The columns a project can declare, per file."""
     return {"trajectories": trajectories_table(phases_of(app)).header,
@@ -784,6 +799,7 @@ def export_project(
         declaration=declaration, sequence_unit=sequence_unit, formats=formats,
         approval=approval, organisations=organisations,
     )
+    parameters = with_regions(parameters, Pseudonyms(secret), app.settings.regions)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
     staging.mkdir(mode=OWNER_ONLY_DIR)

@@ -61,6 +61,9 @@ class Parameters(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The first day of the project's declared period (girls taken in from then)."""
     intake_to: str | None = None
     """The last day of the declared period: girls taken in by then, observed until then."""
+    regions: dict[str, str] | None = None
+    """Organisation pseudonym -> region: the installation's mapping this export used (the
+    organisation's region level); null: none (organisation -> withheld)."""
 
 
 class Counts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -146,6 +149,9 @@ FIELD_DOCS: dict[str, str] = {
     " from then",
     "parameters.intake_to": "last day of the declared period: girls taken in by then;"
     " observation ends on it at the latest",
+    "parameters.regions": "organisation pseudonym -> region name: the installation's"
+    " mapping the export used (organisation -> region -> withheld; an organisation not in"
+    " it is in region other); null: no mapping (organisation -> withheld)",
     "ethics_reference": "the approved project's ethics reference (METC or equivalent)",
     "project_expires_on": "the day the approved project expires",
     "approvals": "the approvals the export was made under: organisation, approved_by (user"

@@ -86,8 +86,9 @@ def trajectories_table(phases: int) -> Table:
         "One row per girl: who she is in bands, what happened, in counts and codes.",
         (
             Column("pseudonym", "text", "the girl's pseudonym in this project"),
-            Column("organisation", "text", "pseudonym of the organisation that took her in"
-                   " (quasi-identifier; empty when generalised away or suppressed)"),
+            Column("organisation", "text", "pseudonym of the organisation that took her in,"
+                   " or its region's name where generalised (parameters.regions; other: no"
+                   " region) (quasi-identifier; empty when withheld or suppressed)"),
             Column("age_band", "code", "age at intake, in years (quasi-identifier)", AGE_BANDS),
             Column("intake_period", "text", "month of intake YYYY-MM, or quarter YYYY-Qn or year"
                    " YYYY where the small-cell check generalised it (quasi-identifier)"),

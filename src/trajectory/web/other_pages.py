@@ -255,7 +255,8 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 DISCLOSURE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "organisation": (N_("Organisation"), (N_("its pseudonym"), N_("withheld"))),
+    "organisation": (N_("Organisation"), (N_("its pseudonym"), N_("its region"),
+                                          N_("withheld"))),
     "age_band": (N_("Age at intake"), (N_("in 2-year bands"),
                                        N_("in wider bands (<14, 14-17, 18+)"),
                                        N_("minor or adult"), N_("withheld"))),
@@ -265,7 +266,9 @@ DISCLOSURE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
                                             N_("withheld"))),
 }
 """The export page's words for each quasi-identifier and each level of its hierarchy
-(`trajectory.research.disclosure.HIERARCHIES`; a test keeps the two in step)."""
+(`trajectory.research.disclosure.hierarchies`, with regions: its richest ladders; a test
+keeps the two in step). A column at its top is withheld (the last word): without regions
+the organisation's level 1 is its top."""
 
 
 FORMAT_NAMES = (("xes", "XES"), ("ocel", "OCEL 2.0"), ("sav", "SPSS"), ("dta", "Stata"),
