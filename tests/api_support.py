@@ -46,6 +46,14 @@ INTAKE: dict[str, Any] = {
     "identity": {"name": GIRL, "date_of_birth": "2010-05-05", "home_region": REGION},
 }
 
+
+
+def intake_named(name: str) -> dict[str, Any]:
+    """The intake body for another girl: the same name and birth date in care twice is a
+    possible duplicate (`trajectory.duplicates`), refused without a reason."""
+    return {**INTAKE, "identity": {**INTAKE["identity"], "name": name}}
+
+
 PACKAGE: dict[str, Any] = {
     "sexual_development": "age-appropriate, history of abuse",
     "loverboy_problem": "confirmed loverboy victim",

@@ -11,7 +11,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from tests.api_support import GIRL, INTAKE, assert_problem, leaks
+from tests.api_support import GIRL, INTAKE, assert_problem, intake_named, leaks
 from tests.live import Live, live_server
 from trajectory.application import TrajectoryApplication
 
@@ -196,7 +196,7 @@ def test_when_the_log_cannot_be_written_the_act_fails(
             write = http.post(f"/trajectories/{tid}/signals", json=SIGNAL)
             keyed = http.post(f"/trajectories/{tid}/signals", json=SIGNAL,
                               headers={"Idempotency-Key": "k"})
-            opened = http.post("/trajectories", json=INTAKE)
+            opened = http.post("/trajectories", json=intake_named("Lotte Tweede"))
             read = http.get(f"/trajectories/{tid}")
             history = http.get(f"/trajectories/{tid}/events")
             caseload = http.get("/trajectories")
@@ -219,7 +219,7 @@ def test_the_api_caseload_names_every_girl_it_returned_in_one_entry(
 ) -> None:
     # given a second girl in the organisation
     with live.client(live.token("coord-2", "coordinator", "org-a", user_id="coord-2")) as http:
-        other = str(http.post("/trajectories", json=INTAKE).json()["id"])
+        other = str(http.post("/trajectories", json=intake_named("Lotte Ander")).json()["id"])
         before = len(live.services.access.for_trajectory(tid))
         # when a coordinator lists her caseload over the API
         listed = http.get("/trajectories")

@@ -87,6 +87,7 @@ SAMPLE_ANSWER = {
 
 # Routes that anyone may use: no care data behind them.
 PUBLIC = {
+    "/",  # the index: a browser to /app/, an API client to the links
     "/health",
     "/schema",
     "/schema/openapi.json",

@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from tests.api_support import INTAKE
+from tests.api_support import INTAKE, intake_named
 from tests.conftest import FakeClock
 from tests.live import Live, live_server
 from tests.project_support import approved_project
@@ -149,8 +149,8 @@ def test_a_step_up_token_erases_for_five_minutes_and_does_nothing_else(
     secret = enrol(live, "beheer")
     with coordinator, admin:
         first = coordinator.post("/trajectories", json=INTAKE).json()["id"]
-        second = coordinator.post("/trajectories", json=INTAKE).json()["id"]
-        third = coordinator.post("/trajectories", json=INTAKE).json()["id"]
+        second = coordinator.post("/trajectories", json=intake_named("Tweede")).json()["id"]
+        third = coordinator.post("/trajectories", json=intake_named("Derde")).json()["id"]
         # given an admin who stepped up with her password and a new code
         answer = ask_step_up(admin, secret, clock)
         assert answer.status_code == 200, answer.text

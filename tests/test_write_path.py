@@ -208,7 +208,8 @@ def test_the_access_log_entry_is_written_in_the_transaction_of_the_events(
         with pytest.raises(refused):
             path.record(COORDINATOR, tid, SIGNAL, idempotency_key="k-2", request_digest="d")
         with pytest.raises(refused):
-            path.open(COORDINATOR, intake())
+            path.open(COORDINATOR, intake(identity=Identity(
+                name="Een Ander", date_of_birth=date(2011, 1, 1), home_region="Utrecht")))
     finally:
         repair_log(app)
     # then neither the events, nor the index row, nor the idempotency record are there

@@ -226,6 +226,7 @@ class TrajectoryApplication(Application[UUID]):
             identity=command.identity,
             trajectory_id=trajectory_id,
             nationality=command.nationality,
+            duplicate_reason=command.duplicate_reason.strip(),
         )
         first = [self.keys.new_key(t.id, now)] if self.keys else []
         return self._save(t, 0, also, now, quiet, first_rows=first)

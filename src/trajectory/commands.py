@@ -98,6 +98,9 @@ class OpenTrajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     identity: Identity
     risk_assessment_instrument: Short = "not recorded"
     risk_assessment_result: Text = ""
+    duplicate_reason: Text = ""
+    """Why she is taken in although a girl with the same name and birth date is in care in
+    the organisation (`trajectory.duplicates`); empty when there is none."""
 
 
 class ChangeVictimStatus(Command, kw_only=True, forbid_unknown_fields=True):

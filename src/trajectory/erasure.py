@@ -97,7 +97,8 @@ def erase(
             AccessEntry.by(by, at=now, action="erase", outcome="ok", trajectory_id=tid,
                            client=client, request_id=request_id).row(),
         )
-        for table in ("data_keys", "trajectory_index", "idempotency"):
+        # the intake fingerprint too: after erasure her name and birth date match nobody
+        for table in ("data_keys", "trajectory_index", "idempotency", "intake_fingerprints"):
             tx.execute(f"DELETE FROM {table} WHERE trajectory_id = ?", [tid])
         for hook in (*app.erasure_hooks, *hooks):
             hook(tx, tid)

@@ -14,7 +14,10 @@ outcome (or a refusal) to their answer. What a write must respect lives here onc
 6. one transaction: the events, the index row, the access-log entry and the idempotency
    record are stored together or not at all;
 7. what a rule needs from outside the trajectory: a handover's receiving worker is an
-   active aftercare worker of this installation, by her id in the user directory.
+   active aftercare worker of this installation, by her id in the user directory; an
+   intake of a girl whose name and birth date match one in care (or aftercare) in the
+   organisation needs a reason (`trajectory.duplicates`), and the intake's keyed hash is
+   written in its own transaction.
 
 Refusals are raised as domain errors (`trajectory.write_errors`, `aggregates.errors`,
 `TrajectoryNotFound`, `TrajectoryErased`); each adapter says them in its own words.
@@ -39,6 +42,7 @@ from trajectory.aggregates.errors import RuleRefused, VersionConflict, WriteRefu
 from trajectory.application import Actor, Recorded, TrajectoryApplication
 from trajectory.clock import Clock, amsterdam_date, parse_occurred
 from trajectory.commands import Command, OpenTrajectory, PrepareHandover
+from trajectory.duplicates import Fingerprints, PossibleDuplicateIntake, fingerprint_key, matches
 from trajectory.idempotency import IdempotencyStore, StoredAnswer
 from trajectory.identity.users import UserStore
 from trajectory.persistence.database import Database, RowWrite
@@ -274,15 +278,25 @@ class WritePath:
         via: Via = Via(),
     ) -> Written:
         """Open a girl's trajectory (intake) in `actor`'s organisation, with her as the
-        coordinator. Raises InputRefused, RuleRefused, WriteRefused."""
+        coordinator. Raises InputRefused, RuleRefused (PossibleDuplicateIntake: a girl with
+        her name and birth date is in care there, and no `duplicate_reason`), WriteRefused."""
         check_dates(command)
         key = check_key(idempotency_key)
         if key is not None and (stored := self.idempotency.find(actor.user_id, key)):
             return self._replay(actor, stored, request_digest, via)
+        app = self.application
+        prints = Fingerprints(fingerprint_key(app.keys.master if app.keys else None))
+        fingerprint = prints.of(command.identity.name, command.identity.date_of_birth)
+        found = matches(app.db, actor.organisation, fingerprint)
+        if found and not command.duplicate_reason.strip():
+            raise PossibleDuplicateIntake(found)
 
         def write() -> Written:
             now = self.clock()
-            rows = _Rows(actor, key, request_digest, via, now, opened=True)
+            rows = _Rows(
+                actor, key, request_digest, via, now, opened=True,
+                extra=lambda tid: [prints.row(tid, actor.organisation, fingerprint)],
+            )
             recorded = self.application.open_trajectory(
                 command, actor, also=rows, now=now, quiet=self.quiet
             )
@@ -345,14 +359,18 @@ class _Rows:
         now: datetime,
         *,
         opened: bool,
+        extra: Callable[[UUID], list[RowWrite]] | None = None,
     ):
         self.actor, self.key, self.digest = actor, key, digest
         self.via, self.now, self.opened = via, now, opened
+        self.extra = extra
         self.answer: StoredAnswer | None = None
 
     def __call__(self, recorded: Recorded) -> list[RowWrite]:
         tid = recorded.trajectory_id
         rows = [_entry(self.actor, tid, "ok", self.via, self.now).row()]
+        if self.extra is not None:
+            rows.extend(self.extra(tid))
         self.answer = answer_of(recorded, self.digest, opened=self.opened)
         if self.key is not None:
             rows.append(

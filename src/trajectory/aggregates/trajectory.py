@@ -115,6 +115,7 @@ class Trajectory(Aggregate):
         identity: Identity,
         trajectory_id: UUID | None = None,
         nationality: Nationality = "unknown",
+        duplicate_reason: str = "",
     ) -> Trajectory:
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
         if identity.date_of_birth >= meta.occurred_on:
@@ -137,6 +138,7 @@ class Trajectory(Aggregate):
             "protocol_name": protocol.name,
             "protocol_version": protocol.version,
             "nationality": nationality,
+            "duplicate_reason": duplicate_reason,
             "prev_hash": GENESIS,
             "timestamp": meta.recorded_at or event_class.create_timestamp(),
         }

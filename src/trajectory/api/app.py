@@ -28,6 +28,7 @@ from trajectory.api.quality import (
     victim_statistics,
 )
 from trajectory.api.research import research_export
+from trajectory.api.root import root_index
 from trajectory.api.routes import (
     access_log,
     aftercare_workers,
@@ -97,6 +98,7 @@ def create_app(services: Services) -> Litestar:
             out_of_view,
             access_log,
             health,
+            root_index,
             *fact_routes(),
             erase_trajectory,
             *erasure_routes(),

@@ -389,6 +389,19 @@ def schema_is_someone_elses(tx: Transaction) -> bool:
     return tx.dialect == "postgres" and tx.fetchone(OWNED_BY_ANOTHER_ROLE) is not None
 
 
+# Keyed hashes of an intake's normalised name and birth date (`trajectory.duplicates`):
+# never a name; deleted with the trajectory at erasure.
+_INTAKE_FINGERPRINTS = [
+    """CREATE TABLE IF NOT EXISTS intake_fingerprints (
+        trajectory_id TEXT PRIMARY KEY,
+        organisation TEXT NOT NULL,
+        fingerprint TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS intake_fingerprints_match"
+    " ON intake_fingerprints (organisation, fingerprint)",
+]
+
+
 def create_schema(db: Database) -> set[str]:
     """Create our tables if they do not exist yet (idempotent). Returns the columns added
     to tables of an earlier version (`table.column`), for the caller to fill in."""
@@ -407,6 +420,7 @@ def create_schema(db: Database) -> set[str]:
             *_ORGANISATION,
             *_append_only(db.dialect, "organisation_events"),
             *_research_projects(db.dialect),
+            *_INTAKE_FINGERPRINTS,
         ]
         for statement in statements:
             tx.execute(statement)

@@ -24,7 +24,12 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from trajectory.aggregates.corrections import correctable_positions
-from trajectory.aggregates.errors import RuleRefused, VersionConflict
+from trajectory.aggregates.errors import (
+    AftercareEnded,
+    RuleRefused,
+    TrajectoryNotFound,
+    VersionConflict,
+)
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInError
 from trajectory.aggregates.trajectory import Trajectory
@@ -33,6 +38,8 @@ from trajectory.api.context import actor, client_of, parse_trajectory_id, reques
 from trajectory.api.reads import aftercare_workers
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
+from trajectory.crypto import TrajectoryErased
+from trajectory.duplicates import PossibleDuplicateIntake
 from trajectory.identity.users import UserStore
 from trajectory.projections.caseload import caseload
 from trajectory.protocol.follow_up import next_follow_up
@@ -195,7 +202,9 @@ def intake_form(request: Request[Any, Any, Any]) -> Template:
 def intake(request: Request[Any, Any, Any]) -> Response[Any]:
     t = translator(request)
     form = form_of(request)
-    fields = f.fields_of(f.INTAKE, t, f.Context())
+    # A form that was warned of a duplicate carries the reason field; read it then.
+    warned = "duplicate_reason" in form
+    fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=warned))
     try:
         command = f.decode(f.INTAKE, fields, form, t)
     except f.FormInvalid as e:
@@ -215,11 +224,45 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
     except InputRefused as refused:
         log_access(request, "write", None, "rejected")
         return _input_refused(request, f.INTAKE, fields, form, refused, None)
+    except PossibleDuplicateIntake as duplicate:
+        log_access(request, "write", None, "refused")
+        fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=True))
+        return _refused(request, f.INTAKE, fields, form,
+                        _duplicate_warning(request, t, duplicate), None)
     except RuleRefused as refusal:
         log_access(request, "write", None, "refused")
         return _refused(request, f.INTAKE, fields, form, explain(t, refusal, command, None, None),
                         None)
     return redirect(f"/trajectories/{written.trajectory_id}", done="intake")
+
+
+def _duplicate_warning(
+    request: Request[Any, Any, Any], t: Translator, duplicate: PossibleDuplicateIntake
+) -> Refusal:
+    """The warning before a possible duplicate intake: what was found, a link to each girl
+    she may see (a coordinator of the organisation sees its girls in care; one handed over
+    is not hers to open), and what to do to record the intake anyway."""
+    app = _app(request)
+    user = session_of(request).user
+    links: list[tuple[str, str]] = []
+    for tid in duplicate.matches:
+        try:
+            visible_row(app.db, actor(user), UUID(tid), today=amsterdam_date(app.clock()),
+                        grace_days=app.settings.aftercare_grace_days)
+        except (TrajectoryNotFound, TrajectoryErased, AftercareEnded):
+            # not hers to see: the warning stands without the link
+            continue
+        links.append((f"/trajectories/{tid}", t("Open her page: %(name)s",
+                                                name=_safe_name(app, UUID(tid)))))
+    return Refusal(
+        code=duplicate.code,
+        title=t("Possibly the same girl"),
+        sentence=t("A girl with this name and date of birth is already in care in your"
+                   " organisation. Check that this is not the same girl. To record the"
+                   " intake anyway, give the reason below and save again."),
+        links=tuple(links),
+        detail=duplicate.message,
+    )
 
 
 # -- the write path, from a form -------------------------------------------------------------

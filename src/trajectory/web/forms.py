@@ -153,6 +153,9 @@ class Context:
     aftercare_workers: Sequence[tuple[str, str, str]] = ()
     """The installation's active aftercare workers (id, name, organisation): whom a
     handover may go to, picked by name (`receiving_worker`)."""
+    duplicate_warned: bool = False
+    """The intake form asks for `duplicate_reason` only once it has warned of a girl with
+    the same name and birth date in care (`trajectory.duplicates`)."""
 
 
 def _unwrap(t: Any) -> tuple[Any, bool]:
@@ -279,6 +282,14 @@ def _special(
     spec: FormSpec, name: str, base: Field, t: Translator, ctx: Context
 ) -> Field | list[Field] | None:
     s = ctx.state
+    if spec.slug == "intake" and name == "duplicate_reason":
+        if not ctx.duplicate_warned:
+            return []
+        base.widget = "textarea"
+        base.required = True
+        base.hint = t("Why she is taken in although a girl with this name and date of birth"
+                      " is in care already (for example: a sister with the same name).")
+        return base
     if spec.slug == "handover" and name == "receiving_worker":
         return _receiving_worker(base, t, ctx)
     if spec.slug == "handover" and name == "parties":

@@ -30,6 +30,10 @@ class Refusal:
     sentence: str
     unmet: tuple[str, ...] = field(default=())
     detail: str = ""
+    title: str = ""
+    """The heading, when it is not the protocol's refusal (a warning to confirm)."""
+    links: tuple[tuple[str, str], ...] = field(default=())
+    """(path under the pages, text): where to look before confirming."""
 
 
 def explain(

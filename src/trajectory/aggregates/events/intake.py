@@ -46,6 +46,9 @@ class TrajectoryOpened(TrajectoryEvent, Aggregate.Created):
     # Added later (the national rapporteur splits Dutch and foreign victims): an intake
     # stored before it reads back as "unknown", and hashes as it did.
     nationality: Nationality = "unknown"
+    # Added later (issue 17): why she was taken in although a girl with the same name and
+    # birth date was in care in the organisation; empty (and left out of the hash) when not.
+    duplicate_reason: str = ""
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state = TrajectoryState(
