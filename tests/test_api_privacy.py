@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.step_up_support import enrol, stepped_up
 from trajectory.application import TrajectoryApplication
 from trajectory.verify import verify_store
 
-INTAKE = {
+INTAKE: dict[str, Any] = {
     "intake_date": "2026-02-01",
     "victim_status": "suspected",
     "risk_profiles": ["traumatised"],
