@@ -424,6 +424,7 @@ def _intake_facts(clock: FakeClock) -> list[Command]:
         ),
         ArrangeEducation(school="x", level="y"),
         DecideComenshaRegistration(decision="registered_by_name", consent_by="parent"),
+        ReportToComensha(sent_by="coordinator"),
         RecordCareAnalysis(disciplines=["psychologist", "social worker"]),
     ]
 
