@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import httpx
 import msgspec
 from tests.builders import intake
 
+from trajectory.aggregates.events.intake import Identity
 from trajectory.commands import RecordSignal
 from trajectory.composition import build_application
 from trajectory.identity.users import UserStore
@@ -135,11 +137,14 @@ def _ok(response: httpx.Response) -> httpx.Response:
 
 
 def open_trajectories(client: httpx.Client, n: int) -> list[str]:
-    body = msgspec.json.encode(intake())
+    # (each girl her own name: the same name and birth date twice in care is a possible
+    # duplicate intake, refused without a reason)
     headers = {"Content-Type": "application/json"}
     return [
-        str(_ok(client.post("/trajectories", content=body, headers=headers)).json()["id"])
-        for _ in range(n)
+        str(_ok(client.post("/trajectories", headers=headers, content=msgspec.json.encode(
+            intake(identity=Identity(name=f"Bench Meisje {i}", date_of_birth=date(2010, 4, 1),
+                                     home_region="Utrecht"))))).json()["id"])
+        for i in range(n)
     ]
 
 

@@ -351,7 +351,11 @@ class Load:
                 key = f"{self.tag}-{n}-{count}"
                 if not own or rng.random() < self.open_rate:
                     write = Write(key, user_id, "open", None)
-                    path, body = "/trajectories", {**INTAKE, "referral_source": key}
+                    # (each girl her own name: one name and birth date twice in care
+                    # is a possible duplicate intake, refused without a reason)
+                    path, body = "/trajectories", {
+                        **INTAKE, "referral_source": key,
+                        "identity": {**INTAKE["identity"], "name": f"Load Meisje {key}"}}
                 else:
                     tid = rng.choice(own)
                     write = Write(key, user_id, "signal", tid)
