@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID, uuid4
 
 import msgspec
-from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
 
 from trajectory import commands as c
 from trajectory.aggregates import corrections
+from trajectory.aggregates.chained import HashChained
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events import (
     analysis,
@@ -36,7 +35,6 @@ from trajectory.aggregates.events import (
     treatment,
 )
 from trajectory.aggregates.events.intake import Identity
-from trajectory.aggregates.hashing import GENESIS, event_hash
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
     ContactRisk,
@@ -50,8 +48,6 @@ from trajectory.aggregates.vocabulary import (
 from trajectory.facts import FACTS
 from trajectory.protocol import comensha, follow_up, rules
 from trajectory.protocol.model import Protocol
-
-_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -73,7 +69,7 @@ class Meta:
         }
 
 
-class Trajectory(Aggregate):
+class Trajectory(HashChained):
     """One girl's treatment trajectory."""
 
     if TYPE_CHECKING:  # set by TrajectoryOpened.apply and every event's mutate
@@ -82,19 +78,6 @@ class Trajectory(Aggregate):
 
     def __init__(self) -> None:
         """Called once when the opening event is applied; the event sets the state."""
-
-    # -- the hash chain ------------------------------------------------------------
-    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
-        # When it is recorded: the application's clock when the caller gave it (so that
-        # "as it was known on" and a read model's recording day follow that clock, as the
-        # rest of the application does), and never before her previous fact, so that her
-        # history keeps its order by recording time.
-        at = kwargs.pop("recorded_at", None) or event_class.create_timestamp()
-        kwargs["timestamp"] = max(at, self.modified_on + _ONE_MICROSECOND)
-        kwargs["prev_hash"] = self.head_hash
-        fields = {**kwargs, "originator_id": self.id, "originator_version": self.version + 1}
-        kwargs["hash"] = event_hash(get_topic(event_class), fields, event_class)
-        super().trigger_event(event_class, **kwargs)
 
     # -- intake --------------------------------------------------------------------
     @classmethod
@@ -139,18 +122,8 @@ class Trajectory(Aggregate):
             "protocol_version": protocol.version,
             "nationality": nationality,
             "duplicate_reason": duplicate_reason,
-            "prev_hash": GENESIS,
-            "timestamp": meta.recorded_at or event_class.create_timestamp(),
         }
-        originator_id = trajectory_id or uuid4()
-        fields = {
-            **kwargs,
-            "originator_id": originator_id,
-            "originator_version": cls.INITIAL_VERSION,
-            "originator_topic": get_topic(cls),
-        }
-        kwargs["hash"] = event_hash(get_topic(event_class), fields, event_class)
-        return cls._create(event_class, id=originator_id, **kwargs)
+        return cls._opened(event_class, trajectory_id or uuid4(), kwargs, meta.recorded_at)
 
     def _record(
         self, event_class: type[Any], meta: Meta, *, allow_closed: bool = False, **fields: Any

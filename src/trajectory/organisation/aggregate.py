@@ -8,15 +8,11 @@ every process finds the same stream without a lookup table.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
-
+from trajectory.aggregates.chained import HashChained
 from trajectory.aggregates.errors import RuleRefused
-from trajectory.aggregates.hashing import GENESIS, event_hash
 from trajectory.aggregates.trajectory import Meta
 from trajectory.organisation import commands as oc
 from trajectory.organisation import events as ev
@@ -25,7 +21,6 @@ from trajectory.protocol import rules
 if TYPE_CHECKING:
     from trajectory.organisation.state import OrganisationState
 
-_ONE_MICROSECOND = timedelta(microseconds=1)
 
 NAMESPACE = UUID("6f1d2b7e-3c4a-5e8f-9a0b-1c2d3e4f5a6b")
 """The namespace of organisation stream ids. Never change it: stored streams carry ids
@@ -37,7 +32,7 @@ def organisation_id(organisation: str) -> UUID:
     return uuid5(NAMESPACE, "organisation:" + organisation)
 
 
-class Organisation(Aggregate):
+class Organisation(HashChained):
     """One organisation's own duties (core elements 1 and 9, signal analyses)."""
 
     if TYPE_CHECKING:  # set by OrganisationStreamOpened.apply and every event's mutate
@@ -47,16 +42,6 @@ class Organisation(Aggregate):
     def __init__(self) -> None:
         """Called once when the opening event is applied; the event sets the state."""
 
-    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
-        # As Trajectory.trigger_event: the application's clock, never before the previous
-        # fact; the predecessor's hash; then this event's own hash.
-        at = kwargs.pop("recorded_at", None) or event_class.create_timestamp()
-        kwargs["timestamp"] = max(at, self.modified_on + _ONE_MICROSECOND)
-        kwargs["prev_hash"] = self.head_hash
-        fields = {**kwargs, "originator_id": self.id, "originator_version": self.version + 1}
-        kwargs["hash"] = event_hash(get_topic(event_class), fields, event_class)
-        super().trigger_event(event_class, **kwargs)
-
     @classmethod
     def open(cls, organisation: str, meta: Meta) -> Organisation:
         """The organisation's stream, begun by its first recorded duty."""
@@ -65,18 +50,9 @@ class Organisation(Aggregate):
             "occurred_on": meta.today,
             "recorded_by": meta.recorded_by,
             "organisation": organisation,
-            "prev_hash": GENESIS,
-            "timestamp": meta.recorded_at or event_class.create_timestamp(),
         }
-        originator_id = organisation_id(organisation)
-        fields = {
-            **kwargs,
-            "originator_id": originator_id,
-            "originator_version": cls.INITIAL_VERSION,
-            "originator_topic": get_topic(cls),
-        }
-        kwargs["hash"] = event_hash(get_topic(event_class), fields, event_class)
-        return cls._create(event_class, id=originator_id, **kwargs)
+        return cls._opened(event_class, organisation_id(organisation), kwargs,
+                           meta.recorded_at)
 
     def _record(self, event_class: type[Any], meta: Meta, **fields: Any) -> None:
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)

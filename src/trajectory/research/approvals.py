@@ -265,13 +265,8 @@ def decide(
         raise ProjectInvalid("decision", f"one of {', '.join(DECISIONS)}")
     try:
         project = _known(db, name)
-        if by.role != APPROVER_ROLE:
-            raise ProjectRefused("only an organisation's admin (its privacy officer) decides"
-                                 " on its participation", code="not-an-approver", status=403)
-        if by.organisation not in project.organisations:
-            raise ProjectRefused(
-                f"{by.organisation!r} is not an organisation in the project's scope",
-                code="organisation-out-of-scope", status=403)
+        _check_admin_in_scope(project, by, "only an organisation's admin (its privacy"
+                              " officer) decides on its participation")
     except ProjectRefused as e:
         _refused(db, by, now, "write", name, client, e)
         raise
@@ -288,6 +283,16 @@ def decide(
     return found
 
 
+def _check_admin_in_scope(project: Project, by: Acting, not_an_admin: str) -> None:
+    """An act on a project only an admin of one of its organisations may do."""
+    if by.role != APPROVER_ROLE:
+        raise ProjectRefused(not_an_admin, code="not-an-approver", status=403)
+    if by.organisation not in project.organisations:
+        raise ProjectRefused(
+            f"{by.organisation!r} is not an organisation in the project's scope",
+            code="organisation-out-of-scope", status=403)
+
+
 def bind(
     db: Database, by: Acting, name: str, *, researcher_id: str, researcher_role: str,
     now: datetime, client: str | None = None,
@@ -295,13 +300,8 @@ def bind(
     """An admin of one of the project's organisations binds a researcher's account."""
     try:
         project = _known(db, name)
-        if by.role != APPROVER_ROLE:
-            raise ProjectRefused("only an admin of one of the project's organisations binds"
-                                 " researchers to it", code="not-an-approver", status=403)
-        if by.organisation not in project.organisations:
-            raise ProjectRefused(
-                f"{by.organisation!r} is not an organisation in the project's scope",
-                code="organisation-out-of-scope", status=403)
+        _check_admin_in_scope(project, by, "only an admin of one of the project's"
+                              " organisations binds researchers to it")
         if researcher_role != "researcher":
             raise ProjectInvalid("researcher", "no researcher's account by this name (only"
                                  " a researcher's account can be bound)")
