@@ -43,6 +43,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 def summary(samples: list[float]) -> dict[str, float]:
     return {
         "p50_ms": round(statistics.median(samples), 3),
+        "p95_ms": round(percentile(samples, 0.95), 3),
         "p99_ms": round(percentile(samples, 0.99), 3),
         "n": len(samples),
     }

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -22,15 +22,18 @@ from typing import Any
 
 import httpx
 import msgspec
+import pyotp
 from tests.builders import intake
 
 from trajectory.aggregates.events.intake import Identity
 from trajectory.commands import RecordSignal
 from trajectory.composition import build_application
+from trajectory.identity.credentials import Credentials
 from trajectory.identity.users import UserStore
 from trajectory.settings import Settings
 
 ORGANISATION = "bench-org"
+PASSWORD = "een lang genoeg wachtwoord voor de bench"
 SIGNAL = msgspec.json.encode(RecordSignal(kind="loverboy", note="a short note of ordinary length"))
 
 
@@ -51,19 +54,38 @@ def server_env(url: str, key: str) -> dict[str, str]:
     return env
 
 
-def prepare_store(url: str, key: str) -> str:
-    """Create every table once (as `trajectory init` does) and a coordinator; her token."""
+@dataclass(frozen=True)
+class Coordinator:
+    """The benchmark's coordinator: a token for the API, a password and a TOTP secret for
+    the sign-in pages."""
+
+    name: str
+    token: str
+    password: str
+    totp_secret: str
+
+
+def prepare_coordinator(url: str, key: str) -> Coordinator:
+    """Create every table once (as `trajectory init` does) and a coordinator who can use
+    both the API and the pages."""
     app = build_application(Settings(database_url=url, master_key=key))
     try:
-        _, token = UserStore(app.db).add(
-            name=f"bench-{time.monotonic_ns()}",
-            role="coordinator",
-            organisation=ORGANISATION,
-            now=app.clock(),
+        name = f"bench-{time.monotonic_ns()}"
+        user, token = UserStore(app.db).add(
+            name=name, role="coordinator", organisation=ORGANISATION, now=app.clock()
         )
+        secret = pyotp.random_base32()
+        credentials = Credentials(app.db, app.keys)
+        credentials.set_password(user.user_id, PASSWORD)
+        credentials.save_totp(user.user_id, secret)
     finally:
         app.close()
-    return token
+    return Coordinator(name=name, token=token, password=PASSWORD, totp_secret=secret)
+
+
+def prepare_store(url: str, key: str) -> str:
+    """Create every table once and a coordinator; her token."""
+    return prepare_coordinator(url, key).token
 
 
 @dataclass
@@ -127,7 +149,7 @@ def startup_seconds(url: str, key: str, log: Path, runs: int) -> list[float]:
     return out
 
 
-def _ok(response: httpx.Response) -> httpx.Response:
+def ok(response: httpx.Response) -> httpx.Response:
     if response.status_code >= 300:
         raise RuntimeError(
             f"{response.request.method} {response.request.url.path}:"
@@ -136,20 +158,23 @@ def _ok(response: httpx.Response) -> httpx.Response:
     return response
 
 
-def open_trajectories(client: httpx.Client, n: int) -> list[str]:
+def open_trajectories(
+    client: httpx.Client, n: int, *, intake_date: date | None = None, name: str = "Bench Meisje"
+) -> list[str]:
     # (each girl her own name: the same name and birth date twice in care is a possible
     # duplicate intake, refused without a reason)
     headers = {"Content-Type": "application/json"}
+    dated = {} if intake_date is None else {"intake_date": intake_date}
     return [
-        str(_ok(client.post("/trajectories", headers=headers, content=msgspec.json.encode(
-            intake(identity=Identity(name=f"Bench Meisje {i}", date_of_birth=date(2010, 4, 1),
-                                     home_region="Utrecht"))))).json()["id"])
+        str(ok(client.post("/trajectories", headers=headers, content=msgspec.json.encode(
+            intake(identity=Identity(name=f"{name} {i}", date_of_birth=date(2010, 4, 1),
+                                     home_region="Utrecht"), **dated)))).json()["id"])
         for i in range(n)
     ]
 
 
 def command(client: httpx.Client, trajectory_id: str) -> None:
-    _ok(
+    ok(
         client.post(
             f"/trajectories/{trajectory_id}/signals",
             content=SIGNAL,
@@ -160,7 +185,7 @@ def command(client: httpx.Client, trajectory_id: str) -> None:
 
 def grow(client: httpx.Client, trajectory_id: str, events: int) -> None:
     """Record signals until the trajectory holds `events` events."""
-    version = int(_ok(client.get(f"/trajectories/{trajectory_id}")).json()["version"])
+    version = int(ok(client.get(f"/trajectories/{trajectory_id}")).json()["version"])
     for _ in range(events - version):
         command(client, trajectory_id)
 
@@ -171,7 +196,7 @@ def settle(client: httpx.Client, timeout: float = 120) -> None:
     CPU with what is measured next."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        lags = [p["lag"] for p in _ok(client.get("/health")).json()["projections"]]
+        lags = [p["lag"] for p in ok(client.get("/health")).json()["projections"]]
         if not any(lags):
             return
         time.sleep(0.05)
@@ -190,16 +215,27 @@ def command_latency(client: httpx.Client, ids: Sequence[str], commands: int) -> 
     return out
 
 
-def pages(client: httpx.Client, paths: Sequence[str], repeat: int) -> dict[str, list[float]]:
-    """Milliseconds per GET of each path, the paths taken in turn (so drift hits all)."""
+def pages(
+    client: httpx.Client,
+    paths: Sequence[str],
+    repeat: int,
+    *,
+    via: Mapping[str, httpx.Client] | None = None,
+) -> dict[str, list[float]]:
+    """Milliseconds per GET of each path, the paths taken in turn (so drift hits all);
+    `via`: another client for some paths (a signed-in browser for the pages)."""
+    def of(path: str) -> httpx.Client:
+        return (via or {}).get(path, client)
+
     for path in paths:
         for _ in range(10):
-            _ok(client.get(path))
+            ok(of(path).get(path))
     out: dict[str, list[float]] = {p: [] for p in paths}
     for _ in range(repeat):
         for path in paths:
+            asker = of(path)
             began = time.perf_counter()
-            _ok(client.get(path))
+            ok(asker.get(path))
             out[path].append((time.perf_counter() - began) * 1000)
     return out
 

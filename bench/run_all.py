@@ -31,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -512,16 +512,16 @@ def _num(value: float | None, unit: str) -> str:
     return f"{value:.2f} {unit}"
 
 
-def table(run: Run) -> str:
+def table(rows: Sequence[Row]) -> str:
     head = f"{'store':8} {'figure':44} {'ours':>14} {'baseline':>14} {'ratio':>7} {'target':>15}"
     lines = [head + "  verdict", "-" * (len(head) + 9)]
-    for r in run.rows:
+    for r in rows:
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
         lines.append(
             f"{r.store:8} {r.figure[:44]:44} {_num(r.ours, r.unit):>14}"
             f" {_num(r.baseline, r.unit):>14} {ratio:>7} {r.target:>15}  {r.verdict}"
         )
-    notes = [f"  {r.store} / {r.figure}: {r.note}" for r in run.rows if r.note]
+    notes = [f"  {r.store} / {r.figure}: {r.note}" for r in rows if r.note]
     if notes:
         lines += ["", "notes:", *notes]
     return "\n".join(lines)
@@ -590,7 +590,7 @@ def main() -> None:
                     print(log.read_text()[-3000:], file=sys.stderr)
                 raise
     print()
-    print(table(run))
+    print(table(run.rows))
     print()
     print(growth_tables(run))
     path = record(
