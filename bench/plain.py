@@ -70,7 +70,7 @@ class PlainApplication(Application[UUID]):
 
     def command(self, counter_id: UUID) -> None:
         """get + mutate + save: what one command costs the library."""
-        counter = self.repository.get(counter_id)
+        counter: Counter = self.repository.get(counter_id)
         counter.increment()
         self.save(counter)
 
