@@ -112,7 +112,7 @@ def record(name: str, figures: dict[str, Any]) -> Path:
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": _git("rev-parse", "--short", "HEAD"),
         # Uncommitted changes to src/ or bench/ mean the commit alone does not say what ran.
-        "dirty": bool(_git("status", "--porcelain", "--", "src", "bench")),
+        "dirty": bool(_git("status", "--porcelain", "--", "src", "bench", ":!bench/results")),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "machine": machine(),
