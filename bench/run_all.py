@@ -13,6 +13,8 @@ For each store, in scratch databases made for this run and dropped after it:
   16 clients writing over HTTP at once, the caseload page next to an empty endpoint of the
   same server, rebuilding every read model, the research export (`bench.export`, when
   present) and its peak memory, and `trajectory serve` from process start to ready;
+- the care pages (`bench.pages`): the girl's page with a 1,000-event history and the
+  caseload page, each next to the API's JSON of the same work on the same server;
 - growth: the log at 10k, 100k and 1M events (10k and 100k with --quick), trajectories of
   10, 100 and 1,000 events, so that anything worse than linear shows.
 
@@ -331,6 +333,21 @@ def api(store: Store, size: Size, run: Run, lib: dict[str, Any], log: Path) -> N
         )
 
 
+# -- the care pages -----------------------------------------------------------------------
+
+
+def care_pages(store: Store, size: Size, run: Run, log: Path) -> None:
+    """`bench.pages` on a scratch store: the girl's page with a 1,000-event history, the
+    caseload, each next to the API's JSON of the same work."""
+    from bench import pages  # (bench.pages borrows this module's table and rows)
+
+    say(f"{store}: the care pages")
+    with scratch(store, "pages") as url:
+        raw = pages.measure(url, 1000, size.pages // 3, 50, log)
+    run.raw.setdefault(store, {})["pages"] = raw
+    run.rows += pages.rows(store, raw)
+
+
 # -- the whole log ------------------------------------------------------------------------
 
 
@@ -565,7 +582,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller ladders, fewer samples")
     parser.add_argument("--stores", default="sqlite,postgres", help="comma-separated")
     parser.add_argument(
-        "--only", default="api,log", help="parts: api (with its library baselines), log"
+        "--only",
+        default="api,log,pages",
+        help="parts: api (with its library baselines), log, pages (bench.pages)",
     )
     args = parser.parse_args()
     configure_logging("warning")
@@ -585,6 +604,8 @@ def main() -> None:
                     api(store, size, run, lib, log)
                 if "log" in parts:
                     whole_log(store, size, run)
+                if "pages" in parts:
+                    care_pages(store, size, run, log)
             except Exception:
                 with contextlib.suppress(OSError):
                     print(log.read_text()[-3000:], file=sys.stderr)
@@ -598,6 +619,7 @@ def main() -> None:
         {
             "quick": args.quick,
             "stores": stores,
+            "parts": sorted(parts),
             "seconds": round(time.perf_counter() - started),
             "rows": [r.as_dict() for r in run.rows],
             "growth": run.growth,
