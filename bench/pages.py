@@ -160,15 +160,16 @@ class History:
 
     def steps(self) -> Iterator[Step]:
         for command, days in self.opening():
-            yield self._step(command, self.intake + timedelta(days=days))
+            yield self.step(command, self.intake + timedelta(days=days))
         index, n = 0, 0
         while True:
             for command in self.cycle(n):
-                yield self._step(command, self._on(index))
+                yield self.step(command, self._on(index))
                 index += 1
             n += 1
 
-    def _step(self, command: c.Command, day: date) -> Step:
+    def step(self, command: c.Command, day: date) -> Step:
+        """The fact as the API takes it, dated `day`."""
         if isinstance(command, c.CorrectEntry):  # the signal recorded just before it
             command = msgspec.structs.replace(command, position=self.last_signal)
         fact = FACTS.of(type(command))
@@ -191,7 +192,7 @@ def build_history(client: httpx.Client, events: int, today: date) -> tuple[str, 
         if version >= events:
             break
         if version >= events - 2:  # the last ones: one event each, to land on `events`
-            step = history._step(c.RecordSignal(kind="loverboy"), step.day)
+            step = history.step(c.RecordSignal(kind="loverboy"), step.day)
         answer = http.ok(client.request(
             step.method, f"/trajectories/{tid}/{step.path}", headers=headers,
             content=msgspec.json.encode(step.command)))

@@ -39,8 +39,27 @@ def test_the_page_benchmark_times_her_page_and_the_caseload_beside_their_json(
 
 
 def test_a_missed_target_fails_the_run() -> None:
+    # Given a figure within its target, one past it, and an information row
     within = Row("sqlite", "page", 20.0, 10.0, "ms", "<= 3x", "lower", 3.0)
     missed = Row("sqlite", "page", 40.0, 10.0, "ms", "<= 3x", "lower", 3.0)
     info = Row("sqlite", "memory", 400.0, 100.0, "MB", "(info)", "info", 0)
+    # Then only the one past its target makes the run fail
     assert exit_code([within, info]) == 0
     assert exit_code([within, missed, info]) == 1
+
+
+def test_her_history_page_when_it_answers_stands_against_the_same_json() -> None:
+    # Given a run in which /app/trajectories/{id}/history answered (4x the JSON)
+    timing = {"p50_ms": 10.0, "p95_ms": 20.0, "n": 3}
+    raw = {"events": 1000, "girls": 51, "has_history_page": True,
+           **{name: timing for name in ("page", "events_json", "summary_json",
+                                        "caseload_page", "caseload_json")},
+           "history_page": {"p50_ms": 40.0, "p95_ms": 60.0, "n": 3},
+           **{f"memory_{m}_mb": {"peak": 200.0, "now": 150.0}
+              for m in ("after_build", "after_sign_in", "at_end")}}
+    # When the table is made
+    found = {r.figure: r for r in rows("sqlite", raw)}
+    # Then her history page has its rows, against the JSON of her whole history
+    history = found["her history page (1,000 events), p50"]
+    assert (history.ours, history.baseline, history.verdict) == (40.0, 10.0, "GAP")
+    assert "her history page (1,000 events), p95" in found
