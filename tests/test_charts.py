@@ -7,7 +7,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from trajectory.web.charts import Series, bar_chart, small_multiples, stacked_bars, table_of
+from trajectory.web.charts import (
+    Series,
+    bar_chart,
+    small_multiples,
+    stacked_bars,
+    table_by_series,
+    table_of,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -91,3 +98,15 @@ def test_the_table_holds_the_charts_numbers() -> None:
     table = table_of("Runaways", "Month", ["1", "2"], [Series("n", (3, 4))])
     assert table.head == ("Month", "n")
     assert table.rows == (("1", (3,)), ("2", (4,)))
+
+
+def test_small_multiples_write_every_value_but_a_nought() -> None:
+    root = parsed(small_multiples("m", "t", "d", ["1", "2", "3"], [Series("e", (0, 3, 1))]))
+    written = [t.text for t in root.iter(f"{SVG}text") if "chart-small" in t.get("class", "")]
+    assert written == ["3", "1"]
+
+
+def test_many_series_read_as_a_row_each() -> None:
+    table = table_by_series("Evidenced", "Element", ["1", "2"], [Series("5", (3, 4))])
+    assert table.head == ("Element", "1", "2")
+    assert table.rows == (("5", (3, 4)),)

@@ -119,7 +119,7 @@ def test_erasure_deletes_her_runaways(app: TrajectoryApplication) -> None:
 PAGES = ("/app/register/runaways", "/app/register/signals", "/app/dashboard")
 
 
-def _runaways_and_signals(world: World) -> None:
+def runaways_and_signals(world: World) -> None:
     """Noor: found after 5 days in January, away again since 20 February; Sara: back after
     2 days; the girl of the other organisation away too. Two loverboy signals and one of
     boundary-crossing behaviour for Noor and Sara, one for the other organisation."""
@@ -154,7 +154,7 @@ def _rows(html: str, table_class: str) -> list[list[str]]:
 def test_the_coordinator_reads_every_runaway_by_name_and_the_entry_names_each_girl(
     world: World,
 ) -> None:
-    _runaways_and_signals(world)
+    runaways_and_signals(world)
     with world.browser("coordinator") as b:
         answer = b.get("/app/register/runaways")
     assert answer.status_code == 200, answer.text
@@ -181,7 +181,7 @@ def test_the_coordinator_reads_every_runaway_by_name_and_the_entry_names_each_gi
 
 @sqlite_only
 def test_the_period_filter_leaves_out_runaways_that_ended_before_it(world: World) -> None:
-    _runaways_and_signals(world)
+    runaways_and_signals(world)
     with world.browser("coordinator") as b:
         html = b.get("/app/register/runaways", params={"from": "2026-02-05",
                                                         "to": "2026-03-02"}).text
@@ -191,7 +191,7 @@ def test_the_period_filter_leaves_out_runaways_that_ended_before_it(world: World
 
 @sqlite_only
 def test_the_quality_officer_reads_the_registers_as_counts_without_a_name(world: World) -> None:
-    _runaways_and_signals(world)
+    runaways_and_signals(world)
     with world.browser("quality") as b:
         pages = {path: b.get(path) for path in PAGES}
     for path, answer in pages.items():
@@ -211,7 +211,7 @@ def test_the_quality_officer_reads_the_registers_as_counts_without_a_name(world:
 def test_the_signals_page_counts_by_kind_and_month_and_links_the_recent_ones(
     world: World,
 ) -> None:
-    _runaways_and_signals(world)
+    runaways_and_signals(world)
     with world.browser("coordinator") as b:
         html = b.get("/app/register/signals").text
     numbers = _rows(html, "chart-numbers")
@@ -234,7 +234,7 @@ def test_the_signals_page_counts_by_kind_and_month_and_links_the_recent_ones(
 def test_the_dashboard_draws_the_teams_figures_as_charts_with_their_numbers(
     world: World,
 ) -> None:
-    _runaways_and_signals(world)
+    runaways_and_signals(world)
     with world.browser("coordinator") as b:
         answer = b.get("/app/dashboard")
     assert answer.status_code == 200, answer.text
@@ -252,6 +252,13 @@ def test_the_dashboard_draws_the_teams_figures_as_charts_with_their_numbers(
     assert ["Fase 1", "0", "2", "0", "0", "0"] in _rows(tables[0], "chart-numbers")
     for name in (GIRL, HANDED_OVER_GIRL, OTHER_GIRL):
         assert name not in html
+    # overdue items by kind, in words (not the criterion's code)
+    assert ["onderwijs geregeld", "1"] in _rows(tables[1], "chart-numbers")
+    assert "care-analysis" not in html
+    # core elements: a row per element, a column per month
+    elements = _rows(tables[2], "chart-numbers")
+    assert len(elements) == 15
+    assert all(len(row) == 13 for row in elements)
     # runaways per month
     assert ["2-2026", "2"] in _rows(tables[-1], "chart-numbers")
     assert all(e["action"] != "search" for e in world.access(world.girl))
@@ -274,7 +281,7 @@ def test_roles_that_do_not_look_after_the_organisations_girls_may_not_open_the_p
 def test_the_pages_are_in_the_menu_and_show_no_english_word_or_code(
     world: World, who: str
 ) -> None:
-    _runaways_and_signals(world)
+    runaways_and_signals(world)
     english = english_only_words()
     with world.browser(who) as b:
         for path in PAGES:

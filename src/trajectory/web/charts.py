@@ -207,8 +207,9 @@ def small_multiples(
 ) -> Markup:
     """A small bar chart per panel, over the same labels and on the same scale (the
     highest value of any panel fills a panel), so that the panels compare at a glance.
-    Each panel's last value is written beside its name; the labels are written under
-    the bottom row only when there are few enough to fit."""
+    Each panel's last value is written beside its name, and every value but a nought
+    above its bar; the labels are in the table beside the chart (twelve months under
+    each of fifteen small panels would not be read)."""
     for p in panels:
         if len(p.values) != len(labels):
             raise ValueError(f"{p.name!r}: a value per label")
@@ -218,7 +219,7 @@ def small_multiples(
     out = _open(chart_id, title, desc, height)
     out.append(_patterns(chart_id))
     biggest = _scale([v for p in panels for v in p.values])
-    top, bottom, pad = 22.0, 8.0, 8.0
+    top, bottom, pad = 30.0, 8.0, 8.0
     plot = panel_height - top - bottom
     for n, p in enumerate(panels):
         x0 = (n % columns) * panel_width + pad
@@ -243,6 +244,11 @@ def small_multiples(
                 f' {_fill(chart_id, 0)} data-value="{value}">'
                 f"<title>{_e(p.name)}, {_e(label)}: {value}</title></rect>"
             )
+            if value:  # (a row of noughts would drown the numbers that are there)
+                out.append(
+                    f'<text class="chart-value chart-small" x="{_n(x0 + i * slot + slot / 2)}"'
+                    f' y="{_n(base - h - 2)}" text-anchor="middle">{value}</text>'
+                )
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -267,4 +273,16 @@ def table_of(
         rows=tuple(
             (label, tuple(s.values[i] for s in series)) for i, label in enumerate(labels)
         ),
+    )
+
+
+def table_by_series(
+    caption: str, corner: str, labels: Sequence[str], series: Sequence[Series]
+) -> Table:
+    """The numbers of a chart with many series (small multiples): a row per series, a
+    column per label."""
+    return Table(
+        caption=caption,
+        head=(corner, *labels),
+        rows=tuple((s.name, tuple(s.values)) for s in series),
     )

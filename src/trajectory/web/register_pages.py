@@ -38,7 +38,15 @@ from trajectory.projections.team import (
     recent_signals,
     team,
 )
-from trajectory.web.charts import Series, Table, bar_chart, small_multiples, stacked_bars, table_of
+from trajectory.web.charts import (
+    Series,
+    Table,
+    bar_chart,
+    small_multiples,
+    stacked_bars,
+    table_by_series,
+    table_of,
+)
 from trajectory.web.core import log_access, page, session_of, translator, web
 from trajectory.web.i18n import Translator
 from trajectory.web.out_of_view_page import name_of
@@ -235,7 +243,7 @@ def elements_chart(t: Translator, db: Any, organisation: str, today: date) -> Fi
             t("For each core element, how many girls had it evidenced at the end of each of"
               " the last twelve months; the number beside each element is this month's."),
             labels, panels, columns=3),
-        table=table_of(title, t("Month"), labels, panels),
+        table=table_by_series(title, t("Core element"), labels, panels),
     )
 
 
@@ -264,7 +272,7 @@ def dashboard_page(request: Request[Any, Any, Any]) -> Template:
         table=table_of(phases_title, t("Phase"), phase_labels, bands),
     )
     codes = list(out.overdue)
-    overdue_labels = [t.value(c) for c in codes]
+    overdue_labels = [t.criterion(c) for c in codes]
     overdue_series = [Series(t("Overdue"), tuple(out.overdue[c] for c in codes))]
     overdue_title = t("Overdue items by kind")
     overdue = Figure(
