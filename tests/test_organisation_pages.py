@@ -138,6 +138,15 @@ def runaways_and_signals(world: World) -> None:
     app.execute(world.other_girl, RecordSignal(kind="loverboy"), other)
 
 
+def opened(world: World, who: str, path: str, **params: str) -> str:
+    """The page `who` reads at `path`, after the runaways and signals were recorded."""
+    runaways_and_signals(world)
+    with world.browser(who) as b:
+        answer = b.get(path, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
 def _rows(html: str, table_class: str) -> list[list[str]]:
     """The text of each body row of the first table with this class."""
     found = re.search(rf'<table class="[^"]*\b{table_class}\b[^"]*">(.*?)</table>', html, re.S)
@@ -154,11 +163,7 @@ def _rows(html: str, table_class: str) -> list[list[str]]:
 def test_the_coordinator_reads_every_runaway_by_name_and_the_entry_names_each_girl(
     world: World,
 ) -> None:
-    runaways_and_signals(world)
-    with world.browser("coordinator") as b:
-        answer = b.get("/app/register/runaways")
-    assert answer.status_code == 200, answer.text
-    html = answer.text
+    html = opened(world, "coordinator", "/app/register/runaways")
     # open first, then the newest; each girl by name, linked to her file
     assert _rows(html, "register") == [
         [GIRL, "20-2-2026", "nog weg", "10", "\u2013", "ja"],
@@ -181,10 +186,8 @@ def test_the_coordinator_reads_every_runaway_by_name_and_the_entry_names_each_gi
 
 @sqlite_only
 def test_the_period_filter_leaves_out_runaways_that_ended_before_it(world: World) -> None:
-    runaways_and_signals(world)
-    with world.browser("coordinator") as b:
-        html = b.get("/app/register/runaways", params={"from": "2026-02-05",
-                                                        "to": "2026-03-02"}).text
+    html = opened(world, "coordinator", "/app/register/runaways",
+                  **{"from": "2026-02-05", "to": "2026-03-02"})
     assert [row[0] for row in _rows(html, "register")] == [GIRL]
     assert 'value="2026-02-05"' in html
 
@@ -211,9 +214,7 @@ def test_the_quality_officer_reads_the_registers_as_counts_without_a_name(world:
 def test_the_signals_page_counts_by_kind_and_month_and_links_the_recent_ones(
     world: World,
 ) -> None:
-    runaways_and_signals(world)
-    with world.browser("coordinator") as b:
-        html = b.get("/app/register/signals").text
+    html = opened(world, "coordinator", "/app/register/signals")
     numbers = _rows(html, "chart-numbers")
     # Month, loverboy, sexual abuse, boundary-crossing, runaway
     assert ["1-2026", "1", "0", "0", "0"] in numbers
@@ -234,11 +235,7 @@ def test_the_signals_page_counts_by_kind_and_month_and_links_the_recent_ones(
 def test_the_dashboard_draws_the_teams_figures_as_charts_with_their_numbers(
     world: World,
 ) -> None:
-    runaways_and_signals(world)
-    with world.browser("coordinator") as b:
-        answer = b.get("/app/dashboard")
-    assert answer.status_code == 200, answer.text
-    html = answer.text
+    html = opened(world, "coordinator", "/app/dashboard")
     # every chart is an image with a title and a description, and well-formed
     svgs = re.findall(r"<svg .*?</svg>", html, re.S)
     assert len(svgs) == 4

@@ -72,10 +72,17 @@ def _month_label(t: Translator, month: str) -> str:
     return t.month(date(int(month[:4]), int(month[5:7]), 1))
 
 
-def _names(request: Request[Any, Any, Any], ids: list[str]) -> dict[str, str | None]:
-    """Each girl's name, for a coordinator (whose organisation's girls these are)."""
+def named(request: Request[Any, Any, Any], ids: list[str]) -> dict[str, str | None]:
+    """Each girl's name, for a coordinator (whose organisation's girls these are; for
+    anyone else no name), and the page's access-log entry, naming every girl whose name
+    is shown (NEN 7513), before the page leaves."""
+    if session_of(request).user.role != "coordinator":
+        log_access(request, "search", None)
+        return {}
     app = web(request).services.application
-    return {tid: name_of(app, UUID(tid)) for tid in dict.fromkeys(ids)}
+    names = {tid: name_of(app, UUID(tid)) for tid in dict.fromkeys(ids)}
+    log_access(request, "search", None, shown=tuple(names))
+    return names
 
 
 @dataclass(frozen=True)
@@ -136,13 +143,8 @@ def runaways_page(request: Request[Any, Any, Any]) -> Template:
     if first > last:
         first, last = last, first
     runaways = runaway_register(app.db, user.organisation, first, last, today)
-    lines: list[RunawayLine] = []
-    if user.role == "coordinator":
-        names = _names(request, [r.trajectory_id for r in runaways])
-        lines = [RunawayLine(r, names[r.trajectory_id]) for r in runaways]
-        log_access(request, "search", None, shown=tuple(names))
-    else:
-        log_access(request, "search", None)
+    names = named(request, [r.trajectory_id for r in runaways])
+    lines = [RunawayLine(r, names[r.trajectory_id]) for r in runaways if names]
     return page(
         request,
         "register_runaways.html",
@@ -190,15 +192,10 @@ def signals_page(request: Request[Any, Any, Any]) -> Template:
                          labels, series),
         table=table_of(title, t("Month"), labels, series),
     )
-    lines: list[SignalLine] = []
-    if user.role == "coordinator":
-        recent = recent_signals(app.db, user.organisation, months[0])
-        names = _names(request, [s.trajectory_id for s in recent])
-        lines = [SignalLine(s.trajectory_id, s.kind, s.month, names[s.trajectory_id])
-                 for s in recent]
-        log_access(request, "search", None, shown=tuple(names))
-    else:
-        log_access(request, "search", None)
+    recent = recent_signals(app.db, user.organisation, months[0])
+    names = named(request, [s.trajectory_id for s in recent])
+    lines = [SignalLine(s.trajectory_id, s.kind, s.month, names[s.trajectory_id])
+             for s in recent if names]
     return page(
         request,
         "register_signals.html",
