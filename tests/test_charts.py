@@ -110,3 +110,12 @@ def test_many_series_read_as_a_row_each() -> None:
     table = table_by_series("Evidenced", "Element", ["1", "2"], [Series("5", (3, 4))])
     assert table.head == ("Element", "1", "2")
     assert table.rows == (("5", (3, 4)),)
+
+
+def test_a_long_label_is_shortened_to_stay_inside_the_drawing() -> None:
+    long = "probleem-, risico-, behoeften- en krachtenanalyse"
+    root = parsed(stacked_bars("s", "t", "d", [long], [Series("n", (1,))]))
+    (label,) = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert label is not None
+    assert len(label) <= 30
+    assert label.endswith("…")

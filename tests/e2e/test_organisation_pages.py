@@ -81,6 +81,7 @@ def test_the_dashboard_prints_its_charts_whole_without_the_menu(
         assert box.evaluate("e => e.scrollWidth <= e.clientWidth"), i
         numbers = page.locator("table.chart-numbers").nth(i)
         assert numbers.is_visible(), i
+    shots(page, "dashboard-print")
     pdf = shots.directory / "dashboard-print.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True)
     assert pdf.stat().st_size > 0

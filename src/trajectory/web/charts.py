@@ -142,11 +142,12 @@ def stacked_bars(
     row: int = 30,
 ) -> Markup:
     """A horizontal bar per label, made of one part per series (as long as its value; the
-    longest bar fills the plot), each part with its number; a legend below."""
+    longest bar fills the plot), each part with its number; a legend below. A long label
+    is shortened (the table beside the chart has it whole)."""
     for s in series:
         if len(s.values) != len(labels):
             raise ValueError(f"{s.name!r}: a value per label")
-    label_width, right = 150.0, 34.0
+    label_width, right = 200.0, 34.0
     plot = WIDTH - label_width - right
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
     biggest = _scale(totals)
@@ -158,7 +159,7 @@ def stacked_bars(
         y = 10 + i * row
         out.append(
             f'<text class="chart-label" x="{_n(label_width - 6)}" y="{_n(y + row / 2 + 4)}"'
-            f' text-anchor="end">{_e(label)}</text>'
+            f' text-anchor="end">{_e(_short(label, 30))}</text>'
         )
         x = label_width
         for k, s in enumerate(series):
