@@ -14,7 +14,13 @@ from uuid import UUID
 
 import pytest
 
-from tests.builders import COORDINATOR, OTHER_COORDINATOR, open_trajectory
+from tests.builders import (
+    COORDINATOR,
+    OTHER_COORDINATOR,
+    open_trajectory,
+    phase_2_facts,
+    record_all,
+)
 from tests.projection_support import contents, rows_of
 from tests.test_web_words import english_only_words, shown_text, untranslated
 from tests.web_support import GIRL, HANDED_OVER_GIRL, OTHER_GIRL, PEOPLE, World, sqlite_only
@@ -22,6 +28,7 @@ from trajectory.application import Actor, TrajectoryApplication
 from trajectory.commands import EndRunaway, RecordSignal, ReportRunaway
 from trajectory.erasure import erase
 from trajectory.projections import setup_projections
+from trajectory.projections.core_elements import evidenced_counts, matrix
 from trajectory.projections.runaways import runaway_register, runaways_per_month
 
 ORG = COORDINATOR.organisation
@@ -112,6 +119,24 @@ def test_erasure_deletes_her_runaways(app: TrajectoryApplication) -> None:
     assert rows_of(app, runner, str(noor))["runaway_register"] == 1
     erase(app, noor, by=COORDINATOR, reason="request", legal_ground="request-granted")
     assert rows_of(app, runner, str(noor))["runaway_register"] == 0
+
+
+def test_the_elements_evidenced_on_each_month_end_are_the_matrix_of_that_day(
+    app: TrajectoryApplication,
+) -> None:
+    """The dashboard counts a month's evidenced elements from rows read once; they are
+    what the quality page's matrix says on each of those days."""
+    runner = setup_projections(app)
+    early = open_trajectory(app, intake_date=date(2025, 11, 3))
+    record_all(app, early, phase_2_facts())
+    later = open_trajectory(app)
+    record_all(app, later, phase_2_facts()[:3])
+    runner.catch_up()
+    days = [date(2025, 11, 30), date(2025, 12, 31), date(2026, 1, 31), TODAY]
+    counts = evidenced_counts(app.db, ORG, days)
+    for day in days:
+        assert counts[day] == {c.element: c.evidenced for c in matrix(app.db, ORG, day).totals}
+    assert any(counts[TODAY].values())
 
 
 # -- the pages ---------------------------------------------------------------------------------

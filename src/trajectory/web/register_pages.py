@@ -29,7 +29,7 @@ from litestar import Request, get
 from litestar.response import Template
 
 from trajectory.clock import amsterdam_date
-from trajectory.projections.core_elements import ELEMENTS, matrix, signals
+from trajectory.projections.core_elements import ELEMENTS, evidenced_counts, signals
 from trajectory.projections.runaways import RunawayOut, runaway_register, runaways_per_month
 from trajectory.projections.team import (
     DAYS_IN_PHASE_BANDS,
@@ -224,13 +224,12 @@ def elements_chart(t: Translator, db: Any, organisation: str, today: date) -> Fi
     """Per core element, how many girls had it evidenced at the end of each of the last
     twelve months (by the evidence rules of the matrix, `protocol.evidence`)."""
     months = months_to(today)
-    evidenced: dict[int, list[int]] = {e: [] for e in ELEMENTS}
+    ends = []
     for m in months:
         year, month = int(m[:4]), int(m[5:7])
-        following = date(year + month // 12, month % 12 + 1, 1)
-        end = min(following - timedelta(days=1), today)
-        for counts in matrix(db, organisation, end).totals:
-            evidenced[counts.element].append(int(counts.evidenced))
+        ends.append(min(date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1), today))
+    counts = evidenced_counts(db, organisation, ends)
+    evidenced = {e: [counts[end][e] for end in ends] for e in ELEMENTS}
     labels = [_month_label(t, m) for m in months]
     panels = [Series(f"{e}. {t.element(e)}", tuple(evidenced[e])) for e in ELEMENTS]
     title = t("Core elements evidenced per month")
