@@ -13,6 +13,7 @@ from datetime import date
 from uuid import UUID
 
 import pytest
+from hypothesis import strategies as st
 
 from tests.builders import (
     COORDINATOR,
@@ -22,6 +23,7 @@ from tests.builders import (
     record_all,
 )
 from tests.projection_support import contents, rows_of
+from tests.test_web_bad_input import QUERY_NAMES, fuzz_queries, values
 from tests.test_web_words import english_only_words, shown_text, untranslated
 from tests.web_support import GIRL, HANDED_OVER_GIRL, OTHER_GIRL, PEOPLE, World, sqlite_only
 from trajectory.application import Actor, TrajectoryApplication
@@ -314,3 +316,23 @@ def test_the_pages_are_in_the_menu_and_show_no_english_word_or_code(
             found = [w for w in untranslated(shown_text(answer.text), english)
                      if w not in PEOPLE]
             assert found == [], (who, path, found)
+
+
+@sqlite_only
+@pytest.mark.parametrize("bad", ["0001-01-01", "9999-12-31", "2026-02-30", "x", ""])
+def test_a_period_at_the_calendars_ends_or_not_a_day_is_no_failure(
+    world: World, bad: str
+) -> None:
+    with world.browser("coordinator") as b:
+        for params in ({"from": bad}, {"to": bad}, {"from": bad, "to": bad}):
+            answer = b.get("/app/register/runaways", params=params)
+            assert answer.status_code == 200, (params, answer.text[:500])
+
+
+@sqlite_only
+def test_no_query_string_of_the_organisation_pages_gets_a_5xx(world: World) -> None:
+    queries = st.lists(st.tuples(st.sampled_from(QUERY_NAMES) | st.text(max_size=8), values),
+                       max_size=4)
+    for who in ("coordinator", "quality"):
+        with world.browser(who) as b:
+            fuzz_queries(b, list(PAGES), queries)

@@ -61,9 +61,15 @@ def _fresh(request: Request[Any, Any, Any]) -> Any:
     return w.services.application
 
 
+EARLIEST = date(1900, 1, 1)
+"""No fact happened before this day (the write path refuses earlier dates): a period
+asked from earlier starts here, so that a year before it is still a day."""
+
+
 def _day(value: str | None, default: date, today: date) -> date:
+    """A day of the period asked for, between `EARLIEST` and today; not a day: `default`."""
     try:
-        return min(date.fromisoformat((value or "")[:10]), today)
+        return max(min(date.fromisoformat((value or "")[:10]), today), EARLIEST)
     except ValueError:
         return default
 
@@ -139,7 +145,8 @@ def runaways_page(request: Request[Any, Any, Any]) -> Template:
     user = session_of(request).user
     today = amsterdam_date(app.clock())
     last = _day(request.query_params.get("to"), today, today)
-    first = _day(request.query_params.get("from"), last - timedelta(days=365), today)
+    first = _day(request.query_params.get("from"), max(last - timedelta(days=365), EARLIEST),
+                 today)
     if first > last:
         first, last = last, first
     runaways = runaway_register(app.db, user.organisation, first, last, today)
