@@ -714,6 +714,7 @@ def test_erasure_removes_the_trajectory_from_every_projection(
         record_all(app, tid, [RecordSignal(kind="loverboy"), *_intake_facts(clock),
                               ReportToComensha()])
         handed_over(app, tid, accept=False)
+        app.execute(tid, ReportRunaway(from_where="de groep"), COORDINATOR)
         app.execute(tid, RecordSignal(kind="runaway"), COORDINATOR)
         signal = app.get(tid).version  # (a second signal, marked in error: a row of its own)
         app.execute(tid, CorrectEntry(position=signal, action="mark_in_error", reason="x"),

@@ -2,7 +2,8 @@
 
 Every user looks at the same log through a window of their own: the coordinator's
 caseload (`caseload`), the aftercare worker's list of handovers (`handovers`), the
-organisation's list of the girls out of view (`out_of_view`), the
+organisation's list of the girls out of view (`out_of_view`), the organisation's
+runaway register (`runaways`), the
 inspector's core-element matrix and the organisation's quality signals
 (`core_elements`), the national figures (`victims`). `setup_projections(app)` creates
 their tables, registers their erasure hooks and returns the runner that keeps them
@@ -11,7 +12,8 @@ caught up (`trajectory projections run|rebuild|status`).
 Queries are plain functions of the database returning msgspec Structs:
 `caseload.caseload`, `handovers.handovers_for`, `out_of_view.out_of_view_list`,
 `out_of_view.out_of_view_counts`, `core_elements.matrix`,
-`core_elements.signals`, `core_elements.waiver_justifications`, `victims.figures`.
+`core_elements.signals`, `core_elements.waiver_justifications`, `victims.figures`,
+`runaways.runaway_register`, `runaways.runaways_per_month`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from trajectory.projections.core_elements import CoreElementsProjection
 from trajectory.projections.framework import Change, Projection
 from trajectory.projections.handovers import HandoversProjection
 from trajectory.projections.out_of_view import OutOfViewProjection
+from trajectory.projections.runaways import RunawaysProjection
 from trajectory.projections.runner import (
     PAGE_SIZE,
     ProjectionFailed,
@@ -39,6 +42,7 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     OutOfViewProjection,
     CoreElementsProjection,
     VictimsProjection,
+    RunawaysProjection,
 )
 PROJECTION_NAMES: tuple[str, ...] = tuple(p.name for p in PROJECTIONS)
 

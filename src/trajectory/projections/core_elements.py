@@ -564,7 +564,11 @@ class CoreElementsView:
     def __init__(self, db: Database):
         self.db = db
 
-    def matrix(self, organisation: str, as_of: date) -> MatrixOut:
+    def known_on(
+        self, organisation: str, as_of: date
+    ) -> tuple[list[ElementTrajectoryRow], dict[str, list[FactRow]]]:
+        """The organisation's trajectories taken in by `as_of` (the earliest intake
+        first), and the facts of each that happened by then."""
         day = as_of.isoformat()
         with self.db.transaction(commit=False) as tx:
             trajectories = [
@@ -586,6 +590,10 @@ class CoreElementsView:
         for r in rows:
             fact: FactRow = from_row(FactRow, r)
             facts[fact.trajectory_id].append(fact)
+        return trajectories, facts
+
+    def matrix(self, organisation: str, as_of: date) -> MatrixOut:
+        trajectories, facts = self.known_on(organisation, as_of)
         out: list[TrajectoryElementsOut] = []
         totals = {e: dict.fromkeys(ELEMENT_STATUSES, 0) for e in ELEMENTS}
         for t in trajectories:
@@ -729,3 +737,26 @@ def signals(
 ) -> SignalsOut:
     """Quality signals per month, `from_month` to `to_month` inclusive ('YYYY-MM')."""
     return CoreElementsView(db).signals(organisation, _month(from_month), _month(to_month))
+
+
+def evidenced_counts(
+    db: Database, organisation: str, days: Sequence[date]
+) -> dict[date, dict[int, int]]:
+    """On each of `days`, how many of the organisation's girls had each core element
+    evidenced (as `matrix` judges it on that day): the rows are read once for all the
+    days, not once a day (a dashboard asks for twelve month-ends)."""
+    if not days:
+        return {}
+    trajectories, facts = CoreElementsView(db).known_on(organisation, max(days))
+    out: dict[date, dict[int, int]] = {}
+    for day in days:
+        counts = dict.fromkeys(ELEMENTS, 0)
+        for t in trajectories:
+            if t.intake_date > day:
+                continue
+            known = [f for f in facts[t.trajectory_id] if f.occurred_on <= day]
+            for element, verdict in judge_all(t.span(), known, day).items():
+                if element_out(element, verdict).status == "evidenced":
+                    counts[element] += 1
+        out[day] = counts
+    return out

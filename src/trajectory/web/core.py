@@ -268,12 +268,19 @@ def first(form: dict[str, list[str]], name: str) -> str:
 
 
 OUT_OF_VIEW = "/out-of-view"
+ORGANISATION_NAV = [
+    (N_("Dashboard"), "/dashboard"),
+    (N_("Runaway register"), "/register/runaways"),
+    (N_("Signals"), "/register/signals"),
+]
+"""The organisation's pages (`web.register_pages`): its coordinators and quality officer."""
 NAV: dict[str, list[tuple[str, str]]] = {
     "coordinator": [
         (N_("Caseload"), "/caseload"),
         (N_("Out of view"), OUT_OF_VIEW),
         (N_("New intake"), "/trajectories/new"),
         (N_("Quality"), "/quality"),
+        *ORGANISATION_NAV,
     ],
     "aftercare": [(N_("Handovers"), "/handovers"), (N_("Out of view"), OUT_OF_VIEW)],
     "researcher": [(N_("Research"), "/research"),
@@ -287,6 +294,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "quality": [
         (N_("Organisation duties"), "/organisation"),
         (N_("Quality"), "/quality"),
+        *ORGANISATION_NAV,
         (N_("Try a protocol"), "/protocols/replay"),
     ],
     "inspector": [(N_("Inspection"), "/inspection")],

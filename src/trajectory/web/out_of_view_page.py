@@ -95,7 +95,7 @@ class Girl:
     days: int = 0
 
 
-def _name_of(app: TrajectoryApplication, tid: UUID) -> str | None:
+def name_of(app: TrajectoryApplication, tid: UUID) -> str | None:
     try:
         return opening_event(app.events.get(tid, lte=1)).identity.name  # type: ignore[arg-type]
     except Exception:  # erased or unreadable: no name, never a failure of the list
@@ -145,7 +145,7 @@ def girls_out_of_view(
             section = "trajectories" if user.role == "coordinator" else "handovers"
             girl = girls[tid] = Girl(
                 trajectory_id=tid,
-                name=_name_of(app, tid) if opens else None,
+                name=name_of(app, tid) if opens else None,
                 href=f"/{section}/{tid}" if opens else None,
                 coordinator=coordinator,
                 receiving_worker=person(item.receiving_worker),
