@@ -21,7 +21,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from tests.builders import phase_2_facts, record_all
-from tests.web_support import Page, World, sqlite_only
+from tests.web_support import PEOPLE, Page, World, sqlite_only
 from trajectory.commands import ReportRunaway
 from trajectory.web import codes
 from trajectory.web.forms import FORMS, GROUPS, INTAKE, group_title
@@ -262,6 +262,8 @@ def test_no_dutch_page_shows_an_english_word_or_a_raw_code(world: World) -> None
     world.app.execute(world.girl, ReportRunaway(from_where="groep"), actor)
     world.give_research_consent(world.girl)
     world.approve_project("woorden")
+    for number, who in enumerate(PEOPLE, start=1):  # people are named as people on a page
+        world.services.users.set_display_name(who, f"Collega {number}")
     g, h = world.girl, world.handed_over
     pages = {
         "coordinator": ["/app/caseload", "/app/trajectories/new", f"/app/trajectories/{g}",

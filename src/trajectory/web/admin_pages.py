@@ -210,7 +210,7 @@ def _girls_matching(request: Request[Any, Any, Any], name: str, short: str) -> l
 def log_page(request: Request[Any, Any, Any]) -> Template:
     """The organisation's access log, newest first, by girl (name or short id), user,
     action and period; the search itself is logged, naming the girls it matched."""
-    from trajectory.api.reads import names_of
+    from trajectory.identity.users import names_of
 
     w = web(request)
     admin = session_of(request).user
