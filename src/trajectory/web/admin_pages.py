@@ -222,8 +222,11 @@ def log_page(request: Request[Any, Any, Any]) -> Template:
     if q["name"] or q["trajectory"]:
         tids = _girls_matching(request, q["name"], q["trajectory"])
     user_id = None
-    if q["user"]:
-        found = w.services.users.find(q["user"].strip())
+    if q["user"]:  # by the name the log shows her by, or by her login name
+        wanted = q["user"].strip()
+        found = w.services.users.find(wanted) or next(
+            (u for u in w.services.users.all() if u.shown_name.casefold() == wanted.casefold()),
+            None)
         user_id = found.user_id if found is not None else "-"
     period: dict[str, str | None] = {}
     for key in ("since", "until"):
