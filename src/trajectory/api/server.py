@@ -175,12 +175,15 @@ def _prepare_demo(application: TrajectoryApplication, services: Services) -> Non
     now = application.clock()
     print("demo tokens (new at each start; the previous ones stop working):", file=sys.stderr)
     for user_id, name, role, org, display_name in DEMO_USERS:
-        if services.users.find(name) is None:
+        found = services.users.find(name)
+        if found is None:
             _, token = services.users.add(
                 name=name, role=role, organisation=org, now=now, user_id=user_id,
                 display_name=display_name,
             )
         else:
+            if not found.display_name:  # a demo store from before display names
+                services.users.set_display_name(found.user_id, display_name)
             token = services.users.reissue(name, now)
         print(f"  {role:12} {name:18} {token}", file=sys.stderr)
     # The demo researcher's approved project (every export needs one).
