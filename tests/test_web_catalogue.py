@@ -20,6 +20,7 @@ import pytest
 from tests.builders import intake, phase_2_facts, record_all
 from tests.test_web_words import english_only_words, shown_text
 from tests.web_support import PASSWORD, PEOPLE, World, sqlite_only
+from trajectory.aggregates.events.network import NetworkContactRegistered
 from trajectory.aggregates.reasons import NOT_RECORDED
 from trajectory.api.server import DEMO_USERS
 from trajectory.commands import (
@@ -376,3 +377,24 @@ def test_the_access_log_is_filtered_by_the_name_it_shows(world: World) -> None:
             rows = listed.split('<tr class="entry">')[1:]
             assert rows, wanted
             assert all("Anna de Vries" in r for r in rows), wanted
+
+
+@sqlite_only
+def test_two_contacts_with_one_role_are_told_apart_by_the_entry_that_registered_each(
+    world: World,
+) -> None:
+    """Given two friends registered one after the other;
+    when the second one's contact is restored;
+    then the history names her "vriendin (nr. N)", N the entry that registered her, and
+    never by her id."""
+    coordinator = world.actor("coordinator")
+    for note in ("van school", "uit de buurt"):
+        world.app.execute(world.girl, RegisterNetworkContact(role="vriendin", risk="safe",
+                                                             note=note), coordinator)
+    *_, second = (e for e in world.app.stream(world.girl)
+                  if isinstance(e, NetworkContactRegistered))
+    world.app.execute(world.girl, RestoreNetworkContact(
+        contact_id=second.contact_id, level="supervised", reason="gaat goed"), coordinator)
+    text = _history_text(world)
+    assert f"Contact vriendin (nr. {second.originator_version})" in text
+    assert second.contact_id not in text
