@@ -19,10 +19,11 @@ import pytest
 
 from tests.builders import intake, phase_2_facts, record_all
 from tests.test_web_words import english_only_words, shown_text
-from tests.web_support import PASSWORD, PEOPLE, World, sqlite_only
+from tests.web_support import PASSWORD, PEOPLE, Page, World, sqlite_only
 from trajectory.aggregates.events.network import NetworkContactRegistered
 from trajectory.aggregates.reasons import NOT_RECORDED
 from trajectory.api.server import DEMO_USERS
+from trajectory.application import Actor
 from trajectory.commands import (
     AssessNetworkContactRisk,
     ChangePermission,
@@ -398,3 +399,25 @@ def test_two_contacts_with_one_role_are_told_apart_by_the_entry_that_registered_
     text = _history_text(world)
     assert f"Contact vriendin (nr. {second.originator_version})" in text
     assert second.contact_id not in text
+
+
+@sqlite_only
+def test_the_admin_gives_a_new_user_the_full_name_every_page_shows(world: World) -> None:
+    """Given the admin on her users page;
+    when she adds "fwit" with the full name "Fenna de Wit", and Fenna opens a girl's file;
+    then the users list shows both names, and the access log and the girl's history name
+    her "Fenna de Wit" (review H6)."""
+    with world.browser("admin") as b:
+        added = b.submit("/app/admin/users", {"name": "fwit", "role": "coordinator",
+                                              "display_name": "Fenna  de Wit"})
+        assert added.status_code == 200, added.text
+        cells = Page.of(b.get("/app/admin/users").text).text
+    assert "Fenna de Wit" in cells
+    assert "fwit" in cells
+    fenna = world.services.users.find("fwit")
+    assert fenna is not None
+    assert fenna.shown_name == "Fenna de Wit"
+    world.app.execute(world.girl, RegisterNetworkContact(role="tante", risk="safe"),
+                      Actor(user_id=fenna.user_id, role="coordinator",
+                            organisation=fenna.organisation))
+    assert "door Fenna de Wit" in _history_text(world)
