@@ -15,6 +15,7 @@ from tests.conftest import MASTER_KEY, FakeClock, all_protocols
 from tests.live import live_server
 from trajectory.application import TrajectoryApplication
 from trajectory.cli import main
+from trajectory.identity.users import UserStore
 from trajectory.settings import Settings
 
 
@@ -180,3 +181,16 @@ def test_a_quality_officer_and_an_inspector_are_added_with_their_scopes(
         "quality", "read write")
     assert (rows["inspecteur"]["role"], rows["inspecteur"]["token_scopes"]) == (
         "inspector", "read")
+
+
+def test_a_user_is_added_with_the_name_colleagues_read(
+    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given `users add --display-name`; when the user is read back; then the pages name
+    her by it, while she signs in with her login name (issue 17: one name per person)."""
+    code, _, _ = run(capsys, "users", "add", "--name", "anna", "--role", "coordinator",
+                     "--org", "org-a", "--display-name", "Anna  de Vries")
+    assert code == 0
+    found = UserStore(store.db).find("anna")
+    assert found is not None
+    assert (found.name, found.shown_name) == ("anna", "Anna de Vries")

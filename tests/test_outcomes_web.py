@@ -62,7 +62,8 @@ def test_the_aftercare_worker_sees_the_follow_up_due_and_records_it_with_scores(
     with world.browser("coordinator") as b:
         page = b.get(f"/app/trajectories/{tid}")
         assert "Effectmeting vastgelegd" in page.text
-        assert "Subschalen: emotioneel: 5.0, gedrag: 2.0" in page.text
+        assert "Subschalen: emotioneel: 5, gedrag: 2" in page.text
+        assert "Totaalscore: 14,5" in page.text  # a Dutch decimal comma
 
 
 def test_a_subscale_without_a_score_is_named_beside_its_field(world: World) -> None:

@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", required=True, choices=list(ROLES)
     )
     add.add_argument("--org", required=True, help="organisation")
+    add.add_argument("--display-name", default="",
+                     help="how the pages name her to colleagues (default: --name)")
     _sign_in_options(add)
     sign_in = users_sub.add_parser(
         "sign-in", help="set a user's web sign-in: password and/or a new TOTP enrolment"

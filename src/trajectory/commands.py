@@ -25,6 +25,7 @@ from trajectory.aggregates.events.handover import (
 from trajectory.aggregates.events.intake import Identity
 from trajectory.aggregates.events.outcomes import InstrumentScore
 from trajectory.aggregates.events.phasing import Waiver
+from trajectory.aggregates.reasons import NOT_RECORDED
 from trajectory.aggregates.vocabulary import (
     AftercareContactKind,
     ClosureReason,
@@ -96,7 +97,7 @@ class OpenTrajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     referral_source: Short
     legal_framework: Short
     identity: Identity
-    risk_assessment_instrument: Short = "not recorded"
+    risk_assessment_instrument: Short = NOT_RECORDED
     risk_assessment_result: Text = ""
     duplicate_reason: Text = ""
     """Why she is taken in although a girl with the same name and birth date is in care in

@@ -1183,7 +1183,7 @@ def run_demo(
     first = len(app.index()) + 1
     clock = _FactClock(now)
     path = WritePath(app, clock=clock, quiet=True)
-    _enrol_aftercare_workers(app)
+    _enrol_workers(app)
     for index in range(count):
         plan, coordinator, worker = _plan(index, seed, protocols)
         _record(
@@ -1201,16 +1201,21 @@ def run_demo(
     return count
 
 
-def _enrol_aftercare_workers(app: TrajectoryApplication) -> None:
-    """The demo's aftercare workers are users of the installation (a handover names an
-    active aftercare worker): enrolled without a token anyone sees, under the names
-    `serve --demo` issues tokens for."""
+def _enrol_workers(app: TrajectoryApplication) -> None:
+    """The demo's coordinators and aftercare workers are users of the installation (a
+    handover names an active aftercare worker; a page names whoever recorded a fact by her
+    name): enrolled without a token anyone sees, under the names `serve --demo` issues
+    tokens for, each with a display name as a colleague would read it."""
     users = UserStore(app.db)
-    for n, worker in enumerate(AFTERCARE_WORKERS, start=1):
+    people = [(w, "demo-coordinator", "Demo Coördinator") for w in COORDINATORS] + [
+        (w, "demo-aftercare", "Demo Nazorgmedewerker") for w in AFTERCARE_WORKERS]
+    numbers: dict[str, int] = {}
+    for worker, login, shown in people:
+        n = numbers[login] = numbers.get(login, 0) + 1
         if users.by_id(worker.user_id) is None:
-            users.add(name="demo-aftercare" if n == 1 else f"demo-aftercare-{n}",
-                      role="aftercare", organisation=worker.organisation, now=app.clock(),
-                      user_id=worker.user_id)
+            users.add(name=login if n == 1 else f"{login}-{n}", role=worker.role,
+                      organisation=worker.organisation, now=app.clock(),
+                      user_id=worker.user_id, display_name=shown if n == 1 else f"{shown} {n}")
 
 
 DEMO_STUDY = "demo-study"
@@ -1230,7 +1235,7 @@ def approve_demo_study(app: TrajectoryApplication, researcher_id: str = "demo-re
     if find_project(app.db, DEMO_STUDY) is None:
         propose(app.db, Actor(user_id=researcher_id, role="researcher",
                               organisation="demo-research"),
-                name=DEMO_STUDY, purpose="Demo: what works for girls in the protocol",
+                name=DEMO_STUDY, purpose="Demo: wat werkt voor meisjes in het protocol",
                 ethics_reference="METC demo (synthetic data)", files=None, variables=None,
                 period_from=date(2000, 1, 1), period_to=date(2099, 12, 31),
                 organisations=ORGANISATIONS, expires_on=today + timedelta(days=365),

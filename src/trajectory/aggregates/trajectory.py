@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 import msgspec
 
 from trajectory import commands as c
-from trajectory.aggregates import corrections
+from trajectory.aggregates import corrections, reasons
 from trajectory.aggregates.chained import HashChained
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events import (
@@ -232,7 +232,7 @@ class Trajectory(HashChained):
                 meta,
                 contact_id=contact_id,
                 level=lowered,
-                reason=f"risk assessed as {risk}",
+                reason=reasons.risk_assessed(risk),
             )
 
     def restore_network_contact(
@@ -310,7 +310,7 @@ class Trajectory(HashChained):
             self._record(
                 phasing.PermissionsCapped,
                 meta,
-                cause=f"regression from phase {from_phase} to {to_phase}",
+                cause=reasons.regression(from_phase, to_phase),
                 permissions=permissions,
                 contacts=contacts,
             )

@@ -24,7 +24,7 @@ from trajectory.api.security import check_visible
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import amsterdam_date, parse_moment
 from trajectory.handover_pdf import handover_pdf, short_id
-from trajectory.identity.users import UserStore
+from trajectory.identity.users import UserStore, names_of
 from trajectory.projections.caseload import CaseloadOut, caseload
 from trajectory.projections.handovers import HandoversOut, handovers_for
 from trajectory.views import (
@@ -128,19 +128,6 @@ def read_event(request: Request[Any, Any, Any], raw_id: str, position: int) -> E
     return out
 
 
-def names_of(users: UserStore) -> Callable[[str], str]:
-    """User ids to names (an unknown id stays itself), each looked up once."""
-    known: dict[str, str] = {}
-
-    def name(user_id: str) -> str:
-        if user_id not in known:
-            found = users.by_id(user_id)
-            known[user_id] = found.name if found is not None else user_id
-        return known[user_id]
-
-    return name
-
-
 def handover_for(
     application: TrajectoryApplication, users: UserStore, who: Someone, tid: UUID
 ) -> HandoverOut:
@@ -197,7 +184,7 @@ class AftercareWorkerOut(msgspec.Struct, kw_only=True):
 def aftercare_workers(users: UserStore) -> list[AftercareWorkerOut]:
     """The installation's active aftercare workers, by name."""
     return [
-        AftercareWorkerOut(id=u.user_id, name=u.name, organisation=u.organisation)
+        AftercareWorkerOut(id=u.user_id, name=u.shown_name, organisation=u.organisation)
         for u in users.all()
         if u.role == "aftercare" and not u.revoked
     ]

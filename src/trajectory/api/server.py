@@ -22,14 +22,15 @@ from trajectory.web.demo import enrol_demo_accounts
 
 log = structlog.get_logger("trajectory.server")
 
-# (user id, name, role, organisation): the ids match the actors of the demo data.
+# (user id, name, role, organisation, display name): the ids match the actors of the demo
+# data; the pages name each by the display name, as they would a colleague.
 DEMO_USERS = [
-    ("demo-coord-1", "demo-coordinator", "coordinator", "demo-org-noord"),
-    ("demo-after-1", "demo-aftercare", "aftercare", "demo-nazorg"),
-    ("demo-researcher", "demo-researcher", "researcher", "demo-research"),
-    ("demo-admin", "demo-admin", "admin", "demo-org-noord"),
-    ("demo-quality", "demo-quality", "quality", "demo-org-noord"),
-    ("demo-inspector", "demo-inspector", "inspector", "demo-inspectie"),
+    ("demo-coord-1", "demo-coordinator", "coordinator", "demo-org-noord", "Demo Coördinator"),
+    ("demo-after-1", "demo-aftercare", "aftercare", "demo-nazorg", "Demo Nazorgmedewerker"),
+    ("demo-researcher", "demo-researcher", "researcher", "demo-research", "Demo Onderzoeker"),
+    ("demo-admin", "demo-admin", "admin", "demo-org-noord", "Demo Beheerder"),
+    ("demo-quality", "demo-quality", "quality", "demo-org-noord", "Demo Kwaliteitsmedewerker"),
+    ("demo-inspector", "demo-inspector", "inspector", "demo-inspectie", "Demo Inspecteur"),
 ]
 
 
@@ -62,7 +63,7 @@ def serve(
         port = port or settings.port
         if demo:  # the web pages' demo accounts: a password and a TOTP secret each
             enrol_demo_accounts(
-                application, [name for _, name, _, _ in DEMO_USERS], f"http://{host}:{port}",
+                application, [name for _, name, *_ in DEMO_USERS], f"http://{host}:{port}",
                 sys.stderr,
             )
         log.info(
@@ -130,7 +131,7 @@ def _serve_workers(
             _prepare_demo(application, services)
             enrol_demo_accounts(
                 application,
-                [name for _, name, _, _ in DEMO_USERS],
+                [name for _, name, *_ in DEMO_USERS],
                 f"http://{host or settings.host}:{port or settings.port}",
                 sys.stderr,
             )
@@ -173,12 +174,16 @@ def _prepare_demo(application: TrajectoryApplication, services: Services) -> Non
         run_demo(application)
     now = application.clock()
     print("demo tokens (new at each start; the previous ones stop working):", file=sys.stderr)
-    for user_id, name, role, org in DEMO_USERS:
-        if services.users.find(name) is None:
+    for user_id, name, role, org, display_name in DEMO_USERS:
+        found = services.users.find(name)
+        if found is None:
             _, token = services.users.add(
-                name=name, role=role, organisation=org, now=now, user_id=user_id
+                name=name, role=role, organisation=org, now=now, user_id=user_id,
+                display_name=display_name,
             )
         else:
+            if not found.display_name:  # a demo store from before display names
+                services.users.set_display_name(found.user_id, display_name)
             token = services.users.reissue(name, now)
         print(f"  {role:12} {name:18} {token}", file=sys.stderr)
     # The demo researcher's approved project (every export needs one).

@@ -16,7 +16,7 @@ Adding a user and giving a new second factor use the same functions as
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from trajectory.identity.credentials import Credentials, Enrolment, enrol_totp
@@ -85,7 +85,7 @@ class Administration:
             raise AdminRefused("user", NOT_FOUND)
         return found
 
-    def add(self, *, name: str, role: str, now: datetime) -> NewUser:
+    def add(self, *, name: str, role: str, now: datetime, display_name: str = "") -> NewUser:
         """A new user of her organisation, with a first password and a TOTP enrolment
         (her bearer token for programs is not handed out here: `users rotate-token`)."""
         name = name.strip()
@@ -97,8 +97,11 @@ class Administration:
             raise AdminRefused("role", N_("Choose one of the roles in the list."))
         if self.users.find(name) is not None:
             raise AdminRefused("name", N_("A user by that name exists already."))
+        if len(display_name) > 200:
+            raise AdminRefused("display_name", N_("A name has at most 200 characters."))
         user, _token = self.users.add(name=name, role=role,
-                                      organisation=self.admin.organisation, now=now)
+                                      organisation=self.admin.organisation, now=now,
+                                      display_name=display_name)
         password = first_password()
         self.credentials.set_password(user.user_id, password)
         return NewUser(user, password, enrol_totp(self.credentials, user))
@@ -117,7 +120,7 @@ class Administration:
             tx.execute("DELETE FROM step_up_tokens WHERE user_id = ?", [user.user_id])
             # what she may see changed: she signs in again under her new role
             tx.execute("DELETE FROM web_sessions WHERE user_id = ?", [user.user_id])
-        return User(user.user_id, user.name, role, user.organisation)
+        return replace(user, role=role)
 
     def new_second_factor(self, user_id: str) -> tuple[User, Enrolment]:
         """A new TOTP secret: the old authenticator stops working and every session of

@@ -38,7 +38,8 @@ def users_command(app: TrajectoryApplication, args: argparse.Namespace, out: Tex
             if password is not None:
                 check_password_policy(password)
             user, token = store.add(
-                name=args.name, role=args.role, organisation=args.org, now=app.clock()
+                name=args.name, role=args.role, organisation=args.org, now=app.clock(),
+                display_name=args.display_name,
             )
             out.write(f"added {user.name} ({user.role}, {user.organisation}) id {user.user_id}\n")
             set_sign_in(app, user, args, out, password)

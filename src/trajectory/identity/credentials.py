@@ -133,8 +133,8 @@ class Credentials:
         """The active user with this name and password, or None. Takes as long for an
         unknown name as for a wrong password."""
         row = self.db.fetchone(
-            "SELECT user_id, name, role, organisation, revoked_at, password_hash, totp_secret"
-            " FROM users WHERE name = ?",
+            "SELECT user_id, name, role, organisation, revoked_at, display_name, password_hash,"
+            " totp_secret FROM users WHERE name = ?",
             [name[:200]],
         )
         stored = str(row["password_hash"]) if row and row["password_hash"] else None

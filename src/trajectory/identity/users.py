@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from trajectory.persistence.database import Database, Reads
@@ -56,11 +57,22 @@ class UserError(ValueError):
 
 @dataclass(frozen=True)
 class User:
+    """`name` is what she signs in with; `display_name` is how pages name her to others
+    ("Anna de Vries"): the login name is a credential's half and the id a key, and a care
+    record names people as people. Users made before display names read as their login
+    name until an administrator gives one."""
+
     user_id: str
     name: str
     role: str
     organisation: str
     revoked: bool = False
+    display_name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """How every page names her: her display name, else her login name."""
+        return self.display_name or self.name
 
 
 @dataclass(frozen=True)
@@ -100,9 +112,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-_TOKEN_COLUMNS = (
-    "user_id, name, role, organisation, revoked_at, created_at, token_expires_at, token_scopes"
-)
+_USER = "user_id, name, role, organisation, revoked_at, display_name"
+_TOKEN_COLUMNS = f"{_USER}, created_at, token_expires_at, token_scopes"
 
 
 class UserStore:
@@ -118,8 +129,10 @@ class UserStore:
         organisation: str,
         now: datetime,
         user_id: str | None = None,
+        display_name: str = "",
     ) -> tuple[User, str]:
         name, organisation = name.strip(), organisation.strip()
+        display_name = " ".join(display_name.split())
         if role not in ROLES:
             raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
         if not name or not organisation:
@@ -127,28 +140,31 @@ class UserStore:
         if self.find(name) is not None:
             raise UserError(f"a user named {name!r} already exists")
         token = new_token()
-        user = User(user_id or uuid.uuid4().hex, name, role, organisation)
+        user = User(user_id or uuid.uuid4().hex, name, role, organisation,
+                    display_name=display_name)
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO users (user_id, name, role, organisation, token_hash, created_at,"
-                " token_expires_at, token_scopes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " token_expires_at, token_scopes, display_name)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     user.user_id, name, role, organisation, token_hash(token), now.isoformat(),
                     (now + self.token_lifetime).isoformat(), " ".join(ROLE_SCOPES[role]),
+                    display_name or None,
                 ],
             )
         return user, token
 
     def find(self, name: str) -> User | None:
         row = self.db.fetchone(
-            "SELECT user_id, name, role, organisation, revoked_at FROM users WHERE name = ?",
+            f"SELECT {_USER} FROM users WHERE name = ?",
             [name],
         )
         return user_of_row(row) if row else None
 
     def by_id(self, user_id: str) -> User | None:
         row = self.db.fetchone(
-            "SELECT user_id, name, role, organisation, revoked_at FROM users WHERE user_id = ?",
+            f"SELECT {_USER} FROM users WHERE user_id = ?",
             [user_id],
         )
         return user_of_row(row) if row else None
@@ -176,8 +192,8 @@ class UserStore:
         reads = via or self.db
         if token.startswith(STEP_UP_PREFIX):
             row = reads.fetchone(
-                "SELECT u.user_id, u.name, u.role, u.organisation, u.revoked_at, s.scopes,"
-                " s.expires_at FROM step_up_tokens s JOIN users u"
+                "SELECT u.user_id, u.name, u.role, u.organisation, u.revoked_at,"
+                " u.display_name, s.scopes, s.expires_at FROM step_up_tokens s JOIN users u"
                 " ON u.user_id = s.user_id WHERE s.token_hash = ?",
                 [token_hash(token)],
             )
@@ -243,9 +259,7 @@ class UserStore:
         return token, Bearer(user, frozenset(scopes), expires_at, step_up=True)
 
     def all(self) -> list[User]:
-        rows = self.db.fetchall(
-            "SELECT user_id, name, role, organisation, revoked_at FROM users ORDER BY name"
-        )
+        rows = self.db.fetchall(f"SELECT {_USER} FROM users ORDER BY name")
         return [user_of_row(r) for r in rows]
 
     def rotate(self, name: str, now: datetime) -> tuple[TokenInfo, str]:
@@ -282,9 +296,15 @@ class UserStore:
                 [token_hash(token), expires_at.isoformat(), " ".join(scopes), user.user_id],
             )
             tx.execute("DELETE FROM step_up_tokens WHERE user_id = ?", [user.user_id])
-        active = User(user.user_id, user.name, user.role, user.organisation,
-                      revoked=user.revoked and not unrevoke)
+        active = replace(user, revoked=user.revoked and not unrevoke)
         return TokenInfo(active, scopes, expires_at), token
+
+    def set_display_name(self, user_id: str, display_name: str) -> None:
+        """How the pages name her from now on (empty: by her login name again). Stored
+        facts keep her user id, so every page, old entries too, shows the new name."""
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE users SET display_name = ? WHERE user_id = ?",
+                       [" ".join(display_name.split()) or None, user_id])
 
     def revoke(self, name: str, now: datetime) -> User:
         user = self.find(name)
@@ -296,7 +316,7 @@ class UserStore:
                 [now.isoformat(), user.user_id],
             )
             tx.execute("DELETE FROM step_up_tokens WHERE user_id = ?", [user.user_id])
-        return User(user.user_id, user.name, user.role, user.organisation, revoked=True)
+        return replace(user, revoked=True)
 
 
 def user_of_row(row: dict[str, object]) -> User:
@@ -306,4 +326,20 @@ def user_of_row(row: dict[str, object]) -> User:
         role=str(row["role"]),
         organisation=str(row["organisation"]),
         revoked=row["revoked_at"] is not None,
+        display_name=str(row.get("display_name") or ""),
     )
+
+
+def names_of(users: UserStore) -> Callable[[str], str]:
+    """How every page and answer names a person, by her user id: her display name (the
+    same in the history, the access log, the handover and the admin's pages), each looked
+    up once. An id no user has (a user from another installation) stays itself."""
+    known: dict[str, str] = {}
+
+    def name(user_id: str) -> str:
+        if user_id not in known:
+            found = users.by_id(user_id)
+            known[user_id] = found.shown_name if found is not None else user_id
+        return known[user_id]
+
+    return name

@@ -228,6 +228,8 @@ _USER_COLUMNS = (
     # before they existed, which then has its role's scopes and expires from created_at
     ("token_expires_at", "TEXT"),
     ("token_scopes", "TEXT"),
+    # how pages name her to others (identity.users.User.display_name); empty: her login name
+    ("display_name", "TEXT"),
 )
 # -- step-up tokens (identity.step_up): a few minutes for the irreversible acts ---------------
 _STEP_UP = [

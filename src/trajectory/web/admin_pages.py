@@ -81,10 +81,11 @@ def users_page(request: Request[Any, Any, Any]) -> Template:
 @post("/admin/users", opt=ADMIN, sync_to_thread=True)
 def add_user(request: Request[Any, Any, Any]) -> Template:
     form = form_of(request)
-    kept = {"name": first(form, "name")[:200], "role": first(form, "role")[:40]}
+    kept = {"name": first(form, "name")[:200], "role": first(form, "role")[:40],
+            "display_name": first(form, "display_name")[:201]}
     try:
         new: NewUser = _administration(request).add(
-            name=kept["name"], role=kept["role"],
+            name=kept["name"], role=kept["role"], display_name=kept["display_name"],
             now=web(request).services.application.clock())
     except AdminRefused as e:
         return _refused(request, "user-add", e, form=kept)
@@ -139,7 +140,7 @@ def new_second_factor(request: Request[Any, Any, Any], user_id: PathText) -> Tem
     t = translator(request)
     return _users_page(request, enrolment=enrolment, new_user=None, notice=t(
         "%(name)s has a new second factor; the old one no longer works. Hand over the code"
-        " below; it is shown once.", name=user.name))
+        " below; it is shown once.", name=user.shown_name))
 
 
 @post("/admin/users/{user_id:str}/revocation", opt=ADMIN, sync_to_thread=True)
@@ -159,7 +160,7 @@ def revoke_user(request: Request[Any, Any, Any], user_id: PathText) -> Template:
     log_access(request, "user-revoke", None)
     t = translator(request)
     return _users_page(request, notice=t(
-        "%(name)s is revoked: she can no longer sign in.", name=user.name))
+        "%(name)s is revoked: she can no longer sign in.", name=user.shown_name))
 
 
 @post("/admin/users/{user_id:str}/sessions", opt=ADMIN, sync_to_thread=True)
@@ -171,7 +172,7 @@ def end_sessions(request: Request[Any, Any, Any], user_id: PathText) -> Template
     log_access(request, "user-sessions", None)
     t = translator(request)
     return _users_page(request, notice=t(
-        "The sessions of %(name)s have ended.", name=user.name))
+        "The sessions of %(name)s have ended.", name=user.shown_name))
 
 
 # -- the access log ----------------------------------------------------------------------------
@@ -210,7 +211,7 @@ def _girls_matching(request: Request[Any, Any, Any], name: str, short: str) -> l
 def log_page(request: Request[Any, Any, Any]) -> Template:
     """The organisation's access log, newest first, by girl (name or short id), user,
     action and period; the search itself is logged, naming the girls it matched."""
-    from trajectory.api.reads import names_of
+    from trajectory.identity.users import names_of
 
     w = web(request)
     admin = session_of(request).user
@@ -222,8 +223,11 @@ def log_page(request: Request[Any, Any, Any]) -> Template:
     if q["name"] or q["trajectory"]:
         tids = _girls_matching(request, q["name"], q["trajectory"])
     user_id = None
-    if q["user"]:
-        found = w.services.users.find(q["user"].strip())
+    if q["user"]:  # by the name the log shows her by, or by her login name
+        wanted = q["user"].strip()
+        found = w.services.users.find(wanted) or next(
+            (u for u in w.services.users.all() if u.shown_name.casefold() == wanted.casefold()),
+            None)
         user_id = found.user_id if found is not None else "-"
     period: dict[str, str | None] = {}
     for key in ("since", "until"):

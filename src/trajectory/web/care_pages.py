@@ -32,6 +32,7 @@ from trajectory.aggregates.errors import (
 )
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInError
+from trajectory.aggregates.events.phasing import PermissionsCapped
 from trajectory.aggregates.trajectory import Trajectory
 from trajectory.aggregates.vocabulary import Status
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
@@ -40,7 +41,7 @@ from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date
 from trajectory.crypto import TrajectoryErased
 from trajectory.duplicates import PossibleDuplicateIntake
-from trajectory.identity.users import UserStore
+from trajectory.identity.users import UserStore, names_of
 from trajectory.projections.caseload import caseload
 from trajectory.protocol.follow_up import next_follow_up
 from trajectory.protocol.rules import criteria_for, unmet_criteria
@@ -63,6 +64,7 @@ from trajectory.web.core import (
     translator,
     web,
 )
+from trajectory.web.entries import EntryWords, contact_labels
 from trajectory.web.i18n import Translator
 from trajectory.web.refusals import Refusal, explain
 from trajectory.write_errors import KEY_FIELD as KEY_REFUSED
@@ -434,19 +436,16 @@ def _form_groups(t: Translator) -> list[tuple[str, list[f.FormSpec]]]:
 def history(
     t: Translator, users: UserStore, events: Iterable[TrajectoryEvent], traj: Trajectory
 ) -> list[HistoryRow]:
-    """Every entry, newest first; a correction is shown beside what it corrects."""
-    names: dict[str, str] = {}
-
-    def who(user_id: str) -> str:
-        if user_id not in names:
-            found = users.by_id(user_id)
-            names[user_id] = found.name if found else user_id
-        return names[user_id]
-
+    """Every entry, newest first; a correction is shown beside what it corrects. People by
+    their display name, contacts by their role, codes by their word (`web.entries`)."""
+    events = list(events)
+    who = names_of(users)
+    words = EntryWords(t, person=who, contact=contact_labels(t, events))
     rows: dict[int, HistoryRow] = {}
     correctable = correctable_positions(traj.state)
     for e in events:
         out = event_out(e)
+        said = words.of(e)
         row = HistoryRow(
             position=out.position,
             kind=out.type,
@@ -455,7 +454,8 @@ def history(
             recorded_at=out.recorded_at,
             recorded_by=who(out.recorded_by),
             recorded_text=_moment(t, out.recorded_at),
-            details=list(_details(t, out.data)),
+            details=list(said.capped(e) if isinstance(e, PermissionsCapped)
+                         else said.details(out.data)),
             correctable=out.position in correctable,
         )
         if isinstance(e, (EntryCorrected, EntryMarkedInError)):
@@ -481,42 +481,15 @@ def _moment(t: Translator, moment: datetime) -> str:
     return t.moment(moment, seconds=False)
 
 
-_SKIP = {"id", "originator_id", "originator_version"}
+def _details(t: Translator, data: Mapping[str, Any], prefix: str = "",
+             words: EntryWords | None = None) -> Iterable[tuple[str, str]]:
+    """A fact's details as (label, words); `words` knows her contacts and the people
+    (`history` passes them), without it a code is shown only where it has a word."""
+    return (words or EntryWords(t)).details(data, prefix)
 
 
-def _details(t: Translator, data: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, str]]:
-    for key, value in data.items():
-        if key in _SKIP or value is None or value == "" or (
-            isinstance(value, (list, tuple, dict)) and not value
-        ):  # an empty tuple (no waivers) is nothing to show either
-            continue
-        name = prefix + key
-        if isinstance(value, dict):
-            yield from _details(t, value, name + ".")
-        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
-            for item in value:
-                yield t.field(name), "; ".join(
-                    f"{t.field(k)}: {_value(t, k, v)}" for k, v in item.items()
-                )
-        else:
-            yield t.field(name), _value(t, key, value)
-
-
-def _value(t: Translator, key: str, value: Any) -> str:
-    if isinstance(value, bool):
-        return t.yes_no(value)
-    if isinstance(value, dict):  # an instrument's subscale scores, by their own names
-        return ", ".join(f"{k}: {_value(t, str(k), v)}" for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_value(t, key, v) for v in value)
-    if key == "criterion" or key == "criteria_met":
-        return t.criterion(str(value))
-    text = str(value)
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        day = _parse_day(text)
-        if day is not None:
-            return t.date(day)
-    return t.value(text) if " " not in text else text
+def _value(t: Translator, key: str, value: Any, words: EntryWords | None = None) -> str:
+    return (words or EntryWords(t)).value(key, value)
 
 
 # -- forms -----------------------------------------------------------------------------------

@@ -36,9 +36,11 @@ FACT = "fact"
 """A kind of fact, by its English title in the list of facts (the form's heading)."""
 FORM_GROUP = "form-group"
 """A group the forms are listed under."""
+PROTOCOL = "protocol"
+"""A shipped protocol by its name ("default": the standard protocol)."""
 
 CONTEXTS = (VALUE, FIELD, EVENT, CRITERION, ELEMENT, RULE, PERMISSION_NOUN, CAP, FACT,
-            FORM_GROUP)
+            FORM_GROUP, PROTOCOL)
 
 FORM_SPECIFIC_FIELDS = (
     "permission/kind", "placement/kind", "intervention/kind", "signal/kind",
@@ -265,6 +267,15 @@ def form_groups() -> set[str]:
     return set(forms.GROUPS.values())
 
 
+def protocol_names() -> set[str]:
+    """The names of the protocols that ship with the package (an organisation's own
+    protocol file brings its name as it wrote it)."""
+    from trajectory.protocol import loader
+
+    folder = Path(loader.__file__).parent
+    return {loader.load_protocol(path).name for path in sorted(folder.glob("*.toml"))}
+
+
 def shown_codes() -> dict[str, set[str]]:
     """Every code that needs a word, by message context."""
     return {
@@ -278,4 +289,5 @@ def shown_codes() -> dict[str, set[str]]:
         CAP: caps(),
         FACT: fact_titles(),
         FORM_GROUP: form_groups(),
+        PROTOCOL: protocol_names(),
     }

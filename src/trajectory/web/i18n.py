@@ -20,6 +20,8 @@ Dutch. Codes are the stored contract; the words may change freely.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from io import BytesIO
@@ -48,7 +50,10 @@ _Day = date  # `date` the type, where the method `date` shadows it in the class 
 
 DAY_PATTERN: dict[Lang, str] = {"nl": "d-M-yyyy", "en": "d MMM y"}
 """How a calendar day reads: 2-3-2026 (as people here write it) / 2 Mar 2026 (Babel's
-medium British form; no 3/2/2026 puzzle)."""
+medium British form; no 3/2/2026 puzzle). Without leading zeros, on purpose: the Dutch
+language advice (Taaladvies) gives 2-3-2026 as the usual way to write a day in running
+text, and the pages' days mostly stand in sentences ("Weggelopen sinds 2-3-2026"); a
+leading zero (02-03-2026) is the form of fixed-width fields, which reads as a code here."""
 MONTH_PATTERN: dict[Lang, str] = {"nl": "M-yyyy", "en": "MMM yyyy"}
 
 
@@ -84,13 +89,31 @@ def catalogue(lang: Lang) -> Catalogue:
     return Catalogue(Translations(compiled, domain=DOMAIN), keys)
 
 
+MissListener = Callable[[str, str], None]
+_listeners: list[MissListener] = []
+
+
+@contextmanager
+def listening_for_misses(listener: MissListener) -> Iterator[None]:
+    """Tell `listener` (context, code) of every code a page asked a word for and the
+    catalogue lacks: the page then shows the code itself. The words tests walk every page
+    with a listener and fail on any miss; no code is logged (a miss may be free text that
+    a page wrongly took for a code, and free text never goes to a log)."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
+
+
 class Translator:
     """The words of one language, for the templates and the handlers.
 
     `t("English text", name=...)` gives the sentence in this language, filled in (python
-    format, `%(name)s`); `value`, `field`, `event`, `criterion`, `element` and `rule` give
-    the word for a code. A code without a word reads as the code itself: never another
-    language's word; the catalogue test names every such gap before it ships."""
+    format, `%(name)s`); `value`, `field`, `event`, `criterion`, `element`, `protocol` and
+    `rule` give the word for a code. A code without a word reads as the code itself: never
+    another language's word; it is a miss (`listening_for_misses`), and the catalogue test
+    names every such gap before it ships."""
 
     def __init__(self, lang: Lang):
         self.lang = lang
@@ -105,6 +128,9 @@ class Translator:
     def pgettext(self, context: str, message: str) -> str:
         if not message:
             return ""
+        if _listeners and (context, message) not in self._catalogue.keys:
+            for listener in _listeners:
+                listener(context, message)
         return str(self._catalogue.translations.pgettext(context, message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
@@ -143,6 +169,12 @@ class Translator:
     def event(self, name: str) -> str:
         return self.pgettext("event", name)
 
+    def protocol(self, name: str, version: str = "") -> str:
+        """A protocol by its name in this language ("het standaardprotocol 2026.1"): its
+        file names it with a code (`default`), the pages never show that."""
+        word = self.pgettext("protocol", name)
+        return f"{word} {version}" if version else word
+
     def element(self, number: int) -> str:
         return self.pgettext("element", str(number))
 
@@ -164,6 +196,13 @@ class Translator:
         if not isinstance(value, date):
             return "" if value is None else str(value)
         return format_date(value, DAY_PATTERN[self.lang], locale=self.locale)
+
+    def span(self, start: object, end: object | None) -> str:
+        """From one day up to and including another: "15-4-2026 t/m 25-5-2026" (a hyphen
+        between two hyphenated days reads as one long number); an open end reads "…"."""
+        if end is None:
+            return self(N_("%(start)s to …"), start=self.date(start))
+        return self(N_("%(start)s to %(end)s"), start=self.date(start), end=self.date(end))
 
     def month(self, value: datetime | _Day) -> str:
         """A month, as a timeline's tick reads it: 3-2026 / Mar 2026."""

@@ -25,10 +25,11 @@ from litestar.response import File, Template
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.vocabulary import AftercareContactKind
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
-from trajectory.api.reads import handover_for, names_of
+from trajectory.api.reads import handover_for
 from trajectory.api.security import check_visible
 from trajectory.clock import amsterdam_date
 from trajectory.handover_pdf import handover_pdf, short_id
+from trajectory.identity.users import names_of
 from trajectory.organisation.elements import organisation_elements
 from trajectory.organisation.store import OrganisationStore
 from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix
@@ -159,7 +160,8 @@ def handover_pdf_page(request: Request[Any, Any, Any], trajectory_id: PathText) 
     tid = parse_trajectory_id(trajectory_id)
     check_visible(w.services, user, tid)
     out = handover_for(app, w.services.users, user, tid)
-    pdf = handover_pdf(out, translator(request), printed_at=app.clock(), printed_by=user.name,
+    pdf = handover_pdf(out, translator(request), printed_at=app.clock(),
+                       printed_by=user.shown_name,
                        name_of=names_of(w.services.users))
     log_access(request, "print-handover", str(tid))
     return Response(
@@ -456,13 +458,10 @@ def _admin_page(request: Request[Any, Any, Any], **context: Any) -> Template:
     user = session_of(request).user
     w = web(request)
     proposals = open_proposals(w.services.application, user.organisation)
-    names = {}
-    for p in proposals:  # the proposer by name, not by id
-        found = w.services.users.by_id(p.proposed_by)
-        names[p.proposed_by] = found.name if found is not None else p.proposed_by
-    # each person by her one display name, as the history names her
+    who = names_of(w.services.users)  # each person by her one display name
+    names = {p.proposed_by: who(p.proposed_by) for p in proposals}
     return page(request, "admin.html", status_code=status, grounds=LAWFUL_GROUNDS,
-                proposals=proposals, proposer_names=names, who=names_of(w.services.users),
+                proposals=proposals, proposer_names=names, who=who,
                 **ctx)
 
 

@@ -127,7 +127,7 @@ def girls_out_of_view(
             return None
         if user_id not in names:
             found = users.by_id(user_id)
-            names[user_id] = found.name if found else None
+            names[user_id] = found.shown_name if found else None
         return names[user_id]
 
     girls: dict[UUID, Girl] = {}

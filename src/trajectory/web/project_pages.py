@@ -19,6 +19,7 @@ from litestar.response import Template
 
 from trajectory.api.context import actor, client_of
 from trajectory.clock import amsterdam_date
+from trajectory.identity.users import names_of
 from trajectory.research.approvals import (
     APPROVER_ROLE,
     Project,
@@ -158,11 +159,10 @@ def _project_page(request: Request[Any, Any, Any], name: str, *, status_code: in
     log_access(request, "read", None)
     user = session_of(request).user
     users = web(request).services.users
-    names = {}
-    for who in {project.proposed_by, *(d.decided_by for d in project.decisions),
-                *(m.researcher for m in project.members), *(m.bound_by for m in project.members)}:
-        found = users.by_id(who)
-        names[who] = found.name if found is not None else who
+    person = names_of(users)
+    names = {who: person(who) for who in {
+        project.proposed_by, *(d.decided_by for d in project.decisions),
+        *(m.researcher for m in project.members), *(m.bound_by for m in project.members)}}
     return page(request, "project.html", status_code=status_code, p=project,
                 today=amsterdam_date(app.clock()), names=names, error=error,
                 bind_error=bind_error, done=request.query_params.get("done"),

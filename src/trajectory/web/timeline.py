@@ -203,8 +203,7 @@ def _phase_bar(
 
 
 def _span(t: Translator, what: str, a: date, b: date | None) -> str:
-    until = t.date(b) if b is not None else "…"
-    return f"{what}: {t.date(a)} - {until}"
+    return f"{what}: {t.span(a, b)}"
 
 
 def _at(t: Translator, e: TrajectoryEvent, day: date) -> str:
