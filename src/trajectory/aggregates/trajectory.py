@@ -170,6 +170,10 @@ class Trajectory(HashChained):
         self._record(intake.SignalsInterpreted, meta, **fields)
 
     # -- safety and medical ----------------------------------------------------------
+    def record_safety_analysis(self, command: c.RecordSafetyAnalysis, meta: Meta) -> None:
+        rules.check_police_involvement(command.measures, command.police_involved)
+        self.record_fact(safety.SafetyAnalysisRecorded, command, meta)
+
     def assess_medical_care(self, command: c.AssessMedicalCare, meta: Meta) -> None:
         if "none" in command.needs and len(set(command.needs)) > 1:
             raise RuleRefused("'none' cannot be combined with other needs", code="needs-invalid")
@@ -429,9 +433,10 @@ class Trajectory(HashChained):
             )
         missing = [
             name
-            for name in ("sexual_development", "loverboy_problem", "safety_plan", "aftercare_plan")
+            for name in rules.HANDOVER_PACKAGE_TEXTS
             if not rules.has_text(getattr(command.package, name))
         ]
+        blank = [f"package.{name}" for name in missing]
         if not self.state.has("comensha-decision"):
             missing.append("comensha-decision")
         if missing:
@@ -441,6 +446,7 @@ class Trajectory(HashChained):
                 f" decision; missing: {', '.join(missing)}",
                 code="handover-package-incomplete",
                 unmet=missing,
+                fields=blank,
             )
         self._record(
             handover.HandoverPrepared,
@@ -710,6 +716,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     # named here has none: `Trajectory.handle` records its event as the list of facts says.
     c.ChangeVictimStatus: lambda t, cmd, meta, p: t.change_victim_status(cmd, meta),
     c.InterpretSignals: lambda t, cmd, meta, p: t.interpret_signals(cmd, meta),
+    c.RecordSafetyAnalysis: lambda t, cmd, meta, p: t.record_safety_analysis(cmd, meta),
     c.AssessMedicalCare: lambda t, cmd, meta, p: t.assess_medical_care(cmd, meta),
     c.RecordCareAnalysis: lambda t, cmd, meta, p: t.record_care_analysis(cmd, meta),
     c.SetTreatmentPlan: lambda t, cmd, meta, p: t.set_treatment_plan(cmd, meta),

@@ -220,7 +220,7 @@ def check_waivers(
     waivers: Sequence[Waiver], criteria: Sequence[Criterion]
 ) -> None:
     seen: set[str] = set()
-    for w in waivers:
+    for n, w in enumerate(waivers):
         if w.criterion not in criteria:
             raise InvalidWaiver(
                 f"{w.criterion!r} is not an entry criterion of this transition",
@@ -228,7 +228,8 @@ def check_waivers(
         if w.criterion == "no-open-runaway":
             raise InvalidWaiver("an open runaway cannot be waived")
         if not has_text(w.justification):
-            raise InvalidWaiver(f"waiving {w.criterion!r} needs a justification")
+            raise InvalidWaiver(f"waiving {w.criterion!r} needs a justification",
+                                fields=[f"waivers[{n}].justification"])
         if w.criterion in seen:
             raise InvalidWaiver(f"{w.criterion!r} is waived twice")
         seen.add(w.criterion)
@@ -461,12 +462,34 @@ def check_consent_giver(consent_by: ConsentGiver | None, date_of_birth: date, on
         )
 
 
+MIN_DISCIPLINES = 2
+"""A care analysis is multidisciplinary: at least this many disciplines took part."""
+
+
 def check_disciplines(disciplines: Sequence[str]) -> None:
     distinct = {d.strip().lower() for d in disciplines if d.strip()}
-    if len(distinct) < 2:
+    if len(distinct) < MIN_DISCIPLINES:
         raise RuleRefused(
             "a care analysis is multidisciplinary: at least two disciplines",
             code="care-analysis-disciplines",
+            fields=["disciplines"],
+        )
+
+
+HANDOVER_PACKAGE_TEXTS = ("sexual_development", "loverboy_problem", "safety_plan",
+                          "aftercare_plan")
+"""What the handover package must say in words (its `agreements` may be empty)."""
+
+
+def check_police_involvement(measures: Sequence[str], police_involved: bool) -> None:
+    """A safety analysis says once whether the police are involved: "police involved" as
+    a measure beside "police involved: no" would record a contradiction."""
+    if "police_involved" in measures and not police_involved:
+        raise RuleRefused(
+            "the measures name the police as involved, but police_involved is false;"
+            " say it once: police_involved true, or leave the measure out",
+            code="police-involvement-contradicted",
+            fields=["police_involved"],
         )
 
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -602,6 +602,13 @@ def record_fact(
     except RuleRefused as refusal:
         log_access(request, "write", str(tid), "refused")
         refused = explain(t, refusal, command, traj.state, ctx.protocol)
+        at = _at_fields(refusal, refused, fields, command)
+        if at:  # a refusal about fields of the form: said at each of them
+            rest = tuple(u for u in refused.unmet
+                         if not any(p == u or p.endswith(f".{u}") for p in at))
+            return _invalid(request, spec, fields, form, at, traj, ctx, command=command,
+                            refusal=replace(refused, unmet=rest) if rest else None,
+                            status_code=409)
         return _refused(request, spec, fields, form, refused, traj, ctx)
     except VersionConflict:
         log_access(request, "write", str(tid), "refused")
@@ -617,6 +624,19 @@ def record_fact(
     return redirect(f"/trajectories/{tid}", done=spec.slug)
 
 
+def _at_fields(
+    refusal: RuleRefused, refused: Refusal, fields: list[f.Field], command: object
+) -> dict[str, str]:
+    """The refusal's sentence at each field of the form it names (empty: none it has)."""
+    names = {fl.name for fl in fields}
+    at = {}
+    for path in refusal.fields:
+        name = f.form_name(path, names, command)
+        if name is not None:
+            at[name] = refused.sentence
+    return at
+
+
 def _invalid(
     request: Request[Any, Any, Any],
     spec: f.FormSpec,
@@ -625,13 +645,20 @@ def _invalid(
     errors: Mapping[str, str],
     traj: Trajectory | None,
     ctx: f.Context | None = None,
+    *,
+    command: object = None,
+    refusal: Refusal | None = None,
+    status_code: int = 422,
 ) -> Template:
+    """The form again with every error at its field; on top, "check the marked fields"
+    with a link to each, and only what no field took."""
     t = translator(request)
     f.apply_values(fields, form)
-    loose = f.attach_errors(fields, errors)
-    return _form_page(request, spec, fields, trajectory=traj, ctx=ctx,
-                      problems=[t("Please check the marked fields."), *loose], status_code=422,
-                      form=form)
+    marked, waiver_errors, loose = f.attach_errors(fields, errors, command)
+    return _form_page(request, spec, fields, trajectory=traj, ctx=ctx, refusal=refusal,
+                      problems=[t("Please check the marked fields."), *loose],
+                      status_code=status_code, form=form, marked=marked,
+                      waiver_errors=waiver_errors)
 
 
 def _refused(
@@ -659,6 +686,8 @@ def _form_page(
     refusal: Refusal | None = None,
     status_code: int = 200,
     form: Mapping[str, list[str]] | None = None,
+    marked: list[tuple[str, str]] | None = None,
+    waiver_errors: Mapping[str, str] | None = None,
 ) -> Template:
     t = translator(request)
     waivers: list[f.WaiverRow] = []
@@ -700,7 +729,18 @@ def _form_page(
         form_for=f.SATISFIED_BY,
         to_phase=to_phase,
         idempotency_key=form_key(form),
+        marked=[(anchor, _waiver_label(t, waivers, anchor) or label)
+                for anchor, label in marked or []],
+        waiver_errors=waiver_errors or {},
     )
+
+
+def _waiver_label(t: Translator, waivers: list[f.WaiverRow], anchor: str) -> str | None:
+    """The link text to a waiver's justification, named by its criterion."""
+    for row in waivers:
+        if f.waiver_id(f"justification.{row.criterion}") == anchor:
+            return t("Justification for %(criterion)s", criterion=row.label)
+    return None
 
 
 def care_routes() -> list[Any]:
