@@ -329,3 +329,39 @@ def test_one_discipline_is_refused_at_the_disciplines(world: World) -> None:
         assert answer.status_code in (409, 422)
         assert invalid_names(answer.text) == {"disciplines"}
         assert 'href="#f-disciplines"' in answer.text
+
+
+INTAKE_FORM = {
+    "intake_date": "2026-02-20", "victim_status": "suspected",
+    "risk_profiles": ["traumatised"], "setting": "residential", "referral_source": "politie",
+    "legal_framework": "OTS", "identity.name": "Fenna Nieuw",
+    "identity.date_of_birth": "2011-06-01", "identity.home_region": "Zeeland",
+}
+
+
+@sqlite_only
+def test_a_refusal_of_a_nested_field_lands_on_its_input(world: World) -> None:
+    with world.browser("coordinator") as b:
+        # Refused by the write path (a date before 1900), named `identity.date_of_birth`.
+        early = b.submit("/app/trajectories/new",
+                         {**INTAKE_FORM, "identity.date_of_birth": "1850-01-01"})
+        assert early.status_code == 422, early.text
+        assert invalid_names(early.text) == {"identity.date_of_birth"}
+        (born,) = Page.of(early.text).find("input", name="identity.date_of_birth")
+        assert error_beside(early.text, born)
+        assert 'href="#f-identity-date-of-birth"' in early.text
+        # Refused by a rule of the domain, naming the field.
+        later = b.submit("/app/trajectories/new",
+                         {**INTAKE_FORM, "identity.date_of_birth": "2026-03-01"})
+        assert invalid_names(later.text) == {"identity.date_of_birth"}
+        # A row of the people around her, named by its number.
+        path = f"/app/trajectories/{world.girl}/forms/handover"
+        party = b.submit(path, {
+            "receiving_organisation": "Nazorg Westhoek", "receiving_worker": "aftercare",
+            "package.sexual_development": "leeftijdsadequaat",
+            "package.loverboy_problem": "loverboyproblematiek bevestigd",
+            "package.safety_plan": "geen contact met verboden contacten",
+            "package.aftercare_plan": "wekelijks bezoek", "parties.1.role": "school",
+        })
+        assert invalid_names(party.text) == {"parties.1.name"}
+        assert 'href="#f-parties-1-name"' in party.text

@@ -103,7 +103,8 @@ class Trajectory(HashChained):
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
         if identity.date_of_birth >= meta.occurred_on:
             raise RuleRefused(
-                "the date of birth must lie before the intake date", code="date-of-birth-invalid"
+                "the date of birth must lie before the intake date", code="date-of-birth-invalid",
+                fields=["identity.date_of_birth"],
             )
         event_class = intake.TrajectoryOpened
         kwargs: dict[str, Any] = {
@@ -176,7 +177,8 @@ class Trajectory(HashChained):
 
     def assess_medical_care(self, command: c.AssessMedicalCare, meta: Meta) -> None:
         if "none" in command.needs and len(set(command.needs)) > 1:
-            raise RuleRefused("'none' cannot be combined with other needs", code="needs-invalid")
+            raise RuleRefused("'none' cannot be combined with other needs", code="needs-invalid",
+                              fields=["needs"])
         self._record(safety.MedicalCareAssessed, meta, **payload(command))
 
     # -- analysis, plan, placement ---------------------------------------------------
@@ -326,7 +328,8 @@ class Trajectory(HashChained):
             raise RuleRefused("a trauma therapy is already running", code="therapy-running")
         if command.method == "other" and not rules.has_text(command.reason):
             raise RuleRefused(
-                "a method other than EMDR or CBT needs a reason", code="therapy-reason-required"
+                "a method other than EMDR or CBT needs a reason", code="therapy-reason-required",
+                fields=["reason"],
             )
         self._record(treatment.TraumaTherapyStarted, meta, **payload(command))
 
@@ -367,7 +370,8 @@ class Trajectory(HashChained):
     # -- police, chain, registration ---------------------------------------------------
     def hold_case_conference(self, command: c.HoldCaseConference, meta: Meta) -> None:
         if not [p for p in command.partners if p.strip()]:
-            raise RuleRefused("a case conference names its partners", code="partners-required")
+            raise RuleRefused("a case conference names its partners", code="partners-required",
+                              fields=["partners"])
         self._record(chain.CaseConferenceHeld, meta, **payload(command))
 
     def decide_comensha_registration(
@@ -421,6 +425,7 @@ class Trajectory(HashChained):
                     f" to reach her; missing: {', '.join(blank)}",
                     code="external-receiver-incomplete",
                     unmet=blank,
+                    fields=blank,
                 )
         unnamed = [
             f"parties[{n}].name"
@@ -429,7 +434,8 @@ class Trajectory(HashChained):
         ]
         if unnamed:
             raise RuleRefused(
-                "every party around her is named", code="party-name-required", unmet=unnamed
+                "every party around her is named", code="party-name-required", unmet=unnamed,
+                fields=unnamed,
             )
         missing = [
             name
@@ -579,7 +585,8 @@ class Trajectory(HashChained):
                 code="runaway-open",
             )
         if command.reason == "other" and not rules.has_text(command.note):
-            raise RuleRefused("closing for another reason needs a note", code="reason-required")
+            raise RuleRefused("closing for another reason needs a note", code="reason-required",
+                              fields=["note"])
         rules.check_not_closed(self.state)
         rules.check_destination(self.state, command.destination)
         if self.state.status == "in_care":
@@ -692,7 +699,8 @@ class Trajectory(HashChained):
         follow_up.check_follow_up_moment(self.state, protocol, command.moment)
         if command.reason == "other" and not rules.has_text(command.note):
             raise RuleRefused(
-                "another reason needs a note", code="reason-required", unmet=["note"]
+                "another reason needs a note", code="reason-required", unmet=["note"],
+                fields=["note"],
             )
         self._record(outcomes.FollowUpNotPossible, meta, allow_closed=True, **payload(command))
 

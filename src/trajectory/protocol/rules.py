@@ -117,6 +117,7 @@ def check_permission_within_cap(
         raise RuleRefused(
             f"{level!r} is not a level of {kind}; use one of {', '.join(scale_for(kind))}",
             code="permission-level-invalid",
+            fields=["level"],
         )
     cap = protocol.phase_spec(state.phase).caps[kind]
     if level_rank(kind, level) > level_rank(kind, cap):
@@ -344,6 +345,7 @@ def check_handover_for_ending(
         raise ArgumentRequired(
             "ending care without a warm handover needs its argument",
             code="without-handover-argument-required",
+            fields=["without_handover.argument"],
         )
 
 
@@ -372,6 +374,7 @@ def check_continuation_argued(decision: ContinuationDecision, argument: str | No
         raise ArgumentRequired(
             "her refusal of care after 18 needs its argument",
             code="continuation-argument-required",
+            fields=["argument"],
         )
 
 
@@ -410,7 +413,8 @@ def caps_for_phase(
 
 def check_reason_given(reason: str | None, what: str) -> None:
     if not has_text(reason):
-        raise ArgumentRequired(f"{what} needs a reason", code="reason-required")
+        raise ArgumentRequired(f"{what} needs a reason", code="reason-required",
+                               fields=["reason"])
 
 
 def check_ambulatory_placement_safe(
@@ -436,6 +440,7 @@ def check_placement_argued(kind: PlacementKind, argument: str | None) -> None:
         raise ArgumentRequired(
             f"a placement other than a homogeneous girls' group ({kind}) needs an argument",
             code="placement-argument-required",
+            fields=["argument"],
         )
 
 
@@ -447,11 +452,13 @@ def check_comensha_argued(
         raise ArgumentRequired(
             "registering by name needs the consent of a parent, guardian or the girl (16+)",
             code="comensha-consent-required",
+            fields=["consent_by"],
         )
     if decision != "registered_by_name" and not has_text(argument):
         raise ArgumentRequired(
             f"the decision {decision!r} needs an argument (register unless)",
             code="comensha-argument-required",
+            fields=["argument"],
         )
 
 
@@ -561,16 +568,19 @@ def check_signals_discussed(
             "say on which day the signals were discussed with her (discussed_on)",
             code="signals-discussed-on-required",
             unmet=["discussed_on"],
+            fields=["discussed_on"],
         )
     if not discussed_with_her and discussed_on is not None:
         raise RuleRefused(
             "a day of discussion belongs to signals discussed with her (discussed_with_her)",
             code="signals-discussed-on-unexpected",
             unmet=["discussed_on"],
+            fields=["discussed_on"],
         )
     if discussed_on is not None and discussed_on > today:
         raise RuleRefused(
             "the day the signals were discussed with her lies in the future",
             code="signals-discussed-on-future",
             unmet=["discussed_on"],
+            fields=["discussed_on"],
         )

@@ -231,8 +231,7 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
                         _duplicate_warning(request, t, duplicate), None)
     except RuleRefused as refusal:
         log_access(request, "write", None, "refused")
-        return _refused(request, f.INTAKE, fields, form, explain(t, refusal, command, None, None),
-                        None)
+        return _rule_refused(request, f.INTAKE, fields, form, refusal, command, None)
     return redirect(f"/trajectories/{written.trajectory_id}", done="intake")
 
 
@@ -601,15 +600,7 @@ def record_fact(
         return _input_refused(request, spec, fields, form, input_refused, traj, ctx)
     except RuleRefused as refusal:
         log_access(request, "write", str(tid), "refused")
-        refused = explain(t, refusal, command, traj.state, ctx.protocol)
-        at = _at_fields(refusal, refused, fields, command)
-        if at:  # a refusal about fields of the form: said at each of them
-            rest = tuple(u for u in refused.unmet
-                         if not any(p == u or p.endswith(f".{u}") for p in at))
-            return _invalid(request, spec, fields, form, at, traj, ctx, command=command,
-                            refusal=replace(refused, unmet=rest) if rest else None,
-                            status_code=409)
-        return _refused(request, spec, fields, form, refused, traj, ctx)
+        return _rule_refused(request, spec, fields, form, refusal, command, traj, ctx)
     except VersionConflict:
         log_access(request, "write", str(tid), "refused")
         fresh = app.get(tid)
@@ -624,14 +615,38 @@ def record_fact(
     return redirect(f"/trajectories/{tid}", done=spec.slug)
 
 
+def _rule_refused(
+    request: Request[Any, Any, Any],
+    spec: f.FormSpec,
+    fields: list[f.Field],
+    form: Mapping[str, list[str]],
+    refusal: RuleRefused,
+    command: object,
+    traj: Trajectory | None,
+    ctx: f.Context | None = None,
+) -> Template:
+    """The protocol's refusal in words: at each field of the form it names, else (and for
+    the criteria it names besides) in the box on top."""
+    t = translator(request)
+    state = traj.state if traj is not None else None
+    refused = explain(t, refusal, command, state, ctx.protocol if ctx else None)
+    at = _at_fields(refusal, refused, fields, command, form)
+    if not at:
+        return _refused(request, spec, fields, form, refused, traj, ctx)
+    rest = tuple(u for u in refused.unmet if not any(p == u or p.endswith(f".{u}") for p in at))
+    return _invalid(request, spec, fields, form, at, traj, ctx, command=command,
+                    refusal=replace(refused, unmet=rest) if rest else None, status_code=409)
+
+
 def _at_fields(
-    refusal: RuleRefused, refused: Refusal, fields: list[f.Field], command: object
+    refusal: RuleRefused, refused: Refusal, fields: list[f.Field], command: object,
+    form: Mapping[str, list[str]],
 ) -> dict[str, str]:
     """The refusal's sentence at each field of the form it names (empty: none it has)."""
     names = {fl.name for fl in fields}
     at = {}
     for path in refusal.fields:
-        name = f.form_name(path, names, command)
+        name = f.form_name(path, names, command, form)
         if name is not None:
             at[name] = refused.sentence
     return at
@@ -654,7 +669,7 @@ def _invalid(
     with a link to each, and only what no field took."""
     t = translator(request)
     f.apply_values(fields, form)
-    marked, waiver_errors, loose = f.attach_errors(fields, errors, command)
+    marked, waiver_errors, loose = f.attach_errors(fields, errors, command, form)
     return _form_page(request, spec, fields, trajectory=traj, ctx=ctx, refusal=refusal,
                       problems=[t("Please check the marked fields."), *loose],
                       status_code=status_code, form=form, marked=marked,

@@ -669,14 +669,30 @@ def _field_of(message: str) -> str:
     return path or "form"
 
 
-def form_name(path: str, names: Collection[str], command: object = None) -> str | None:
+def form_name(
+    path: str,
+    names: Collection[str],
+    command: object = None,
+    form: Mapping[str, list[str]] | None = None,
+) -> str | None:
     """The form's input for a path into the command (`package.safety_plan`,
-    `parties[1].name`, `waivers[0].justification`), or None when the form has none."""
+    `parties[1].name`, `waivers[0].justification`), or None when the form has none. The
+    command's rows are the form's rows less the empty ones (`_rows`): its second party
+    may be the form's third row."""
     if path.startswith("waivers[") and path.endswith("].justification"):
         n = path.removeprefix("waivers[").removesuffix("].justification")
         waivers = getattr(command, "waivers", None) or []
         if n.isdigit() and int(n) < len(waivers):
             return f"justification.{waivers[int(n)].criterion}"
+    row = re.match(r"(?P<list>[a-z_]+)\[(?P<n>\d+)\](?P<rest>.*)", path)
+    if row and form is not None:
+        prefix = row.group("list") + "."
+        filled = sorted({int(k.split(".")[1]) for k, v in form.items()
+                         if k.startswith(prefix) and k.split(".")[1].isdigit()
+                         and any(x.strip() for x in v)})
+        n = int(row.group("n"))
+        if n < len(filled):
+            path = f"{row.group('list')}.{filled[n]}{row.group('rest')}"
     for candidate in (re.sub(r"\[(\d+)\]", r".\1", path), re.sub(r"\[\d+\]", "", path)):
         if candidate in names:
             return candidate
@@ -704,7 +720,10 @@ def apply_values(fields: Sequence[Field], form: Mapping[str, list[str]]) -> None
 
 
 def attach_errors(
-    fields: Sequence[Field], errors: Mapping[str, str], command: object = None
+    fields: Sequence[Field],
+    errors: Mapping[str, str],
+    command: object = None,
+    form: Mapping[str, list[str]] | None = None,
 ) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
     """Attach each error to its field. Return links to the marked fields (id, label), the
     errors of the waivers' justifications (name -> message: the waiver rows show them),
@@ -714,7 +733,7 @@ def attach_errors(
     waivers: dict[str, str] = {}
     by_name = {f.name: f for f in fields}
     for path, message in errors.items():
-        name = path if path in by_name else form_name(path, by_name, command) or path
+        name = path if path in by_name else form_name(path, by_name, command, form) or path
         target = by_name.get(name)
         if name.startswith("justification."):
             waivers[name] = message
