@@ -690,9 +690,9 @@ def form_name(
         filled = sorted({int(k.split(".")[1]) for k, v in form.items()
                          if k.startswith(prefix) and k.split(".")[1].isdigit()
                          and any(x.strip() for x in v)})
-        n = int(row.group("n"))
-        if n < len(filled):
-            path = f"{row.group('list')}.{filled[n]}{row.group('rest')}"
+        number = int(row.group("n"))
+        if number < len(filled):
+            path = f"{row.group('list')}.{filled[number]}{row.group('rest')}"
     for candidate in (re.sub(r"\[(\d+)\]", r".\1", path), re.sub(r"\[\d+\]", "", path)):
         if candidate in names:
             return candidate
