@@ -366,3 +366,31 @@ def test_a_refusal_of_a_nested_field_lands_on_its_input(world: World) -> None:
         })
         assert invalid_names(party.text) == {"parties.1.name"}
         assert 'href="#f-parties-1-name"' in party.text
+
+
+def test_the_api_takes_the_runaways_new_fields_as_optional(live: Live) -> None:
+    from tests.api_support import INTAKE
+
+    http = live.client(live.token("coordinator", "coordinator", "org-a", user_id="coord-1"))
+    try:
+        tid = http.post("/trajectories", json=INTAKE).json()["id"]
+        bad = http.post(f"/trajectories/{tid}/runaways",
+                        json={"from_where": "school", "police_report_number": "12 34; drop"})
+        assert bad.status_code == 422, bad.text
+        assert "police_report_number" in bad.text
+        late = http.post(f"/trajectories/{tid}/runaways",
+                         json={"from_where": "school", "missing_since": "25:00"})
+        assert late.status_code == 422, late.text
+        done = http.post(f"/trajectories/{tid}/runaways", json={
+            "from_where": "school", "missing_since": "21:30",
+            "police_report_number": "PL0900-2026123456", "informed": ["guardian", "gi"]})
+        assert done.status_code == 201, done.text
+        back = http.post(f"/trajectories/{tid}/runaways/return",
+                         json={"ending": "found", "returned_at": "06:15"})
+        assert back.status_code == 201, back.text
+        events = http.get(f"/trajectories/{tid}/events").json()
+        text = str(events)
+        assert "PL0900-2026123456" in text
+        assert "06:15" in text
+    finally:
+        http.close()
