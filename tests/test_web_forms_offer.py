@@ -394,3 +394,16 @@ def test_the_api_takes_the_runaways_new_fields_as_optional(live: Live) -> None:
         assert "06:15" in text
     finally:
         http.close()
+
+
+@sqlite_only
+def test_a_permission_form_sent_again_offers_the_same_levels(world: World) -> None:
+    path = f"/app/trajectories/{world.girl}/forms/permission?kind=internet"
+    with world.browser("coordinator") as b:
+        form = b.get(path)
+        (action,) = [e.attrs["action"] for e in Page.of(form.text).find("form")
+                     if "/forms/" in e.attrs.get("action", "")]
+        assert action.endswith("/forms/permission?kind=internet")
+        again = b.post(action, {"csrf_token": csrf_of(form.text), "kind": "internet"})
+        assert again.status_code == 422
+        assert options_of(again.text, "level") == ["none", "supervised"]

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Request, Response, get, post
@@ -720,7 +721,11 @@ def _form_page(
         action = "/trajectories/new"
         back = "/caseload"
     else:
-        action = f"/trajectories/{tid}/forms/{spec.slug}"
+        # What the form was opened for (`?kind=internet`) stays with it when it is sent,
+        # so that a form shown again after a mistake offers the same choices.
+        opened_for = {k: v for k, v in request.query_params.items() if k in _PRESETS}
+        action = f"/trajectories/{tid}/forms/{spec.slug}" + (
+            f"?{urlencode(opened_for)}" if opened_for else "")
         back = (f"/handovers/{tid}" if session_of(request).user.role == "aftercare"
                 else f"/trajectories/{tid}")
     name = ""
