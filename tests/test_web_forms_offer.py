@@ -260,12 +260,16 @@ def test_the_return_form_asks_the_time_of_return(world: World) -> None:
 
 
 @sqlite_only
-def test_every_form_marks_required_exactly_what_an_empty_submit_refuses(world: World) -> None:
-    with world.browser("coordinator") as b:
+@pytest.mark.parametrize("who", ["coordinator", "aftercare"])
+def test_every_form_marks_required_exactly_what_an_empty_submit_refuses(
+    world: World, who: str
+) -> None:
+    girl = world.girl if who == "coordinator" else world.handed_over
+    with world.browser(who) as b:
         for spec in FORMS:
-            if "coordinator" not in spec.roles:
+            if who not in spec.roles:
                 continue
-            path = f"/app/trajectories/{world.girl}/forms/{spec.slug}"
+            path = f"/app/trajectories/{girl}/forms/{spec.slug}"
             form = b.get(path)
             assert form.status_code == 200, (spec.slug, form.text)
             marked = required_names(form.text)
