@@ -330,6 +330,7 @@ def test_one_discipline_is_refused_at_the_disciplines(world: World) -> None:
     with world.browser("coordinator") as b:
         form = b.get(path)
         assert "disciplines" in required_names(form.text)
+        assert "Eén per regel; ten minste 2." in form.text
         answer = b.submit(path, {"disciplines": "psycholoog"})
         assert answer.status_code in (409, 422)
         assert invalid_names(answer.text) == {"disciplines"}

@@ -39,7 +39,7 @@ from trajectory.aggregates.vocabulary import (
 from trajectory.api import schemas
 from trajectory.facts import COORDINATOR, FACTS
 from trajectory.protocol.model import Protocol
-from trajectory.protocol.rules import HANDOVER_PACKAGE_TEXTS, criteria_for
+from trajectory.protocol.rules import HANDOVER_PACKAGE_TEXTS, MIN_DISCIPLINES, criteria_for
 from trajectory.web.i18n import Translator
 
 Widget = Literal[
@@ -312,6 +312,8 @@ def fields_of(
     for f2 in out:
         if f2.name in ctx.preset and f2.value is None:
             f2.value = ctx.preset[f2.name]
+        if f2.name == "disciplines" and issubclass(struct, c.RecordCareAnalysis):
+            f2.hint = t("One per line; at least %(count)s.", count=MIN_DISCIPLINES)
     if prefix:
         return out
     # What the fact is about first (which permission, which contact); the date last.
