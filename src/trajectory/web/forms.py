@@ -10,9 +10,16 @@ with one item per line, a short string an input and a long one a text area, a da
 date input, a nested Struct a fieldset. A few fields need the trajectory to be useful
 (which contact, which phase, which criteria to waive): those are filled in here.
 
+A form offers only what can apply: a permission's levels of its kind up to the phase's
+cap, the next phase (or an earlier one), no second way to say the same thing
+(`NOT_OFFERED`). It marks required exactly what the server refuses empty: the schema's
+required fields, and those a rule of the protocol holds to a value (`RULE_REQUIRED`).
+
 A submitted form is decoded the same way: the fields back into a dict, then
-`msgspec.convert` into the command, so the schema's own constraints hold; a field that
-does not fit is named and shown beside its input.
+`msgspec.convert` into the command, so the schema's own constraints hold. Every required
+field left empty is named at once; a field that does not fit, an input the write path
+refuses and a rule's refusal that names fields (`RuleRefused.fields`) are each shown
+beside their input (`form_name` maps a path into the command to the form's input).
 """
 
 from __future__ import annotations
