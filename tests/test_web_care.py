@@ -131,7 +131,8 @@ def test_unsupervised_internet_in_phase_1_is_refused_inline_in_dutch(world: Worl
             "In fase 1 is internetgebruik alleen onder toezicht toegestaan"
         )
         assert 'data-rule="phase-permission-cap"' in refused.text
-        assert 'value="free" selected' in refused.text  # what she chose stays on the form
+        assert 'value="supervised"' in refused.text  # what the phase allows is offered,
+        assert 'value="free"' not in refused.text  # what she asked is named, not offered
         english = b.submit(path + "&lang=en", {"kind": "internet", "level": "free"})
         found = SENTENCE.search(english.text)
         assert found is not None

@@ -54,6 +54,7 @@ from trajectory.aggregates.vocabulary import (
     RiskLevel,
     RiskProfile,
     RunawayEnding,
+    RunawayInformed,
     SafetyLevel,
     SafetyMeasure,
     SafetyRisk,
@@ -78,6 +79,23 @@ OccurredOn = Annotated[
     ),
 ]
 Names = Annotated[list[Short], msgspec.Meta(max_length=50)]
+TIME_OF_DAY = r"^(?:(?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
+"""A time of day, HH:MM (24 hours, Amsterdam), or empty: not known."""
+TimeOfDay = Annotated[
+    str,
+    msgspec.Meta(pattern=TIME_OF_DAY, max_length=5, examples=["21:30"],
+                 description="A time of day, HH:MM (24 hours, Amsterdam); empty: not known."),
+]
+PoliceReportNumber = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9./-]{2,39})?$",
+        max_length=40,
+        examples=["PL0900-2026123456"],
+        description="The police's number of the missing-person report (vermissingsmelding):"
+        " 3 to 40 letters, digits, dots, slashes and dashes; empty: none yet.",
+    ),
+]
 
 
 class Command(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -257,11 +275,17 @@ class ReportRunaway(Command, kw_only=True, forbid_unknown_fields=True):
     how: Text = ""
     police_forces_informed: Names = []
     home_region_police_informed: bool = False
+    missing_since: TimeOfDay = ""
+    """The time of day she was last seen, on the day it happened (`occurred_on`)."""
+    police_report_number: PoliceReportNumber = ""
+    informed: Annotated[list[RunawayInformed], msgspec.Meta(max_length=5)] = []
 
 
 class EndRunaway(Command, kw_only=True, forbid_unknown_fields=True):
     ending: RunawayEnding
     note: Text = ""
+    returned_at: TimeOfDay = ""
+    """The time of day she came back or was found, on the day it happened."""
 
 
 class DiscussPoliceReport(Command, kw_only=True, forbid_unknown_fields=True):

@@ -608,13 +608,16 @@ class _Plan:
             how=rng.choice(["opgehaald met een auto", "met de trein", "via een vriendin"]),
             police_forces_informed=["Politie eenheid Midden-Nederland", f"Politie eenheid {force}"],
             home_region_police_informed=True,
+            missing_since="22:15",
+            police_report_number="PL0900-DEMO-0001",
+            informed=["parents", "gi", "police"],
         ), aftercare=by_aftercare)
         self.do(RecordSignal(kind="runaway", note="Onttrekking gemeld bij politie."))
         if not returns:
             return
         self.wait(1, 9)
         self.do(EndRunaway(ending=rng.choice(["returned", "found"]),
-                           note="Terug (demo)."), aftercare=by_aftercare)
+                           note="Terug (demo).", returned_at="06:40"), aftercare=by_aftercare)
         self.wait(0, 1)
         self.medical(["sti_test", "first_aid"], "Medische check na terugkeer.")
         self.safety_analysis("Nieuwe veiligheidsanalyse na terugkeer.")

@@ -29,7 +29,7 @@ from trajectory.research.timeline import CENSORING_PERIOD
 
 pytestmark = pytest.mark.e2e
 
-REFUSAL = "In fase 1 is internetgebruik alleen onder toezicht toegestaan"
+CAP = "Maximum in fase 1: onder toezicht"
 
 # What the coordinator writes in each form that a phase-2 criterion links to.
 PHASE_2_FACTS: dict[str, dict[str, Value]] = {
@@ -39,7 +39,7 @@ PHASE_2_FACTS: dict[str, dict[str, Value]] = {
         "experienced_safety": "unsafe",
         "risks": ["internet_social_media"],
         "runaway_risk": "high",
-        "measures": ["police_involved"],
+        "measures": ["parent_agreements"],
         "police_involved": True,
     },
     "medical-assessment": {"needs": ["sti_test"], "provider": "Centrum Seksueel Geweld"},
@@ -54,18 +54,19 @@ def phase_bars(page: Page, phase: int) -> int:
     return page.locator(f"svg.timeline rect.bar.phase-{phase}").count()
 
 
-def test_a_coordinator_is_refused_free_internet_in_phase_1_then_advances_her_to_phase_2(
+def test_a_coordinator_is_offered_internet_within_phase_1_then_advances_her_to_phase_2(
     site: Site, shots: Shots
 ) -> None:
     """Given a coordinator with a password and an authenticator app, and a girl in phase 1
     without the facts that phase 2 asks for;
-    when she signs in, asks for unsupervised internet, tries phase 2, records each missing
+    when she signs in, opens her internet permission, tries phase 2, records each missing
     fact through the link the refusal gives, and tries again;
-    then the first two are refused with a sentence that says why (and what is missing),
-    and the last one moves her to phase 2, which the timeline then shows.
+    then the permission offers only what phase 1 allows and says its maximum, the first
+    advance is refused with a sentence that says what is missing, and the last one moves
+    her to phase 2, which the timeline then shows.
 
-    The refusal is the protocol's safety rule at work, so it must read as plain Dutch in
-    the page itself, not as an error code."""
+    The cap is the protocol's safety rule at work, so it must read as plain Dutch in the
+    page itself, not as an error code; a level above it is not offered at all."""
     page = site.window()
     sign_in(page, site, "coordinator", shots)
     expect(page).to_have_url(re.compile(r"/app/caseload$"))
@@ -78,12 +79,12 @@ def test_a_coordinator_is_refused_free_internet_in_phase_1_then_advances_her_to_
     shots(page, "timeline-phase-1", page.locator("svg.timeline"))
 
     page.get_by_role("link", name="internet", exact=True).click()
-    fill(page, {"level": "free", "reason": "ze vroeg erom"})
-    shots(page, "free-internet")
-    submit(page)
-    expect(page.locator("#refusal .sentence")).to_contain_text(REFUSAL)
-    expect(page.get_by_label("Niveau")).to_have_value("free")  # her choice stays
-    shots(page, "free-internet-refused")
+    expect(page.locator("main form")).to_contain_text(CAP)
+    levels = page.get_by_label("Niveau").locator("option")
+    assert [levels.nth(i).get_attribute("value") for i in range(levels.count())] == [
+        "", "none", "supervised"
+    ]
+    shots(page, "internet-within-the-cap")
 
     trajectory = site.url(f"/app/trajectories/{site.world.girl}")
     page.goto(trajectory)

@@ -18,12 +18,22 @@ class RuleRefused(TrajectoryError):
 
     code = "rule-refused"
 
-    def __init__(self, message: str, *, code: str | None = None, unmet: Sequence[str] = ()):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        unmet: Sequence[str] = (),
+        fields: Sequence[str] = (),
+    ):
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.unmet: tuple[str, ...] = tuple(unmet)
+        self.fields: tuple[str, ...] = tuple(fields)
+        """The command's fields the refusal is about (`package.safety_plan`,
+        `waivers[0].justification`): where a form shows it. Empty: the whole command."""
 
 
 class PermissionAboveCap(RuleRefused):

@@ -103,7 +103,8 @@ class Trajectory(HashChained):
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
         if identity.date_of_birth >= meta.occurred_on:
             raise RuleRefused(
-                "the date of birth must lie before the intake date", code="date-of-birth-invalid"
+                "the date of birth must lie before the intake date", code="date-of-birth-invalid",
+                fields=["identity.date_of_birth"],
             )
         event_class = intake.TrajectoryOpened
         kwargs: dict[str, Any] = {
@@ -170,9 +171,14 @@ class Trajectory(HashChained):
         self._record(intake.SignalsInterpreted, meta, **fields)
 
     # -- safety and medical ----------------------------------------------------------
+    def record_safety_analysis(self, command: c.RecordSafetyAnalysis, meta: Meta) -> None:
+        rules.check_police_involvement(command.measures, command.police_involved)
+        self.record_fact(safety.SafetyAnalysisRecorded, command, meta)
+
     def assess_medical_care(self, command: c.AssessMedicalCare, meta: Meta) -> None:
         if "none" in command.needs and len(set(command.needs)) > 1:
-            raise RuleRefused("'none' cannot be combined with other needs", code="needs-invalid")
+            raise RuleRefused("'none' cannot be combined with other needs", code="needs-invalid",
+                              fields=["needs"])
         self._record(safety.MedicalCareAssessed, meta, **payload(command))
 
     # -- analysis, plan, placement ---------------------------------------------------
@@ -322,7 +328,8 @@ class Trajectory(HashChained):
             raise RuleRefused("a trauma therapy is already running", code="therapy-running")
         if command.method == "other" and not rules.has_text(command.reason):
             raise RuleRefused(
-                "a method other than EMDR or CBT needs a reason", code="therapy-reason-required"
+                "a method other than EMDR or CBT needs a reason", code="therapy-reason-required",
+                fields=["reason"],
             )
         self._record(treatment.TraumaTherapyStarted, meta, **payload(command))
 
@@ -363,7 +370,8 @@ class Trajectory(HashChained):
     # -- police, chain, registration ---------------------------------------------------
     def hold_case_conference(self, command: c.HoldCaseConference, meta: Meta) -> None:
         if not [p for p in command.partners if p.strip()]:
-            raise RuleRefused("a case conference names its partners", code="partners-required")
+            raise RuleRefused("a case conference names its partners", code="partners-required",
+                              fields=["partners"])
         self._record(chain.CaseConferenceHeld, meta, **payload(command))
 
     def decide_comensha_registration(
@@ -417,6 +425,7 @@ class Trajectory(HashChained):
                     f" to reach her; missing: {', '.join(blank)}",
                     code="external-receiver-incomplete",
                     unmet=blank,
+                    fields=blank,
                 )
         unnamed = [
             f"parties[{n}].name"
@@ -425,13 +434,15 @@ class Trajectory(HashChained):
         ]
         if unnamed:
             raise RuleRefused(
-                "every party around her is named", code="party-name-required", unmet=unnamed
+                "every party around her is named", code="party-name-required", unmet=unnamed,
+                fields=unnamed,
             )
         missing = [
             name
-            for name in ("sexual_development", "loverboy_problem", "safety_plan", "aftercare_plan")
+            for name in rules.HANDOVER_PACKAGE_TEXTS
             if not rules.has_text(getattr(command.package, name))
         ]
+        blank = [f"package.{name}" for name in missing]
         if not self.state.has("comensha-decision"):
             missing.append("comensha-decision")
         if missing:
@@ -441,6 +452,7 @@ class Trajectory(HashChained):
                 f" decision; missing: {', '.join(missing)}",
                 code="handover-package-incomplete",
                 unmet=missing,
+                fields=blank,
             )
         self._record(
             handover.HandoverPrepared,
@@ -573,7 +585,8 @@ class Trajectory(HashChained):
                 code="runaway-open",
             )
         if command.reason == "other" and not rules.has_text(command.note):
-            raise RuleRefused("closing for another reason needs a note", code="reason-required")
+            raise RuleRefused("closing for another reason needs a note", code="reason-required",
+                              fields=["note"])
         rules.check_not_closed(self.state)
         rules.check_destination(self.state, command.destination)
         if self.state.status == "in_care":
@@ -686,7 +699,8 @@ class Trajectory(HashChained):
         follow_up.check_follow_up_moment(self.state, protocol, command.moment)
         if command.reason == "other" and not rules.has_text(command.note):
             raise RuleRefused(
-                "another reason needs a note", code="reason-required", unmet=["note"]
+                "another reason needs a note", code="reason-required", unmet=["note"],
+                fields=["note"],
             )
         self._record(outcomes.FollowUpNotPossible, meta, allow_closed=True, **payload(command))
 
@@ -710,6 +724,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     # named here has none: `Trajectory.handle` records its event as the list of facts says.
     c.ChangeVictimStatus: lambda t, cmd, meta, p: t.change_victim_status(cmd, meta),
     c.InterpretSignals: lambda t, cmd, meta, p: t.interpret_signals(cmd, meta),
+    c.RecordSafetyAnalysis: lambda t, cmd, meta, p: t.record_safety_analysis(cmd, meta),
     c.AssessMedicalCare: lambda t, cmd, meta, p: t.assess_medical_care(cmd, meta),
     c.RecordCareAnalysis: lambda t, cmd, meta, p: t.record_care_analysis(cmd, meta),
     c.SetTreatmentPlan: lambda t, cmd, meta, p: t.set_treatment_plan(cmd, meta),

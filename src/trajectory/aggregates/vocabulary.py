@@ -63,6 +63,9 @@ SignalDiscipline = Literal[
     "other",
 ]
 RunawayEnding = Literal["returned", "found"]
+# Who was told that she ran away (the police and the GI ask): her parents, her guardian
+# (voogd), the certified institution (GI), the police, someone else.
+RunawayInformed = Literal["parents", "guardian", "gi", "police", "other"]
 ClosureReason = Literal[
     "aftercare_completed",
     "transferred",

@@ -117,6 +117,7 @@ def check_permission_within_cap(
         raise RuleRefused(
             f"{level!r} is not a level of {kind}; use one of {', '.join(scale_for(kind))}",
             code="permission-level-invalid",
+            fields=["level"],
         )
     cap = protocol.phase_spec(state.phase).caps[kind]
     if level_rank(kind, level) > level_rank(kind, cap):
@@ -220,7 +221,7 @@ def check_waivers(
     waivers: Sequence[Waiver], criteria: Sequence[Criterion]
 ) -> None:
     seen: set[str] = set()
-    for w in waivers:
+    for n, w in enumerate(waivers):
         if w.criterion not in criteria:
             raise InvalidWaiver(
                 f"{w.criterion!r} is not an entry criterion of this transition",
@@ -228,7 +229,8 @@ def check_waivers(
         if w.criterion == "no-open-runaway":
             raise InvalidWaiver("an open runaway cannot be waived")
         if not has_text(w.justification):
-            raise InvalidWaiver(f"waiving {w.criterion!r} needs a justification")
+            raise InvalidWaiver(f"waiving {w.criterion!r} needs a justification",
+                                fields=[f"waivers[{n}].justification"])
         if w.criterion in seen:
             raise InvalidWaiver(f"{w.criterion!r} is waived twice")
         seen.add(w.criterion)
@@ -343,6 +345,7 @@ def check_handover_for_ending(
         raise ArgumentRequired(
             "ending care without a warm handover needs its argument",
             code="without-handover-argument-required",
+            fields=["without_handover.argument"],
         )
 
 
@@ -371,6 +374,7 @@ def check_continuation_argued(decision: ContinuationDecision, argument: str | No
         raise ArgumentRequired(
             "her refusal of care after 18 needs its argument",
             code="continuation-argument-required",
+            fields=["argument"],
         )
 
 
@@ -409,7 +413,8 @@ def caps_for_phase(
 
 def check_reason_given(reason: str | None, what: str) -> None:
     if not has_text(reason):
-        raise ArgumentRequired(f"{what} needs a reason", code="reason-required")
+        raise ArgumentRequired(f"{what} needs a reason", code="reason-required",
+                               fields=["reason"])
 
 
 def check_ambulatory_placement_safe(
@@ -435,6 +440,7 @@ def check_placement_argued(kind: PlacementKind, argument: str | None) -> None:
         raise ArgumentRequired(
             f"a placement other than a homogeneous girls' group ({kind}) needs an argument",
             code="placement-argument-required",
+            fields=["argument"],
         )
 
 
@@ -446,11 +452,13 @@ def check_comensha_argued(
         raise ArgumentRequired(
             "registering by name needs the consent of a parent, guardian or the girl (16+)",
             code="comensha-consent-required",
+            fields=["consent_by"],
         )
     if decision != "registered_by_name" and not has_text(argument):
         raise ArgumentRequired(
             f"the decision {decision!r} needs an argument (register unless)",
             code="comensha-argument-required",
+            fields=["argument"],
         )
 
 
@@ -461,12 +469,34 @@ def check_consent_giver(consent_by: ConsentGiver | None, date_of_birth: date, on
         )
 
 
+MIN_DISCIPLINES = 2
+"""A care analysis is multidisciplinary: at least this many disciplines took part."""
+
+
 def check_disciplines(disciplines: Sequence[str]) -> None:
     distinct = {d.strip().lower() for d in disciplines if d.strip()}
-    if len(distinct) < 2:
+    if len(distinct) < MIN_DISCIPLINES:
         raise RuleRefused(
             "a care analysis is multidisciplinary: at least two disciplines",
             code="care-analysis-disciplines",
+            fields=["disciplines"],
+        )
+
+
+HANDOVER_PACKAGE_TEXTS = ("sexual_development", "loverboy_problem", "safety_plan",
+                          "aftercare_plan")
+"""What the handover package must say in words (its `agreements` may be empty)."""
+
+
+def check_police_involvement(measures: Sequence[str], police_involved: bool) -> None:
+    """A safety analysis says once whether the police are involved: "police involved" as
+    a measure beside "police involved: no" would record a contradiction."""
+    if "police_involved" in measures and not police_involved:
+        raise RuleRefused(
+            "the measures name the police as involved, but police_involved is false;"
+            " say it once: police_involved true, or leave the measure out",
+            code="police-involvement-contradicted",
+            fields=["police_involved"],
         )
 
 
@@ -538,16 +568,19 @@ def check_signals_discussed(
             "say on which day the signals were discussed with her (discussed_on)",
             code="signals-discussed-on-required",
             unmet=["discussed_on"],
+            fields=["discussed_on"],
         )
     if not discussed_with_her and discussed_on is not None:
         raise RuleRefused(
             "a day of discussion belongs to signals discussed with her (discussed_with_her)",
             code="signals-discussed-on-unexpected",
             unmet=["discussed_on"],
+            fields=["discussed_on"],
         )
     if discussed_on is not None and discussed_on > today:
         raise RuleRefused(
             "the day the signals were discussed with her lies in the future",
             code="signals-discussed-on-future",
             unmet=["discussed_on"],
+            fields=["discussed_on"],
         )

@@ -118,7 +118,8 @@ def _confirmed(request: Request[Any, Any, Any], action: str, user_id: str) -> Te
     if not reauthenticate(request, form, for_this_act=True):
         log_access(request, action, None, "denied")
         return _users_page(request, status_code=401, about=user_id,
-                           errors={"reauth": t("Wrong password or code.")})
+                           errors={"reauth": t("Wrong password or code."),
+                                   "act": action.removeprefix("user-")})
     return None
 
 

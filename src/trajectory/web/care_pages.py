@@ -15,9 +15,10 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Request, Response, get, post
@@ -233,8 +234,7 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
                         _duplicate_warning(request, t, duplicate), None)
     except RuleRefused as refusal:
         log_access(request, "write", None, "refused")
-        return _refused(request, f.INTAKE, fields, form, explain(t, refusal, command, None, None),
-                        None)
+        return _rule_refused(request, f.INTAKE, fields, form, refusal, command, None)
     return redirect(f"/trajectories/{written.trajectory_id}", done="intake")
 
 
@@ -574,8 +574,7 @@ def record_fact(
         return _input_refused(request, spec, fields, form, input_refused, traj, ctx)
     except RuleRefused as refusal:
         log_access(request, "write", str(tid), "refused")
-        refused = explain(t, refusal, command, traj.state, ctx.protocol)
-        return _refused(request, spec, fields, form, refused, traj, ctx)
+        return _rule_refused(request, spec, fields, form, refusal, command, traj, ctx)
     except VersionConflict:
         log_access(request, "write", str(tid), "refused")
         fresh = app.get(tid)
@@ -590,6 +589,43 @@ def record_fact(
     return redirect(f"/trajectories/{tid}", done=spec.slug)
 
 
+def _rule_refused(
+    request: Request[Any, Any, Any],
+    spec: f.FormSpec,
+    fields: list[f.Field],
+    form: Mapping[str, list[str]],
+    refusal: RuleRefused,
+    command: object,
+    traj: Trajectory | None,
+    ctx: f.Context | None = None,
+) -> Template:
+    """The protocol's refusal in words: at each field of the form it names, else (and for
+    the criteria it names besides) in the box on top."""
+    t = translator(request)
+    state = traj.state if traj is not None else None
+    refused = explain(t, refusal, command, state, ctx.protocol if ctx else None)
+    at = _at_fields(refusal, refused, fields, command, form)
+    if not at:
+        return _refused(request, spec, fields, form, refused, traj, ctx)
+    rest = tuple(u for u in refused.unmet if not any(p == u or p.endswith(f".{u}") for p in at))
+    return _invalid(request, spec, fields, form, at, traj, ctx, command=command,
+                    refusal=replace(refused, unmet=rest) if rest else None, status_code=409)
+
+
+def _at_fields(
+    refusal: RuleRefused, refused: Refusal, fields: list[f.Field], command: object,
+    form: Mapping[str, list[str]],
+) -> dict[str, str]:
+    """The refusal's sentence at each field of the form it names (empty: none it has)."""
+    names = {fl.name for fl in fields}
+    at = {}
+    for path in refusal.fields:
+        name = f.form_name(path, names, command, form)
+        if name is not None:
+            at[name] = refused.sentence
+    return at
+
+
 def _invalid(
     request: Request[Any, Any, Any],
     spec: f.FormSpec,
@@ -598,13 +634,20 @@ def _invalid(
     errors: Mapping[str, str],
     traj: Trajectory | None,
     ctx: f.Context | None = None,
+    *,
+    command: object = None,
+    refusal: Refusal | None = None,
+    status_code: int = 422,
 ) -> Template:
+    """The form again with every error at its field; on top, "check the marked fields"
+    with a link to each, and only what no field took."""
     t = translator(request)
     f.apply_values(fields, form)
-    loose = f.attach_errors(fields, errors)
-    return _form_page(request, spec, fields, trajectory=traj, ctx=ctx,
-                      problems=[t("Please check the marked fields."), *loose], status_code=422,
-                      form=form)
+    marked, waiver_errors, loose = f.attach_errors(fields, errors, command, form)
+    return _form_page(request, spec, fields, trajectory=traj, ctx=ctx, refusal=refusal,
+                      problems=[t("Please check the marked fields."), *loose],
+                      status_code=status_code, form=form, marked=marked,
+                      waiver_errors=waiver_errors)
 
 
 def _refused(
@@ -632,6 +675,8 @@ def _form_page(
     refusal: Refusal | None = None,
     status_code: int = 200,
     form: Mapping[str, list[str]] | None = None,
+    marked: list[tuple[str, str]] | None = None,
+    waiver_errors: Mapping[str, str] | None = None,
 ) -> Template:
     t = translator(request)
     waivers: list[f.WaiverRow] = []
@@ -649,7 +694,11 @@ def _form_page(
         action = "/trajectories/new"
         back = "/caseload"
     else:
-        action = f"/trajectories/{tid}/forms/{spec.slug}"
+        # What the form was opened for (`?kind=internet`) stays with it when it is sent,
+        # so that a form shown again after a mistake offers the same choices.
+        opened_for = {k: v for k, v in request.query_params.items() if k in _PRESETS}
+        action = f"/trajectories/{tid}/forms/{spec.slug}" + (
+            f"?{urlencode(opened_for)}" if opened_for else "")
         back = (f"/handovers/{tid}" if session_of(request).user.role == "aftercare"
                 else f"/trajectories/{tid}")
     name = ""
@@ -673,7 +722,18 @@ def _form_page(
         form_for=f.SATISFIED_BY,
         to_phase=to_phase,
         idempotency_key=form_key(form),
+        marked=[(anchor, _waiver_label(t, waivers, anchor) or label)
+                for anchor, label in marked or []],
+        waiver_errors=waiver_errors or {},
     )
+
+
+def _waiver_label(t: Translator, waivers: list[f.WaiverRow], anchor: str) -> str | None:
+    """The link text to a waiver's justification, named by its criterion."""
+    for row in waivers:
+        if f.waiver_id(f"justification.{row.criterion}") == anchor:
+            return t("Justification for %(criterion)s", criterion=row.label)
+    return None
 
 
 def care_routes() -> list[Any]:

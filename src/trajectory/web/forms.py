@@ -10,16 +10,23 @@ with one item per line, a short string an input and a long one a text area, a da
 date input, a nested Struct a fieldset. A few fields need the trajectory to be useful
 (which contact, which phase, which criteria to waive): those are filled in here.
 
+A form offers only what can apply: a permission's levels of its kind up to the phase's
+cap, the next phase (or an earlier one), no second way to say the same thing
+(`NOT_OFFERED`). It marks required exactly what the server refuses empty: the schema's
+required fields, and those a rule of the protocol holds to a value (`RULE_REQUIRED`).
+
 A submitted form is decoded the same way: the fields back into a dict, then
-`msgspec.convert` into the command, so the schema's own constraints hold; a field that
-does not fit is named and shown beside its input.
+`msgspec.convert` into the command, so the schema's own constraints hold. Every required
+field left empty is named at once; a field that does not fit, an input the write path
+refuses and a rule's refusal that names fields (`RuleRefused.fields`) are each shown
+beside their input (`form_name` maps a path into the command to the form's input).
 """
 
 from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -27,16 +34,24 @@ from typing import Any, Literal
 import msgspec
 from msgspec import inspect as mi
 
+from trajectory import commands as c
 from trajectory.aggregates.state import TrajectoryState
-from trajectory.aggregates.vocabulary import PERMISSION_KINDS, HandoverPartyRole
+from trajectory.aggregates.vocabulary import (
+    PERMISSION_KINDS,
+    HandoverPartyRole,
+    PermissionKind,
+    level_rank,
+    scale_for,
+)
 from trajectory.api import schemas
 from trajectory.facts import COORDINATOR, FACTS
 from trajectory.protocol.model import Protocol
-from trajectory.protocol.rules import criteria_for
+from trajectory.protocol.rules import HANDOVER_PACKAGE_TEXTS, MIN_DISCIPLINES, criteria_for
 from trajectory.web.i18n import Translator
 
 Widget = Literal[
-    "text", "textarea", "date", "number", "select", "checkbox", "checkboxes", "lines", "waivers"
+    "text", "textarea", "date", "time", "number", "select", "checkbox", "checkboxes", "lines",
+    "waivers",
 ]
 
 
@@ -103,6 +118,24 @@ SATISFIED_BY: dict[str, str | None] = {
 _TEXT_MAX = 200
 _FIRST: dict[str, tuple[str, ...]] = {"permission": ("kind",)}
 
+RULE_REQUIRED: dict[type[msgspec.Struct], tuple[str, ...]] = {
+    # Fields the schema lets be empty but a rule of the protocol refuses empty: the form
+    # marks them required, as the server will hold them.
+    c.PrepareHandover: tuple(f"package.{name}" for name in HANDOVER_PACKAGE_TEXTS),
+    c.RecordCareAnalysis: ("disciplines",),
+}
+
+def _ruled(command: type[msgspec.Struct]) -> tuple[str, ...]:
+    return next((names for cls, names in RULE_REQUIRED.items() if issubclass(command, cls)), ())
+
+
+NOT_OFFERED: dict[tuple[type[msgspec.Struct], str], frozenset[str]] = {
+    # Choices the form leaves out because another field asks the same once: whether the
+    # police are involved is its own question, not also a measure (the write path refuses
+    # the two saying different things: `check_police_involvement`).
+    (c.RecordSafetyAnalysis, "measures"): frozenset({"police_involved"}),
+}
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -119,6 +152,10 @@ class Field:
     label: str
     required: bool
     choices: list[Choice] = field(default_factory=list)
+    choice_groups: list[tuple[str, list[Choice]]] = field(default_factory=list)
+    """Choices under headings (a select's optgroups), when they belong to another choice."""
+    always: bool = False
+    """Sent even when left empty: the schema needs the field present, empty or not."""
     value: Any = None
     error: str | None = None
     hint: str | None = None
@@ -130,7 +167,12 @@ class Field:
 
     @property
     def id(self) -> str:
-        return "f-" + re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+        return field_id(self.name)
+
+
+def field_id(name: str) -> str:
+    """The HTML id of a form's input by its name (`package.safety_plan`)."""
+    return "f-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 @dataclass(frozen=True)
@@ -213,6 +255,7 @@ def fields_of(
         name = prefix + f.name
         inner, optional = _unwrap(f.type)
         required = f.required and not optional and not optional_group
+        ruled = name in _ruled(spec.command) and not optional_group
         label = t.field(name, spec.slug)
         base = Field(name=name, widget="text", label=label, required=required, group=group)
         if f.name == "occurred_on" and not prefix:
@@ -250,22 +293,34 @@ def fields_of(
         elif isinstance(inner, mi.ListType):
             item, _ = _unwrap(inner.item_type)
             if isinstance(item, mi.LiteralType):
+                left_out = next((values for (cls, n), values in NOT_OFFERED.items()
+                                 if n == f.name and issubclass(struct, cls)), frozenset())
                 base.widget = "checkboxes"
-                base.choices = _choices(t, item.values, _declared_order(struct, f.name))
-                base.required = bool(inner.min_length)
+                base.choices = [
+                    ch for ch in _choices(t, item.values, _declared_order(struct, f.name))
+                    if ch.value not in left_out
+                ]
+                base.required = bool(inner.min_length) or ruled
             else:
                 base.widget = "lines"
                 base.hint = t("One per line.")
-                base.required = bool(inner.min_length)
+                base.required = bool(inner.min_length) or ruled
+            base.always = required
+        elif isinstance(inner, mi.StrType) and inner.pattern == c.TIME_OF_DAY:
+            base.widget = "time"
+            base.required = False
         elif isinstance(inner, mi.StrType):
             limit = inner.max_length
             base.widget = "text" if limit is not None and limit <= _TEXT_MAX else "textarea"
             base.maxlength = limit
-            base.required = required and bool(inner.min_length)
+            base.required = (required and bool(inner.min_length)) or ruled
+            base.always = required
         out.append(base)
     for f2 in out:
         if f2.name in ctx.preset and f2.value is None:
             f2.value = ctx.preset[f2.name]
+        if f2.name == "disciplines" and issubclass(struct, c.RecordCareAnalysis):
+            f2.hint = t("One per line; at least %(count)s.", count=MIN_DISCIPLINES)
     if prefix:
         return out
     # What the fact is about first (which permission, which contact); the date last.
@@ -309,16 +364,21 @@ def _special(
     if spec.slug == "permission" and name == "kind":
         base.widget = "select"
         base.required = True
-        base.choices = [Choice(k, t.value(k)) for k in PERMISSION_KINDS]
+        kind = _preset_kind(ctx)
+        base.choices = [Choice(k, t.value(k)) for k in PERMISSION_KINDS
+                        if kind is None or k == kind]
         return base
+    if spec.slug == "permission" and name == "level":
+        return _levels(base, t, ctx)
     if spec.slug == "phase-transition" and name == "to_phase":
         base.widget = "select"
         base.required = True
         if ctx.protocol is not None:
+            # Phases go one by one: the next phase, or back to an earlier one.
             base.choices = [
                 Choice(str(p.number), f"{p.number}: {p.label or p.name}")
                 for p in ctx.protocol.phase
-                if s is None or p.number != s.phase
+                if s is None or p.number == s.phase + 1 or p.number < s.phase
             ]
             if s is not None and s.phase < ctx.protocol.last_phase:
                 base.value = str(s.phase + 1)
@@ -328,6 +388,40 @@ def _special(
         base.required = False
         return base
     return None
+
+
+def _preset_kind(ctx: Context) -> PermissionKind | None:
+    kind = ctx.preset.get("kind")
+    return next((k for k in PERMISSION_KINDS if k == kind), None)
+
+
+def _levels(base: Field, t: Translator, ctx: Context) -> Field:
+    """The levels of her kind of permission up to the current phase's cap (a level above
+    it is refused; a level of another kind does not apply), with where she stands now and
+    the cap in a sentence. Opened without a kind: each kind's levels under its name."""
+    base.widget = "select"
+    base.required = True
+    s, protocol = ctx.state, ctx.protocol
+    caps = protocol.phase_spec(s.phase).caps if s is not None and protocol is not None else {}
+
+    def offered(kind: PermissionKind) -> list[Choice]:
+        cap = caps.get(kind)
+        return [
+            Choice(level, t.value(level))
+            for level in scale_for(kind)
+            if cap is None or level_rank(kind, level) <= level_rank(kind, cap)
+        ]
+
+    kind = _preset_kind(ctx)
+    if kind is None:
+        base.choice_groups = [(t.value(k), offered(k)) for k in PERMISSION_KINDS]
+        return base
+    base.choices = offered(kind)
+    if s is not None and kind in caps:
+        base.hint = t("Now: %(level)s. Maximum in phase %(phase)s: %(cap)s.",
+                      level=t.value(s.permissions.get(kind, "none")), phase=s.phase,
+                      cap=t.value(caps[kind]))
+    return base
 
 
 ENDING_CARE = ("aftercare-start", "closure")
@@ -514,24 +608,24 @@ def decode(
             _set(raw, f.name, [v for v in values if v])
         elif f.widget == "lines":
             lines = [line.strip() for line in "\n".join(values).splitlines() if line.strip()]
-            if lines or f.required:
+            if lines or f.required or f.always:
                 _set(raw, f.name, lines)
         elif f.widget == "waivers":
             _set(raw, f.name, _waivers(form))
         elif f.widget == "number" or (f.widget == "select" and f.name == "to_phase"):
             if first:
                 _set(raw, f.name, int(first) if first.isdigit() else first)
-        elif f.widget in ("date", "select"):
+        elif f.widget in ("date", "select", "time"):
             if first:
                 _set(raw, f.name, first)
         else:
             text = values[0] if values else ""
-            if text.strip() or f.required:
+            if text.strip() or f.required or f.always:
                 _set(raw, f.name, text.strip() if f.widget == "text" else text)
-    errors: dict[str, str] = {}
-    for f in fields:
-        if f.required and f.widget == "checkboxes" and not form.get(f.name):
-            errors[f.name] = t("This field is required.")
+    # Every required field left empty at once, each at its field (the schema's decoding
+    # below would name only the first).
+    errors = {f.name: t("This field is required.") for f in fields
+              if f.required and not _filled(f, form)}
     if errors:
         raise FormInvalid(errors)
     raw = _rows(raw)
@@ -546,6 +640,10 @@ def decode(
         return msgspec.convert(raw, spec.command, strict=False)
     except msgspec.ValidationError as e:
         raise FormInvalid({_field_of(str(e)): _message(str(e), t)}) from None
+
+
+def _filled(f: Field, form: Mapping[str, list[str]]) -> bool:
+    return any(str(v).strip() for v in form.get(f.name, []) if v is not None)
 
 
 def _rows(value: Any) -> Any:
@@ -573,11 +671,41 @@ def _field_of(message: str) -> str:
     path = ""
     at = _AT.search(message)
     if at:
-        path = re.sub(r"\[\d+\]", "", at.group("path"))
+        path = at.group("path")
     missing = _MISSING.search(message)
     if missing:
         path = f"{path}.{missing.group('name')}" if path else missing.group("name")
     return path or "form"
+
+
+def form_name(
+    path: str,
+    names: Collection[str],
+    command: object = None,
+    form: Mapping[str, list[str]] | None = None,
+) -> str | None:
+    """The form's input for a path into the command (`package.safety_plan`,
+    `parties[1].name`, `waivers[0].justification`), or None when the form has none. The
+    command's rows are the form's rows less the empty ones (`_rows`): its second party
+    may be the form's third row."""
+    if path.startswith("waivers[") and path.endswith("].justification"):
+        n = path.removeprefix("waivers[").removesuffix("].justification")
+        waivers = getattr(command, "waivers", None) or []
+        if n.isdigit() and int(n) < len(waivers):
+            return f"justification.{waivers[int(n)].criterion}"
+    row = re.match(r"(?P<list>[a-z_]+)\[(?P<n>\d+)\](?P<rest>.*)", path)
+    if row and form is not None:
+        prefix = row.group("list") + "."
+        filled = sorted({int(k.split(".")[1]) for k, v in form.items()
+                         if k.startswith(prefix) and k.split(".")[1].isdigit()
+                         and any(x.strip() for x in v)})
+        number = int(row.group("n"))
+        if number < len(filled):
+            path = f"{row.group('list')}.{filled[number]}{row.group('rest')}"
+    for candidate in (re.sub(r"\[(\d+)\]", r".\1", path), re.sub(r"\[\d+\]", "", path)):
+        if candidate in names:
+            return candidate
+    return None
 
 
 def _message(message: str, t: Translator) -> str:
@@ -600,14 +728,33 @@ def apply_values(fields: Sequence[Field], form: Mapping[str, list[str]]) -> None
             f.value = values[0] if values else ""
 
 
-def attach_errors(fields: Sequence[Field], errors: Mapping[str, str]) -> list[str]:
-    """Attach each error to its field; return the errors no field took (shown on top)."""
-    loose = []
+def attach_errors(
+    fields: Sequence[Field],
+    errors: Mapping[str, str],
+    command: object = None,
+    form: Mapping[str, list[str]] | None = None,
+) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
+    """Attach each error to its field. Return links to the marked fields (id, label), the
+    errors of the waivers' justifications (name -> message: the waiver rows show them),
+    and the errors no field took (shown on top)."""
+    loose: list[str] = []
+    marked: list[tuple[str, str]] = []
+    waivers: dict[str, str] = {}
     by_name = {f.name: f for f in fields}
-    for name, message in errors.items():
+    for path, message in errors.items():
+        name = path if path in by_name else form_name(path, by_name, command, form) or path
         target = by_name.get(name)
-        if target is None:
+        if name.startswith("justification."):
+            waivers[name] = message
+            marked.append((waiver_id(name), message))
+        elif target is None:
             loose.append(message)
-        else:
+        elif target.error is None:
             target.error = message
-    return loose
+            marked.append((target.id, target.label))
+    return marked, waivers, loose
+
+
+def waiver_id(name: str) -> str:
+    """The id of a waiver's justification (`justification.education` -> `just-education`)."""
+    return "just-" + name.removeprefix("justification.")

@@ -122,11 +122,12 @@ def _fields(request: Request[Any, Any, Any], spec: FormSpec, t: Translator) -> l
 def _form_page(
     request: Request[Any, Any, Any], spec: FormSpec, t: Translator, *,
     fields: list[Any] | None = None, problems: list[str] | None = None, status_code: int = 200,
+    marked: list[tuple[str, str]] | None = None,
 ) -> Template:
     return page(
         request, "organisation_form.html", status_code=status_code, title=spec.title(t),
         fields=fields if fields is not None else _fields(request, spec, t),
-        problems=problems or [], action=f"/organisation/forms/{spec.slug}",
+        problems=problems or [], marked=marked or [], action=f"/organisation/forms/{spec.slug}",
         idempotency_key=secrets.token_urlsafe(16),
     )
 
@@ -155,8 +156,7 @@ def record_organisation_fact(
     try:
         command = decode(spec, fields, form, t)
     except FormInvalid as e:
-        loose = attach_errors(fields, e.errors)
-        return _form_page(request, spec, t, fields=fields, problems=loose, status_code=422)
+        return _invalid(request, spec, t, fields, e.errors)
     user = session_of(request).user
     writes = OrganisationWrites(web(request).services.application,
                                 access=web(request).services.access)
@@ -168,8 +168,7 @@ def record_organisation_fact(
             via=Via(client=client_of(request), request_id=request_id(request)),
         )
     except InputRefused as e:
-        loose = attach_errors(fields, {e.field: t("This value does not fit.")})
-        return _form_page(request, spec, t, fields=fields, problems=loose, status_code=422)
+        return _invalid(request, spec, t, fields, {e.field: t("This value does not fit.")})
     except RuleRefused as e:
         sentence = t.rule(e.code) if t.has("rule", e.code) else t("This value does not fit.")
         return _form_page(request, spec, t, fields=fields, problems=[sentence], status_code=409)
@@ -177,6 +176,16 @@ def record_organisation_fact(
         return _form_page(request, spec, t, fields=fields, status_code=409, problems=[
             t("Someone else recorded something meanwhile. Check and try again.")])
     return redirect("/organisation")
+
+
+def _invalid(
+    request: Request[Any, Any, Any], spec: FormSpec, t: Translator, fields: list[Any],
+    errors: dict[str, str],
+) -> Template:
+    """The form again with each error at its field and a link to it on top."""
+    marked, _, loose = attach_errors(fields, errors)
+    return _form_page(request, spec, t, fields=fields, marked=marked, status_code=422,
+                      problems=[t("Please check the marked fields."), *loose])
 
 
 @get("/inspection", opt=INSPECTOR, sync_to_thread=True)

@@ -309,11 +309,24 @@ def _exports(root: Path) -> list[tuple[str, Any]]:
     return out
 
 
+_KEPT = ("project", "format", "k", "sequences", "variables")
+"""What the export form keeps after a wrong password or code (and the ticked files and
+formats): never the password or code."""
+
+
+def _kept(form: dict[str, list[str]]) -> dict[str, Any]:
+    kept: dict[str, Any] = {name: first(form, name)[:2000] for name in _KEPT}
+    kept["files"] = [v for v in form.get("files", []) if v]
+    kept["also"] = [v for v in form.get("also", []) if v]
+    return kept
+
+
 def _research_page(request: Request[Any, Any, Any], *, error: str | None = None,
                    status_code: int = 200, k_error: str | None = None,
-                   form: dict[str, str] | None = None,
+                   form: dict[str, Any] | None = None,
                    declaration_error: tuple[str, str] | None = None,
-                   project_error: str | None = None) -> Template:
+                   project_error: str | None = None,
+                   reauth_error: str | None = None) -> Template:
     from trajectory.research.disclosure import MIN_K
     from trajectory.research.projects import FILES
 
@@ -333,6 +346,7 @@ def _research_page(request: Request[Any, Any, Any], *, error: str | None = None,
         project_error=project_error,
         form=form or {},
         fresh=reauth_fresh(request),
+        reauth_error=reauth_error,
     )
 
 
@@ -350,7 +364,8 @@ def start_export(request: Request[Any, Any, Any]) -> Response[Any]:
         return _research_page(request, error=t("Research export is not available on this"
                                                " server."), status_code=503)
     if not reauthenticate(request, form):
-        return _research_page(request, error=t("Wrong password or code."), status_code=401)
+        return _research_page(request, reauth_error=t("Wrong password or code."),
+                              status_code=401, form=_kept(form))
     project = first(form, "project").strip()
     fmt = first(form, "format") or "csv"
     k_raw = first(form, "k") or "5"
@@ -450,7 +465,8 @@ def export_file(request: Request[Any, Any, Any], name: PathText, file: PathText)
 
 def _admin_page(request: Request[Any, Any, Any], **context: Any) -> Template:
     ctx: dict[str, Any] = {"error": None, "notice": None, "entries": None, "looked_up": "",
-                           "status_code": 200, "proposal_error": None, "form": {}}
+                           "status_code": 200, "proposal_error": None, "form": {},
+                           "reauth_error": None, "proposal_reauth": None}
     ctx.update(context)
     status = ctx.pop("status_code")
     from trajectory.erasure_proposals import LAWFUL_GROUNDS, open_proposals
@@ -516,7 +532,7 @@ def erasure(request: Request[Any, Any, Any]) -> Template:
     kept = {name: first(form, name)[:2000] for name in
             ("trajectory_id", "reason", "legal_ground", "court_reference")}
     if not reauthenticate(request, form, for_this_act=True):
-        return _admin_page(request, error=t("Wrong password or code."), form=kept,
+        return _admin_page(request, reauth_error=t("Wrong password or code."), form=kept,
                            status_code=401)
     try:
         tid = UUID(first(form, "trajectory_id").strip())
@@ -553,8 +569,8 @@ def approve_erasure(request: Request[Any, Any, Any], proposal_id: PathText) -> T
     except ProposalNotFound:
         return _admin_page(request, error=t("Not found."), status_code=404)
     if not reauthenticate(request, form, for_this_act=True):
-        return _admin_page(request, proposal_error=(proposal.proposal_id,
-                                                    t("Wrong password or code.")),
+        return _admin_page(request, proposal_reauth=(proposal.proposal_id,
+                                                     t("Wrong password or code.")),
                            status_code=401)
     try:
         approve(app, proposal.proposal_id, by=actor(user),
