@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from tests.builders import phase_2_facts, record_all
+from tests.test_web_words import english_only_words, shown_text, untranslated
 from tests.web_support import GIRL, Page, World, sqlite_only
 from trajectory.commands import ChangePermission, CorrectEntry, ReportRunaway
 
@@ -127,7 +128,7 @@ def test_the_first_screen_says_who_she_is_where_she_stands_and_what_is_due(
 def test_the_phase_button_says_what_is_missing_with_a_link_to_each_form(world: World) -> None:
     with world.browser("coordinator") as b:
         page = b.get(f"/app/trajectories/{world.girl}").text
-    assert "Fase 2 nog niet mogelijk: 6 voorwaarden ontbreken" in _text(page)
+    assert "Nog niet naar fase 2. Ontbrekende voorwaarden (6):" in _text(page)
     assert 'class="button" href="/app/trajectories/' not in page.split('id="h-next"')[1]
     block = page.split('id="h-next"')[1].split("</section>")[0]
     for slug in ("safety-analysis", "medical-assessment", "care-analysis", "treatment-plan",
@@ -144,7 +145,7 @@ def test_the_phase_button_shows_when_she_can_move_on(world: World) -> None:
     block = page.split('id="h-next"')[1].split("</section>")[0]
     assert f'href="/app/trajectories/{world.girl}/forms/phase-transition"' in block
     assert "Naar fase 2" in block
-    assert "nog niet mogelijk" not in block
+    assert "Nog niet naar fase" not in block
 
 
 @sqlite_only
@@ -234,3 +235,29 @@ def test_the_quality_page_names_its_axis_the_day_things_happened(world: World) -
         text = _text(b.get("/app/quality").text)
     assert "Zoals het gebeurde op" in text
     assert "de dag waarop het gebeurde" in text
+
+
+@sqlite_only
+def test_no_section_of_her_dossier_shows_an_english_word_or_a_code(world: World) -> None:
+    """Given a girl with the facts of phase 1 and an open runaway, and a handed-over girl;
+    when every section of their dossiers (and the print view, and a day in the past on
+    both axes) is opened in Dutch; then no piece of text is an English word or a code."""
+    actor = world.actor("coordinator")
+    record_all(world.app, world.girl, phase_2_facts(), actor)
+    world.clock.advance(days=2)
+    world.app.execute(world.girl, ReportRunaway(from_where="groep"), actor)
+    english = english_only_words()
+    shown: dict[str, list[str]] = {}
+    with world.browser("coordinator") as b:
+        for tid in (world.girl, world.handed_over):
+            base = f"/app/trajectories/{tid}"
+            paths = [base, f"{base}/print", f"{base}?axis=happened&day=2026-02-01",
+                     f"{base}/history?as_of=2026-03-02&kind=safety",
+                     *[f"{base}/{section}" for section in SECTIONS]]
+            for path in paths:
+                answer = b.get(path)
+                assert answer.status_code == 200, (path, answer.status_code)
+                found = untranslated(shown_text(answer.text), english)
+                if found:
+                    shown[path] = found
+    assert not shown, shown

@@ -68,7 +68,7 @@ SECTIONS = (
     Section("timeline", N_("Timeline"), "timeline"),
     Section("permissions-and-network", N_("Permissions and network"), "network"),
     Section("treatment", N_("Treatment"), "treatment"),
-    Section("school", N_("School"), "school"),
+    Section("school", N_("Education and leisure"), "school"),
     Section("safety", N_("Safety"), "safety"),
     Section("handover-and-aftercare", N_("Handover and aftercare"), "handover"),
     Section("history", N_("History"), "history"),
@@ -240,8 +240,10 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
     rows: list[HistoryRow] = []
     if slug in ("", "print") or slug in SECTION_GROUPS or slug == "history":
         rows = history(t, web(request).services.users, d.events, d.traj)
+    context["follow_up"] = next_follow_up(s, protocol)
     if slug in ("", "print"):
         context.update(_overview(t, d, protocol))
+        context["after_closure"] = [spec for spec in f.FORMS if spec.group == "outcomes"]
     if slug in ("timeline", "print"):
         context["tl"] = timeline.build(t, d.events, d.today)
     if slug in SECTION_GROUPS or slug == "print":
@@ -254,7 +256,6 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
                   and "coordinator" in spec.roles]
             for sec, groups in SECTION_GROUPS.items()
         }
-        context["follow_up"] = next_follow_up(s, protocol)
     if slug == "history":
         context.update(_history_page(t, request.query_params, rows, base, d.moment))
     if slug == "print":
