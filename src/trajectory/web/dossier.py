@@ -119,10 +119,11 @@ class Moment:
 
     @classmethod
     def of(cls, params: Mapping[str, str], today: date) -> Moment:
-        legacy = params.get("as_of")
+        legacy = params.get("as_of")  # the old address: what was known by then
         raw_axis = params.get("axis")
-        axis: Axis = "happened" if raw_axis == "happened" else "known"
-        day = _day(params.get("day") or (legacy if raw_axis is None else None))
+        axis: Axis = ("known" if raw_axis == "known" or (raw_axis is None and legacy)
+                      else "happened")
+        day = _day(params.get("day") or legacy)
         if day is not None and day >= today:
             day = None
         return cls(axis, day)
