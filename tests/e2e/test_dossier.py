@@ -33,9 +33,10 @@ def coordinator(site: Site) -> Page:
     world = site.world
     actor = world.actor("coordinator")
     record_all(world.app, world.girl, phase_2_facts()[:3], actor)
-    for role, risk in (("moeder", "safe"), ("vriendin van school", "risky"),
-                       ("vermoedelijke loverboy", "prohibited")):
-        world.app.execute(world.girl, RegisterNetworkContact(role=role, risk=risk), actor)
+    for contact in (RegisterNetworkContact(role="moeder", risk="safe"),
+                    RegisterNetworkContact(role="vriendin van school", risk="risky"),
+                    RegisterNetworkContact(role="vermoedelijke loverboy", risk="prohibited")):
+        world.app.execute(world.girl, contact, actor)
     world.app.execute(world.girl, ChangePermission(kind="phone", level="supervised",
                                                    reason="afspraak"), actor)
     page = site.window(viewport=LAPTOP)
