@@ -239,7 +239,7 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
         "done": _done_title(t, request.query_params.get("done")),
     }
     rows: list[HistoryRow] = []
-    if slug in ("", "print") or slug in SECTION_GROUPS or slug == "history":
+    if slug in ("print", "history") or slug in SECTION_GROUPS:  # not the first screen
         rows = history(t, web(request).services.users, d.events, d.traj)
     context["follow_up"] = next_follow_up(s, protocol)
     if slug in ("", "print"):
