@@ -40,6 +40,7 @@ from trajectory.web import timeline
 from trajectory.web.care_pages import (
     COORD,
     HistoryRow,
+    _parse_day,
     _visible,
     end_of_day,
     history,
@@ -123,7 +124,7 @@ class Moment:
         raw_axis = params.get("axis")
         axis: Axis = ("known" if raw_axis == "known" or (raw_axis is None and legacy)
                       else "happened")
-        day = _day(params.get("day") or legacy)
+        day = _parse_day(params.get("day") or legacy)
         if day is not None and day >= today:
             day = None
         return cls(axis, day)
@@ -150,15 +151,6 @@ class Moment:
         # with the entry it corrects.
         return [e for e in stream if e.originator_version in kept
                 or ((c := e.corrects()) is not None and c.position in kept)]
-
-
-def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def fold(events: list[TrajectoryEvent]) -> Trajectory:
@@ -312,7 +304,7 @@ def _history_page(
     page at a time; the filters stay in the address, so a filtered page can be shared."""
     kind = params.get("kind") or ""
     kind = kind if kind in KINDS else ""
-    start, end = _day(params.get("from")), _day(params.get("to"))
+    start, end = _parse_day(params.get("from")), _parse_day(params.get("to"))
     chosen = [
         r for r in rows
         if (not kind or kind_of(r.kind) == kind)
