@@ -16,7 +16,7 @@ are both stored with every event; nothing here reads the clock but `app.clock()`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -32,6 +32,7 @@ from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import amsterdam_date
 from trajectory.facts import FACTS
+from trajectory.identity.users import UserStore
 from trajectory.protocol.follow_up import next_follow_up
 from trajectory.protocol.rules import criteria_for, unmet_criteria
 from trajectory.views import opening_event, summary
@@ -52,6 +53,8 @@ Axis = Literal["happened", "known"]
 
 PAGE_SIZE = 25
 """History entries a page: a screen or two, newest first."""
+SECTION_LATEST = 10
+"""A section lists its newest entries; the history, filtered by their kind, has them all."""
 
 
 @dataclass(frozen=True)
@@ -230,9 +233,9 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
         "form_for": f.SATISFIED_BY,
         "done": _done_title(t, request.query_params.get("done")),
     }
-    rows: list[HistoryRow] = []
-    if slug in ("print", "history") or slug in SECTION_GROUPS:  # not the first screen
-        rows = history(t, web(request).services.users, d.events, d.traj)
+    def rows_of(chosen: list[TrajectoryEvent]) -> list[HistoryRow]:
+        return entries_of(t, web(request).services.users, d, chosen)
+
     context["follow_up"] = next_follow_up(s, protocol)
     if slug in ("", "print"):
         context.update(_overview(t, d, protocol))
@@ -241,7 +244,13 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
         context["tl"] = timeline.build(t, d.events, d.today)
     if slug in SECTION_GROUPS or slug == "print":
         context["section_rows"] = {
-            sec: [r for r in rows if kind_of(r.kind) in groups]
+            sec: rows_of([e for e in reversed(d.events)
+                          if kind_of(type(e).__name__) in groups][:SECTION_LATEST])
+            for sec, groups in SECTION_GROUPS.items()
+        }
+        context["section_kinds"] = {
+            sec: [(base + "/history?" + urlencode({**d.moment.query(), "kind": g}),
+                   kind_title(t, g)) for g in groups]
             for sec, groups in SECTION_GROUPS.items()
         }
         context["section_forms"] = {
@@ -250,9 +259,10 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
             for sec, groups in SECTION_GROUPS.items()
         }
     if slug == "history":
-        context.update(_history_page(t, request.query_params, rows, base, d.moment))
+        context.update(_history_page(t, request.query_params, d.events, rows_of, base,
+                                     d.moment))
     if slug == "print":
-        context["rows"] = rows
+        context["rows"] = history(t, web(request).services.users, d.events, d.traj)
     if slug == "record":
         context["groups"] = _form_groups(t)
         context["after_closure"] = [spec for spec in f.FORMS if spec.group == "outcomes"]
@@ -297,8 +307,24 @@ def _overview(t: Translator, d: Dossier, protocol: Any) -> dict[str, Any]:
 # -- the history --------------------------------------------------------------------------------
 
 
+def entries_of(
+    t: Translator, users: UserStore, d: Dossier, chosen: list[TrajectoryEvent]
+) -> list[HistoryRow]:
+    """The history's rows of the chosen entries only, newest first, each with the notes of
+    the corrections that correct it: a page of a long history reads no more than it shows."""
+    wanted = {e.originator_version for e in chosen}
+    feed = [e for e in d.events if e.originator_version in wanted
+            or ((c := e.corrects()) is not None and c.position in wanted)]
+    return [r for r in history(t, users, feed, d.traj) if r.position in wanted]
+
+
 def _history_page(
-    t: Translator, params: Mapping[str, str], rows: list[HistoryRow], base: str, moment: Moment
+    t: Translator,
+    params: Mapping[str, str],
+    events: list[TrajectoryEvent],
+    rows_of: Callable[[list[TrajectoryEvent]], list[HistoryRow]],
+    base: str,
+    moment: Moment,
 ) -> dict[str, Any]:
     """The history filtered by kind of fact and by the days it happened, newest first, a
     page at a time; the filters stay in the address, so a filtered page can be shared."""
@@ -306,10 +332,10 @@ def _history_page(
     kind = kind if kind in KINDS else ""
     start, end = _parse_day(params.get("from")), _parse_day(params.get("to"))
     chosen = [
-        r for r in rows
-        if (not kind or kind_of(r.kind) == kind)
-        and (start is None or r.occurred_on >= start)
-        and (end is None or r.occurred_on <= end)
+        e for e in reversed(events)
+        if (not kind or kind_of(type(e).__name__) == kind)
+        and (start is None or e.occurred_on >= start)
+        and (end is None or e.occurred_on <= end)
     ]
     pages = max((len(chosen) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     raw = params.get("page") or "1"
@@ -323,7 +349,7 @@ def _history_page(
         return base + "/history" + ("?" + query if query else "")
 
     return {
-        "rows": chosen[(number - 1) * PAGE_SIZE: number * PAGE_SIZE],
+        "rows": rows_of(chosen[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]),
         "found": len(chosen),
         "kinds": [(k, kind_title(t, k)) for k in KINDS],
         "kind": kind,
