@@ -112,6 +112,7 @@ def test_the_print_view_prints_every_section_on_its_own_pages_without_navigation
         breaks = page.evaluate("""() => [...document.querySelectorAll('section.page')]
               .map(e => getComputedStyle(e).breakBefore)""")
         assert breaks[1:] == ["page"] * 7
+        shots(page, "print-media")
         pdf = shots.directory / "print-view.pdf"
         page.pdf(path=pdf, format="A4", print_background=True)
     finally:
