@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import msgspec
+
 from tests.builders import phase_2_facts, record_all
 from tests.test_web_words import english_only_words, shown_text, untranslated
 from tests.web_support import GIRL, Page, World, sqlite_only
@@ -215,12 +217,39 @@ def test_the_timeline_legend_names_each_phase_and_the_safety_marks(world: World)
     assert "swatch therapy" in legend
 
 
-@sqlite_only
-def test_the_quality_page_names_its_axis_the_day_things_happened(world: World) -> None:
+def _element_5(html: str, tid: object) -> str | None:
+    """The status class of core element 5 in her row of the quality matrix (None: no row)."""
+    at = html.find(f'href="/app/trajectories/{tid}"')
+    if at < 0:
+        return None
+    row = html[at:html.index("</tr>", at)]
+    return re.findall(r'<td class="([^"]+)"', row)[4]
+
+
+def test_the_quality_page_counts_by_either_axis_each_explained(world: World) -> None:
+    """Given a safety analysis (core element 5) that happened on 1-3 and was typed in on
+    4-3; when the quality page is asked about 2-3 on either axis; then by the day things
+    happened it counts, by what was known on 2-3 it does not; and on 1-2 nothing about
+    her had been recorded yet, though she was in care."""
+    world.clock.advance(days=2)
+    analysis = msgspec.structs.replace(phase_2_facts()[0], occurred_on="2026-03-01")
+    record_all(world.app, world.girl, [analysis], world.actor("coordinator"))
     with world.browser("coordinator") as b:
-        text = _text(b.get("/app/quality").text)
-    assert "Zoals het gebeurde op" in text
-    assert "de dag waarop het gebeurde" in text
+        plain = _text(b.get("/app/quality").text)
+        assert "Zoals het gebeurde op" in plain
+        assert "Zoals het bekend was op" in plain
+        assert "dag waarop het gebeurde" in plain
+        assert "wat tot het eind van die dag was vastgelegd" in plain
+        happened = b.get("/app/quality", params={"axis": "happened", "day": "2026-03-02"})
+        known = b.get("/app/quality", params={"axis": "known", "day": "2026-03-02"})
+        assert _element_5(happened.text, world.girl) == "st-evidenced"
+        assert _element_5(known.text, world.girl) not in (None, "st-evidenced")
+        old = b.get("/app/quality", params={"as_of": "2026-03-02"})  # an old link
+        assert _element_5(old.text, world.girl) == "st-evidenced"
+        then = b.get("/app/quality", params={"axis": "happened", "day": "2026-02-01"})
+        assert _element_5(then.text, world.girl) is not None
+        unknown = b.get("/app/quality", params={"axis": "known", "day": "2026-02-01"})
+        assert _element_5(unknown.text, world.girl) is None
 
 
 @sqlite_only

@@ -122,11 +122,13 @@ class Moment:
     day: date | None
 
     @classmethod
-    def of(cls, params: Mapping[str, str], today: date) -> Moment:
-        legacy = params.get("as_of")  # the old address: what was known by then
+    def of(cls, params: Mapping[str, str], today: date, legacy_axis: Axis = "known") -> Moment:
+        """The moment an address asks for. An old address says `as_of`: on the girl's
+        page that was what was known by then; the quality page passes its own meaning."""
+        legacy = params.get("as_of")
         raw_axis = params.get("axis")
-        axis: Axis = ("known" if raw_axis == "known" or (raw_axis is None and legacy)
-                      else "happened")
+        axis: Axis = (raw_axis if raw_axis in ("happened", "known")
+                      else legacy_axis if legacy else "happened")  # type: ignore[assignment]
         day = _parse_day(params.get("day") or legacy)
         if day is not None and day >= today:
             day = None
