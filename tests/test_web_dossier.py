@@ -223,7 +223,8 @@ def _element_5(html: str, tid: object) -> str | None:
     if at < 0:
         return None
     row = html[at:html.index("</tr>", at)]
-    return re.findall(r'<td class="([^"]+)"', row)[4]
+    cells: list[str] = re.findall(r'<td class="([^"]+)"', row)
+    return cells[4]
 
 
 def test_the_quality_page_counts_by_either_axis_each_explained(world: World) -> None:
