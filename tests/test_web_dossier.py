@@ -156,11 +156,11 @@ def test_the_history_is_filtered_by_kind_and_period_and_paged_newest_first(
     world: World,
 ) -> None:
     coordinator = world.actor("coordinator")
+    record_all(world.app, world.girl, phase_2_facts()[:1], coordinator)  # no. 2
     for i in range(30):
         world.app.execute(world.girl, ChangePermission(
             kind="phone", level="none" if i % 2 else "supervised", reason=f"r{i}",
             occurred_on=f"2026-02-{1 + i % 28:02d}"), coordinator)
-    record_all(world.app, world.girl, phase_2_facts()[:1], coordinator)
     with world.browser("coordinator") as b:
         path = f"/app/trajectories/{world.girl}/history"
         first = b.get(path).text
@@ -171,7 +171,7 @@ def test_the_history_is_filtered_by_kind_and_period_and_paged_newest_first(
         assert [int(p) for p in re.findall(r'id="entry-(\d+)"', second)] == list(
             range(7, 0, -1))
         safety = b.get(path, params={"kind": "safety"}).text
-        assert re.findall(r'id="entry-(\d+)"', safety) == ["32"]
+        assert re.findall(r'id="entry-(\d+)"', safety) == ["2"]
         assert 'selected' in safety.split('value="safety"')[1][:20]
         period = b.get(path, params={"kind": "phasing", "from": "2026-02-03",
                                      "to": "2026-02-04"}).text
@@ -179,6 +179,11 @@ def test_the_history_is_filtered_by_kind_and_period_and_paged_newest_first(
         assert days
         assert set(days) <= {"3-2-2026", "4-2-2026"}
         assert "Veiligheidsanalyse" not in _text(period).split("Geschiedenis")[-1]
+        # a correction on the first page of an entry on the second points to that page
+        world.app.execute(world.girl, CorrectEntry(position=2, reason="ander instrument"),
+                          coordinator)
+        newest = b.get(path).text
+        assert f'href="{path}?page=2#entry-2"' in newest
 
 
 @sqlite_only

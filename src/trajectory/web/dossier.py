@@ -46,7 +46,15 @@ from trajectory.web.care_pages import (
     end_of_day,
     history,
 )
-from trajectory.web.core import PathText, log_access, not_found, page, translator, web
+from trajectory.web.core import (
+    PREFIX,
+    PathText,
+    log_access,
+    not_found,
+    page,
+    translator,
+    web,
+)
 from trajectory.web.i18n import N_, Translator
 
 Axis = Literal["happened", "known"]
@@ -237,6 +245,19 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
     }
     def rows_of(chosen: list[TrajectoryEvent]) -> list[HistoryRow]:
         return entries_of(t, web(request).services.users, d, chosen)
+
+    def entry_href(position: int) -> str:
+        """Where an entry a correction points at is read: on this page when it is here
+        (the print view holds all), else on the page of the whole history that holds it."""
+        if slug == "print":
+            return f"#entry-{position}"
+        newer = sum(1 for e in d.events if e.originator_version > position)
+        query = {**d.moment.query(), **({"page": str(newer // PAGE_SIZE + 1)}
+                                         if newer >= PAGE_SIZE else {})}
+        return (f"{PREFIX}{base}/history" + ("?" + urlencode(query) if query else "")
+                + f"#entry-{position}")
+
+    context["entry_href"] = entry_href
 
     context["follow_up"] = next_follow_up(s, protocol)
     if slug in ("", "print"):
