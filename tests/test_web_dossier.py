@@ -280,3 +280,29 @@ def test_no_section_of_her_dossier_shows_an_english_word_or_a_code(world: World)
     assert all(a.status_code == 200 for a in answers.values())
     shown = {path: untranslated(shown_text(a.text), english) for path, a in answers.items()}
     assert not {path: words for path, words in shown.items() if words}
+
+
+@sqlite_only
+def test_the_first_screen_shows_what_is_new_since_her_previous_visit(world: World) -> None:
+    """Given a coordinator who read the girl's file yesterday, after which two facts were
+    recorded; when she opens it today; then the first screen lists those two as new since
+    her visit, each linking to its entry. Her first visit ever singles out nothing."""
+    coordinator = world.actor("coordinator")
+    with world.browser("coordinator") as b:
+        first = b.get(f"/app/trajectories/{world.girl}").text
+        assert "Nieuw sinds uw vorige bezoek" not in first
+    world.clock.advance(hours=2)
+    world.app.execute(world.girl, ChangePermission(kind="phone", level="supervised",
+                                                   reason="afspraak"), coordinator)
+    record_all(world.app, world.girl, phase_2_facts()[:1], coordinator)
+    world.clock.advance(days=1)
+    with world.browser("coordinator") as b:
+        page = b.get(f"/app/trajectories/{world.girl}").text
+        again = b.get(f"/app/trajectories/{world.girl}").text  # the same day: still new
+    text = _text(page)
+    assert "Nieuw sinds uw vorige bezoek (2-3-2026 10:00)" in text
+    news = page.split('class="news"')[1].split("</ul>")[0]
+    assert "Veiligheidsanalyse" in news
+    assert "Vrijheid gewijzigd" in news
+    assert f'href="/app/trajectories/{world.girl}/history#entry-3"' in news
+    assert "Nieuw sinds uw vorige bezoek (2-3-2026 10:00)" in _text(again)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 from urllib.parse import urlencode
 from uuid import UUID
@@ -30,7 +30,7 @@ from trajectory.aggregates.corrections import Corrections
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication
-from trajectory.clock import amsterdam_date
+from trajectory.clock import AMSTERDAM, amsterdam_date
 from trajectory.facts import FACTS
 from trajectory.identity.users import UserStore
 from trajectory.protocol.follow_up import next_follow_up
@@ -52,6 +52,7 @@ from trajectory.web.core import (
     log_access,
     not_found,
     page,
+    session_of,
     translator,
     web,
 )
@@ -260,6 +261,9 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
     context["entry_href"] = entry_href
 
     context["follow_up"] = next_follow_up(s, protocol)
+    context["news"] = None
+    if slug == "" and not past:
+        context["news"] = _news(request, d, rows_of)
     if slug in ("", "print"):
         context.update(_overview(t, d, protocol))
         context["after_closure"] = [spec for spec in f.FORMS if spec.group == "outcomes"]
@@ -325,6 +329,34 @@ def _overview(t: Translator, d: Dossier, protocol: Any) -> dict[str, Any]:
         "criteria": criteria,
         "missing": missing,
     }
+
+
+@dataclass(frozen=True)
+class News:
+    """What was recorded in her file since the user's previous visit (her last read of it
+    before today), newest first: a few, and how many in all."""
+
+    since: datetime
+    rows: list[HistoryRow]
+    count: int
+
+
+NEWS_SHOWN = 5
+
+
+def _news(
+    request: Request[Any, Any, Any],
+    d: Dossier,
+    rows_of: Callable[[list[TrajectoryEvent]], list[HistoryRow]],
+) -> News | None:
+    start = datetime.combine(d.today, time(), tzinfo=AMSTERDAM).astimezone(UTC)
+    user = session_of(request).user
+    last = web(request).services.access.last_read(str(d.tid), user.user_id, start.isoformat())
+    if last is None:  # her first visit: everything is new, nothing to single out
+        return None
+    since = datetime.fromisoformat(last)
+    new = [e for e in d.events if e.timestamp > since]
+    return News(since, rows_of(new[::-1][:NEWS_SHOWN]), len(new))
 
 
 # -- the history --------------------------------------------------------------------------------
