@@ -60,7 +60,7 @@ def test_the_aftercare_worker_sees_the_follow_up_due_and_records_it_with_scores(
         assert "De meting 6 maanden na de zorg" in page.text
     # and her coordinator reads the scores in her history, in words
     with world.browser("coordinator") as b:
-        page = b.get(f"/app/trajectories/{tid}")
+        page = b.get(f"/app/trajectories/{tid}/history")
         assert "Effectmeting vastgelegd" in page.text
         assert "Subschalen: emotioneel: 5, gedrag: 2" in page.text
         assert "Totaalscore: 14,5" in page.text  # a Dutch decimal comma
@@ -103,9 +103,10 @@ def test_the_coordinator_records_outcomes_on_a_closed_file(world: World) -> None
             "moment": "0", "reason": "not_reached"}, follow_redirects=False)
         assert done.status_code == 303, done.text
         # then both are in her history, in Dutch
+        history = b.get(f"/app/trajectories/{tid}/history")
+        assert "Herhaald slachtofferschap gemeld" in history.text
+        assert "Effectmeting niet mogelijk" in history.text
         page = b.get(f"/app/trajectories/{tid}")
-        assert "Herhaald slachtofferschap gemeld" in page.text
-        assert "Effectmeting niet mogelijk" in page.text
         assert "De meting 6 maanden na de zorg" in page.text
     types = [type(e).__name__ for e in world.app.stream(tid)]
     assert types[-2:] == ["RevictimisationReported", "FollowUpNotPossible"]

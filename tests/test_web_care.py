@@ -106,7 +106,7 @@ def test_a_fact_recorded_through_its_form_is_in_the_history_and_the_access_log(
         assert done.status_code == 303, done.text
         page = b.get(done.headers["location"])
         assert "Vastgelegd: Veiligheidsanalyse" in page.text
-        history = page.text[page.text.index('id="h-history"'):]
+        history = b.get(f"/app/trajectories/{world.girl}/history").text
         assert "Veiligheidsanalyse" in history
         assert "27-2-2026" in history
         assert "internet en sociale media, weglopen" in history
@@ -172,7 +172,7 @@ def test_she_advances_to_phase_2_once_the_criteria_are_met_and_the_timeline_show
 ) -> None:
     record_all(world.app, world.girl, phase_2_facts(), world.actor("coordinator"))
     with world.browser("coordinator") as b:
-        page = b.get(f"/app/trajectories/{world.girl}")
+        page = b.get(f"/app/trajectories/{world.girl}/timeline")
         assert page.text.count('class="bar phase phase-1"') == 1
         assert 'class="bar phase phase-2"' not in page.text
         done = b.submit(f"/app/trajectories/{world.girl}/forms/phase-transition",
@@ -180,7 +180,8 @@ def test_she_advances_to_phase_2_once_the_criteria_are_met_and_the_timeline_show
         assert done.status_code == 303, done.text
         after = b.get(done.headers["location"])
         assert "Fase 2: verwerking" in after.text
-        assert 'class="bar phase phase-2"' in after.text
+        timeline = b.get(f"/app/trajectories/{world.girl}/timeline")
+        assert 'class="bar phase phase-2"' in timeline.text
     assert world.app.get(world.girl).state.phase == 2
 
 
@@ -229,8 +230,10 @@ def test_the_trajectory_page_shows_caps_attention_and_history(world: World) -> N
         assert "Fase 1: stabilisatie" in text
         assert "onder toezicht" in text  # the phone level, and the caps
         assert "veiligheidsanalyse" in text  # an attention item
-        assert "Vrijheid gewijzigd" in text  # the history
-        assert '<svg class="timeline"' in page.text
+        history = b.get(f"/app/trajectories/{world.girl}/history").text
+        assert "Vrijheid gewijzigd" in history
+        timeline = b.get(f"/app/trajectories/{world.girl}/timeline").text
+        assert '<svg class="timeline"' in timeline
     assert [e["action"] for e in world.access(world.girl)][-1] == "read"
 
 
@@ -240,11 +243,12 @@ def test_the_page_as_of_a_day_shows_what_was_known_then(world: World) -> None:
                                                    reason="afspraak"),
                       world.actor("coordinator"))
     with world.browser("coordinator") as b:
-        earlier = b.get(f"/app/trajectories/{world.girl}", params={"as_of": "2026-03-02"})
+        earlier = b.get(f"/app/trajectories/{world.girl}/history",
+                        params={"as_of": "2026-03-02"})
         assert earlier.status_code == 200
         assert "zoals het bekend was op 2-3-2026" in earlier.text
         assert "Vrijheid gewijzigd" not in earlier.text
-        now = b.get(f"/app/trajectories/{world.girl}")
+        now = b.get(f"/app/trajectories/{world.girl}/history")
         assert "Vrijheid gewijzigd" in now.text
         before = b.get(f"/app/trajectories/{world.girl}", params={"as_of": "2026-02-01"})
         assert before.status_code == 404
@@ -257,7 +261,7 @@ def test_a_correction_is_shown_beside_what_it_corrects(world: World) -> None:
     world.app.execute(world.girl, CorrectEntry(position=2, reason="instrument was SAVRY"),
                       world.actor("coordinator"))
     with world.browser("coordinator") as b:
-        page = b.get(f"/app/trajectories/{world.girl}")
+        page = b.get(f"/app/trajectories/{world.girl}/history")
         entry = page.text[page.text.index('id="entry-2"'):]
         entry = entry[: entry.index("</li>")]
         assert "Gecorrigeerd door nr. 3: instrument was SAVRY" in entry

@@ -165,6 +165,18 @@ class AccessLog:
             row["shown"] = str(row["shown"]).split() if row["shown"] else []
         return rows
 
+    def last_read(self, trajectory_id: str, user_id: str, before: str) -> str | None:
+        """When `user_id` last read this trajectory before `before` (an ISO moment in UTC,
+        as the entries' own): the girl's page shows her what is new since. The index on
+        trajectory and entry finds it from the newest entry back."""
+        row = self.db.fetchone(
+            "SELECT at FROM access_log WHERE trajectory_id = ? AND user_id = ?"
+            " AND action = 'read' AND outcome = 'ok' AND at < ?"
+            " ORDER BY entry_id DESC LIMIT 1",
+            [trajectory_id, user_id, before],
+        )
+        return str(row["at"]) if row else None
+
     def search(
         self,
         organisation: str,

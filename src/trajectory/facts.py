@@ -62,7 +62,8 @@ FormGroup = Literal[
     "safety", "analysis", "network", "phasing", "treatment", "education", "runaway", "chain",
     "handover", "aftercare", "outcomes", "end", "privacy",
 ]
-LaneName = Literal["phases", "runaway", "therapy", "education", "handover", "aftercare"]
+LaneName = Literal["phases", "runaway", "safety", "therapy", "education", "handover",
+                   "aftercare"]
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,8 @@ FACTS = Facts(
          path="safety-analyses", roles=COORDINATOR, title="Record a safety analysis",
          form=Form("safety-analysis", "safety"),
          criteria=("safety-analysis", "safety-after-runaway"),
-         element=Evidence(5, "safety-analysis"), lane=None),
+         element=Evidence(5, "safety-analysis"),
+         lane=OnTimeline("safety", "mark", "safety-analysis")),
     Fact(command=c.AssessMedicalCare, event=safety.MedicalCareAssessed,
          path="medical-assessments", roles=COORDINATOR, title="Record a medical assessment",
          form=Form("medical-assessment", "safety"),
@@ -314,11 +316,13 @@ FACTS = Facts(
          path="police-reports/discussions", roles=COORDINATOR,
          title="Record a discussion of a police report",
          form=Form("police-discussion", "chain"),
-         element=Evidence(3, "police-report-discussed"), lane=None),
+         element=Evidence(3, "police-report-discussed"),
+         lane=OnTimeline("safety", "mark", "police")),
     Fact(command=c.FilePoliceReport, event=chain.PoliceReportFiled,
          path="police-reports", roles=COORDINATOR, title="Record a filed police report",
          form=Form("police-report", "chain"),
-         element=Evidence(3, "police-report-filed"), lane=None),
+         element=Evidence(3, "police-report-filed"),
+         lane=OnTimeline("safety", "mark", "police")),
     Fact(command=c.HoldCaseConference, event=chain.CaseConferenceHeld,
          path="case-conferences", roles=COORDINATOR, title="Record a case conference",
          form=Form("case-conference", "chain"),
@@ -351,7 +355,7 @@ FACTS = Facts(
     Fact(command=c.RecordSignal, event=quality.SignalRecorded,
          path="signals", roles=COORDINATOR, title="Record a quality signal",
          form=Form("signal", "chain"),
-         element=None, lane=None),
+         element=None, lane=OnTimeline("safety", "mark", "signal")),
     # -- handover and aftercare ------------------------------------------------------------
     Fact(command=c.PrepareHandover, body=bounded.PrepareHandover,
          event=handover.HandoverPrepared,

@@ -46,11 +46,12 @@ import typing
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, get_args
 from uuid import UUID
 
 import msgspec
+from eventsourcing.sqlite import SQLiteDatastore
 
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.chain import ComenshaRegistrationDecided
@@ -76,6 +77,7 @@ from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
 from trajectory.aggregates.events.treatment import InterventionDelivered
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import level_rank
+from trajectory.crypto import TrajectoryErased
 from trajectory.facts import FACTS, Evidence, EvidenceByKind
 from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import (
@@ -87,6 +89,7 @@ from trajectory.projections.framework import (
     row_values,
     upsert_statement,
 )
+from trajectory.protocol import ProtocolRegistry
 from trajectory.protocol.evidence import (
     ELEMENTS,
     ORGANISATION_LEVEL,
@@ -725,6 +728,45 @@ def waiver_justifications(
                 )
             )
     return out
+
+
+def matrix_as_known(
+    db: Database,
+    app: EventStreams,
+    protocols: ProtocolRegistry,
+    organisation: str,
+    as_of: date,
+    known_by: datetime,
+) -> MatrixOut:
+    """The matrix as it could be read at `known_by`: only what had been recorded by then,
+    judged on `as_of`. The read model keeps no recording times, so the organisation's
+    streams are replayed, up to that moment, through this same projection into a scratch
+    store: every event of the organisation is read, which is slow, and meant for the
+    occasional question of an audit ("what did the figures say then?"), not for every
+    visit. A destroyed file is left out, as the read model leaves it out."""
+    scratch = Database("sqlite", SQLiteDatastore(":memory:"))
+    projection = CoreElementsProjection(protocols)
+    with scratch.transaction() as tx:
+        projection.create_tables(tx)
+    rows = db.fetchall(
+        "SELECT trajectory_id FROM trajectory_index WHERE organisation = ?", [organisation]
+    )
+    for row in rows:
+        tid = str(row["trajectory_id"])
+        traj: Any = None
+        try:
+            for event in app.stream(UUID(tid)):
+                if event.timestamp > known_by:
+                    break
+                traj = event.mutate(traj)
+                if projection.wants(type(event)):
+                    version = event.originator_version
+                    projection.apply(Change(version, event, traj.state, tid, version))
+        except TrajectoryErased:
+            continue
+    with scratch.transaction() as tx:
+        projection.flush(tx, frozenset())
+    return CoreElementsView(scratch).matrix(organisation, as_of)
 
 
 def matrix(db: Database, organisation: str, as_of: date) -> MatrixOut:

@@ -44,12 +44,9 @@ from trajectory.crypto import TrajectoryErased
 from trajectory.duplicates import PossibleDuplicateIntake
 from trajectory.identity.users import UserStore, names_of
 from trajectory.projections.caseload import caseload
-from trajectory.protocol.follow_up import next_follow_up
-from trajectory.protocol.rules import criteria_for, unmet_criteria
-from trajectory.views import event_out, opening_event, summary
+from trajectory.views import event_out, opening_event
 from trajectory.visibility import visible_row
 from trajectory.web import forms as f
-from trajectory.web import timeline
 from trajectory.web.core import (
     CSRF_FIELD,
     FORBIDDEN,
@@ -367,72 +364,6 @@ def _visible(request: Request[Any, Any, Any], raw_id: str) -> UUID:
     return tid
 
 
-@get("/trajectories/{trajectory_id:str}", opt=COORD, sync_to_thread=True)
-def trajectory_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> Template:
-    as_of, done = request.query_params.get("as_of"), request.query_params.get("done")
-    t = translator(request)
-    app = _app(request)
-    tid = _visible(request, trajectory_id)
-    day = _parse_day(as_of)
-    today_now = amsterdam_date(app.clock())
-    if day is not None and day >= today_now:
-        day = None
-    moment = end_of_day(day) if day else None
-    events = [e for e in app.stream(tid) if moment is None or e.timestamp <= moment]
-    if not events:  # asked about a day before her file was opened
-        log_access(request, "read", str(tid))
-        return page(request, "error.html", status_code=404, status=404,
-                    message=t("On %(date)s this file had not been recorded yet.", date=t.date(day)))
-    traj = app.get(tid, as_of=moment)
-    protocol = app.protocol_of(traj)
-    today = day or today_now
-    opened = opening_event(events)
-    out = summary(traj, opened, protocol, today, moment)
-    s = traj.state
-    next_phase = s.phase + 1 if s.phase < protocol.last_phase else None
-    criteria: list[tuple[str, bool]] = []
-    if next_phase is not None and s.status == "in_care":
-        unmet = set(unmet_criteria(s, protocol, next_phase, today))
-        criteria = [(c, c not in unmet) for c in criteria_for(protocol, next_phase)]
-    log_access(request, "read", str(tid))
-    done_title = ""
-    if done:
-        spec = f.BY_SLUG.get(done) or (f.INTAKE if done == "intake" else None)
-        done_title = spec.title(t) if spec else ""
-    return page(
-        request,
-        "trajectory.html",
-        s=out,
-        state=s,
-        protocol=protocol,
-        tid=str(tid),
-        timeline=timeline.build(t, events, today),
-        history=history(t, web(request).services.users, events, traj),
-        attention=out.attention,
-        criteria=criteria,
-        next_phase=next_phase,
-        as_of=day,
-        done=done_title,
-        groups=_form_groups(t),
-        form_for=f.SATISFIED_BY,
-        titles={spec.slug: spec.title(t) for spec in f.FORMS},
-        today=today,
-        follow_up=next_follow_up(s, protocol),
-        after_closure=[spec for spec in f.FORMS if spec.group == "outcomes"],
-    )
-
-
-def _form_groups(t: Translator) -> list[tuple[str, list[f.FormSpec]]]:
-    groups: dict[str, list[f.FormSpec]] = {}
-    for spec in f.FORMS:
-        if "coordinator" in spec.roles:
-            groups.setdefault(spec.group, []).append(spec)
-    return [
-        (f.group_title(t, g), specs)
-        for g, specs in groups.items()
-    ]
-
-
 def history(
     t: Translator, users: UserStore, events: Iterable[TrajectoryEvent], traj: Trajectory
 ) -> list[HistoryRow]:
@@ -737,8 +668,7 @@ def _waiver_label(t: Translator, waivers: list[f.WaiverRow], anchor: str) -> str
 
 
 def care_routes() -> list[Any]:
-    return [caseload_page, caseload_search, intake_form, intake, trajectory_page, fact_form,
-            record_fact]
+    return [caseload_page, caseload_search, intake_form, intake, fact_form, record_fact]
 
 
 __all__ = ["care_routes", "end_of_day", "search_by_name"]

@@ -32,7 +32,7 @@ from trajectory.handover_pdf import handover_pdf, short_id
 from trajectory.identity.users import names_of
 from trajectory.organisation.elements import organisation_elements
 from trajectory.organisation.store import OrganisationStore
-from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix
+from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix, matrix_as_known
 from trajectory.projections.handovers import handovers_for
 from trajectory.projections.out_of_view import out_of_view_counts
 from trajectory.protocol.follow_up import next_follow_up
@@ -40,6 +40,7 @@ from trajectory.protocol.rules import age_on
 from trajectory.views import opening_event
 from trajectory.visibility import sees_identity
 from trajectory.web.auth_pages import reauth_fresh, reauthenticate
+from trajectory.web.care_pages import end_of_day
 from trajectory.web.core import (
     PathText,
     WebError,
@@ -53,6 +54,7 @@ from trajectory.web.core import (
     translator,
     web,
 )
+from trajectory.web.dossier import Moment
 from trajectory.web.forms import FORMS
 from trajectory.web.i18n import N_, Translator
 from trajectory.web.out_of_view_page import quality_rows
@@ -215,7 +217,6 @@ def chart(t: Translator, totals: list[Any]) -> tuple[list[ChartBar], int]:
 
 @get("/quality", opt=QUALITY, sync_to_thread=True)
 def quality_page(request: Request[Any, Any, Any]) -> Template:
-    as_of = request.query_params.get("as_of")
     t = translator(request)
     w = web(request)
     app = w.services.application
@@ -223,13 +224,14 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
         w.services.projections.catch_up()
     user = session_of(request).user
     today = amsterdam_date(app.clock())
-    day = today
-    if as_of:
-        try:
-            day = min(date.fromisoformat(as_of[:10]), today)
-        except ValueError:
-            day = today
-    out = matrix(app.db, user.organisation, day)
+    # Its old `as_of` counted by the day things happened, and still does.
+    moment = Moment.of(request.query_params, today, legacy_axis="happened")
+    day = moment.day or today
+    if moment.day is not None and moment.axis == "known":
+        out = matrix_as_known(app.db, app, app.protocols, user.organisation, day,
+                              end_of_day(day))
+    else:
+        out = matrix(app.db, user.organisation, day)
     stream = OrganisationStore(app.db).load(user.organisation)
     duties = organisation_elements(stream.state if stream is not None else None, day)
     log_access(request, "search", None)
@@ -243,6 +245,8 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
         out_of_view_rows=quality_rows(t, lost),
         out=out,
         as_of=day,
+        moment=moment,
+        today=today,
         bars=bars,
         chart_height=height,
         statuses=ELEMENT_STATUSES,

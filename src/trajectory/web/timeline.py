@@ -1,5 +1,9 @@
 """A trajectory's timeline, laid out for an inline SVG: phases as bands over time, and
-lanes for runaways, trauma therapy, education, the handover and aftercare.
+lanes for runaways, safety (analyses, signals, the police), trauma therapy, education, the
+handover and aftercare, with the legend that names every colour it uses.
+
+Phases have a colour family of their own (teal to slate), apart from therapy's purple,
+education's green and the handover's blue: a bar's colour must say one thing.
 
 Which fact shows in which lane, as a mark or as a bar from its day on, is declared with
 the fact (`trajectory.facts`); the spans (phases, runaways, therapy, aftercare), which
@@ -28,7 +32,7 @@ from trajectory.aggregates.events.phasing import PhaseAdvanced, PhaseRegressed
 from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
 from trajectory.aggregates.events.treatment import TraumaTherapyCompleted, TraumaTherapyStarted
 from trajectory.facts import FACTS, LaneName, OnTimeline
-from trajectory.web.i18n import Translator
+from trajectory.web.i18n import N_, Translator
 
 LANES: dict[type[TrajectoryEvent], OnTimeline] = {
     fact.event: fact.lane
@@ -78,6 +82,16 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Key:
+    """One entry of the legend: the class its swatch shares with what it explains, and
+    whether that is a bar, a mark or the line of today."""
+
+    css: str
+    label: str
+    shape: str = "bar"
+
+
+@dataclass(frozen=True)
 class Timeline:
     width: int
     height: int
@@ -88,6 +102,35 @@ class Timeline:
     today_x: float
     start: date
     end: date
+    legend: list[Key] = field(default_factory=list)
+
+
+MARK_NAMES: dict[str, str] = {
+    "milestone": N_("Education milestone"),
+    "handover": N_("Handover step"),
+    "police": N_("Police"),
+}
+"""The legend's words for a mark that more than one fact draws."""
+
+
+def legend(t: Translator, phases: int) -> list[Key]:
+    """Every colour the timeline may use, in lane order: the phases it shows, the spans,
+    then each kind of mark (from the list of facts), and today's line."""
+    keys = [Key(f"phase-{min(n, 6)}", t("Phase %(phase)s", phase=n)) for n in range(1, phases + 1)]
+    keys += [Key("runaway", t.event("RunawayReported")),
+             Key("therapy", t("Trauma therapy")),
+             Key("education", t.event("EducationArranged")),
+             Key("aftercare", t("Aftercare"))]
+    seen: set[str] = set()
+    for fact in FACTS:
+        lane = fact.lane
+        if lane is None or lane.shape != "mark" or lane.css in seen:
+            continue
+        seen.add(lane.css)
+        name = MARK_NAMES.get(lane.css)
+        keys.append(Key(lane.css, t(name) if name else t.event(fact.event.__name__), "mark"))
+    keys.append(Key("today", t("Today"), "line"))
+    return keys
 
 
 def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeline:
@@ -118,8 +161,8 @@ def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeli
         return Bar(left, max(right - left, least), css, title, text)
 
     names = get_args(LaneName)
-    labels = (t("Phase"), t("Runaways"), t("Trauma therapy"), t("Education"), t("Handover"),
-              t("Aftercare"))
+    labels = (t("Phase"), t("Runaways"), t("Safety"), t("Trauma therapy"), t("Education"),
+              t("Handover"), t("Aftercare"))
     lanes = {
         n: Lane(label=label, y=TOP + i * LANE_H)
         for i, (n, label) in enumerate(zip(names, labels, strict=True))
@@ -192,6 +235,8 @@ def build(t: Translator, events: Iterable[TrajectoryEvent], end: date) -> Timeli
         today_x=x(stop),
         start=start,
         end=stop,
+        legend=legend(t, max((int(b.text) for b in lanes["phases"].bars if b.text.isdigit()),
+                             default=1)),
     )
 
 
