@@ -110,7 +110,7 @@ def test_a_fact_recorded_through_its_form_is_in_the_history_and_the_access_log(
         assert "Veiligheidsanalyse" in history
         assert "27-2-2026" in history
         assert "internet en sociale media, weglopen" in history
-        assert "door coordinator" in history
+        assert "door Marieke de Graaf" in history
     t = world.app.get(world.girl)
     assert t.version == 2
     assert t.state.has("safety-analysis")

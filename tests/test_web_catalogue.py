@@ -268,7 +268,7 @@ def _contact(world: World, role: str) -> str:
 
 def _history_text(world: World, girl: UUID | None = None) -> str:
     with world.browser("coordinator") as b:
-        answer = b.get(f"/app/trajectories/{girl or world.girl}?lang=nl")
+        answer = b.get(f"/app/trajectories/{girl or world.girl}/history?lang=nl")
         assert answer.status_code == 200
         return " ".join(shown_text(answer.text))
 

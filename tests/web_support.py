@@ -72,6 +72,19 @@ PEOPLE: dict[str, tuple[str, str]] = {
     "quality": ("quality", ORG_A),
     "inspector": ("inspector", "Inspectie Gezondheidszorg en Jeugd"),
 }
+DISPLAY_NAMES: dict[str, str] = {
+    "coordinator": "Marieke de Graaf",
+    "coordinator-b": "Bram Jansen",
+    "aftercare": "Fatima El Idrissi",
+    "aftercare-other": "Eva Bakker",
+    "researcher": "Ruben Smit",
+    "admin": "Sanne Visser",
+    "admin-2": "Mark de Boer",
+    "admin-b": "Lotte Mulder",
+    "quality": "Kees Peters",
+    "inspector": "Ingrid Dekker",
+}
+"""How the pages name the people of the world: a care record names people as people."""
 
 
 @dataclass
@@ -156,7 +169,8 @@ def make_world(
     credentials = Credentials(app.db, app.keys)
     secrets: dict[str, str] = {}
     for name, (role, org) in PEOPLE.items():
-        services.users.add(name=name, role=role, organisation=org, now=clock(), user_id=name)
+        services.users.add(name=name, role=role, organisation=org, now=clock(), user_id=name,
+                           display_name=DISPLAY_NAMES[name])
         credentials.set_password(name, PASSWORD)
         secrets[name] = pyotp.random_base32()
         credentials.save_totp(name, secrets[name])
