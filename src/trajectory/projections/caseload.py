@@ -6,9 +6,11 @@ when, comes from `trajectory.protocol.attention` with the numbers of the traject
 protocol; whether an item is overdue depends on the day asked about, so it is decided at
 query time from the `today` given (a clock moved by a test moves it).
 
-Most urgent first: an open runaway, then the girls in care or aftercare before closed
-files, then the number of overdue items, then the earliest due date, then the trajectory
-id (so that paging is stable). A closed file has one kind of attention item only, its next
+Most urgent first: an open runaway, then a girl out of view, then the girls in care or
+aftercare before closed files, then the number of overdue items, then the earliest due
+date, then the trajectory id (so that paging is stable). The pages keep the missing girls
+(a runaway, out of view) in every filtered list (`keep_urgent`): a filter must never hide
+a girl nobody knows the whereabouts of. A closed file has one kind of attention item only, its next
 follow-up measurement (`protocol.follow_up`): due for her coordinator, but never ahead of
 a girl still in care.
 
@@ -37,6 +39,7 @@ from trajectory.projections.framework import (
 )
 from trajectory.projections.out_of_view import out_of_view_clause
 from trajectory.protocol.attention import AttentionItem, attention_items
+from trajectory.protocol.out_of_view import last_reached
 
 # -- rows -------------------------------------------------------------------------------------
 
@@ -54,6 +57,9 @@ class CaseloadRow(msgspec.Struct, frozen=True, kw_only=True):
     regressions: int
     version: int
     next_due_on: date | None
+    aftercare_started_on: date | None
+    # The last day a contact reached her (`protocol.out_of_view.last_reached`).
+    last_contact_on: date | None
 
 
 class AttentionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,7 +81,9 @@ _DDL = [
         runaways INTEGER NOT NULL,
         regressions INTEGER NOT NULL,
         version INTEGER NOT NULL,
-        next_due_on TEXT
+        next_due_on TEXT,
+        aftercare_started_on TEXT,
+        last_contact_on TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS caseload_org ON caseload (organisation, status, phase)",
     """CREATE TABLE IF NOT EXISTS caseload_attention (
@@ -93,6 +101,7 @@ _INSERT_ITEM = insert_statement("caseload_attention", AttentionRow, ("trajectory
 class CaseloadProjection(Projection):
     name = "caseload"
     tables = ("caseload", "caseload_attention")
+    version = 2  # 2: the day aftercare started and the last contact that reached her
     follows_state = True  # a trajectory's rows are computed from its state at the flush
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -127,6 +136,8 @@ class CaseloadProjection(Projection):
             regressions=s.regressions,
             version=version,
             next_due_on=items[0].due_on if items else None,
+            aftercare_started_on=s.aftercare_started_on,
+            last_contact_on=last_reached(s),
         )
         attention = [AttentionRow(trajectory_id=tid, code=i.code, due_on=i.due_on) for i in items]
         return row, attention
@@ -171,6 +182,8 @@ class CaseloadItemOut(msgspec.Struct, frozen=True, kw_only=True):
     attention: list[AttentionItem]
     # On the organisation's out-of-view list today (the same rows: `projections.out_of_view`).
     out_of_view: bool = False
+    aftercare_started_on: date | None = None
+    last_contact_on: date | None = None
 
 
 class CaseloadOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -187,7 +200,7 @@ class CaseloadView:
     differ (`PostgresCaseloadView` carries PostgreSQL's)."""
 
     order_by = (
-        "(open_runaway_since IS NULL), (status = 'closed'), overdue DESC,"
+        "(open_runaway_since IS NULL), (out_of_view = 0), (status = 'closed'), overdue DESC,"
         " (next_due_on IS NULL), next_due_on,"
         " open_runaway_since, trajectory_id"
     )
@@ -198,6 +211,9 @@ class CaseloadView:
     )
     """A row's attention items as one text, "due_on=code,..." (codes hold neither '='
     nor ',')."""
+
+    out_of_view_flag = f"CASE WHEN {out_of_view_clause('c.trajectory_id')} THEN 1 ELSE 0 END"
+    """1 when she is out of view on the day asked about (a number in both dialects)."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -213,27 +229,48 @@ class CaseloadView:
         coordinator: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        active: bool = False,
+        keep_urgent: bool = False,
     ) -> CaseloadOut:
-        where = ["c.organisation = ?"]
-        filters: list[Any] = [organisation]
-        if phase is not None:
-            where.append("c.phase = ?")
-            filters.append(phase)
-        if status is not None:
-            where.append("c.status = ?")
-            filters.append(status)
+        """`active`: closed files left out; `keep_urgent`: a girl who ran away or is out
+        of view is kept whatever the other filters say."""
+        day = today.isoformat()
+        scope = ["c.organisation = ?"]
+        scope_params: list[Any] = [organisation]
         if coordinator is not None:
-            where.append("c.coordinator = ?")
-            filters.append(coordinator)
-        params = [today.isoformat(), *filters]
+            scope.append("c.coordinator = ?")
+            scope_params.append(coordinator)
+        chosen: list[str] = []
+        chosen_params: list[Any] = []
+        if phase is not None:
+            chosen.append("c.phase = ?")
+            chosen_params.append(phase)
+        if status is not None:
+            chosen.append("c.status = ?")
+            chosen_params.append(status)
+        if active:
+            chosen.append("c.status <> 'closed'")
+        where = list(scope)
+        filters = [*scope_params]
+        urgent_q = "(q.open_runaway_since IS NOT NULL OR q.out_of_view = 1)"
+        if chosen and keep_urgent:
+            missing = out_of_view_clause("c.trajectory_id")
+            urgent_c = f"(c.open_runaway_since IS NOT NULL OR {missing})"
+            where.append(f"(({' AND '.join(chosen)}) OR {urgent_c})")
+            filters += [*chosen_params, day]
+        else:
+            where += chosen
+            filters += chosen_params
+        params = [day, day, *filters]
         inner = (
             "SELECT c.*, (SELECT COUNT(*) FROM caseload_attention a"
-            " WHERE a.trajectory_id = c.trajectory_id AND a.due_on < ?) AS overdue"
+            " WHERE a.trajectory_id = c.trajectory_id AND a.due_on < ?) AS overdue,"
+            f" {self.out_of_view_flag} AS out_of_view"
             f" FROM caseload c WHERE {' AND '.join(where)}"
         )
         outer = ""
         if overdue is True:
-            outer = " WHERE q.overdue > 0"
+            outer = " WHERE (q.overdue > 0" + (f" OR {urgent_q})" if keep_urgent else ")")
         elif overdue is False:
             outer = " WHERE q.overdue = 0"
         # The total: without the overdue filter a plain count on the index (a window
@@ -247,10 +284,9 @@ class CaseloadView:
         # "due_on=code,..."), read only for the rows of the page.
         page = f"SELECT q.* FROM ({inner}) q{outer} ORDER BY {self.order_by} LIMIT ? OFFSET ?"
         rows = self.db.fetchall(
-            f"SELECT p.*, ({self.items_of_p}) AS items, ({count}) AS total_rows,"
-            f" {out_of_view_clause('p.trajectory_id')} AS out_of_view"
+            f"SELECT p.*, ({self.items_of_p}) AS items, ({count}) AS total_rows"
             f" FROM ({page}) p ORDER BY {self.order_by}",
-            [*count_params, today.isoformat(), *params, limit, offset],
+            [*count_params, *params, limit, offset],
         )
         if rows:
             total = int(rows[0]["total_rows"])
@@ -295,7 +331,7 @@ class PostgresCaseloadView(CaseloadView):
     )
     # PostgreSQL sorts NULL last in ascending order already; say so for readers of both.
     order_by = (
-        "(open_runaway_since IS NULL), (status = 'closed'), overdue DESC,"
+        "(open_runaway_since IS NULL), (out_of_view = 0), (status = 'closed'), overdue DESC,"
         " next_due_on ASC NULLS LAST,"
         " open_runaway_since, trajectory_id"
     )
@@ -316,6 +352,8 @@ def caseload(
     coordinator: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    active: bool = False,
+    keep_urgent: bool = False,
 ) -> CaseloadOut:
     """The organisation's trajectories, most urgent first, with the total for paging."""
     return caseload_view(db).caseload(
@@ -327,4 +365,6 @@ def caseload(
         coordinator=coordinator,
         limit=limit,
         offset=offset,
+        active=active,
+        keep_urgent=keep_urgent,
     )

@@ -43,7 +43,7 @@ from trajectory.duplicates import PossibleDuplicateIntake
 from trajectory.identity.users import UserStore
 from trajectory.projections.caseload import caseload
 from trajectory.protocol.follow_up import next_follow_up
-from trajectory.protocol.rules import criteria_for, unmet_criteria
+from trajectory.protocol.rules import age_on, criteria_for, unmet_criteria
 from trajectory.views import event_out, opening_event, summary
 from trajectory.visibility import visible_row
 from trajectory.web import forms as f
@@ -107,6 +107,12 @@ def search_by_name(app: TrajectoryApplication, organisation: str, query: str) ->
     return hits
 
 
+STATUS_CHOICES = ("in_care", "aftercare", "closed")
+ALL_STATUSES = "all"
+"""The status choice that shows closed files too; without a choice the caseload shows the
+girls in care and in aftercare (a closed file is not work of today)."""
+
+
 @get("/caseload", opt=COORD, sync_to_thread=True)
 def caseload_page(request: Request[Any, Any, Any]) -> Template | Redirect:
     """The caseload with its filters (in the address: phase, status, overdue). A name is
@@ -127,6 +133,23 @@ def caseload_search(request: Request[Any, Any, Any]) -> Template:
     form = form_of(request)
     return _caseload(request, first(form, "q"), first(form, "phase"), first(form, "status"),
                      first(form, "overdue"))
+
+
+@dataclass(frozen=True)
+class Who:
+    """What a card says of who she is: her name and her age today (from her encrypted
+    opening event; never stored in a read model)."""
+
+    name: str
+    age: int | None
+
+
+def days_ago(t: Translator, days: int) -> str:
+    """How long ago, in words: "today", "1 day ago", "4 days ago"."""
+    if days <= 0:
+        return t("today")
+    n = t.number(days)
+    return t("%(days)s day ago", days=n) if days == 1 else t("%(days)s days ago", days=n)
 
 
 def _caseload(
@@ -150,7 +173,7 @@ def _caseload(
         log_access(request, "search", None)
         for tid in found:  # she can ask who found her file, and by what
             log_access(request, "search", str(tid))
-    chosen_status = cast(Status, status) if status in ("in_care", "aftercare", "closed") else None
+    chosen_status = cast(Status, status) if status in STATUS_CHOICES else None
     out = caseload(
         app.db,
         user.organisation,
@@ -159,9 +182,12 @@ def _caseload(
         status=chosen_status,
         overdue=True if overdue else None,
         limit=500,
+        active=chosen_status is None and status != ALL_STATUSES,
+        # a missing girl is on every list but a name search's
+        keep_urgent=not query,
     )
     items = [i for i in out.items if hits is None or i.id in hits]
-    names = {i.id: _safe_name(app, i.id) for i in items}
+    who = {i.id: _who(app, i.id, today) for i in items}
     if not query:  # one entry naming every girl whose name the page shows
         log_access(request, "search", None, shown=tuple(str(i.id) for i in items))
     phases = range(1, app.protocols.current.last_phase + 1)
@@ -169,16 +195,27 @@ def _caseload(
         request,
         "caseload.html",
         items=items,
-        names=names,
+        who=who,
         query=query,
         phase=phase,
-        status=chosen_status,
+        status=chosen_status or (ALL_STATUSES if status == ALL_STATUSES else None),
+        statuses=STATUS_CHOICES,
+        all_statuses=ALL_STATUSES,
         overdue=bool(overdue),
         phases=list(phases),
         organisation=user.organisation,
         today=today,
+        days_ago=days_ago,
         form_for=f.SATISFIED_BY,
     )
+
+
+def _who(app: TrajectoryApplication, tid: UUID, today: date) -> Who:
+    try:
+        identity = opening_event(app.events.get(tid, lte=1)).identity  # type: ignore[arg-type]
+    except Exception:  # erased or unreadable: the short id, never a failure of the list
+        return Who(name=str(tid)[:8], age=None)
+    return Who(name=identity.name, age=age_on(identity.date_of_birth, today))
 
 
 def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:
