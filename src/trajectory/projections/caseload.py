@@ -19,6 +19,7 @@ No identity and no free text: ids, codes, dates and counts only.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -368,3 +369,61 @@ def caseload(
         active=active,
         keep_urgent=keep_urgent,
     )
+
+
+# -- due items: the week and the agenda feed ------------------------------------------------------
+
+
+class DueItemOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One attention item of one girl, as the week page and the agenda feed list it: the
+    caseload's own rows, so that what is due is decided once (`protocol.attention`)."""
+
+    trajectory_id: UUID
+    code: str
+    due_on: date
+    overdue: bool
+    status: Status
+    phase: int
+
+
+def due_items(
+    db: Database,
+    today: date,
+    *,
+    until: date | None = None,
+    organisation: str | None = None,
+    coordinator: str | None = None,
+    trajectory_ids: Collection[str] | None = None,
+) -> list[DueItemOut]:
+    """The attention items due on or before `until` (every one without it), earliest due
+    first, of an organisation's girls, of one coordinator's, or of the girls given (an
+    aftercare worker's, who may see no organisation as a whole). Overdue: due before
+    `today`, as on the caseload."""
+    where: list[str] = []
+    params: list[Any] = []
+    if organisation is not None:
+        where.append("c.organisation = ?")
+        params.append(organisation)
+    if coordinator is not None:
+        where.append("c.coordinator = ?")
+        params.append(coordinator)
+    if trajectory_ids is not None:
+        ids = sorted(trajectory_ids)
+        if not ids:
+            return []
+        where.append(f"c.trajectory_id IN ({', '.join('?' for _ in ids)})")
+        params += ids
+    if until is not None:
+        where.append("a.due_on <= ?")
+        params.append(until.isoformat())
+    assert where, "due items of everyone are nobody's agenda"
+    rows = db.fetchall(
+        "SELECT a.trajectory_id, a.code, a.due_on, c.status, c.phase"
+        " FROM caseload_attention a JOIN caseload c ON c.trajectory_id = a.trajectory_id"
+        f" WHERE {' AND '.join(where)} ORDER BY a.due_on, a.code, a.trajectory_id",
+        params,
+    )
+    day = today.isoformat()
+    for r in rows:
+        r["overdue"] = str(r["due_on"]) < day
+    return msgspec.convert(rows, list[DueItemOut], strict=False)

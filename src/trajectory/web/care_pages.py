@@ -43,7 +43,7 @@ from trajectory.duplicates import PossibleDuplicateIntake
 from trajectory.identity.users import UserStore
 from trajectory.projections.caseload import caseload
 from trajectory.protocol.follow_up import next_follow_up
-from trajectory.protocol.rules import age_on, criteria_for, unmet_criteria
+from trajectory.protocol.rules import criteria_for, unmet_criteria
 from trajectory.views import event_out, opening_event, summary
 from trajectory.visibility import visible_row
 from trajectory.web import forms as f
@@ -64,6 +64,7 @@ from trajectory.web.core import (
     web,
 )
 from trajectory.web.i18n import Translator
+from trajectory.web.other_pages import _listed as listed_girl
 from trajectory.web.refusals import Refusal, explain
 from trajectory.write_errors import KEY_FIELD as KEY_REFUSED
 from trajectory.write_errors import InputRefused
@@ -135,15 +136,6 @@ def caseload_search(request: Request[Any, Any, Any]) -> Template:
                      first(form, "overdue"))
 
 
-@dataclass(frozen=True)
-class Who:
-    """What a card says of who she is: her name and her age today (from her encrypted
-    opening event; never stored in a read model)."""
-
-    name: str
-    age: int | None
-
-
 def days_ago(t: Translator, days: int) -> str:
     """How long ago, in words: "today", "1 day ago", "4 days ago"."""
     if days <= 0:
@@ -187,7 +179,8 @@ def _caseload(
         keep_urgent=not query,
     )
     items = [i for i in out.items if hits is None or i.id in hits]
-    who = {i.id: _who(app, i.id, today) for i in items}
+    # her name and age, read from her encrypted opening event (never a read model's)
+    who = {i.id: listed_girl(app, user, i.id, None, today) for i in items}
     if not query:  # one entry naming every girl whose name the page shows
         log_access(request, "search", None, shown=tuple(str(i.id) for i in items))
     phases = range(1, app.protocols.current.last_phase + 1)
@@ -208,14 +201,6 @@ def _caseload(
         days_ago=days_ago,
         form_for=f.SATISFIED_BY,
     )
-
-
-def _who(app: TrajectoryApplication, tid: UUID, today: date) -> Who:
-    try:
-        identity = opening_event(app.events.get(tid, lte=1)).identity  # type: ignore[arg-type]
-    except Exception:  # erased or unreadable: the short id, never a failure of the list
-        return Who(name=str(tid)[:8], age=None)
-    return Who(name=identity.name, age=age_on(identity.date_of_birth, today))
 
 
 def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:

@@ -268,14 +268,17 @@ def first(form: dict[str, list[str]], name: str) -> str:
 
 
 OUT_OF_VIEW = "/out-of-view"
+WEEK = "/week"
 NAV: dict[str, list[tuple[str, str]]] = {
     "coordinator": [
         (N_("Caseload"), "/caseload"),
+        (N_("This week"), WEEK),
         (N_("Out of view"), OUT_OF_VIEW),
         (N_("New intake"), "/trajectories/new"),
         (N_("Quality"), "/quality"),
     ],
-    "aftercare": [(N_("Handovers"), "/handovers"), (N_("Out of view"), OUT_OF_VIEW)],
+    "aftercare": [(N_("Handovers"), "/handovers"), (N_("This week"), WEEK),
+                  (N_("Out of view"), OUT_OF_VIEW)],
     "researcher": [(N_("Research"), "/research"),
                    (N_("Research projects"), "/research/projects")],
     "admin": [
@@ -295,24 +298,29 @@ NAV: dict[str, list[tuple[str, str]]] = {
 
 
 def nav_counts(request: Request[Any, Any, Any], session: WebSession | None) -> dict[str, int]:
-    """The counts beside the menu's entries: how many girls are out of view today, for
-    whoever has that list. Never a reason for a page to fail: without the count (the
-    store unreachable, as on some error pages) the menu is drawn without it."""
+    """The counts beside the menu's entries: how many girls are out of view today, and
+    how many of her items are overdue or due this week, for whoever has that list. Never
+    a reason for a page to fail: without the count (the store unreachable, as on some
+    error pages) the menu is drawn without it."""
     if session is None or session.stage != "full":
         return {}
     user = session.user
-    if not any(href == OUT_OF_VIEW for _, href in NAV.get(user.role, [])):
-        return {}
+    entries = {href for _, href in NAV.get(user.role, [])}
+    counts: dict[str, int] = {}
     try:
-        app = web(request).services.application
-        worker = user.user_id if user.role == "aftercare" else None
-        counts = out_of_view_counts(
-            app.db, user.organisation, amsterdam_date(app.clock()), worker=worker
-        )
+        if OUT_OF_VIEW in entries:
+            app = web(request).services.application
+            worker = user.user_id if user.role == "aftercare" else None
+            counts[OUT_OF_VIEW] = out_of_view_counts(
+                app.db, user.organisation, amsterdam_date(app.clock()), worker=worker
+            ).girls
+        if WEEK in entries:
+            from trajectory.web.week_pages import week_count  # the page imports this module
+
+            counts[WEEK] = week_count(request, user)
     except Exception as e:
         log.warning("nav_count_failed", error_type=type(e).__name__)
-        return {}
-    return {OUT_OF_VIEW: counts.girls}
+    return counts
 
 
 def base_context(

@@ -25,6 +25,7 @@ from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
 from trajectory.web.project_pages import project_routes
 from trajectory.web.protocol_page import protocol_routes
+from trajectory.web.week_pages import week_routes
 
 HERE = Path(__file__).parent
 
@@ -37,6 +38,7 @@ def web_routes() -> list[Router]:
             *protocol_routes(),
             *organisation_routes(),
             *project_routes(),
+            *week_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},
