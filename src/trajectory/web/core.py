@@ -269,6 +269,11 @@ def first(form: dict[str, list[str]], name: str) -> str:
 
 OUT_OF_VIEW = "/out-of-view"
 WEEK = "/week"
+FEED_ROLES = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
+"""Who has a week of due items (`web.week_pages`), and so an agenda address of it."""
+CALENDAR = "/calendar"
+CALENDAR_SUFFIX = ".ics"
+"""Her agenda address: `{PREFIX}{CALENDAR}/<secret>{CALENDAR_SUFFIX}` (`web.calendar_feed`)."""
 NAV: dict[str, list[tuple[str, str]]] = {
     "coordinator": [
         (N_("Caseload"), "/caseload"),

@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from trajectory.web import i18n
 from trajectory.web.admin_pages import admin_routes
 from trajectory.web.auth_pages import auth_routes
+from trajectory.web.calendar_feed import calendar_feed_routes
 from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
 from trajectory.web.organisation_pages import organisation_routes
@@ -39,6 +40,7 @@ def web_routes() -> list[Router]:
             *organisation_routes(),
             *project_routes(),
             *week_routes(),
+            *calendar_feed_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},

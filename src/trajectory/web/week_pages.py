@@ -30,12 +30,12 @@ from trajectory.identity.users import User
 from trajectory.persistence.database import Database
 from trajectory.projections.caseload import DueItemOut, due_items
 from trajectory.projections.handovers import handovers_for
-from trajectory.web.core import log_access, page, session_of, translator, web
+from trajectory.web.core import FEED_ROLES, log_access, page, session_of, translator, web
 from trajectory.web.forms import SATISFIED_BY
 from trajectory.web.i18n import DAY_PATTERN, Translator
 from trajectory.web.other_pages import _listed as listed_girl
 
-WEEK_ROLES = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
+WEEK_ROLES = FEED_ROLES
 MAX_WEEKS_AHEAD = 104
 """Two years on: the last follow-up measurement falls within it."""
 WHOLE_ORGANISATION = "organisation"
