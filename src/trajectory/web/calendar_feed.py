@@ -36,8 +36,8 @@ from trajectory.web.core import (
     not_found,
     web,
 )
+from trajectory.web.due import form_of, girl_href, items_of
 from trajectory.web.i18n import Translator, choose_language
-from trajectory.web.week_pages import form_of, girl_href, items_of
 
 PUBLIC = {"web_access": "public"}
 

@@ -35,6 +35,7 @@ from trajectory.crypto import TrajectoryErased
 from trajectory.identity.credentials import Credentials
 from trajectory.projections.out_of_view import out_of_view_counts
 from trajectory.research.kept import export_root
+from trajectory.web.due import week_count
 from trajectory.web.i18n import LANG_COOKIE, LANGS, N_, Translator, choose_language
 from trajectory.web.origin import from_our_own_pages
 from trajectory.web.sessions import SESSION_COOKIE, SessionStore, WebSession
@@ -313,16 +314,15 @@ def nav_counts(request: Request[Any, Any, Any], session: WebSession | None) -> d
     entries = {href for _, href in NAV.get(user.role, [])}
     counts: dict[str, int] = {}
     try:
+        app = web(request).services.application
+        today = amsterdam_date(app.clock())
         if OUT_OF_VIEW in entries:
-            app = web(request).services.application
             worker = user.user_id if user.role == "aftercare" else None
             counts[OUT_OF_VIEW] = out_of_view_counts(
-                app.db, user.organisation, amsterdam_date(app.clock()), worker=worker
+                app.db, user.organisation, today, worker=worker
             ).girls
         if WEEK in entries:
-            from trajectory.web.week_pages import week_count  # the page imports this module
-
-            counts[WEEK] = week_count(request, user)
+            counts[WEEK] = week_count(app.db, user, today)
     except Exception as e:
         log.warning("nav_count_failed", error_type=type(e).__name__)
     return counts

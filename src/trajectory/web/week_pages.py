@@ -18,20 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from uuid import UUID
 
 from babel.dates import format_date
 from litestar import Request, get
 from litestar.response import Template
 
 from trajectory.clock import amsterdam_date
-from trajectory.facts import FACTS
-from trajectory.identity.users import User
-from trajectory.persistence.database import Database
-from trajectory.projections.caseload import DueItemOut, due_items
-from trajectory.projections.handovers import handovers_for
+from trajectory.projections.caseload import DueItemOut
 from trajectory.web.core import FEED_ROLES, log_access, page, session_of, translator, web
-from trajectory.web.forms import SATISFIED_BY
+from trajectory.web.due import form_of, girl_href, handed_over, items_of
 from trajectory.web.i18n import DAY_PATTERN, Translator
 from trajectory.web.other_pages import _listed as listed_girl
 
@@ -40,49 +35,9 @@ MAX_WEEKS_AHEAD = 104
 """Two years on: the last follow-up measurement falls within it."""
 WHOLE_ORGANISATION = "organisation"
 
-AFTERCARE_FORMS = frozenset(fact.slug for fact in FACTS if "aftercare" in fact.roles)
-"""The forms an aftercare worker records herself."""
-
-
-def form_of(user: User, code: str) -> str | None:
-    """The form that records an item, if this user records it (the caseload's mapping,
-    narrowed to an aftercare worker's own forms)."""
-    slug = SATISFIED_BY.get(code)
-    if user.role == "aftercare" and slug not in AFTERCARE_FORMS:
-        return None
-    return slug
-
-
-def girl_href(user: User, tid: UUID) -> str:
-    """Her page for a coordinator; the handover page for an aftercare worker."""
-    return f"/handovers/{tid}" if user.role == "aftercare" else f"/trajectories/{tid}"
-
-
 def weekday(t: Translator, day: date) -> str:
     """A day with its weekday, as a heading reads: "vrijdag 6-3-2026" / "Friday 6 Mar 2026"."""
     return format_date(day, f"EEEE {DAY_PATTERN[t.lang]}", locale=t.locale)
-
-
-def handed_over(db: Database, user: User, today: date) -> dict[UUID, date | None]:
-    """An aftercare worker's girls (handed over to her, aftercare not ended), each with
-    the day of her warm handover meeting: from then on the worker may see who she is
-    (`visibility.sees_identity`)."""
-    return {i.id: i.meeting_on for i in handovers_for(db, user.user_id, today).items}
-
-
-def items_of(
-    db: Database, user: User, today: date, *, until: date | None,
-    organisation_wide: bool = False, hers: dict[UUID, date | None] | None = None,
-) -> list[DueItemOut]:
-    """Her girls' items due by `until`: the rows of the caseload, for this user."""
-    if user.role == "aftercare":
-        ids = {str(tid) for tid in (hers if hers is not None else handed_over(db, user, today))}
-        items = due_items(db, today, until=until, trajectory_ids=ids)
-        return [i for i in items if form_of(user, i.code) is not None]
-    return due_items(
-        db, today, until=until, organisation=user.organisation,
-        coordinator=None if organisation_wide else user.user_id,
-    )
 
 
 @dataclass
@@ -146,14 +101,6 @@ def week_page(request: Request[Any, Any, Any]) -> Template:
         girl_href=lambda tid: girl_href(user, tid),
         today=today,
     )
-
-
-def week_count(request: Request[Any, Any, Any], user: User) -> int:
-    """The menu's count beside "This week": her items overdue or due in the coming seven
-    days."""
-    app = web(request).services.application
-    today = amsterdam_date(app.clock())
-    return len(items_of(app.db, user, today, until=today + timedelta(days=6)))
 
 
 def week_routes() -> list[Any]:
