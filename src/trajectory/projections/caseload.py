@@ -236,19 +236,8 @@ class CaseloadView:
         """`active`: closed files left out; `keep_urgent`: a girl who ran away or is out
         of view is kept whatever the other filters say."""
         day = today.isoformat()
-        scope = ["c.organisation = ?"]
-        scope_params: list[Any] = [organisation]
-        if coordinator is not None:
-            scope.append("c.coordinator = ?")
-            scope_params.append(coordinator)
-        chosen: list[str] = []
-        chosen_params: list[Any] = []
-        if phase is not None:
-            chosen.append("c.phase = ?")
-            chosen_params.append(phase)
-        if status is not None:
-            chosen.append("c.status = ?")
-            chosen_params.append(status)
+        scope, scope_params = _equal(organisation=organisation, coordinator=coordinator)
+        chosen, chosen_params = _equal(phase=phase, status=status)
         if active:
             chosen.append("c.status <> 'closed'")
         where = list(scope)
@@ -304,6 +293,12 @@ class CaseloadView:
             offset=offset,
             items=_items(rows, today),
         )
+
+
+def _equal(**values: Any) -> tuple[list[str], list[Any]]:
+    """`c.<column> = ?` for each value given (None: no condition), and the values."""
+    given = [(column, value) for column, value in values.items() if value is not None]
+    return [f"c.{column} = ?" for column, _ in given], [value for _, value in given]
 
 
 def _items(rows: list[dict[str, Any]], today: date) -> list[CaseloadItemOut]:
@@ -399,14 +394,7 @@ def due_items(
     first, of an organisation's girls, of one coordinator's, or of the girls given (an
     aftercare worker's, who may see no organisation as a whole). Overdue: due before
     `today`, as on the caseload."""
-    where: list[str] = []
-    params: list[Any] = []
-    if organisation is not None:
-        where.append("c.organisation = ?")
-        params.append(organisation)
-    if coordinator is not None:
-        where.append("c.coordinator = ?")
-        params.append(coordinator)
+    where, params = _equal(organisation=organisation, coordinator=coordinator)
     if trajectory_ids is not None:
         ids = sorted(trajectory_ids)
         if not ids:
