@@ -181,6 +181,7 @@ def _caseload(
     items = [i for i in out.items if hits is None or i.id in hits]
     # her name and age, read from her encrypted opening event (never a read model's)
     who = {i.id: listed_girl(app, user, i.id, None, today) for i in items}
+    coordinators = _people(request, {i.coordinator for i in items})
     if not query:  # one entry naming every girl whose name the page shows
         log_access(request, "search", None, shown=tuple(str(i.id) for i in items))
     phases = range(1, app.protocols.current.last_phase + 1)
@@ -189,6 +190,7 @@ def _caseload(
         "caseload.html",
         items=items,
         who=who,
+        coordinators=coordinators,
         query=query,
         phase=phase,
         status=chosen_status or (ALL_STATUSES if status == ALL_STATUSES else None),
@@ -201,6 +203,13 @@ def _caseload(
         days_ago=days_ago,
         form_for=f.SATISFIED_BY,
     )
+
+
+def _people(request: Request[Any, Any, Any], user_ids: set[str]) -> dict[str, str]:
+    """Each user's name, as people know her (an unknown id reads as itself)."""
+    users = web(request).services.users
+    found = {uid: users.by_id(uid) for uid in user_ids}
+    return {uid: person.name if person else uid for uid, person in found.items()}
 
 
 def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:
