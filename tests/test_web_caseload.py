@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from tests.builders import intake, phase_2_facts, record_all
+from tests.builders import intake, left_care, phase_2_facts, record_all
 from tests.web_support import GIRL, HANDED_OVER_GIRL, ORG_A, World
 from trajectory.aggregates.events.intake import Identity
 from trajectory.application import Actor
@@ -106,6 +106,27 @@ def test_a_missing_girl_stays_on_top_whatever_the_filter(world: World) -> None:
         assert RUNAWAY_GIRL in page.text
     assert overdue.text.index(RUNAWAY_GIRL) < overdue.text.index(GIRL)
     assert "4 dagen geleden" in overdue.text
+
+
+def test_a_girl_out_of_view_stays_but_a_closed_file_out_of_view_does_not(
+    world: World,
+) -> None:
+    # given a girl in aftercare nobody reached for five weeks (out of view), and a girl
+    # who left care without a warm handover, her file closed (out of view, but closed)
+    in_aftercare(world)
+    world.clock.advance(days=26)
+    left = _open(world, "Eva Vertrokken", date(2026, 1, 5))
+    world.app.execute(left, left_care(), COORDINATOR)
+    with world.browser("coordinator") as b:
+        # when she keeps only phase 2, or only girls with overdue items
+        phase_2 = b.get("/app/caseload?phase=2")
+        default = b.get("/app/caseload")
+    # then the girl in aftercare is there, marked out of view
+    assert HANDED_OVER_GIRL in phase_2.text
+    assert "Uit beeld" in phase_2.text
+    # and the closed file is not among today's work (the out-of-view list has her)
+    assert "Eva Vertrokken" not in phase_2.text
+    assert "Eva Vertrokken" not in default.text
 
 
 def test_a_card_says_her_age_and_in_aftercare_her_last_contact(world: World) -> None:

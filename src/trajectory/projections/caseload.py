@@ -6,13 +6,15 @@ when, comes from `trajectory.protocol.attention` with the numbers of the traject
 protocol; whether an item is overdue depends on the day asked about, so it is decided at
 query time from the `today` given (a clock moved by a test moves it).
 
-Most urgent first: an open runaway, then a girl out of view, then the girls in care or
-aftercare before closed files, then the number of overdue items, then the earliest due
+Most urgent first: an open runaway, then the girls in care or aftercare before closed
+files, then a girl out of view, then the number of overdue items, then the earliest due
 date, then the trajectory id (so that paging is stable). The pages keep the missing girls
-(a runaway, out of view) in every filtered list (`keep_urgent`): a filter must never hide
-a girl nobody knows the whereabouts of. A closed file has one kind of attention item only, its next
-follow-up measurement (`protocol.follow_up`): due for her coordinator, but never ahead of
-a girl still in care.
+(an open runaway; out of view, unless her file is closed) in every filtered list
+(`keep_urgent`): a filter must never hide a girl nobody knows the whereabouts of. A
+closed file out of view (she left without a warm handover and was never reached since)
+stays on the organisation's out-of-view list, not among today's work. A closed file has
+one kind of attention item only, its next follow-up measurement (`protocol.follow_up`):
+due for her coordinator, but never ahead of a girl still in care.
 
 No identity and no free text: ids, codes, dates and counts only.
 """
@@ -201,7 +203,7 @@ class CaseloadView:
     differ (`PostgresCaseloadView` carries PostgreSQL's)."""
 
     order_by = (
-        "(open_runaway_since IS NULL), (out_of_view = 0), (status = 'closed'), overdue DESC,"
+        "(open_runaway_since IS NULL), (status = 'closed'), (out_of_view = 0), overdue DESC,"
         " (next_due_on IS NULL), next_due_on,"
         " open_runaway_since, trajectory_id"
     )
@@ -233,8 +235,8 @@ class CaseloadView:
         active: bool = False,
         keep_urgent: bool = False,
     ) -> CaseloadOut:
-        """`active`: closed files left out; `keep_urgent`: a girl who ran away or is out
-        of view is kept whatever the other filters say."""
+        """`active`: closed files left out; `keep_urgent`: a girl who ran away, or is out
+        of view while in care or aftercare, is kept whatever the other filters say."""
         day = today.isoformat()
         scope, scope_params = _equal(organisation=organisation, coordinator=coordinator)
         chosen, chosen_params = _equal(phase=phase, status=status)
@@ -242,10 +244,14 @@ class CaseloadView:
             chosen.append("c.status <> 'closed'")
         where = list(scope)
         filters = [*scope_params]
-        urgent_q = "(q.open_runaway_since IS NOT NULL OR q.out_of_view = 1)"
+        urgent_q = (
+            "(q.open_runaway_since IS NOT NULL OR (q.out_of_view = 1 AND q.status <> 'closed'))"
+        )
         if chosen and keep_urgent:
             missing = out_of_view_clause("c.trajectory_id")
-            urgent_c = f"(c.open_runaway_since IS NOT NULL OR {missing})"
+            urgent_c = (
+                f"(c.open_runaway_since IS NOT NULL OR ({missing} AND c.status <> 'closed'))"
+            )
             where.append(f"(({' AND '.join(chosen)}) OR {urgent_c})")
             filters += [*chosen_params, day]
         else:
@@ -327,7 +333,7 @@ class PostgresCaseloadView(CaseloadView):
     )
     # PostgreSQL sorts NULL last in ascending order already; say so for readers of both.
     order_by = (
-        "(open_runaway_since IS NULL), (out_of_view = 0), (status = 'closed'), overdue DESC,"
+        "(open_runaway_since IS NULL), (status = 'closed'), (out_of_view = 0), overdue DESC,"
         " next_due_on ASC NULLS LAST,"
         " open_runaway_since, trajectory_id"
     )
