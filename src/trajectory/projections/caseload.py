@@ -9,12 +9,11 @@ query time from the `today` given (a clock moved by a test moves it).
 Most urgent first: an open runaway, then the girls in care or aftercare before closed
 files, then a girl out of view, then the number of overdue items, then the earliest due
 date, then the trajectory id (so that paging is stable). The pages keep the missing girls
-(an open runaway; out of view, unless her file is closed) in every filtered list
-(`keep_urgent`): a filter must never hide a girl nobody knows the whereabouts of. A
-closed file out of view (she left without a warm handover and was never reached since)
-stays on the organisation's out-of-view list, not among today's work. A closed file has
-one kind of attention item only, its next follow-up measurement (`protocol.follow_up`):
-due for her coordinator, but never ahead of a girl still in care.
+(an open runaway, out of view) in every filtered list (`keep_urgent`): a filter must
+never hide a girl nobody knows the whereabouts of, also not one whose file is closed (she
+left without a warm handover and nobody has reached her since). A closed file has one
+kind of attention item only, its next follow-up measurement (`protocol.follow_up`): due
+for her coordinator, but never ahead of a girl still in care.
 
 No identity and no free text: ids, codes, dates and counts only.
 """
@@ -235,8 +234,8 @@ class CaseloadView:
         active: bool = False,
         keep_urgent: bool = False,
     ) -> CaseloadOut:
-        """`active`: closed files left out; `keep_urgent`: a girl who ran away, or is out
-        of view while in care or aftercare, is kept whatever the other filters say."""
+        """`active`: closed files left out; `keep_urgent`: a girl who ran away or is out
+        of view is kept whatever the other filters say."""
         day = today.isoformat()
         scope, scope_params = _equal(organisation=organisation, coordinator=coordinator)
         chosen, chosen_params = _equal(phase=phase, status=status)
@@ -244,14 +243,10 @@ class CaseloadView:
             chosen.append("c.status <> 'closed'")
         where = list(scope)
         filters = [*scope_params]
-        urgent_q = (
-            "(q.open_runaway_since IS NOT NULL OR (q.out_of_view = 1 AND q.status <> 'closed'))"
-        )
+        urgent_q = "(q.open_runaway_since IS NOT NULL OR q.out_of_view = 1)"
         if chosen and keep_urgent:
             missing = out_of_view_clause("c.trajectory_id")
-            urgent_c = (
-                f"(c.open_runaway_since IS NOT NULL OR ({missing} AND c.status <> 'closed'))"
-            )
+            urgent_c = f"(c.open_runaway_since IS NOT NULL OR {missing})"
             where.append(f"(({' AND '.join(chosen)}) OR {urgent_c})")
             filters += [*chosen_params, day]
         else:
