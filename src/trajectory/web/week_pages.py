@@ -35,6 +35,7 @@ MAX_WEEKS_AHEAD = 104
 """Two years on: the last follow-up measurement falls within it."""
 WHOLE_ORGANISATION = "organisation"
 
+
 def weekday(t: Translator, day: date) -> str:
     """A day with its weekday, as a heading reads: "vrijdag 6-3-2026" / "Friday 6 Mar 2026"."""
     return format_date(day, f"EEEE {DAY_PATTERN[t.lang]}", locale=t.locale)
