@@ -88,6 +88,8 @@ _DDL = [
         last_contact_on TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS caseload_org ON caseload (organisation, status, phase)",
+    # her own girls (the week page, the menu's count on every page, the agenda feed)
+    "CREATE INDEX IF NOT EXISTS caseload_coordinator ON caseload (coordinator, organisation)",
     """CREATE TABLE IF NOT EXISTS caseload_attention (
         trajectory_id TEXT NOT NULL,
         code TEXT NOT NULL,
@@ -103,7 +105,8 @@ _INSERT_ITEM = insert_statement("caseload_attention", AttentionRow, ("trajectory
 class CaseloadProjection(Projection):
     name = "caseload"
     tables = ("caseload", "caseload_attention")
-    version = 2  # 2: the day aftercare started and the last contact that reached her
+    # 2: the day aftercare started, the last contact that reached her; by coordinator
+    version = 2
     follows_state = True  # a trajectory's rows are computed from its state at the flush
 
     def __init__(self, *args: Any, **kwargs: Any):
