@@ -23,6 +23,8 @@ Action = Literal[
     "read", "write", "search", "export", "erase", "audit-read", "login",
     # an administrator's acts on her organisation's users (`identity.administration`)
     "user-list", "user-add", "user-role", "user-second-factor", "user-revoke", "user-sessions",
+    # her agenda app read her feed of due dates (`web.calendar_feed`)
+    "calendar-read",
 ]
 Outcome = Literal["ok", "denied", "refused", "rejected", "replayed", "failed", "proposed"]
 

@@ -404,6 +404,19 @@ _INTAKE_FINGERPRINTS = [
 ]
 
 
+# Agenda feeds (trajectory.calendar_feeds): a secret address per user for her agenda app;
+# only the hash of its secret is kept, and a revoked one stays, revoked.
+_CALENDAR_FEEDS = [
+    """CREATE TABLE IF NOT EXISTS calendar_feeds (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS calendar_feeds_user ON calendar_feeds (user_id)",
+]
+
+
 def create_schema(db: Database) -> set[str]:
     """Create our tables if they do not exist yet (idempotent). Returns the columns added
     to tables of an earlier version (`table.column`), for the caller to fill in."""
@@ -423,6 +436,7 @@ def create_schema(db: Database) -> set[str]:
             *_append_only(db.dialect, "organisation_events"),
             *_research_projects(db.dialect),
             *_INTAKE_FINGERPRINTS,
+            *_CALENDAR_FEEDS,
         ]
         for statement in statements:
             tx.execute(statement)

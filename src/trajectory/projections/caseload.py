@@ -7,16 +7,20 @@ protocol; whether an item is overdue depends on the day asked about, so it is de
 query time from the `today` given (a clock moved by a test moves it).
 
 Most urgent first: an open runaway, then the girls in care or aftercare before closed
-files, then the number of overdue items, then the earliest due date, then the trajectory
-id (so that paging is stable). A closed file has one kind of attention item only, its next
-follow-up measurement (`protocol.follow_up`): due for her coordinator, but never ahead of
-a girl still in care.
+files, then a girl out of view, then the number of overdue items, then the earliest due
+date, then the trajectory id (so that paging is stable). The pages keep the missing girls
+(an open runaway, out of view) in every filtered list (`keep_urgent`): a filter must
+never hide a girl nobody knows the whereabouts of, also not one whose file is closed (she
+left without a warm handover and nobody has reached her since). A closed file has one
+kind of attention item only, its next follow-up measurement (`protocol.follow_up`): due
+for her coordinator, but never ahead of a girl still in care.
 
 No identity and no free text: ids, codes, dates and counts only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -37,6 +41,7 @@ from trajectory.projections.framework import (
 )
 from trajectory.projections.out_of_view import out_of_view_clause
 from trajectory.protocol.attention import AttentionItem, attention_items
+from trajectory.protocol.out_of_view import last_reached
 
 # -- rows -------------------------------------------------------------------------------------
 
@@ -54,6 +59,9 @@ class CaseloadRow(msgspec.Struct, frozen=True, kw_only=True):
     regressions: int
     version: int
     next_due_on: date | None
+    aftercare_started_on: date | None
+    # The last day a contact reached her (`protocol.out_of_view.last_reached`).
+    last_contact_on: date | None
 
 
 class AttentionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,9 +83,13 @@ _DDL = [
         runaways INTEGER NOT NULL,
         regressions INTEGER NOT NULL,
         version INTEGER NOT NULL,
-        next_due_on TEXT
+        next_due_on TEXT,
+        aftercare_started_on TEXT,
+        last_contact_on TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS caseload_org ON caseload (organisation, status, phase)",
+    # her own girls (the week page, the menu's count on every page, the agenda feed)
+    "CREATE INDEX IF NOT EXISTS caseload_coordinator ON caseload (coordinator, organisation)",
     """CREATE TABLE IF NOT EXISTS caseload_attention (
         trajectory_id TEXT NOT NULL,
         code TEXT NOT NULL,
@@ -93,6 +105,8 @@ _INSERT_ITEM = insert_statement("caseload_attention", AttentionRow, ("trajectory
 class CaseloadProjection(Projection):
     name = "caseload"
     tables = ("caseload", "caseload_attention")
+    # 2: the day aftercare started, the last contact that reached her; by coordinator
+    version = 2
     follows_state = True  # a trajectory's rows are computed from its state at the flush
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -127,6 +141,8 @@ class CaseloadProjection(Projection):
             regressions=s.regressions,
             version=version,
             next_due_on=items[0].due_on if items else None,
+            aftercare_started_on=s.aftercare_started_on,
+            last_contact_on=last_reached(s),
         )
         attention = [AttentionRow(trajectory_id=tid, code=i.code, due_on=i.due_on) for i in items]
         return row, attention
@@ -171,6 +187,8 @@ class CaseloadItemOut(msgspec.Struct, frozen=True, kw_only=True):
     attention: list[AttentionItem]
     # On the organisation's out-of-view list today (the same rows: `projections.out_of_view`).
     out_of_view: bool = False
+    aftercare_started_on: date | None = None
+    last_contact_on: date | None = None
 
 
 class CaseloadOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -187,7 +205,7 @@ class CaseloadView:
     differ (`PostgresCaseloadView` carries PostgreSQL's)."""
 
     order_by = (
-        "(open_runaway_since IS NULL), (status = 'closed'), overdue DESC,"
+        "(open_runaway_since IS NULL), (status = 'closed'), (out_of_view = 0), overdue DESC,"
         " (next_due_on IS NULL), next_due_on,"
         " open_runaway_since, trajectory_id"
     )
@@ -198,6 +216,9 @@ class CaseloadView:
     )
     """A row's attention items as one text, "due_on=code,..." (codes hold neither '='
     nor ',')."""
+
+    out_of_view_flag = f"CASE WHEN {out_of_view_clause('c.trajectory_id')} THEN 1 ELSE 0 END"
+    """1 when she is out of view on the day asked about (a number in both dialects)."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -213,27 +234,37 @@ class CaseloadView:
         coordinator: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        active: bool = False,
+        keep_urgent: bool = False,
     ) -> CaseloadOut:
-        where = ["c.organisation = ?"]
-        filters: list[Any] = [organisation]
-        if phase is not None:
-            where.append("c.phase = ?")
-            filters.append(phase)
-        if status is not None:
-            where.append("c.status = ?")
-            filters.append(status)
-        if coordinator is not None:
-            where.append("c.coordinator = ?")
-            filters.append(coordinator)
-        params = [today.isoformat(), *filters]
+        """`active`: closed files left out; `keep_urgent`: a girl who ran away or is out
+        of view is kept whatever the other filters say."""
+        day = today.isoformat()
+        scope, scope_params = _equal(organisation=organisation, coordinator=coordinator)
+        chosen, chosen_params = _equal(phase=phase, status=status)
+        if active:
+            chosen.append("c.status <> 'closed'")
+        where = list(scope)
+        filters = [*scope_params]
+        urgent_q = "(q.open_runaway_since IS NOT NULL OR q.out_of_view = 1)"
+        if chosen and keep_urgent:
+            missing = out_of_view_clause("c.trajectory_id")
+            urgent_c = f"(c.open_runaway_since IS NOT NULL OR {missing})"
+            where.append(f"(({' AND '.join(chosen)}) OR {urgent_c})")
+            filters += [*chosen_params, day]
+        else:
+            where += chosen
+            filters += chosen_params
+        params = [day, day, *filters]
         inner = (
             "SELECT c.*, (SELECT COUNT(*) FROM caseload_attention a"
-            " WHERE a.trajectory_id = c.trajectory_id AND a.due_on < ?) AS overdue"
+            " WHERE a.trajectory_id = c.trajectory_id AND a.due_on < ?) AS overdue,"
+            f" {self.out_of_view_flag} AS out_of_view"
             f" FROM caseload c WHERE {' AND '.join(where)}"
         )
         outer = ""
         if overdue is True:
-            outer = " WHERE q.overdue > 0"
+            outer = " WHERE (q.overdue > 0" + (f" OR {urgent_q})" if keep_urgent else ")")
         elif overdue is False:
             outer = " WHERE q.overdue = 0"
         # The total: without the overdue filter a plain count on the index (a window
@@ -247,10 +278,9 @@ class CaseloadView:
         # "due_on=code,..."), read only for the rows of the page.
         page = f"SELECT q.* FROM ({inner}) q{outer} ORDER BY {self.order_by} LIMIT ? OFFSET ?"
         rows = self.db.fetchall(
-            f"SELECT p.*, ({self.items_of_p}) AS items, ({count}) AS total_rows,"
-            f" {out_of_view_clause('p.trajectory_id')} AS out_of_view"
+            f"SELECT p.*, ({self.items_of_p}) AS items, ({count}) AS total_rows"
             f" FROM ({page}) p ORDER BY {self.order_by}",
-            [*count_params, today.isoformat(), *params, limit, offset],
+            [*count_params, *params, limit, offset],
         )
         if rows:
             total = int(rows[0]["total_rows"])
@@ -267,6 +297,12 @@ class CaseloadView:
             offset=offset,
             items=_items(rows, today),
         )
+
+
+def _equal(**values: Any) -> tuple[list[str], list[Any]]:
+    """`c.<column> = ?` for each value given (None: no condition), and the values."""
+    given = [(column, value) for column, value in values.items() if value is not None]
+    return [f"c.{column} = ?" for column, _ in given], [value for _, value in given]
 
 
 def _items(rows: list[dict[str, Any]], today: date) -> list[CaseloadItemOut]:
@@ -295,7 +331,7 @@ class PostgresCaseloadView(CaseloadView):
     )
     # PostgreSQL sorts NULL last in ascending order already; say so for readers of both.
     order_by = (
-        "(open_runaway_since IS NULL), (status = 'closed'), overdue DESC,"
+        "(open_runaway_since IS NULL), (status = 'closed'), (out_of_view = 0), overdue DESC,"
         " next_due_on ASC NULLS LAST,"
         " open_runaway_since, trajectory_id"
     )
@@ -316,6 +352,8 @@ def caseload(
     coordinator: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    active: bool = False,
+    keep_urgent: bool = False,
 ) -> CaseloadOut:
     """The organisation's trajectories, most urgent first, with the total for paging."""
     return caseload_view(db).caseload(
@@ -327,4 +365,57 @@ def caseload(
         coordinator=coordinator,
         limit=limit,
         offset=offset,
+        active=active,
+        keep_urgent=keep_urgent,
     )
+
+
+# -- due items: the week and the agenda feed ------------------------------------------------------
+
+
+class DueItemOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One attention item of one girl, as the week page and the agenda feed list it: the
+    caseload's own rows, so that what is due is decided once (`protocol.attention`)."""
+
+    trajectory_id: UUID
+    code: str
+    due_on: date
+    overdue: bool
+    status: Status
+    phase: int
+
+
+def due_items(
+    db: Database,
+    today: date,
+    *,
+    until: date | None = None,
+    organisation: str | None = None,
+    coordinator: str | None = None,
+    trajectory_ids: Collection[str] | None = None,
+) -> list[DueItemOut]:
+    """The attention items due on or before `until` (every one without it), earliest due
+    first, of an organisation's girls, of one coordinator's, or of the girls given (an
+    aftercare worker's, who may see no organisation as a whole). Overdue: due before
+    `today`, as on the caseload."""
+    where, params = _equal(organisation=organisation, coordinator=coordinator)
+    if trajectory_ids is not None:
+        ids = sorted(trajectory_ids)
+        if not ids:
+            return []
+        where.append(f"c.trajectory_id IN ({', '.join('?' for _ in ids)})")
+        params += ids
+    if until is not None:
+        where.append("a.due_on <= ?")
+        params.append(until.isoformat())
+    assert where, "due items of everyone are nobody's agenda"
+    rows = db.fetchall(
+        "SELECT a.trajectory_id, a.code, a.due_on, c.status, c.phase"
+        " FROM caseload_attention a JOIN caseload c ON c.trajectory_id = a.trajectory_id"
+        f" WHERE {' AND '.join(where)} ORDER BY a.due_on, a.code, a.trajectory_id",
+        params,
+    )
+    day = today.isoformat()
+    for r in rows:
+        r["overdue"] = str(r["due_on"]) < day
+    return msgspec.convert(rows, list[DueItemOut], strict=False)

@@ -15,6 +15,8 @@ factor.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import segno
@@ -24,15 +26,21 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
+from trajectory.calendar_feeds import CalendarFeeds
 from trajectory.identity.credentials import matching_step, new_totp_secret, provisioning_uri
+from trajectory.identity.users import User
 from trajectory.web.core import (
+    CALENDAR,
+    CALENDAR_SUFFIX,
     CSRF_REFUSED,
+    FEED_ROLES,
     NOT_FOUND,
     PRE_COOKIE,
     PREFIX,
     WebError,
     first,
     form_of,
+    log,
     page,
     redirect,
     safe_next,
@@ -226,7 +234,71 @@ def _qr(uri: str, title: str) -> Markup:
 
 @get("/account", opt=ANY_ROLE, sync_to_thread=True)
 def account(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "account.html", notice=None, enrol=None, error=None)
+    return _account_page(request)
+
+
+def _account_page(
+    request: Request[Any, Any, Any], *, notice: str | None = None, error: str | None = None,
+    made: str | None = None, status_code: int = 200,
+) -> Template:
+    """The account page with what it says of her agenda address (`made`: the secret of
+    the address just made, shown this once)."""
+    user = session_of(request).user
+    return page(request, "account.html", notice=notice, enrol=None, error=error,
+                feed=feed_state(request, user, made=made), fresh=reauth_fresh(request),
+                status_code=status_code)
+
+
+# -- account: the agenda address ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the account page says of her agenda address."""
+
+    offered: bool
+    since: datetime | None
+    address: str | None = None
+    """The full address, right after it was made: shown this once, never again."""
+
+
+def feed_state(request: Request[Any, Any, Any], user: User, *,
+               made: str | None = None) -> FeedState:
+    if user.role not in FEED_ROLES["web_roles"]:
+        return FeedState(offered=False, since=None)
+    since = CalendarFeeds(web(request).services.application.db).live_since(user.user_id)
+    address = None
+    if made is not None:
+        base = str(request.base_url).rstrip("/")
+        address = f"{base}{PREFIX}{CALENDAR}/{made}{CALENDAR_SUFFIX}"
+    return FeedState(offered=True, since=since, address=address)
+
+
+@post("/account/calendar", opt=FEED_ROLES, sync_to_thread=True, status_code=200)
+def calendar_make(request: Request[Any, Any, Any]) -> Template:
+    """A new agenda address (the old one, if any, stops working), after she confirms who
+    she is: whoever holds the address reads her due dates without signing in."""
+    t = translator(request)
+    if not reauthenticate(request, form_of(request)):
+        return _account_page(request, error=t("Wrong password or code."), status_code=401)
+    w = web(request)
+    user = session_of(request).user
+    secret = CalendarFeeds(w.services.application.db).create(
+        user.user_id, w.services.application.clock()
+    )
+    log.info("calendar_feed_made", user_id=user.user_id)
+    return _account_page(request, made=secret, notice=t("Your agenda address is made."))
+
+
+@post("/account/calendar/revoke", opt=FEED_ROLES, sync_to_thread=True, status_code=200)
+def calendar_revoke(request: Request[Any, Any, Any]) -> Template:
+    """Stop her agenda address at once (no confirmation needed: it only takes away)."""
+    w = web(request)
+    user = session_of(request).user
+    CalendarFeeds(w.services.application.db).revoke(user.user_id, w.services.application.clock())
+    log.info("calendar_feed_revoked", user_id=user.user_id)
+    t = translator(request)
+    return _account_page(request, notice=t("Your agenda address no longer works."))
 
 
 def _enrolment(request: Request[Any, Any, Any], session: WebSession, secret: str) -> Any:
@@ -314,5 +386,5 @@ def unknown_page(request: Request[Any, Any, Any], rest: Annotated[str, Parameter
 def auth_routes() -> list[Any]:
     return [
         home, login_form, login, code_form, code, logout, account, totp_form, totp_confirm,
-        sessions_list, session_end, unknown_page,
+        sessions_list, session_end, calendar_make, calendar_revoke, unknown_page,
     ]

@@ -64,6 +64,7 @@ from trajectory.web.core import (
 )
 from trajectory.web.entries import EntryWords, contact_labels
 from trajectory.web.i18n import Translator
+from trajectory.web.other_pages import _listed as listed_girl
 from trajectory.web.refusals import Refusal, explain
 from trajectory.write_errors import KEY_FIELD as KEY_REFUSED
 from trajectory.write_errors import InputRefused
@@ -107,6 +108,12 @@ def search_by_name(app: TrajectoryApplication, organisation: str, query: str) ->
     return hits
 
 
+STATUS_CHOICES = ("in_care", "aftercare", "closed")
+ALL_STATUSES = "all"
+"""The status choice that shows closed files too; without a choice the caseload shows the
+girls in care and in aftercare (a closed file is not work of today)."""
+
+
 @get("/caseload", opt=COORD, sync_to_thread=True)
 def caseload_page(request: Request[Any, Any, Any]) -> Template | Redirect:
     """The caseload with its filters (in the address: phase, status, overdue). A name is
@@ -127,6 +134,14 @@ def caseload_search(request: Request[Any, Any, Any]) -> Template:
     form = form_of(request)
     return _caseload(request, first(form, "q"), first(form, "phase"), first(form, "status"),
                      first(form, "overdue"))
+
+
+def days_ago(t: Translator, days: int) -> str:
+    """How long ago, in words: "today", "1 day ago", "4 days ago"."""
+    if days <= 0:
+        return t("today")
+    n = t.number(days)
+    return t("%(days)s day ago", days=n) if days == 1 else t("%(days)s days ago", days=n)
 
 
 def _caseload(
@@ -150,7 +165,7 @@ def _caseload(
         log_access(request, "search", None)
         for tid in found:  # she can ask who found her file, and by what
             log_access(request, "search", str(tid))
-    chosen_status = cast(Status, status) if status in ("in_care", "aftercare", "closed") else None
+    chosen_status = cast(Status, status) if status in STATUS_CHOICES else None
     out = caseload(
         app.db,
         user.organisation,
@@ -159,9 +174,14 @@ def _caseload(
         status=chosen_status,
         overdue=True if overdue else None,
         limit=500,
+        active=chosen_status is None and status != ALL_STATUSES,
+        # a missing girl is on every list but a name search's
+        keep_urgent=not query,
     )
     items = [i for i in out.items if hits is None or i.id in hits]
-    names = {i.id: _safe_name(app, i.id) for i in items}
+    # her name and age, read from her encrypted opening event (never a read model's)
+    who = {i.id: listed_girl(app, user, i.id, None, today) for i in items}
+    coordinators = _people(request, {i.coordinator for i in items})
     if not query:  # one entry naming every girl whose name the page shows
         log_access(request, "search", None, shown=tuple(str(i.id) for i in items))
     phases = range(1, app.protocols.current.last_phase + 1)
@@ -169,16 +189,27 @@ def _caseload(
         request,
         "caseload.html",
         items=items,
-        names=names,
+        who=who,
+        coordinators=coordinators,
         query=query,
         phase=phase,
-        status=chosen_status,
+        status=chosen_status or (ALL_STATUSES if status == ALL_STATUSES else None),
+        statuses=STATUS_CHOICES,
+        all_statuses=ALL_STATUSES,
         overdue=bool(overdue),
         phases=list(phases),
         organisation=user.organisation,
         today=today,
+        days_ago=days_ago,
         form_for=f.SATISFIED_BY,
     )
+
+
+def _people(request: Request[Any, Any, Any], user_ids: set[str]) -> dict[str, str]:
+    """Each user's name, as people know her (an unknown id reads as itself)."""
+    users = web(request).services.users
+    found = {uid: users.by_id(uid) for uid in user_ids}
+    return {uid: person.name if person else uid for uid, person in found.items()}
 
 
 def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:

@@ -35,6 +35,7 @@ from trajectory.crypto import TrajectoryErased
 from trajectory.identity.credentials import Credentials
 from trajectory.projections.out_of_view import out_of_view_counts
 from trajectory.research.kept import export_root
+from trajectory.web.due import week_count
 from trajectory.web.i18n import LANG_COOKIE, LANGS, N_, Translator, choose_language
 from trajectory.web.origin import from_our_own_pages
 from trajectory.web.sessions import SESSION_COOKIE, SessionStore, WebSession
@@ -274,15 +275,23 @@ ORGANISATION_NAV = [
     (N_("Signals"), "/register/signals"),
 ]
 """The organisation's pages (`web.register_pages`): its coordinators and quality officer."""
+WEEK = "/week"
+FEED_ROLES = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
+"""Who has a week of due items (`web.week_pages`), and so an agenda address of it."""
+CALENDAR = "/calendar"
+CALENDAR_SUFFIX = ".ics"
+"""Her agenda address: `{PREFIX}{CALENDAR}/<secret>{CALENDAR_SUFFIX}` (`web.calendar_feed`)."""
 NAV: dict[str, list[tuple[str, str]]] = {
     "coordinator": [
         (N_("Caseload"), "/caseload"),
+        (N_("This week"), WEEK),
         (N_("Out of view"), OUT_OF_VIEW),
         (N_("New intake"), "/trajectories/new"),
         (N_("Quality"), "/quality"),
         *ORGANISATION_NAV,
     ],
-    "aftercare": [(N_("Handovers"), "/handovers"), (N_("Out of view"), OUT_OF_VIEW)],
+    "aftercare": [(N_("Handovers"), "/handovers"), (N_("This week"), WEEK),
+                  (N_("Out of view"), OUT_OF_VIEW)],
     "researcher": [(N_("Research"), "/research"),
                    (N_("Research projects"), "/research/projects")],
     "admin": [
@@ -303,24 +312,28 @@ NAV: dict[str, list[tuple[str, str]]] = {
 
 
 def nav_counts(request: Request[Any, Any, Any], session: WebSession | None) -> dict[str, int]:
-    """The counts beside the menu's entries: how many girls are out of view today, for
-    whoever has that list. Never a reason for a page to fail: without the count (the
-    store unreachable, as on some error pages) the menu is drawn without it."""
+    """The counts beside the menu's entries: how many girls are out of view today, and
+    how many of her items are overdue or due this week, for whoever has that list. Never
+    a reason for a page to fail: without the count (the store unreachable, as on some
+    error pages) the menu is drawn without it."""
     if session is None or session.stage != "full":
         return {}
     user = session.user
-    if not any(href == OUT_OF_VIEW for _, href in NAV.get(user.role, [])):
-        return {}
+    entries = {href for _, href in NAV.get(user.role, [])}
+    counts: dict[str, int] = {}
     try:
         app = web(request).services.application
-        worker = user.user_id if user.role == "aftercare" else None
-        counts = out_of_view_counts(
-            app.db, user.organisation, amsterdam_date(app.clock()), worker=worker
-        )
+        today = amsterdam_date(app.clock())
+        if OUT_OF_VIEW in entries:
+            worker = user.user_id if user.role == "aftercare" else None
+            counts[OUT_OF_VIEW] = out_of_view_counts(
+                app.db, user.organisation, today, worker=worker
+            ).girls
+        if WEEK in entries:
+            counts[WEEK] = week_count(app.db, user, today)
     except Exception as e:
         log.warning("nav_count_failed", error_type=type(e).__name__)
-        return {}
-    return {OUT_OF_VIEW: counts.girls}
+    return counts
 
 
 def base_context(

@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from trajectory.web import i18n
 from trajectory.web.admin_pages import admin_routes
 from trajectory.web.auth_pages import auth_routes
+from trajectory.web.calendar_feed import calendar_feed_routes
 from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
 from trajectory.web.dossier import dossier_routes
@@ -27,6 +28,7 @@ from trajectory.web.out_of_view_page import out_of_view_routes
 from trajectory.web.project_pages import project_routes
 from trajectory.web.protocol_page import protocol_routes
 from trajectory.web.register_pages import register_routes
+from trajectory.web.week_pages import week_routes
 
 HERE = Path(__file__).parent
 
@@ -41,6 +43,8 @@ def web_routes() -> list[Router]:
             *organisation_routes(),
             *project_routes(),
             *register_routes(),
+            *week_routes(),
+            *calendar_feed_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},
