@@ -143,7 +143,7 @@ def test_a_card_says_her_age_and_in_aftercare_her_last_contact(world: World) -> 
     # then her card says her age, her coordinator and her last contact, and days in
     # aftercare, not in phase
     assert "15 jaar" in card
-    assert "Coördinator: coordinator" in card
+    assert "Coördinator: Marieke de Graaf" in card
     assert "Laatste contact: 2-3-2026" in card
     assert "Dagen in nazorg: 9" in card
     assert "Dagen in fase" not in card

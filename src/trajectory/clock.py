@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -72,3 +72,10 @@ def parse_occurred(value: str | None, now: datetime) -> tuple[date, datetime | N
     except ValueError as e:
         raise ValueError(f"{value!r} {e}") from None
     return amsterdam_date(moment), moment
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of an Amsterdam calendar day, in UTC: what was known "on" a day is
+    what was recorded up to and including this moment."""
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=AMSTERDAM)
+    return (end - timedelta(microseconds=1)).astimezone(UTC)

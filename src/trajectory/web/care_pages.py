@@ -16,7 +16,7 @@ import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlencode
 from uuid import UUID
@@ -39,7 +39,7 @@ from trajectory.aggregates.vocabulary import Status
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
 from trajectory.api.reads import aftercare_workers
 from trajectory.application import TrajectoryApplication
-from trajectory.clock import AMSTERDAM, amsterdam_date
+from trajectory.clock import amsterdam_date
 from trajectory.crypto import TrajectoryErased
 from trajectory.duplicates import PossibleDuplicateIntake
 from trajectory.identity.users import UserStore, names_of
@@ -63,8 +63,8 @@ from trajectory.web.core import (
     web,
 )
 from trajectory.web.entries import EntryWords, contact_labels
+from trajectory.web.girls import listed_girl
 from trajectory.web.i18n import Translator
-from trajectory.web.other_pages import _listed as listed_girl
 from trajectory.web.refusals import Refusal, explain
 from trajectory.write_errors import KEY_FIELD as KEY_REFUSED
 from trajectory.write_errors import InputRefused
@@ -206,10 +206,9 @@ def _caseload(
 
 
 def _people(request: Request[Any, Any, Any], user_ids: set[str]) -> dict[str, str]:
-    """Each user's name, as people know her (an unknown id reads as itself)."""
-    users = web(request).services.users
-    found = {uid: users.by_id(uid) for uid in user_ids}
-    return {uid: person.name if person else uid for uid, person in found.items()}
+    """Each user's display name, as every page names her (`identity.users.names_of`)."""
+    name = names_of(web(request).services.users)
+    return {uid: name(uid) for uid in user_ids}
 
 
 def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:
@@ -368,12 +367,6 @@ class HistoryRow:
     corrects: int | None = None
     in_error: bool = False
     correctable: bool = False
-
-
-def end_of_day(day: date) -> datetime:
-    """The last moment of an Amsterdam calendar day, in UTC."""
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=AMSTERDAM)
-    return (end - timedelta(microseconds=1)).astimezone(UTC)
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -702,4 +695,4 @@ def care_routes() -> list[Any]:
     return [caseload_page, caseload_search, intake_form, intake, fact_form, record_fact]
 
 
-__all__ = ["care_routes", "end_of_day", "search_by_name"]
+__all__ = ["care_routes", "search_by_name"]

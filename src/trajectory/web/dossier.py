@@ -30,7 +30,7 @@ from trajectory.aggregates.corrections import Corrections
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication
-from trajectory.clock import AMSTERDAM, amsterdam_date
+from trajectory.clock import AMSTERDAM, amsterdam_date, end_of_day
 from trajectory.facts import FACTS
 from trajectory.identity.users import UserStore
 from trajectory.protocol.follow_up import next_follow_up
@@ -43,7 +43,6 @@ from trajectory.web.care_pages import (
     HistoryRow,
     _parse_day,
     _visible,
-    end_of_day,
     history,
 )
 from trajectory.web.core import (

@@ -14,7 +14,6 @@ import re
 import secrets
 import typing
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -27,7 +26,7 @@ from trajectory.aggregates.vocabulary import AftercareContactKind
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
 from trajectory.api.reads import handover_for
 from trajectory.api.security import check_visible
-from trajectory.clock import amsterdam_date
+from trajectory.clock import amsterdam_date, end_of_day
 from trajectory.handover_pdf import handover_pdf, short_id
 from trajectory.identity.users import names_of
 from trajectory.organisation.elements import organisation_elements
@@ -36,11 +35,7 @@ from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix, matri
 from trajectory.projections.handovers import handovers_for
 from trajectory.projections.out_of_view import out_of_view_counts
 from trajectory.protocol.follow_up import next_follow_up
-from trajectory.protocol.rules import age_on
-from trajectory.views import opening_event
-from trajectory.visibility import sees_identity
 from trajectory.web.auth_pages import reauth_fresh, reauthenticate
-from trajectory.web.care_pages import end_of_day
 from trajectory.web.core import (
     PathText,
     WebError,
@@ -56,6 +51,7 @@ from trajectory.web.core import (
 )
 from trajectory.web.dossier import Moment
 from trajectory.web.forms import FORMS
+from trajectory.web.girls import listed_girl
 from trajectory.web.i18n import N_, Translator
 from trajectory.web.out_of_view_page import quality_rows
 
@@ -82,26 +78,6 @@ OUT_OF_VIEW_SENTENCES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class ListedGirl:
-    """How a girl shows in the aftercare worker's list: her name and age once the warm
-    handover meeting was held (before it, her age only; the list never puts a name in an
-    address)."""
-
-    name: str | None
-    age: int
-
-
-def _listed(app: Any, who: Any, tid: UUID, meeting_on: date | None, today: date) -> ListedGirl:
-    try:
-        opened = opening_event(app.events.get(tid, lte=1))
-    except Exception:  # an erased or unreadable file: no name to show
-        return ListedGirl(name=None, age=0)
-    identity = opened.identity
-    name = identity.name if sees_identity(who, meeting_on, today) else None
-    return ListedGirl(name=name, age=age_on(identity.date_of_birth, today))
-
-
 @get("/handovers", opt=AFTERCARE, sync_to_thread=True)
 def handovers_page(request: Request[Any, Any, Any]) -> Template:
     w = web(request)
@@ -111,7 +87,7 @@ def handovers_page(request: Request[Any, Any, Any]) -> Template:
     user = session_of(request).user
     today = amsterdam_date(app.clock())
     out = handovers_for(app.db, user.user_id, today)
-    girls = {i.id: _listed(app, user, i.id, i.meeting_on, today) for i in out.items}
+    girls = {i.id: listed_girl(app, user, i.id, i.meeting_on, today) for i in out.items}
     # One entry naming every girl the list shows (NEN 7513: also a list is a look).
     log_access(request, "search", None, shown=tuple(str(i.id) for i in out.items))
     return page(request, "handovers.html", out=out, girls=girls)

@@ -27,8 +27,8 @@ from trajectory.clock import amsterdam_date
 from trajectory.projections.caseload import DueItemOut
 from trajectory.web.core import FEED_ROLES, log_access, page, session_of, translator, web
 from trajectory.web.due import form_of, girl_href, handed_over, items_of
+from trajectory.web.girls import listed_girl
 from trajectory.web.i18n import DAY_PATTERN, Translator
-from trajectory.web.other_pages import _listed as listed_girl
 
 WEEK_ROLES = FEED_ROLES
 MAX_WEEKS_AHEAD = 104
