@@ -344,6 +344,7 @@ FACTS = Facts(
          help="The day her registration was sent to CoMensha, after a decision to register"
          " her, and the role of the one who sent it.",
          form=Form("comensha-report", "chain"),
+         criteria=("comensha-report",),
          element=Evidence(4, "comensha-report-sent"), lane=None),
     Fact(command=c.RecordComenshaAcknowledgement, event=chain.ComenshaReportAcknowledged,
          path="comensha-reports/acknowledgements", roles=COORDINATOR,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -214,3 +215,66 @@ class Shots:
         else:
             part.screenshot(path=path)
         return path
+
+
+# -- reading a printed PDF ---------------------------------------------------------------------
+
+_OBJECT = re.compile(rb"(\d+) 0 obj\s*(<<.*?>>)\s*(?:stream\r?\n(.*?)\r?\nendstream)?\s*endobj",
+                     re.S)
+_REF = re.compile(rb"/(\w+)\s+(\d+) 0 R")
+_SHOW = re.compile(rb"/(\w+)\s+[\d.]+\s+Tf|<([0-9A-Fa-f]*)>\s*Tj|\[(.*?)\]\s*TJ|(ET)", re.S)
+_HEX = re.compile(rb"<([0-9A-Fa-f]*)>")
+
+
+def _unicode_map(cmap: bytes) -> dict[int, str]:
+    """A font's ToUnicode map: each glyph code to its text (`bfchar` and `bfrange`)."""
+    found: dict[int, str] = {}
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, text in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            found[int(code, 16)] = bytes.fromhex(text.decode()).decode("utf-16-be")
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for low, high, first in re.findall(
+                rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            for n, code in enumerate(range(int(low, 16), int(high, 16) + 1)):
+                found[code] = chr(int(first, 16) + n)
+    return found
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """The text of each page of a PDF that Chromium printed (Skia's: Flate streams, fonts
+    with a ToUnicode map, text shown as hex glyph codes), one line a text block. Enough to
+    read what a printout says, without a PDF library."""
+    objects: dict[int, tuple[bytes, bytes]] = {}
+    for number, head, stream in _OBJECT.findall(data):
+        if stream and b"/FlateDecode" in head:
+            stream = zlib.decompress(stream)
+        objects[int(number)] = (head, stream)
+    maps: dict[int, dict[int, str]] = {}
+    for number, (head, _) in objects.items():
+        to_unicode = re.search(rb"/ToUnicode\s+(\d+) 0 R", head)
+        if to_unicode:
+            maps[number] = _unicode_map(objects[int(to_unicode.group(1))][1])
+    pages = []
+    for head, _ in objects.values():
+        if not re.search(rb"/Type\s*/Page(?!s)", head):
+            continue
+        fonts_at = re.search(rb"/Font\s*<<(.*?)>>", head, re.S)
+        fonts = {name: maps.get(int(ref), {})
+                 for name, ref in _REF.findall(fonts_at.group(1) if fonts_at else b"")}
+        contents = re.search(rb"/Contents\s+(?:\[(.*?)\]|(\d+) 0 R)", head, re.S)
+        refs = re.findall(rb"(\d+) 0 R", contents.group(1)) if contents and contents.group(1) \
+            else [contents.group(2)] if contents else []
+        text, font = [], {}
+        for ref in refs:
+            for name, shown, shown_list, end in _SHOW.findall(objects[int(ref)][1]):
+                if name:
+                    font = fonts.get(name, {})
+                elif end:
+                    text.append("\n")
+                else:
+                    for run in [shown] if shown else _HEX.findall(shown_list):
+                        codes = bytes.fromhex(run.decode())
+                        text.extend(font.get(int.from_bytes(codes[i:i + 2]), "?")
+                                    for i in range(0, len(codes), 2))
+        pages.append(re.sub(r"\n+", "\n", "".join(text)))
+    return pages
