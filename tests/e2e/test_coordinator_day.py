@@ -228,6 +228,9 @@ def test_the_coordinator_moves_the_most_urgent_girl_on_and_prints_her_file(
     overdue = page.locator("section.day.overdue li", has=page.get_by_role("link", name=GIRL))
     assert sorted(li.inner_text().split(" — ")[0].strip() for li in overdue.all()) == sorted(
         what for what, _, late in due if late)
+    unlinked = [li.inner_text() for li in page.locator("section.day li").all()
+                if not li.locator("a[href*='/forms/']").count()]
+    assert not unlinked, f"due items without their form: {unlinked}"
     shots(page, "week")
     check(page, "week")
     upcoming = sorted((when, what) for what, when, late in due if not late)
