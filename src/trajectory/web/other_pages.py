@@ -13,6 +13,7 @@ import importlib
 import re
 import secrets
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,12 @@ from trajectory.handover_pdf import handover_pdf, short_id
 from trajectory.identity.users import names_of
 from trajectory.organisation.elements import organisation_elements
 from trajectory.organisation.store import OrganisationStore
-from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix, matrix_as_known
+from trajectory.projections.core_elements import (
+    ELEMENT_STATUSES,
+    TrajectoryElementsOut,
+    matrix,
+    matrix_as_known,
+)
 from trajectory.projections.handovers import handovers_for
 from trajectory.projections.out_of_view import out_of_view_counts
 from trajectory.protocol.evidence import ORGANISATION_LEVEL
@@ -192,16 +198,19 @@ SHORT_ELEMENTS: dict[int, str] = {
 
 
 def _element_forms() -> dict[int, str]:
-    """Per core element, the coordinator's form of the first fact that evidences it (in
-    the order of the list of facts): where a "to do" in the matrix leads."""
-    found: dict[int, str] = {}
+    """Per core element, the coordinator's form (with its preset kind, for an
+    intervention) of the first fact that evidences it, in the order of the list of facts:
+    where a "to do" in the matrix leads. Phasing is done by a phase's advance, not by a
+    permission (the first fact of element 10): that one is named."""
+    found: dict[int, str] = {10: "phase-transition"}
     for fact in FACTS:
         if fact.slug is None or "coordinator" not in fact.roles or fact.element is None:
             continue
-        numbers = ([fact.element.element] if isinstance(fact.element, Evidence)
-                   else list(fact.element.elements.values()))
-        for number in numbers:
-            found.setdefault(number, fact.slug)
+        if isinstance(fact.element, Evidence):
+            found.setdefault(fact.element.element, fact.slug)
+            continue
+        for kind, number in fact.element.elements.items():
+            found.setdefault(number, f"{fact.slug}?kind={kind}")
     return found
 
 
@@ -229,14 +238,25 @@ class Cell:
 
 @dataclass(frozen=True)
 class GirlRow:
-    name: str
-    href: str
+    trajectory_id: UUID
+    name: str | None
+    """None: her file cannot be read (the row stays, so the counts add up)."""
     cells: list[Cell]
 
+    @property
+    def href(self) -> str:
+        return f"/trajectories/{self.trajectory_id}"
 
-def per_girl(element_of: Any, rows: list[Any], name_of: Any) -> list[GirlRow]:
-    """The coordinator's matrix: a row per girl, by name, without the organisation's
-    elements (they are the organisation's row, not hers)."""
+
+def hers(element: int) -> bool:
+    """Whether an element is the girl's own (not the organisation's: 1 and 9)."""
+    return element not in ORGANISATION_LEVEL
+
+
+def per_girl(rows: list[TrajectoryElementsOut],
+             name_of: Callable[[UUID], str | None]) -> list[GirlRow]:
+    """The coordinator's matrix: a row per girl, by name (alphabetical, as she looks a
+    girl up), without the organisation's elements (they are the organisation's row)."""
     out = []
     for row in rows:
         base = f"/trajectories/{row.id}"
@@ -244,10 +264,10 @@ def per_girl(element_of: Any, rows: list[Any], name_of: Any) -> list[GirlRow]:
             Cell(e.element, e.status,
                  (f"{base}/forms/{ELEMENT_FORMS[e.element]}" if e.element in ELEMENT_FORMS
                   else base) if e.status in TO_DO else None)
-            for e in row.elements if element_of(e.element)
+            for e in row.elements if hers(e.element)
         ]
-        out.append(GirlRow(name=name_of(row.id) or "", href=base, cells=cells))
-    return sorted(out, key=lambda g: g.name.casefold())
+        out.append(GirlRow(trajectory_id=row.id, name=name_of(row.id), cells=cells))
+    return sorted(out, key=lambda g: (g.name is None, (g.name or "").casefold()))
 
 
 def chart(t: Translator, totals: list[Any]) -> tuple[list[ChartBar], int]:
@@ -292,15 +312,10 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
         out = matrix(app.db, user.organisation, day)
     stream = OrganisationStore(app.db).load(user.organisation)
     duties = organisation_elements(stream.state if stream is not None else None, day)
-
-    def hers(element: int) -> bool:
-        return element not in ORGANISATION_LEVEL
-
-    girls = (per_girl(hers, list(out.trajectories), lambda tid: name_of(app, tid))
+    girls = (per_girl(list(out.trajectories), lambda tid: name_of(app, tid))
              if user.role == "coordinator" else [])
     # One entry naming every girl the page names (NEN 7513), before the page leaves.
-    log_access(request, "search", None,
-               shown=tuple(g.href.rsplit("/", 1)[1] for g in girls))
+    log_access(request, "search", None, shown=tuple(str(g.trajectory_id) for g in girls))
     totals = [c for c in out.totals if hers(c.element)]
     bars, height = chart(t, totals)
     lost = out_of_view_counts(app.db, user.organisation, today)
