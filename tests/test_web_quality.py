@@ -97,3 +97,17 @@ def test_the_timeline_reads_month_names_and_writes_out_every_mark(world: World) 
     assert "Overdracht" in listed
     assert "Overdracht voorbereid" in listed
     assert "Fase 1" in listed
+
+
+def test_the_timeline_is_never_drawn_smaller_than_its_own_units() -> None:
+    """On a phone the drawing keeps its width (its box scrolls, the page does not), so a
+    label of 12 units is 12 px: the review read ~8 px labels at 390 px."""
+    from pathlib import Path
+
+    from trajectory.web import timeline
+
+    css = (Path(timeline.__file__).parent / "static" / "style.css").read_text()
+    rule = re.search(r"svg\.timeline \{[^}]*min-width: (\d+)px", css)
+    assert rule is not None
+    assert int(rule.group(1)) >= timeline.WIDTH
+    assert re.search(r"\.lane-label, \.tick-label[^{]*\{[^}]*font-size: 12px", css)
