@@ -31,6 +31,8 @@ def test_a_coordinator_sees_each_girl_by_name_and_each_to_do_leads_to_its_form(
     that records it."""
     with world.browser("coordinator") as b:
         html = b.get("/app/quality").text
+        earlier = b.get("/app/quality", params={"axis": "happened", "day": "2026-02-01"}).text
+    assert "/forms/" not in _matrix(earlier)  # an earlier day's to-do may be done since
     matrix = _matrix(html)
     assert f'<a href="/app/trajectories/{world.girl}">{GIRL}</a>' in matrix
     assert f">{HANDED_OVER_GIRL}</a>" in matrix

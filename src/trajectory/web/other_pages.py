@@ -253,17 +253,19 @@ def hers(element: int) -> bool:
     return element not in ORGANISATION_LEVEL
 
 
-def per_girl(rows: list[TrajectoryElementsOut],
-             name_of: Callable[[UUID], str | None]) -> list[GirlRow]:
+def per_girl(rows: list[TrajectoryElementsOut], name_of: Callable[[UUID], str | None],
+             *, today: bool) -> list[GirlRow]:
     """The coordinator's matrix: a row per girl, by name (alphabetical, as she looks a
-    girl up), without the organisation's elements (they are the organisation's row)."""
+    girl up), without the organisation's elements (they are the organisation's row). A
+    to-do leads to its form only on today's figures: an earlier day's may be done since,
+    and nothing is recorded on an earlier day."""
     out = []
     for row in rows:
         base = f"/trajectories/{row.id}"
         cells = [
             Cell(e.element, e.status,
                  (f"{base}/forms/{ELEMENT_FORMS[e.element]}" if e.element in ELEMENT_FORMS
-                  else base) if e.status in TO_DO else None)
+                  else base) if today and e.status in TO_DO else None)
             for e in row.elements if hers(e.element)
         ]
         out.append(GirlRow(trajectory_id=row.id, name=name_of(row.id), cells=cells))
@@ -312,7 +314,8 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
         out = matrix(app.db, user.organisation, day)
     stream = OrganisationStore(app.db).load(user.organisation)
     duties = organisation_elements(stream.state if stream is not None else None, day)
-    girls = (per_girl(list(out.trajectories), lambda tid: name_of(app, tid))
+    girls = (per_girl(list(out.trajectories), lambda tid: name_of(app, tid),
+                      today=day == today)
              if user.role == "coordinator" else [])
     # One entry naming every girl the page names (NEN 7513), before the page leaves.
     log_access(request, "search", None, shown=tuple(str(g.trajectory_id) for g in girls))
