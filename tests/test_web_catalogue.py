@@ -55,10 +55,10 @@ them (a research project's name is the researcher's own)."""
 LOGIN_NAME_PAGES = ("/app/account", "/app/admin/users")
 """Where a login name is what the page is about: her own account, and the accounts an
 administrator hands out."""
-PSEUDONYM_PAGES = ("/app/quality", "/app/admin/log")
+PSEUDONYM_PAGES = ("/app/admin/log",)
 """Pages that name a file by the first characters of its id, for people who never see a
-girl's name: the quality matrix (review M7, left to the quality page's own work) and the
-access log, where the short id is the reference an administrator searches by."""
+girl's name: the access log, where the short id is the reference an administrator
+searches by. (The quality page names girls to a coordinator and none to anyone else.)"""
 USER_IDS = frozenset({user_id for user_id, *_ in DEMO_USERS} | {
     f"demo-coord-{n}" for n in range(1, 7)} | {f"demo-after-{n}" for n in range(1, 4)})
 LOGIN_NAMES = frozenset(name for _, name, *_ in DEMO_USERS)

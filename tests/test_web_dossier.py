@@ -228,8 +228,8 @@ def _element_5(html: str, tid: object) -> str | None:
     if at < 0:
         return None
     row = html[at:html.index("</tr>", at)]
-    cells: list[str] = re.findall(r'<td class="([^"]+)"', row)
-    return cells[4]
+    cell = re.search(r'<td class="([^"]+)" data-element="5"', row)
+    return cell.group(1) if cell else None
 
 
 def test_the_quality_page_counts_by_either_axis_each_explained(world: World) -> None:

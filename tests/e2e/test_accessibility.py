@@ -182,6 +182,8 @@ PAGES: list[Shown] = [
           at(handed_over("/app/trajectories/")), "Traject van Sara Overdracht"),
     Shown("trajectory-as-of", "coordinator", at(girl("?as_of=2026-03-02")),
           f"Traject van {GIRL}"),
+    Shown("trajectory-timeline", "coordinator",
+          at(handed_over("/app/trajectories/", "/timeline")), "Traject van Sara Overdracht"),
     Shown("intake", "coordinator", at("/app/trajectories/new"), "Aanmelding"),
     *[_form(spec.slug) for spec in FORMS],
     # (a level above the phase's cap is no longer offered: a return with no runaway open)

@@ -208,6 +208,13 @@ class Translator:
         """A month, as a timeline's tick reads it: 3-2026 / Mar 2026."""
         return format_date(value, MONTH_PATTERN[self.lang], locale=self.locale)
 
+    def month_short(self, value: datetime | _Day) -> str:
+        """A month as an axis reads it, in the language's own month name: "mei '26" /
+        "May '26" (a number "5-2026" reads as a day; Babel's "mrt." loses its dot, as a
+        tick has no room for it)."""
+        name = format_date(value, "MMM", locale=self.locale).rstrip(".")
+        return f"{name} '{format_date(value, 'yy', locale=self.locale)}"
+
     def moment(self, value: object, *, seconds: bool = True) -> str:
         """A stored moment (UTC, as RFC 3339 text or a datetime) on the clock of the care
         home: 3-3-2026 10:00:30. An administrator compares log entries with what people

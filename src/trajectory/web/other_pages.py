@@ -13,6 +13,7 @@ import importlib
 import re
 import secrets
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,20 @@ from trajectory.api.context import actor, client_of, parse_trajectory_id, reques
 from trajectory.api.reads import handover_for
 from trajectory.api.security import check_visible
 from trajectory.clock import amsterdam_date, end_of_day
+from trajectory.facts import FACTS, Evidence
 from trajectory.handover_pdf import handover_pdf, short_id
 from trajectory.identity.users import names_of
 from trajectory.organisation.elements import organisation_elements
 from trajectory.organisation.store import OrganisationStore
-from trajectory.projections.core_elements import ELEMENT_STATUSES, matrix, matrix_as_known
+from trajectory.projections.core_elements import (
+    ELEMENT_STATUSES,
+    TrajectoryElementsOut,
+    matrix,
+    matrix_as_known,
+)
 from trajectory.projections.handovers import handovers_for
 from trajectory.projections.out_of_view import out_of_view_counts
+from trajectory.protocol.evidence import ORGANISATION_LEVEL
 from trajectory.protocol.follow_up import next_follow_up
 from trajectory.web.auth_pages import reauth_fresh, reauthenticate
 from trajectory.web.core import (
@@ -53,7 +61,7 @@ from trajectory.web.dossier import Moment
 from trajectory.web.forms import FORMS
 from trajectory.web.girls import listed_girl
 from trajectory.web.i18n import N_, Translator
-from trajectory.web.out_of_view_page import quality_rows
+from trajectory.web.out_of_view_page import name_of, quality_rows
 
 AFTERCARE = {"web_access": "full", "web_roles": ("aftercare",)}
 CARE_ROLES = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
@@ -151,6 +159,13 @@ def handover_pdf_page(request: Request[Any, Any, Any], trajectory_id: PathText) 
 
 
 # -- quality -----------------------------------------------------------------------------------
+# Who sees which girl: a coordinator sees the per-girl matrix, each girl by her name (as
+# her own caseload names her) and each "to do" as a link to the form that does it; she
+# may open every file of her organisation. The quality officer and the administrator see
+# no records (`visibility.NO_RECORDS`) and get the totals only, not numbered girls:
+# "meisje 3" on one day is another girl on the next as girls come and go, so numbers
+# would invite guessing who is who while giving her nothing to act on; the totals answer
+# her question (how well the organisation applies each element).
 
 STATUS_CSS = {
     "evidenced": "st-evidenced",
@@ -159,20 +174,109 @@ STATUS_CSS = {
     "missing": "st-missing",
     "not_applicable": "st-na",
 }
+TO_DO = frozenset({"due", "missing"})
+
+SHORT_ELEMENTS: dict[int, str] = {
+    # A core element in a word or two (a column's head, a chart's label); the full name
+    # (`t.element`) goes beside it for whoever needs it.
+    1: N_("Knowledge"),
+    2: N_("Signals"),
+    3: N_("Follow-up steps"),
+    4: N_("CoMensha"),
+    5: N_("Safety"),
+    6: N_("Medical"),
+    7: N_("Analysis"),
+    8: N_("Network"),
+    9: N_("Climate"),
+    10: N_("Phasing"),
+    11: N_("Trauma"),
+    12: N_("Education"),
+    13: N_("Self-worth"),
+    14: N_("Relationships"),
+    15: N_("Aftercare"),
+}
+
+
+def _element_forms() -> dict[int, str]:
+    """Per core element, the coordinator's form (with its preset kind, for an
+    intervention) of the first fact that evidences it, in the order of the list of facts:
+    where a "to do" in the matrix leads. Phasing is done by a phase's advance, not by a
+    permission (the first fact of element 10): that one is named."""
+    found: dict[int, str] = {10: "phase-transition"}
+    for fact in FACTS:
+        if fact.slug is None or "coordinator" not in fact.roles or fact.element is None:
+            continue
+        if isinstance(fact.element, Evidence):
+            found.setdefault(fact.element.element, fact.slug)
+            continue
+        for kind, number in fact.element.elements.items():
+            found.setdefault(number, f"{fact.slug}?kind={kind}")
+    return found
+
+
+ELEMENT_FORMS = _element_forms()
 
 
 @dataclass(frozen=True)
 class ChartBar:
     y: float
     label: str
+    title: str
     parts: list[tuple[float, float, str, str]]
     """(x, width, css class, title) of each status."""
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One girl's element: its status, and where a "to do" is done (None: nothing to do,
+    or no form does it)."""
+
+    element: int
+    status: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class GirlRow:
+    trajectory_id: UUID
+    name: str | None
+    """None: her file cannot be read (the row stays, so the counts add up)."""
+    cells: list[Cell]
+
+    @property
+    def href(self) -> str:
+        return f"/trajectories/{self.trajectory_id}"
+
+
+def hers(element: int) -> bool:
+    """Whether an element is the girl's own (not the organisation's: 1 and 9)."""
+    return element not in ORGANISATION_LEVEL
+
+
+def per_girl(rows: list[TrajectoryElementsOut], name_of: Callable[[UUID], str | None],
+             *, today: bool) -> list[GirlRow]:
+    """The coordinator's matrix: a row per girl, by name (alphabetical, as she looks a
+    girl up), without the organisation's elements (they are the organisation's row). A
+    to-do leads to its form only on today's figures: an earlier day's may be done since,
+    and nothing is recorded on an earlier day."""
+    out = []
+    for row in rows:
+        base = f"/trajectories/{row.id}"
+        cells = [
+            Cell(e.element, e.status,
+                 (f"{base}/forms/{ELEMENT_FORMS[e.element]}" if e.element in ELEMENT_FORMS
+                  else base) if today and e.status in TO_DO else None)
+            for e in row.elements if hers(e.element)
+        ]
+        out.append(GirlRow(trajectory_id=row.id, name=name_of(row.id), cells=cells))
+    return sorted(out, key=lambda g: (g.name is None, (g.name or "").casefold()))
+
+
 def chart(t: Translator, totals: list[Any]) -> tuple[list[ChartBar], int]:
-    """A stacked horizontal bar per core element: how many trajectories are in each status."""
+    """A stacked horizontal bar per core element: how many trajectories are in each status.
+    Labelled by the element's short name (whole words; the full name is the bar's title)."""
     bars: list[ChartBar] = []
-    left, width, row = 300.0, 490.0, 22
+    left, width, row = 170.0, 620.0, 22
     for i, counts in enumerate(totals):
         total = sum(getattr(counts, s) for s in ELEMENT_STATUSES) or 1
         x = left
@@ -185,9 +289,9 @@ def chart(t: Translator, totals: list[Any]) -> tuple[list[ChartBar], int]:
             parts.append((round(x, 1), round(w, 1), STATUS_CSS[status],
                           f"{t.value(status)}: {n}"))
             x += w
-        label = f"{counts.element}. {t.element(counts.element)}"
-        short = label if len(label) <= 42 else label[:40].rstrip() + "…"
-        bars.append(ChartBar(y=10 + i * row, label=short, parts=parts))
+        bars.append(ChartBar(y=10 + i * row, label=t(SHORT_ELEMENTS[counts.element]),
+                             title=f"{counts.element}. {t.element(counts.element)}",
+                             parts=parts))
     return bars, 10 + len(totals) * row + 10
 
 
@@ -210,9 +314,13 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
         out = matrix(app.db, user.organisation, day)
     stream = OrganisationStore(app.db).load(user.organisation)
     duties = organisation_elements(stream.state if stream is not None else None, day)
-    log_access(request, "search", None)
-    bars, height = chart(t, list(out.totals))
-    per_trajectory = list(out.trajectories) if user.role == "coordinator" else []
+    girls = (per_girl(list(out.trajectories), lambda tid: name_of(app, tid),
+                      today=day == today)
+             if user.role == "coordinator" else [])
+    # One entry naming every girl the page names (NEN 7513), before the page leaves.
+    log_access(request, "search", None, shown=tuple(str(g.trajectory_id) for g in girls))
+    totals = [c for c in out.totals if hers(c.element)]
+    bars, height = chart(t, totals)
     lost = out_of_view_counts(app.db, user.organisation, today)
     return page(
         request,
@@ -220,6 +328,7 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
         out_of_view=lost,
         out_of_view_rows=quality_rows(t, lost),
         out=out,
+        totals=totals,
         as_of=day,
         moment=moment,
         today=today,
@@ -227,7 +336,9 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
         chart_height=height,
         statuses=ELEMENT_STATUSES,
         status_css=STATUS_CSS,
-        per_trajectory=per_trajectory,
+        girls=girls,
+        columns=[(n, t(SHORT_ELEMENTS[n]), t.element(n))
+                 for n in sorted(SHORT_ELEMENTS) if hers(n)],
         organisation_elements=duties,
     )
 

@@ -74,6 +74,14 @@ class Lane:
     bars: list[Bar] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
 
+    @property
+    def written(self) -> list[str]:
+        """What the lane shows, as text in the order of the days: the list under the
+        drawing, which a phone's reader taps nothing to read (a title shows on hover)."""
+        shown = sorted([(b.x, b.title) for b in self.bars] + [(m.x, m.title) for m in self.marks],
+                       key=lambda item: item[0])
+        return [title for _, title in shown]
+
 
 @dataclass(frozen=True)
 class Tick:
@@ -258,7 +266,8 @@ def _at(t: Translator, e: TrajectoryEvent, day: date) -> str:
 def _ticks(
     t: Translator, start: date, stop: date, x: Callable[[date], float]
 ) -> list[Tick]:
-    """Month starts (or quarters, for long trajectories) along the axis."""
+    """Month starts (or quarters, for long trajectories) along the axis, by the month's
+    name ("mei '26"): "5-2026" reads as a day."""
     months: list[date] = []
     day = date(start.year, start.month, 1)
     while day <= stop:
@@ -267,5 +276,4 @@ def _ticks(
         day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
     step = 1 if len(months) <= 8 else 3 if len(months) <= 24 else 12
     chosen: Sequence[date] = [m for m in months if (m.month - 1) % step == 0] or [start]
-    return [Tick(x(m), t.month(m))
-            for m in chosen]
+    return [Tick(x(m), t.month_short(m)) for m in chosen]
