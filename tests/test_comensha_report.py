@@ -212,7 +212,7 @@ def test_the_pages_ask_her_nationality_and_record_the_report_in_dutch(world: Wor
         done = b.submit(path, {"sent_by": "designated_officer", "occurred_on": "2026-02-27"},
                         follow_redirects=False)
         assert done.status_code == 303, done.text
-        page = b.get(done.headers["location"])
+        page = b.get(f"/app/trajectories/{world.girl}/history")
         assert "Gemeld bij CoMensha" in page.text[page.text.index('id="h-history"'):]
     assert world.version(world.girl) == version + 2
 

@@ -33,7 +33,7 @@ def test_the_log_is_found_by_her_name_newest_first(world: World) -> None:
     assert str(world.girl) not in page.text  # no whole hex id on the page
     # every entry about her before this search (whose own entry names her too)
     assert len(rows) == len(world.access(world.girl)) - 1
-    assert "<td>coordinator</td>" in rows[0]
+    assert "<td>Marieke de Graaf</td>" in rows[0]
     assert "10:10:30" in rows[0]
     assert "10:00:30" in rows[1]
     # the search is logged, naming the girl it matched

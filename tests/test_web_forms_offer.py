@@ -227,7 +227,7 @@ def test_a_runaway_is_reported_with_its_time_report_number_and_who_was_told(
                                "police_report_number": "PL0900-2026123456",
                                "informed": ["parents", "police"]}, follow_redirects=False)
         assert done.status_code == 303, done.text
-        history = b.get(done.headers["location"])
+        history = b.get(f"/app/trajectories/{world.girl}/history")
         assert "PL0900-2026123456" in history.text
         assert "21:30" in history.text
     (reported,) = [e for e in world.app.stream(world.girl) if isinstance(e, RunawayReported)]

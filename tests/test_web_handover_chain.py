@@ -31,8 +31,8 @@ def test_the_coordinator_picks_the_receiving_worker_by_name_not_by_typing_an_id(
         html = Page.of(page.text)
         assert not html.find("input", name="receiving_worker")
         assert len(html.find("select", name="receiving_worker")) == 1
-        assert f'<option value="aftercare">aftercare ({AFTERCARE_ORG})</option>' in page.text
-        assert f">aftercare-other ({AFTERCARE_ORG})</option>" in page.text
+        assert f'<option value="aftercare">Fatima El Idrissi ({AFTERCARE_ORG})</option>' in page.text
+        assert f">Eva Bakker ({AFTERCARE_ORG})</option>" in page.text
         assert "researcher (" not in page.text
         # and she can name the people around her, and the agreed contact frequency
         assert html.find("select", name="parties.0.role")
@@ -93,7 +93,7 @@ def test_the_aftercare_worker_reaches_her_records_contacts_and_prints(world: Wor
         # she reads who the girl is, when she turns 18 and who sent her
         assert HANDED_OVER_GIRL in page.text
         assert "wordt 18 op" in page.text
-        assert "coordinator" in page.text  # the sending coordinator, by name
+        assert "Marieke de Graaf" in page.text  # the sending coordinator, by name
         # she records how to reach her
         done = b.submit(f"/app/trajectories/{tid}/forms/aftercare-contact-details",
                         {"phone": "06-12345678", "address": "Dorpsstraat 1",
