@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -277,6 +278,43 @@ def violations(page: Page, rules: list[str] | None = None) -> list[dict[str, Any
     return found
 
 
+@dataclass(frozen=True)
+class LaidOut:
+    """What axe-core found on a page at its window's width and, for what depends on the
+    width, at a phone's 360 px; and how wide the document was on the phone."""
+
+    found: list[dict[str, Any]]
+    phone_width: int
+    screenshot: Path
+
+    @property
+    def blocking(self) -> list[dict[str, Any]]:
+        return [v for v in self.found if v["impact"] in BLOCKING]
+
+    @property
+    def too_wide(self) -> bool:
+        return self.phone_width > PHONE["width"]
+
+
+def at_both_widths(page: Page, shots: Shots, name: str, number: int | None = None) -> LaidOut:
+    """axe-core on the page as it is laid out now, a screenshot, then the same at a phone's
+    width (only the rules that depend on it) with its own screenshot; the window is put
+    back as it was. The lesser violations are kept beside the screenshot, for a person to
+    weigh."""
+    viewport = page.viewport_size or DESKTOP
+    found = violations(page)
+    taken = shots(page, name, number=number)
+    page.set_viewport_size(PHONE)
+    try:
+        width = int(page.evaluate("document.documentElement.scrollWidth"))
+        narrow = violations(page, NARROW_RULES)
+        shots(page, f"{name}-360px", number=number)
+    finally:
+        page.set_viewport_size(viewport)
+    taken.with_suffix(".axe.json").write_text(json.dumps(found + narrow, indent=1))
+    return LaidOut(found=found + narrow, phone_width=width, screenshot=taken)
+
+
 def describe(found: list[dict[str, Any]]) -> str:
     return "\n".join(
         f"{v['id']} ({v['impact']}): {v['help']}; at "
@@ -298,21 +336,9 @@ def test_every_page_passes_axe_and_fits_a_phone(people: People, shown: Shown, sh
 
     One window does both, so that each page is reached (and each form sent) once."""
     page = people.open(shown)
-    number = PAGES.index(shown) + 1
-    found = violations(page)
-    taken = shots(page, shown.name, number=number)
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        narrow = violations(page, NARROW_RULES)
-        shots(page, f"{shown.name}-360px", number=number)
-    finally:
-        page.set_viewport_size(DESKTOP)
-    taken.with_suffix(".axe.json").write_text(json.dumps(found + narrow, indent=1))
-
-    blocking = [v for v in found + narrow if v["impact"] in BLOCKING]
-    assert not blocking, describe(blocking)
-    assert width <= PHONE["width"], f"{shown.name} is {width} px wide on a phone: {page.url}"
+    laid = at_both_widths(page, shots, shown.name, number=PAGES.index(shown) + 1)
+    assert not laid.blocking, describe(laid.blocking)
+    assert not laid.too_wide, f"{shown.name} is {laid.phone_width} px wide on a phone: {page.url}"
 
 
 def test_the_qr_code_for_a_new_authenticator_app_is_drawn_whole(people: People) -> None:

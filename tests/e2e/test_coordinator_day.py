@@ -22,8 +22,8 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.builders import intake, phase_2_facts, record_all
-from tests.e2e.support import PHONE, Shots, Site, Value, fill, pdf_pages, sign_in, submit
-from tests.e2e.test_accessibility import BLOCKING, NARROW_RULES, describe, violations
+from tests.e2e.support import Shots, Site, Value, fill, pdf_pages, sign_in, submit
+from tests.e2e.test_accessibility import at_both_widths, describe
 from tests.test_web_words import english_only_words, shown_text, untranslated
 from tests.web_support import DISPLAY_NAMES, GIRL, ORG_A
 from trajectory.aggregates.events.intake import Identity
@@ -92,20 +92,11 @@ class Checks:
 
     def __call__(self, page: Page, name: str) -> None:
         self.words(name, shown_text(page.content()))
-        viewport = page.viewport_size
-        found = violations(page)
-        page.set_viewport_size(PHONE)
-        try:
-            width = page.evaluate("document.documentElement.scrollWidth")
-            narrow = violations(page, NARROW_RULES)
-            self.shots(page, f"{name}-360px")
-        finally:
-            page.set_viewport_size(viewport or LAPTOP)
-        blocking = [v for v in found + narrow if v["impact"] in BLOCKING]
-        if blocking:
-            self.problems.append(f"{name}: {describe(blocking)}")
-        if width > PHONE["width"]:
-            self.problems.append(f"{name} is {width} px wide on a phone: {page.url}")
+        laid = at_both_widths(page, self.shots, name)
+        if laid.blocking:
+            self.problems.append(f"{name}: {describe(laid.blocking)}")
+        if laid.too_wide:
+            self.problems.append(f"{name} is {laid.phone_width} px wide on a phone: {page.url}")
         self.checked.append(name)
 
 

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Page, ViewportSize
 
 from tests.builders import phase_2_facts, record_all
-from tests.e2e.support import PHONE, Shots, Site, sign_in
-from tests.e2e.test_accessibility import BLOCKING, NARROW_RULES, describe, violations
+from tests.e2e.support import Shots, Site, sign_in
+from tests.e2e.test_accessibility import at_both_widths, describe
 from tests.web_support import GIRL
 from trajectory.commands import ChangePermission, RegisterNetworkContact
 from trajectory.web.dossier import SECTIONS
@@ -78,18 +78,9 @@ def test_each_section_passes_axe_and_fits_a_phone(
     page = coordinator
     path = f"/app/trajectories/{site.world.girl}" + (f"/{section}" if section else "")
     page.goto(site.url(path))
-    found = violations(page)
-    shots(page, section or "first-screen")
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        narrow = violations(page, NARROW_RULES)
-        shots(page, f"{section or 'first-screen'}-360px")
-    finally:
-        page.set_viewport_size(LAPTOP)
-    blocking = [v for v in found + narrow if v["impact"] in BLOCKING]
-    assert not blocking, describe(blocking)
-    assert width <= PHONE["width"], f"{path} is {width} px wide on a phone"
+    laid = at_both_widths(page, shots, section or "first-screen")
+    assert not laid.blocking, describe(laid.blocking)
+    assert not laid.too_wide, f"{path} is {laid.phone_width} px wide on a phone"
 
 
 def test_the_print_view_prints_every_section_on_its_own_pages_without_navigation(

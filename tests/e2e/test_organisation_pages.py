@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.support import DESKTOP, PHONE, Shots, Site, sign_in
-from tests.e2e.test_accessibility import BLOCKING, NARROW_RULES, describe, violations
+from tests.e2e.support import Shots, Site, sign_in
+from tests.e2e.test_accessibility import at_both_widths, describe
 from tests.test_organisation_pages import runaways_and_signals
 
 pytestmark = pytest.mark.e2e
@@ -47,18 +47,9 @@ def test_the_organisation_pages_pass_axe_and_fit_a_phone(
         page.goto(recorded.url("/app/"))
         page.locator(f'nav a[href="{path}"]').click()
         assert heading in page.locator("main h1").inner_text()
-        found = violations(page)
-        shots(page, f"{who}-{name}")
-        page.set_viewport_size(PHONE)
-        try:
-            width = page.evaluate("document.documentElement.scrollWidth")
-            narrow = violations(page, NARROW_RULES)
-            shots(page, f"{who}-{name}-360px")
-        finally:
-            page.set_viewport_size(DESKTOP)
-        blocking = [v for v in found + narrow if v["impact"] in BLOCKING]
-        assert not blocking, (name, describe(blocking))
-        assert width <= PHONE["width"], f"{name} is {width} px wide on a phone"
+        laid = at_both_widths(page, shots, f"{who}-{name}")
+        assert not laid.blocking, (name, describe(laid.blocking))
+        assert not laid.too_wide, f"{name} is {laid.phone_width} px wide on a phone"
 
 
 def test_the_dashboard_prints_its_charts_whole_without_the_menu(
