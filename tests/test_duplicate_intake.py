@@ -161,11 +161,14 @@ def test_the_intake_form_warns_of_a_duplicate_and_saves_with_a_reason(world: Wor
         assert 'name="duplicate_reason"' in warned.text
         assert "possible-duplicate-intake" not in re.sub(r'data-rule="[^"]*"', "", warned.text)
         assert len(world.app.index()) == opened
-        # and an empty reason saves nothing: the reason is asked for at its field
+        # and an empty reason saves nothing: the reason is asked for at its field, and
+        # the warning stands beside it
         empty = b.post("/app/trajectories/new", {**FORM, "duplicate_reason": "  ",
                                                  "csrf_token": _csrf(warned.text)})
         assert empty.status_code == 422, empty.text
-        assert "f-duplicate-reason-error" in empty.text  # the reason is asked at its field
+        assert "f-duplicate-reason-error" in empty.text
+        assert "Mogelijk hetzelfde meisje" in empty.text
+        assert f'href="/app/trajectories/{tid}"' in empty.text
         assert len(world.app.index()) == opened
         # and with a reason, the intake is saved with it
         saved = b.post("/app/trajectories/new",

@@ -268,6 +268,18 @@ class WritePath:
             write, actor, key, request_digest, via, again=expected is None
         )
 
+    def _fingerprints(self) -> Fingerprints:
+        keys = self.application.keys
+        return Fingerprints(fingerprint_key(keys.master if keys else None))
+
+    def possible_duplicates(self, actor: Actor, name: str, date_of_birth: date
+                            ) -> tuple[str, ...]:
+        """The trajectories in `actor`'s organisation in care with this name and birth
+        date: what `open` warns of. A form that warned once asks again with this, so that
+        the warning stands beside what is still to fix."""
+        fingerprint = self._fingerprints().of(name, date_of_birth)
+        return matches(self.application.db, actor.organisation, fingerprint)
+
     def open(
         self,
         actor: Actor,
@@ -284,10 +296,9 @@ class WritePath:
         key = check_key(idempotency_key)
         if key is not None and (stored := self.idempotency.find(actor.user_id, key)):
             return self._replay(actor, stored, request_digest, via)
-        app = self.application
-        prints = Fingerprints(fingerprint_key(app.keys.master if app.keys else None))
+        prints = self._fingerprints()
         fingerprint = prints.of(command.identity.name, command.identity.date_of_birth)
-        found = matches(app.db, actor.organisation, fingerprint)
+        found = matches(self.application.db, actor.organisation, fingerprint)
         if found and not command.duplicate_reason.strip():
             raise PossibleDuplicateIntake(found)
 

@@ -238,7 +238,8 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
     try:
         command = f.decode(f.INTAKE, fields, form, t)
     except f.FormInvalid as e:
-        return _invalid(request, f.INTAKE, fields, form, e.errors, None)
+        warning = _warning_again(request, t, form) if warned else None
+        return _invalid(request, f.INTAKE, fields, form, e.errors, None, refusal=warning)
     from trajectory.api import schemas
 
     assert isinstance(command, schemas.OpenTrajectory)
@@ -263,6 +264,20 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
         log_access(request, "write", None, "refused")
         return _rule_refused(request, f.INTAKE, fields, form, refusal, command, None)
     return redirect(f"/trajectories/{written.trajectory_id}", done="intake")
+
+
+def _warning_again(
+    request: Request[Any, Any, Any], t: Translator, form: dict[str, list[str]]
+) -> Refusal | None:
+    """The duplicate warning once more, while a warned form is sent back for a field
+    (the reason left empty, say): she still reads why the reason is asked."""
+    name = first(form, "identity.name").strip()
+    born = _parse_day(first(form, "identity.date_of_birth"))
+    if not name or born is None:
+        return None
+    user = session_of(request).user
+    found = _write_path(request).possible_duplicates(actor(user), name, born)
+    return _duplicate_warning(request, t, PossibleDuplicateIntake(found)) if found else None
 
 
 def _duplicate_warning(
