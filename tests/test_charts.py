@@ -119,3 +119,13 @@ def test_a_long_label_is_shortened_to_stay_inside_the_drawing() -> None:
     assert label is not None
     assert len(label) <= 30
     assert label.endswith("…")
+    # cut between words, never inside one ("kra…" reads as nothing)
+    assert long.startswith(label.removesuffix("…"))
+    assert not long[len(label.removesuffix("…"))].isalpha()
+
+
+def test_a_label_without_a_space_is_cut_where_it_must() -> None:
+    long = "x" * 40
+    root = parsed(stacked_bars("s", "t", "d", [long], [Series("n", (1,))]))
+    (label,) = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert label == "x" * 29 + "…"

@@ -79,8 +79,14 @@ def _fill(chart_id: str, series: int) -> str:
 
 
 def _short(text: str, most: int = 26) -> str:
-    """A name that fits a small panel (the table beside the chart has it whole)."""
-    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+    """A name that fits a small panel (the table beside the chart has it whole), cut
+    between words: a word cut in two ("kra…") reads as nothing. A single long word is
+    cut where it must."""
+    if len(text) <= most:
+        return text
+    cut = text[: most - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip(" ,;:") + "…"
 
 
 def _scale(values: Sequence[int]) -> int:

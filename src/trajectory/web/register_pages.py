@@ -49,6 +49,7 @@ from trajectory.web.charts import (
 )
 from trajectory.web.core import log_access, page, session_of, translator, web
 from trajectory.web.i18n import Translator
+from trajectory.web.other_pages import SHORT_ELEMENTS
 from trajectory.web.out_of_view_page import name_of
 
 ORGANISATION_PAGES = {"web_access": "full", "web_roles": ("coordinator", "quality")}
@@ -75,7 +76,7 @@ def _day(value: str | None, default: date, today: date) -> date:
 
 
 def _month_label(t: Translator, month: str) -> str:
-    return t.month(date(int(month[:4]), int(month[5:7]), 1))
+    return t.month_short(date(int(month[:4]), int(month[5:7]), 1))
 
 
 def named(request: Request[Any, Any, Any], ids: list[str]) -> dict[str, str | None]:
@@ -238,7 +239,9 @@ def elements_chart(t: Translator, db: Any, organisation: str, today: date) -> Fi
     counts = evidenced_counts(db, organisation, ends)
     evidenced = {e: [counts[end][e] for end in ends] for e in ELEMENTS}
     labels = [_month_label(t, m) for m in months]
-    panels = [Series(f"{e}. {t.element(e)}", tuple(evidenced[e])) for e in ELEMENTS]
+    # The panels by the element's short name; the table beside them by its full name.
+    panels = [Series(f"{e}. {t(SHORT_ELEMENTS[e])}", tuple(evidenced[e])) for e in ELEMENTS]
+    rows = [Series(f"{e}. {t.element(e)}", tuple(evidenced[e])) for e in ELEMENTS]
     title = t("Core elements evidenced per month")
     return Figure(
         svg=small_multiples(
@@ -246,7 +249,7 @@ def elements_chart(t: Translator, db: Any, organisation: str, today: date) -> Fi
             t("For each core element, how many girls had it evidenced at the end of each of"
               " the last twelve months; the number beside each element is this month's."),
             labels, panels, columns=3),
-        table=table_by_series(title, t("Core element"), labels, panels),
+        table=table_by_series(title, t("Core element"), labels, rows),
     )
 
 
