@@ -44,7 +44,7 @@ from trajectory.crypto import TrajectoryErased
 from trajectory.duplicates import PossibleDuplicateIntake
 from trajectory.identity.users import UserStore, names_of
 from trajectory.projections.caseload import caseload
-from trajectory.views import event_out, opening_event
+from trajectory.views import event_out
 from trajectory.visibility import visible_row
 from trajectory.web import forms as f
 from trajectory.web.core import (
@@ -63,7 +63,7 @@ from trajectory.web.core import (
     web,
 )
 from trajectory.web.entries import EntryWords, contact_labels
-from trajectory.web.girls import listed_girl
+from trajectory.web.girls import listed_girl, name_of
 from trajectory.web.i18n import Translator
 from trajectory.web.refusals import Refusal, explain
 from trajectory.write_errors import KEY_FIELD as KEY_REFUSED
@@ -84,11 +84,6 @@ def _fresh(request: Request[Any, Any, Any]) -> None:
         svc.projections.catch_up()
 
 
-def _name_of(app: TrajectoryApplication, tid: UUID) -> str:
-    opened = opening_event(app.events.get(tid, lte=1))  # type: ignore[arg-type]
-    return opened.identity.name
-
-
 # -- caseload --------------------------------------------------------------------------------
 
 
@@ -99,11 +94,8 @@ def search_by_name(app: TrajectoryApplication, organisation: str, query: str) ->
     hits = []
     for row in app.index(organisation):
         tid = UUID(str(row["trajectory_id"]))
-        try:
-            name = _name_of(app, tid)
-        except Exception:  # an erased or unreadable trajectory is no hit
-            continue
-        if needle in name.casefold():
+        name = name_of(app, tid)  # an erased or unreadable trajectory is no hit
+        if name is not None and needle in name.casefold():
             hits.append(tid)
     return hits
 
@@ -212,10 +204,7 @@ def _people(request: Request[Any, Any, Any], user_ids: set[str]) -> dict[str, st
 
 
 def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:
-    try:
-        return _name_of(app, tid)
-    except Exception:
-        return str(tid)[:8]
+    return name_of(app, tid) or str(tid)[:8]
 
 
 # -- intake ----------------------------------------------------------------------------------

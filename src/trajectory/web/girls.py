@@ -32,3 +32,12 @@ def listed_girl(app: Any, who: Any, tid: UUID, meeting_on: date | None, today: d
     identity = opened.identity
     name = identity.name if sees_identity(who, meeting_on, today) else None
     return ListedGirl(name=name, age=age_on(identity.date_of_birth, today))
+
+
+def name_of(app: Any, tid: UUID) -> str | None:
+    """Her name, from her encrypted opening event (never a read model's); None when her
+    file is erased or unreadable: a list leaves her unnamed, it never fails for her."""
+    try:
+        return str(opening_event(app.events.get(tid, lte=1)).identity.name)
+    except Exception:
+        return None

@@ -59,9 +59,9 @@ from trajectory.web.core import (
 )
 from trajectory.web.dossier import Moment
 from trajectory.web.forms import FORMS
-from trajectory.web.girls import listed_girl
+from trajectory.web.girls import listed_girl, name_of
 from trajectory.web.i18n import N_, Translator
-from trajectory.web.out_of_view_page import name_of, quality_rows
+from trajectory.web.out_of_view_page import quality_rows
 
 AFTERCARE = {"web_access": "full", "web_roles": ("aftercare",)}
 CARE_ROLES = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}

@@ -31,9 +31,9 @@ from trajectory.projections.out_of_view import (
     out_of_view_list,
 )
 from trajectory.protocol.out_of_view import OutOfViewReason
-from trajectory.views import opening_event
 from trajectory.visibility import visible_row
 from trajectory.web.core import log_access, page, session_of, translator, web
+from trajectory.web.girls import name_of
 from trajectory.web.i18n import N_, Translator
 
 CARE = {"web_access": "full", "web_roles": ("coordinator", "aftercare")}
@@ -93,13 +93,6 @@ class Girl:
     receiving_worker: str | None
     sentences: list[str] = field(default_factory=list)
     days: int = 0
-
-
-def name_of(app: TrajectoryApplication, tid: UUID) -> str | None:
-    try:
-        return opening_event(app.events.get(tid, lte=1)).identity.name  # type: ignore[arg-type]
-    except Exception:  # erased or unreadable: no name, never a failure of the list
-        return None
 
 
 def _opens(app: TrajectoryApplication, user: User, tid: UUID, today: date) -> bool:

@@ -48,9 +48,9 @@ from trajectory.web.charts import (
     table_of,
 )
 from trajectory.web.core import log_access, page, session_of, translator, web
+from trajectory.web.girls import name_of
 from trajectory.web.i18n import Translator
 from trajectory.web.other_pages import SHORT_ELEMENTS
-from trajectory.web.out_of_view_page import name_of
 
 ORGANISATION_PAGES = {"web_access": "full", "web_roles": ("coordinator", "quality")}
 
