@@ -8,15 +8,20 @@ A list that shows several girls (the caseload page) writes one entry naming them
 
 Hash-chained as well (`persistence.ledger`): `trajectory verify` names an entry changed
 behind the triggers' back.
+
+Every act a coordinator does on a girl while she holds an emergency access to her file
+(`trajectory.emergency`) names that access (`emergency_access`), whatever the entry
+point: the mark is added here, where every entry passes.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from trajectory.emergency import EmergencyAccesses
 from trajectory.persistence.database import Database, RowWrite
 
 Action = Literal[
@@ -25,6 +30,11 @@ Action = Literal[
     "user-list", "user-add", "user-role", "user-second-factor", "user-revoke", "user-sessions",
     # her agenda app read her feed of due dates (`web.calendar_feed`)
     "calendar-read",
+    # emergency access (`trajectory.emergency`): opened, ended early, reviewed
+    "emergency-open", "emergency-end", "emergency-review",
+    # an administrator's acts on her organisation's teams (`identity.teams`), and the
+    # organisation's settings of access (`trajectory.emergency.AccessSettings`)
+    "team-add", "team-retire", "team-member-add", "team-member-remove", "access-settings",
 ]
 Outcome = Literal["ok", "denied", "refused", "rejected", "replayed", "failed", "proposed"]
 
@@ -59,6 +69,8 @@ class AccessEntry:
     request_id: str | None
     shown: tuple[str, ...] = ()
     """The trajectories a list showed (their ids), in the one entry of that list."""
+    emergency_access: str | None = None
+    """The emergency access the act was done under (its id), if any."""
 
     @classmethod
     def by(
@@ -103,8 +115,20 @@ class AccessEntry:
                 "request_id": self.request_id,
                 # NULL when nothing was listed: the hash of every earlier entry stays valid
                 "shown": " ".join(self.shown) or None,
+                # NULL for an act not done by emergency access (every earlier one)
+                "emergency_access": self.emergency_access,
             },
         )
+
+    def marked(self, db: Database) -> AccessEntry:
+        """This entry, naming the emergency access its user holds to its trajectory at its
+        moment, if she holds one (only a coordinator can)."""
+        if self.emergency_access or self.role != "coordinator" or not self.trajectory_id:
+            return self
+        if self.user_id is None:
+            return self
+        access = EmergencyAccesses(db).in_force(self.user_id, self.trajectory_id, self.at)
+        return self if access is None else replace(self, emergency_access=access.access_id)
 
 
 @dataclass
@@ -131,7 +155,7 @@ class AccessLog:
 
     def append(self, entry: AccessEntry) -> None:
         """Write one entry, committed before this returns; raises if it cannot be written."""
-        mine = _Waiting(entry.row())
+        mine = _Waiting(entry.marked(self.db).row())
         with self._turn:
             self._waiting.append(mine)
             while self._writing and not mine.done:
@@ -159,7 +183,8 @@ class AccessLog:
         admin's occasional question, not a request's path.)"""
         rows = self.db.fetchall(
             "SELECT entry_id, at, user_id, on_behalf_of, role, organisation, client, action,"
-            " trajectory_id, outcome, request_id, shown FROM access_log"
+            " trajectory_id, outcome, request_id, shown,"
+            " emergency_access FROM access_log"
             " WHERE trajectory_id = ? OR shown LIKE ? ORDER BY entry_id",
             [trajectory_id, f"%{trajectory_id}%"],
         )
@@ -214,7 +239,8 @@ class AccessLog:
                 params.append(value)
         rows = self.db.fetchall(
             "SELECT entry_id, at, user_id, on_behalf_of, role, organisation, client, action,"
-            " trajectory_id, outcome, request_id, shown FROM access_log WHERE "
+            " trajectory_id, outcome, request_id, shown,"
+            " emergency_access FROM access_log WHERE "
             + " AND ".join(where) + " ORDER BY entry_id DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )

@@ -26,7 +26,7 @@ from trajectory.aggregates.events.intake import TrajectoryOpened
 from trajectory.aggregates.snapshot import TrajectorySnapshot
 from trajectory.aggregates.trajectory import Meta, Trajectory
 from trajectory.clock import Clock, amsterdam_date, parse_occurred, system_clock
-from trajectory.commands import Command, OpenTrajectory
+from trajectory.commands import AssignTeam, Command, OpenTrajectory
 from trajectory.crypto import (
     KeyRing,
     MasterKey,
@@ -228,6 +228,8 @@ class TrajectoryApplication(Application[UUID]):
             nationality=command.nationality,
             duplicate_reason=command.duplicate_reason.strip(),
         )
+        if command.team:  # placed with a team at intake: a fact of its own, in the same write
+            t.handle(AssignTeam(team=command.team, reason=""), meta, self.protocol_of(t))
         first = [self.keys.new_key(t.id, now)] if self.keys else []
         return self._save(t, 0, also, now, quiet, first_rows=first)
 
@@ -334,6 +336,7 @@ class TrajectoryApplication(Application[UUID]):
                 "organisation": s.organisation,
                 "coordinator": s.coordinator,
                 "receiving_worker": s.handover.receiving_worker,
+                "team": s.team,
                 "status": s.status,
                 "phase": s.phase,
                 "version": t.version,

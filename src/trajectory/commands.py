@@ -120,6 +120,9 @@ class OpenTrajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     duplicate_reason: Text = ""
     """Why she is taken in although a girl with the same name and birth date is in care in
     the organisation (`trajectory.duplicates`); empty when there is none."""
+    team: Short = ""
+    """The team she is placed with (its id; `TeamAssigned` at intake). Empty: the one team
+    of the coordinator's, if she belongs to exactly one (`trajectory.writing`)."""
 
 
 class ChangeVictimStatus(Command, kw_only=True, forbid_unknown_fields=True):
@@ -266,6 +269,21 @@ class ArrangeLeisure(Command, kw_only=True, forbid_unknown_fields=True):
     ]
     supervised: bool
     note: Text = ""
+
+
+class AssignTeam(Command, kw_only=True, forbid_unknown_fields=True):
+    """Place her with a team of the organisation: its coordinators see her file from the
+    day given (`occurred_on`) on, and those of her earlier team no longer."""
+
+    team: Annotated[Short, msgspec.Meta(description="The team's id (GET /teams).")]
+    reason: Text = ""
+
+
+class AssignCoordinator(Command, kw_only=True, forbid_unknown_fields=True):
+    """Make a coordinator of the organisation responsible for her."""
+
+    coordinator: Annotated[Short, msgspec.Meta(description="The coordinator's user id.")]
+    reason: Text = ""
 
 
 class ReportRunaway(Command, kw_only=True, forbid_unknown_fields=True):

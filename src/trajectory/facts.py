@@ -49,6 +49,7 @@ from trajectory.aggregates.events import (
     quality,
     runaway,
     safety,
+    teams,
     treatment,
 )
 from trajectory.aggregates.events.base import TrajectoryEvent
@@ -60,7 +61,7 @@ CARE: tuple[Role, ...] = ("coordinator", "aftercare")
 
 FormGroup = Literal[
     "safety", "analysis", "network", "phasing", "treatment", "education", "runaway", "chain",
-    "handover", "aftercare", "outcomes", "end", "privacy",
+    "handover", "aftercare", "outcomes", "end", "privacy", "team",
 ]
 LaneName = Literal["phases", "runaway", "safety", "therapy", "education", "handover",
                    "aftercare"]
@@ -464,5 +465,18 @@ FACTS = Facts(
          path="destruction-requests/decision", roles=COORDINATOR,
          title="Grant or refuse the destruction request",
          form=Form("destruction-decision", "privacy"),
+         element=None, lane=None),
+    # -- who is responsible: her team and her coordinator ----------------------------------
+    Fact(command=c.AssignTeam, event=teams.TeamAssigned,
+         path="team-assignments", roles=COORDINATOR, title="Place her with a team",
+         help="The coordinators of her team see her file and record on it; those of her"
+         " earlier team no longer do, from the day given.",
+         form=Form("team", "team"),
+         element=None, lane=None),
+    Fact(command=c.AssignCoordinator, event=teams.CoordinatorAssigned,
+         path="coordinator-assignments", roles=COORDINATOR,
+         title="Make a coordinator responsible",
+         help="The responsible coordinator sees her file whichever team she is in.",
+         form=Form("coordinator", "team"),
          element=None, lane=None),
 )

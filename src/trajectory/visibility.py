@@ -1,6 +1,11 @@
 """Who may see which trajectory: the one rule every read and write starts from.
 
-A coordinator sees her organisation's trajectories; an aftercare worker those handed over
+A coordinator sees the trajectories of her organisation she has a relationship with:
+those of the teams she belongs to, and those she is the responsible coordinator of (a girl
+not yet assigned to a team is seen by every coordinator of her organisation, as before
+teams existed). Outside her relationships she may open one by emergency access
+(`trajectory.emergency`): for a stated reason and a limited time, to read, and to record
+only where her organisation allows it. An aftercare worker sees those handed over
 to her, while they are hers: until the trajectory is closed, and after aftercare ended
 only for a grace period (`aftercare_grace_days`), during which she may read but no longer
 record. Anything else answers as a trajectory that does not exist, so that nobody learns
@@ -9,19 +14,21 @@ who could have seen it.
 
 Some roles see no trajectory at all, whatever its organisation: a researcher (only
 pseudonymised exports), an organisation's quality officer (her organisation's duties,
-matrix totals and signals) and an inspector (every organisation's figures, aggregated).
+matrix totals and signals), its privacy officer (who looked at which file, and the review
+of emergency accesses) and an inspector (every organisation's figures, aggregated).
 Their record routes answer 403 before this rule is asked; here they see nothing too.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from trajectory.aggregates.errors import AftercareEnded, TrajectoryNotFound
+from trajectory.aggregates.errors import AftercareEnded, EmergencyReadOnly, TrajectoryNotFound
 from trajectory.crypto import TrajectoryErased
-from trajectory.persistence.database import Database
+from trajectory.emergency import EmergencyAccess, EmergencyAccesses
+from trajectory.persistence.database import Database, Reads
 
 
 class Someone(Protocol):
@@ -37,18 +44,56 @@ class Someone(Protocol):
     def organisation(self) -> str: ...
 
 
-NO_RECORDS = frozenset({"researcher", "quality", "inspector"})
+NO_RECORDS = frozenset({"researcher", "quality", "privacy", "inspector"})
 """Roles that never see a girl's record (nor her name)."""
 
 
 def may_see(who: Someone, row: dict[str, Any]) -> bool:
-    """Whether an index (or erasure) row is one this person may see (whatever the day:
-    `visible_row` adds the aftercare worker's end of access)."""
+    """Whether an index (or erasure) row is one this person's role and organisation may see
+    (whatever the day and the relationship: `visible_row` adds the aftercare worker's end
+    of access and the coordinator's relationship)."""
     if who.role in NO_RECORDS:
         return False
     if who.role == "coordinator":
         return bool(row["organisation"] == who.organisation)
     return who.role == "aftercare" and row["receiving_worker"] == who.user_id
+
+
+RELATED = (
+    "(t.team IS NULL OR t.coordinator = ? OR t.team IN (SELECT m.team_id FROM team_members m"
+    " WHERE m.user_id = ? AND m.removed_at IS NULL))"
+)
+"""SQL over `trajectory_index t`: the coordinator (twice her user id) has a relationship
+with the girl: a girl without a team, one she is responsible for, or one of her teams'.
+(A retired team's members keep seeing its girls until they are moved: a retired team
+with girls left in it would otherwise leave them in nobody's view but the responsible
+coordinator's.)"""
+
+
+def related_filter(who: Someone) -> tuple[str, list[object]]:
+    """A condition on `trajectory_id` (and its parameters) that holds for the
+    trajectories `who` sees in her lists: for a coordinator those of her organisation she
+    has a relationship with; for an aftercare worker those handed over to her (a list
+    adds what status it shows); nobody else any."""
+    if who.role == "coordinator":
+        return (
+            "trajectory_id IN (SELECT t.trajectory_id FROM trajectory_index t"
+            f" WHERE t.organisation = ? AND {RELATED})",
+            [who.organisation, who.user_id, who.user_id],
+        )
+    if who.role == "aftercare":
+        return ("trajectory_id IN (SELECT t.trajectory_id FROM trajectory_index t"
+                " WHERE t.receiving_worker = ?)", [who.user_id])
+    return "1 = 0", []
+
+
+def is_related(db: Reads, who: Someone, trajectory_id: UUID | str) -> bool:
+    """Whether the coordinator has a relationship with this girl (of her organisation)."""
+    return db.fetchone(
+        f"SELECT 1 AS yes FROM trajectory_index t WHERE t.trajectory_id = ?"
+        f" AND t.organisation = ? AND {RELATED}",
+        [str(trajectory_id), who.organisation, who.user_id, who.user_id],
+    ) is not None
 
 
 def sees_identity(who: Someone, meeting_on: date | None, today: date) -> bool:
@@ -80,15 +125,18 @@ def visible_row(
     today: date,
     grace_days: int,
     writing: bool = False,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The trajectory's index row, if `who` may see it on `today` (and, `writing`, record
-    on it).
+    on it). `now`: the moment, for an emergency access (none counts without it). The row's
+    `emergency` is the emergency access she sees it by (None: by her relationship).
 
     Raises TrajectoryNotFound when it does not exist or is not hers to see (the same
-    answer), TrajectoryErased when it was erased and she could have seen it, and
-    AftercareEnded when an aftercare worker would record after aftercare ended."""
+    answer), TrajectoryErased when it was erased and she could have seen it,
+    AftercareEnded when an aftercare worker would record after aftercare ended, and
+    EmergencyReadOnly when she would record by an emergency access to read."""
     row = db.fetchone(
-        "SELECT organisation, receiving_worker, status, aftercare_ended_on"
+        "SELECT organisation, receiving_worker, status, aftercare_ended_on, team, coordinator"
         " FROM trajectory_index WHERE trajectory_id = ?",
         [str(trajectory_id)],
     )
@@ -102,6 +150,17 @@ def visible_row(
         raise TrajectoryNotFound(trajectory_id)
     if not may_see(who, row):
         raise TrajectoryNotFound(trajectory_id)
+    row["emergency"] = None
+    if who.role == "coordinator" and not is_related(db, who, trajectory_id):
+        access = emergency_in_force(db, who, trajectory_id, now)
+        if access is None:
+            raise TrajectoryNotFound(trajectory_id)
+        if writing and not access.may_write:
+            raise EmergencyReadOnly(
+                "this file is open to you by emergency access, to read only; nothing can be"
+                " recorded on it"
+            )
+        row["emergency"] = access
     if who.role == "aftercare":
         last_day = aftercare_access_ends(row, grace_days)
         if last_day is not None and (row["status"] == "closed" or today > last_day):
@@ -112,3 +171,47 @@ def visible_row(
                 f" {last_day.isoformat()}, and nothing more can be recorded"
             )
     return row
+
+
+def emergency_in_force(db: Database, who: Someone, trajectory_id: UUID,
+                       now: datetime | None) -> EmergencyAccess | None:
+    """Her emergency access to this file in force at `now` (none without a moment)."""
+    if now is None:
+        return None
+    return EmergencyAccesses(db).in_force(who.user_id, str(trajectory_id), now)
+
+
+class EmergencyAccessNeedless(Exception):
+    """She has a relationship with the girl: her file is open to her without one."""
+
+
+def break_the_glass(
+    db: Database,
+    who: Someone,
+    trajectory_id: UUID,
+    *,
+    reason: str,
+    explanation: str,
+    write: bool,
+    now: datetime,
+) -> EmergencyAccess:
+    """Open a girl's file to a coordinator of her organisation outside her relationships,
+    for the organisation's number of hours. Only a coordinator, only of the girl's
+    organisation, only for a file that is not erased: to anyone else the file
+    does not exist (TrajectoryNotFound). Raises EmergencyAccessNeedless when it is open to
+    her already, and EmergencyAccessRefused for a reason or write access not allowed."""
+    if who.role != "coordinator":
+        raise TrajectoryNotFound(trajectory_id)
+    row = db.fetchone(
+        "SELECT organisation, status FROM trajectory_index WHERE trajectory_id = ?",
+        [str(trajectory_id)],
+    )
+    if row is None or row["organisation"] != who.organisation:
+        raise TrajectoryNotFound(trajectory_id)
+    if is_related(db, who, trajectory_id):
+        raise EmergencyAccessNeedless(str(trajectory_id))
+    return EmergencyAccesses(db).grant(
+        organisation=who.organisation, user_id=who.user_id,
+        trajectory_id=str(trajectory_id), reason=reason, explanation=explanation,
+        write=write, now=now,
+    )

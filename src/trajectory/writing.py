@@ -14,7 +14,10 @@ outcome (or a refusal) to their answer. What a write must respect lives here onc
 6. one transaction: the events, the index row, the access-log entry and the idempotency
    record are stored together or not at all;
 7. what a rule needs from outside the trajectory: a handover's receiving worker is an
-   active aftercare worker of this installation, by her id in the user directory; an
+   active aftercare worker of this installation, by her id in the user directory; a team
+   she is placed with is a team of her organisation, and a coordinator made responsible
+   for her an active coordinator there (at intake, without a team named, the one team of
+   the coordinator's, if she has exactly one; with several, she must choose); an
    intake of a girl whose name and birth date match one in care (or aftercare) in the
    organisation needs a reason (`trajectory.duplicates`), and the intake's keyed hash is
    written in its own transaction.
@@ -41,9 +44,16 @@ from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.aggregates.errors import RuleRefused, VersionConflict, WriteRefused
 from trajectory.application import Actor, Recorded, TrajectoryApplication
 from trajectory.clock import Clock, amsterdam_date, parse_occurred
-from trajectory.commands import Command, OpenTrajectory, PrepareHandover
+from trajectory.commands import (
+    AssignCoordinator,
+    AssignTeam,
+    Command,
+    OpenTrajectory,
+    PrepareHandover,
+)
 from trajectory.duplicates import Fingerprints, PossibleDuplicateIntake, fingerprint_key, matches
 from trajectory.idempotency import IdempotencyStore, StoredAnswer
+from trajectory.identity.teams import Teams
 from trajectory.identity.users import UserStore
 from trajectory.persistence.database import Database, RowWrite
 from trajectory.persistence.recorders import TransactionAborted
@@ -135,6 +145,47 @@ def check_receiving_worker(db: Database, command: Command) -> None:
             code="receiving-worker-unknown",
             unmet=["receiving_worker"],
         )
+
+
+def check_responsibility(db: Database, organisation: str, command: Command) -> None:
+    """A team she is placed with is an active team of her organisation; a coordinator made
+    responsible for her an active coordinator of it (by her id)."""
+    if isinstance(command, AssignTeam):
+        team = Teams(db).get(command.team)
+        if team is None or team.retired or team.organisation != organisation:
+            raise RuleRefused(
+                "there is no such team in this organisation; choose one of its teams",
+                code="team-unknown", unmet=["team"], fields=["team"],
+            )
+    if isinstance(command, AssignCoordinator):
+        user = UserStore(db).by_id(command.coordinator)
+        if (user is None or user.revoked or user.role != "coordinator"
+                or user.organisation != organisation):
+            raise RuleRefused(
+                "the coordinator is not an active coordinator of this organisation",
+                code="coordinator-unknown", unmet=["coordinator"], fields=["coordinator"],
+            )
+
+
+def team_at_intake(db: Database, actor: Actor, command: OpenTrajectory) -> OpenTrajectory:
+    """The intake with the team she is placed with: the one named (a team of the
+    organisation), or else the coordinator's own if she belongs to exactly one. An
+    organisation with teams does not take a girl in without one when the coordinator
+    belongs to several: they would otherwise all see her."""
+    teams = Teams(db)
+    if command.team:
+        check_responsibility(db, actor.organisation, AssignTeam(team=command.team))
+        return command
+    mine = [t for t in teams.teams_of(actor.user_id)
+            if (team := teams.get(t)) is not None and team.organisation == actor.organisation]
+    if len(mine) == 1:
+        return msgspec.structs.replace(command, team=mine[0])
+    if len(mine) > 1:
+        raise RuleRefused(
+            "you belong to more than one team: choose the team she is placed with",
+            code="team-required", unmet=["team"], fields=["team"],
+        )
+    return command
 
 
 def check_key(key: str | None) -> str | None:
@@ -238,7 +289,7 @@ class WritePath:
         app = self.application
         visible_row(
             app.db, actor, trajectory_id, today=amsterdam_date(self.clock()),
-            grace_days=app.settings.aftercare_grace_days, writing=True,
+            grace_days=app.settings.aftercare_grace_days, writing=True, now=self.clock(),
         )
         check_occurred_on(command, self.clock())
         check_dates(command)
@@ -246,11 +297,12 @@ class WritePath:
         if key is not None and (stored := self.idempotency.find(actor.user_id, key)):
             return self._replay(actor, stored, request_digest, via)
         check_receiving_worker(app.db, command)
+        check_responsibility(app.db, actor.organisation, command)
         expected = expected_version() if callable(expected_version) else expected_version
 
         def write() -> Written:
             now = self.clock()
-            rows = _Rows(actor, key, request_digest, via, now, opened=False)
+            rows = _Rows(app.db, actor, key, request_digest, via, now, opened=False)
             recorded = app.execute(
                 trajectory_id,
                 command,
@@ -296,6 +348,7 @@ class WritePath:
         key = check_key(idempotency_key)
         if key is not None and (stored := self.idempotency.find(actor.user_id, key)):
             return self._replay(actor, stored, request_digest, via)
+        command = team_at_intake(self.application.db, actor, command)
         prints = self._fingerprints()
         fingerprint = prints.of(command.identity.name, command.identity.date_of_birth)
         found = matches(self.application.db, actor.organisation, fingerprint)
@@ -305,7 +358,7 @@ class WritePath:
         def write() -> Written:
             now = self.clock()
             rows = _Rows(
-                actor, key, request_digest, via, now, opened=True,
+                self.application.db, actor, key, request_digest, via, now, opened=True,
                 extra=lambda tid: [prints.row(tid, actor.organisation, fingerprint)],
             )
             recorded = self.application.open_trajectory(
@@ -363,6 +416,7 @@ class _Rows:
 
     def __init__(
         self,
+        db: Database,
         actor: Actor,
         key: str | None,
         digest: str,
@@ -372,14 +426,14 @@ class _Rows:
         opened: bool,
         extra: Callable[[UUID], list[RowWrite]] | None = None,
     ):
-        self.actor, self.key, self.digest = actor, key, digest
+        self.db, self.actor, self.key, self.digest = db, actor, key, digest
         self.via, self.now, self.opened = via, now, opened
         self.extra = extra
         self.answer: StoredAnswer | None = None
 
     def __call__(self, recorded: Recorded) -> list[RowWrite]:
         tid = recorded.trajectory_id
-        rows = [_entry(self.actor, tid, "ok", self.via, self.now).row()]
+        rows = [_entry(self.actor, tid, "ok", self.via, self.now).marked(self.db).row()]
         if self.extra is not None:
             rows.extend(self.extra(tid))
         self.answer = answer_of(recorded, self.digest, opened=self.opened)

@@ -75,6 +75,13 @@ class AftercareEnded(RuleRefused):
     code = "aftercare-ended"
 
 
+class EmergencyReadOnly(RuleRefused):
+    """She opened the file by emergency access, to read only (trajectory.visibility): her
+    organisation does not let emergency access record, or she did not ask to."""
+
+    code = "emergency-access-read-only"
+
+
 class OccurredInFuture(RuleRefused):
     code = "occurred-in-future"
 

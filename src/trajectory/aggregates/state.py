@@ -111,6 +111,11 @@ class TrajectoryState(msgspec.Struct, kw_only=True):
     regressions: int = 0
     entries_in_error: list[int] = msgspec.field(default_factory=list)
     corrected_entries: list[int] = msgspec.field(default_factory=list)
+    # her team and since when (TeamAssigned); the responsible coordinator's day
+    # (CoordinatorAssigned; None: the coordinator who opened her file, since intake)
+    team: str | None = None
+    team_since: date | None = None
+    coordinator_since: date | None = None
     research_consent: bool = False
     research_consent_by: ConsentGiver | None = None
     research_consent_since: date | None = None

@@ -32,6 +32,7 @@ from trajectory.aggregates.events import (
     privacy,
     runaway,
     safety,
+    teams,
     treatment,
 )
 from trajectory.aggregates.events.intake import Identity
@@ -152,6 +153,21 @@ class Trajectory(HashChained):
 
         Which event a command records is declared once, in `trajectory.facts`."""
         self._record(event_class, meta, **payload(command))
+
+    # -- who is responsible ------------------------------------------------------------
+    def assign_team(self, command: c.AssignTeam, meta: Meta) -> None:
+        """That the team exists in her organisation is the write path's to check (it is
+        not in her stream); here only that it is a change."""
+        if command.team == self.state.team:
+            raise RuleRefused("she is in this team already", code="no-change",
+                              fields=["team"])
+        self.record_fact(teams.TeamAssigned, command, meta)
+
+    def assign_coordinator(self, command: c.AssignCoordinator, meta: Meta) -> None:
+        if command.coordinator == self.state.coordinator:
+            raise RuleRefused("this coordinator is responsible for her already",
+                              code="no-change", fields=["coordinator"])
+        self.record_fact(teams.CoordinatorAssigned, command, meta)
 
     def change_victim_status(self, command: c.ChangeVictimStatus, meta: Meta) -> None:
         rules.check_reason_given(command.reason, "changing the victim status")
@@ -720,6 +736,8 @@ def payload(command: msgspec.Struct) -> dict[str, Any]:
 Handler = Callable[[Trajectory, Any, Meta, Protocol], str | None]
 
 HANDLERS: dict[type[c.Command], Handler] = {
+    c.AssignTeam: lambda t, cmd, meta, p: t.assign_team(cmd, meta),
+    c.AssignCoordinator: lambda t, cmd, meta, p: t.assign_coordinator(cmd, meta),
     # The facts with rules of their own, and the method that checks them. A command not
     # named here has none: `Trajectory.handle` records its event as the list of facts says.
     c.ChangeVictimStatus: lambda t, cmd, meta, p: t.change_victim_status(cmd, meta),

@@ -134,7 +134,7 @@ def check_visible(svc: Services, user: User, trajectory_id: UUID) -> dict[str, A
         app = svc.application
         return visible_row(
             app.db, user, trajectory_id, today=amsterdam_date(app.clock()),
-            grace_days=app.settings.aftercare_grace_days,
+            grace_days=app.settings.aftercare_grace_days, now=app.clock(),
         )
     except TrajectoryNotFound:
         raise not_found() from None

@@ -27,10 +27,12 @@ from datetime import datetime, timedelta
 
 from trajectory.persistence.database import Database, Reads
 
-ROLES = ("coordinator", "aftercare", "researcher", "admin", "quality", "inspector")
+ROLES = ("coordinator", "aftercare", "researcher", "admin", "quality", "inspector", "privacy")
 """`quality`: an organisation's quality officer (its own duties, its matrix and signals,
 never a girl's name); `inspector`: installation-wide figures of every organisation,
-small cells suppressed, never a record."""
+small cells suppressed, never a record; `privacy`: an organisation's privacy officer
+(who looked at which file: the access log, the review of emergency accesses, the
+anomaly signals; never a record)."""
 TOKEN_PREFIX = "trj_"
 STEP_UP_PREFIX = "trjs_"
 """Step-up tokens look different, so that the lookup knows where to look (and people too)."""
@@ -44,6 +46,7 @@ ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     "admin": ("read", "write"),
     "quality": ("read", "write"),
     "inspector": ("read",),
+    "privacy": ("read", "write"),
 }
 """What a long-lived token of each role carries: never a sensitive act."""
 STEP_UP_SCOPES: dict[str, tuple[str, ...]] = {"researcher": ("export",), "admin": ("erase",)}

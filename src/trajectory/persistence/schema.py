@@ -267,13 +267,22 @@ _ORGANISATION = [
 # The index gains the day aftercare ended: the aftercare worker's access ends after it
 # (trajectory.visibility). In a store of an earlier version the application fills it in
 # when the column is added.
-_INDEX_COLUMNS = (("aftercare_ended_on", "TEXT"),)
+_INDEX_COLUMNS = (
+    ("aftercare_ended_on", "TEXT"),
+    # her team (`TeamAssigned`): the coordinators of the team see her (trajectory.visibility);
+    # empty for a girl not yet assigned to one
+    ("team", "TEXT"),
+)
+# The access log names the emergency access an act was done under (trajectory.emergency).
+_ACCESS_LOG_COLUMNS = (("emergency_access", "TEXT"),)
 
 
 def _add_user_columns(tx: Transaction, dialect: Dialect) -> set[str]:
     """Add the columns later versions need; returns those added now, as `table.column`."""
-    return _add_columns(tx, dialect, "users", _USER_COLUMNS) | _add_columns(
-        tx, dialect, "trajectory_index", _INDEX_COLUMNS
+    return (
+        _add_columns(tx, dialect, "users", _USER_COLUMNS)
+        | _add_columns(tx, dialect, "trajectory_index", _INDEX_COLUMNS)
+        | _add_columns(tx, dialect, "access_log", _ACCESS_LOG_COLUMNS)
     )
 
 
@@ -417,6 +426,74 @@ _CALENDAR_FEEDS = [
 ]
 
 
+# Teams (trajectory.identity.teams): an organisation's groups of professionals, and who
+# belongs to which, from when until when (a membership ended keeps its row).
+_TEAMS = [
+    """CREATE TABLE IF NOT EXISTS teams (
+        team_id TEXT PRIMARY KEY,
+        organisation TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        retired_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS teams_organisation ON teams (organisation)",
+    """CREATE TABLE IF NOT EXISTS team_members (
+        team_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        removed_at TEXT,
+        removed_by TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS team_members_user ON team_members (user_id, removed_at)",
+    "CREATE INDEX IF NOT EXISTS team_members_team ON team_members (team_id, removed_at)",
+]
+
+
+# Emergency access (trajectory.emergency): a coordinator opens a girl's file outside her
+# relationships, for a reason and a limited time; the review is a row of its own.
+_EMERGENCY = [
+    """CREATE TABLE IF NOT EXISTS emergency_accesses (
+        access_id TEXT PRIMARY KEY,
+        organisation TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        trajectory_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        explanation TEXT NOT NULL,
+        may_write INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        ended_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS emergency_accesses_user"
+    " ON emergency_accesses (user_id, trajectory_id, ends_at)",
+    "CREATE INDEX IF NOT EXISTS emergency_accesses_organisation"
+    " ON emergency_accesses (organisation, started_at)",
+    """CREATE TABLE IF NOT EXISTS emergency_access_reviews (
+        access_id TEXT PRIMARY KEY,
+        outcome TEXT NOT NULL,
+        note TEXT NOT NULL,
+        reviewed_by TEXT NOT NULL,
+        reviewed_at TEXT NOT NULL
+    )""",
+    # per organisation: whether emergency access may write, how long it lasts, and the
+    # privacy officer's thresholds for the anomaly signals
+    """CREATE TABLE IF NOT EXISTS access_settings (
+        organisation TEXT PRIMARY KEY,
+        emergency_may_write INTEGER NOT NULL,
+        emergency_hours INTEGER NOT NULL,
+        outside_team_threshold INTEGER NOT NULL,
+        emergency_threshold INTEGER NOT NULL,
+        night_threshold INTEGER NOT NULL,
+        night_starts INTEGER NOT NULL,
+        night_ends INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    )""",
+]
+
+
 def create_schema(db: Database) -> set[str]:
     """Create our tables if they do not exist yet (idempotent). Returns the columns added
     to tables of an earlier version (`table.column`), for the caller to fill in."""
@@ -437,6 +514,9 @@ def create_schema(db: Database) -> set[str]:
             *_research_projects(db.dialect),
             *_INTAKE_FINGERPRINTS,
             *_CALENDAR_FEEDS,
+            *_TEAMS,
+            *_EMERGENCY,
+            *_append_only(db.dialect, "emergency_access_reviews"),
         ]
         for statement in statements:
             tx.execute(statement)

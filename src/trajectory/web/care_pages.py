@@ -281,7 +281,7 @@ def _duplicate_warning(
     for tid in duplicate.matches:
         try:
             visible_row(app.db, actor(user), UUID(tid), today=amsterdam_date(app.clock()),
-                        grace_days=app.settings.aftercare_grace_days)
+                        grace_days=app.settings.aftercare_grace_days, now=app.clock())
         except (TrajectoryNotFound, TrajectoryErased, AftercareEnded):
             # not hers to see: the warning stands without the link
             continue
@@ -387,7 +387,7 @@ def _visible(request: Request[Any, Any, Any], raw_id: str) -> UUID:
     app = _app(request)
     visible_row(
         app.db, session_of(request).user, tid, today=amsterdam_date(app.clock()),
-        grace_days=app.settings.aftercare_grace_days,
+        grace_days=app.settings.aftercare_grace_days, now=app.clock(),
     )
     return tid
 

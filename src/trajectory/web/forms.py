@@ -93,6 +93,7 @@ GROUPS: dict[str, str] = {
     "outcomes": "Outcomes and follow-up",
     "end": "Closing and corrections",
     "privacy": "Consent and destruction",
+    "team": "Team and coordinator",
 }
 
 FACT_TITLE = "fact"

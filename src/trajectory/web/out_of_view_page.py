@@ -99,7 +99,7 @@ def _opens(app: TrajectoryApplication, user: User, tid: UUID, today: date) -> bo
     """Whether this reader may open her file (the rule every read starts from)."""
     try:
         visible_row(app.db, user, tid, today=today,
-                    grace_days=app.settings.aftercare_grace_days)
+                    grace_days=app.settings.aftercare_grace_days, now=app.clock())
     except (TrajectoryNotFound, TrajectoryErased, AftercareEnded):
         return False
     return True
