@@ -153,6 +153,8 @@ def record(directory: Path) -> None:
     from trajectory.application import Actor, TrajectoryApplication
     from trajectory.commands import (
         ArrangeLeisure,
+        AssignCoordinator,
+        AssignTeam,
         ChangeVictimStatus,
         CloseTrajectory,
         DecideComenshaRegistration,
@@ -213,6 +215,9 @@ def record(directory: Path) -> None:
                              discussed_with_her=False, note="one by one"),
             FilePoliceReport(police_force="Midden-Nederland"),
             ArrangeLeisure(kind="sport", activity="zwemles in het buurtbad", supervised=True),
+            # Who is responsible for her: a team, and another coordinator.
+            AssignTeam(team="fixture-team-noord", reason="she moved to the group home"),
+            AssignCoordinator(coordinator="fixture-coordinator-2", reason="caseload shared"),
             GiveResearchConsent(given_by="girl"),
             WithdrawResearchConsent(withdrawn_by="girl", reason="changed her mind"),
             RequestDestruction(requested_by="girl"),
