@@ -50,6 +50,7 @@ from trajectory.aggregates.events import (
     quality,
     runaway,
     safety,
+    teams,
     treatment,
 )
 from trajectory.aggregates.events.base import TrajectoryEvent
@@ -62,7 +63,7 @@ Value = str | int | float | None
 # The catalogue order: the order of the areas in the design, then of the classes in each.
 _AREAS = (
     intake, safety, analysis, network, phasing, treatment, education, runaway, chain,
-    quality, handover, privacy, closure, outcomes,
+    quality, handover, privacy, closure, outcomes, teams,
 )
 # Fields every event carries: when, who, the chain. Day and sequence leave as their own
 # columns; the rest never leaves.
