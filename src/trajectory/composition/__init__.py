@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import Clock, system_clock
 from trajectory.crypto import KeyRing, Rewrapper
+from trajectory.exchange.keys import create_tables as create_exchange_tables
+from trajectory.exchange.keys import rewrap_exchange_key
 from trajectory.identity.credentials import rewrap_totp_secrets
 from trajectory.projections import Projection, ProjectionRunner, setup_projections
 from trajectory.projections.runner import PAGE_SIZE
@@ -32,7 +34,7 @@ from trajectory.statistics.signing import create_table as create_signing_key_tab
 from trajectory.statistics.signing import rewrap_signing_key
 
 REWRAPPERS: tuple[Rewrapper, ...] = (
-    rewrap_project_secrets, rewrap_totp_secrets, rewrap_signing_key
+    rewrap_project_secrets, rewrap_totp_secrets, rewrap_signing_key, rewrap_exchange_key
 )
 """Everything else the master key wraps. A new table of wrapped secrets adds its
 re-wrapper here, or a rotation would leave its secrets under a destroyed key."""
@@ -80,6 +82,7 @@ def build_application(
         register_rewrappers(application.keys)
         if create_tables:  # the signing key's table, with the store's own (see its module)
             create_signing_key_table(application.db)
+            create_exchange_tables(application.db)
     # Registers the read models' erasure hooks, so that an erasure removes their rows.
     projection_runner(application, create_tables=create_tables)
     return application

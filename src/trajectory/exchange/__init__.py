@@ -1,0 +1,2 @@
+"""Exchange with other installations: sealed handover bundles and their acknowledgements
+(`sealing`), the keys they are sealed with (`keys`)."""
