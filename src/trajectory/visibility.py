@@ -135,10 +135,12 @@ def visible_row(
     answer), TrajectoryErased when it was erased and she could have seen it,
     AftercareEnded when an aftercare worker would record after aftercare ended, and
     EmergencyReadOnly when she would record by an emergency access to read."""
+    # The relationship is read with the row: one lookup for every request about her.
     row = db.fetchone(
-        "SELECT organisation, receiving_worker, status, aftercare_ended_on, team, coordinator"
-        " FROM trajectory_index WHERE trajectory_id = ?",
-        [str(trajectory_id)],
+        "SELECT organisation, receiving_worker, status, aftercare_ended_on, team, coordinator,"
+        f" CASE WHEN {RELATED} THEN 1 ELSE 0 END AS related"
+        " FROM trajectory_index t WHERE trajectory_id = ?",
+        [who.user_id, who.user_id, str(trajectory_id)],
     )
     if row is None:
         erased = db.fetchone(
@@ -151,7 +153,7 @@ def visible_row(
     if not may_see(who, row):
         raise TrajectoryNotFound(trajectory_id)
     row["emergency"] = None
-    if who.role == "coordinator" and not is_related(db, who, trajectory_id):
+    if who.role == "coordinator" and not row["related"]:
         access = emergency_in_force(db, who, trajectory_id, now)
         if access is None:
             raise TrajectoryNotFound(trajectory_id)
