@@ -120,7 +120,7 @@ class OpenTrajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     duplicate_reason: Text = ""
     """Why she is taken in although a girl with the same name and birth date is in care in
     the organisation (`trajectory.duplicates`); empty when there is none."""
-    team: Short = ""
+    team: Annotated[str, msgspec.Meta(max_length=200)] = ""
     """The team she is placed with (its id; `TeamAssigned` at intake). Empty: the one team
     of the coordinator's, if she belongs to exactly one (`trajectory.writing`)."""
 

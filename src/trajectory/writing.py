@@ -296,9 +296,12 @@ class WritePath:
         key = check_key(idempotency_key)
         if key is not None and (stored := self.idempotency.find(actor.user_id, key)):
             return self._replay(actor, stored, request_digest, via)
+        expected = expected_version() if callable(expected_version) else expected_version
+        # A stale request is answered as stale before the rules that read outside her file.
+        if expected is not None and (actual := app.current_version(trajectory_id)) != expected:
+            raise VersionConflict(expected, actual)
         check_receiving_worker(app.db, command)
         check_responsibility(app.db, actor.organisation, command)
-        expected = expected_version() if callable(expected_version) else expected_version
 
         def write() -> Written:
             now = self.clock()
