@@ -155,7 +155,7 @@ class Girls:
 def listed(app: TrajectoryApplication, day: date, **kw: Any) -> set[tuple[UUID, str, date]]:
     return {
         (i.trajectory_id, i.reason, i.since)
-        for i in out_of_view_list(app.db, ORG, day, **kw).items
+        for i in out_of_view_list(app.db, ORG, day, seen_by=None, **kw).items
     }
 
 
@@ -182,7 +182,7 @@ def test_every_reason_is_on_the_organisations_list_with_since_and_days(
     }
     # when 15 days pass without any new fact
     later = day0 + timedelta(days=15)
-    out = out_of_view_list(app.db, ORG, later)
+    out = out_of_view_list(app.db, ORG, later, seen_by=None)
     # then the weekly contact is overdue since day 8, the acceptance since day 15
     assert {(i.trajectory_id, i.reason, i.since, i.days) for i in out.items} == {
         (g.left, "left-without-handover", day0, 15),
@@ -199,7 +199,7 @@ def test_every_reason_is_on_the_organisations_list_with_since_and_days(
     assert workers[g.left] is None
     # and nobody of another organisation is on it, nor on theirs one of ours
     assert g.elsewhere not in {i.trajectory_id for i in out.items}
-    theirs = out_of_view_list(app.db, OTHER_COORDINATOR.organisation, later)
+    theirs = out_of_view_list(app.db, OTHER_COORDINATOR.organisation, later, seen_by=None)
     assert {i.trajectory_id for i in theirs.items} == {g.elsewhere}
 
 
@@ -210,7 +210,8 @@ def test_the_aftercare_worker_sees_the_girls_handed_over_to_her_from_another_org
     runner.catch_up()
     later = today(clock) + timedelta(days=15)
     # the worker is of another organisation: she sees her own girls out of view
-    hers = out_of_view_list(app.db, AFTERCARE.organisation, later, worker=AFTERCARE.user_id)
+    hers = out_of_view_list(app.db, AFTERCARE.organisation, later, seen_by=None,
+                            worker=AFTERCARE.user_id)
     assert {i.trajectory_id for i in hers.items} == {g.weekly, g.waiting, g.unreached}
 
 
@@ -220,7 +221,8 @@ def test_a_contact_that_reaches_her_takes_her_off_the_list(
     g = Girls(app)
     clock.advance(days=15)
     runner.catch_up()
-    assert {i.trajectory_id for i in out_of_view_list(app.db, ORG, today(clock)).items} >= {
+    before = out_of_view_list(app.db, ORG, today(clock), seen_by=None)
+    assert {i.trajectory_id for i in before.items} >= {
         g.weekly,
         g.unreached,
     }
@@ -229,7 +231,7 @@ def test_a_contact_that_reaches_her_takes_her_off_the_list(
     contact(app, g.unreached, reached=True)
     runner.catch_up()
     # then both are in view again, and the weekly contact is due a week from now
-    now = {i.trajectory_id for i in out_of_view_list(app.db, ORG, today(clock)).items}
+    now = {i.trajectory_id for i in out_of_view_list(app.db, ORG, today(clock), seen_by=None).items}
     assert not now & {g.weekly, g.unreached}
     week = today(clock) + timedelta(days=8)
     assert (g.weekly, "aftercare-contact-overdue", week) in listed(app, week)
@@ -242,8 +244,9 @@ def test_the_caseload_and_the_aftercare_list_agree_with_the_list_on_every_day(
     runner.catch_up()
     for days in (0, 7, 8, 14, 15, 29, 60):
         day = today(clock) + timedelta(days=days)
-        on_list = {i.trajectory_id for i in out_of_view_list(app.db, ORG, day).items}
-        flagged = {i.id for i in caseload(app.db, ORG, day, limit=500).items if i.out_of_view}
+        on_list = {i.trajectory_id for i in out_of_view_list(app.db, ORG, day, seen_by=None).items}
+        page = caseload(app.db, ORG, day, seen_by=None, limit=500)
+        flagged = {i.id for i in page.items if i.out_of_view}
         assert flagged == on_list, days
         hers = handovers_for(app.db, AFTERCARE.user_id, day)
         assert {i.id for i in hers.items if i.out_of_view} == (
@@ -296,7 +299,7 @@ def test_erasure_deletes_her_rows(
     erase(app, g.left, by=COORDINATOR, reason="request", legal_ground="request-granted")
     assert rows_of(app, runner, str(g.left))["out_of_view"] == 0
     assert g.left not in {
-        i.trajectory_id for i in out_of_view_list(app.db, ORG, today(clock)).items
+        i.trajectory_id for i in out_of_view_list(app.db, ORG, today(clock), seen_by=None).items
     }
 
 

@@ -154,7 +154,7 @@ class TestEveryViewOnBothStores:
         runner = setup_projections(app)
         runner.catch_up()
         # when her coordinator asks for the caseload
-        page = caseload(app.db, ORG, today(clock))
+        page = caseload(app.db, ORG, today(clock), seen_by=None)
         # then the runaway comes first, then the most overdue, and no other organisation
         assert [i.id for i in page.items] == [ran_away, neglected, fresh]
         assert page.total == 3
@@ -173,26 +173,28 @@ class TestEveryViewOnBothStores:
         assert third.phase == 1
         assert [a.due_on for a in third.attention] == sorted(a.due_on for a in third.attention)
         # and the filters and paging narrow it down
-        assert [i.id for i in caseload(app.db, ORG, today(clock), overdue=True).items] == [
-            neglected
-        ]
-        assert [i.id for i in caseload(app.db, ORG, today(clock), overdue=False).items] == [
+        overdue = caseload(app.db, ORG, today(clock), seen_by=None, overdue=True)
+        assert [i.id for i in overdue.items] == [neglected]
+        not_overdue = caseload(app.db, ORG, today(clock), seen_by=None, overdue=False)
+        assert [i.id for i in not_overdue.items] == [
             ran_away,
             fresh,
         ]
-        assert [i.id for i in caseload(app.db, ORG, today(clock), coordinator="coord-3").items] == [
+        mine = caseload(app.db, ORG, today(clock), seen_by=None, coordinator="coord-3")
+        assert [i.id for i in mine.items] == [
             fresh
         ]
-        assert caseload(app.db, ORG, today(clock), phase=2).total == 0
-        assert caseload(app.db, ORG, today(clock), status="in_care").total == 3
-        paged = caseload(app.db, ORG, today(clock), limit=1, offset=1)
+        assert caseload(app.db, ORG, today(clock), seen_by=None, phase=2).total == 0
+        assert caseload(app.db, ORG, today(clock), seen_by=None, status="in_care").total == 3
+        paged = caseload(app.db, ORG, today(clock), seen_by=None, limit=1, offset=1)
         assert (paged.total, [i.id for i in paged.items]) == (3, [neglected])
         # and the total counts what the filters leave, also on a page past the end
-        assert caseload(app.db, ORG, today(clock), overdue=True).total == 1
-        assert caseload(app.db, ORG, today(clock), overdue=False, limit=1).total == 2
-        past_end = caseload(app.db, ORG, today(clock), overdue=False, offset=5)
+        assert caseload(app.db, ORG, today(clock), seen_by=None, overdue=True).total == 1
+        assert caseload(app.db, ORG, today(clock), seen_by=None, overdue=False, limit=1).total == 2
+        past_end = caseload(app.db, ORG, today(clock), seen_by=None, overdue=False, offset=5)
         assert (past_end.total, past_end.items) == (2, [])
-        assert caseload(app.db, ORG, today(clock), coordinator="coord-3", offset=1).total == 1
+        assert caseload(app.db, ORG, today(clock), seen_by=None, coordinator="coord-3",
+                        offset=1).total == 1
 
     def test_the_aftercare_worker_sees_who_goes_out_of_view(
         self, app: TrajectoryApplication, clock: FakeClock
@@ -389,7 +391,7 @@ class TestEveryViewOnBothStores:
             written = app.execute(tid, ArrangeEducation(school="x", level="y"), COORDINATOR)
             assert written.position is not None
             assert runner.wait_for(written.position, timeout=10)
-            (item,) = caseload(app.db, ORG, today(clock)).items
+            (item,) = caseload(app.db, ORG, today(clock), seen_by=None).items
             assert item.version == written.version
         finally:
             background.stop()
@@ -515,7 +517,8 @@ def test_moving_the_clock_past_each_deadline_makes_exactly_that_item_overdue(
     setup_projections(app).catch_up()
 
     def overdue() -> set[str]:
-        (item,) = [i for i in caseload(app.db, ORG, today(clock)).items if i.id == tid]
+        items = caseload(app.db, ORG, today(clock), seen_by=None).items
+        (item,) = [i for i in items if i.id == tid]
         assert {a.code: (a.due_on - start).days for a in item.attention} == expected
         return {a.code for a in item.attention if a.overdue}
 

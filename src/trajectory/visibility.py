@@ -70,19 +70,19 @@ with girls left in it would otherwise leave them in nobody's view but the respon
 coordinator's.)"""
 
 
-def related_filter(who: Someone) -> tuple[str, list[object]]:
-    """A condition on `trajectory_id` (and its parameters) that holds for the
-    trajectories `who` sees in her lists: for a coordinator those of her organisation she
-    has a relationship with; for an aftercare worker those handed over to her (a list
-    adds what status it shows); nobody else any."""
+def related_filter(who: Someone, column: str = "trajectory_id") -> tuple[str, list[object]]:
+    """A condition on `column` (a trajectory id; qualify it where a list joins tables) and
+    its parameters that holds for the trajectories `who` sees in her lists: for a
+    coordinator those of her organisation she has a relationship with; for an aftercare
+    worker those handed over to her (a list adds what status it shows); nobody else any."""
     if who.role == "coordinator":
         return (
-            "trajectory_id IN (SELECT t.trajectory_id FROM trajectory_index t"
+            f"{column} IN (SELECT t.trajectory_id FROM trajectory_index t"
             f" WHERE t.organisation = ? AND {RELATED})",
             [who.organisation, who.user_id, who.user_id],
         )
     if who.role == "aftercare":
-        return ("trajectory_id IN (SELECT t.trajectory_id FROM trajectory_index t"
+        return (f"{column} IN (SELECT t.trajectory_id FROM trajectory_index t"
                 " WHERE t.receiving_worker = ?)", [who.user_id])
     return "1 = 0", []
 

@@ -1,7 +1,8 @@
 """`GET /out-of-view`: the organisation's girls out of view today, and why.
 
-For the coordinators and aftercare workers of the organisation (an aftercare worker also
-sees the girls handed over to her from another organisation); every other role is
+For the coordinators and aftercare workers of the organisation (a coordinator the girls
+she has a relationship with, `visibility.related_filter`; an aftercare worker also the
+girls handed over to her from another organisation); every other role is
 refused (403). The list names girls (by id), so it is access-logged as the caseload is:
 one entry naming every girl shown, on each girl's own log too (NEN 7513).
 """
@@ -34,6 +35,7 @@ def read_out_of_view(request: Request[Any, Any, Any], min_position: int | None) 
         app.db,
         user.organisation,
         amsterdam_date(app.clock()),
+        seen_by=user,
         worker=user.user_id if user.role == "aftercare" else None,
     )
     # Written once the list is known (it names whom it shows); fail closed: without the

@@ -99,7 +99,8 @@ def _core_elements(
     ensure_fresh(request, min_position)
     app = svc.application
     as_of = _parse_day(as_of_raw, "as_of", amsterdam_date(app.clock()))
-    out: MatrixOut = matrix(app.db, organisation, as_of)
+    # a row for each girl she has a relationship with; the totals the organisation's
+    out: MatrixOut = matrix(app.db, organisation, as_of, seen_by=user)
     stream = OrganisationStore(app.db).load(organisation)
     duties = organisation_elements(stream.state if stream is not None else None, as_of)
     _log_search(request)

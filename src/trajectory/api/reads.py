@@ -240,6 +240,7 @@ def read_caseload(
             app.db,
             user.organisation,
             today,
+            seen_by=user,
             phase=phase,
             status=status,
             overdue=overdue,

@@ -16,6 +16,12 @@ kind of attention item only, its next follow-up measurement (`protocol.follow_up
 for her coordinator, but never ahead of a girl still in care.
 
 No identity and no free text: ids, codes, dates and counts only.
+
+Whose girls: every read here takes the one who reads (`seen_by`) and lists only the girls
+she has a relationship with (`visibility.related_filter`: for a coordinator the girls of
+her teams, those she is responsible for and those without a team yet), so that the API,
+the pages, their counts and the agenda feed cannot differ on it. `seen_by=None` is the
+whole organisation, for figures of it and for tests; nobody reads a list of names by it.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from trajectory.projections.framework import (
 from trajectory.projections.out_of_view import out_of_view_clause
 from trajectory.protocol.attention import AttentionItem, attention_items
 from trajectory.protocol.out_of_view import last_reached
+from trajectory.visibility import Someone, related_filter
 
 # -- rows -------------------------------------------------------------------------------------
 
@@ -189,6 +196,8 @@ class CaseloadItemOut(msgspec.Struct, frozen=True, kw_only=True):
     out_of_view: bool = False
     aftercare_started_on: date | None = None
     last_contact_on: date | None = None
+    # Her team's id (`TeamAssigned`, from the index); None: not yet placed with a team.
+    team: str | None = None
 
 
 class CaseloadOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -220,6 +229,10 @@ class CaseloadView:
     out_of_view_flag = f"CASE WHEN {out_of_view_clause('c.trajectory_id')} THEN 1 ELSE 0 END"
     """1 when she is out of view on the day asked about (a number in both dialects)."""
 
+    team_of_p = "SELECT t.team FROM trajectory_index t WHERE t.trajectory_id = p.trajectory_id"
+    """A row's team, read from the index (kept there for the relationship rule), only for
+    the rows of the page."""
+
     def __init__(self, db: Database):
         self.db = db
 
@@ -228,6 +241,7 @@ class CaseloadView:
         organisation: str,
         today: date,
         *,
+        seen_by: Someone | None,
         phase: int | None = None,
         status: Status | None = None,
         overdue: bool | None = None,
@@ -241,6 +255,10 @@ class CaseloadView:
         of view is kept whatever the other filters say."""
         day = today.isoformat()
         scope, scope_params = _equal(organisation=organisation, coordinator=coordinator)
+        if seen_by is not None:  # her girls only, in the page and in every count of it
+            related, related_params = related_filter(seen_by, "c.trajectory_id")
+            scope.append(related)
+            scope_params += related_params
         chosen, chosen_params = _equal(phase=phase, status=status)
         if active:
             chosen.append("c.status <> 'closed'")
@@ -278,7 +296,8 @@ class CaseloadView:
         # "due_on=code,..."), read only for the rows of the page.
         page = f"SELECT q.* FROM ({inner}) q{outer} ORDER BY {self.order_by} LIMIT ? OFFSET ?"
         rows = self.db.fetchall(
-            f"SELECT p.*, ({self.items_of_p}) AS items, ({count}) AS total_rows"
+            f"SELECT p.*, ({self.items_of_p}) AS items, ({self.team_of_p}) AS team,"
+            f" ({count}) AS total_rows"
             f" FROM ({page}) p ORDER BY {self.order_by}",
             [*count_params, *params, limit, offset],
         )
@@ -346,6 +365,7 @@ def caseload(
     organisation: str,
     today: date,
     *,
+    seen_by: Someone | None,
     phase: int | None = None,
     status: Status | None = None,
     overdue: bool | None = None,
@@ -355,10 +375,12 @@ def caseload(
     active: bool = False,
     keep_urgent: bool = False,
 ) -> CaseloadOut:
-    """The organisation's trajectories, most urgent first, with the total for paging."""
+    """The organisation's trajectories `seen_by` has a relationship with (None: all of
+    them), most urgent first, with the total for paging."""
     return caseload_view(db).caseload(
         organisation,
         today,
+        seen_by=seen_by,
         phase=phase,
         status=status,
         overdue=overdue,
@@ -389,6 +411,7 @@ def due_items(
     db: Database,
     today: date,
     *,
+    seen_by: Someone | None,
     until: date | None = None,
     organisation: str | None = None,
     coordinator: str | None = None,
@@ -396,9 +419,14 @@ def due_items(
 ) -> list[DueItemOut]:
     """The attention items due on or before `until` (every one without it), earliest due
     first, of an organisation's girls, of one coordinator's, or of the girls given (an
-    aftercare worker's, who may see no organisation as a whole). Overdue: due before
-    `today`, as on the caseload."""
+    aftercare worker's, who may see no organisation as a whole), and of those only the
+    girls `seen_by` has a relationship with. Overdue: due before `today`, as on the
+    caseload."""
     where, params = _equal(organisation=organisation, coordinator=coordinator)
+    if seen_by is not None:
+        related, related_params = related_filter(seen_by, "c.trajectory_id")
+        where.append(related)
+        params += related_params
     if trajectory_ids is not None:
         ids = sorted(trajectory_ids)
         if not ids:

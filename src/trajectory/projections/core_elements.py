@@ -101,6 +101,7 @@ from trajectory.protocol.evidence import (
     judge_all,
 )
 from trajectory.protocol.model import Protocol
+from trajectory.visibility import Someone, related_filter
 
 __all__ = ["ELEMENTS", "ORGANISATION_LEVEL", "ElementStatus", "FactKind"]
 
@@ -533,7 +534,10 @@ class ElementCountsOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MatrixOut(msgspec.Struct, frozen=True, kw_only=True):
-    """Per trajectory taken in by `as_of`, and for the organisation, on that day."""
+    """Per trajectory taken in by `as_of`, and for the organisation, on that day. The
+    rows per trajectory are those of the girls the reader has a relationship with
+    (`visibility.related_filter`); the totals stay the whole organisation's: a total
+    names nobody, and how well the organisation applies each element is its question."""
 
     organisation: str
     as_of: date
@@ -595,7 +599,11 @@ class CoreElementsView:
             facts[fact.trajectory_id].append(fact)
         return trajectories, facts
 
-    def matrix(self, organisation: str, as_of: date) -> MatrixOut:
+    def matrix(
+        self, organisation: str, as_of: date, *, rows_of: frozenset[str] | None = None
+    ) -> MatrixOut:
+        """`rows_of`: the trajectories listed one by one (None: every one); the totals
+        count every trajectory of the organisation."""
         trajectories, facts = self.known_on(organisation, as_of)
         out: list[TrajectoryElementsOut] = []
         totals = {e: dict.fromkeys(ELEMENT_STATUSES, 0) for e in ELEMENTS}
@@ -604,6 +612,8 @@ class CoreElementsView:
             elements = [element_out(e, verdicts[e]) for e in ELEMENTS]
             for element in elements:
                 totals[element.element][element.status] += 1
+            if rows_of is not None and t.trajectory_id not in rows_of:
+                continue
             out.append(
                 TrajectoryElementsOut(
                     id=UUID(t.trajectory_id),
@@ -737,6 +747,8 @@ def matrix_as_known(
     organisation: str,
     as_of: date,
     known_by: datetime,
+    *,
+    seen_by: Someone | None = None,
 ) -> MatrixOut:
     """The matrix as it could be read at `known_by`: only what had been recorded by then,
     judged on `as_of`. The read model keeps no recording times, so the organisation's
@@ -766,12 +778,31 @@ def matrix_as_known(
             continue
     with scratch.transaction() as tx:
         projection.flush(tx, frozenset())
-    return CoreElementsView(scratch).matrix(organisation, as_of)
+    return CoreElementsView(scratch).matrix(organisation, as_of,
+                                            rows_of=_related(db, organisation, seen_by))
 
 
-def matrix(db: Database, organisation: str, as_of: date) -> MatrixOut:
-    """The 15 core elements of every trajectory of `organisation` taken in by `as_of`."""
-    return CoreElementsView(db).matrix(organisation, as_of)
+def matrix(
+    db: Database, organisation: str, as_of: date, *, seen_by: Someone | None = None
+) -> MatrixOut:
+    """The 15 core elements of every trajectory of `organisation` taken in by `as_of`:
+    the organisation's totals, and a row for each girl `seen_by` has a relationship with
+    (None: for each girl; someone who sees no girl's record gets the totals only)."""
+    return CoreElementsView(db).matrix(organisation, as_of,
+                                       rows_of=_related(db, organisation, seen_by))
+
+
+def _related(db: Database, organisation: str, seen_by: Someone | None) -> frozenset[str] | None:
+    """The trajectories of the organisation `seen_by` has a relationship with (None: no
+    one asked, every trajectory)."""
+    if seen_by is None:
+        return None
+    related, params = related_filter(seen_by)
+    rows = db.fetchall(
+        f"SELECT trajectory_id FROM trajectory_index WHERE organisation = ? AND {related}",
+        [organisation, *params],
+    )
+    return frozenset(str(r["trajectory_id"]) for r in rows)
 
 
 def signals(

@@ -41,6 +41,7 @@ from trajectory.projections.framework import (
 )
 from trajectory.protocol.model import Protocol
 from trajectory.protocol.out_of_view import OutOfViewReason, out_of_view_windows
+from trajectory.visibility import Someone, related_filter
 
 REASONS: tuple[OutOfViewReason, ...] = get_args(OutOfViewReason)
 TABLE = "out_of_view"
@@ -180,20 +181,30 @@ class OutOfViewCountsOut(msgspec.Struct, frozen=True, kw_only=True):
     by_reason: dict[OutOfViewReason, int]
 
 
-def _scope(organisation: str, worker: str | None) -> tuple[str, list[Any]]:
-    """The organisation's girls; for an aftercare worker also the girls handed over to
-    her (she may work for another organisation than the one that sent them)."""
-    if worker is None:
+def _scope(
+    organisation: str, worker: str | None, seen_by: Someone | None
+) -> tuple[str, list[Any]]:
+    """The organisation's girls, of those `seen_by` has a relationship with
+    (`visibility.related_filter`; None: all of them); for an aftercare worker (`worker`)
+    the organisation's and the girls handed over to her (she may work for another
+    organisation than the one that sent them; the page names only hers)."""
+    if worker is not None:
+        return "(organisation = ? OR receiving_worker = ?)", [organisation, worker]
+    if seen_by is None:
         return "organisation = ?", [organisation]
-    return "(organisation = ? OR receiving_worker = ?)", [organisation, worker]
+    related, params = related_filter(seen_by)
+    return f"organisation = ? AND {related}", [organisation, *params]
 
 
 def out_of_view_list(
-    db: Database, organisation: str, today: date, *, worker: str | None = None
+    db: Database, organisation: str, today: date, *, seen_by: Someone | None,
+    worker: str | None = None,
 ) -> OutOfViewOut:
-    """The girls out of view on `today`: the organisation's (and, with `worker`, those
-    handed over to that aftercare worker), the longest out of view first."""
-    where, params = _scope(organisation, worker)
+    """The girls out of view on `today`: the organisation's that `seen_by` (a
+    coordinator) has a relationship with (None: all of them), or, with `worker`, the
+    organisation's and those handed over to that aftercare worker; the longest out of
+    view first."""
+    where, params = _scope(organisation, worker, seen_by)
     rows = db.fetchall(
         f"SELECT * FROM {TABLE} WHERE {where} AND applies_from <= ?"
         " ORDER BY since, trajectory_id, reason",
@@ -222,10 +233,13 @@ def _item(row: OutOfViewRow, today: date) -> OutOfViewItemOut:
 
 
 def out_of_view_counts(
-    db: Database, organisation: str, today: date, *, worker: str | None = None
+    db: Database, organisation: str, today: date, *, worker: str | None = None,
+    seen_by: Someone | None = None,
 ) -> OutOfViewCountsOut:
-    """How many girls are out of view on `today`, in all and by reason."""
-    where, params = _scope(organisation, worker)
+    """How many girls are out of view on `today`, in all and by reason: the
+    organisation's totals (the quality figures, the inspection), or, `seen_by`, of the
+    girls her list shows (the menu's count beside it)."""
+    where, params = _scope(organisation, worker, seen_by)
     rows = db.fetchall(
         f"SELECT trajectory_id, reason FROM {TABLE} WHERE {where} AND applies_from <= ?",
         [*params, today.isoformat()],

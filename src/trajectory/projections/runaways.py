@@ -29,6 +29,7 @@ from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
 from trajectory.aggregates.vocabulary import RunawayEnding
 from trajectory.persistence.database import Database, Transaction
 from trajectory.projections.framework import Change, Projection, from_row
+from trajectory.visibility import Someone, related_filter
 
 TABLE = "runaway_register"
 
@@ -125,15 +126,19 @@ class RunawayOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def runaway_register(
-    db: Database, organisation: str, first: date, last: date, today: date
+    db: Database, organisation: str, first: date, last: date, today: date, *,
+    seen_by: Someone | None,
 ) -> list[RunawayOut]:
     """The organisation's runaways that were (at least partly) in `first`..`last`: the
-    open ones first (the longest away first), then the newest."""
+    open ones first (the longest away first), then the newest. `seen_by`: only of the
+    girls she has a relationship with (`visibility.related_filter`); None: the whole
+    organisation's (its figures, read by whoever sees no names)."""
+    related, related_params = related_filter(seen_by) if seen_by else ("1 = 1", [])
     rows = db.fetchall(
         f"SELECT * FROM {TABLE} WHERE organisation = ? AND started_on <= ?"
-        " AND (ended_on IS NULL OR ended_on >= ?)"
+        f" AND (ended_on IS NULL OR ended_on >= ?) AND {related}"
         " ORDER BY (ended_on IS NULL) DESC, started_on DESC, trajectory_id, position",
-        [organisation, last.isoformat(), first.isoformat()],
+        [organisation, last.isoformat(), first.isoformat(), *related_params],
     )
     out = []
     for r in rows:

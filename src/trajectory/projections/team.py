@@ -2,7 +2,10 @@
 and for how long, and which attention items are overdue. The caseload keeps these rows
 already (`projections.caseload`); a dashboard needs them counted, not listed.
 
-No identity: counts by phase, by code and by how long, never a girl.
+No identity: counts by phase, by code and by how long, never a girl. So the figures are
+the organisation's, whoever reads them, teams or not: a count names nobody, and a team
+leader asks how the organisation does. The recent signals alone list girls (by id, for
+the register to name): of the girls the reader has a relationship with.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import date
 import msgspec
 
 from trajectory.persistence.database import Database
+from trajectory.visibility import Someone, related_filter
 
 DAYS_IN_PHASE_BANDS: tuple[tuple[int, int | None], ...] = (
     (0, 27), (28, 89), (90, 179), (180, 364), (365, None),
@@ -95,14 +99,18 @@ counts each reported runaway, which the runaway register shows."""
 
 
 def recent_signals(
-    db: Database, organisation: str, from_month: str, *, limit: int = 30
+    db: Database, organisation: str, from_month: str, *, seen_by: Someone | None,
+    limit: int = 30,
 ) -> list[SignalOut]:
-    """The organisation's signals from `from_month` ('YYYY-MM') on, the newest first."""
+    """The organisation's signals from `from_month` ('YYYY-MM') on, the newest first: of
+    the girls `seen_by` has a relationship with (`visibility.related_filter`; None: of
+    every girl)."""
+    related, related_params = related_filter(seen_by) if seen_by else ("1 = 1", [])
     rows = db.fetchall(
         "SELECT trajectory_id, position, kind, month FROM quality_signals"
-        " WHERE organisation = ? AND month >= ? AND kind IN (?, ?, ?, ?)"
+        f" WHERE organisation = ? AND month >= ? AND kind IN (?, ?, ?, ?) AND {related}"
         " ORDER BY month DESC, position DESC, trajectory_id LIMIT ?",
-        [organisation, from_month, *SIGNAL_KINDS, limit],
+        [organisation, from_month, *SIGNAL_KINDS, *related_params, limit],
     )
     return [msgspec.convert(r, SignalOut, strict=False) for r in rows]
 

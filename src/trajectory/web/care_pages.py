@@ -42,10 +42,11 @@ from trajectory.application import TrajectoryApplication
 from trajectory.clock import amsterdam_date
 from trajectory.crypto import TrajectoryErased
 from trajectory.duplicates import PossibleDuplicateIntake
+from trajectory.identity.teams import Teams
 from trajectory.identity.users import UserStore, names_of
 from trajectory.projections.caseload import caseload
 from trajectory.views import event_out
-from trajectory.visibility import visible_row
+from trajectory.visibility import Someone, related_filter, visible_row
 from trajectory.web import forms as f
 from trajectory.web.core import (
     CSRF_FIELD,
@@ -87,12 +88,19 @@ def _fresh(request: Request[Any, Any, Any]) -> None:
 # -- caseload --------------------------------------------------------------------------------
 
 
-def search_by_name(app: TrajectoryApplication, organisation: str, query: str) -> list[UUID]:
-    """The organisation's trajectories whose name contains `query` (any case). Names are
-    encrypted, so each opening event is read and opened: fine for one organisation."""
+def search_by_name(app: TrajectoryApplication, who: Someone, query: str) -> list[UUID]:
+    """The trajectories of her organisation she has a relationship with
+    (`visibility.related_filter`) whose name contains `query` (any case): a girl she may
+    not open is neither found nor logged as found. Names are encrypted, so each opening
+    event is read and opened: fine for one organisation."""
     needle = query.strip().casefold()
+    related, params = related_filter(who)
     hits = []
-    for row in app.index(organisation):
+    for row in app.db.fetchall(
+        "SELECT trajectory_id FROM trajectory_index WHERE organisation = ?"
+        f" AND {related} ORDER BY trajectory_id",
+        [who.organisation, *params],
+    ):
         tid = UUID(str(row["trajectory_id"]))
         name = name_of(app, tid)  # an erased or unreadable trajectory is no hit
         if name is not None and needle in name.casefold():
@@ -152,7 +160,7 @@ def _caseload(
     query = (q or "").strip()[:100]
     hits: set[UUID] | None = None
     if query:
-        found = search_by_name(app, user.organisation, query)
+        found = search_by_name(app, user, query)
         hits = set(found)
         log_access(request, "search", None)
         for tid in found:  # she can ask who found her file, and by what
@@ -162,6 +170,7 @@ def _caseload(
         app.db,
         user.organisation,
         today,
+        seen_by=user,
         phase=phase if phase and 1 <= phase <= 20 else None,
         status=chosen_status,
         overdue=True if overdue else None,
@@ -174,6 +183,9 @@ def _caseload(
     # her name and age, read from her encrypted opening event (never a read model's)
     who = {i.id: listed_girl(app, user, i.id, None, today) for i in items}
     coordinators = _people(request, {i.coordinator for i in items})
+    # Her team by name; where the organisation has teams, a girl without one is marked
+    # so that a coordinator places her (until then every coordinator sees her).
+    teams = Teams(app.db).names(user.organisation)
     if not query:  # one entry naming every girl whose name the page shows
         log_access(request, "search", None, shown=tuple(str(i.id) for i in items))
     phases = range(1, app.protocols.current.last_phase + 1)
@@ -183,6 +195,7 @@ def _caseload(
         items=items,
         who=who,
         coordinators=coordinators,
+        teams=teams,
         query=query,
         phase=phase,
         status=chosen_status or (ALL_STATUSES if status == ALL_STATUSES else None),

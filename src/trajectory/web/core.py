@@ -327,7 +327,7 @@ def nav_counts(request: Request[Any, Any, Any], session: WebSession | None) -> d
         if OUT_OF_VIEW in entries:
             worker = user.user_id if user.role == "aftercare" else None
             counts[OUT_OF_VIEW] = out_of_view_counts(
-                app.db, user.organisation, today, worker=worker
+                app.db, user.organisation, today, worker=worker, seen_by=user
             ).girls
         if WEEK in entries:
             counts[WEEK] = week_count(app.db, user, today)

@@ -46,13 +46,16 @@ def items_of(
     db: Database, user: User, today: date, *, until: date | None,
     organisation_wide: bool = False, hers: dict[UUID, date | None] | None = None,
 ) -> list[DueItemOut]:
-    """Her girls' items due by `until`: the rows of the caseload, for this user."""
+    """Her girls' items due by `until`: the rows of the caseload, for this user. A
+    coordinator's "whole organisation" is the part of it she has a relationship with
+    (`visibility.related_filter`, applied by `due_items`): the girls of her teams, those
+    she is responsible for, those without a team."""
     if user.role == "aftercare":
         ids = {str(tid) for tid in (hers if hers is not None else handed_over(db, user, today))}
-        items = due_items(db, today, until=until, trajectory_ids=ids)
+        items = due_items(db, today, seen_by=user, until=until, trajectory_ids=ids)
         return [i for i in items if form_of(user, i.code) is not None]
     return due_items(
-        db, today, until=until, organisation=user.organisation,
+        db, today, seen_by=user, until=until, organisation=user.organisation,
         coordinator=None if organisation_wide else user.user_id,
     )
 

@@ -160,12 +160,14 @@ def handover_pdf_page(request: Request[Any, Any, Any], trajectory_id: PathText) 
 
 # -- quality -----------------------------------------------------------------------------------
 # Who sees which girl: a coordinator sees the per-girl matrix, each girl by her name (as
-# her own caseload names her) and each "to do" as a link to the form that does it; she
-# may open every file of her organisation. The quality officer and the administrator see
-# no records (`visibility.NO_RECORDS`) and get the totals only, not numbered girls:
-# "meisje 3" on one day is another girl on the next as girls come and go, so numbers
-# would invite guessing who is who while giving her nothing to act on; the totals answer
-# her question (how well the organisation applies each element).
+# her own caseload names her) and each "to do" as a link to the form that does it: a row
+# for each girl she has a relationship with (`visibility.related_filter`, applied by
+# `projections.core_elements.matrix`); the totals stay the organisation's, since a total
+# names nobody and answers how the organisation applies each element. The quality officer
+# and the administrator see no records (`visibility.NO_RECORDS`) and get the totals only,
+# not numbered girls: "meisje 3" on one day is another girl on the next as girls come and
+# go, so numbers would invite guessing who is who while giving her nothing to act on; the
+# totals answer her question (how well the organisation applies each element).
 
 STATUS_CSS = {
     "evidenced": "st-evidenced",
@@ -309,9 +311,9 @@ def quality_page(request: Request[Any, Any, Any]) -> Template:
     day = moment.day or today
     if moment.day is not None and moment.axis == "known":
         out = matrix_as_known(app.db, app, app.protocols, user.organisation, day,
-                              end_of_day(day))
+                              end_of_day(day), seen_by=user)
     else:
-        out = matrix(app.db, user.organisation, day)
+        out = matrix(app.db, user.organisation, day, seen_by=user)
     stream = OrganisationStore(app.db).load(user.organisation)
     duties = organisation_elements(stream.state if stream is not None else None, day)
     girls = (per_girl(list(out.trajectories), lambda tid: name_of(app, tid),

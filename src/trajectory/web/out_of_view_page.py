@@ -4,10 +4,12 @@ coordinators and aftercare workers, and the sentences that say why.
 Each girl once, with every reason she is out of view as a sentence (how long and why),
 the longest first. Her name is shown as the caseload shows it (read from her encrypted
 opening event, never put in an address) to whoever may open her file: a coordinator of
-her organisation, or the aftercare worker she was handed over to; the link goes to her
-page or to the handover page. An aftercare worker also learns of the organisation's other
-girls out of view, without their names (data minimisation: their files are not hers),
-with the coordinator to turn to. The page is access-logged naming every girl shown.
+her organisation who has a relationship with her (only those girls are listed for a
+coordinator, `visibility.related_filter`), or the aftercare worker she was handed over
+to; the link goes to her page or to the handover page. An aftercare worker also learns
+of the organisation's other girls out of view, without their names (data minimisation:
+their files are not hers), with the coordinator to turn to. The page is access-logged
+naming every girl shown.
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ def out_of_view_page(request: Request[Any, Any, Any]) -> Template:
     user = session_of(request).user
     today = amsterdam_date(app.clock())
     out = out_of_view_list(
-        app.db, user.organisation, today,
+        app.db, user.organisation, today, seen_by=user,
         worker=user.user_id if user.role == "aftercare" else None,
     )
     girls = girls_out_of_view(request, out.items, today)

@@ -1,9 +1,13 @@
 """The organisation's pages: the runaway register, the signals by month and the team's
 dashboard, for the organisation's coordinators and its quality officer.
 
-Who sees what (`visibility`): a coordinator sees her organisation's girls, so the
-registers name each girl (read from her encrypted opening event, never put in an address)
-with a link to her file, and the page's access-log entry names every girl shown. The
+Who sees what (`visibility`): a coordinator sees the girls of her organisation she has a
+relationship with (`visibility.related_filter`: her teams', those she is responsible for,
+those without a team), so the registers list those girls only, each by name (read from
+her encrypted opening event, never put in an address) with a link to her file, and the
+page's access-log entry names every girl shown; the runaway register's figures count the
+runaways it lists. The charts per month are the organisation's counts, as the dashboard's
+are (`projections.team`: a count names nobody). The
 quality officer is one of the roles that never see a record or a name (`NO_RECORDS`), but
 her work is her organisation's figures: she sees the same pages as counts and charts
 only. The researcher and the inspector have no organisation of their own to look after:
@@ -29,6 +33,7 @@ from litestar import Request, get
 from litestar.response import Template
 
 from trajectory.clock import amsterdam_date
+from trajectory.identity.users import User
 from trajectory.projections.core_elements import ELEMENTS, evidenced_counts, signals
 from trajectory.projections.runaways import RunawayOut, runaway_register, runaways_per_month
 from trajectory.projections.team import (
@@ -77,6 +82,12 @@ def _day(value: str | None, default: date, today: date) -> date:
 
 def _month_label(t: Translator, month: str) -> str:
     return t.month_short(date(int(month[:4]), int(month[5:7]), 1))
+
+
+def girls_of(user: User) -> User | None:
+    """Whose girls a register lists: a coordinator's related girls; the quality officer
+    (who sees no name) the organisation's, as counts."""
+    return user if user.role == "coordinator" else None
 
 
 def named(request: Request[Any, Any, Any], ids: list[str]) -> dict[str, str | None]:
@@ -150,7 +161,8 @@ def runaways_page(request: Request[Any, Any, Any]) -> Template:
                  today)
     if first > last:
         first, last = last, first
-    runaways = runaway_register(app.db, user.organisation, first, last, today)
+    runaways = runaway_register(app.db, user.organisation, first, last, today,
+                                seen_by=girls_of(user))
     names = named(request, [r.trajectory_id for r in runaways])
     lines = [RunawayLine(r, names[r.trajectory_id]) for r in runaways if names]
     return page(
@@ -200,7 +212,7 @@ def signals_page(request: Request[Any, Any, Any]) -> Template:
                          labels, series),
         table=table_of(title, t("Month"), labels, series),
     )
-    recent = recent_signals(app.db, user.organisation, months[0])
+    recent = recent_signals(app.db, user.organisation, months[0], seen_by=girls_of(user))
     names = named(request, [s.trajectory_id for s in recent])
     lines = [SignalLine(s.trajectory_id, s.kind, s.month, names[s.trajectory_id])
              for s in recent if names]
@@ -256,7 +268,11 @@ def elements_chart(t: Translator, db: Any, organisation: str, today: date) -> Fi
 @get("/dashboard", opt=ORGANISATION_PAGES, sync_to_thread=True)
 def dashboard_page(request: Request[Any, Any, Any]) -> Template:
     """The team's figures as charts: girls per phase and how long in it, overdue items,
-    core elements evidenced and runaways per month. Counts only: no girl is named."""
+    core elements evidenced and runaways per month. Counts only: no girl is named, so
+    they stay the whole organisation's for a coordinator too, teams or not. Her
+    relationships decide whose file she opens and whose name a list shows her; a count
+    opens nothing and names nobody, and the organisation's counts are what the
+    dashboard is for (her own girls she finds on her caseload and her week)."""
     app = _fresh(request)
     t = translator(request)
     user = session_of(request).user

@@ -5,7 +5,9 @@ to the form that records it and to the girl.
 
 What is due comes from the caseload's rows (`projections.caseload.due_items`, made by
 `protocol.attention`): the week, the caseload and the agenda feed can never disagree.
-A coordinator sees the girls she coordinates, or her whole organisation's on request; an
+A coordinator sees the girls she coordinates, or on request all the girls of her
+organisation she has a relationship with (`visibility.related_filter`, applied by
+`due_items`: her teams', those she is responsible for, those without a team); an
 aftercare worker the girls handed over to her, and only the items she records herself
 (the rest is the coordinator's work). The page shows names (read from each girl's
 encrypted opening event, never put in an address) and is access-logged naming every girl
