@@ -62,6 +62,7 @@ from trajectory.web.core import (
     translator,
     web,
 )
+from trajectory.web.emergency_pages import Outside, outside_relationships
 from trajectory.web.entries import EntryWords, contact_labels
 from trajectory.web.girls import listed_girl, name_of
 from trajectory.web.i18n import Translator
@@ -151,9 +152,12 @@ def _caseload(
     today = amsterdam_date(app.clock())
     query = (q or "").strip()[:100]
     hits: set[UUID] | None = None
+    outside: list[Outside] = []
     if query:
         found = search_by_name(app, user.organisation, query)
-        hits = set(found)
+        # girls outside her relationships: listed apart, by name, to ask emergency access
+        outside = outside_relationships(app, translator(request), user, found)
+        hits = set(found) - {o.tid for o in outside}
         log_access(request, "search", None)
         for tid in found:  # she can ask who found her file, and by what
             log_access(request, "search", str(tid))
@@ -181,6 +185,7 @@ def _caseload(
         request,
         "caseload.html",
         items=items,
+        outside=outside,
         who=who,
         coordinators=coordinators,
         query=query,
