@@ -174,6 +174,7 @@ SAME_IN_BOTH = frozenset({
     "Account", "Bytes", "CSV", "Caseload", "CoMensha", "EMDR", "Instrument", "Manifest",
     "Parameters", "Parquet", "Project", "Protocol", "Score", "Setting", "Status", "Training",
     "Trauma", "export", "internet", "scouting", "sport",
+    "Team", "crisis",
 })
 """Words Dutch borrowed from English, or names: the same on both pages, on purpose."""
 

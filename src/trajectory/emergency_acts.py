@@ -155,9 +155,11 @@ def review_emergency_access(
     try:
         reviewed = accesses.review(access_id, outcome=outcome, note=note, by=actor.user_id,
                                    now=app.clock())
-    except EmergencyAccessRefused:
+    except EmergencyAccessRefused as e:
+        # bad input (at a field) is rejected; a review the rules do not allow, refused
         log.append(_entry(actor, app.clock(), "emergency-review", access.trajectory_id,
-                          where, outcome="refused", access_id=access_id))
+                          where, outcome="rejected" if e.field else "refused",
+                          access_id=access_id))
         raise
     log.append(_entry(actor, app.clock(), "emergency-review", access.trajectory_id, where,
                       access_id=access_id))
