@@ -455,7 +455,8 @@ def test_the_access_settings_page_lets_emergency_access_record(outside: World) -
     """Given the privacy officer's settings page;
     when she saves a number that is no number, then allows write access for 4 hours;
     then the first is refused at its field in Dutch, the second saved and logged, and
-    Bea's form now offers write access and says 4 hours."""
+    Bea's form now offers write access and says 4 hours. The admin may open the settings
+    (not the review list); a coordinator neither."""
     world = outside
     with world.browser("privacy") as b:
         page = b.get("/app/privacy/settings")
@@ -480,3 +481,9 @@ def test_the_access_settings_page_lets_emergency_access_record(outside: World) -
         assert "De toegang duurt 4 uur" in " ".join(Page.of(form.text).text)
     logged = [e["outcome"] for e in world.access() if e["action"] == "access-settings"]
     assert logged == ["rejected", "ok"]
+    with world.browser("admin") as b:  # her organisation's admin may set them too
+        assert 'href="/app/privacy/settings"' in b.get("/app/admin").text
+        assert b.get("/app/privacy/settings").status_code == 200
+        assert b.get("/app/privacy/emergency-accesses").status_code == 403
+    with world.browser("coordinator") as b:
+        assert b.get("/app/privacy/settings").status_code == 403

@@ -302,6 +302,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         (N_("Research projects"), "/research/projects"),
         (N_("Organisation duties"), "/organisation"),
         (N_("Try a protocol"), "/protocols/replay"),
+        (N_("Access settings"), "/privacy/settings"),
     ],
     "quality": [
         (N_("Organisation duties"), "/organisation"),
