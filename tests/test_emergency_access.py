@@ -348,6 +348,7 @@ def test_the_search_finds_her_outside_the_team_and_the_form_opens_her_file_with_
         assert found.status_code == 200
         text = " ".join(shown_text(found.text))
         assert "Buiten uw teams" in text
+        assert "1 gevonden voor uw zoekopdracht." in text
         assert GIRL in text
         assert "Noodtoegang vragen" in text
         assert f'href="/app/trajectories/{tid}"' not in found.text
