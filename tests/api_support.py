@@ -96,6 +96,7 @@ PEOPLE: dict[str, tuple[str, str]] = {
     "admin-other-org": ("admin", ORG_B),
     "quality": ("quality", ORG_A),
     "inspector": ("inspector", INSPECTORATE),
+    "privacy": ("privacy", ORG_A),
 }
 
 

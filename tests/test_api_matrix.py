@@ -34,6 +34,7 @@ from tests.project_support import approved_project
 from trajectory.api.app import create_app
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
+from trajectory.emergency import EmergencyAccesses
 from trajectory.erasure_proposals import propose
 from trajectory.organisation.facts import ORGANISATION_FACTS
 from trajectory.settings import Settings
@@ -50,6 +51,7 @@ CALLERS = (
     "admin-other-org",
     "quality",
     "inspector",
+    "privacy",
     "researcher-stepped-up",
     "admin-stepped-up",
     "no-token",
@@ -65,6 +67,7 @@ ROLE = {
     "admin-other-org": "admin",
     "quality": "quality",
     "inspector": "inspector",
+    "privacy": "privacy",
     "researcher-stepped-up": "researcher",
     "admin-stepped-up": "admin",
 }
@@ -145,6 +148,13 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/research/projects/{name:str}/approvals"): {"admin"},
     ("POST", "/research/projects/{name:str}/members"): {"admin"},
     ("POST", "/auth/step-up"): {"researcher", "admin"},
+    # Emergency access (break the glass): asked for and ended by a coordinator (the
+    # default of a route under /trajectories); reviewed by the organisation's privacy
+    # officer, whose settings its admin may change too.
+    ("GET", "/audit/emergency-accesses"): {"privacy"},
+    ("POST", "/audit/emergency-accesses/{access_id:str}/review"): {"privacy"},
+    ("GET", "/audit/access-settings"): {"privacy", "admin"},
+    ("PUT", "/audit/access-settings"): {"privacy", "admin"},
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.
 UNGUARDED_METHODS = {"OPTIONS", "HEAD"}
@@ -193,8 +203,9 @@ def operations(application: TrajectoryApplication) -> Iterator[tuple[str, str]]:
             yield method, route.path
 
 
-def fill(path: str, world: World, proposal_id: str = "") -> str:
+def fill(path: str, world: World, proposal_id: str = "", access_id: str = "") -> str:
     values = {
+        "access_id": access_id,
         "trajectory_id": str(world.trajectory),
         "contact_id": world.contact_id,
         "kind": "internet",
@@ -270,6 +281,10 @@ def test_every_route_answers_every_caller_as_the_policy_says(
     # A research project of her organisation: its admin decides on it and binds, and the
     # researcher (bound) exports it.
     approved_project(app, PROJECT, researcher="researcher", organisations=[ORG_A])
+    # An emergency access of her organisation, for its privacy officer to review.
+    access = EmergencyAccesses(app.db).grant(
+        organisation=ORG_A, user_id="coordinator", trajectory_id=str(world.trajectory),
+        reason="crisis", explanation="", write=False, now=app.clock())
     bodies: dict[tuple[str, str], Any] = {("POST", "/research/exports"): {"project": PROJECT}}
     # Proposing names her in the body; without the order's reference it records nothing.
     bodies |= {("POST", "/admin/erasures"): {
@@ -280,7 +295,7 @@ def test_every_route_answers_every_caller_as_the_policy_says(
     clients["no-token"] = world.live.client()
     try:
         for method, path in operations(app):
-            url = fill(path, world, proposal.proposal_id)
+            url = fill(path, world, proposal.proposal_id, access.access_id)
             body = bodies.get((method, path), request_body(doc, openapi_path(path), method))
             headers = {}
             # A stale If-Match lets an allowed write pass every check and record nothing.

@@ -179,6 +179,7 @@ def test_every_demo_page_speaks_dutch_with_names_and_no_codes(demo: World) -> No
                        "/app/quality"],
         "demo-quality": ["/app/quality", "/app/organisation"],
         "demo-inspector": ["/app/inspection"],
+        "demo-privacy": ["/app/privacy/emergency-accesses", "/app/privacy/settings"],
     }
     report = walk(demo, walks, "nl", _english_sentences(english_only_words()), ENGLISH_MARKERS)
     assert not report, "\n".join(f"{k}   ({v})" for k, v in sorted(report.items()))

@@ -11,6 +11,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from trajectory import __version__
 from trajectory.api.context import Services
 from trajectory.api.edge import HeadLimits
+from trajectory.api.emergency import emergency_routes
 from trajectory.api.erasures import erasure_routes
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
@@ -102,6 +103,7 @@ def create_app(services: Services) -> Litestar:
             *fact_routes(),
             erase_trajectory,
             *erasure_routes(),
+            *emergency_routes(),
             retention,
             core_elements,
             quality_signals,

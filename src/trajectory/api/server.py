@@ -31,6 +31,12 @@ DEMO_USERS = [
     ("demo-admin", "demo-admin", "admin", "demo-org-noord", "Demo Beheerder"),
     ("demo-quality", "demo-quality", "quality", "demo-org-noord", "Demo Kwaliteitsmedewerker"),
     ("demo-inspector", "demo-inspector", "inspector", "demo-inspectie", "Demo Inspecteur"),
+    # a privacy officer per organisation: she reviews its emergency accesses
+    ("demo-privacy", "demo-privacy", "privacy", "demo-org-noord", "Demo Privacyfunctionaris"),
+    ("demo-privacy-midden", "demo-privacy-midden", "privacy", "demo-org-midden",
+     "Demo Privacyfunctionaris Midden"),
+    ("demo-privacy-zuid", "demo-privacy-zuid", "privacy", "demo-org-zuid",
+     "Demo Privacyfunctionaris Zuid"),
 ]
 
 

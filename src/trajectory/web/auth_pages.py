@@ -60,6 +60,7 @@ HOME = {
     "admin": "/admin",
     "quality": "/organisation",
     "inspector": "/inspection",
+    "privacy": "/privacy/emergency-accesses",
 }
 PUBLIC = {"web_access": "public"}
 HALF = {"web_access": "half"}

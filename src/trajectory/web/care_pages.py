@@ -63,6 +63,7 @@ from trajectory.web.core import (
     translator,
     web,
 )
+from trajectory.web.emergency_pages import Outside, outside_relationships
 from trajectory.web.entries import EntryWords, contact_labels
 from trajectory.web.girls import listed_girl, name_of
 from trajectory.web.i18n import Translator
@@ -159,9 +160,17 @@ def _caseload(
     today = amsterdam_date(app.clock())
     query = (q or "").strip()[:100]
     hits: set[UUID] | None = None
+    outside: list[Outside] = []
     if query:
+<<<<<<< HEAD
         found = search_by_name(app, user, query)
         hits = set(found)
+=======
+        found = search_by_name(app, user.organisation, query)
+        # girls outside her relationships: listed apart, by name, to ask emergency access
+        outside = outside_relationships(app, translator(request), user, found)
+        hits = set(found) - {o.tid for o in outside}
+>>>>>>> glass
         log_access(request, "search", None)
         for tid in found:  # she can ask who found her file, and by what
             log_access(request, "search", str(tid))
@@ -193,6 +202,7 @@ def _caseload(
         request,
         "caseload.html",
         items=items,
+        outside=outside,
         who=who,
         coordinators=coordinators,
         teams=teams,

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, quote, urlencode
+from uuid import UUID
 
 import anyio.to_thread
 import structlog
@@ -30,12 +31,14 @@ from litestar.response import Redirect, Template
 from trajectory.aggregates.errors import TrajectoryNotFound
 from trajectory.api.context import Services, access_entry
 from trajectory.api.errors import ApiError, where_raised
-from trajectory.clock import amsterdam_date
+from trajectory.clock import AMSTERDAM, amsterdam_date
 from trajectory.crypto import TrajectoryErased
+from trajectory.emergency import EmergencyAccesses
 from trajectory.identity.credentials import Credentials
 from trajectory.projections.out_of_view import out_of_view_counts
 from trajectory.research.kept import export_root
 from trajectory.web.due import week_count
+from trajectory.web.emergency_words import reason_word
 from trajectory.web.i18n import LANG_COOKIE, LANGS, N_, Translator, choose_language
 from trajectory.web.origin import from_our_own_pages
 from trajectory.web.sessions import SESSION_COOKIE, SessionStore, WebSession
@@ -299,6 +302,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         (N_("Research projects"), "/research/projects"),
         (N_("Organisation duties"), "/organisation"),
         (N_("Try a protocol"), "/protocols/replay"),
+        (N_("Access settings"), "/privacy/settings"),
     ],
     "quality": [
         (N_("Organisation duties"), "/organisation"),
@@ -307,6 +311,8 @@ NAV: dict[str, list[tuple[str, str]]] = {
         (N_("Try a protocol"), "/protocols/replay"),
     ],
     "inspector": [(N_("Inspection"), "/inspection")],
+    "privacy": [(N_("Emergency accesses"), "/privacy/emergency-accesses"),
+                (N_("Access settings"), "/privacy/settings")],
 }
 """Each role's menu: the entry's English msgid (translated in the page) and its path."""
 
@@ -336,6 +342,42 @@ def nav_counts(request: Request[Any, Any, Any], session: WebSession | None) -> d
     return counts
 
 
+def until(t: Translator, moment: datetime, now: datetime) -> str:
+    """When an emergency access ends, on the care home's clock: the time alone on the same
+    day ("22:15"), else the day too."""
+    if moment.astimezone(AMSTERDAM).date() == now.astimezone(AMSTERDAM).date():
+        return moment.astimezone(AMSTERDAM).strftime("%H:%M")
+    return t.moment(moment, seconds=False)
+
+
+def emergency_banner(
+    request: Request[Any, Any, Any], t: Translator, session: WebSession | None
+) -> dict[str, Any] | None:
+    """On every page of a girl's file that a coordinator has open by emergency access:
+    until when, why, whether she may record, and where to end it. Never a reason for a
+    page to fail (an error page drawn while the store is away goes without it)."""
+    if session is None or session.stage != "full" or session.user.role != "coordinator":
+        return None
+    raw = (request.path_params or {}).get("trajectory_id")
+    try:
+        tid = UUID(str(raw)) if raw else None
+    except ValueError:
+        return None
+    if tid is None:
+        return None
+    try:
+        app = web(request).services.application
+        now = app.clock()
+        access = EmergencyAccesses(app.db).in_force(session.user.user_id, str(tid), now)
+    except Exception as e:
+        log.warning("emergency_banner_failed", error_type=type(e).__name__)
+        return None
+    if access is None:
+        return None
+    return {"tid": str(tid), "until": until(t, access.ends_at, now),
+            "reason": reason_word(t, access.reason), "may_write": access.may_write}
+
+
 def base_context(
     request: Request[Any, Any, Any], t: Translator, session: WebSession | None
 ) -> dict[str, Any]:
@@ -352,6 +394,7 @@ def base_context(
         "csrf": session.csrf_token if session is not None else "",
         "nav": NAV.get(session.user.role, []) if session and session.stage == "full" else [],
         "nav_counts": nav_counts(request, session),
+        "emergency": emergency_banner(request, t, session),
         "path": request.url.path,
         "lang_links": lang_links,
     }

@@ -22,6 +22,7 @@ from trajectory.web.calendar_feed import calendar_feed_routes
 from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
 from trajectory.web.dossier import dossier_routes
+from trajectory.web.emergency_pages import emergency_routes
 from trajectory.web.organisation_pages import organisation_routes
 from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
@@ -45,6 +46,7 @@ def web_routes() -> list[Router]:
             *register_routes(),
             *week_routes(),
             *calendar_feed_routes(),
+            *emergency_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},
