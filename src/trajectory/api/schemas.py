@@ -43,11 +43,7 @@ class AccessEntryOut(msgspec.Struct, kw_only=True):
     shown: list[str] = msgspec.field(default_factory=list)
     """The trajectories a list (the caseload page) showed in this one entry."""
     emergency_access: str | None = None
-<<<<<<< HEAD
     """The emergency access the act was done under (trajectory.emergency), if any."""
-=======
-    """The emergency access the act was done under (its id), if any."""
->>>>>>> glass
 
 
 class ProjectionLagOut(msgspec.Struct, kw_only=True):

@@ -89,13 +89,17 @@ def _fresh(request: Request[Any, Any, Any]) -> None:
 # -- caseload --------------------------------------------------------------------------------
 
 
-def search_by_name(app: TrajectoryApplication, who: Someone, query: str) -> list[UUID]:
+def search_by_name(app: TrajectoryApplication, who: Someone, query: str, *,
+                   whole_organisation: bool = False) -> list[UUID]:
     """The trajectories of her organisation she has a relationship with
     (`visibility.related_filter`) whose name contains `query` (any case): a girl she may
-    not open is neither found nor logged as found. Names are encrypted, so each opening
-    event is read and opened: fine for one organisation."""
+    not open is neither found nor logged as found. With `whole_organisation` every girl
+    of it (the caseload's search: a girl outside her relationships is listed apart, by
+    name only, to ask emergency access; her search is logged on that girl's file too).
+    Names are encrypted, so each opening event is read and opened: fine for one
+    organisation."""
     needle = query.strip().casefold()
-    related, params = related_filter(who)
+    related, params = related_filter(who) if not whole_organisation else ("1 = 1", [])
     hits = []
     for row in app.db.fetchall(
         "SELECT trajectory_id FROM trajectory_index WHERE organisation = ?"
@@ -162,15 +166,10 @@ def _caseload(
     hits: set[UUID] | None = None
     outside: list[Outside] = []
     if query:
-<<<<<<< HEAD
-        found = search_by_name(app, user, query)
-        hits = set(found)
-=======
-        found = search_by_name(app, user.organisation, query)
+        found = search_by_name(app, user, query, whole_organisation=True)
         # girls outside her relationships: listed apart, by name, to ask emergency access
         outside = outside_relationships(app, translator(request), user, found)
         hits = set(found) - {o.tid for o in outside}
->>>>>>> glass
         log_access(request, "search", None)
         for tid in found:  # she can ask who found her file, and by what
             log_access(request, "search", str(tid))
