@@ -42,6 +42,8 @@ class AccessEntryOut(msgspec.Struct, kw_only=True):
     request_id: str | None
     shown: list[str] = msgspec.field(default_factory=list)
     """The trajectories a list (the caseload page) showed in this one entry."""
+    emergency_access: str | None = None
+    """The emergency access the act was done under (its id), if any."""
 
 
 class ProjectionLagOut(msgspec.Struct, kw_only=True):
