@@ -173,7 +173,7 @@ def test_both_catalogues_carry_the_same_entries_and_codes_agree_on_placeholders(
 SAME_IN_BOTH = frozenset({
     "Account", "Bytes", "CSV", "Caseload", "CoMensha", "EMDR", "Instrument", "Manifest",
     "Parameters", "Parquet", "Project", "Protocol", "Score", "Setting", "Status", "Training",
-    "Trauma", "export", "internet", "scouting", "sport",
+    "Team", "Teams", "Trauma", "export", "internet", "scouting", "sport",
 })
 """Words Dutch borrowed from English, or names: the same on both pages, on purpose."""
 

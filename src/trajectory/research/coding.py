@@ -50,6 +50,7 @@ from trajectory.aggregates.events import (
     quality,
     runaway,
     safety,
+    teams,
     treatment,
 )
 from trajectory.aggregates.events.base import TrajectoryEvent
@@ -63,6 +64,8 @@ Value = str | int | float | None
 _AREAS = (
     intake, safety, analysis, network, phasing, treatment, education, runaway, chain,
     quality, handover, privacy, closure, outcomes,
+    # who is responsible for her: the day her team or coordinator changed, never which
+    teams,
 )
 # Fields every event carries: when, who, the chain. Day and sequence leave as their own
 # columns; the rest never leaves.
