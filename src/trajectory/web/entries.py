@@ -3,8 +3,9 @@
 A stored fact holds codes (`phone`, `supervised`), keys (a contact's id, a user's id),
 numbers, days and free text side by side. The page says each the way a care professional
 would: a code by its word (and a code without a word is a miss the tests catch), a contact
-by her role, a person by her display name, a team by its name, a protocol by its name, the reasons the
-aggregate wrote itself (`aggregates.reasons`) as a sentence, and free text as typed. Which
+by her role, a person by her display name, a team by its name, a protocol by its name,
+the reasons the aggregate wrote itself (`aggregates.reasons`) as a sentence, and free text
+as typed. Which
 field holds a code is read from the event class (a Literal type), never guessed from the
 text: a one-word note ("groep") is no code.
 """
