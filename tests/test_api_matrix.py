@@ -36,6 +36,7 @@ from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.emergency import EmergencyAccesses
 from trajectory.erasure_proposals import propose
+from trajectory.identity.teams import Teams
 from trajectory.organisation.facts import ORGANISATION_FACTS
 from trajectory.settings import Settings
 
@@ -155,10 +156,18 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/audit/emergency-accesses/{access_id:str}/review"): {"privacy"},
     ("GET", "/audit/access-settings"): {"privacy", "admin"},
     ("PUT", "/audit/access-settings"): {"privacy", "admin"},
+    # The organisation's teams: its admin manages them; its coordinators choose from them.
+    ("GET", "/teams"): {"admin", "coordinator"},
+    ("POST", "/teams"): {"admin"},
+    ("POST", "/teams/{team_id:str}/members"): {"admin"},
+    ("DELETE", "/teams/{team_id:str}/members/{user_id:str}"): {"admin"},
+    ("POST", "/teams/{team_id:str}/retirement"): {"admin"},
 }
 # Methods Litestar answers itself, with no guard and no data: CORS preflight.
 UNGUARDED_METHODS = {"OPTIONS", "HEAD"}
 PROJECT = "matrix-study"
+MATRIX_TEAM = "matrix-team"
+"""A team of the trajectory's organisation, with its coordinator as a member."""
 
 
 def expected(method: str, path: str, caller: str) -> int | str:
@@ -183,6 +192,7 @@ def expected(method: str, path: str, caller: str) -> int | str:
         or "{proposal_id" in path
         or path == "/audit/access"
         or (method, path) == ("POST", "/admin/erasures")  # her id is in the body
+        or "{team_id" in path  # a team of her organisation's
     )
     if about_one and caller not in SEES_TRAJECTORY:
         return 404
@@ -213,6 +223,8 @@ def fill(path: str, world: World, proposal_id: str = "", access_id: str = "") ->
         "path": "swagger",
         "proposal_id": proposal_id,
         "name": PROJECT,
+        "team_id": MATRIX_TEAM,
+        "user_id": "coordinator",
     }
     for name, value in values.items():
         path = path.replace(f"{{{name}:str}}", value).replace(f"{{{name}:int}}", value)
@@ -285,10 +297,20 @@ def test_every_route_answers_every_caller_as_the_policy_says(
     access = EmergencyAccesses(app.db).grant(
         organisation=ORG_A, user_id="coordinator", trajectory_id=str(world.trajectory),
         reason="crisis", explanation="", write=False, now=app.clock())
+    # A team of her organisation's, its coordinator a member (the admin removes her).
+    teams = Teams(app.db)
+    teams.create(ORG_A, "Matrixteam", by="admin", now=app.clock(), team_id=MATRIX_TEAM)
+    teams.add_member(MATRIX_TEAM, "coordinator", by="admin", now=app.clock())
     bodies: dict[tuple[str, str], Any] = {("POST", "/research/exports"): {"project": PROJECT}}
     # Proposing names her in the body; without the order's reference it records nothing.
     bodies |= {("POST", "/admin/erasures"): {
         "trajectory_id": str(world.trajectory), "reason": "matrix", "legal_ground": "court-order"}}
+    # Placing her with a team, or making a coordinator responsible, names one that exists.
+    bodies |= {
+        ("POST", "/trajectories/{trajectory_id:str}/team-assignments"): {"team": MATRIX_TEAM},
+        ("POST", "/trajectories/{trajectory_id:str}/coordinator-assignments"): {
+            "coordinator": "coordinator"},
+    }
     wrong: list[str] = []
     checked = 0
     clients = {who: world.client(who) for who in CALLERS if who != "no-token"}

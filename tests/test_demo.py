@@ -30,11 +30,13 @@ from trajectory.aggregates.events.outcomes import (
 )
 from trajectory.aggregates.events.phasing import PhaseAdvanced
 from trajectory.aggregates.events.runaway import RunawayEnded, RunawayReported
+from trajectory.aggregates.events.teams import TeamAssigned
 from trajectory.aggregates.events.treatment import TraumaTherapyStarted
 from trajectory.application import TrajectoryApplication
 from trajectory.cli import build_parser, main
 from trajectory.clock import amsterdam_date
-from trajectory.demo import run_demo
+from trajectory.demo import TEAMS, run_demo
+from trajectory.identity.teams import Teams
 from trajectory.logs import configure_logging
 from trajectory.protocol.attention import attention_items
 from trajectory.protocol.out_of_view import out_of_view
@@ -321,3 +323,30 @@ def test_the_demo_holds_outcomes_for_research(app: TrajectoryApplication) -> Non
     assert closed_due
     assert all([i.code for i in attention_items(s, app.protocols.current, today)]
                == ["follow-up"] for s in closed_due)
+
+
+def test_the_demo_has_two_teams_per_organisation_and_places_every_girl_with_one(
+    app: TrajectoryApplication,
+) -> None:
+    """Given the demo; then each organisation has two teams, a coordinator in each; every
+    girl was placed with her coordinator's team at intake (TeamAssigned in the intake's
+    write) and some moved to the other team later, her coordinator staying responsible."""
+    run_demo(app, count=18, seed=2014, progress=lambda done, total: None)
+    teams = Teams(app.db)
+    for organisation, pair in TEAMS.items():
+        listed = teams.of_organisation(organisation)
+        assert sorted(t.name for t in listed) == sorted(name for _, name in pair)
+        for team in listed:
+            assert [m for m in teams.members(team.team_id) if m.startswith("demo-coord-")]
+    moved = 0
+    for tid, stream in streams(app).items():
+        assigned = [e for e in stream if isinstance(e, TeamAssigned)]
+        assert assigned, tid
+        assert assigned[0].originator_version == 2  # with the intake, in its write
+        state = app.get(tid).state
+        assert assigned[0].team in teams.teams_of(state.coordinator)
+        assert state.team == assigned[-1].team
+        moved += len(assigned) > 1
+        row = next(r for r in app.index() if r["trajectory_id"] == str(tid))
+        assert row["team"] == state.team
+    assert moved

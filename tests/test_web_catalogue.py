@@ -33,6 +33,7 @@ from trajectory.commands import (
 )
 from trajectory.demo import ORGANISATIONS, approve_demo_study, run_demo
 from trajectory.identity.credentials import Credentials
+from trajectory.visibility import is_related
 from trajectory.web import codes
 from trajectory.web.forms import FORMS
 from trajectory.web.i18n import Translator, listening_for_misses
@@ -170,11 +171,14 @@ def test_every_demo_page_speaks_dutch_with_names_and_no_codes(demo: World) -> No
     assert {"PermissionsCapped", "PhaseRegressed", "EntryCorrected", "NetworkContactRestricted",
             "HandoverPrepared", "RunawayReported"} <= kinds, kinds
     walks: dict[str, list[str]] = {
-        "demo-coordinator": _coordinator_pages(noord),
+        # each coordinator her own team's girls (every girl of the organisation is one's)
+        "demo-coordinator": _coordinator_pages(_hers(demo, "demo-coord-1", noord)),
+        "demo-coordinator-2": _coordinator_pages(_hers(demo, "demo-coord-2", noord)),
         "demo-aftercare": ["/app/handovers", "/app/out-of-view"],
         "demo-researcher": ["/app/research", "/app/research/projects",
                             "/app/research/projects/demo-study"],
-        "demo-admin": ["/app/admin", "/app/admin/users", f"/app/admin?trajectory={noord[0]}",
+        "demo-admin": ["/app/admin", "/app/admin/users", "/app/admin/teams",
+                       f"/app/admin?trajectory={noord[0]}",
                        f"/app/admin/log?trajectory={noord[0]}", "/app/admin/log",
                        "/app/quality"],
         "demo-quality": ["/app/quality", "/app/organisation"],
@@ -189,7 +193,7 @@ def test_every_demo_page_speaks_dutch_with_names_and_no_codes(demo: World) -> No
 def test_the_coordinators_demo_pages_in_english_show_words_not_codes(demo: World) -> None:
     """Given the demo; when the coordinator opens her girls' pages and forms in English
     (review L5); then no page shows a code, an id or a code without an English word."""
-    walks = {"demo-coordinator": _coordinator_pages(_noord(demo))}
+    walks = {"demo-coordinator": _coordinator_pages(_hers(demo, "demo-coord-1", _noord(demo)))}
     report = walk(demo, walks, "en", set(), frozenset())
     assert not report, "\n".join(f"{k}   ({v})" for k, v in sorted(report.items()))
 
@@ -199,6 +203,15 @@ def _noord(demo: World) -> list[str]:
              if r["organisation"] == ORGANISATIONS[0]]
     assert len(noord) >= 4
     return noord
+
+
+def _hers(demo: World, user_id: str, noord: list[str]) -> list[str]:
+    """The girls of the organisation the coordinator sees: those of her team, and those
+    she is responsible for (`trajectory.visibility`)."""
+    who = Actor(user_id=user_id, role="coordinator", organisation=ORGANISATIONS[0])
+    hers = [g for g in noord if is_related(demo.app.db, who, g)]
+    assert len(hers) >= 2
+    return hers
 
 
 def _coordinator_pages(noord: list[str]) -> list[str]:

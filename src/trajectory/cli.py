@@ -125,6 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = users_sub.add_parser("revoke", help="revoke a user's token")
     revoke.add_argument("name")
 
+    teams = sub.add_parser("teams", help="manage an organisation's teams and their members")
+    teams_sub = teams.add_subparsers(dest="teams_command", required=True, metavar="ACTION")
+    teams_list = teams_sub.add_parser("list", help="list an organisation's teams and members")
+    teams_list.add_argument("--org", required=True, help="organisation")
+    teams_add = teams_sub.add_parser("add", help="add a team; prints its id")
+    teams_add.add_argument("--org", required=True, help="organisation")
+    teams_add.add_argument("--name", required=True)
+    member = teams_sub.add_parser("member", help="add or remove a team's member")
+    member.add_argument("member_command", choices=["add", "remove"])
+    member.add_argument("--team", required=True, help="the team's id (`teams list`)")
+    member.add_argument("--user", required=True, help="her user name")
+
     # Research exports (trajectory.research): `export`; `verify --export DIR` is above.
     from trajectory.research.cli import add_export_parser
 
@@ -266,6 +278,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from trajectory.identity.cli import users_command
 
             return users_command(app, args, sys.stdout)
+        if args.command == "teams":
+            from trajectory.identity.cli import teams_command
+
+            return teams_command(app, args, sys.stdout)
     finally:
         app.close()
     return EXIT_USAGE

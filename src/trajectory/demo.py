@@ -70,6 +70,7 @@ from trajectory.commands import (
     ArrangeEducation,
     AssessMedicalCare,
     AssessNetworkContactRisk,
+    AssignTeam,
     ChangePermission,
     ChangeVictimStatus,
     CloseTrajectory,
@@ -112,6 +113,7 @@ from trajectory.commands import (
     StartTraumaTherapy,
     TransitionPhase,
 )
+from trajectory.identity.teams import Teams
 from trajectory.identity.users import UserStore
 from trajectory.logs import Progress
 from trajectory.organisation.demo import record_demo_duties
@@ -124,6 +126,25 @@ COORDINATORS = tuple(
     Actor(user_id=f"demo-coord-{n}", role="coordinator", organisation=ORGANISATIONS[(n - 1) // 2])
     for n in range(1, 7)
 )
+# Two teams per organisation, a coordinator in each (the odd-numbered in the group home,
+# the even-numbered in the ambulatory team): each girl is placed with her coordinator's
+# team at intake; some move to the other team later (`TeamAssigned`), her coordinator
+# staying responsible for her.
+TEAMS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "demo-org-noord": (("demo-team-noord-1", "Groepswonen De Linde"),
+                       ("demo-team-noord-2", "Ambulant team Noord")),
+    "demo-org-midden": (("demo-team-midden-1", "Groepswonen De Eik"),
+                        ("demo-team-midden-2", "Ambulant team Midden")),
+    "demo-org-zuid": (("demo-team-zuid-1", "Groepswonen De Wilg"),
+                      ("demo-team-zuid-2", "Ambulant team Zuid")),
+}
+
+
+def team_of(coordinator: Actor) -> int:
+    """Which of her organisation's two teams a demo coordinator belongs to (0 or 1)."""
+    return (int(coordinator.user_id.rsplit("-", 1)[1]) - 1) % 2
+
+
 # One aftercare organisation, a worker per region (`serve --demo` issues demo-after-1 a token).
 AFTERCARE_ORGANISATION = "demo-nazorg"
 AFTERCARE_WORKERS = tuple(
@@ -1099,7 +1120,24 @@ def _plan(
     if span < MIN_DAYS_SINCE_INTAKE:
         plan.slack += MIN_DAYS_SINCE_INTAKE - span + rng.randint(0, 10)
     plan.report_to_comensha()
+    _team_change(plan, coordinator, random.Random(f"{seed}:{index}:team"))
     return plan, coordinator, worker
+
+
+def _team_change(plan: _Plan, coordinator: Actor, draws: random.Random) -> None:
+    """Now and then she moves to the organisation's other team halfway through her story,
+    while her file is open (from a stream of its own: every other draw stays as it
+    was)."""
+    if draws.random() >= 0.3 or not plan.steps:
+        return
+    end = plan.closed_step if plan.closed_step is not None else len(plan.steps)
+    after = min(len(plan.steps) // 2, end - 1)
+    if after < 0:
+        return
+    team_id, name = TEAMS[coordinator.organisation][1 - team_of(coordinator)]
+    reason = draws.choice([f"Verhuisd naar {name} (demo).",
+                           f"Begeleiding overgedragen aan {name} (demo)."])
+    plan._insert(plan.steps[after].day, AssignTeam(team=team_id, reason=reason), after=after)
 
 
 def _record(
@@ -1210,6 +1248,7 @@ def _enrol_workers(app: TrajectoryApplication) -> None:
     name): enrolled without a token anyone sees, under the names `serve --demo` issues
     tokens for, each with a display name as a colleague would read it."""
     users = UserStore(app.db)
+    _enrol_teams(app)
     people = [(w, "demo-coordinator", "Demo Coördinator") for w in COORDINATORS] + [
         (w, "demo-aftercare", "Demo Nazorgmedewerker") for w in AFTERCARE_WORKERS]
     numbers: dict[str, int] = {}
@@ -1219,6 +1258,20 @@ def _enrol_workers(app: TrajectoryApplication) -> None:
             users.add(name=login if n == 1 else f"{login}-{n}", role=worker.role,
                       organisation=worker.organisation, now=app.clock(),
                       user_id=worker.user_id, display_name=shown if n == 1 else f"{shown} {n}")
+
+
+def _enrol_teams(app: TrajectoryApplication) -> None:
+    """The demo organisations' two teams each, every demo coordinator a member of hers
+    (idempotent: a later run adds only what is missing)."""
+    teams = Teams(app.db)
+    for organisation, pair in TEAMS.items():
+        for team_id, name in pair:
+            if teams.get(team_id) is None:
+                teams.create(organisation, name, by="demo-admin", now=app.clock(),
+                             team_id=team_id)
+    for coordinator in COORDINATORS:
+        team_id, _ = TEAMS[coordinator.organisation][team_of(coordinator)]
+        teams.add_member(team_id, coordinator.user_id, by="demo-admin", now=app.clock())
 
 
 DEMO_STUDY = "demo-study"

@@ -43,6 +43,7 @@ from trajectory.api.routes import (
     trajectory_summary,
 )
 from trajectory.api.step_up import step_up_token
+from trajectory.api.teams import team_routes
 from trajectory.settings import parse_networks
 from trajectory.web.core import build_web
 from trajectory.web.routes import template_config, web_routes
@@ -114,6 +115,7 @@ def create_app(services: Services) -> Litestar:
             research_export,
             *project_routes(),
             step_up_token,
+            *team_routes(),
             # The web pages (trajectory.web), under /app: their own guard and error pages.
             *web_routes(),
         ],

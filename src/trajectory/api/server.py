@@ -26,6 +26,9 @@ log = structlog.get_logger("trajectory.server")
 # data; the pages name each by the display name, as they would a colleague.
 DEMO_USERS = [
     ("demo-coord-1", "demo-coordinator", "coordinator", "demo-org-noord", "Demo Coördinator"),
+    # the coordinator of the organisation's other team (`trajectory.demo.TEAMS`)
+    ("demo-coord-2", "demo-coordinator-2", "coordinator", "demo-org-noord",
+     "Demo Coördinator 2"),
     ("demo-after-1", "demo-aftercare", "aftercare", "demo-nazorg", "Demo Nazorgmedewerker"),
     ("demo-researcher", "demo-researcher", "researcher", "demo-research", "Demo Onderzoeker"),
     ("demo-admin", "demo-admin", "admin", "demo-org-noord", "Demo Beheerder"),

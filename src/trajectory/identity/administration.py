@@ -1,5 +1,6 @@
 """An administrator's acts on the users of her own organisation: list them, add one,
-change a role, give a new second factor, revoke, end sessions.
+change a role, give a new second factor, revoke, end sessions; and on its teams: add one,
+retire one, add and remove a member.
 
 The rules live here, below every entry point (the admin's pages; the command line acts as
 the installation's operator and is not bound by them): an administrator acts only on
@@ -20,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from trajectory.identity.credentials import Credentials, Enrolment, enrol_totp
+from trajectory.identity.teams import Team, TeamError, Teams
 from trajectory.identity.users import ROLE_SCOPES, ROLES, User, UserError, UserStore
 
 
@@ -149,3 +151,143 @@ class Administration:
         with self.users.db.transaction() as tx:
             tx.execute("DELETE FROM web_sessions WHERE user_id = ?", [user.user_id])
         return user
+
+
+# -- teams ---------------------------------------------------------------------------------
+
+TEAM_NOT_FOUND = N_("There is no team of your organisation by that name.")
+MEMBER_ROLES = ("coordinator", "aftercare")
+"""Who may belong to a team: those who work with the girls (`trajectory.visibility`)."""
+
+
+class TeamRefused(AdminRefused):
+    """A team act the rules refuse. `code` is its stable name (the API's `rule`), `kind`
+    how an adapter answers it: `invalid` (the value does not do: 422), `not-found` (no
+    such team of hers, or no such membership: 404) or `refused` (it cannot be done now:
+    409)."""
+
+    def __init__(self, field: str, sentence: str, *, code: str, kind: str = "refused"):
+        super().__init__(field, sentence)
+        self.code = code
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class ListedTeam:
+    team: Team
+    members: tuple[User, ...]
+    """Its members now, by name."""
+
+
+def listed_teams(teams: Teams, users: UserStore, organisation: str) -> list[ListedTeam]:
+    """The organisation's active teams by name, each with its members by name: what an
+    administrator manages and a coordinator chooses from (`GET /teams`)."""
+    out = []
+    for team in teams.of_organisation(organisation):
+        members = [u for uid in teams.members(team.team_id)
+                   if (u := users.by_id(uid)) is not None]
+        out.append(ListedTeam(team, tuple(sorted(members, key=lambda u: u.shown_name.casefold()))))
+    return out
+
+
+def team_candidates(users: UserStore, organisation: str) -> list[User]:
+    """Who may be made a member of the organisation's teams: its active coordinators and
+    aftercare workers, by name."""
+    return sorted((u for u in users.all() if u.organisation == organisation
+                   and u.role in MEMBER_ROLES and not u.revoked),
+                  key=lambda u: u.shown_name.casefold())
+
+
+class TeamAdministration:
+    """The acts of `admin` on her organisation's teams: add one, retire one, add and
+    remove a member. Another organisation's team is "not found", as its users are; a
+    member is an active coordinator or aftercare worker of her own organisation. The
+    adapters (pages, API) log each act, refused ones too, under its own action."""
+
+    def __init__(self, teams: Teams, users: UserStore, admin: User):
+        if admin.role != "admin":
+            raise AdminRefused("user", N_("Only an administrator manages teams."))
+        self.teams = teams
+        self.users = users
+        self.admin = admin
+
+    def listed(self) -> list[ListedTeam]:
+        return listed_teams(self.teams, self.users, self.admin.organisation)
+
+    def candidates(self) -> list[User]:
+        return team_candidates(self.users, self.admin.organisation)
+
+    def team(self, team_id: str) -> Team:
+        """Her organisation's team (a retired one too), else the refusal."""
+        found = self.teams.get(team_id[:100])
+        if found is None or found.organisation != self.admin.organisation:
+            raise TeamRefused("team", TEAM_NOT_FOUND, code="team-unknown", kind="not-found")
+        return found
+
+    def active(self, team_id: str) -> Team:
+        team = self.team(team_id)
+        if team.retired:
+            raise TeamRefused("team", N_("This team is retired."), code="team-retired")
+        return team
+
+    def add(self, name: str, now: datetime) -> Team:
+        name = " ".join(name.split())
+        if not name:
+            raise TeamRefused("name", N_("Fill in a name."), code="team-name",
+                              kind="invalid")
+        if len(name) > 100:
+            raise TeamRefused("name", N_("A team's name has at most 100 characters."),
+                              code="team-name", kind="invalid")
+        if any(t.name.casefold() == name.casefold()
+               for t in self.teams.of_organisation(self.admin.organisation)):
+            raise TeamRefused("name", N_("Your organisation has a team by that name already."),
+                              code="team-name-taken")
+        try:
+            return self.teams.create(self.admin.organisation, name, by=self.admin.user_id,
+                                     now=now)
+        except TeamError:  # a name taken at the same moment by another admin
+            raise TeamRefused("name", N_("Your organisation has a team by that name already."),
+                              code="team-name-taken") from None
+
+    def retire(self, team_id: str, now: datetime) -> Team:
+        """Nobody is placed with it any more; its girls stay visible to its members until
+        they are placed with another team (`trajectory.visibility`)."""
+        team = self.active(team_id)
+        self.teams.retire(team.team_id, now=now)
+        return replace(team, retired=True)
+
+    def member(self, user_id: str) -> User:
+        """A user she may make a member: an active coordinator or aftercare worker of her
+        organisation."""
+        user = self.users.by_id(user_id[:100])
+        if user is None or user.organisation != self.admin.organisation:
+            raise TeamRefused("user_id", NOT_FOUND, code="team-member-unknown",
+                              kind="invalid")
+        if user.revoked:
+            raise TeamRefused("user_id", N_("This user is revoked."),
+                              code="team-member-unknown", kind="invalid")
+        if user.role not in MEMBER_ROLES:
+            raise TeamRefused("user_id", N_("Only coordinators and aftercare workers belong"
+                                            " to a team."),
+                              code="team-member-role", kind="invalid")
+        return user
+
+    def add_member(self, team_id: str, user_id: str, now: datetime) -> tuple[Team, User]:
+        team = self.active(team_id)
+        user = self.member(user_id)
+        if not self.teams.add_member(team.team_id, user.user_id, by=self.admin.user_id,
+                                     now=now):
+            raise TeamRefused("user_id", N_("This user belongs to this team already."),
+                              code="team-member-already")
+        return team, user
+
+    def remove_member(self, team_id: str, user_id: str, now: datetime) -> tuple[Team, User]:
+        """She no longer sees the team's girls (unless she is responsible for one). From a
+        retired team too: its members still see the girls left in it."""
+        team = self.team(team_id)
+        user = self.users.by_id(user_id[:100])
+        if user is None or user.user_id not in self.teams.members(team.team_id):
+            raise TeamRefused("user_id", N_("This user is not a member of this team."),
+                              code="team-member-unknown", kind="not-found")
+        self.teams.remove_member(team.team_id, user.user_id, by=self.admin.user_id, now=now)
+        return team, user

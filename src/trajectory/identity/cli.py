@@ -1,5 +1,6 @@
 """`trajectory users add|sign-in|list|rotate-token|revoke`: the user store and web sign-in
-from the command line.
+from the command line; `trajectory teams list|add|member add|remove`: an organisation's
+teams.
 
 Apart from the store (`identity.users`), so that the store imports no application: the
 API and the pages use the store, this module uses the application. The parser of these
@@ -122,3 +123,58 @@ def set_sign_in(
         out.write("TOTP enrolled: scan this code with an authenticator app (shown once)\n")
         out.write(qr.getvalue())
         out.write(f"{uri}\nsecret: {secret}\n")
+
+
+OPERATOR = "operator"
+"""Who a team change made on the command line is recorded as made by (the installation's
+operator, not a user of the organisation)."""
+
+
+def teams_command(app: TrajectoryApplication, args: argparse.Namespace, out: TextIO) -> int:
+    """`trajectory teams list|add|member add|remove`: the organisation's administrator's
+    acts on its teams, done by the installation's operator (the same rules: a member is an
+    active coordinator or aftercare worker of the team's organisation)."""
+    from trajectory.identity.administration import TeamAdministration, TeamRefused
+    from trajectory.identity.teams import Teams
+
+    teams = Teams(app.db)
+    users = UserStore(app.db)
+
+    def acting_for(organisation: str) -> TeamAdministration:
+        operator = User(user_id=OPERATOR, name=OPERATOR, role="admin",
+                        organisation=organisation)
+        return TeamAdministration(teams, users, operator)
+
+    try:
+        if args.teams_command == "list":
+            for listed in acting_for(args.org).listed():
+                names = ", ".join(f"{u.name} ({u.role})" for u in listed.members) or "-"
+                out.write(f"{listed.team.team_id}\t{listed.team.name}\t{names}\n")
+            return 0
+        if args.teams_command == "add":
+            team = acting_for(args.org).add(args.name, app.clock())
+            out.write(f"added team {team.name} ({team.organisation}) id {team.team_id}\n")
+            return 0
+        if args.teams_command == "member":
+            found = teams.get(args.team)
+            user = users.find(args.user)
+            if found is None:
+                raise UserError(f"no team with the id {args.team!r}")
+            if user is None:
+                raise UserError(f"no user named {args.user!r}")
+            administration = acting_for(found.organisation)
+            if args.member_command == "add":
+                administration.add_member(found.team_id, user.user_id, app.clock())
+                out.write(f"{user.name} belongs to {found.name} now\n")
+            else:
+                administration.remove_member(found.team_id, user.user_id, app.clock())
+                out.write(f"{user.name} no longer belongs to {found.name}\n")
+            return 0
+    except TeamRefused as e:
+        field = "--user" if e.field == "user_id" else f"--{e.field}"
+        print(f"trajectory: {field}: {e.sentence[:1].lower()}{e.sentence[1:]}", file=sys.stderr)
+        return 2
+    except UserError as e:
+        print(f"trajectory: {e}", file=sys.stderr)
+        return 2
+    return 2

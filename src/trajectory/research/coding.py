@@ -63,7 +63,9 @@ Value = str | int | float | None
 # The catalogue order: the order of the areas in the design, then of the classes in each.
 _AREAS = (
     intake, safety, analysis, network, phasing, treatment, education, runaway, chain,
-    quality, handover, privacy, closure, outcomes, teams,
+    quality, handover, privacy, closure, outcomes,
+    # who is responsible for her: the day her team or coordinator changed, never which
+    teams,
 )
 # Fields every event carries: when, who, the chain. Day and sequence leave as their own
 # columns; the rest never leaves.

@@ -1,5 +1,5 @@
 """The administrator's users page: her organisation's users, adding one, a new role, a new
-second factor, revoking, ending sessions.
+second factor, revoking, ending sessions; her teams page: its teams and their members.
 
 The rules are `identity.administration`'s; this page only asks and shows. A new second
 factor and a revocation cannot be undone: the form asks to confirm and for her password
@@ -25,8 +25,11 @@ from trajectory.identity.administration import (
     Administration,
     AdminRefused,
     NewUser,
+    TeamAdministration,
+    TeamRefused,
 )
 from trajectory.identity.credentials import Enrolment
+from trajectory.identity.teams import Teams
 from trajectory.web.auth_pages import _qr, reauthenticate
 from trajectory.web.core import (
     PathText,
@@ -176,6 +179,107 @@ def end_sessions(request: Request[Any, Any, Any], user_id: PathText) -> Template
         "The sessions of %(name)s have ended.", name=user.shown_name))
 
 
+# -- teams -------------------------------------------------------------------------------------
+# The organisation's teams with their members by name; adding a team, adding and removing
+# a member (chosen by name from the organisation's coordinators and aftercare workers),
+# retiring a team (confirmed). The rules are `TeamAdministration`'s; every act, refused
+# ones too, is logged under its own action.
+
+
+def _teams(request: Request[Any, Any, Any]) -> TeamAdministration:
+    return TeamAdministration(Teams(web(request).services.application.db),
+                              web(request).services.users, session_of(request).user)
+
+
+def _teams_page(request: Request[Any, Any, Any], *, status_code: int = 200,
+                **context: Any) -> Template:
+    teams = _teams(request)
+    ctx: dict[str, Any] = {"errors": {}, "notice": None, "about": None, "form": {}}
+    ctx.update(context)
+    listed = teams.listed()
+    candidates = teams.candidates()
+    # per team, whom it can take: the candidates not in it yet
+    addable = {lt.team.team_id: [u for u in candidates if u not in lt.members]
+               for lt in listed}
+    return page(request, "admin_teams.html", status_code=status_code, listed=listed,
+                addable=addable, **ctx)
+
+
+def _team_refused(request: Request[Any, Any, Any], action: str, e: TeamRefused,
+                  about: str | None = None, **context: Any) -> Template:
+    log_access(request, action, None, "denied" if e.kind == "not-found" else "refused")
+    status = {"not-found": 404, "invalid": 422}.get(e.kind, 409)
+    return _teams_page(request, status_code=status, about=about,
+                       errors={e.field: translator(request)(e.sentence)}, **context)
+
+
+@get("/admin/teams", opt=ADMIN, sync_to_thread=True)
+def teams_page(request: Request[Any, Any, Any]) -> Template:
+    return _teams_page(request)
+
+
+@post("/admin/teams", opt=ADMIN, sync_to_thread=True)
+def add_team(request: Request[Any, Any, Any]) -> Template:
+    name = first(form_of(request), "name")[:200]
+    try:
+        team = _teams(request).add(name, web(request).services.application.clock())
+    except TeamRefused as e:
+        return _team_refused(request, "team-add", e, form={"name": name})
+    log_access(request, "team-add", None)
+    t = translator(request)
+    return _teams_page(request, notice=t("The team %(name)s was added.", name=team.name))
+
+
+@post("/admin/teams/{team_id:str}/members", opt=ADMIN, sync_to_thread=True)
+def add_team_member(request: Request[Any, Any, Any], team_id: PathText) -> Template:
+    try:
+        team, user = _teams(request).add_member(
+            team_id, first(form_of(request), "user_id"),
+            web(request).services.application.clock())
+    except TeamRefused as e:
+        return _team_refused(request, "team-member-add", e, about=team_id)
+    log_access(request, "team-member-add", None)
+    t = translator(request)
+    return _teams_page(request, notice=t("%(name)s belongs to the team %(team)s now.",
+                                         name=user.shown_name, team=team.name))
+
+
+@post("/admin/teams/{team_id:str}/members/{user_id:str}/removal", opt=ADMIN,
+      sync_to_thread=True)
+def remove_team_member(request: Request[Any, Any, Any], team_id: PathText,
+                       user_id: PathText) -> Template:
+    try:
+        team, user = _teams(request).remove_member(
+            team_id, user_id, web(request).services.application.clock())
+    except TeamRefused as e:
+        return _team_refused(request, "team-member-remove", e, about=team_id)
+    log_access(request, "team-member-remove", None)
+    t = translator(request)
+    return _teams_page(request, notice=t(
+        "%(name)s no longer belongs to the team %(team)s.", name=user.shown_name,
+        team=team.name))
+
+
+@post("/admin/teams/{team_id:str}/retirement", opt=ADMIN, sync_to_thread=True)
+def retire_team(request: Request[Any, Any, Any], team_id: PathText) -> Template:
+    teams = _teams(request)
+    try:
+        teams.active(team_id)
+    except TeamRefused as e:
+        return _team_refused(request, "team-retire", e, about=team_id)
+    t = translator(request)
+    if first(form_of(request), "confirm") != "yes":
+        log_access(request, "team-retire", None, "denied")
+        return _teams_page(request, status_code=422, about=team_id,
+                           errors={"confirm": t("Tick the box to confirm.")})
+    try:
+        team = teams.retire(team_id, web(request).services.application.clock())
+    except TeamRefused as e:
+        return _team_refused(request, "team-retire", e, about=team_id)
+    log_access(request, "team-retire", None)
+    return _teams_page(request, notice=t("The team %(name)s is retired.", name=team.name))
+
+
 # -- the access log ----------------------------------------------------------------------------
 
 PAGE_SIZE = 50
@@ -258,4 +362,5 @@ def log_page(request: Request[Any, Any, Any]) -> Template:
 
 def admin_routes() -> list[Any]:
     return [log_page, users_page, add_user, change_role, new_second_factor, revoke_user,
-            end_sessions]
+            end_sessions, teams_page, add_team, add_team_member, remove_team_member,
+            retire_team]

@@ -235,7 +235,7 @@ def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:
 @get("/trajectories/new", opt=COORD, sync_to_thread=True)
 def intake_form(request: Request[Any, Any, Any]) -> Template:
     t = translator(request)
-    fields = f.fields_of(f.INTAKE, t, f.Context())
+    fields = f.fields_of(f.INTAKE, t, f.Context(**_responsibility(request)))
     return _form_page(request, f.INTAKE, fields, trajectory=None)
 
 
@@ -245,7 +245,8 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
     form = form_of(request)
     # A form that was warned of a duplicate carries the reason field; read it then.
     warned = "duplicate_reason" in form
-    fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=warned))
+    fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=warned,
+                                                **_responsibility(request)))
     try:
         command = f.decode(f.INTAKE, fields, form, t)
     except f.FormInvalid as e:
@@ -268,7 +269,8 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
         return _input_refused(request, f.INTAKE, fields, form, refused, None)
     except PossibleDuplicateIntake as duplicate:
         log_access(request, "write", None, "refused")
-        fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=True))
+        fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=True,
+                                                    **_responsibility(request)))
         return _refused(request, f.INTAKE, fields, form,
                         _duplicate_warning(request, t, duplicate), None)
     except RuleRefused as refusal:
@@ -421,7 +423,9 @@ def history(
     their display name, contacts by their role, codes by their word (`web.entries`)."""
     events = list(events)
     who = names_of(users)
-    words = EntryWords(t, person=who, contact=contact_labels(t, events))
+    teams = Teams(users.db).names(traj.state.organisation)
+    words = EntryWords(t, person=who, contact=contact_labels(t, events),
+                       team=lambda tid: teams.get(tid) or t("an unknown team"))
     rows: dict[int, HistoryRow] = {}
     correctable = correctable_positions(traj.state)
     for e in events:
@@ -489,7 +493,25 @@ def _context(app: TrajectoryApplication, traj: Trajectory, request: Request[Any,
         today=amsterdam_date(app.clock()),
         preset=preset,
         aftercare_workers=workers,
+        **_responsibility(request),
     )
+
+
+def _responsibility(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """What the forms of her team and her coordinator offer a coordinator (by name): the
+    organisation's active teams, her own teams, its active coordinators."""
+    user = session_of(request).user
+    if user.role != "coordinator":
+        return {}
+    teams = Teams(_app(request).db)
+    return {
+        "teams": [(team.team_id, team.name) for team in teams.of_organisation(user.organisation)],
+        "own_teams": teams.teams_of(user.user_id),
+        "coordinators": [(u.user_id, u.shown_name) for u in sorted(
+            web(request).services.users.all(), key=lambda u: u.shown_name.casefold())
+            if u.organisation == user.organisation and u.role == "coordinator"
+            and not u.revoked],
+    }
 
 
 _PRESETS = {"kind", "contact_id", "position", "to_phase", "level", "action", "moment"}

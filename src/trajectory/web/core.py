@@ -299,6 +299,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
                    (N_("Research projects"), "/research/projects")],
     "admin": [
         (N_("Admin"), "/admin"),
+        (N_("Teams"), "/admin/teams"),
         (N_("Research projects"), "/research/projects"),
         (N_("Organisation duties"), "/organisation"),
         (N_("Try a protocol"), "/protocols/replay"),

@@ -32,7 +32,8 @@ from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date, end_of_day
 from trajectory.facts import FACTS
-from trajectory.identity.users import UserStore
+from trajectory.identity.teams import Teams
+from trajectory.identity.users import UserStore, names_of
 from trajectory.protocol.follow_up import next_follow_up
 from trajectory.protocol.rules import criteria_for, unmet_criteria
 from trajectory.views import opening_event, summary
@@ -265,6 +266,7 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
         context["news"] = _news(request, d, rows_of)
     if slug in ("", "print"):
         context.update(_overview(t, d, protocol))
+        context.update(_responsible(web(request).services.users, d.traj))
         context["after_closure"] = [spec for spec in f.FORMS if spec.group == "outcomes"]
     if slug in ("timeline", "print"):
         context["tl"] = timeline.build(t, d.events, d.today)
@@ -328,6 +330,14 @@ def _overview(t: Translator, d: Dossier, protocol: Any) -> dict[str, Any]:
         "criteria": criteria,
         "missing": missing,
     }
+
+
+def _responsible(users: UserStore, traj: Trajectory) -> dict[str, Any]:
+    """Who works with her, by name: her team (None: not placed with one) and her
+    responsible coordinator."""
+    s = traj.state
+    team = Teams(users.db).names(s.organisation).get(s.team) if s.team else None
+    return {"team_name": team, "coordinator_name": names_of(users)(s.coordinator)}
 
 
 @dataclass(frozen=True)

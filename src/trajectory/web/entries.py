@@ -3,8 +3,9 @@
 A stored fact holds codes (`phone`, `supervised`), keys (a contact's id, a user's id),
 numbers, days and free text side by side. The page says each the way a care professional
 would: a code by its word (and a code without a word is a miss the tests catch), a contact
-by her role, a person by her display name, a protocol by its name, the reasons the
-aggregate wrote itself (`aggregates.reasons`) as a sentence, and free text as typed. Which
+by her role, a person by her display name, a team by its name, a protocol by its name,
+the reasons the aggregate wrote itself (`aggregates.reasons`) as a sentence, and free text
+as typed. Which
 field holds a code is read from the event class (a Literal type), never guessed from the
 text: a one-word note ("groep") is no code.
 """
@@ -91,9 +92,12 @@ class EntryWords:
     person: Callable[[str], str] = str
     contact: Callable[[str], str] = str
     coded: frozenset[str] | None = None
+    team: Callable[[str], str] = str
+    """A team by its name (`TeamAssigned` holds its id)."""
 
     def of(self, event: TrajectoryEvent) -> EntryWords:
-        return EntryWords(self.t, self.person, self.contact, coded_fields(type(event)))
+        return EntryWords(self.t, self.person, self.contact, coded_fields(type(event)),
+                          self.team)
 
     def details(self, data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
         t = self.t
@@ -130,6 +134,8 @@ class EntryWords:
             return self.contact(text)
         if key in PERSON_FIELDS:
             return self.person(text)
+        if key == "team":
+            return self.team(text)
         if key == "protocol_name":
             return t.protocol(text)
         if key in REASON_FIELDS and (automatic := reasons.read(text)) is not None:

@@ -199,6 +199,13 @@ class Context:
     duplicate_warned: bool = False
     """The intake form asks for `duplicate_reason` only once it has warned of a girl with
     the same name and birth date in care (`trajectory.duplicates`)."""
+    teams: Sequence[tuple[str, str]] = ()
+    """The organisation's active teams (id, name): whom she may be placed with (`team`)."""
+    own_teams: Sequence[str] = ()
+    """The teams the coordinator filling in the form belongs to (ids): at intake, her one
+    team is chosen already; of several, she must choose (`trajectory.writing`)."""
+    coordinators: Sequence[tuple[str, str]] = ()
+    """The organisation's active coordinators (id, name): who may be made responsible."""
 
 
 def _unwrap(t: Any) -> tuple[Any, bool]:
@@ -348,6 +355,16 @@ def _special(
         return base
     if spec.slug == "handover" and name == "receiving_worker":
         return _receiving_worker(base, t, ctx)
+    if name == "team" and spec.slug in ("intake", "team"):
+        return _team(spec, base, t, ctx)
+    if spec.slug == "coordinator" and name == "coordinator":
+        base.widget = "select"
+        base.required = True
+        base.choices = [Choice(uid, shown) for uid, shown in ctx.coordinators
+                        if s is None or uid != s.coordinator]
+        if not base.choices:
+            base.hint = t("Your organisation has no other coordinator.")
+        return base
     if spec.slug == "handover" and name == "parties":
         return _party_rows(spec, t, base)
     if spec.slug == "follow-up" and name == "instruments":
@@ -471,6 +488,32 @@ def _receiving_worker(base: Field, t: Translator, ctx: Context) -> Field:
     ]
     base.hint = t("Or, for a receiver outside this installation, fill in the receiver"
                   " outside this installation below.")
+    return base
+
+
+def _team(spec: FormSpec, base: Field, t: Translator, ctx: Context) -> Field | list[Field]:
+    """The team she is placed with, picked by name from the organisation's active teams
+    (never typed). At intake: none asked where the organisation has no teams; chosen
+    already when the coordinator belongs to one, required when to several. Placing her
+    later offers the teams she is not in."""
+    base.widget = "select"
+    if spec.slug == "intake":
+        if not ctx.teams:
+            return []
+        base.choices = [Choice(tid, name) for tid, name in ctx.teams]
+        own = [tid for tid in ctx.own_teams if any(tid == c.value for c in base.choices)]
+        base.required = len(own) > 1
+        if len(own) == 1:
+            base.value = own[0]
+        base.hint = (t("You belong to more than one team: choose the team she is placed with.")
+                     if len(own) > 1 else
+                     t("The coordinators of her team see her file."))
+        return base
+    current = ctx.state.team if ctx.state is not None else None
+    base.required = True
+    base.choices = [Choice(tid, name) for tid, name in ctx.teams if tid != current]
+    if not base.choices:
+        base.hint = t("Your organisation has no other team.")
     return base
 
 
