@@ -21,6 +21,7 @@ from tests.api_support import (
     GIRL,
     ORG_A,
     REGION,
+    TEAM,
     World,
     assert_reveals_nothing,
     make_world,
@@ -37,9 +38,12 @@ from trajectory.application import Actor, TrajectoryApplication
 from trajectory.erasure_proposals import propose
 from trajectory.organisation.facts import ORGANISATION_FACTS
 from trajectory.settings import Settings
+from trajectory.visibility import break_the_glass
 
-# The callers. "coordinator", "aftercare" and "admin" belong with the trajectory (its
-# organisation, or it was handed over to her); the others do not.
+# The callers. "coordinator", "aftercare", "admin" and "privacy" belong with the trajectory
+# (its organisation and team, or it was handed over to her); the others do not: a
+# coordinator of another team of her organisation finds her as little as one of another
+# organisation.
 CALLERS = (
     "coordinator",
     "coordinator-other-org",
@@ -54,6 +58,9 @@ CALLERS = (
     "admin-stepped-up",
     "no-token",
     "bad-token",
+    # the relationship (issue 18): her organisation, another team; the privacy officer
+    "coordinator-other-team",
+    "privacy",
 )
 ROLE = {
     "coordinator": "coordinator",
@@ -67,8 +74,10 @@ ROLE = {
     "inspector": "inspector",
     "researcher-stepped-up": "researcher",
     "admin-stepped-up": "admin",
+    "coordinator-other-team": "coordinator",
+    "privacy": "privacy",
 }
-SEES_TRAJECTORY = {"coordinator", "aftercare", "admin", "admin-stepped-up"}
+SEES_TRAJECTORY = {"coordinator", "aftercare", "admin", "admin-stepped-up", "privacy"}
 # (method, path) -> the step-up scope it needs; a step-up token carries only its role's.
 STEP_UP = {
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): "erase",
@@ -119,7 +128,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/trajectories/{trajectory_id:str}/follow-ups/not-possible"): {"coordinator",
                                                                            "aftercare"},
     ("GET", "/aftercare-workers"): {"coordinator"},
-    ("GET", "/audit/access"): {"admin"},
+    ("GET", "/audit/access"): {"admin", "privacy"},
+    ("GET", "/audit/anomalies"): {"admin", "privacy"},
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
     ("GET", "/admin/erasures"): {"admin"},
     ("POST", "/admin/erasures"): {"admin"},
@@ -274,6 +284,12 @@ def test_every_route_answers_every_caller_as_the_policy_says(
     # Proposing names her in the body; without the order's reference it records nothing.
     bodies |= {("POST", "/admin/erasures"): {
         "trajectory_id": str(world.trajectory), "reason": "matrix", "legal_ground": "court-order"}}
+    # A team and a coordinator are checked against the organisation before the version.
+    bodies |= {
+        ("POST", "/trajectories/{trajectory_id:str}/team-assignments"): {"team": TEAM},
+        ("POST", "/trajectories/{trajectory_id:str}/coordinator-assignments"): {
+            "coordinator": "coordinator"},
+    }
     wrong: list[str] = []
     checked = 0
     clients = {who: world.client(who) for who in CALLERS if who != "no-token"}
@@ -345,3 +361,51 @@ def test_an_admin_reads_the_access_log_of_her_own_organisation_only(world: World
         # and the ids in a query are checked like the ids in a path
         other = mine.get("/audit/access", params={"trajectory": str(world.other_trajectory)})
         assert other.status_code == 404
+
+
+def _about_her(app: TrajectoryApplication) -> Iterator[tuple[str, str]]:
+    """The routes about one girl a coordinator may use."""
+    for method, path in operations(app):
+        if "{trajectory_id" in path and "coordinator" in POLICY.get((method, path),
+                                                                    {"coordinator"}):
+            yield method, path
+
+
+def test_a_coordinator_of_another_team_reads_by_emergency_access_and_records_nothing(
+    world: World, app: TrajectoryApplication
+) -> None:
+    """Given a coordinator of the girl's organisation in another team, who gets 404 on her;
+    when she opens the file by emergency access (to read: the organisation's default);
+    then every read about her answers, every write is refused as read-only, and nothing is
+    recorded."""
+    with world.live.client() as http:
+        doc: dict[str, Any] = http.get("/schema/openapi.json").json()
+    with world.client("coordinator-other-team") as http:
+        assert http.get(f"/trajectories/{world.trajectory}").status_code == 404
+    who = Actor(user_id="coordinator-other-team", role="coordinator", organisation=ORG_A)
+    break_the_glass(app.db, who, world.trajectory, reason="crisis", explanation="",
+                    write=False, now=app.clock())
+    version_before = app.current_version(world.trajectory)
+    wrong: list[str] = []
+    with world.client("coordinator-other-team") as http:
+        for method, path in _about_her(app):
+            url = fill(path, world)
+            response = http.request(method, url,
+                                    json=request_body(doc, openapi_path(path), method))
+            if method == "GET":
+                if response.status_code != 200:
+                    wrong.append(f"{method} {path}: {response.status_code}, want 200")
+                continue
+            rule = (response.json().get("rule") if response.headers.get(
+                "content-type", "").startswith("application/problem+json") else None)
+            if (response.status_code, rule) != (409, "emergency-access-read-only"):
+                wrong.append(f"{method} {path}: {response.status_code} {rule},"
+                             " want 409 emergency-access-read-only")
+    assert not wrong, "\n".join(wrong)
+    assert app.current_version(world.trajectory) == version_before
+    # and every one of those acts is marked in her access log as done by emergency access
+    marked = [e for e in app.db.fetchall(
+        "SELECT emergency_access, outcome FROM access_log WHERE user_id = ?"
+        " AND trajectory_id = ?", ["coordinator-other-team", str(world.trajectory)])]
+    assert marked
+    assert all(e["emergency_access"] for e in marked[1:]), marked

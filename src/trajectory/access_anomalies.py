@@ -22,7 +22,7 @@ from typing import Literal
 
 from trajectory.clock import AMSTERDAM
 from trajectory.emergency import AccessSettings
-from trajectory.persistence.database import Reads
+from trajectory.persistence.database import Database
 
 Signal = Literal["outside-team", "emergency", "night"]
 
@@ -61,7 +61,7 @@ def at_night(moment: datetime, starts: int, ends: int) -> bool:
     return starts <= hour < ends
 
 
-def counts(db: Reads, organisation: str, since: datetime, until: datetime,
+def counts(db: Database, organisation: str, since: datetime, until: datetime,
            settings: AccessSettings) -> list[UserCounts]:
     """Every user of the organisation with a count above nought, from `since` up to (not
     including) `until`, by user id."""
@@ -105,7 +105,7 @@ def counts(db: Reads, organisation: str, since: datetime, until: datetime,
     return found
 
 
-def signals(db: Reads, organisation: str, since: datetime, until: datetime,
+def signals(db: Database, organisation: str, since: datetime, until: datetime,
             settings: AccessSettings) -> list[UserCounts]:
     """The users with a count that reached its threshold, with their counts."""
     return [c for c in counts(db, organisation, since, until, settings) if c.signals]
