@@ -174,6 +174,7 @@ SAME_IN_BOTH = frozenset({
     "Account", "Bytes", "CSV", "Caseload", "CoMensha", "EMDR", "Instrument", "Manifest",
     "Parameters", "Parquet", "Project", "Protocol", "Score", "Setting", "Status", "Training",
     "Trauma", "export", "internet", "scouting", "sport",
+    "Team", "crisis",
 })
 """Words Dutch borrowed from English, or names: the same on both pages, on purpose."""
 
@@ -286,6 +287,9 @@ def test_no_dutch_page_shows_an_english_word_or_a_raw_code(world: World) -> None
         "admin": ["/app/admin", f"/app/admin?trajectory={g}", "/app/admin/users",
                   f"/app/admin/log?trajectory={str(g)[:8]}", "/app/research/projects",
                   "/app/research/projects/woorden"],
+        "privacy": ["/app/privacy/access-report", f"/app/privacy/access-report?trajectory={g}",
+                    f"/app/privacy/access-report/{g}", "/app/privacy/anomalies",
+                    f"/app/admin/log?trajectory={str(g)[:8]}"],
     }
     english = english_only_words()
     shown: dict[str, list[str]] = {}
