@@ -133,3 +133,20 @@ def test_a_coordinator_may_not_open_the_privacy_pages(world: World) -> None:
         for path in ("/app/privacy/access-report", f"/app/privacy/access-report/{world.girl}",
                      "/app/privacy/anomalies"):
             assert b.get(path).status_code == 403, path
+
+
+def test_the_report_is_handed_over_as_a_pdf_and_its_making_is_logged(world: World) -> None:
+    _three_accesses(world)
+    with world.browser("privacy") as b:
+        report = b.get(f"/app/privacy/access-report/{world.girl}")
+        link = f"/app/privacy/access-report/{world.girl}/pdf"
+        assert link in report.text
+        pdf = b.get(link, params={"since": world.clock().date().isoformat()})
+        wrong = b.get(link, params={"since": "2026-03-05", "until": "2026-03-01"})
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert f"inzage-{str(world.girl)[:8]}.pdf" in pdf.headers["content-disposition"]
+    assert wrong.status_code == 422
+    made = [e for e in world.access(world.girl) if e["action"] == "access-report"]
+    assert [e["user_id"] for e in made] == ["privacy", "privacy", "privacy"]

@@ -9,18 +9,31 @@ file by its short id. Making a report is access-logged under the girl's file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.response import Template
 
 from trajectory.access_anomalies import counts, period_of
-from trajectory.access_report import access_report
+from trajectory.access_report import ReportEntry, access_report
+from trajectory.access_report_pdf import access_report_pdf
 from trajectory.clock import amsterdam_date
 from trajectory.emergency import EmergencyAccesses
 from trajectory.web.admin_pages import _girls_matching
-from trajectory.web.core import PathText, log_access, not_found, page, session_of, translator, web
+from trajectory.web.core import (
+    PathText,
+    WebError,
+    log_access,
+    not_found,
+    page,
+    session_of,
+    translator,
+    web,
+)
+from trajectory.web.i18n import N_
 
 PRIVACY = {"web_access": "full", "web_roles": ("privacy", "admin")}
 """The organisation's privacy officer, and its admin (who reads the same log)."""
@@ -60,17 +73,24 @@ def _of_organisation(request: Request[Any, Any, Any], trajectory_id: str) -> boo
     return row is not None and row["organisation"] == session_of(request).user.organisation
 
 
-@get("/privacy/access-report/{trajectory_id:str}", opt=PRIVACY, sync_to_thread=True)
-def report_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> Template:
-    """Every access to her file in the period (all of it by default): when, who in which
-    role, what, and on which basis. Printed from the browser; the making is logged."""
-    from trajectory.identity.users import names_of
+@dataclass(frozen=True)
+class _Report:
+    trajectory_id: str
+    q: dict[str, str]
+    errors: dict[str, str]
+    since: date | None
+    until: date | None
+    entries: list[ReportEntry]
 
+
+def _report(request: Request[Any, Any, Any], trajectory_id: str) -> _Report:
+    """Her report for the period asked for, its making logged; 404 for a file not of the
+    officer's organisation (logged as refused by the pages' error handler)."""
     w = web(request)
     t = translator(request)
     tid = trajectory_id.strip().lower()
     if len(tid) > 64 or not _of_organisation(request, tid):
-        raise not_found()  # logged as refused by the pages' error handler
+        raise not_found()
     q = {k: (request.query_params.get(k) or "")[:10] for k in ("since", "until")}
     errors: dict[str, str] = {}
     since = _day(q["since"], errors, "since", t("Fill in a date as dd-mm-yyyy."))
@@ -81,11 +101,50 @@ def report_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> Tem
         w.services.access, tid, since=period_of(since, since)[0] if since else None,
         until=period_of(until, until)[1] if until else None)
     log_access(request, "access-report", tid)
-    now = w.services.application.clock()
-    return page(request, "privacy_report.html", status_code=422 if errors else 200, q=q,
-                errors=errors, entries=entries, who=names_of(w.services.users),
-                short=tid[:8], trajectory_id=tid, since=since, until=until,
-                made_on=now, made_by=session_of(request).user)
+    return _Report(tid, q, errors, since, until, entries)
+
+
+@get("/privacy/access-report/{trajectory_id:str}", opt=PRIVACY, sync_to_thread=True)
+def report_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> Template:
+    """Every access to her file in the period (all of it by default): when, who in which
+    role, what, and on which basis. Printed from the browser (the print stylesheet leaves
+    the menu and the form off) or as a PDF; each making is logged."""
+    from trajectory.identity.users import names_of
+
+    w = web(request)
+    r = _report(request, trajectory_id)
+    query = urlencode({k: v for k, v in r.q.items() if v})
+    return page(request, "privacy_report.html", status_code=422 if r.errors else 200,
+                q=r.q, errors=r.errors, entries=r.entries, who=names_of(w.services.users),
+                short=r.trajectory_id[:8], trajectory_id=r.trajectory_id, since=r.since,
+                until=r.until, made_on=w.services.application.clock(),
+                made_by=session_of(request).user, pdf_query=query)
+
+
+@get("/privacy/access-report/{trajectory_id:str}/pdf", opt=PRIVACY, sync_to_thread=True)
+def report_pdf(request: Request[Any, Any, Any], trajectory_id: PathText) -> Response[bytes]:
+    """The same report as a PDF, to hand to her."""
+    from trajectory.identity.users import names_of
+
+    w = web(request)
+    t = translator(request)
+    r = _report(request, trajectory_id)
+    if r.errors:
+        raise WebError(422, N_("The period is not valid."))
+    if r.since and r.until:
+        period = t.span(r.since, r.until)
+    elif r.since:
+        period = t.span(r.since, None)
+    elif r.until:
+        period = t("up to and including %(day)s", day=t.date(r.until))
+    else:
+        period = t("Since the file was opened")
+    user = session_of(request).user
+    pdf = access_report_pdf(r.entries, t, short=r.trajectory_id[:8], period=period,
+                            made_at=w.services.application.clock(),
+                            made_by=user.shown_name, name_of=names_of(w.services.users))
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="inzage-{r.trajectory_id[:8]}.pdf"'})
 
 
 @get("/privacy/anomalies", opt=PRIVACY, sync_to_thread=True)
@@ -118,4 +177,4 @@ def anomalies_page(request: Request[Any, Any, Any]) -> Template:
 
 
 def privacy_routes() -> list[Any]:
-    return [report_search, report_page, anomalies_page]
+    return [report_search, report_page, report_pdf, anomalies_page]
