@@ -150,3 +150,17 @@ def test_the_report_is_handed_over_as_a_pdf_and_its_making_is_logged(world: Worl
     assert wrong.status_code == 422
     made = [e for e in world.access(world.girl) if e["action"] == "access-report"]
     assert [e["user_id"] for e in made] == ["privacy", "privacy", "privacy"]
+
+
+def test_the_admins_page_of_one_file_marks_the_bases_and_leads_to_her_report(
+    world: World,
+) -> None:
+    _three_accesses(world)
+    with world.browser("admin") as b:
+        page = b.get("/app/admin", params={"trajectory": str(world.girl)})
+        report = b.get(f"/app/privacy/access-report/{world.girl}")
+    assert page.status_code == 200, page.text
+    for word in ("Relatie", "Geweigerd", "Noodtoegang", "Reden: crisis"):
+        assert word in page.text, word
+    assert f"/app/privacy/access-report/{world.girl}" in page.text
+    assert report.status_code == 200
