@@ -59,15 +59,16 @@ def access_report_pdf(
     doc.set_creator("trajectory")
     doc.set_creation_date(made_at)
     doc.section(t("Who looked at this file"))
-    doc.item(t("File"), short)
+    doc.item(t("Her file"), short)
     doc.item(t("Period"), period)
     doc.item(t("Made on"), t.moment(made_at, seconds=False))
     doc.item(t("Made by"), made_by)
     doc.lines([], t(
         "Every time someone opened, recorded in or listed this file, or tried to and was"
         " refused. The basis says why it was allowed: a relationship (she works with the"
-        " girl), an emergency access (outside her relationship, for a stated reason and a"
-        " limited time), or it was refused."))
+        " girl, or it is her task to keep the file: its administrator, its privacy officer),"
+        " an emergency access (outside her relationship, for a stated reason and a limited"
+        " time), or it was refused."))
     doc.subheading(t("Accesses to the file"))
     doc.lines((_line(e, t, name_of) for e in entries), t("No access in this period."))
     return bytes(doc.output())
