@@ -29,7 +29,7 @@ from tests.api_support import (
     request_body,
     takes_header,
 )
-from tests.conftest import MASTER_KEY
+from tests.conftest import MASTER_KEY, FakeClock
 from tests.live import live_server
 from tests.project_support import approved_project
 from trajectory.api.app import create_app
@@ -372,12 +372,12 @@ def _about_her(app: TrajectoryApplication) -> Iterator[tuple[str, str]]:
 
 
 def test_a_coordinator_of_another_team_reads_by_emergency_access_and_records_nothing(
-    world: World, app: TrajectoryApplication
+    world: World, app: TrajectoryApplication, clock: FakeClock
 ) -> None:
     """Given a coordinator of the girl's organisation in another team, who gets 404 on her;
     when she opens the file by emergency access (to read: the organisation's default);
     then every read about her answers, every write is refused as read-only, and nothing is
-    recorded."""
+    recorded; and when its hours are over, she gets 404 again."""
     with world.live.client() as http:
         doc: dict[str, Any] = http.get("/schema/openapi.json").json()
     with world.client("coordinator-other-team") as http:
@@ -409,3 +409,7 @@ def test_a_coordinator_of_another_team_reads_by_emergency_access_and_records_not
         " AND trajectory_id = ?", ["coordinator-other-team", str(world.trajectory)])]
     assert marked
     assert all(e["emergency_access"] for e in marked[1:]), marked
+    # and when its hours are over, the file is closed to her again
+    clock.advance(hours=8)
+    with world.client("coordinator-other-team") as http:
+        assert http.get(f"/trajectories/{world.trajectory}").status_code == 404
