@@ -26,6 +26,7 @@ from trajectory.aggregates.events.intake import Identity
 from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.commands import DecideComenshaRegistration, PrepareHandover, RegisterNetworkContact
+from trajectory.identity.teams import Teams
 from trajectory.settings import Settings
 
 # Words that must never appear in an answer to someone who may not see the trajectory.
@@ -96,8 +97,14 @@ PEOPLE: dict[str, tuple[str, str]] = {
     "admin-other-org": ("admin", ORG_B),
     "quality": ("quality", ORG_A),
     "inspector": ("inspector", INSPECTORATE),
+    # the relationship (issue 18): a coordinator of her organisation in another team than
+    # the girl's, and the organisation's privacy officer
+    "coordinator-other-team": ("coordinator", ORG_A),
     "privacy": ("privacy", ORG_A),
 }
+TEAM = "team-zon"
+"""The girl's team, and the coordinator's (`coordinator-other-team` is in `OTHER_TEAM`)."""
+OTHER_TEAM = "team-maan"
 
 
 def make_world(live: Live) -> World:
@@ -106,8 +113,13 @@ def make_world(live: Live) -> World:
     app = live.services.application
     coordinator = Actor(user_id="coordinator", role="coordinator", organisation=ORG_A)
     other = Actor(user_id="coordinator-other-org", role="coordinator", organisation=ORG_B)
+    teams = Teams(app.db)
+    for team_id, name, member in ((TEAM, "Groep Zon", "coordinator"),
+                                  (OTHER_TEAM, "Groep Maan", "coordinator-other-team")):
+        teams.create(ORG_A, name, by="admin", now=app.clock(), team_id=team_id)
+        teams.add_member(team_id, member, by="admin", now=app.clock())
     identity = Identity(name=GIRL, date_of_birth=date(2010, 5, 5), home_region=REGION)
-    tid = app.open_trajectory(intake(identity=identity), coordinator).trajectory_id
+    tid = app.open_trajectory(intake(identity=identity, team=TEAM), coordinator).trajectory_id
     contact = app.execute(
         tid, RegisterNetworkContact(role="aunt", risk="safe"), coordinator
     ).created

@@ -28,7 +28,7 @@ from tests.api_support import (
     request_body,
     takes_header,
 )
-from tests.conftest import MASTER_KEY
+from tests.conftest import MASTER_KEY, FakeClock
 from tests.live import live_server
 from tests.project_support import approved_project
 from trajectory.api.app import create_app
@@ -39,9 +39,12 @@ from trajectory.erasure_proposals import propose
 from trajectory.identity.teams import Teams
 from trajectory.organisation.facts import ORGANISATION_FACTS
 from trajectory.settings import Settings
+from trajectory.visibility import break_the_glass
 
-# The callers. "coordinator", "aftercare" and "admin" belong with the trajectory (its
-# organisation, or it was handed over to her); the others do not.
+# The callers. "coordinator", "aftercare", "admin" and "privacy" belong with the trajectory
+# (its organisation and team, or it was handed over to her); the others do not: a
+# coordinator of another team of her organisation finds her as little as one of another
+# organisation.
 CALLERS = (
     "coordinator",
     "coordinator-other-org",
@@ -57,6 +60,8 @@ CALLERS = (
     "admin-stepped-up",
     "no-token",
     "bad-token",
+    # the relationship (issue 18): her organisation, another team
+    "coordinator-other-team",
 )
 ROLE = {
     "coordinator": "coordinator",
@@ -71,8 +76,9 @@ ROLE = {
     "privacy": "privacy",
     "researcher-stepped-up": "researcher",
     "admin-stepped-up": "admin",
+    "coordinator-other-team": "coordinator",
 }
-SEES_TRAJECTORY = {"coordinator", "aftercare", "admin", "admin-stepped-up"}
+SEES_TRAJECTORY = {"coordinator", "aftercare", "admin", "admin-stepped-up", "privacy"}
 # (method, path) -> the step-up scope it needs; a step-up token carries only its role's.
 STEP_UP = {
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): "erase",
@@ -123,7 +129,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/trajectories/{trajectory_id:str}/follow-ups/not-possible"): {"coordinator",
                                                                            "aftercare"},
     ("GET", "/aftercare-workers"): {"coordinator"},
-    ("GET", "/audit/access"): {"admin"},
+    ("GET", "/audit/access"): {"admin", "privacy"},
+    ("GET", "/audit/anomalies"): {"admin", "privacy"},
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
     ("GET", "/admin/erasures"): {"admin"},
     ("POST", "/admin/erasures"): {"admin"},
@@ -382,3 +389,55 @@ def test_an_admin_reads_the_access_log_of_her_own_organisation_only(world: World
         # and the ids in a query are checked like the ids in a path
         other = mine.get("/audit/access", params={"trajectory": str(world.other_trajectory)})
         assert other.status_code == 404
+
+
+def _about_her(app: TrajectoryApplication) -> Iterator[tuple[str, str]]:
+    """The routes about one girl a coordinator may use."""
+    for method, path in operations(app):
+        if "{trajectory_id" in path and "coordinator" in POLICY.get((method, path),
+                                                                    {"coordinator"}):
+            yield method, path
+
+
+def test_a_coordinator_of_another_team_reads_by_emergency_access_and_records_nothing(
+    world: World, app: TrajectoryApplication, clock: FakeClock
+) -> None:
+    """Given a coordinator of the girl's organisation in another team, who gets 404 on her;
+    when she opens the file by emergency access (to read: the organisation's default);
+    then every read about her answers, every write is refused as read-only, and nothing is
+    recorded; and when its hours are over, she gets 404 again."""
+    with world.live.client() as http:
+        doc: dict[str, Any] = http.get("/schema/openapi.json").json()
+    with world.client("coordinator-other-team") as http:
+        assert http.get(f"/trajectories/{world.trajectory}").status_code == 404
+    who = Actor(user_id="coordinator-other-team", role="coordinator", organisation=ORG_A)
+    break_the_glass(app.db, who, world.trajectory, reason="crisis", explanation="",
+                    write=False, now=app.clock())
+    version_before = app.current_version(world.trajectory)
+    wrong: list[str] = []
+    with world.client("coordinator-other-team") as http:
+        for method, path in _about_her(app):
+            url = fill(path, world)
+            response = http.request(method, url,
+                                    json=request_body(doc, openapi_path(path), method))
+            if method == "GET":
+                if response.status_code != 200:
+                    wrong.append(f"{method} {path}: {response.status_code}, want 200")
+                continue
+            rule = (response.json().get("rule") if response.headers.get(
+                "content-type", "").startswith("application/problem+json") else None)
+            if (response.status_code, rule) != (409, "emergency-access-read-only"):
+                wrong.append(f"{method} {path}: {response.status_code} {rule},"
+                             " want 409 emergency-access-read-only")
+    assert not wrong, "\n".join(wrong)
+    assert app.current_version(world.trajectory) == version_before
+    # and every one of those acts is marked in her access log as done by emergency access
+    marked = [e for e in app.db.fetchall(
+        "SELECT emergency_access, outcome FROM access_log WHERE user_id = ?"
+        " AND trajectory_id = ?", ["coordinator-other-team", str(world.trajectory)])]
+    assert marked
+    assert all(e["emergency_access"] for e in marked[1:]), marked
+    # and when its hours are over, the file is closed to her again
+    clock.advance(hours=8)
+    with world.client("coordinator-other-team") as http:
+        assert http.get(f"/trajectories/{world.trajectory}").status_code == 404

@@ -287,6 +287,9 @@ def test_no_dutch_page_shows_an_english_word_or_a_raw_code(world: World) -> None
         "admin": ["/app/admin", f"/app/admin?trajectory={g}", "/app/admin/users",
                   f"/app/admin/log?trajectory={str(g)[:8]}", "/app/research/projects",
                   "/app/research/projects/woorden"],
+        "privacy": ["/app/privacy/access-report", f"/app/privacy/access-report?trajectory={g}",
+                    f"/app/privacy/access-report/{g}", "/app/privacy/anomalies",
+                    f"/app/admin/log?trajectory={str(g)[:8]}"],
     }
     english = english_only_words()
     shown: dict[str, list[str]] = {}

@@ -71,6 +71,7 @@ PEOPLE: dict[str, tuple[str, str]] = {
     "admin-b": ("admin", ORG_B),
     "quality": ("quality", ORG_A),
     "inspector": ("inspector", "Inspectie Gezondheidszorg en Jeugd"),
+    "privacy": ("privacy", ORG_A),
 }
 DISPLAY_NAMES: dict[str, str] = {
     "coordinator": "Marieke de Graaf",
@@ -83,6 +84,7 @@ DISPLAY_NAMES: dict[str, str] = {
     "admin-b": "Lotte Mulder",
     "quality": "Kees Peters",
     "inspector": "Ingrid Dekker",
+    "privacy": "Petra Vos",
 }
 """How the pages name the people of the world: a care record names people as people."""
 

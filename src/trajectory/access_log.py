@@ -35,6 +35,8 @@ Action = Literal[
     # an administrator's acts on her organisation's teams (`identity.teams`), and the
     # organisation's settings of access (`trajectory.emergency.AccessSettings`)
     "team-add", "team-retire", "team-member-add", "team-member-remove", "access-settings",
+    # the privacy officer made a girl's access report (`web.privacy_pages`)
+    "access-report",
 ]
 Outcome = Literal["ok", "denied", "refused", "rejected", "replayed", "failed", "proposed"]
 

@@ -9,6 +9,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from trajectory import __version__
+from trajectory.api.audit import access_anomalies
 from trajectory.api.context import Services
 from trajectory.api.edge import HeadLimits
 from trajectory.api.emergency import emergency_routes
@@ -99,6 +100,7 @@ def create_app(services: Services) -> Litestar:
             aftercare_workers,
             out_of_view,
             access_log,
+            access_anomalies,
             health,
             root_index,
             *fact_routes(),

@@ -16,6 +16,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request
 
+from trajectory.access_report import emergency_accesses_of, with_basis
 from trajectory.aggregates.vocabulary import Status
 from trajectory.api.context import access_entry, caller, parse_trajectory_id, services
 from trajectory.api.errors import ApiError, FieldError, not_found
@@ -279,4 +280,6 @@ def read_access_log(request: Request[Any, Any, Any], raw_id: str) -> list[Access
     if row is None or row["organisation"] != user.organisation:
         raise not_found()
     _logged(request, "audit-read", tid)
-    return [AccessEntryOut(**r) for r in svc.access.for_trajectory(str(tid))]
+    rows = svc.access.for_trajectory(str(tid))
+    accesses = emergency_accesses_of(svc.access, str(tid))
+    return [AccessEntryOut(**r) for r in with_basis(rows, accesses)]

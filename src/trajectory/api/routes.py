@@ -23,7 +23,7 @@ from trajectory.api.schemas import (
     ProjectionLagOut,
     RecordedOut,
 )
-from trajectory.api.security import ADMIN, authenticated
+from trajectory.api.security import AUDITORS, authenticated
 from trajectory.facts import CARE, COORDINATOR
 from trajectory.projections.caseload import CaseloadOut
 from trajectory.projections.handovers import HandoversOut
@@ -252,7 +252,7 @@ async def aftercare_workers(request: Request[Any, Any, Any]) -> list[reads.After
 @get(
     "/audit/access",
     guards=[authenticated],
-    opt={"roles": ADMIN},
+    opt={"roles": AUDITORS},
     summary="Who accessed a trajectory",
     tags=["audit"],
     responses=problem_responses(),
@@ -261,7 +261,9 @@ async def access_log(
     request: Request[Any, Any, Any],
     trajectory: Annotated[str, Parameter(description="The trajectory's id.", max_length=64)],
 ) -> list[AccessEntryOut]:
-    """Every access to one trajectory, in time order. Reading it is itself logged."""
+    """Every access to one trajectory, in time order, each with the basis it stood on:
+    `relationship`, `emergency` (with the emergency access and its reason) or `refused`.
+    For the organisation's admins and privacy officer. Reading it is itself logged."""
     return await anyio.to_thread.run_sync(partial(reads.read_access_log, request, trajectory))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 import msgspec
@@ -42,8 +43,15 @@ class AccessEntryOut(msgspec.Struct, kw_only=True):
     request_id: str | None
     shown: list[str] = msgspec.field(default_factory=list)
     """The trajectories a list (the caseload page) showed in this one entry."""
+    basis: Literal["relationship", "emergency", "refused"] = "relationship"
+    """What the access stood on (`trajectory.access_report`): her professionals'
+    relationship with her (an allowed act not under an emergency access), an emergency
+    access (named in `emergency_access`, with its reason), or none: it was refused."""
     emergency_access: str | None = None
-    """The emergency access the act was done under (trajectory.emergency), if any."""
+    emergency_reason: str | None = None
+    """The emergency access's coded reason (crisis, runaway-at-night, police-request,
+    other)."""
+    emergency_explanation: str | None = None
 
 
 class ProjectionLagOut(msgspec.Struct, kw_only=True):

@@ -30,6 +30,8 @@ from trajectory.identity.users import SENSITIVE_SCOPES, Bearer, TokenExpired, Us
 from trajectory.visibility import visible_row
 
 ADMIN = ("admin",)
+AUDITORS = ("admin", "privacy")
+"""Who reads who looked at a girl's file: her organisation's admins and privacy officer."""
 RESEARCHER = ("researcher",)
 STEPS_UP = ("researcher", "admin")
 """The roles with an act that needs a step-up token."""

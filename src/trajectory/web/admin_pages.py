@@ -19,6 +19,8 @@ from litestar import Request, get, post
 from litestar.response import Template
 
 from trajectory.access_log import Action, Outcome
+from trajectory.access_report import basis_of
+from trajectory.emergency import EmergencyAccesses
 from trajectory.identity.administration import (
     NOT_FOUND,
     ORGANISATION_ROLES,
@@ -312,7 +314,11 @@ def _girls_matching(request: Request[Any, Any, Any], name: str, short: str) -> l
     return found
 
 
-@get("/admin/log", opt=ADMIN, sync_to_thread=True)
+AUDIT = {"web_access": "full", "web_roles": ("admin", "privacy")}
+"""The access log: the organisation's admins and its privacy officer."""
+
+
+@get("/admin/log", opt=AUDIT, sync_to_thread=True)
 def log_page(request: Request[Any, Any, Any]) -> Template:
     """The organisation's access log, newest first, by girl (name or short id), user,
     action and period; the search itself is logged, naming the girls it matched."""
@@ -351,12 +357,16 @@ def log_page(request: Request[Any, Any, Any]) -> Template:
         limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE)
     log_access(request, "audit-read", None, shown=tuple(tids or ()))
     name = names_of(w.services.users)
+    emergency = EmergencyAccesses(w.services.application.db)
+    accesses = {e["emergency_access"]: emergency.get(e["emergency_access"])
+                for e in entries[:PAGE_SIZE] if e.get("emergency_access")}
     kept = {k: v for k, v in q.items() if v and k != "page"}
     newer = urlencode({**kept, "page": str(number - 1)}) if number > 1 else None
     older = urlencode({**kept, "page": str(number + 1)}) if len(entries) > PAGE_SIZE else None
     return page(request, "admin_log.html", status_code=422 if errors else 200, q=q,
                 errors=errors, entries=entries[:PAGE_SIZE], newer=newer, older=older,
                 who=name, short=lambda tid: str(tid)[:8], actions=typing.get_args(Action),
+                basis_of=basis_of, accesses=accesses,
                 outcomes=typing.get_args(Outcome))
 
 

@@ -145,7 +145,7 @@ def _hinted_structs(hint: Any, listed: bool = False) -> Iterator[tuple[type, boo
 def values() -> set[str]:
     """Vocabulary values: the domain's Literals, the commands' own, and the codes the
     read pages show (access log, handover states, element statuses, roles)."""
-    from trajectory import access_log, erasure, views
+    from trajectory import access_log, emergency, erasure, views
     from trajectory.aggregates import vocabulary
     from trajectory.identity import users
     from trajectory.organisation import elements
@@ -154,6 +154,7 @@ def values() -> set[str]:
     from trajectory.research import export
 
     found = _module_literals(vocabulary) | _module_literals(access_log)
+    found |= _module_literals(emergency)  # an emergency access's reason, its review
     found |= _module_literals(model) - set(typing.get_args(model.Criterion))
     for cls in command_structs():
         for hint in typing.get_type_hints(cls).values():

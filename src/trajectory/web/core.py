@@ -312,8 +312,13 @@ NAV: dict[str, list[tuple[str, str]]] = {
         (N_("Try a protocol"), "/protocols/replay"),
     ],
     "inspector": [(N_("Inspection"), "/inspection")],
-    "privacy": [(N_("Emergency accesses"), "/privacy/emergency-accesses"),
-                (N_("Access settings"), "/privacy/settings")],
+    "privacy": [
+        (N_("Emergency accesses"), "/privacy/emergency-accesses"),
+        (N_("Access report"), "/privacy/access-report"),
+        (N_("Access signals"), "/privacy/anomalies"),
+        (N_("Access log"), "/admin/log"),
+        (N_("Access settings"), "/privacy/settings"),
+    ],
 }
 """Each role's menu: the entry's English msgid (translated in the page) and its path."""
 

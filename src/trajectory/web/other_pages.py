@@ -22,6 +22,7 @@ from uuid import UUID
 from litestar import Request, Response, get, post
 from litestar.response import File, Template
 
+from trajectory.access_report import emergency_accesses_of, with_basis
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.vocabulary import AftercareContactKind
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
@@ -595,8 +596,9 @@ def admin_page(request: Request[Any, Any, Any]) -> Template:
         return _admin_page(request, error=translator(request)("not_found"),
                            looked_up=str(tid), status_code=404)
     log_access(request, "audit-read", str(tid))
-    return _admin_page(request, entries=w.services.access.for_trajectory(str(tid)),
-                       looked_up=str(tid))
+    rows = w.services.access.for_trajectory(str(tid))  # each with its basis (issue 18)
+    entries = with_basis(rows, emergency_accesses_of(w.services.access, str(tid)))
+    return _admin_page(request, entries=entries, looked_up=str(tid))
 
 
 def _erasure_refusal(t: Translator, refusal: RuleRefused, short: str = "") -> str:

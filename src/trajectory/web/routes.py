@@ -26,6 +26,7 @@ from trajectory.web.emergency_pages import emergency_routes
 from trajectory.web.organisation_pages import organisation_routes
 from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
+from trajectory.web.privacy_pages import privacy_routes
 from trajectory.web.project_pages import project_routes
 from trajectory.web.protocol_page import protocol_routes
 from trajectory.web.register_pages import register_routes
@@ -45,6 +46,7 @@ def web_routes() -> list[Router]:
             *project_routes(),
             *register_routes(),
             *week_routes(),
+            *privacy_routes(),
             *calendar_feed_routes(),
             *emergency_routes(),
         ],
