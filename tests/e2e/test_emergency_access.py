@@ -93,6 +93,6 @@ def test_a_coordinator_breaks_the_glass_and_the_privacy_officer_reviews_it(
         review.get_by_role("button", name="Beoordeling vastleggen").click()
     assert "De beoordeling is vastgelegd." in officer.locator("main").inner_text()
     recorded = officer.locator("section.review").first.inner_text()
-    assert "Beoordeeld door Pien Privacy" in recorded
+    assert "Beoordeeld door Petra Vos" in recorded
     assert ": gerechtvaardigd." in recorded
     checked(officer, shots, "review-recorded")
