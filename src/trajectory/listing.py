@@ -86,5 +86,6 @@ def list_trajectories(app: TrajectoryApplication, name: str, out: TextIO) -> int
     for row in rows:
         print(f"{str(row['trajectory_id'])[:SHORT_ID]}  {row['phase']:>5}  {row['status']:<9}"
               f"  {row['intake_date']}", file=out)
-    print(f"{len(rows)} trajectories ({user.organisation}, as {user.name})", file=out)
+    count = "1 trajectory" if len(rows) == 1 else f"{len(rows)} trajectories"
+    print(f"{count} ({user.organisation}, as {user.name})", file=out)
     return EXIT_OK
