@@ -164,7 +164,8 @@ def worker_app() -> Litestar:
 
 
 def _prepare_demo(
-    application: TrajectoryApplication, services: Services, host: str, port: int
+    application: TrajectoryApplication, services: Services, host: str = "127.0.0.1",
+    port: int = 8000,
 ) -> str:
     """Load demo data into an empty store (a store that holds data keeps it, and is told
     so), and make a fresh token, password and TOTP secret for each demo account: what
