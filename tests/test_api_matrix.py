@@ -106,6 +106,10 @@ PUBLIC = {
     "/schema/{path:str}",
     "/statistics/signing-key",  # a public key, published on purpose
 }
+# Routes for the operators' tools, not for users: no care data behind them, and no user's
+# token opens them. Off unless the installation set their own token (the matrix sets none):
+# then they answer every caller as a path that does not exist (tests/test_metrics.py).
+OPERATORS = {"/metrics"}
 # (method, path) -> roles allowed; anything under /trajectories not listed: coordinators.
 POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/trajectories"): {"coordinator", "aftercare"},
@@ -181,6 +185,8 @@ def expected(method: str, path: str, caller: str) -> int | str:
     """The status a caller must get, or "allowed"."""
     if path in PUBLIC:
         return "allowed"
+    if path in OPERATORS:
+        return 404
     if caller in ("no-token", "bad-token"):
         return 401
     if (method, path) in POLICY:
@@ -287,7 +293,7 @@ def test_the_matrix_covers_the_routes_of_the_design(app: TrajectoryApplication) 
         "follow-ups/not-possible",
     ):
         assert f"/trajectories/{{trajectory_id:str}}/{sub}" in paths
-    assert {"/trajectories", "/audit/access", "/health"} <= paths
+    assert {"/trajectories", "/audit/access", "/health", "/metrics"} <= paths
 
 
 def test_every_route_answers_every_caller_as_the_policy_says(

@@ -86,3 +86,41 @@ def test_two_threads_logging_at_once_never_share_a_line(monkeypatch: pytest.Monk
     lines = stream.getvalue().splitlines()
     assert len(lines) == 600
     assert all(isinstance(json.loads(line), dict) for line in lines)
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr does in a person's shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_readable_lines_and_anything_else_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    # given stderr is a terminal
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    # when logging is configured and something logs (structlog's and the standard library's)
+    configure_logging("info")
+    structlog.get_logger("trajectory.test").info("server_ready", port=8000)
+    logging.getLogger("uvicorn.error").info("Application startup complete.")
+    # then a person reads the lines: the event first, its fields as key=value, no JSON
+    lines = terminal.getvalue().splitlines()
+    assert any("server_ready" in line and "port=8000" in line for line in lines), lines
+    assert any("Application startup complete." in line for line in lines), lines
+    assert lines
+    assert not any(line.lstrip().startswith("{") for line in lines), lines
+    # given stderr is a pipe, a file or systemd's journal (no terminal)
+    plain = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", plain)
+    configure_logging("info")
+    structlog.get_logger("trajectory.test").info("server_ready", port=8000)
+    # then every line is JSON
+    assert json.loads(plain.getvalue().splitlines()[-1])["port"] == 8000
+    # and the choice can be made without looking
+    configure_logging("info", console=False)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    structlog.get_logger("trajectory.test").info("chosen", n=2)
+    assert json.loads(terminal.getvalue().splitlines()[-1])["n"] == 2

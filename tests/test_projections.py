@@ -863,7 +863,8 @@ def restore_logging() -> Iterator[None]:
 
 
 def _status_lines(out: str) -> dict[str, tuple[int, int]]:
-    header, *lines = out.strip().splitlines()
+    table, _, _ = out.strip().partition("\n\n")  # (what to run follows a blank line)
+    header, *lines = table.splitlines()
     assert header.split()[:3] == ["projection", "position", "lag"]
     return {n: (int(p), int(lag)) for n, p, lag, _ in (line.split() for line in lines)}
 
@@ -884,6 +885,9 @@ def test_projections_run_rebuild_and_status_on_the_command_line(
     out = io.StringIO()
     assert projections_command(app, _args("projections", "status"), out) == 0
     assert _status_lines(out.getvalue()) == dict.fromkeys(PROJECTION_NAMES, (0, head))
+    # and says what to run about the lag, in the mode the installation runs
+    assert "start `trajectory serve`, or catch them up now with `trajectory projections run`" in (
+        out.getvalue())
     # run follows the log until told to stop
     stop = threading.Event()
     threading.Timer(0.5, stop.set).start()
@@ -896,9 +900,26 @@ def test_projections_run_rebuild_and_status_on_the_command_line(
     out = io.StringIO()
     projections_command(app, _args("projections", "status"), out)
     assert _status_lines(out.getvalue()) == dict.fromkeys(PROJECTION_NAMES, (head, 0))
+    assert out.getvalue().endswith("\n\nEvery read model is current.\n")
     # rebuild of one projection says how many events it applied
     out = io.StringIO()
     assert projections_command(app, _args("projections", "rebuild", "caseload"), out) == 0
     assert f"rebuilt caseload: {head} events" in out.getvalue()
     with pytest.raises(SystemExit):
         _args("projections", "rebuild", "no-such-projection")
+
+
+def test_status_says_what_to_run_when_a_read_model_lags_in_each_mode() -> None:
+    from trajectory.projections.cli import what_to_run
+
+    # in-process: the server keeps them current, or the runner once
+    in_process = what_to_run(["caseload", "states"], external=False)
+    assert "Behind the log: caseload, states." in in_process
+    assert "start `trajectory serve`" in in_process
+    # external: nothing but the runner does
+    external = what_to_run(["caseload"], external=True)
+    assert "run `trajectory projections run`" in external
+    assert "TRAJECTORY_PROJECTIONS=external" in external
+    # either way, one stuck on an event: its log line, then a rebuild
+    assert "trajectory projections rebuild NAME" in external
+    assert what_to_run([], external=True) == "Every read model is current.\n"

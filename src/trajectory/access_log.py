@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from trajectory.emergency import EmergencyAccesses
+from trajectory.metrics import CommitObserver, Timed
 from trajectory.persistence.database import Database, RowWrite
 
 Action = Literal[
@@ -154,6 +155,8 @@ class AccessLog:
         self._turn = threading.Condition()
         self._waiting: list[_Waiting] = []
         self._writing = False
+        # Told of every group commit, with its batch size (`metrics`).
+        self.commit_observers: list[CommitObserver] = []
 
     def append(self, entry: AccessEntry) -> None:
         """Write one entry, committed before this returns; raises if it cannot be written."""
@@ -168,7 +171,8 @@ class AccessLog:
         if not mine.done:
             error: BaseException | None = None
             try:
-                self.db.write(*(w.row for w in batch))
+                with Timed(self.commit_observers, "access_log", len(batch)):
+                    self.db.write(*(w.row for w in batch))
             except BaseException as e:  # every entry of the batch failed with it
                 error = e
             with self._turn:

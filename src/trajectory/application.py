@@ -35,6 +35,7 @@ from trajectory.crypto import (
     TrajectoryErased,
     load_master_key,
 )
+from trajectory.metrics import CommitObserver, Timed
 from trajectory.persistence.database import Database, Dialect, RowWrite
 from trajectory.persistence.durability import check_durability
 from trajectory.persistence.files import secure_sqlite_store
@@ -112,6 +113,8 @@ class TrajectoryApplication(Application[UUID]):
             "sqlite" if dialect_of(settings.database_url) == "sqlite" else "postgres"
         )
         self.db = Database(self.dialect, self.recorder.datastore)  # type: ignore[attr-defined]
+        # Told of every command's commit (`metrics`; the HTTP services register theirs).
+        self.commit_observers: list[CommitObserver] = []
         check_durability(self.db, throwaway=settings.throwaway_store)
         added = create_schema(self.db) if create_tables else set()
         # Read models register here what to delete when a trajectory is erased.
@@ -277,7 +280,8 @@ class TrajectoryApplication(Application[UUID]):
         if before // interval != t.version // interval:
             rows.append(self.snapshot_row(t))
         try:
-            recordings = self.save(t, also=rows, snapshot_taken=True)
+            with Timed(self.commit_observers, "write", 1):  # one command, one commit today
+                recordings = self.save(t, also=rows, snapshot_taken=True)
         except (IntegrityError, TransactionAborted) as e:
             actual = self.current_version(t.id)
             if actual != before:

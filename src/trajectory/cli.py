@@ -52,8 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--count", type=int, default=40, help="number of girls (default 40)")
     demo.add_argument("--seed", type=int, default=2014, help="random seed (default 2014)")
 
-    show = sub.add_parser("show", help="print a trajectory's state and history")
+    show = sub.add_parser("show", help="print a trajectory's state and history (access-logged)")
     show.add_argument("id", help="trajectory id")
+    show.add_argument(
+        "--as", dest="as_user", metavar="USER",
+        help="read as this user, who must be able to see her (default: logged as the"
+        " operating-system account at this terminal)",
+    )
+
+    listing = sub.add_parser(
+        "list", help="the trajectories a user sees: short id, phase, status (access-logged)"
+    )
+    listing.add_argument("--as", dest="as_user", metavar="USER", required=True,
+                         help="the coordinator or aftercare worker whose list it is")
 
     verify = sub.add_parser("verify", help="recompute every hash chain; exit 1 on tampering")
     verify.add_argument(
@@ -247,7 +258,17 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             except ValueError:
                 print(f"trajectory: {args.id!r} is not a trajectory id (a UUID)", file=sys.stderr)
                 return EXIT_USAGE
-            return int(show(app, trajectory_id, sys.stdout))
+            user = None
+            if args.as_user:
+                from trajectory.listing import acting_user
+
+                if (user := acting_user(app, args.as_user)) is None:
+                    return EXIT_USAGE
+            return int(show(app, trajectory_id, sys.stdout, user))
+        if args.command == "list":
+            from trajectory.listing import list_trajectories
+
+            return list_trajectories(app, args.as_user, sys.stdout)
         if args.command == "verify":
             if args.export:
                 from trajectory.research.cli import verify_export_command

@@ -1,4 +1,5 @@
-"""Structured JSON logs (structlog) and progress for long work.
+"""Structured logs (structlog): JSON lines, or readable lines on a terminal; and progress
+for long work.
 
 Log events are snake_case and carry opaque ids only: never a name or free text.
 """
@@ -6,6 +7,7 @@ Log events are snake_case and carry opaque ids only: never a name or free text.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -41,12 +43,35 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
-    """JSON lines on stderr (stdout is for the command's own output).
+def is_terminal(stream: TextIO) -> bool:
+    """Whether a person reads this stream (a closed or odd one is taken for a file)."""
+    try:
+        return bool(stream.isatty())
+    except (ValueError, AttributeError, OSError):
+        return False
+
+
+def renderer(console: bool) -> structlog.types.Processor:
+    """Lines a person reads on a terminal (structlog's console renderer: aligned, coloured
+    unless NO_COLOR is set), JSON lines for a machine everywhere else."""
+    if console:
+        return structlog.dev.ConsoleRenderer(colors=not os.environ.get("NO_COLOR"))
+    return structlog.processors.JSONRenderer()
+
+
+def configure_logging(
+    level: str = "info", stream: TextIO | None = None, *, console: bool | None = None
+) -> None:
+    """Log lines on stderr (stdout is for the command's own output): JSON, unless stderr is
+    a terminal (`console`: decided here from the stream unless given), where a person
+    reads them. Under systemd, in a pipe, in a file and in the tests stderr is no terminal:
+    JSON, as every tool that reads the logs expects.
 
     The standard library's loggers (uvicorn's, the libraries') are rendered as the same
-    JSON lines, so that every line of the service can be parsed.
+    lines, so that every line of the service can be parsed.
     """
+    if console is None:
+        console = is_terminal(stream or sys.stderr)
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -59,7 +84,7 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.JSONRenderer(),
+                renderer(console),
             ],
         )
     )
@@ -72,8 +97,9 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
     structlog.configure(
         processors=[
             *shared,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            # (the console renderer lays out a traceback itself)
+            *([] if console else [structlog.processors.format_exc_info]),
+            renderer(console),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)

@@ -95,6 +95,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # exports generalise an organisation to its region before withholding it. Empty: no
     # region level (organisation -> withheld).
     organisation_regions: str = ""
+    # The Prometheus endpoint (`/metrics`): off (404) without a token; with one, a scraper
+    # that sends it as a bearer token gets the metrics, and anyone else a 404. Not a user's
+    # token: no care data is behind it, and no user needs it.
+    metrics_token: str | None = None
 
     def __post_init__(self) -> None:
         try:

@@ -8,28 +8,51 @@ carries the id only, as the logs do; personal data stays in the opening event.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import date
 from typing import TextIO
 from uuid import UUID
 
+from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.aggregates.errors import TrajectoryNotFound
 from trajectory.aggregates.state import TrajectoryState
-from trajectory.application import TrajectoryApplication
+from trajectory.application import Actor, TrajectoryApplication
 from trajectory.clock import amsterdam_date
+from trajectory.identity.users import User
+from trajectory.listing import CLIENT, Operator, actor_of
 from trajectory.protocol import Protocol, ProtocolRegistryError
 from trajectory.protocol.attention import attention_items
+from trajectory.visibility import visible_row
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
 
 
-def show(app: TrajectoryApplication, trajectory_id: UUID, out: TextIO) -> int:
-    """Print the trajectory's state and history to `out`; exit code 1 if it is unknown."""
+def show(
+    app: TrajectoryApplication, trajectory_id: UUID, out: TextIO, user: User | None = None
+) -> int:
+    """Print the trajectory's state and history to `out`; exit code 1 if it is unknown (or
+    not `user`'s to see). The read is access-logged before anything is printed: as `user`,
+    or as the operator at this terminal (`listing.Operator`); a refusal too."""
+    who: Actor | Operator = actor_of(user) if user is not None else Operator.here()
+    access = AccessLog(app.db)
+
+    def logged(outcome: str) -> None:
+        entry = AccessEntry.by(who, at=app.clock(), action="read", outcome=outcome,
+                               trajectory_id=str(trajectory_id), client=CLIENT)
+        access.append(entry if who.organisation else replace(entry, organisation=None))
+
     try:
+        if user is not None:
+            today = amsterdam_date(app.clock())
+            visible_row(app.db, user, trajectory_id, today=today,
+                        grace_days=app.settings.aftercare_grace_days, now=app.clock())
         t = app.get(trajectory_id)
     except TrajectoryNotFound:
+        logged("denied")
         print(f"trajectory: no trajectory with id {trajectory_id}", file=sys.stderr)
         return EXIT_NOT_FOUND
+    logged("ok")
     events = list(app.stream(trajectory_id))
     s = t.state
     today = amsterdam_date(app.clock())

@@ -17,6 +17,7 @@ from trajectory.api.erasures import erasure_routes
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
 from trajectory.api.forwarded import TrustedProxies
+from trajectory.api.metrics import metrics
 from trajectory.api.middleware import HttpHygiene
 from trajectory.api.organisation import organisation_routes
 from trajectory.api.out_of_view import out_of_view
@@ -69,6 +70,12 @@ def _release(app: Litestar) -> None:
     if services.loop_reader is not None:
         services.loop_reader.close()
     services.access_writers.shutdown(wait=True)
+    if services.metrics is not None:  # the application may live on, under another app
+        observe = services.metrics.observe_commit
+        for observers in (services.application.commit_observers,
+                          services.access.commit_observers):
+            while observe in observers:
+                observers.remove(observe)
 
 
 def create_app(services: Services) -> Litestar:
@@ -102,6 +109,7 @@ def create_app(services: Services) -> Litestar:
             access_log,
             access_anomalies,
             health,
+            metrics,
             root_index,
             *fact_routes(),
             erase_trajectory,
@@ -140,6 +148,8 @@ def create_app(services: Services) -> Litestar:
     # logged) before the router, the guards or any cookie parser read it.
     networks = parse_networks(services.application.settings.trusted_proxies)
     app.asgi_handler = TrustedProxies(
-        HttpHygiene(HeadLimits(app.asgi_handler), docs_page=docs_page), networks
+        HttpHygiene(HeadLimits(app.asgi_handler), docs_page=docs_page,
+                    metrics=services.metrics),
+        networks,
     )
     return app

@@ -17,6 +17,7 @@ from trajectory.api.throttle import FailureThrottle
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.idempotency import IdempotencyStore
 from trajectory.identity.users import User, UserStore
+from trajectory.metrics import Metrics
 from trajectory.persistence.database import LoopReader
 from trajectory.projections import ProjectionRunner
 
@@ -48,6 +49,8 @@ class Services:
     access_writers: ThreadPoolExecutor = field(default_factory=access_writer_pool)
     """Threads that commit a read's access-log entry while the read runs (`api.reads`);
     owned by the app, shut down when it stops."""
+    metrics: Metrics | None = None
+    """What `/metrics` shows (None: the endpoint is off, and nothing is counted)."""
 
 
 SQLITE_WRITERS = 2

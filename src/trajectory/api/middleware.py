@@ -16,6 +16,8 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from trajectory.metrics import Metrics
+
 log = structlog.get_logger("trajectory.http")
 
 _STRICT_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -55,10 +57,12 @@ def _headers(path: str, docs_page: bool = False) -> list[tuple[bytes, bytes]]:
 
 
 class HttpHygiene:
-    def __init__(self, app: ASGIApp, *, docs_page: bool = False):
-        """`docs_page`: the interactive API docs are served, and get their wider policy."""
+    def __init__(self, app: ASGIApp, *, docs_page: bool = False, metrics: Metrics | None = None):
+        """`docs_page`: the interactive API docs are served, and get their wider policy.
+        `metrics`: each request counted and timed there, by its route template."""
         self.app = app
         self.docs_page = docs_page
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -90,14 +94,29 @@ class HttpHygiene:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            seconds = time.perf_counter() - started
+            route = _route_of(scope)
             log.info(
                 "http_request",
                 request_id=request_id,
                 method=scope.get("method"),
-                route=_route_of(scope),
+                route=route,
                 status=status_holder["status"],
-                ms=round((time.perf_counter() - started) * 1000, 2),
+                ms=round(seconds * 1000, 2),
             )
+            if self.metrics is not None:
+                self.metrics.observe_request(
+                    _method_of(scope), route, status_holder["status"], seconds
+                )
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method_of(scope: Scope) -> str:
+    """The method as a label: any other word a client sends is one label, not many."""
+    method = str(scope.get("method", ""))
+    return method if method in _METHODS else "OTHER"
 
 
 def _route_of(scope: Scope) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import socket
 import sys
+import threading
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 import uvicorn
@@ -62,19 +65,14 @@ def serve(
     application = build_application(settings, clock=clock)
     try:
         services = build_services(application)
+        host = host or settings.host
+        port = port or settings.port
         if demo:
-            _prepare_demo(application, services)
+            announce_when_listening(host, port, _prepare_demo(application, services, host, port))
         in_process = runs_projections_in_process(application)
         if in_process:
             services.projections.catch_up()
         app = build_api(services, run_projections=in_process)
-        host = host or settings.host
-        port = port or settings.port
-        if demo:  # the web pages' demo accounts: a password and a TOTP secret each
-            enrol_demo_accounts(
-                application, [name for _, name, *_ in DEMO_USERS], f"http://{host}:{port}",
-                sys.stderr,
-            )
         log.info(
             "server_ready",
             host=host,
@@ -134,16 +132,15 @@ def _serve_workers(
     (`worker_app`) with its own in-process projection runner: runners share the
     tracking rows and apply each event once, whichever gets there first."""
     application = build_application(settings)
+    host, port = host or settings.host, port or settings.port
+    if settings.metrics_token:
+        # Each worker counts its own: a scrape of the shared address sees one of them
+        # (trajectory.metrics says why, docs/operations.md what to run instead).
+        log.warning("metrics_per_worker", workers=workers)
     try:
         services = build_services(application)
         if demo:
-            _prepare_demo(application, services)
-            enrol_demo_accounts(
-                application,
-                [name for _, name, *_ in DEMO_USERS],
-                f"http://{host or settings.host}:{port or settings.port}",
-                sys.stderr,
-            )
+            announce_when_listening(host, port, _prepare_demo(application, services, host, port))
         if runs_projections_in_process(application):
             services.projections.catch_up()
     finally:
@@ -152,8 +149,8 @@ def _serve_workers(
     uvicorn.run(
         "trajectory.api.server:worker_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers,
         **UVICORN,
     )
@@ -175,14 +172,26 @@ def worker_app() -> Litestar:
     return app
 
 
-def _prepare_demo(application: TrajectoryApplication, services: Services) -> None:
-    """Load demo data into an empty store and print a fresh token for each demo role."""
+def _prepare_demo(
+    application: TrajectoryApplication, services: Services, host: str = "127.0.0.1",
+    port: int = 8000,
+) -> str:
+    """Load demo data into an empty store (a store that holds data keeps it, and is told
+    so), and make a fresh token, password and TOTP secret for each demo account: what
+    is printed once the server listens."""
     from trajectory.demo import DEMO_STUDY, approve_demo_study, run_demo
 
-    if not application.index():
+    out = io.StringIO()
+    held = len(application.index())
+    if held:
+        out.write(
+            f"The store already held {held} trajectories: no demo data was loaded. The demo"
+            " accounts below work on what is there.\n\n"
+        )
+    else:
         run_demo(application)
     now = application.clock()
-    print("demo tokens (new at each start; the previous ones stop working):", file=sys.stderr)
+    out.write("demo tokens (new at each start; the previous ones stop working):\n")
     for user_id, name, role, org, display_name in DEMO_USERS:
         found = services.users.find(name)
         if found is None:
@@ -194,9 +203,39 @@ def _prepare_demo(application: TrajectoryApplication, services: Services) -> Non
             if not found.display_name:  # a demo store from before display names
                 services.users.set_display_name(found.user_id, display_name)
             token = services.users.reissue(name, now)
-        print(f"  {role:12} {name:18} {token}", file=sys.stderr)
+        out.write(f"  {role:12} {name:18} {token}\n")
     # The demo researcher's approved project (every export needs one).
     approve_demo_study(application)
-    print(f"demo research project: {DEMO_STUDY} (approved, demo-researcher bound)",
-          file=sys.stderr)
-    sys.stderr.flush()
+    out.write(f"demo research project: {DEMO_STUDY} (approved, demo-researcher bound)\n\n")
+    # The web pages' demo accounts: a password and a TOTP secret each.
+    enrol_demo_accounts(
+        application, [name for _, name, *_ in DEMO_USERS], f"http://{host}:{port}", out
+    )
+    return out.getvalue()
+
+
+def announce_when_listening(
+    host: str, port: int, text: str, *, out: TextIO | None = None, timeout: float = 120.0
+) -> threading.Thread:
+    """Print `text` on standard output once the server accepts connections: after the
+    start-up's log lines, where a person looks (the logs go to stderr). Nothing is
+    printed if it never listens within `timeout`."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+    def wait_and_print() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((target, port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            return
+        stream = out or sys.stdout
+        stream.write(text)
+        stream.flush()
+
+    thread = threading.Thread(target=wait_and_print, name="demo-announce", daemon=True)
+    thread.start()
+    return thread

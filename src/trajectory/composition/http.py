@@ -12,6 +12,7 @@ from __future__ import annotations
 import anyio
 from litestar import Litestar
 
+from trajectory import __version__
 from trajectory.access_log import AccessLog
 from trajectory.api.app import create_app
 from trajectory.api.context import SQLITE_WRITERS, Services, access_writer_pool
@@ -20,8 +21,10 @@ from trajectory.application import TrajectoryApplication
 from trajectory.composition import projection_runner
 from trajectory.idempotency import IdempotencyStore
 from trajectory.identity.users import UserStore
+from trajectory.metrics import DiskCollector, LagCollector, Metrics, PoolCollector
 from trajectory.persistence.database import LoopReader
-from trajectory.projections import RunnerThread
+from trajectory.projections import ProjectionRunner, RunnerThread
+from trajectory.settings import sqlite_path
 
 POLL_SECONDS = 0.5
 """How often an in-process runner looks for new events when it has caught up."""
@@ -35,21 +38,45 @@ def build_services(
 ) -> Services:
     """What every handler needs, built once per process around one application."""
     db = application.db
+    access = AccessLog(db)
+    runner = projection_runner(application, create_tables=create_tables)
     return Services(
         application=application,
         users=UserStore(db, token_days=application.settings.token_days),
-        access=AccessLog(db),
+        access=access,
         idempotency=IdempotencyStore(db),
         throttle=throttle or FailureThrottle(),
         max_body_bytes=application.settings.max_body_bytes,
-        projections=projection_runner(application, create_tables=create_tables),
+        projections=runner,
         fresh_reads=application.settings.projections == "in-process",
         write_limiter=(
             anyio.CapacityLimiter(SQLITE_WRITERS) if application.dialect == "sqlite" else None
         ),
         loop_reader=_loop_reader(application),
         access_writers=access_writer_pool(),
+        metrics=_metrics(application, access, runner),
     )
+
+
+def _metrics(
+    application: TrajectoryApplication, access: AccessLog, runner: ProjectionRunner
+) -> Metrics | None:
+    """The app's metrics, when `/metrics` is on (a token set): its own registry, told of
+    every commit of this application and of this access log, and reading the read models'
+    lag, the pool (PostgreSQL) or the disk (SQLite) at each scrape."""
+    if not application.settings.metrics_token:
+        return None
+    metrics = Metrics(version=__version__, store=application.dialect)
+    application.commit_observers.append(metrics.observe_commit)
+    access.commit_observers.append(metrics.observe_commit)
+    metrics.watch(LagCollector(runner.status))
+    pool = getattr(application.db.datastore, "pool", None)
+    if application.dialect == "postgres" and hasattr(pool, "get_stats"):
+        metrics.watch(PoolCollector(pool))
+    if (path := sqlite_path(application.settings.database_url)) is not None:
+        metrics.watch(DiskCollector(path))
+    return metrics
+
 
 
 def _loop_reader(application: TrajectoryApplication) -> LoopReader | None:

@@ -59,7 +59,7 @@ def projections_command(
     action = args.projections_command
     try:
         if action == "status":
-            return _status(runner, out)
+            return _status(runner, out, external=app.settings.projections == "external")
         if action == "rebuild":
             name: str | None = args.name
             total = app.recorder.max_notification_id() or 0
@@ -84,13 +84,38 @@ def projections_command(
     raise ValueError(f"unknown projections action {action!r}")
 
 
-def _status(runner: ProjectionRunner, out: TextIO) -> int:
+def _status(runner: ProjectionRunner, out: TextIO, *, external: bool) -> int:
+    """The table, then (after a blank line) what to do about a read model that lags."""
     rows = runner.status()
     width = max(len(r.name) for r in rows)
     out.write(f"{'projection':<{width}}  {'position':>10}  {'lag':>8}  {'erased skipped':>14}\n")
     for r in rows:
         out.write(f"{r.name:<{width}}  {r.position:>10}  {r.lag:>8}  {r.erased_skipped:>14}\n")
+    out.write("\n" + what_to_run([r.name for r in rows if r.lag > 0], external=external))
     return EXIT_OK
+
+
+def what_to_run(lagging: list[str], *, external: bool) -> str:
+    """What an operator runs when read models lag, in the projections mode she runs."""
+    if not lagging:
+        return "Every read model is current.\n"
+    names = ", ".join(lagging)
+    if external:
+        keeper = (
+            "Nothing but the runner applies the log here (TRAJECTORY_PROJECTIONS=external):"
+            " run `trajectory projections run` (under systemd: start its unit)."
+        )
+    else:
+        keeper = (
+            "The server keeps them current while it runs (TRAJECTORY_PROJECTIONS=in-process):"
+            " start `trajectory serve`, or catch them up now with `trajectory projections run`"
+            " (Ctrl-C once the lag is 0)."
+        )
+    return (
+        f"Behind the log: {names}. {keeper} One that stays behind while the log is followed"
+        " has failed on an event (`projection_failed` in the log names it): fix the cause,"
+        " or rebuild it with `trajectory projections rebuild NAME`.\n"
+    )
 
 
 def _stop_on_signals(stop: threading.Event) -> Any:
