@@ -14,6 +14,7 @@ from trajectory.api.edge import HeadLimits
 from trajectory.api.erasures import erasure_routes
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
+from trajectory.api.fhir import access_log_fhir, trajectory_fhir
 from trajectory.api.forwarded import TrustedProxies
 from trajectory.api.middleware import HttpHygiene
 from trajectory.api.organisation import organisation_routes
@@ -94,9 +95,11 @@ def create_app(services: Services) -> Litestar:
             trajectory_event,
             handover,
             handover_pdf,
+            trajectory_fhir,
             aftercare_workers,
             out_of_view,
             access_log,
+            access_log_fhir,
             health,
             root_index,
             *fact_routes(),
