@@ -22,7 +22,7 @@ from uuid import UUID
 import anyio.to_thread
 import msgspec
 from litestar import Request, Response, get
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from trajectory.api.context import access_entry, caller, parse_trajectory_id, services
 from trajectory.api.errors import ApiError, FieldError, not_found, problem_responses
@@ -158,12 +158,12 @@ async def access_log_fhir(
     trajectory: Annotated[str, Parameter(description="The trajectory's id.", max_length=64)],
     start: Annotated[
         str | None,
-        Parameter(query="from", required=False, max_length=10,
+        QueryParameter(name="from", required=False, max_length=10,
                   description="The first day (YYYY-MM-DD, Amsterdam); absent: from the start."),
     ] = None,
     end: Annotated[
         str | None,
-        Parameter(query="to", required=False, max_length=10,
+        QueryParameter(name="to", required=False, max_length=10,
                   description="The last day (YYYY-MM-DD, Amsterdam); absent: up to now."),
     ] = None,
 ) -> Response[bytes]:

@@ -425,8 +425,12 @@ def _score(value: float) -> Json:
     return {"value": value, "unit": "score", "system": UCUM, "code": "{score}"}
 
 
+def _instrument_key(measured: FollowUpMeasured, n: int) -> str:
+    return f"instrument/{measured.originator_version}/{n}"
+
+
 def _instrument(record: _Record, measured: FollowUpMeasured, n: int, score: InstrumentScore,
-                patient: str) -> str:
+                patient: str) -> None:
     name = f"{score.name} {score.version}".strip()
     observation: Json = {
         "resourceType": "Observation",
@@ -443,15 +447,15 @@ def _instrument(record: _Record, measured: FollowUpMeasured, n: int, score: Inst
              "valueQuantity": _score(value)}
             for sub, value in score.subscales.items()
         ]
-    return record.add(f"instrument/{measured.originator_version}/{n}", observation, [measured])
+    record.add(_instrument_key(measured, n), observation, [measured])
 
 
 def _follow_ups(record: _Record, events: Sequence[TrajectoryEvent], patient: str, *,
                 with_notes: bool) -> None:
     for event in events:
         if isinstance(event, FollowUpMeasured):
-            members = [_instrument(record, event, n, score, patient)
-                       for n, score in enumerate(event.instruments)]
+            members = [record.rid(_instrument_key(event, n))
+                       for n in range(len(event.instruments))]
             panel: Json = {
                 "resourceType": "Observation",
                 "status": "final",
@@ -477,6 +481,8 @@ def _follow_ups(record: _Record, events: Sequence[TrajectoryEvent], patient: str
             if with_notes and event.note.strip():
                 panel["note"] = [{"text": event.note}]
             record.add(f"follow-up/{event.originator_version}", panel, [event])
+            for n, score in enumerate(event.instruments):
+                _instrument(record, event, n, score, patient)
         elif isinstance(event, FollowUpNotPossible):
             missed: Json = {
                 "resourceType": "Observation",
