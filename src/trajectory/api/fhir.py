@@ -22,6 +22,7 @@ from uuid import UUID
 import anyio.to_thread
 import msgspec
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
 from trajectory.api.context import access_entry, caller, parse_trajectory_id, services
@@ -40,6 +41,36 @@ AUDIT_READERS = (*ADMIN, "privacy")
 """Who reads the access log as FHIR: an organisation's admin and its privacy officer."""
 
 Purpose = Literal["treatment"]
+
+
+class BundleEntryOut(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
+    full_url: str
+    resource: dict[str, Any]
+    search: dict[str, Any] | None = None
+
+
+class FhirBundleOut(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
+    """A FHIR R4 Bundle (hl7.org/fhir/R4/bundle.html), as far as the OpenAPI document
+    describes it: each entry's resource is a FHIR resource (docs/fhir.md)."""
+
+    resource_type: Literal["Bundle"]
+    type: Literal["collection", "searchset"]
+    timestamp: str
+    entry: list[BundleEntryOut]
+    id: str | None = None
+    meta: dict[str, Any] | None = None
+    identifier: dict[str, Any] | None = None
+    total: int | None = None
+
+
+def _fhir_responses() -> dict[int, ResponseSpec]:
+    """The problems, and the success as a FHIR Bundle (the handlers send its JSON as
+    bytes, already encoded)."""
+    return {
+        200: ResponseSpec(data_container=FhirBundleOut, media_type=FHIR_JSON,
+                          description="A FHIR R4 Bundle", generate_examples=False),
+        **problem_responses(),
+    }
 
 
 def _logged(request: Request[Any, Any, Any], action: str, trajectory_id: UUID) -> None:
@@ -116,7 +147,7 @@ def read_access_log(request: Request[Any, Any, Any], raw_id: str, start: str | N
     summary="Her record as a FHIR R4 Bundle",
     tags=["fhir"],
     media_type=FHIR_JSON,
-    responses=problem_responses(),
+    responses=_fhir_responses(),
 )
 async def trajectory_fhir(
     request: Request[Any, Any, Any],
@@ -151,7 +182,7 @@ async def trajectory_fhir(
     summary="Who accessed a trajectory, as FHIR AuditEvents",
     tags=["audit", "fhir"],
     media_type=FHIR_JSON,
-    responses=problem_responses(),
+    responses=_fhir_responses(),
 )
 async def access_log_fhir(
     request: Request[Any, Any, Any],
