@@ -9,7 +9,7 @@ which file (the trajectory), and with what outcome. The mapping is in docs/fhir.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from trajectory.clock import amsterdam_date
@@ -44,9 +44,15 @@ OUTCOMES = {"ok": "0", "denied": "4", "refused": "4", "rejected": "4", "failed":
 """Our outcome -> AuditEvent.outcome (0 success, 4 minor failure, 8 serious failure)."""
 
 
+def moment(at: str) -> datetime:
+    """An entry's moment as written (UTC, with its offset; one without is UTC too)."""
+    value = datetime.fromisoformat(at)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def in_period(at: str, start: date | None, end: date | None) -> bool:
     """Whether an entry (its UTC moment as written) falls on the Amsterdam days asked."""
-    on = amsterdam_date(datetime.fromisoformat(at))
+    on = amsterdam_date(moment(at))
     return (start is None or on >= start) and (end is None or on <= end)
 
 
@@ -81,7 +87,7 @@ def audit_event(entry: Mapping[str, Any], trajectory_id: str) -> Json:
         "type": {"system": AUDIT_EVENT_TYPE, "code": "rest", "display": "RESTful Operation"},
         "subtype": subtype,
         "action": code,
-        "recorded": instant(datetime.fromisoformat(str(entry["at"]))),
+        "recorded": instant(moment(str(entry["at"]))),
         "outcome": OUTCOMES.get(outcome, "4"),
         "outcomeDesc": outcome,
         "agent": agents,
