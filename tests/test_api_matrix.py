@@ -127,6 +127,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/trajectories/{trajectory_id:str}/continuation-after-18"): {"coordinator",
                                                                            "aftercare"},
     ("GET", "/trajectories/{trajectory_id:str}/handover.pdf"): {"coordinator", "aftercare"},
+    # Her record in FHIR: whoever may read her file, as the handover view (issue 19).
+    ("GET", "/trajectories/{trajectory_id:str}/fhir"): {"coordinator", "aftercare"},
     # Outcomes: whoever holds her, in care, in aftercare and after closure.
     ("POST", "/trajectories/{trajectory_id:str}/revictimisations"): {"coordinator", "aftercare"},
     ("POST", "/trajectories/{trajectory_id:str}/follow-ups"): {"coordinator", "aftercare"},
@@ -134,6 +136,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
                                                                            "aftercare"},
     ("GET", "/aftercare-workers"): {"coordinator"},
     ("GET", "/audit/access"): {"admin", "privacy"},
+    ("GET", "/audit/access.fhir"): {"admin", "privacy"},
     ("GET", "/audit/anomalies"): {"admin", "privacy"},
     ("POST", "/trajectories/{trajectory_id:str}/erasure"): {"admin"},
     ("GET", "/admin/erasures"): {"admin"},
@@ -203,7 +206,7 @@ def expected(method: str, path: str, caller: str) -> int | str:
     about_one = (
         "{trajectory_id" in path
         or "{proposal_id" in path
-        or path == "/audit/access"
+        or path in ("/audit/access", "/audit/access.fhir")
         or (method, path) == ("POST", "/admin/erasures")  # her id is in the body
         or "{team_id" in path  # a team of her organisation's
     )
@@ -246,7 +249,7 @@ def fill(path: str, world: World, proposal_id: str = "", access_id: str = "") ->
     for name, value in values.items():
         path = path.replace(f"{{{name}:str}}", value).replace(f"{{{name}:int}}", value)
     assert "{" not in path, f"the matrix cannot fill the parameters of {path}"
-    if path == "/audit/access":
+    if path in ("/audit/access", "/audit/access.fhir"):
         path += f"?trajectory={world.trajectory}"
     queries = {
         "/quality/signals": "?from=2026-01&to=2026-12",

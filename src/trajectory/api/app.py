@@ -16,6 +16,7 @@ from trajectory.api.emergency import emergency_routes
 from trajectory.api.erasures import erasure_routes
 from trajectory.api.errors import handle_exception
 from trajectory.api.facts import fact_routes
+from trajectory.api.fhir import access_log_fhir, trajectory_fhir
 from trajectory.api.forwarded import TrustedProxies
 from trajectory.api.metrics import metrics
 from trajectory.api.middleware import HttpHygiene
@@ -104,10 +105,12 @@ def create_app(services: Services) -> Litestar:
             trajectory_event,
             handover,
             handover_pdf,
+            trajectory_fhir,
             aftercare_workers,
             out_of_view,
             access_log,
             access_anomalies,
+            access_log_fhir,
             health,
             metrics,
             root_index,
