@@ -156,8 +156,8 @@ class Partners:
     """The organisations of other installations this one exchanges with."""
 
     def __init__(self, db: Database):
+        """The tables are the composition root's to create, with the store's own."""
         self.db = db
-        create_tables(db)
 
     def register(self, card: Card, *, by: str, now: datetime) -> list[str]:
         """Register (or re-register) every organisation of the card; returns them."""
