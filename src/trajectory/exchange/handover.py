@@ -35,6 +35,7 @@ import msgspec
 
 from trajectory.access_log import AccessEntry
 from trajectory.aggregates.corrections import Corrections
+from trajectory.aggregates.errors import VersionConflict
 from trajectory.aggregates.events import chain, education, handover, network, safety
 from trajectory.aggregates.events import treatment as therapy
 from trajectory.aggregates.events.base import TrajectoryEvent
@@ -63,6 +64,7 @@ from trajectory.exchange.sealing import (
     ACKNOWLEDGEMENT_FORMAT,
     BUNDLE_FORMAT,
     Acknowledgement,
+    Partner,
     SealRefused,
     kind_of,
     open_acknowledgement,
@@ -386,6 +388,18 @@ class Exchange:
                 f"{to_organisation.strip()[:100]!r} is not a registered partner"
                 " organisation: register its installation's card first"
                 " (trajectory keys partner add FILE)", code="partner-unknown")
+        for attempt in range(3):
+            try:
+                return self._export(actor, trajectory_id, partner, via)
+            except VersionConflict:
+                # Someone recorded on her file while the bundle was made: made again from
+                # the file as it is now, so the bundle holds what her file holds.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _export(self, actor: Actor, trajectory_id: UUID, partner: Partner,
+                via: Via) -> Exported:
         now = self.app.clock()
         today = amsterdam_date(now)
         visible_row(self.db, actor, trajectory_id, today=today,
