@@ -347,12 +347,12 @@ def test_a_changed_bundle_and_one_for_a_third_installation_are_refused_and_recor
     partners((noord, zuid), (zuid, noord), (noord, west))
     exchange = Exchange(noord.app)
     to_zuid = exchange.export(noord.coordinator, girl_ready_for_handover(noord, ZUID), ZUID)
-    to_west = exchange.export(
-        noord.coordinator,
-        girl_ready_for_handover(noord, WEST, Identity(name="Mila Elders",
-                                                      date_of_birth=date(2011, 2, 2),
-                                                      home_region="Almere")),
-        WEST)
+    for_west = girl_ready_for_handover(noord, WEST, Identity(
+        name="Mila Elders", date_of_birth=date(2011, 2, 2), home_region="Almere"))
+    code, _, err = cli(noord, monkeypatch, capsys, "handover", "export", str(for_west),
+                       "--to", WEST, "--out", str(tmp_path / "west"), "--as", "coord-noord")
+    assert code == 0, err
+    assert isinstance(list(noord.app.stream(for_west))[-1], HandoverExported)
 
     # when one character of the bundle changed on the way
     text = to_zuid.data.decode()
@@ -377,7 +377,6 @@ def test_a_changed_bundle_and_one_for_a_third_installation_are_refused_and_recor
     assert zuid.trajectories() == []
 
     # when a bundle for a third installation arrives at Zuid
-    (tmp_path / "west").write_bytes(to_west.data)
     code, _, err = cli(zuid, monkeypatch, capsys, "handover", "import", str(tmp_path / "west"),
                        "--as", "coord-zuid")
 
@@ -464,3 +463,24 @@ def test_the_bundle_she_came_with_is_deleted_at_her_erasure(
     erase(zuid.app, taken.trajectory_id, by=admin, reason="request granted",
           legal_ground="request-granted")
     assert zuid.app.db.fetchall("SELECT bundle_hash FROM exchange_imports") == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_bundle_asked_for_another_organisation_than_prepared_is_refused_on_her_page(
+    three: tuple[Installation, ...],
+) -> None:
+    noord, zuid, west = three
+    partners((noord, zuid), (noord, west))
+    tid = girl_ready_for_handover(noord, ZUID)
+    version = noord.app.get(tid).version
+    coordinator = Browser(noord, "coord-noord")
+    section = f"/app/trajectories/{tid}/handover-and-aftercare"
+    # when her coordinator asks for a bundle for West, while the handover goes to Zuid
+    refused = coordinator.post_from(section, f"/app/trajectories/{tid}/handover/bundle",
+                                    {"to": WEST})
+    # then her page says why in Dutch, no file comes, and nothing is recorded
+    assert refused.status_code == 409
+    assert "text/html" in refused.headers["content-type"]
+    assert "voorbereid voor een andere organisatie" in refused.text
+    assert noord.app.get(tid).version == version
+    assert noord.app.db.fetchall("SELECT bundle_hash FROM exchange_exports") == []

@@ -301,9 +301,10 @@ def delete_trajectory(tx: Transaction, trajectory_id: str) -> None:
 
 
 def installation_organisations(db: Database) -> list[str]:
-    """The organisations this installation holds: those of its users."""
-    rows = db.fetchall("SELECT DISTINCT organisation FROM users WHERE organisation <> ''"
-                       " ORDER BY organisation")
+    """The organisations this installation holds girls for: those of its coordinators (a
+    researcher's university or the inspectorate is no party to a handover)."""
+    rows = db.fetchall("SELECT DISTINCT organisation FROM users WHERE role = 'coordinator'"
+                       " AND organisation <> '' ORDER BY organisation")
     return [str(r["organisation"]) for r in rows]
 
 
