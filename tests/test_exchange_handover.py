@@ -48,7 +48,7 @@ from trajectory.crypto import MasterKey
 from trajectory.erasure import erase
 from trajectory.exchange.handover import Exchange, ExchangeRefused, HandoverBundle
 from trajectory.exchange.keys import Partners, our_card
-from trajectory.exchange.sealing import BUNDLE_FORMAT, kind_of
+from trajectory.exchange.sealing import ACKNOWLEDGEMENT_FORMAT, BUNDLE_FORMAT, kind_of
 from trajectory.identity.credentials import Credentials
 from trajectory.settings import Settings
 
@@ -307,8 +307,13 @@ def test_a_girl_handed_over_to_another_installation_arrives_there_and_the_sender
     assert opened_bundle.received_bundle(there) == bundle.content
     # the coordinator at Zuid reads where she came from on her handover page
     zuid_coordinator = Browser(zuid, "coord-zuid")
-    assert NOORD in zuid_coordinator.get(
-        f"/app/trajectories/{there}/handover-and-aftercare").text
+    her_page = f"/app/trajectories/{there}/handover-and-aftercare"
+    assert NOORD in zuid_coordinator.get(her_page).text
+    # and downloads from there the signed acknowledgement (the command line does too)
+    from_page = zuid_coordinator.post_from(
+        her_page, f"/app/trajectories/{there}/handover/acknowledgement", {})
+    assert from_page.status_code == 200, from_page.text
+    assert kind_of(from_page.content) == ACKNOWLEDGEMENT_FORMAT
 
     # when the same bundle is taken in again, it is refused, and nothing is added
     again = zuid_admin.post_from(

@@ -12,7 +12,6 @@ Refusals are sentences here, keyed by the exchange's codes; nothing is taken in 
 
 from __future__ import annotations
 
-import getpass
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -205,8 +204,7 @@ def register_partner(request: Request[Any, Any, Any]) -> Template:
                               error=t("The file is not an installation card."))
     app = web(request).services.application
     me = session_of(request).user
-    Partners(app.db).register(card, by=me.user_id or f"web:{getpass.getuser()}",
-                              now=app.clock())
+    Partners(app.db).register(card, by=me.user_id, now=app.clock())
     return _exchange_page(request, registered=card, notice=t(
         "The card was registered. Compare both fingerprints by telephone with the partner's"
         " administrator before you exchange a bundle."))
