@@ -32,6 +32,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+import structlog
 
 from trajectory.access_log import AccessEntry
 from trajectory.aggregates.corrections import Corrections
@@ -78,6 +79,8 @@ from trajectory.protocol.attention import AttentionItem, attention_items
 from trajectory.statistics.signing import SigningUnavailable, signing_key
 from trajectory.visibility import visible_row
 from trajectory.writing import Via, WritePath, Written
+
+log = structlog.get_logger("trajectory.exchange")
 
 BUNDLE_CONTENT = "trajectory-handover-content/1"
 NO_VIA = Via()
@@ -430,6 +433,7 @@ class Exchange:
             actor, trajectory_id,
             RecordHandoverExport(to_organisation=partner.organisation, bundle_hash=digest),
             expected_version=version, via=via, extra=rows)
+        log.info("handover_exported", trajectory_id=str(trajectory_id), bundle_hash=digest)
         return Exported(sealed, digest, written)
 
     def take_in(self, actor: Actor, data: bytes, *, via: Via = NO_VIA
@@ -438,12 +442,21 @@ class Exchange:
         coordinator) or an acknowledgement (the acceptance is recorded on the sender's
         trajectory by `actor`). Raises ExchangeRefused, and the write path's refusals."""
         kind = kind_of(data)
-        if kind == BUNDLE_FORMAT:
-            return self._take_in_bundle(actor, data, via)
-        if kind == ACKNOWLEDGEMENT_FORMAT:
-            return self._take_in_acknowledgement(actor, data, via)
-        raise ExchangeRefused("the file is not a handover bundle or acknowledgement",
-                              code="file-unreadable")
+        try:
+            if kind == BUNDLE_FORMAT:
+                taken: TakenIn | AcknowledgementTakenIn = self._take_in_bundle(
+                    actor, data, via)
+            elif kind == ACKNOWLEDGEMENT_FORMAT:
+                taken = self._take_in_acknowledgement(actor, data, via)
+            else:
+                raise ExchangeRefused("the file is not a handover bundle or acknowledgement",
+                                      code="file-unreadable")
+        except ExchangeRefused as e:
+            log.warning("exchange_file_refused", code=e.code, user_id=actor.user_id)
+            raise
+        log.info("exchange_file_taken_in", kind=type(taken).__name__,
+                 trajectory_id=str(taken.trajectory_id), bundle_hash=taken.bundle_hash)
+        return taken
 
     def _ours(self, actor: Actor) -> list[str]:
         return sorted({*installation_organisations(self.db), actor.organisation} - {""})
