@@ -20,7 +20,7 @@ from trajectory.aggregates.trajectory import HANDLERS
 from trajectory.api.app import create_app
 from trajectory.application import TrajectoryApplication
 from trajectory.composition.http import build_services
-from trajectory.facts import FACTS, Evidence, EvidenceByKind, Fact
+from trajectory.facts import EXCHANGE_FACTS, FACTS, Evidence, EvidenceByKind, Fact
 from trajectory.projections.core_elements import BY_KIND, ELEMENTS, EVIDENCE
 from trajectory.research.coding import event_classes
 from trajectory.web import forms
@@ -46,7 +46,8 @@ def test_every_command_is_in_the_list_once() -> None:
         cls for cls in vars(c).values()
         if inspect.isclass(cls) and issubclass(cls, c.Command) and cls is not c.Command
     }
-    assert declared == {fact.command for fact in FACTS}
+    # (the exchange's facts are recorded by the exchange only: no route, no form)
+    assert declared == {fact.command for fact in FACTS} | set(EXCHANGE_FACTS)
     assert len({fact.path for fact in FACTS}) == len(FACTS)
 
 
@@ -119,6 +120,7 @@ def test_the_timeline_shows_what_the_list_says() -> None:
 def test_every_event_of_a_fact_is_coded_for_research_and_every_event_has_a_fact() -> None:
     coded = set(event_classes())
     recorded = {e for fact in FACTS for e in (fact.event, *fact.also)}
+    recorded |= set(EXCHANGE_FACTS.values())
     assert recorded <= coded
     assert coded - recorded == {TrajectoryOpened}  # intake opens; it is not a fact on one
 
@@ -129,3 +131,10 @@ def test_a_fact_without_rules_of_its_own_has_exactly_its_events_fields() -> None
         fields = [name for name in fact.command.__struct_fields__ if name != "occurred_on"]
         if fact.command not in HANDLERS:
             assert fields == event_fields(fact.event), fact.command.__name__
+
+
+def test_the_exchange_records_its_facts_with_rules_and_the_pages_name_them() -> None:
+    dutch = Translator("nl")
+    for command, event in EXCHANGE_FACTS.items():
+        assert command in HANDLERS, command.__name__
+        assert dutch.event(event.__name__) != event.__name__, event.__name__

@@ -278,6 +278,7 @@ def test_no_dutch_page_shows_an_english_word_or_a_raw_code(world: World) -> None
         "coordinator": ["/app/caseload", "/app/trajectories/new", f"/app/trajectories/{g}",
                         f"/app/trajectories/{h}", "/app/quality", "/app/account",
                         "/app/out-of-view", "/app/week", "/app/week?week=2",
+                        f"/app/trajectories/{h}/handover-and-aftercare",
                         *[f"/app/trajectories/{g}/forms/{s.slug}" for s in FORMS
                           if "coordinator" in s.roles]],
         "aftercare": ["/app/handovers", f"/app/handovers/{h}", "/app/out-of-view",
@@ -285,6 +286,7 @@ def test_no_dutch_page_shows_an_english_word_or_a_raw_code(world: World) -> None
         "researcher": ["/app/research", "/app/research/projects",
                        "/app/research/projects/woorden"],
         "admin": ["/app/admin", f"/app/admin?trajectory={g}", "/app/admin/users",
+                  "/app/admin/exchange",
                   f"/app/admin/log?trajectory={str(g)[:8]}", "/app/research/projects",
                   "/app/research/projects/woorden"],
         "privacy": ["/app/privacy/access-report", f"/app/privacy/access-report?trajectory={g}",

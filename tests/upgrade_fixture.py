@@ -169,6 +169,7 @@ def record(directory: Path) -> None:
         RecordAftercareContact,
         RecordComenshaAcknowledgement,
         RecordFollowUpNotPossible,
+        RecordHandoverExport,
         ReportRevictimisation,
         ReportToComensha,
         RequestDestruction,
@@ -245,6 +246,8 @@ def record(directory: Path) -> None:
                     contact_every_days=7,
                 ),
             ),
+            # The handover sealed for another installation (issue 19).
+            RecordHandoverExport(to_organisation="Jeugdzorg Elders", bundle_hash="ab" * 32),
             CloseTrajectory(
                 reason="transferred",
                 destination="other_youth_care",
@@ -269,6 +272,29 @@ def record(directory: Path) -> None:
             RecordFollowUpNotPossible(moment=6, reason="other", note="moved abroad"),
         ):
             app.execute(tid, command, actor)
+        # A girl taken in from another installation's bundle: the opening's added fields
+        # with values (issue 19).
+        from trajectory.aggregates.events.intake import EarlierCare
+        from trajectory.aggregates.trajectory import Received
+
+        app.open_trajectory(
+            OpenTrajectory(
+                intake_date=dt.date(2026, 2, 3), victim_status="suspected",
+                risk_profiles=["traumatised"], setting="residential",
+                referral_source="Jeugdzorg Elders", legal_framework="ots",
+                identity=Identity(name="Fixture Overgedragen",
+                                  date_of_birth=dt.date(2009, 4, 4), home_region="Zwolle"),
+            ),
+            actor,
+            received=Received("Jeugdzorg Elders", "cd" * 32, EarlierCare(
+                intake_date=dt.date(2025, 11, 1), phase=2, phase_name="processing",
+                package=HandoverPackage(
+                    sexual_development="age-appropriate", loverboy_problem="confirmed",
+                    safety_plan="no contact with the suspect", agreements="weekly contact",
+                    aftercare_plan="three months"),
+                comensha_decision="registered_by_name", facts=12,
+                open_attention=("care-analysis",))),
+        )
         contents = decode_store(app)
     finally:
         app.close()

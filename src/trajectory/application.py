@@ -24,7 +24,7 @@ from trajectory.aggregates.errors import TrajectoryNotFound, VersionConflict, Wr
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import TrajectoryOpened
 from trajectory.aggregates.snapshot import TrajectorySnapshot
-from trajectory.aggregates.trajectory import Meta, Trajectory
+from trajectory.aggregates.trajectory import Meta, Received, Trajectory
 from trajectory.clock import Clock, amsterdam_date, parse_occurred, system_clock
 from trajectory.commands import AssignTeam, Command, OpenTrajectory
 from trajectory.crypto import (
@@ -201,8 +201,10 @@ class TrajectoryApplication(Application[UUID]):
         trajectory_id: UUID | None = None,
         now: datetime | None = None,
         quiet: bool = False,
+        received: Received | None = None,
     ) -> Recorded:
-        """Open a girl's trajectory (intake). `now` is the moment it is recorded (the
+        """Open a girl's trajectory (intake); `received`: she came with a handover bundle
+        from another installation (`exchange.handover`). `now` is the moment it is recorded (the
         application's clock by default); `quiet` leaves out the log line per write (a bulk
         writer, the demo, would bury its own progress under thousands)."""
         now = now or self.clock()
@@ -230,6 +232,7 @@ class TrajectoryApplication(Application[UUID]):
             trajectory_id=trajectory_id,
             nationality=command.nationality,
             duplicate_reason=command.duplicate_reason.strip(),
+            received=received,
         )
         if command.team:  # placed with a team at intake: a fact of its own, in the same write
             t.handle(AssignTeam(team=command.team, reason=""), meta, self.protocol_of(t))

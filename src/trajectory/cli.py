@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--export", metavar="DIR", help="check a research export against the store instead"
     )
 
-    keys = sub.add_parser("keys", help="manage the master key")
+    keys = sub.add_parser(
+        "keys", help="manage the master key, this installation's card and its partners")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     rotate = keys_sub.add_parser(
         "rotate", help="re-wrap every data key under a new master key (events untouched)"
@@ -86,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         "new", help="write a fresh master key to a new file, readable by its owner only"
     )
     new_key.add_argument("--out", required=True, metavar="FILE", help="the file to create")
+    # The exchange with other installations (trajectory.exchange): cards and partners.
+    from trajectory.exchange.cli import add_handover_parser, add_keys_parsers
+
+    add_keys_parsers(keys_sub)
+    add_handover_parser(sub)
 
     erase = sub.add_parser(
         "erase",
@@ -279,6 +285,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from trajectory.research.cli import export_command
 
             return export_command(app, args, sys.stdout)
+        if args.command == "keys" and args.keys_command in ("card", "partner"):
+            from trajectory.exchange.cli import keys_command
+
+            return keys_command(app, args, sys.stdout)
+        if args.command == "handover":
+            from trajectory.exchange.cli import handover_command
+
+            return handover_command(app, args, sys.stdout)
         if args.command == "keys":
             from trajectory.keys_cli import rotate_keys
 

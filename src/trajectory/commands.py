@@ -385,6 +385,14 @@ class AcceptHandover(Command, kw_only=True, forbid_unknown_fields=True):
     confirmation: Text = ""
 
 
+class RecordHandoverExport(Command, kw_only=True, forbid_unknown_fields=True):
+    """The handover was sealed for another installation (`trajectory.exchange.handover`
+    records it, with the bundle it made): never a route or a form of its own."""
+
+    to_organisation: Short
+    bundle_hash: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
 class StartAftercare(Command, kw_only=True, forbid_unknown_fields=True):
     plan: Text = ""
     destination: Destination | None = None

@@ -480,3 +480,10 @@ FACTS = Facts(
          form=Form("coordinator", "team"),
          element=None, lane=None),
 )
+
+EXCHANGE_FACTS: dict[type[c.Command], type[TrajectoryEvent]] = {
+    c.RecordHandoverExport: handover.HandoverExported,
+}
+"""Facts the exchange with other installations records (`trajectory.exchange.handover`),
+never a route or a form: a `HandoverExported` says a sealed bundle was made, so only the
+code that made it records it (through the one write path, with its rules)."""

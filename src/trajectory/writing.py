@@ -42,6 +42,7 @@ import msgspec
 
 from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.aggregates.errors import RuleRefused, VersionConflict, WriteRefused
+from trajectory.aggregates.trajectory import Received
 from trajectory.application import Actor, Recorded, TrajectoryApplication
 from trajectory.clock import Clock, amsterdam_date, parse_occurred
 from trajectory.commands import (
@@ -279,8 +280,10 @@ class WritePath:
         idempotency_key: str | None = None,
         request_digest: str = "",
         via: Via = Via(),
+        extra: Callable[[UUID], list[RowWrite]] | None = None,
     ) -> Written:
-        """Record one fact on a trajectory `actor` may see.
+        """Record one fact on a trajectory `actor` may see (`extra`: rows of the caller's
+        written in the same transaction, as the exchange keeps its bundle's hash).
 
         `request_digest` stands for the request as the adapter received it: a retry with
         the same key must carry the same digest. Raises TrajectoryNotFound (or
@@ -305,7 +308,8 @@ class WritePath:
 
         def write() -> Written:
             now = self.clock()
-            rows = _Rows(app.db, actor, key, request_digest, via, now, opened=False)
+            rows = _Rows(app.db, actor, key, request_digest, via, now, opened=False,
+                         extra=extra)
             recorded = app.execute(
                 trajectory_id,
                 command,
@@ -343,10 +347,14 @@ class WritePath:
         idempotency_key: str | None = None,
         request_digest: str = "",
         via: Via = Via(),
+        received: Received | None = None,
+        extra: Callable[[UUID], list[RowWrite]] | None = None,
     ) -> Written:
         """Open a girl's trajectory (intake) in `actor`'s organisation, with her as the
-        coordinator. Raises InputRefused, RuleRefused (PossibleDuplicateIntake: a girl with
-        her name and birth date is in care there, and no `duplicate_reason`), WriteRefused."""
+        coordinator (`received`, `extra`: she came with a bundle from another installation,
+        kept by rows of the exchange's in the same transaction). Raises InputRefused,
+        RuleRefused (PossibleDuplicateIntake: a girl with her name and birth date is in care
+        there, and no `duplicate_reason`), WriteRefused."""
         check_dates(command)
         key = check_key(idempotency_key)
         if key is not None and (stored := self.idempotency.find(actor.user_id, key)):
@@ -362,10 +370,11 @@ class WritePath:
             now = self.clock()
             rows = _Rows(
                 self.application.db, actor, key, request_digest, via, now, opened=True,
-                extra=lambda tid: [prints.row(tid, actor.organisation, fingerprint)],
+                extra=lambda tid: [prints.row(tid, actor.organisation, fingerprint),
+                                   *(extra(tid) if extra is not None else [])],
             )
             recorded = self.application.open_trajectory(
-                command, actor, also=rows, now=now, quiet=self.quiet
+                command, actor, also=rows, now=now, quiet=self.quiet, received=received
             )
             return rows.written(recorded)
 

@@ -70,6 +70,15 @@ class Meta:
         }
 
 
+@dataclass(frozen=True)
+class Received:
+    """Where a girl taken in from another installation came from (`exchange.handover`)."""
+
+    sender: str
+    bundle_hash: str
+    care: intake.EarlierCare
+
+
 class Trajectory(HashChained):
     """One girl's treatment trajectory."""
 
@@ -100,6 +109,7 @@ class Trajectory(HashChained):
         trajectory_id: UUID | None = None,
         nationality: Nationality = "unknown",
         duplicate_reason: str = "",
+        received: Received | None = None,
     ) -> Trajectory:
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
         if identity.date_of_birth >= meta.occurred_on:
@@ -125,6 +135,9 @@ class Trajectory(HashChained):
             "nationality": nationality,
             "duplicate_reason": duplicate_reason,
         }
+        if received is not None:
+            kwargs.update(received_from=received.sender, received_bundle=received.bundle_hash,
+                          received_care=received.care)
         return cls._opened(event_class, trajectory_id or uuid4(), kwargs, meta.recorded_at)
 
     def _record(
@@ -534,6 +547,24 @@ class Trajectory(HashChained):
             confirmation=command.confirmation,
         )
 
+    def export_handover(self, command: c.RecordHandoverExport, meta: Meta) -> None:
+        """A handover travels to another installation only once it is prepared, and only
+        to the organisation it was prepared for."""
+        rules.check_in_care(self.state)
+        if not self.state.has("handover-prepared"):
+            raise RuleRefused(
+                "prepare the handover first: the bundle carries its package",
+                code="handover-not-prepared", unmet=["handover-prepared"],
+            )
+        prepared_for = (self.state.handover.receiving_organisation or "").strip().casefold()
+        if command.to_organisation.strip().casefold() != prepared_for:
+            raise RuleRefused(
+                "the handover was prepared for another organisation; send the bundle to"
+                " the organisation it was prepared for, or prepare the handover again",
+                code="handover-prepared-for-another", fields=["to_organisation"],
+            )
+        self._record(handover.HandoverExported, meta, **payload(command))
+
     def start_aftercare(self, command: c.StartAftercare, meta: Meta, protocol: Protocol) -> None:
         """Residential care ends and aftercare starts: with a destination; after a warm
         handover, or without one argued (`without_handover`, which then flags her out of
@@ -769,6 +800,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.PrepareHandover: lambda t, cmd, meta, p: t.prepare_handover(cmd, meta),
     c.HoldHandoverMeeting: lambda t, cmd, meta, p: t.hold_handover_meeting(cmd, meta),
     c.AcceptHandover: lambda t, cmd, meta, p: t.accept_handover(cmd, meta),
+    c.RecordHandoverExport: lambda t, cmd, meta, p: t.export_handover(cmd, meta),
     c.StartAftercare: lambda t, cmd, meta, p: t.start_aftercare(cmd, meta, p),
     c.RecordAftercareContact: lambda t, cmd, meta, p: t.record_aftercare_contact(cmd, meta),
     c.DecideContinuationAfter18: lambda t, cmd, meta, p: t.decide_continuation_after_18(

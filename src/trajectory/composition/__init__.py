@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import Clock, system_clock
 from trajectory.crypto import KeyRing, Rewrapper
+from trajectory.exchange.handover import create_tables as create_handover_tables
+from trajectory.exchange.handover import delete_trajectory as delete_exchanged_bundles
 from trajectory.exchange.keys import create_tables as create_exchange_tables
 from trajectory.exchange.keys import rewrap_exchange_key
 from trajectory.identity.credentials import rewrap_totp_secrets
@@ -83,6 +85,10 @@ def build_application(
         if create_tables:  # the signing key's table, with the store's own (see its module)
             create_signing_key_table(application.db)
             create_exchange_tables(application.db)
+            create_handover_tables(application.db)
+    # The bundles she came with or left with go with her at erasure (exchange.handover).
+    if delete_exchanged_bundles not in application.erasure_hooks:
+        application.erasure_hooks.append(delete_exchanged_bundles)
     # Registers the read models' erasure hooks, so that an erasure removes their rows.
     projection_runner(application, create_tables=create_tables)
     return application

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+import structlog
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from trajectory.crypto import KeyRing, MasterKey
@@ -27,6 +28,8 @@ from trajectory.exchange.sealing import Partner, b64, fingerprint, raw_public, u
 from trajectory.persistence.database import Database, RowWrite, Transaction
 from trajectory.persistence.schema import schema_is_someone_elses
 from trajectory.statistics.signing import SigningUnavailable, public_key_of, signing_key
+
+log = structlog.get_logger("trajectory.exchange")
 
 CARD_FORMAT = "trajectory-installation-card/1"
 _PURPOSE = b"trajectory-exchange-encryption-key"
@@ -156,11 +159,15 @@ class Partners:
     """The organisations of other installations this one exchanges with."""
 
     def __init__(self, db: Database):
+        """The tables are the composition root's to create, with the store's own."""
         self.db = db
-        create_tables(db)
 
     def register(self, card: Card, *, by: str, now: datetime) -> list[str]:
         """Register (or re-register) every organisation of the card; returns them."""
+        known = self.all()
+        replaced = [o for o in card.organisations if o in known and (
+            known[o].signing_key, known[o].encryption_key) != (card.signing_key,
+                                                                card.encryption_key)]
         with self.db.transaction() as tx:
             for organisation in card.organisations:
                 tx.write(RowWrite(
@@ -170,6 +177,10 @@ class Partners:
                      "registered_at": now.isoformat(), "registered_by": by},
                     upsert_on=("organisation",),
                 ))
+        signing, encryption = card.fingerprints
+        log.info("exchange_partner_registered", organisations=list(card.organisations),
+                 keys_replaced=replaced, signing_key=signing, encryption_key=encryption,
+                 by=by)
         return list(card.organisations)
 
     def all(self) -> dict[str, Partner]:

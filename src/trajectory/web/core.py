@@ -22,7 +22,7 @@ import anyio.to_thread
 import structlog
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, UploadFile
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
@@ -204,6 +204,31 @@ def parse_form(body: bytes) -> dict[str, list[str]]:
         raise WebError(400, TOO_MANY_FIELDS) from None
 
 
+async def parse_multipart(
+    request: Request[Any, Any, Any],
+) -> tuple[dict[str, list[str]], dict[str, bytes]]:
+    """A form that uploads a file (the exchange page): its fields, and each file's bytes
+    by the field's name. The body limit of every request holds here too."""
+    data = await request.form()
+    form: dict[str, list[str]] = {}
+    files: dict[str, bytes] = {}
+    for key, value in data.multi_items():
+        if isinstance(value, UploadFile):
+            files[key] = await value.read()
+            await value.close()
+        else:
+            form.setdefault(key, []).append(str(value))
+        if len(form) + len(files) > MAX_FORM_FIELDS:
+            raise WebError(400, TOO_MANY_FIELDS)
+    return form, files
+
+
+def files_of(request: Request[Any, Any, Any]) -> dict[str, bytes]:
+    """The files a posted form uploaded, by field name (none: empty)."""
+    files = request.scope.get("state", {}).get("web_files")
+    return files if isinstance(files, dict) else {}
+
+
 async def web_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
@@ -219,7 +244,10 @@ async def web_guard(
         if not from_our_own_pages(connection):
             raise csrf_refused()
         request: Request[Any, Any, Any] = Request(connection.scope, connection.receive)
-        form = parse_form(await request.body())
+        if request.content_type[0] == "multipart/form-data":  # a form with a file
+            form, state["web_files"] = await parse_multipart(request)
+        else:
+            form = parse_form(await request.body())
         state["web_form"] = form
     token = (form.get(CSRF_FIELD) or [""])[0] or None
     if access == "public":

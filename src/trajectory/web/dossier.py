@@ -31,7 +31,8 @@ from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date, end_of_day
-from trajectory.facts import FACTS
+from trajectory.exchange.keys import Partners
+from trajectory.facts import EXCHANGE_FACTS, FACTS
 from trajectory.identity.teams import Teams
 from trajectory.identity.users import UserStore, names_of
 from trajectory.protocol.follow_up import next_follow_up
@@ -108,6 +109,10 @@ for _fact in FACTS:
     if _fact.form is not None:
         for _event in (_fact.event, *_fact.also):
             EVENT_KIND.setdefault(_event.__name__, _fact.form.group)
+
+
+for _event in EXCHANGE_FACTS.values():  # a bundle sent: with the handover
+    EVENT_KIND.setdefault(_event.__name__, "handover")
 
 
 def kind_of(event_type: str) -> str:
@@ -211,7 +216,14 @@ def _load(request: Request[Any, Any, Any], trajectory_id: str) -> Dossier | Temp
     return Dossier(tid, moment, moment.day or now, events, traj)
 
 
-def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> Template:
+def render_section(request: Request[Any, Any, Any], trajectory_id: str, slug: str,
+                   **extra: Any) -> Template:
+    """A section of her file, with `extra` context (a refusal of the exchange's)."""
+    return _render(request, trajectory_id, slug, **extra)
+
+
+def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str,
+            **extra: Any) -> Template:
     loaded = _load(request, trajectory_id)
     if isinstance(loaded, Template):
         return loaded
@@ -243,7 +255,15 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str) -> T
         "titles": {spec.slug: spec.title(t) for spec in f.FORMS},
         "form_for": f.SATISFIED_BY,
         "done": _done_title(t, request.query_params.get("done")),
+        # The exchange with other installations (`web.exchange_pages`): the partners a
+        # bundle may go to, and where she came from when she came with one.
+        "exchange_partners": [],
+        "received_from": opened.received_from,
+        "exchange_error": "",
     }
+    if slug == "handover-and-aftercare" and not past:
+        context["exchange_partners"] = sorted(Partners(app.db).all())
+    context.update(extra)
     def rows_of(chosen: list[TrajectoryEvent]) -> list[HistoryRow]:
         return entries_of(t, web(request).services.users, d, chosen)
 

@@ -23,6 +23,7 @@ from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
 from trajectory.web.dossier import dossier_routes
 from trajectory.web.emergency_pages import emergency_routes
+from trajectory.web.exchange_pages import exchange_routes
 from trajectory.web.organisation_pages import organisation_routes
 from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
@@ -39,7 +40,8 @@ def web_routes() -> list[Router]:
     pages = Router(
         path=PREFIX,
         route_handlers=[
-            *auth_routes(), *admin_routes(), *care_routes(), *dossier_routes(), *other_routes(),
+            *auth_routes(), *admin_routes(), *care_routes(), *exchange_routes(),
+            *dossier_routes(), *other_routes(),
             *out_of_view_routes(),
             *protocol_routes(),
             *organisation_routes(),

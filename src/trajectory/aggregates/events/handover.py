@@ -113,6 +113,15 @@ class HandoverAccepted(TrajectoryEvent):
         state.add_evidence("handover-accepted", position, self.occurred_on)
 
 
+class HandoverExported(TrajectoryEvent):
+    """The handover was sent to another installation as a sealed bundle: to whom (the
+    receiving organisation, a registered partner), and the bundle's hash, by which the
+    receiver's signed acknowledgement finds her again (`trajectory.exchange.handover`)."""
+
+    to_organisation: str
+    bundle_hash: str
+
+
 class WithoutHandover(
     msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 ):

@@ -9,9 +9,11 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from trajectory.aggregates.events.base import TrajectoryEvent
+from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
     PERMISSION_KINDS,
+    ComenshaDecision,
     Nationality,
     RiskProfile,
     Setting,
@@ -26,6 +28,22 @@ class Identity(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     name: str
     date_of_birth: date
     home_region: str
+
+
+class EarlierCare(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """Her care at the organisation that handed her over, summarised from its bundle (the
+    bundle itself is kept beside her file, `trajectory.exchange.handover`): not her
+    history event by event, but what the receiving coordinator starts from."""
+
+    intake_date: date
+    phase: int
+    phase_name: str
+    package: HandoverPackage
+    comensha_decision: ComenshaDecision | None = None
+    facts: int = 0
+    open_attention: tuple[str, ...] = ()
 
 
 class TrajectoryOpened(TrajectoryEvent, Aggregate.Created):
@@ -49,6 +67,12 @@ class TrajectoryOpened(TrajectoryEvent, Aggregate.Created):
     # Added later (issue 17): why she was taken in although a girl with the same name and
     # birth date was in care in the organisation; empty (and left out of the hash) when not.
     duplicate_reason: str = ""
+    # Added later (issue 19): she came from another installation with a sealed handover
+    # bundle: the sending organisation, the bundle's hash and her care there, summarised.
+    # None (and left out of the hash) for every other intake.
+    received_from: str | None = None
+    received_bundle: str | None = None
+    received_care: EarlierCare | None = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state = TrajectoryState(
