@@ -27,7 +27,7 @@ from tests.builders import handover_package, intake
 from tests.conftest import POSTGRES_URL, FakeClock, all_protocols
 from tests.live import Live, live_server
 from tests.reliability_support import scratch_database
-from tests.web_support import PASSWORD, cheap_hashing, csrf_of
+from tests.web_support import PASSWORD, Page, cheap_hashing, csrf_of
 from trajectory.aggregates.errors import RuleRefused
 from trajectory.aggregates.events.handover import (
     ExternalReceiver,
@@ -337,6 +337,13 @@ def test_a_girl_handed_over_to_another_installation_arrives_there_and_the_sender
     assert isinstance(accepted, HandoverAccepted)
     assert ZUID in accepted.confirmation
     assert noord.app.get(tid).state.handover.accepted_on is not None
+    # and her history on Noord's pages says so in Dutch, with no hash
+    history = coordinator.get(f"/app/trajectories/{tid}/history")
+    assert history.status_code == 200
+    said = " ".join(Page.of(history.text).text)
+    assert f"{ZUID} bevestigde met een ondertekende ontvangstbevestiging" in said
+    assert accepted.confirmation not in said
+    assert "signed acknowledgement" not in said
     # and the same acknowledgement again is refused with a sentence and a non-zero exit
     code, out, err = cli(noord, monkeypatch, capsys, "handover", "import", str(ack_file),
                          "--as", "coord-noord")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tests.web_support import GIRL, World
+from tests.web_support import GIRL, Page, World
 from trajectory.commands import AssignCoordinator, AssignTeam
 from trajectory.emergency import AccessSettings, EmergencyAccesses
 from trajectory.identity.teams import Teams
@@ -64,8 +64,9 @@ def test_the_access_report_lists_every_access_with_its_basis_and_its_making_is_l
         assert f'aria-hidden="true">{mark}</span> {word}</span>' in row, row
     assert "Reden: crisis" in reads[2]
     assert "<td>behandelcoördinator</td>" in reads[0]
-    assert GIRL not in report.text  # she is named by the short id of her file
-    assert str(world.girl)[:8] in report.text
+    # and the report names her (it is made for her), never by an id
+    assert f"<dd>{GIRL}</dd>" in report.text
+    assert str(world.girl)[:8] not in " ".join(Page.of(report.text).text)
     # and on paper the menu and the form are left off (the print stylesheet)
     assert 'class="no-print"' in report.text
     assert 'class="filters period"' in report.text

@@ -41,7 +41,7 @@ def access_report_pdf(
     entries: list[ReportEntry],
     t: Translator,
     *,
-    short: str,
+    girl: str,
     period: str,
     made_at: datetime,
     made_by: str,
@@ -49,17 +49,17 @@ def access_report_pdf(
 ) -> bytes:
     """The report as a PDF (bytes starting with %PDF)."""
     title = t(TITLE)
-    head = t("%(title)s · trajectory %(short)s", title=title, short=short)
+    head = t("%(title)s · %(name)s", title=title, name=girl)
     foot = t("Printed on %(date)s by %(name)s", date=t.date(amsterdam_date(made_at)),
              name=made_by)
     doc = _Document(head, foot, t("page"))
-    doc.set_title(f"{title} {short}")
-    doc.set_subject(short)
+    doc.set_title(f"{title} · {girl}")
+    doc.set_subject(girl)
     doc.set_author(made_by)
     doc.set_creator("trajectory")
     doc.set_creation_date(made_at)
     doc.section(t("Who looked at this file"))
-    doc.item(t("Her file"), short)
+    doc.item(t("Her file"), girl)
     doc.item(t("Period"), period)
     doc.item(t("Made on"), t.moment(made_at, seconds=False))
     doc.item(t("Made by"), made_by)

@@ -35,6 +35,7 @@ import msgspec
 import structlog
 
 from trajectory.access_log import AccessEntry
+from trajectory.aggregates import reasons
 from trajectory.aggregates.corrections import Corrections
 from trajectory.aggregates.errors import VersionConflict
 from trajectory.aggregates.events import chain, education, handover, network, safety
@@ -526,9 +527,8 @@ class Exchange:
                 " acknowledges it", code="bundle-unknown")
         tid = UUID(str(row["trajectory_id"]))
         now = self.app.clock()
-        confirmation = (
-            f"signed acknowledgement of {ack.sender}: accepted by {ack.accepted_by or '-'}"
-            f" on {ack.accepted_on.isoformat()} (bundle {ack.bundle_hash[:16]})")
+        confirmation = reasons.signed_acknowledgement(
+            ack.sender, ack.accepted_by, ack.accepted_on.isoformat(), ack.bundle_hash[:16])
 
         def rows(_: UUID) -> list[RowWrite]:
             return [RowWrite("exchange_exports", {

@@ -32,7 +32,7 @@ SKIPPED = frozenset({"id", "originator_id", "originator_version"})
 PERSON_FIELDS = frozenset({"coordinator", "receiving_worker", "sending_worker", "recorded_by"})
 """Fields that hold a user's id: shown as her display name."""
 CRITERION_FIELDS = frozenset({"criterion", "criteria_met"})
-REASON_FIELDS = frozenset({"cause", "reason", "risk_assessment_instrument"})
+REASON_FIELDS = frozenset({"cause", "reason", "risk_assessment_instrument", "confirmation"})
 """Fields the aggregate (or a command's default) may fill in itself (`aggregates.reasons`)."""
 
 
@@ -157,6 +157,13 @@ class EntryWords:
         if kind == "risk-assessed":
             return t("the contact's risk was assessed as %(risk)s",
                      risk=t.value(parts["risk"]))
+        if kind == "acknowledged":
+            accepted_by = parts["accepted_by"] if parts["accepted_by"] != "-" else t(
+                "an unnamed worker")
+            return t("%(organisation)s confirmed by a signed acknowledgement that she was"
+                     " accepted, by %(worker)s on %(day)s", organisation=parts["sender"],
+                     worker=accepted_by,
+                     day=t.date(date.fromisoformat(parts["accepted_on"])))
         return t(N_("not recorded"))
 
     def capped(self, event: PermissionsCapped) -> Iterator[tuple[str, str]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from litestar import Request, Response, get
 from litestar.response import Template
@@ -33,6 +34,7 @@ from trajectory.web.core import (
     translator,
     web,
 )
+from trajectory.web.girls import name_of
 from trajectory.web.i18n import N_
 
 PRIVACY = {"web_access": "full", "web_roles": ("privacy", "admin")}
@@ -60,7 +62,7 @@ def report_search(request: Request[Any, Any, Any]) -> Template:
         found = _girls_matching(request, q["name"], q["trajectory"])
         log_access(request, "audit-read", None, shown=tuple(found))
     return page(request, "privacy_report_search.html", q=q, found=found,
-                short=lambda tid: str(tid)[:8])
+                girl=lambda tid: _girl(request, str(tid)))
 
 
 def _of_organisation(request: Request[Any, Any, Any], trajectory_id: str) -> bool:
@@ -71,6 +73,17 @@ def _of_organisation(request: Request[Any, Any, Any], trajectory_id: str) -> boo
         " UNION ALL SELECT organisation FROM erasures WHERE trajectory_id = ?",
         [trajectory_id, trajectory_id])
     return row is not None and row["organisation"] == session_of(request).user.organisation
+
+
+def _girl(request: Request[Any, Any, Any], trajectory_id: str) -> str:
+    """How the report names her file: by her name (the report is made for her, at her
+    request), or as an erased file, whose name is gone."""
+    try:
+        name = name_of(web(request).services.application, UUID(trajectory_id))
+    except ValueError:
+        name = None
+    t = translator(request)
+    return name or t("an erased file")
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,8 @@ def report_page(request: Request[Any, Any, Any], trajectory_id: PathText) -> Tem
     query = urlencode({k: v for k, v in r.q.items() if v})
     return page(request, "privacy_report.html", status_code=422 if r.errors else 200,
                 q=r.q, errors=r.errors, entries=r.entries, who=names_of(w.services.users),
-                short=r.trajectory_id[:8], trajectory_id=r.trajectory_id, since=r.since,
+                girl=_girl(request, r.trajectory_id), trajectory_id=r.trajectory_id,
+                since=r.since,
                 until=r.until, made_on=w.services.application.clock(),
                 made_by=session_of(request).user, pdf_query=query)
 
@@ -140,7 +154,7 @@ def report_pdf(request: Request[Any, Any, Any], trajectory_id: PathText) -> Resp
     else:
         period = t("Since the file was opened")
     user = session_of(request).user
-    pdf = access_report_pdf(r.entries, t, short=r.trajectory_id[:8], period=period,
+    pdf = access_report_pdf(r.entries, t, girl=_girl(request, r.trajectory_id), period=period,
                             made_at=w.services.application.clock(),
                             made_by=user.shown_name, name_of=names_of(w.services.users))
     return Response(pdf, media_type="application/pdf", headers={
