@@ -384,6 +384,10 @@ def test_the_search_finds_her_outside_the_team_and_the_form_opens_her_file_with_
             assert "Noodtoegang beëindigen" in said, path
             assert not dutch_words_only(shown.text), path
 
+        # and, to read only, her pages offer nothing to record
+        first = b.get(f"/app/trajectories/{tid}")
+        assert f'href="/app/trajectories/{tid}/record' not in first.text
+        assert f'href="/app/trajectories/{tid}/forms/' not in first.text
         page = b.get(f"/app/trajectories/{tid}/forms/runaway")
         record = b.post(f"/app/trajectories/{tid}/forms/runaway",
                         {"csrf_token": csrf_of(page.text), "from_where": "groep",

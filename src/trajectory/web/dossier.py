@@ -31,6 +31,7 @@ from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication
 from trajectory.clock import AMSTERDAM, amsterdam_date, end_of_day
+from trajectory.emergency import EmergencyAccesses
 from trajectory.exchange.keys import Partners
 from trajectory.facts import EXCHANGE_FACTS, FACTS
 from trajectory.identity.teams import Teams
@@ -216,6 +217,16 @@ def _load(request: Request[Any, Any, Any], trajectory_id: str) -> Dossier | Temp
     return Dossier(tid, moment, moment.day or now, events, traj)
 
 
+def _reads_only(request: Request[Any, Any, Any], tid: UUID) -> bool:
+    """She sees this file by an emergency access that does not let her record."""
+    user = session_of(request).user
+    if user.role != "coordinator":
+        return False
+    app = web(request).services.application
+    access = EmergencyAccesses(app.db).in_force(user.user_id, str(tid), app.clock())
+    return access is not None and not access.may_write
+
+
 def render_section(request: Request[Any, Any, Any], trajectory_id: str, slug: str,
                    **extra: Any) -> Template:
     """A section of her file, with `extra` context (a refusal of the exchange's)."""
@@ -237,6 +248,7 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str,
                   end_of_day(d.today) if past and d.moment.axis == "known" else None)
     s = d.traj.state
     base = f"/trajectories/{d.tid}"
+    reads_only = _reads_only(request, d.tid)
     context: dict[str, Any] = {
         "s": out,
         "state": s,
@@ -245,13 +257,16 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str,
         "base": base,
         "moment": d.moment,
         "past": past,
+        # Whether the page offers to record: not on an earlier day, not on paper, and not
+        # to a coordinator who opened the file by emergency access to read only.
+        "records": not past and slug != "print" and not reads_only,
         "today": d.today,
         "section": slug,
         "sections": SECTIONS,
         "printed": PRINTED,
         "macro": BY_SLUG[slug].macro if slug in BY_SLUG else "",
         "tab_links": [(sec, base + ("/" + sec.slug if sec.slug else "") + d.moment.suffix())
-                 for sec in SECTIONS],
+                      for sec in SECTIONS if not (reads_only and sec.slug == "record")],
         "titles": {spec.slug: spec.title(t) for spec in f.FORMS},
         "form_for": f.SATISFIED_BY,
         "done": _done_title(t, request.query_params.get("done")),
