@@ -96,6 +96,18 @@ def is_related(db: Reads, who: Someone, trajectory_id: UUID | str) -> bool:
     ) is not None
 
 
+def holding_organisation(db: Reads, trajectory_id: UUID | str) -> str | None:
+    """The organisation that holds (or held, if erased) the file: whose access log about
+    her is readable to its admin and privacy officer, erased or not (who looked remains
+    accountable)."""
+    row = db.fetchone(
+        "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?"
+        " UNION ALL SELECT organisation FROM erasures WHERE trajectory_id = ?",
+        [str(trajectory_id), str(trajectory_id)],
+    )
+    return None if row is None else str(row["organisation"])
+
+
 def sees_identity(who: Someone, meeting_on: date | None, today: date) -> bool:
     """Whether `who` (already allowed to see the trajectory) may see who she is and how to
     reach her: her coordinators always; the receiving worker from the warm handover

@@ -33,7 +33,7 @@ from trajectory.clock import amsterdam_date
 from trajectory.facts import CARE
 from trajectory.fhir.audit import audit_bundle, in_period
 from trajectory.fhir.record import bundle
-from trajectory.visibility import sees_identity
+from trajectory.visibility import holding_organisation, sees_identity
 
 FHIR_JSON = "application/fhir+json"
 
@@ -125,12 +125,7 @@ def read_access_log(request: Request[Any, Any, Any], raw_id: str, start: str | N
     tid = parse_trajectory_id(raw_id)
     first, last = _day("from", start), _day("to", end)
     # As the JSON form: an erased trajectory's log stays readable, her organisation's only.
-    row = svc.application.db.fetchone(
-        "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?"
-        " UNION ALL SELECT organisation FROM erasures WHERE trajectory_id = ?",
-        [str(tid), str(tid)],
-    )
-    if row is None or row["organisation"] != user.organisation:
+    if holding_organisation(svc.application.db, tid) != user.organisation:
         raise not_found()
     if first is not None and last is not None and first > last:
         raise ApiError(422, "from must not be after to",

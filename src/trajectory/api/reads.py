@@ -37,7 +37,7 @@ from trajectory.views import (
     opening_event,
     summary,
 )
-from trajectory.visibility import Someone, sees_identity
+from trajectory.visibility import Someone, holding_organisation, sees_identity
 from trajectory.web.i18n import Translator, choose_language
 
 T = TypeVar("T")
@@ -272,12 +272,7 @@ def read_access_log(request: Request[Any, Any, Any], raw_id: str) -> list[Access
     user = caller(request)
     tid = parse_trajectory_id(raw_id)
     # An erased trajectory's access log stays readable: who looked remains accountable.
-    row = svc.application.db.fetchone(
-        "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?"
-        " UNION ALL SELECT organisation FROM erasures WHERE trajectory_id = ?",
-        [str(tid), str(tid)],
-    )
-    if row is None or row["organisation"] != user.organisation:
+    if holding_organisation(svc.application.db, tid) != user.organisation:
         raise not_found()
     _logged(request, "audit-read", tid)
     rows = svc.access.for_trajectory(str(tid))

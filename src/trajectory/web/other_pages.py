@@ -44,6 +44,7 @@ from trajectory.projections.handovers import handovers_for
 from trajectory.projections.out_of_view import out_of_view_counts
 from trajectory.protocol.evidence import ORGANISATION_LEVEL
 from trajectory.protocol.follow_up import next_follow_up
+from trajectory.visibility import holding_organisation
 from trajectory.web.auth_pages import reauth_fresh, reauthenticate
 from trajectory.web.core import (
     PathText,
@@ -587,12 +588,7 @@ def admin_page(request: Request[Any, Any, Any]) -> Template:
     except ValueError:
         return _admin_page(request, error=translator(request)("not_found"),
                            looked_up=trajectory[:64], status_code=404)
-    row = w.services.application.db.fetchone(
-        "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?"
-        " UNION ALL SELECT organisation FROM erasures WHERE trajectory_id = ?",
-        [str(tid), str(tid)],
-    )
-    if row is None or row["organisation"] != user.organisation:
+    if holding_organisation(w.services.application.db, tid) != user.organisation:
         return _admin_page(request, error=translator(request)("not_found"),
                            looked_up=str(tid), status_code=404)
     log_access(request, "audit-read", str(tid))

@@ -23,6 +23,7 @@ from trajectory.access_report import ReportEntry, access_report
 from trajectory.access_report_pdf import access_report_pdf
 from trajectory.clock import amsterdam_date
 from trajectory.emergency import EmergencyAccesses
+from trajectory.visibility import holding_organisation
 from trajectory.web.admin_pages import _girls_matching
 from trajectory.web.core import (
     PathText,
@@ -68,11 +69,7 @@ def report_search(request: Request[Any, Any, Any]) -> Template:
 def _of_organisation(request: Request[Any, Any, Any], trajectory_id: str) -> bool:
     """Her file is one of the officer's organisation (erased or not)."""
     db = web(request).services.application.db
-    row = db.fetchone(
-        "SELECT organisation FROM trajectory_index WHERE trajectory_id = ?"
-        " UNION ALL SELECT organisation FROM erasures WHERE trajectory_id = ?",
-        [trajectory_id, trajectory_id])
-    return row is not None and row["organisation"] == session_of(request).user.organisation
+    return holding_organisation(db, trajectory_id) == session_of(request).user.organisation
 
 
 def _girl(request: Request[Any, Any, Any], trajectory_id: str) -> str:
