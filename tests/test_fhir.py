@@ -25,6 +25,7 @@ from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.application import TrajectoryApplication
 from trajectory.commands import RecordCareAnalysis
 from trajectory.demo import ORGANISATIONS, run_demo
+from trajectory.identity.teams import Teams
 
 Resource = dict[str, Any]
 EVENT_HASH = "urn:trajectory:event-hash"
@@ -89,11 +90,16 @@ def check_provenance(bundle: Resource, stream: list[TrajectoryEvent]) -> None:
 def test_the_record_of_every_demo_girl_is_fhir_and_names_its_events_by_their_hashes(
     app: TrajectoryApplication,
 ) -> None:
-    # given the demo's girls, and a coordinator of each demo organisation
+    # given the demo's girls, and a coordinator of each demo organisation in all its teams
     assert run_demo(app, progress=lambda done, total: None) == 40
     rows = app.index()
+    teams = Teams(app.db)
     with live_server(app) as live:
-        tokens = {org: live.token(f"fhir-{org}", "coordinator", org) for org in ORGANISATIONS}
+        tokens = {org: live.token(f"fhir-{org}", "coordinator", org, user_id=f"fhir-{org}")
+                  for org in ORGANISATIONS}
+        for org in ORGANISATIONS:
+            for team in teams.of_organisation(org):
+                teams.add_member(team.team_id, f"fhir-{org}", by="admin", now=app.clock())
         clients = {org: live.client(token) for org, token in tokens.items()}
         try:
             seen: Counter[str] = Counter()

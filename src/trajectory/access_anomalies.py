@@ -23,6 +23,7 @@ from typing import Literal
 from trajectory.clock import AMSTERDAM
 from trajectory.emergency import AccessSettings
 from trajectory.persistence.database import Database
+from trajectory.write_errors import EARLIEST
 
 Signal = Literal["outside-team", "emergency", "night"]
 
@@ -43,6 +44,15 @@ class UserCounts:
     night: int
     signals: tuple[Signal, ...]
     """The counts that reached their threshold."""
+
+
+LATEST = date(9000, 1, 1)
+
+
+def a_day_of_the_log(day: date) -> bool:
+    """Whether a day asked for can hold access-log entries (none lies before the earliest
+    day of a fact or in the far future; and the period's arithmetic stays in range)."""
+    return EARLIEST <= day <= LATEST
 
 
 def period_of(first: date, last: date) -> tuple[datetime, datetime]:

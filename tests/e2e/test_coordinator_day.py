@@ -353,10 +353,13 @@ def test_the_admin_finds_the_reads_of_a_girls_file_by_her_name(
     assert len(reads) == 3
     expected = [DUTCH.moment(e["at"]) for e in reversed(reads)]
     rows: list[dict[str, Any]] = []
+    heads = [h.strip() for h in page.locator("table thead th").all_inner_texts()]
+    column = {head: n for n, head in enumerate(heads)}
     for row in page.locator("table tr.entry").all():
         cells = [c.strip() for c in row.locator("td").all_inner_texts()]
-        rows.append({"when": cells[0], "who": cells[1], "action": cells[3],
-                     "about": cells[5]})
+        rows.append({"when": cells[column["Wanneer"]], "who": cells[column["Gebruiker"]],
+                     "action": cells[column["Handeling"]],
+                     "about": cells[column["Traject"]]})
     read = [r for r in rows
             if r["who"] == DISPLAY_NAMES["coordinator"] and r["action"] == DUTCH.value("read")]
     assert [r["when"] for r in read] == expected, rows

@@ -13,7 +13,7 @@ import msgspec
 from litestar import Request, get
 from litestar.params import Parameter, QueryParameter
 
-from trajectory.access_anomalies import Signal, counts, period_of
+from trajectory.access_anomalies import Signal, a_day_of_the_log, counts, period_of
 from trajectory.api.context import access_entry, caller, services
 from trajectory.api.errors import ApiError, FieldError, problem_responses
 from trajectory.api.security import AUDITORS, authenticated
@@ -60,10 +60,14 @@ def _day(value: str | None, name: str, default: date) -> date:
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ApiError(422, "days are YYYY-MM-DD", errors=[
             FieldError(field=name, message="not a day (YYYY-MM-DD)")]) from None
+    if not a_day_of_the_log(day):
+        raise ApiError(422, "no day of the access log", errors=[
+            FieldError(field=name, message="not a day of the access log")])
+    return day
 
 
 def read_anomalies(request: Request[Any, Any, Any], raw_from: str | None,

@@ -18,7 +18,7 @@ from uuid import UUID
 from litestar import Request, Response, get
 from litestar.response import Template
 
-from trajectory.access_anomalies import counts, period_of
+from trajectory.access_anomalies import a_day_of_the_log, counts, period_of
 from trajectory.access_report import ReportEntry, access_report
 from trajectory.access_report_pdf import access_report_pdf
 from trajectory.clock import amsterdam_date
@@ -47,10 +47,14 @@ def _day(value: str, errors: dict[str, str], key: str, message: str) -> date | N
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         errors[key] = message
         return None
+    if not a_day_of_the_log(day):
+        errors[key] = message
+        return None
+    return day
 
 
 @get("/privacy/access-report", opt=PRIVACY, sync_to_thread=True)
