@@ -174,7 +174,7 @@ SAME_IN_BOTH = frozenset({
     "Account", "Bytes", "CSV", "Caseload", "CoMensha", "EMDR", "Instrument", "Manifest",
     "Parameters", "Parquet", "Project", "Protocol", "Score", "Setting", "Status", "Training",
     "Trauma", "export", "internet", "scouting", "sport",
-    "Team", "Team: %(name)s", "Teams", "crisis",
+    "Team", "Team: %(name)s", "Teams", "crisis", "%(title)s · %(name)s",
 })
 """Words Dutch borrowed from English, or names: the same on both pages, on purpose."""
 
