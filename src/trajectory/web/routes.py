@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from trajectory.web import i18n
 from trajectory.web.admin_pages import admin_routes
 from trajectory.web.auth_pages import auth_routes
+from trajectory.web.bij_pages import bij_routes
 from trajectory.web.calendar_feed import calendar_feed_routes
 from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
@@ -51,6 +52,7 @@ def web_routes() -> list[Router]:
             *privacy_routes(),
             *calendar_feed_routes(),
             *emergency_routes(),
+            *bij_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},
