@@ -18,10 +18,27 @@ from trajectory.aggregates.events.analysis import TreatmentPlanSet
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryMarkedInError, TrajectoryClosed
 from trajectory.aggregates.events.intake import TrajectoryOpened
-from trajectory.aggregates.events.outcomes import CareOutcomeRecorded
-from trajectory.aggregates.vocabulary import CareForm, EndReason, Referrer, Sex
+from trajectory.aggregates.events.outcomes import CareOutcomeRecorded, GoalOutcome
+from trajectory.aggregates.vocabulary import (
+    CareForm,
+    EndReason,
+    OutcomeAnswer,
+    OutcomeInformant,
+    Referrer,
+    Sex,
+)
 from trajectory.application import TrajectoryApplication
 from trajectory.bij.codes import end_reason_of
+
+
+@dataclass(frozen=True)
+class CareOutcome:
+    """The answers of the outcome questions (the last `CareOutcomeRecorded`)."""
+
+    satisfied: OutcomeAnswer
+    without_help: OutcomeAnswer
+    informant: OutcomeInformant
+    goals: tuple[GoalOutcome, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,7 +55,7 @@ class CareRecord:
     start: date
     end: date | None = None
     end_reason: EndReason | None = None
-    outcome: CareOutcomeRecorded | None = None
+    outcome: CareOutcome | None = None
     plan_goals: tuple[str, ...] = ()
 
     def ended_between(self, first: date, last: date) -> bool:
@@ -83,7 +100,9 @@ def care_record(trajectory_id: UUID | str, events: Iterable[TrajectoryEvent]) ->
         start=opened.occurred_on,
         end=closed.occurred_on if closed is not None else None,
         end_reason=end_reason,
-        outcome=outcome,
+        outcome=None if outcome is None else CareOutcome(
+            satisfied=outcome.satisfied, without_help=outcome.without_help,
+            informant=outcome.informant, goals=outcome.goals),
         plan_goals=goals,
     )
 

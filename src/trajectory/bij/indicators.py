@@ -31,8 +31,10 @@ from datetime import date, timedelta
 
 import msgspec
 
-from trajectory.bij.care import CareRecord
+from trajectory.application import TrajectoryApplication
+from trajectory.bij.care import CareRecord, care_records
 from trajectory.bij.codes import DROPOUT
+from trajectory.clock import amsterdam_date
 from trajectory.crypto import MasterKey
 from trajectory.projections.victims import SMALL_CELL
 
@@ -217,3 +219,15 @@ def csv_of(out: OutcomesOut) -> str:
                              "" if i.denominator is None else i.denominator,
                              "" if i.percent is None else i.percent])
     return buffer.getvalue()
+
+
+def organisation_outcomes(
+    app: TrajectoryApplication, organisation: str, first: date, last: date
+) -> OutcomesOut:
+    """The indicators of one organisation's care ended between `first` and `last`; a new
+    start is looked for in the whole installation."""
+    everyone = list(care_records(app))
+    keys = app.keys
+    starts = NewStarts(new_start_key(keys.master if keys is not None else None))
+    mine = [r for r in everyone if r.organisation == organisation]
+    return outcomes(mine, first, last, amsterdam_date(app.clock()), starts, everyone=everyone)
