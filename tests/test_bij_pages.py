@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from tests.builders import intake
+from tests.builders import intake, left_care
 from tests.web_support import ORG_A, World, sqlite_only
 from trajectory.aggregates.events.intake import Identity
 from trajectory.application import Actor
 from trajectory.bij.report import COLUMNS
+from trajectory.commands import RecordCareOutcome
 
 BSN = "123456782"
 
@@ -56,3 +57,32 @@ def test_a_coordinator_has_no_delivery_page(world: World) -> None:
         assert b.get("/app/reports/bij").status_code in (403, 404)
         assert b.get("/app/reports/bij.csv?period=2026H1").status_code in (403, 404)
     assert not [e for e in world.access() if e["action"] == "report-bij"]
+
+
+@sqlite_only
+def test_the_outcomes_page_shows_the_indicators_with_a_chart_and_a_csv(world: World) -> None:
+    # given six girls of the organisation who ended care in February, all satisfied
+    coordinator = Actor(user_id="coordinator", role="coordinator", organisation=ORG_A)
+    for _n in range(6):
+        tid = world.app.open_trajectory(intake(municipality="0344"), coordinator).trajectory_id
+        world.app.execute(tid, left_care("aftercare_completed", occurred_on="2026-02-10"),
+                          coordinator)
+        world.app.execute(tid, RecordCareOutcome(satisfied="yes", without_help="no",
+                                                 informant="parent"), coordinator)
+    with world.browser("quality") as b:
+        # when the quality officer opens the indicators of the first quarter
+        shown = b.get("/app/quality/outcomes?from=2026-01&to=2026-03")
+        # then the page has the chart and the numbers, in Dutch
+        assert shown.status_code == 200, shown.text
+        assert "<svg" in shown.text
+        assert "6 meisjes hebben in deze maanden de hulp afgesloten" in shown.text
+        assert "Utrecht" in shown.text  # the municipality by its name
+        assert "100 %" in shown.text or "100,0 %" in shown.text
+        # and the CSV holds the same
+        got = b.get("/app/quality/outcomes.csv?from=2026-01&to=2026-03")
+        assert got.headers["content-type"].startswith("text/csv")
+        assert "all,,satisfied,6,6,100.0" in got.text
+        # and months that are not months are answered on the page
+        assert "de eerste voor de laatste" in b.get(
+            "/app/quality/outcomes?from=2026-05&to=2026-01").text
+    assert [e for e in world.access() if e["action"] == "search" and e["user_id"] == "quality"]

@@ -339,6 +339,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         (N_("Quality"), "/quality"),
         *ORGANISATION_NAV,
         (N_("Try a protocol"), "/protocols/replay"),
+        (N_("Outcomes"), "/quality/outcomes"),
         (N_("CBS delivery"), "/reports/bij"),
     ],
     "inspector": [(N_("Inspection"), "/inspection")],

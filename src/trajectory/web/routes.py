@@ -28,6 +28,7 @@ from trajectory.web.exchange_pages import exchange_routes
 from trajectory.web.organisation_pages import organisation_routes
 from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
+from trajectory.web.outcomes_page import outcomes_routes
 from trajectory.web.privacy_pages import privacy_routes
 from trajectory.web.project_pages import project_routes
 from trajectory.web.protocol_page import protocol_routes
@@ -53,6 +54,7 @@ def web_routes() -> list[Router]:
             *calendar_feed_routes(),
             *emergency_routes(),
             *bij_routes(),
+            *outcomes_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},
