@@ -143,3 +143,25 @@ def test_closure_records_the_reason_of_ending_and_the_outcome_follows(
     outcome = next(e for e in events if isinstance(e, CareOutcomeRecorded))
     assert (outcome.satisfied, outcome.informant, outcome.goals[0].attained) == (
         "no", "professional", "partly")
+
+
+def test_the_items_for_cbs_are_recorded_after_intake_and_count_for_the_delivery(
+    app: TrajectoryApplication,
+) -> None:
+    from trajectory.bij.care import care_record
+    from trajectory.commands import RecordYouthCareItems
+
+    # given a girl taken in without her number and without a referrer
+    tid = app.open_trajectory(with_bsn(""), COORDINATOR).trajectory_id
+    path = WritePath(app)
+    # when a wrong number is given later, it is refused naming the field
+    with pytest.raises(RuleRefused) as refused:
+        path.record(COORDINATOR, tid, RecordYouthCareItems(bsn=INVALID_BSN))
+    assert (refused.value.code, refused.value.fields) == ("bsn-invalid", ("bsn",))
+    # and when the right one and the referrer are recorded
+    path.record(COORDINATOR, tid, RecordYouthCareItems(bsn=VALID_BSN, referrer="judicial"))
+    path.record(COORDINATOR, tid, RecordYouthCareItems(municipality="0363"))
+    # then her care for the delivery has them, and keeps what was not given
+    record = care_record(tid, app.stream(tid))
+    assert (record.bsn, record.referrer, record.municipality, record.sex) == (
+        VALID_BSN, "judicial", "0363", "female")

@@ -171,6 +171,7 @@ def record(directory: Path) -> None:
         RecordComenshaAcknowledgement,
         RecordFollowUpNotPossible,
         RecordHandoverExport,
+        RecordYouthCareItems,
         ReportRevictimisation,
         ReportToComensha,
         RequestDestruction,
@@ -275,7 +276,8 @@ def record(directory: Path) -> None:
                                              subscales={"emotional": 7.0, "conduct": 4.5})],
             ),
             RecordFollowUpNotPossible(moment=6, reason="other", note="moved abroad"),
-            # The outcome of care for CBS (issue 20), after closure.
+            # The outcome of care for CBS (issue 20), after closure, and an item corrected.
+            RecordYouthCareItems(referrer="judicial", started_in_crisis=False),
             RecordCareOutcome(satisfied="yes", without_help="no", informant="professional",
                               goals=[GoalOutcome(goal="safe at school", attained="partly")]),
         ):

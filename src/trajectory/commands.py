@@ -452,6 +452,19 @@ class CloseTrajectory(Command, kw_only=True, forbid_unknown_fields=True):
     from `reason` and `destination` (`trajectory.bij.codes.end_reason_of`)."""
 
 
+class RecordYouthCareItems(Command, kw_only=True, forbid_unknown_fields=True):
+    """Record or correct the items of Beleidsinformatie Jeugd after intake (her citizen
+    service number once known, or an item an intake before issue 20 did not ask); only the
+    items given change."""
+
+    bsn: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    sex: Sex | None = None
+    municipality: Annotated[str, msgspec.Meta(max_length=4, pattern=r"^(?:[0-9]{4})?$")] = ""
+    referrer: Referrer | None = None
+    care_form: CareForm | None = None
+    started_in_crisis: bool | None = None
+
+
 class RecordCareOutcome(Command, kw_only=True, forbid_unknown_fields=True):
     """The outcome questions at the end of care (Beleidsinformatie Jeugd)."""
 

@@ -767,6 +767,13 @@ class Trajectory(HashChained):
         follow_up.check_follow_up_moment(self.state, protocol, command.moment)
         self._record(outcomes.FollowUpMeasured, meta, allow_closed=True, **payload(command))
 
+    def record_youth_care_items(self, command: c.RecordYouthCareItems, meta: Meta) -> None:
+        """Also after the file was closed: a delivery for the last half year may ask."""
+        bij_rules.check_bsn(command.bsn, field="bsn")
+        bij_rules.check_municipality(command.municipality)
+        self._record(intake.YouthCareItemsRecorded, meta, allow_closed=True,
+                     **payload(command))
+
     def record_care_outcome(self, command: c.RecordCareOutcome, meta: Meta) -> None:
         """The outcome questions, asked when care ends: also after the file was closed
         (the questions are often asked at the last meeting, the answers come later)."""
@@ -800,6 +807,7 @@ Handler = Callable[[Trajectory, Any, Meta, Protocol], str | None]
 
 HANDLERS: dict[type[c.Command], Handler] = {
     c.RecordCareOutcome: lambda t, cmd, meta, p: t.record_care_outcome(cmd, meta),
+    c.RecordYouthCareItems: lambda t, cmd, meta, p: t.record_youth_care_items(cmd, meta),
     c.AssignTeam: lambda t, cmd, meta, p: t.assign_team(cmd, meta),
     c.AssignCoordinator: lambda t, cmd, meta, p: t.assign_coordinator(cmd, meta),
     # The facts with rules of their own, and the method that checks them. A command not

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 from uuid import UUID
 
 from trajectory.aggregates.events.analysis import TreatmentPlanSet
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryMarkedInError, TrajectoryClosed
-from trajectory.aggregates.events.intake import TrajectoryOpened
+from trajectory.aggregates.events.intake import TrajectoryOpened, YouthCareItemsRecorded
 from trajectory.aggregates.events.outcomes import CareOutcomeRecorded, GoalOutcome
 from trajectory.aggregates.vocabulary import (
     CareForm,
@@ -74,10 +75,19 @@ def care_record(trajectory_id: UUID | str, events: Iterable[TrajectoryEvent]) ->
     closed: TrajectoryClosed | None = None
     outcome: CareOutcomeRecorded | None = None
     goals: tuple[str, ...] = ()
+    items: dict[str, object] = {
+        "bsn": opened.identity.bsn, "sex": opened.sex, "municipality": opened.municipality,
+        "referrer": opened.referrer, "care_form": opened.care_form,
+        "started_in_crisis": opened.started_in_crisis,
+    }
     for event in stream[1:]:
         if event.originator_version in in_error:
             continue
-        if isinstance(event, TrajectoryClosed):
+        if isinstance(event, YouthCareItemsRecorded):
+            # only the items given (not empty, not None) replace what was known
+            items.update({name: value for name in items
+                          if (value := getattr(event, name)) not in ("", None)})
+        elif isinstance(event, TrajectoryClosed):
             closed = event
         elif isinstance(event, CareOutcomeRecorded):
             outcome = event
@@ -90,13 +100,13 @@ def care_record(trajectory_id: UUID | str, events: Iterable[TrajectoryEvent]) ->
     return CareRecord(
         trajectory_id=str(trajectory_id),
         organisation=opened.organisation,
-        bsn=opened.identity.bsn,
+        bsn=cast(str, items["bsn"]),
         date_of_birth=opened.identity.date_of_birth,
-        sex=opened.sex,
-        municipality=opened.municipality,
-        referrer=opened.referrer,
-        care_form=opened.care_form,
-        started_in_crisis=opened.started_in_crisis,
+        sex=cast(Sex, items["sex"]),
+        municipality=cast(str, items["municipality"]),
+        referrer=cast(Referrer | None, items["referrer"]),
+        care_form=cast(CareForm | None, items["care_form"]),
+        started_in_crisis=cast(bool, items["started_in_crisis"]),
         start=opened.occurred_on,
         end=closed.occurred_on if closed is not None else None,
         end_reason=end_reason,

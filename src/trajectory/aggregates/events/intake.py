@@ -136,3 +136,17 @@ class SignalsInterpreted(TrajectoryEvent):
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.add_evidence("signals-interpreted", position, self.occurred_on)
+
+
+class YouthCareItemsRecorded(TrajectoryEvent):
+    """The items of Beleidsinformatie Jeugd recorded or corrected after intake: her citizen
+    service number (once known), sex, municipality, referrer, form of care, crisis. Only
+    the items given count; the others stay as they were (`trajectory.bij.care`). Her
+    number is kept here as in her identity: encrypted with her file, never exported."""
+
+    bsn: str = ""
+    sex: Sex | None = None
+    municipality: str = ""
+    referrer: Referrer | None = None
+    care_form: CareForm | None = None
+    started_in_crisis: bool | None = None
