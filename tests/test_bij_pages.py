@@ -86,3 +86,33 @@ def test_the_outcomes_page_shows_the_indicators_with_a_chart_and_a_csv(world: Wo
         assert "de eerste voor de laatste" in b.get(
             "/app/quality/outcomes?from=2026-05&to=2026-01").text
     assert [e for e in world.access() if e["action"] == "search" and e["user_id"] == "quality"]
+
+
+@sqlite_only
+def test_the_coordinator_records_the_outcome_and_the_items_for_cbs_on_their_forms(
+    world: World,
+) -> None:
+    from trajectory.bij.care import care_record
+
+    tid = world.girl
+    with world.browser("coordinator") as b:
+        # when she fills in the outcome form, two goals of the plan among its rows
+        form = b.get(f"/app/trajectories/{tid}/forms/care-outcome")
+        assert form.status_code == 200
+        assert 'name="goals.0.attained"' in form.text
+        done = b.submit(f"/app/trajectories/{tid}/forms/care-outcome", {
+            "satisfied": "yes", "without_help": "no", "informant": "parent",
+            "goals.0.goal": "Veilig op school", "goals.0.attained": "partly",
+            "goals.1.goal": "Netwerk herstellen", "goals.1.attained": "yes"})
+        assert done.status_code in (200, 303), done.text
+        # and the items for CBS, a wrong number first
+        wrong = b.submit(f"/app/trajectories/{tid}/forms/youth-care-items", {"bsn": "123456789"})
+        assert "Het burgerservicenummer klopt niet" in wrong.text
+        b.submit(f"/app/trajectories/{tid}/forms/youth-care-items",
+                 {"bsn": BSN, "municipality": "0599", "referrer": "judicial"})
+    # then her care for the delivery holds them
+    record = care_record(tid, world.app.stream(tid))
+    assert record.outcome is not None
+    assert [(g.goal, g.attained) for g in record.outcome.goals] == [
+        ("Veilig op school", "partly"), ("Netwerk herstellen", "yes")]
+    assert (record.bsn, record.municipality, record.referrer) == (BSN, "0599", "judicial")
