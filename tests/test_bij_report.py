@@ -32,6 +32,7 @@ from trajectory.bij.report import (
 )
 from trajectory.cli import main
 from trajectory.demo import run_demo
+from trajectory.identity.users import UserStore
 from trajectory.settings import Settings
 
 H2 = Period(2026, 2)
@@ -205,8 +206,19 @@ def test_the_command_line_writes_the_file_for_its_owner_and_names_the_left_out(
     assert "left out 1" in out
     assert "bsn-missing" in out
     assert "123456782" not in out
+    # and making it was access-logged, as the account at the terminal
+    entries = store.db.fetchall("SELECT * FROM access_log WHERE action = 'report-bij'")
+    assert len(entries) == 1
+    assert entries[0]["user_id"].startswith("os:")
+    assert len(entries[0]["shown"].split()) == 2
     # and a file is never written over
     assert main(["report", "bij", "--period", "2026H1", "--out", str(target)]) == 2
+    # and only an admin or the quality officer makes it as a user
+    UserStore(store.db).add(name="anna", role="coordinator", organisation="org",
+                            now=store.clock(), user_id="anna")
+    assert main(["report", "bij", "--period", "2026H1", "--out",
+                 str(tmp_path / "anna.csv"), "--as", "anna"]) == 2
+    assert not (tmp_path / "anna.csv").exists()
     # and a period that is not one is refused
     assert main(["report", "bij", "--period", "2026Q1", "--out",
                  str(tmp_path / "other.csv")]) == 2

@@ -45,6 +45,7 @@ from trajectory.aggregates.vocabulary import (
     scale_for,
 )
 from trajectory.api import schemas
+from trajectory.bij.codes import MUNICIPALITIES
 from trajectory.facts import COORDINATOR, FACTS
 from trajectory.protocol.model import Protocol
 from trajectory.protocol.rules import HANDOVER_PACKAGE_TEXTS, MIN_DISCIPLINES, criteria_for
@@ -372,6 +373,12 @@ def _special(
         return _instrument_rows(t, base)
     if spec.slug == "care-outcome" and name == "goals":
         return _goal_rows(t, base)
+    if name == "municipality" and spec.slug in ("intake", "youth-care-items"):
+        # The CBS municipality codes of the list, by name (`trajectory.bij.codes`).
+        base.widget = "select"
+        base.choices = [Choice(code, f"{town} ({code})") for code, town in
+                        sorted(MUNICIPALITIES.items(), key=lambda item: item[1])]
+        return base
     if name == "contact_id":
         base.widget = "select"
         base.required = True
