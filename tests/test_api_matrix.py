@@ -145,6 +145,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/retention"): {"admin"},
     ("GET", "/quality/core-elements"): {"coordinator", "admin", "quality"},
     ("GET", "/quality/signals"): {"coordinator", "admin", "quality"},
+    ("GET", "/quality/outcomes"): {"coordinator", "admin", "quality"},
     ("GET", "/quality/out-of-view"): {"coordinator", "admin", "quality"},
     # The organisation's own duties: its quality officer and admin; every organisation's
     # figures: the inspector. Neither ever reaches a girl's record (403 above).
@@ -253,6 +254,7 @@ def fill(path: str, world: World, proposal_id: str = "", access_id: str = "") ->
         path += f"?trajectory={world.trajectory}"
     queries = {
         "/quality/signals": "?from=2026-01&to=2026-12",
+        "/quality/outcomes": "?from=2026-01&to=2026-12",
         "/statistics/victims": "?from=2025&to=2026",
     }
     path += queries.get(path, "")

@@ -149,7 +149,7 @@ def record(directory: Path) -> None:
         HandoverParty,
         WithoutHandover,
     )
-    from trajectory.aggregates.events.outcomes import InstrumentScore
+    from trajectory.aggregates.events.outcomes import GoalOutcome, InstrumentScore
     from trajectory.application import Actor, TrajectoryApplication
     from trajectory.commands import (
         ArrangeLeisure,
@@ -167,9 +167,11 @@ def record(directory: Path) -> None:
         OpenTrajectory,
         PrepareHandover,
         RecordAftercareContact,
+        RecordCareOutcome,
         RecordComenshaAcknowledgement,
         RecordFollowUpNotPossible,
         RecordHandoverExport,
+        RecordYouthCareItems,
         ReportRevictimisation,
         ReportToComensha,
         RequestDestruction,
@@ -205,7 +207,11 @@ def record(directory: Path) -> None:
                     name="Fixture Meisje",
                     date_of_birth=dt.date(2008, 3, 3),
                     home_region="Utrecht",
+                    bsn="111222333",
                 ),
+                # Beleidsinformatie Jeugd (issue 20): the opening's added fields with values.
+                sex="female", municipality="0344", referrer="certified_institution",
+                care_form="ambulatory_in_network", started_in_crisis=True,
             ),
             actor,
         )
@@ -270,6 +276,10 @@ def record(directory: Path) -> None:
                                              subscales={"emotional": 7.0, "conduct": 4.5})],
             ),
             RecordFollowUpNotPossible(moment=6, reason="other", note="moved abroad"),
+            # The outcome of care for CBS (issue 20), after closure, and an item corrected.
+            RecordYouthCareItems(referrer="judicial", started_in_crisis=False),
+            RecordCareOutcome(satisfied="yes", without_help="no", informant="professional",
+                              goals=[GoalOutcome(goal="safe at school", attained="partly")]),
         ):
             app.execute(tid, command, actor)
         # A girl taken in from another installation's bundle: the opening's added fields

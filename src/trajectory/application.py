@@ -24,7 +24,7 @@ from trajectory.aggregates.errors import TrajectoryNotFound, VersionConflict, Wr
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.intake import TrajectoryOpened
 from trajectory.aggregates.snapshot import TrajectorySnapshot
-from trajectory.aggregates.trajectory import Meta, Received, Trajectory
+from trajectory.aggregates.trajectory import Meta, Received, Trajectory, YouthCareAtIntake
 from trajectory.clock import Clock, amsterdam_date, parse_occurred, system_clock
 from trajectory.commands import AssignTeam, Command, OpenTrajectory
 from trajectory.crypto import (
@@ -233,6 +233,11 @@ class TrajectoryApplication(Application[UUID]):
             nationality=command.nationality,
             duplicate_reason=command.duplicate_reason.strip(),
             received=received,
+            youth_care=YouthCareAtIntake(
+                sex=command.sex, municipality=command.municipality,
+                referrer=command.referrer, care_form=command.care_form,
+                started_in_crisis=command.started_in_crisis,
+            ),
         )
         if command.team:  # placed with a team at intake: a fact of its own, in the same write
             t.handle(AssignTeam(team=command.team, reason=""), meta, self.protocol_of(t))

@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     from trajectory.protocol_replay import add_protocol_parser
 
     add_protocol_parser(sub)
+    from trajectory.bij.cli import add_report_parser
+
+    add_report_parser(sub)
     return parser
 
 
@@ -289,6 +292,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from trajectory.exchange.cli import keys_command
 
             return keys_command(app, args, sys.stdout)
+        if args.command == "report":
+            from trajectory.bij.cli import report_command
+
+            return report_command(app, args, sys.stdout)
         if args.command == "handover":
             from trajectory.exchange.cli import handover_command
 

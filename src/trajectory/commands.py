@@ -23,11 +23,12 @@ from trajectory.aggregates.events.handover import (
     WithoutHandover,
 )
 from trajectory.aggregates.events.intake import Identity
-from trajectory.aggregates.events.outcomes import InstrumentScore
+from trajectory.aggregates.events.outcomes import GoalOutcome, InstrumentScore
 from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.reasons import NOT_RECORDED
 from trajectory.aggregates.vocabulary import (
     AftercareContactKind,
+    CareForm,
     ClosureReason,
     ComenshaDecision,
     ComenshaSender,
@@ -37,6 +38,7 @@ from trajectory.aggregates.vocabulary import (
     ContactRisk,
     ContinuationDecision,
     Destination,
+    EndReason,
     FamilyInvolvementForm,
     FollowUpNotPossibleReason,
     InterventionKind,
@@ -46,8 +48,11 @@ from trajectory.aggregates.vocabulary import (
     LoverboyContact,
     MedicalNeed,
     Nationality,
+    OutcomeAnswer,
+    OutcomeInformant,
     PlacementKind,
     QualificationLevel,
+    Referrer,
     RevictimisationDay,
     RevictimisationKind,
     RevictimisationSource,
@@ -60,6 +65,7 @@ from trajectory.aggregates.vocabulary import (
     SafetyRisk,
     SchoolOrWork,
     Setting,
+    Sex,
     SignalDiscipline,
     SignalKind,
     TherapyMethod,
@@ -123,6 +129,14 @@ class OpenTrajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     team: Annotated[str, msgspec.Meta(max_length=200)] = ""
     """The team she is placed with (its id; `TeamAssigned` at intake). Empty: the one team
     of the coordinator's, if she belongs to exactly one (`trajectory.writing`)."""
+    # Beleidsinformatie Jeugd (issue 20): the items CBS asks at the start of care, in the
+    # protocol's categories (`trajectory.bij.codes`); her BSN is in `identity`.
+    sex: Sex = "female"
+    municipality: Annotated[str, msgspec.Meta(max_length=4, pattern=r"^(?:[0-9]{4})?$")] = ""
+    """Her municipality of residence: the four-digit CBS municipality code."""
+    referrer: Referrer | None = None
+    care_form: CareForm | None = None
+    started_in_crisis: bool = False
 
 
 class ChangeVictimStatus(Command, kw_only=True, forbid_unknown_fields=True):
@@ -433,6 +447,32 @@ class CloseTrajectory(Command, kw_only=True, forbid_unknown_fields=True):
     responsible_next: Text = ""
     without_handover: WithoutHandover | None = None
     waivers: Annotated[list[Waiver], msgspec.Meta(max_length=20)] = []
+    end_reason: EndReason | None = None
+    """The reason of ending in the categories of Beleidsinformatie Jeugd; absent: mapped
+    from `reason` and `destination` (`trajectory.bij.codes.end_reason_of`)."""
+
+
+class RecordYouthCareItems(Command, kw_only=True, forbid_unknown_fields=True):
+    """Record or correct the items of Beleidsinformatie Jeugd after intake (her citizen
+    service number once known, or an item an intake before issue 20 did not ask); only the
+    items given change."""
+
+    bsn: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    sex: Sex | None = None
+    municipality: Annotated[str, msgspec.Meta(max_length=4, pattern=r"^(?:[0-9]{4})?$")] = ""
+    referrer: Referrer | None = None
+    care_form: CareForm | None = None
+    started_in_crisis: bool | None = None
+
+
+class RecordCareOutcome(Command, kw_only=True, forbid_unknown_fields=True):
+    """The outcome questions at the end of care (Beleidsinformatie Jeugd)."""
+
+    satisfied: OutcomeAnswer
+    without_help: OutcomeAnswer
+    informant: OutcomeInformant
+    goals: Annotated[list[GoalOutcome], msgspec.Meta(max_length=30)] = []
+    note: Text = ""
 
 
 class CorrectEntry(Command, kw_only=True, forbid_unknown_fields=True):

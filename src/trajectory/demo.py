@@ -36,11 +36,12 @@ from trajectory.aggregates.events.handover import (
     WithoutHandover,
 )
 from trajectory.aggregates.events.intake import Identity
-from trajectory.aggregates.events.outcomes import InstrumentScore
+from trajectory.aggregates.events.outcomes import GoalOutcome, InstrumentScore
 from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.vocabulary import (
     PERMISSION_KINDS,
     RISK_PROFILES,
+    CareForm,
     ClosureReason,
     ComenshaDecision,
     ComenshaSender,
@@ -49,10 +50,12 @@ from trajectory.aggregates.vocabulary import (
     ContactRisk,
     Destination,
     FollowUpNotPossibleReason,
+    GoalAttained,
     InterventionKind,
     Level,
     MedicalNeed,
     Nationality,
+    OutcomeAnswer,
     PermissionKind,
     PlacementKind,
     RiskProfile,
@@ -97,6 +100,7 @@ from trajectory.commands import (
     RecordAftercareContact,
     RecordAftercareContactDetails,
     RecordCareAnalysis,
+    RecordCareOutcome,
     RecordComenshaAcknowledgement,
     RecordEducationProgress,
     RecordFamilyInvolvement,
@@ -259,6 +263,10 @@ class _Plan:
         self.nationality: Nationality = "unknown"
         self.registering_step: int | None = None  # the step deciding to register her
         self.closed_step: int | None = None  # the step closing her file, once planned
+        # Beleidsinformatie Jeugd (issue 20): the outcome of care at its end, from a stream
+        # of its own (every other draw stays as it was), and the goals of her plan.
+        self.bij = random.Random(0)
+        self.plan_goals: list[str] = []
 
     # -- the calendar ---------------------------------------------------------------
     def wait(self, low: int, high: int) -> None:
@@ -545,9 +553,10 @@ class _Plan:
         self.wait(1, 6)
         self.care_analysis()
         self.wait(1, 4)
-        self.do(SetTreatmentPlan(goals=[
-            "Veiligheid en stabiliteit", "Traumaverwerking", "Onderwijs hervatten",
-            "Netwerk herstellen"], summary="Behandelplan na de eerste analyse (demo)."))
+        self.plan_goals = ["Veiligheid en stabiliteit", "Traumaverwerking",
+                           "Onderwijs hervatten", "Netwerk herstellen"]
+        self.do(SetTreatmentPlan(goals=list(self.plan_goals),
+                                 summary="Behandelplan na de eerste analyse (demo)."))
         self.wait(1, 5)
         self.intervention(("resilience_training", "body_oriented"))
 
@@ -1121,7 +1130,48 @@ def _plan(
         plan.slack += MIN_DAYS_SINCE_INTAKE - span + rng.randint(0, 10)
     plan.report_to_comensha()
     _team_change(plan, coordinator, random.Random(f"{seed}:{index}:team"))
+    plan.bij = random.Random(f"{seed}:{index}:bij")
+    _care_outcome(plan)
     return plan, coordinator, worker
+
+
+def _care_outcome(plan: _Plan) -> None:
+    """The outcome questions on the day her file is closed, for most girls (some are
+    left without, so that the CBS delivery has one to name as left out)."""
+    draws = plan.bij
+    if plan.closed_step is None or draws.random() < 0.15:
+        return
+    answers: tuple[OutcomeAnswer, ...] = ("yes", "yes", "yes", "no", "unknown")
+    attained: tuple[GoalAttained, ...] = ("yes", "yes", "partly", "no")
+    command = RecordCareOutcome(
+        satisfied=draws.choice(answers), without_help=draws.choice(answers),
+        informant=draws.choice(("girl", "girl", "parent", "professional")),
+        goals=[GoalOutcome(goal=goal, attained=draws.choice(attained))
+               for goal in plan.plan_goals],
+        note="Eindevaluatie met haar besproken (demo).")
+    at = plan.closed_step + 1
+    plan.steps.insert(at, _Step(plan.steps[plan.closed_step].day, _fixed(command)))
+
+
+_CARE_FORM: dict[Setting, CareForm] = {
+    "residential": "residential_other", "ambulatory": "ambulatory_in_network",
+    "closed": "closed_youth_care"}
+# The municipality of each demo region (CBS codes, `trajectory.bij.codes.MUNICIPALITIES`).
+_MUNICIPALITY = {
+    "Demo-Groningen": "0014", "Demo-Zwolle": "0193", "Demo-Utrecht": "0344",
+    "Demo-Rotterdam": "0599", "Demo-Den Haag": "0518", "Demo-Eindhoven": "0772",
+    "Demo-Maastricht": "0935", "Demo-Amsterdam": "0363",
+}
+
+
+def demo_bsn(draws: random.Random) -> str:
+    """A number that passes the eleven-test, drawn (a synthetic girl's; the test numbers
+    the government hands out for testing are not known here)."""
+    while True:
+        digits = [draws.randint(1, 9)] + [draws.randint(0, 9) for _ in range(7)]
+        check = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True)) % 11
+        if check < 10:
+            return "".join(map(str, digits)) + str(check)
 
 
 def _team_change(plan: _Plan, coordinator: Actor, draws: random.Random) -> None:
@@ -1158,6 +1208,7 @@ def _record(
         birthday = today + timedelta(days=plan.turns_18_in)
         date_of_birth = birthday.replace(year=birthday.year - 18, day=min(birthday.day, 28))
     clock.on(intake_date)
+    bij = random.Random(f"bij:{number}")
     opened = path.open(
         coordinator,
         OpenTrajectory(
@@ -1178,7 +1229,15 @@ def _record(
                 name=f"Demo Meisje {number:02d}",
                 date_of_birth=date_of_birth,
                 home_region=plan.region[0],
+                # one girl in twelve without a number yet: the delivery names her
+                bsn=demo_bsn(bij) if bij.random() >= 1 / 12 else "",
             ),
+            sex="female",
+            municipality=_MUNICIPALITY.get(plan.region[0], ""),
+            referrer=bij.choice(("certified_institution", "certified_institution",
+                                 "municipal_access", "judicial", "general_practitioner")),
+            care_form=_CARE_FORM[plan.setting],
+            started_in_crisis=bij.random() < 0.4,
             risk_assessment_instrument="Demo risicotaxatie-instrument",
             risk_assessment_result=rng.choice(["hoog risico", "verhoogd risico"]),
         ),

@@ -437,6 +437,21 @@ FACTS = Facts(
          form=Form("follow-up", "outcomes"),
          criteria=("follow-up",),
          element=Evidence(15, "follow-up"), lane=OnTimeline("aftercare", "mark", "follow-up")),
+    Fact(command=c.RecordYouthCareItems, event=intake.YouthCareItemsRecorded,
+         path="youth-care-items", roles=COORDINATOR, title="Record the items for CBS",
+         help="Her citizen service number once it is known, or an item of"
+         " Beleidsinformatie Jeugd the intake did not record (sex, municipality, referrer,"
+         " form of care, started in crisis). Only what you fill in changes.",
+         form=Form("youth-care-items", "end"),
+         element=None, lane=None),
+    Fact(command=c.RecordCareOutcome, event=outcomes.CareOutcomeRecorded,
+         path="care-outcomes", roles=COORDINATOR, title="Record the outcome of care",
+         help="At the end of care (also after the file was closed): was she satisfied with"
+         " the use of the care, can she go on without help, who answered, and per goal of"
+         " the treatment plan whether it was attained. The national outcome criteria of"
+         " Beleidsinformatie Jeugd, delivered to CBS.",
+         form=Form("care-outcome", "end"),
+         element=None, lane=None),
     # -- the end, and corrections ------------------------------------------------------------
     Fact(command=c.CloseTrajectory, body=bounded.CloseTrajectory,
          event=closure.TrajectoryClosed,

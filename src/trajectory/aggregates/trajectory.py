@@ -38,14 +38,19 @@ from trajectory.aggregates.events import (
 from trajectory.aggregates.events.intake import Identity
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
+    CareForm,
     ContactRisk,
     Nationality,
     PermissionKind,
+    Referrer,
     RiskProfile,
     Setting,
+    Sex,
     VictimStatus,
     contact_rank,
 )
+from trajectory.bij import rules as bij_rules
+from trajectory.bij.codes import end_reason_of
 from trajectory.facts import FACTS
 from trajectory.protocol import comensha, follow_up, rules
 from trajectory.protocol.model import Protocol
@@ -79,6 +84,17 @@ class Received:
     care: intake.EarlierCare
 
 
+@dataclass(frozen=True)
+class YouthCareAtIntake:
+    """What Beleidsinformatie Jeugd asks at the start of care, besides her identity."""
+
+    sex: Sex = "unknown"
+    municipality: str = ""
+    referrer: Referrer | None = None
+    care_form: CareForm | None = None
+    started_in_crisis: bool = False
+
+
 class Trajectory(HashChained):
     """One girl's treatment trajectory."""
 
@@ -110,8 +126,10 @@ class Trajectory(HashChained):
         nationality: Nationality = "unknown",
         duplicate_reason: str = "",
         received: Received | None = None,
+        youth_care: YouthCareAtIntake | None = None,
     ) -> Trajectory:
         rules.check_occurred_not_in_future(meta.occurred_on, meta.today)
+        bij_rules.check_bsn(identity.bsn)
         if identity.date_of_birth >= meta.occurred_on:
             raise RuleRefused(
                 "the date of birth must lie before the intake date", code="date-of-birth-invalid",
@@ -135,6 +153,11 @@ class Trajectory(HashChained):
             "nationality": nationality,
             "duplicate_reason": duplicate_reason,
         }
+        if youth_care is not None:
+            bij_rules.check_municipality(youth_care.municipality)
+            kwargs.update(sex=youth_care.sex, municipality=youth_care.municipality,
+                          referrer=youth_care.referrer, care_form=youth_care.care_form,
+                          started_in_crisis=youth_care.started_in_crisis)
         if received is not None:
             kwargs.update(received_from=received.sender, received_bundle=received.bundle_hash,
                           received_care=received.care)
@@ -650,7 +673,11 @@ class Trajectory(HashChained):
             self.state, protocol, None, command.waivers, meta.occurred_on,
             criteria=rules.RUNAWAY_CHECKS,
         )
-        self._record(closure.TrajectoryClosed, meta, **payload(command))
+        fields = payload(command)
+        if command.end_reason is None:
+            # Mapped now and stored: the delivery reads the decision, not today's mapping.
+            fields["end_reason"] = end_reason_of(command.reason, command.destination)
+        self._record(closure.TrajectoryClosed, meta, **fields)
 
     def _check_correctable(self, position: int) -> None:
         corrections.check_correctable(self.state, position)
@@ -740,6 +767,18 @@ class Trajectory(HashChained):
         follow_up.check_follow_up_moment(self.state, protocol, command.moment)
         self._record(outcomes.FollowUpMeasured, meta, allow_closed=True, **payload(command))
 
+    def record_youth_care_items(self, command: c.RecordYouthCareItems, meta: Meta) -> None:
+        """Also after the file was closed: a delivery for the last half year may ask."""
+        bij_rules.check_bsn(command.bsn, field="bsn")
+        bij_rules.check_municipality(command.municipality)
+        self._record(intake.YouthCareItemsRecorded, meta, allow_closed=True,
+                     **payload(command))
+
+    def record_care_outcome(self, command: c.RecordCareOutcome, meta: Meta) -> None:
+        """The outcome questions, asked when care ends: also after the file was closed
+        (the questions are often asked at the last meeting, the answers come later)."""
+        self._record(outcomes.CareOutcomeRecorded, meta, allow_closed=True, **payload(command))
+
     def record_follow_up_not_possible(
         self, command: c.RecordFollowUpNotPossible, meta: Meta, protocol: Protocol
     ) -> None:
@@ -767,6 +806,8 @@ def payload(command: msgspec.Struct) -> dict[str, Any]:
 Handler = Callable[[Trajectory, Any, Meta, Protocol], str | None]
 
 HANDLERS: dict[type[c.Command], Handler] = {
+    c.RecordCareOutcome: lambda t, cmd, meta, p: t.record_care_outcome(cmd, meta),
+    c.RecordYouthCareItems: lambda t, cmd, meta, p: t.record_youth_care_items(cmd, meta),
     c.AssignTeam: lambda t, cmd, meta, p: t.assign_team(cmd, meta),
     c.AssignCoordinator: lambda t, cmd, meta, p: t.assign_coordinator(cmd, meta),
     # The facts with rules of their own, and the method that checks them. A command not

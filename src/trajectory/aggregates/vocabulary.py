@@ -83,6 +83,24 @@ Destination = Literal[
     "adult_care",
     "unknown",
 ]
+# Beleidsinformatie Jeugd (CBS): the words for the protocol's code lists; the codes
+# themselves, and the protocol version they follow, are `trajectory.bij.codes`'.
+Sex = Literal["female", "male", "unknown"]
+Referrer = Literal[
+    "municipal_access", "general_practitioner", "youth_doctor", "certified_institution",
+    "medical_specialist", "judicial", "none", "unknown",
+]
+CareForm = Literal[
+    "ambulatory_at_provider", "ambulatory_in_network", "day_care", "foster_care",
+    "family_home", "closed_youth_care", "residential_other",
+]
+EndReason = Literal[
+    "as_planned", "early_mutual", "early_by_client", "early_by_provider", "early_moved",
+    "early_other",
+]
+OutcomeAnswer = Literal["yes", "no", "unknown"]
+OutcomeInformant = Literal["girl", "parent", "professional"]
+GoalAttained = Literal["yes", "partly", "no"]
 # Why care ended without a warm handover (then argued, and she is out of view at once).
 WithoutHandoverReason = Literal[
     "she_refused", "left_suddenly", "no_receiver_available", "moved_out_of_reach", "other"

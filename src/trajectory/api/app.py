@@ -22,6 +22,7 @@ from trajectory.api.metrics import metrics
 from trajectory.api.middleware import HttpHygiene
 from trajectory.api.organisation import organisation_routes
 from trajectory.api.out_of_view import out_of_view
+from trajectory.api.outcomes import quality_outcomes
 from trajectory.api.privacy import erase_trajectory, retention
 from trajectory.api.projects import project_routes
 from trajectory.api.quality import (
@@ -122,6 +123,7 @@ def create_app(services: Services) -> Litestar:
             core_elements,
             quality_signals,
             quality_out_of_view,
+            quality_outcomes,
             victim_statistics,
             statistics_signing_key,
             *organisation_routes(),

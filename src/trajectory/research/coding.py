@@ -78,7 +78,8 @@ _BASE_FIELDS = frozenset(
 # Quasi-identifiers: published only in trajectories.csv, under the k-anonymity check, or
 # not at all (her nationality: the national figures count it, research does not get it).
 _QUASI_IDENTIFIERS = frozenset(
-    {("TrajectoryOpened", "risk_profiles"), ("TrajectoryOpened", "nationality")}
+    {("TrajectoryOpened", "risk_profiles"), ("TrajectoryOpened", "nationality"),
+     ("TrajectoryOpened", "sex"), ("YouthCareItemsRecorded", "sex")}
 )
 CRITERIA: tuple[str, ...] = (*get_args(Criterion), "other")
 """The protocol's criterion codes; `other` for a value outside them."""

@@ -332,12 +332,15 @@ NAV: dict[str, list[tuple[str, str]]] = {
         (N_("Organisation duties"), "/organisation"),
         (N_("Try a protocol"), "/protocols/replay"),
         (N_("Access settings"), "/privacy/settings"),
+        (N_("CBS delivery"), "/reports/bij"),
     ],
     "quality": [
         (N_("Organisation duties"), "/organisation"),
         (N_("Quality"), "/quality"),
         *ORGANISATION_NAV,
         (N_("Try a protocol"), "/protocols/replay"),
+        (N_("Outcomes"), "/quality/outcomes"),
+        (N_("CBS delivery"), "/reports/bij"),
     ],
     "inspector": [(N_("Inspection"), "/inspection")],
     "privacy": [

@@ -38,12 +38,14 @@ from trajectory import commands as c
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
     PERMISSION_KINDS,
+    GoalAttained,
     HandoverPartyRole,
     PermissionKind,
     level_rank,
     scale_for,
 )
 from trajectory.api import schemas
+from trajectory.bij.codes import MUNICIPALITIES
 from trajectory.facts import COORDINATOR, FACTS
 from trajectory.protocol.model import Protocol
 from trajectory.protocol.rules import HANDOVER_PACKAGE_TEXTS, MIN_DISCIPLINES, criteria_for
@@ -369,6 +371,14 @@ def _special(
         return _party_rows(spec, t, base)
     if spec.slug == "follow-up" and name == "instruments":
         return _instrument_rows(t, base)
+    if spec.slug == "care-outcome" and name == "goals":
+        return _goal_rows(t, base)
+    if name == "municipality" and spec.slug in ("intake", "youth-care-items"):
+        # The CBS municipality codes of the list, by name (`trajectory.bij.codes`).
+        base.widget = "select"
+        base.choices = [Choice(code, f"{town} ({code})") for code, town in
+                        sorted(MUNICIPALITIES.items(), key=lambda item: item[1])]
+        return base
     if name == "contact_id":
         base.widget = "select"
         base.required = True
@@ -540,6 +550,28 @@ def _party_rows(spec: FormSpec, t: Translator, base: Field) -> list[Field]:
             )
             if part == "role":
                 row.choices = list(roles)
+            rows.append(row)
+    return rows
+
+
+GOAL_ROWS = 6
+"""Empty rows offered for the goals of her treatment plan at the outcome of care."""
+
+
+def _goal_rows(t: Translator, base: Field) -> list[Field]:
+    """A row per goal of her treatment plan (`goals.N.goal`, `goals.N.attained`: yes,
+    partly, no); an empty row is left out when the form is read (`decode`)."""
+    order = tuple(str(v) for v in typing.get_args(GoalAttained))
+    rows: list[Field] = []
+    for i in range(GOAL_ROWS):
+        group = t("Goal %(number)s", number=i + 1)
+        for part in ("goal", "attained"):
+            row = Field(name=f"{base.name}.{i}.{part}",
+                        widget="select" if part == "attained" else "text",
+                        label=t.field(part), required=False, group=group,
+                        maxlength=None if part == "attained" else 1000)
+            if part == "attained":
+                row.choices = _choices(t, order, order)
             rows.append(row)
     return rows
 

@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from trajectory.web import i18n
 from trajectory.web.admin_pages import admin_routes
 from trajectory.web.auth_pages import auth_routes
+from trajectory.web.bij_pages import bij_routes
 from trajectory.web.calendar_feed import calendar_feed_routes
 from trajectory.web.care_pages import care_routes
 from trajectory.web.core import PREFIX, handle_web_exception, web_guard
@@ -27,6 +28,7 @@ from trajectory.web.exchange_pages import exchange_routes
 from trajectory.web.organisation_pages import organisation_routes
 from trajectory.web.other_pages import other_routes
 from trajectory.web.out_of_view_page import out_of_view_routes
+from trajectory.web.outcomes_page import outcomes_routes
 from trajectory.web.privacy_pages import privacy_routes
 from trajectory.web.project_pages import project_routes
 from trajectory.web.protocol_page import protocol_routes
@@ -51,6 +53,8 @@ def web_routes() -> list[Router]:
             *privacy_routes(),
             *calendar_feed_routes(),
             *emergency_routes(),
+            *bij_routes(),
+            *outcomes_routes(),
         ],
         guards=[web_guard],
         exception_handlers={Exception: handle_web_exception},

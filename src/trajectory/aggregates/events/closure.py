@@ -10,7 +10,7 @@ from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.handover import WithoutHandover
 from trajectory.aggregates.events.phasing import Waiver
 from trajectory.aggregates.state import TrajectoryState
-from trajectory.aggregates.vocabulary import ClosureReason, Destination
+from trajectory.aggregates.vocabulary import ClosureReason, Destination, EndReason
 
 
 class TrajectoryClosed(TrajectoryEvent):
@@ -25,6 +25,10 @@ class TrajectoryClosed(TrajectoryEvent):
     without_handover: WithoutHandover | None = None
     # Added later: the checks after a runaway set aside at the end of care, justified.
     waivers: tuple[Waiver, ...] = ()
+    # Added later (issue 20): the reason of ending in the categories of Beleidsinformatie
+    # Jeugd (`trajectory.bij.codes`), given or mapped from the reason and destination.
+    # None for a closure recorded before; the delivery maps those when it reads them.
+    end_reason: EndReason | None = None
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         if self.without_handover is not None and state.status == "in_care":

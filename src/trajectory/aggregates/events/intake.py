@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from eventsourcing.domain import Aggregate
@@ -13,21 +13,33 @@ from trajectory.aggregates.events.handover import HandoverPackage
 from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
     PERMISSION_KINDS,
+    CareForm,
     ComenshaDecision,
     Nationality,
+    Referrer,
     RiskProfile,
     Setting,
+    Sex,
     SignalDiscipline,
     VictimStatus,
 )
 
 
-class Identity(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Who the girl is. Personal data: shown to her coordinators, never to research."""
+class Identity(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """Who the girl is. Personal data: shown to her coordinators, never to research.
+
+    A field added later has a default and is left out of the encoding at it (omit_defaults),
+    so that an identity stored before it hashes as it did."""
 
     name: str
     date_of_birth: date
     home_region: str
+    # Added later (issue 20): her citizen service number (BSN), for the CBS delivery and to
+    # recognise a new start of the same girl; empty: not known. Encrypted with the rest of
+    # her file; never logged, never in a research export (`trajectory.bij.rules`).
+    bsn: Annotated[str, msgspec.Meta(max_length=40)] = ""
 
 
 class EarlierCare(
@@ -73,6 +85,15 @@ class TrajectoryOpened(TrajectoryEvent, Aggregate.Created):
     received_from: str | None = None
     received_bundle: str | None = None
     received_care: EarlierCare | None = None
+    # Added later (issue 20, Beleidsinformatie Jeugd): her sex, the CBS code of her
+    # municipality of residence, the referrer and the form of care in the protocol's
+    # categories (`trajectory.bij.codes`), and whether care started in crisis. At their
+    # defaults (not recorded) for every intake before, and left out of the hash there.
+    sex: Sex = "unknown"
+    municipality: str = ""
+    referrer: Referrer | None = None
+    care_form: CareForm | None = None
+    started_in_crisis: bool = False
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state = TrajectoryState(
@@ -115,3 +136,17 @@ class SignalsInterpreted(TrajectoryEvent):
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.add_evidence("signals-interpreted", position, self.occurred_on)
+
+
+class YouthCareItemsRecorded(TrajectoryEvent):
+    """The items of Beleidsinformatie Jeugd recorded or corrected after intake: her citizen
+    service number (once known), sex, municipality, referrer, form of care, crisis. Only
+    the items given count; the others stay as they were (`trajectory.bij.care`). Her
+    number is kept here as in her identity: encrypted with her file, never exported."""
+
+    bsn: str = ""
+    sex: Sex | None = None
+    municipality: str = ""
+    referrer: Referrer | None = None
+    care_form: CareForm | None = None
+    started_in_crisis: bool | None = None

@@ -17,8 +17,11 @@ from trajectory.aggregates.state import TrajectoryState
 from trajectory.aggregates.vocabulary import (
     CareStage,
     FollowUpNotPossibleReason,
+    GoalAttained,
     LivingSituation,
     LoverboyContact,
+    OutcomeAnswer,
+    OutcomeInformant,
     QualificationLevel,
     RevictimisationDay,
     RevictimisationKind,
@@ -107,3 +110,23 @@ class FollowUpNotPossible(TrajectoryEvent):
 
     def fold(self, state: TrajectoryState, position: int) -> None:
         state.add_evidence(follow_up_code(self.moment), position, self.occurred_on)
+
+
+class GoalOutcome(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One goal of her treatment plan, and whether it was attained at the end of care."""
+
+    goal: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    attained: GoalAttained
+
+
+class CareOutcomeRecorded(TrajectoryEvent):
+    """The outcome of her care, asked when it ended (the national outcome criteria of
+    Beleidsinformatie Jeugd, `trajectory.bij`): her satisfaction with the use of the care,
+    whether she can go on without help, who answered, and per goal of the treatment plan
+    whether it was attained. A later record replaces an earlier one for the delivery."""
+
+    satisfied: OutcomeAnswer
+    without_help: OutcomeAnswer
+    informant: OutcomeInformant
+    goals: tuple[GoalOutcome, ...] = ()
+    note: str = ""
