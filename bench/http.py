@@ -7,6 +7,7 @@ request goes over TCP with a keep-alive `httpx.Client`, authenticated with a bea
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -163,14 +164,19 @@ def open_trajectories(
 ) -> list[str]:
     # (each girl her own name: the same name and birth date twice in care is a possible
     # duplicate intake, refused without a reason)
+    # (and across calls: a run opens girls several times in one store)
     headers = {"Content-Type": "application/json"}
     dated = {} if intake_date is None else {"intake_date": intake_date}
     return [
         str(ok(client.post("/trajectories", headers=headers, content=msgspec.json.encode(
-            intake(identity=Identity(name=f"{name} {i}", date_of_birth=date(2010, 4, 1),
+            intake(identity=Identity(name=f"{name} {next(_girls)}",
+                                     date_of_birth=date(2010, 4, 1),
                                      home_region="Utrecht"), **dated)))).json()["id"])
-        for i in range(n)
+        for _ in range(n)
     ]
+
+
+_girls = itertools.count()
 
 
 def command(client: httpx.Client, trajectory_id: str) -> None:
