@@ -93,15 +93,15 @@ def prepare(url: str, key: str, *, users: int, girls: int, seed: int) -> list[Us
         for n in range(users - aftercare):
             organisation = ORGANISATIONS[n % len(ORGANISATIONS)]
             team_id, _ = TEAMS[organisation][(n // len(ORGANISATIONS)) % 2]
-            user, token = store.add(name=f"load-coordinator-{n}", role="coordinator",
-                                    organisation=organisation, now=now)
-            teams.add_member(team_id, user.user_id, by="load", now=now)
+            added, token = store.add(name=f"load-coordinator-{n}", role="coordinator",
+                                     organisation=organisation, now=now)
+            teams.add_member(team_id, added.user_id, by="load", now=now)
             out.append(User("coordinator", token))
         worker_tokens = []
         for worker in AFTERCARE_WORKERS:
-            user = store.by_id(worker.user_id)
-            assert user is not None
-            worker_tokens.append(store.reissue(user.name, now))
+            enrolled = store.by_id(worker.user_id)
+            assert enrolled is not None
+            worker_tokens.append(store.reissue(enrolled.name, now))
         out += [User("aftercare", worker_tokens[n % len(worker_tokens)])
                 for n in range(aftercare)]
         return out
