@@ -120,14 +120,17 @@ def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float =
 
 @contextmanager
 def server(
-    url: str, key: str, log: Path, *, module: Sequence[str] = ("bench.server",)
+    url: str, key: str, log: Path, *, module: Sequence[str] = ("bench.server",),
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
-    """A server process on a free port; `module` is what `python -m` runs."""
+    """A server process on a free port; `module` is what `python -m` runs (`env`: settings
+    beside the store's and the key's)."""
     port = free_port()
     command = [sys.executable, "-m", *module, "--port", str(port)]
     with log.open("ab") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=server_env(url, key), stdout=out, stderr=out)
+        process = subprocess.Popen(command, env={**server_env(url, key), **(env or {})},
+                                   stdout=out, stderr=out)
     try:
         wait_ready(f"http://127.0.0.1:{port}", process)
         ready = time.perf_counter() - started

@@ -20,6 +20,7 @@ time per request (its user + system time from /proc, over the whole run).
 
     .venv/bin/python -m bench.load                       # 50 users, 5 minutes, SQLite
     .venv/bin/python -m bench.load --postgres --users 50 --seconds 300
+    .venv/bin/python -m bench.load --postgres --workers 2   # + `trajectory projections run`
     .venv/bin/python -m bench.load --users 10 --seconds 30 --think 0.2 --girls 12  # short
 
 `tests/test_bench_load.py` runs the short form on both stores and asserts zero errors.
@@ -31,6 +32,7 @@ import argparse
 import contextlib
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -44,7 +46,7 @@ import httpx
 import msgspec
 
 from bench.common import postgres_database, record, summary
-from bench.http import server
+from bench.http import server, server_env
 from trajectory.commands import RecordSignal
 from trajectory.composition import build_application
 from trajectory.crypto import MasterKey
@@ -190,6 +192,46 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its living descendants (uvicorn's workers)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(fields[1])
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0.0
+    for member in tree:
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(member)
+    return total
+
+
+@contextlib.contextmanager
+def projection_runner(url: str, key: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`trajectory projections run`: the external runner of several API processes."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "trajectory", "projections", "run"],
+            env={**server_env(url, key), "TRAJECTORY_PROJECTIONS": "external"},
+            stdout=out, stderr=out,
+        )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @contextlib.contextmanager
 def scratch_store(postgres: bool) -> Iterator[str]:
     if postgres:
@@ -201,9 +243,11 @@ def scratch_store(postgres: bool) -> Iterator[str]:
 
 
 def run(*, postgres: bool, users: int, seconds: float, think: float, girls: int,
-        seed: int = 2014, log: Path | None = None, url: str | None = None) -> dict[str, Any]:
+        seed: int = 2014, log: Path | None = None, url: str | None = None,
+        workers: int = 1) -> dict[str, Any]:
     """One run (on the empty store `url`, or a scratch one); its figures (`errors` lists
-    every failed request)."""
+    every failed request). `workers` > 1: that many API processes (`trajectory serve
+    --workers`) and the external projection runner (PostgreSQL only)."""
     key = MasterKey.generate().to_text()
     given = contextlib.nullcontext(url) if url is not None else scratch_store(postgres)
     with given as url, tempfile.TemporaryDirectory() as tmp:
@@ -212,10 +256,19 @@ def run(*, postgres: bool, users: int, seconds: float, think: float, girls: int,
         people = prepare(url, key, users=users, girls=girls, seed=seed)
         prepare_seconds = time.perf_counter() - prepared
         tally = Tally()
-        with server(url, key, log) as s:
+        several = {"TRAJECTORY_WORKERS": str(workers), "TRAJECTORY_PROJECTIONS": "external"}
+        with contextlib.ExitStack() as stack:
+            runner = None
+            if workers > 1:
+                runner = stack.enter_context(projection_runner(url, key, log))
+                s = stack.enter_context(server(url, key, log, module=("trajectory", "serve"),
+                                               env=several))
+            else:
+                s = stack.enter_context(server(url, key, log))
             sessions = [Session(s.base_url, u, tally, think, seed + n)
                         for n, u in enumerate(people)]
-            cpu_before = cpu_seconds(s.process.pid)
+            cpu_before = tree_cpu_seconds(s.process.pid)
+            runner_before = cpu_seconds(runner.pid) if runner else 0.0
             began = time.monotonic()
             until = began + seconds
             threads = [threading.Thread(target=x.run, args=(until,)) for x in sessions]
@@ -224,7 +277,8 @@ def run(*, postgres: bool, users: int, seconds: float, think: float, girls: int,
             for t in threads:
                 t.join()
             elapsed = time.monotonic() - began
-            cpu = cpu_seconds(s.process.pid) - cpu_before
+            cpu = tree_cpu_seconds(s.process.pid) - cpu_before
+            runner_cpu = cpu_seconds(runner.pid) - runner_before if runner else 0.0
     requests = sum(len(v) for v in tally.latencies.values())
     return {
         "store": url.split(":", 1)[0].replace("postgresql", "postgres"),
@@ -237,8 +291,10 @@ def run(*, postgres: bool, users: int, seconds: float, think: float, girls: int,
         "prepare_seconds": round(prepare_seconds, 1),
         "requests": requests,
         "requests_per_s": round(requests / elapsed, 1),
+        "api_processes": workers,
         "server_cpu_s": round(cpu, 2),
         "server_cpu_ms_per_request": round(cpu * 1000 / max(1, requests), 2),
+        "runner_cpu_s": round(runner_cpu, 2),
         "routes": {route: summary(ms) for route, ms in sorted(tally.latencies.items())},
         "errors": tally.errors,
     }
@@ -248,7 +304,8 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"{result['store']}: {result['users']} users ({result['coordinators']} coordinators,"
         f" {result['aftercare']} aftercare) over {result['girls']} demo girls,"
-        f" {result['seconds']} s, think {result['think_s']} s",
+        f" {result['seconds']} s, think {result['think_s']} s,"
+        f" {result['api_processes']} API process(es)",
         f"{'route':<40} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}",
     ]
     for route, s in result["routes"].items():
@@ -258,6 +315,8 @@ def table(result: dict[str, Any]) -> str:
         f"requests {result['requests']}, {result['requests_per_s']}/s; errors"
         f" {len(result['errors'])}; server CPU {result['server_cpu_s']} s,"
         f" {result['server_cpu_ms_per_request']} ms per request"
+        + (f"; external runner CPU {result['runner_cpu_s']} s" if result["api_processes"] > 1
+           else "")
     )
     lines += [f"  error: {e}" for e in result["errors"][:10]]
     return "\n".join(lines)
@@ -271,11 +330,16 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=1.0,
                         help="mean think time between steps, seconds")
     parser.add_argument("--girls", type=int, default=40, help="demo girls in the store")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="API processes; more than one (PostgreSQL only) runs the"
+                             " external projection runner beside them")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
+    if args.workers > 1 and not args.postgres:
+        parser.error("--workers needs --postgres (SQLite has one writer process)")
     configure_logging("warning")
     result = run(postgres=args.postgres, users=args.users, seconds=args.seconds,
-                 think=args.think, girls=args.girls)
+                 think=args.think, girls=args.girls, workers=args.workers)
     print(table(result))
     if not args.no_record:
         path = record("load", {**result, "errors": result["errors"][:20],
