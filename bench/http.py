@@ -7,6 +7,7 @@ request goes over TCP with a keep-alive `httpx.Client`, authenticated with a bea
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -119,14 +120,17 @@ def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float =
 
 @contextmanager
 def server(
-    url: str, key: str, log: Path, *, module: Sequence[str] = ("bench.server",)
+    url: str, key: str, log: Path, *, module: Sequence[str] = ("bench.server",),
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
-    """A server process on a free port; `module` is what `python -m` runs."""
+    """A server process on a free port; `module` is what `python -m` runs (`env`: settings
+    beside the store's and the key's)."""
     port = free_port()
     command = [sys.executable, "-m", *module, "--port", str(port)]
     with log.open("ab") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=server_env(url, key), stdout=out, stderr=out)
+        process = subprocess.Popen(command, env={**server_env(url, key), **(env or {})},
+                                   stdout=out, stderr=out)
     try:
         wait_ready(f"http://127.0.0.1:{port}", process)
         ready = time.perf_counter() - started
@@ -163,14 +167,19 @@ def open_trajectories(
 ) -> list[str]:
     # (each girl her own name: the same name and birth date twice in care is a possible
     # duplicate intake, refused without a reason)
+    # (and across calls: a run opens girls several times in one store)
     headers = {"Content-Type": "application/json"}
     dated = {} if intake_date is None else {"intake_date": intake_date}
     return [
         str(ok(client.post("/trajectories", headers=headers, content=msgspec.json.encode(
-            intake(identity=Identity(name=f"{name} {i}", date_of_birth=date(2010, 4, 1),
+            intake(identity=Identity(name=f"{name} {next(_girls)}",
+                                     date_of_birth=date(2010, 4, 1),
                                      home_region="Utrecht"), **dated)))).json()["id"])
-        for i in range(n)
+        for _ in range(n)
     ]
+
+
+_girls = itertools.count()
 
 
 def command(client: httpx.Client, trajectory_id: str) -> None:

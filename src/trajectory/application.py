@@ -39,6 +39,7 @@ from trajectory.metrics import CommitObserver, Timed
 from trajectory.persistence.database import Database, Dialect, RowWrite
 from trajectory.persistence.durability import check_durability
 from trajectory.persistence.files import secure_sqlite_store
+from trajectory.persistence.group_commit import GroupCommit, Pending, Ticket
 from trajectory.persistence.mapper import TrajectoryMapper
 from trajectory.persistence.recorders import TransactionAborted
 from trajectory.persistence.schema import create_schema
@@ -115,6 +116,13 @@ class TrajectoryApplication(Application[UUID]):
         self.db = Database(self.dialect, self.recorder.datastore)  # type: ignore[attr-defined]
         # Told of every command's commit (`metrics`; the HTTP services register theirs).
         self.commit_observers: list[CommitObserver] = []
+        # Commands of concurrent writers share one transaction and one commit.
+        self.group = GroupCommit(
+            self._commit_batch,
+            lambda p: self.current_version(p.trajectory_id) != p.before,
+            max_batch=settings.write_batch_max,
+            max_wait=settings.write_batch_wait_ms / 1000,
+        )
         check_durability(self.db, throwaway=settings.throwaway_store)
         added = create_schema(self.db) if create_tables else set()
         # Read models register here what to delete when a trajectory is erased.
@@ -242,7 +250,8 @@ class TrajectoryApplication(Application[UUID]):
         if command.team:  # placed with a team at intake: a fact of its own, in the same write
             t.handle(AssignTeam(team=command.team, reason=""), meta, self.protocol_of(t))
         first = [self.keys.new_key(t.id, now)] if self.keys else []
-        return self._save(t, 0, also, now, quiet, first_rows=first)
+        with self.group.preparing() as ticket:
+            return self._save(t, 0, also, now, quiet, first_rows=first, ticket=ticket)
 
     def execute(
         self,
@@ -261,12 +270,13 @@ class TrajectoryApplication(Application[UUID]):
         visibility) are the write path's (trajectory.writing): adapters go there."""
         now = now or self.clock()
         meta = self.meta(actor, command.occurred_on, now)
-        t = self.get(trajectory_id)
-        if expected_version is not None and expected_version != t.version:
-            raise VersionConflict(expected_version, t.version)
-        before = t.version
-        created = t.handle(command, meta, self.protocol_of(t))
-        return self._save(t, before, also, now, quiet, created)
+        with self.group.preparing() as ticket:
+            t = self.get(trajectory_id)
+            if expected_version is not None and expected_version != t.version:
+                raise VersionConflict(expected_version, t.version)
+            before = t.version
+            created = t.handle(command, meta, self.protocol_of(t))
+            return self._save(t, before, also, now, quiet, created, ticket=ticket)
 
     def protocol_of(self, t: Trajectory) -> Protocol:
         return self.protocols.get(t.state.protocol_name, t.state.protocol_version)
@@ -280,6 +290,7 @@ class TrajectoryApplication(Application[UUID]):
         quiet: bool,
         created: str | None = None,
         first_rows: Sequence[RowWrite] = (),
+        ticket: Ticket | None = None,
     ) -> Recorded:
         recorded = Recorded(t.id, t.version, tuple(range(before + 1, t.version + 1)), created)
         extra = also(recorded) if callable(also) else also
@@ -287,9 +298,10 @@ class TrajectoryApplication(Application[UUID]):
         interval = self.settings.snapshot_interval
         if before // interval != t.version // interval:
             rows.append(self.snapshot_row(t))
+        pending = Pending(t.id, before, list(t.collect_events()), rows)
         try:
-            with Timed(self.commit_observers, "write", 1):  # one command, one commit today
-                recordings = self.save(t, also=rows, snapshot_taken=True)
+            self.group.submit(pending, ticket)
+            recordings = pending.recordings
         except (IntegrityError, TransactionAborted) as e:
             actual = self.current_version(t.id)
             if actual != before:
@@ -309,6 +321,15 @@ class TrajectoryApplication(Application[UUID]):
             events=len(recorded.positions),
         )
         return recorded
+
+    def _commit_batch(self, batch: list[Pending]) -> list[Any]:
+        """The events and rows of every command of a group commit, in one transaction
+        (the events as they were prepared: a batch committed again after one of its
+        commands failed stores the same events)."""
+        events = [e for pending in batch for e in pending.events]
+        rows = [r for pending in batch for r in pending.rows]
+        with Timed(self.commit_observers, "write", len(batch)):
+            return self.save(*events, also=rows, snapshot_taken=True)
 
     def snapshot_row(self, t: Trajectory) -> RowWrite:
         """A snapshot of the trajectory as it will be once its pending events are saved,
