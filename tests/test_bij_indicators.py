@@ -134,9 +134,11 @@ def test_the_route_counts_the_organisations_ended_care_over_http(
             csv = http.get("/quality/outcomes",
                            params={"from": "2026-02", "to": "2026-02", "format": "csv"})
             bad = http.get("/quality/outcomes", params={"from": "2026-03", "to": "2026-02"})
+            no_month = http.get("/quality/outcomes", params={"from": "0000-01", "to": "0000-01"})
     # then the counts are the hand-computed ones: 5 ended, 2 dropped out (suppressed),
     # all satisfied, 4 of 5 without a new start (suppressed: 4 is a small cell)
     assert got.status_code == 200, got.text
+    assert no_month.status_code == 422, no_month.text  # year 0 is no month: never a 500
     whole = next(g for g in got.json()["groups"] if g["by"] == "all")
     values = {i["indicator"]: (i["numerator"], i["denominator"], i["percent"])
               for i in whole["indicators"]}

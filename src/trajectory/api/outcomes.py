@@ -23,7 +23,11 @@ MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
 def _outcomes(request: Request[Any, Any, Any], from_month: str, to_month: str) -> OutcomesOut:
-    first, last = month_range(from_month, to_month)
+    try:
+        first, last = month_range(from_month, to_month)
+    except ValueError:  # a month no calendar has (year 0, month 13: the pattern lets it by)
+        raise ApiError(422, "months are YYYY-MM", errors=[
+            FieldError(field="from/to", message="not a month")]) from None
     if last < first:
         raise ApiError(422, "months are YYYY-MM, from before to",
                        errors=[FieldError(field="from/to", message="from is after to")])
