@@ -146,6 +146,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/quality/core-elements"): {"coordinator", "admin", "quality"},
     ("GET", "/quality/signals"): {"coordinator", "admin", "quality"},
     ("GET", "/quality/outcomes"): {"coordinator", "admin", "quality"},
+    ("GET", "/quality/outcomes.csv"): {"coordinator", "admin", "quality"},
     ("GET", "/quality/out-of-view"): {"coordinator", "admin", "quality"},
     # The organisation's own duties: its quality officer and admin; every organisation's
     # figures: the inspector. Neither ever reaches a girl's record (403 above).
@@ -255,6 +256,7 @@ def fill(path: str, world: World, proposal_id: str = "", access_id: str = "") ->
     queries = {
         "/quality/signals": "?from=2026-01&to=2026-12",
         "/quality/outcomes": "?from=2026-01&to=2026-12",
+        "/quality/outcomes.csv": "?from=2026-01&to=2026-12",
         "/statistics/victims": "?from=2025&to=2026",
     }
     path += queries.get(path, "")

@@ -131,8 +131,7 @@ def test_the_route_counts_the_organisations_ended_care_over_http(
         with live.client(token) as http:
             # when the quality officer asks for the indicators of February
             got = http.get("/quality/outcomes", params={"from": "2026-02", "to": "2026-02"})
-            csv = http.get("/quality/outcomes",
-                           params={"from": "2026-02", "to": "2026-02", "format": "csv"})
+            csv = http.get("/quality/outcomes.csv", params={"from": "2026-02", "to": "2026-02"})
             bad = http.get("/quality/outcomes", params={"from": "2026-03", "to": "2026-02"})
             no_month = http.get("/quality/outcomes", params={"from": "0000-01", "to": "0000-01"})
     # then the counts are the hand-computed ones: 5 ended, 2 dropped out (suppressed),

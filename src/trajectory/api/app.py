@@ -22,7 +22,7 @@ from trajectory.api.metrics import metrics
 from trajectory.api.middleware import HttpHygiene
 from trajectory.api.organisation import organisation_routes
 from trajectory.api.out_of_view import out_of_view
-from trajectory.api.outcomes import quality_outcomes
+from trajectory.api.outcomes import quality_outcomes, quality_outcomes_csv
 from trajectory.api.privacy import erase_trajectory, retention
 from trajectory.api.projects import project_routes
 from trajectory.api.quality import (
@@ -124,6 +124,7 @@ def create_app(services: Services) -> Litestar:
             quality_signals,
             quality_out_of_view,
             quality_outcomes,
+            quality_outcomes_csv,
             victim_statistics,
             statistics_signing_key,
             *organisation_routes(),

@@ -1,5 +1,7 @@
 """`GET /quality/outcomes?from=YYYY-MM&to=YYYY-MM`: the national outcome indicators of the
-organisation's youth care (`trajectory.bij.indicators`), as JSON or (`format=csv`) CSV.
+organisation's youth care (`trajectory.bij.indicators`) as JSON, and the same as CSV at
+`GET /quality/outcomes.csv` (a route of its own, so that each answers in the one media
+type its OpenAPI entry names).
 
 Counts only, small cells suppressed; for the organisation's coordinators, admin and
 quality officer. Reading the girls' files to count is access-logged as a search.
@@ -8,10 +10,11 @@ quality officer. Reading the girls' files to count is access-logged as a search.
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
 from trajectory.api.context import access_entry, caller, services
@@ -38,6 +41,10 @@ def _outcomes(request: Request[Any, Any, Any], from_month: str, to_month: str) -
     return out
 
 
+FromMonth = Annotated[str, QueryParameter(name="from", pattern=MONTH, description="YYYY-MM")]
+ToMonth = Annotated[str, Parameter(pattern=MONTH, description="YYYY-MM")]
+
+
 @get(
     "/quality/outcomes",
     guards=[authenticated],
@@ -46,17 +53,30 @@ def _outcomes(request: Request[Any, Any, Any], from_month: str, to_month: str) -
     tags=["quality"],
     responses=problem_responses(),
 )
-async def quality_outcomes(
-    request: Request[Any, Any, Any],
-    from_: Annotated[str, QueryParameter(name="from", pattern=MONTH, description="YYYY-MM")],
-    to: Annotated[str, Parameter(pattern=MONTH, description="YYYY-MM")],
-    format: Annotated[Literal["json", "csv"], Parameter(required=False)] = "json",
-) -> Response[Any]:
+async def quality_outcomes(request: Request[Any, Any, Any], from_: FromMonth,
+                           to: ToMonth) -> OutcomesOut:
     """Dropout, satisfaction, can go on without help, no new start within six months and
     goals attained, over the care that ended in the months given: for the organisation,
     per form of care and per municipality; cells under the threshold suppressed."""
+    return await anyio.to_thread.run_sync(partial(_outcomes, request, from_, to))
+
+
+@get(
+    "/quality/outcomes.csv",
+    guards=[authenticated],
+    opt={"roles": ("coordinator", "admin", "quality")},
+    summary="Outcome indicators of youth care per period, as CSV",
+    tags=["quality"],
+    media_type="text/csv; charset=utf-8",
+    responses={200: ResponseSpec(data_container=str, media_type="text/csv; charset=utf-8",
+                                 description="One row per group and indicator",
+                                 generate_examples=False),
+               **problem_responses()},
+)
+async def quality_outcomes_csv(request: Request[Any, Any, Any], from_: FromMonth,
+                               to: ToMonth) -> Response[bytes]:
+    """The same indicators as `GET /quality/outcomes`, a row per group and indicator
+    (suppressed cells empty)."""
     out = await anyio.to_thread.run_sync(partial(_outcomes, request, from_, to))
-    if format == "csv":
-        return Response(csv_of(out).encode(), media_type="text/csv; charset=utf-8",
-                        headers={"Cache-Control": "no-store"})
-    return Response(out)
+    return Response(csv_of(out).encode(), media_type="text/csv; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})
