@@ -145,17 +145,12 @@ class Teams:
     def remove_member(self, team_id: str, user_id: str, *, by: str, now: datetime) -> bool:
         """She no longer belongs to the team (her membership keeps its row); False if she
         did not."""
+        if user_id not in self.members(team_id):
+            return False
         with self.db.transaction() as tx:
             tx.execute(
                 "UPDATE team_members SET removed_at = ?, removed_by = ?"
                 " WHERE team_id = ? AND user_id = ? AND removed_at IS NULL",
                 [now.isoformat(), by, team_id, user_id],
             )
-        return user_id not in self.members(team_id) and any(
-            m.user_id == user_id and m.team_id == team_id
-            for m in self.memberships(self._organisation(team_id))
-        )
-
-    def _organisation(self, team_id: str) -> str:
-        team = self.get(team_id)
-        return team.organisation if team else ""
+        return True
