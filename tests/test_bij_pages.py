@@ -116,3 +116,32 @@ def test_the_coordinator_records_the_outcome_and_the_items_for_cbs_on_their_form
     assert [(g.goal, g.attained) for g in record.outcome.goals] == [
         ("Veilig op school", "partly"), ("Netwerk herstellen", "yes")]
     assert (record.bsn, record.municipality, record.referrer) == (BSN, "0599", "judicial")
+
+
+@sqlite_only
+def test_the_outcome_form_asks_about_each_goal_of_her_latest_treatment_plan(
+    world: World,
+) -> None:
+    from trajectory.commands import RecordCareAnalysis, SetTreatmentPlan
+
+    # given a girl whose plan was set twice, the second time with seven goals
+    coordinator = Actor(user_id="coordinator", role="coordinator", organisation=ORG_A)
+    tid = world.girl
+    world.app.execute(tid, RecordCareAnalysis(disciplines=["psychologist", "social worker"]),
+                      coordinator)
+    world.app.execute(tid, SetTreatmentPlan(goals=["Oud doel"], summary="Eerste plan"),
+                      coordinator)
+    goals = tuple(f"Doel {n} van het plan" for n in range(1, 8))
+    world.app.execute(tid, SetTreatmentPlan(goals=list(goals), summary="Bijgesteld plan"),
+                      coordinator)
+    with world.browser("coordinator") as b:
+        # when she opens the outcome of care
+        form = b.get(f"/app/trajectories/{tid}/forms/care-outcome")
+        # then each goal of the latest plan is filled in on a row of its own, with room for one
+        # more, and the first plan's goal is not asked about
+        assert form.status_code == 200
+        for n, goal in enumerate(goals):
+            assert f'name="goals.{n}.goal"' in form.text
+            assert f'value="{goal}"' in form.text
+        assert 'name="goals.7.goal"' in form.text
+        assert "Oud doel" not in form.text

@@ -44,9 +44,9 @@ def ended_row(**changes: str) -> dict[str, str]:
     row = {
         "aanbieder": "org", "periode": "2026H2", "correctie": "N",
         "jeugdhulptraject": "t-1", "bsn": "111222333", "geboortedatum": "20100401",
-        "geslacht": "2", "gemeentecode": "0344", "verwijzer": "4", "hulpvorm": "24",
+        "geslacht": "2", "gemeentecode": "0344", "verwijzer": "04", "hulpvorm": "24",
         "gestart_met_crisis": "N", "datum_aanvang": "20260105", "datum_einde": "20260910",
-        "reden_beeindiging": "1", "tevredenheid": "1", "zonder_hulp_verder": "2",
+        "reden_beeindiging": "01", "tevredenheid": "1", "zonder_hulp_verder": "2",
         "type_informant": "1",
     }
     row.update(changes)
@@ -222,3 +222,20 @@ def test_the_command_line_writes_the_file_for_its_owner_and_names_the_left_out(
     # and a period that is not one is refused
     assert main(["report", "bij", "--period", "2026Q1", "--out",
                  str(tmp_path / "other.csv")]) == 2
+
+
+def test_the_checked_code_lists_hold_the_protocols_codes() -> None:
+    # The referrer (3.2) and the reason of ending (3.7) as checked against their sources
+    # (see `trajectory.bij.codes`): two-digit codes, the judicial referrer last.
+    assert codes.REFERRER.codes == {
+        "municipal_access": "01", "general_practitioner": "02", "youth_doctor": "03",
+        "certified_institution": "04", "medical_specialist": "05", "none": "06",
+        "unknown": "07", "judicial": "08"}
+    assert sorted(set(codes.END_REASON.codes.values())) == ["01", "02", "03", "04", "05"]
+    assert codes.END_REASON.codes["early_by_client"] == "03"
+    # and what is still unchecked is named, the layout among it
+    assert codes.REFERRER.verified
+    assert codes.END_REASON.verified
+    assert "3.3 hulpvorm" in codes.UNVERIFIED
+    assert "bestandsindeling" in codes.UNVERIFIED
+    assert not codes.VERIFIED

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from trajectory.application import TrajectoryApplication
-from trajectory.bij.codes import PROTOCOL
+from trajectory.bij.codes import PROTOCOL, UNVERIFIED
 from trajectory.bij.report import Period, PeriodRefused, produce, write
 
 EXIT_OK = 0
@@ -70,6 +70,9 @@ def report_command(app: TrajectoryApplication, args: argparse.Namespace, out: Te
     write(made, target)
     out.write(f"wrote {len(made.rows)} records for {period} to {target}"
               f"{' (a correction)' if made.correction else ''}; {PROTOCOL}\n")
+    if UNVERIFIED:
+        out.write(f"not yet checked against the protocol's text: {', '.join(UNVERIFIED)}"
+                  " (see docs/operations.md, the half-yearly CBS delivery)\n")
     if made.left_out:
         out.write(f"left out {len(made.left_out)}: correct them and deliver again\n")
         for left in made.left_out:

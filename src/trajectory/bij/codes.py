@@ -9,11 +9,18 @@ crisis, 3.5 start, 3.6 end, 3.7 reason of ending) and the outcome (4.3 satisfact
 the use/effect of the care, criterion 2; 4.4 can go on without help, criterion 3.1; 4.5
 type of informant).
 
-NOT VERIFIED: the numeric codes below and the file's column layout could not be read in
-the sources at hand (only the protocol's table of contents was); they follow the
-protocol's categories as described there, and are marked `verified=False`. Check them
-against the protocol's text (and CBS's upload specification for the period) before a
-first delivery, and correct them here: nothing else in the code holds a code.
+Checked against sources (`verified=True`): the referrer (3.2: codes 01-08, the same list
+as the iJw standard's COD327, to which the protocol's 2016 version added 08) and the
+reason of ending (3.7: codes 01-05, as listed for CBS beside the iJw standard's JZ588).
+
+NOT VERIFIED (`verified=False`): the codes of sex, form of care, started in crisis, the
+outcome answers and the informant, and the file's column layout (`report.COLUMNS`). The
+protocol's own text for these sections could not be read in the sources at hand; they
+follow its categories as its table of contents names them. Check them against the
+protocol's text and CBS's file definition for the period (the "Bestandsdefinitie
+beleidsinformatie Jeugd" spreadsheet) before a first delivery, and correct them here:
+nothing else in the code holds a code. `UNVERIFIED` names them, and the report's page says
+so until they are.
 
 The words of each list (`trajectory.aggregates.vocabulary`) are what the forms show and
 the events store; a code is looked up here only when the delivery is written, so that a
@@ -39,8 +46,6 @@ from trajectory.aggregates.vocabulary import (
 
 PROTOCOL = "Informatieprotocol Beleidsinformatie Jeugd versie 5 (juli 2018), Stcrt. 2018, 53554"
 PROTOCOL_VERSION = "5"
-VERIFIED = False
-"""Whether the codes below were checked against the protocol's text (see the docstring)."""
 
 
 @dataclass(frozen=True)
@@ -61,15 +66,18 @@ class CodeList:
 
 SEX = CodeList("geslacht", "2.4", {"male": "1", "female": "2", "unknown": "3"})
 REFERRER = CodeList("verwijzer", "3.2", {
-    "municipal_access": "1",        # gemeentelijke toegang
-    "general_practitioner": "2",    # huisarts
-    "youth_doctor": "3",            # jeugdarts
-    "certified_institution": "4",   # gecertificeerde instelling
-    "medical_specialist": "5",      # medisch specialist
-    "judicial": "6",                # rechter, officier van justitie, justitiële jeugdinrichting
-    "none": "7",                    # geen verwijzer (de jeugdige of ouders zelf)
-    "unknown": "8",                 # verwijzer onbekend
-})
+    # The referrer's codes are shared with the iJw standard's list COD327 ("Code
+    # verwijzer", iStandaarden), which was aligned with the protocol; the protocol added code
+    # 08 in its 2016 version (announced by VGN, 25 September 2015).
+    "municipal_access": "01",       # gemeentelijke toegang
+    "general_practitioner": "02",   # huisarts
+    "youth_doctor": "03",           # jeugdarts
+    "certified_institution": "04",  # gecertificeerde instelling
+    "medical_specialist": "05",     # medisch specialist
+    "none": "06",                   # zelfverwijzer, geen verwijzer
+    "unknown": "07",                # verwijzer onbekend
+    "judicial": "08",               # rechter, Raad voor de Kinderbescherming, officier van justitie
+}, verified=True)
 CARE_FORM = CodeList("hulpvorm", "3.3", {
     "ambulatory_at_provider": "11",  # jeugdhulp ambulant, op locatie van de aanbieder
     "ambulatory_in_network": "12",   # jeugdhulp ambulant, in het netwerk van de jeugdige
@@ -80,16 +88,29 @@ CARE_FORM = CodeList("hulpvorm", "3.3", {
     "residential_other": "24",       # jeugdhulp met verblijf: overig
 })
 END_REASON = CodeList("reden beëindiging", "3.7", {
-    "as_planned": "1",          # volgens plan
-    "early_mutual": "2",        # voortijdig, in overeenstemming
-    "early_by_client": "3",     # voortijdig, eenzijdig door de cliënt
-    "early_by_provider": "4",   # voortijdig, eenzijdig door de aanbieder
-    "early_moved": "5",         # voortijdig, verhuizing
-    "early_other": "6",         # voortijdig, overig
-})
+    # Five codes: the protocol has no "other"; moving away and every other cause outside
+    # the care (a long disappearance, death) are its external circumstances. The iJw
+    # standard's JZ588 (31-35) carries the same five with the protocol's explanations.
+    "as_planned": "01",         # beëindigd volgens plan
+    "early_mutual": "02",       # voortijdig afgesloten: in overeenstemming
+    "early_by_client": "03",    # voortijdig afgesloten: eenzijdig door de cliënt
+    "early_by_provider": "04",  # voortijdig afgesloten: eenzijdig door de aanbieder
+    "early_moved": "05",        # voortijdig afgesloten: wegens externe omstandigheden
+    "early_other": "05",        # idem (another circumstance outside the care)
+}, verified=True)
 ANSWER = CodeList("antwoord outcome", "4.3-4.4", {"yes": "1", "no": "2", "unknown": "9"})
 INFORMANT = CodeList("type informant", "4.5", {"girl": "1", "parent": "2", "professional": "3"})
 CRISIS = CodeList("gestart met crisis", "3.4", {"yes": "J", "no": "N"})
+
+UNVERIFIED: tuple[str, ...] = (
+    *(f"{c.section} {c.name}" for c in (SEX, REFERRER, CARE_FORM, CRISIS, END_REASON, ANSWER,
+                                         INFORMANT) if not c.verified),
+    "bestandsindeling",
+)
+"""What has not been checked against the protocol's text yet (the file's column layout
+last): shown on the report's page, so nobody delivers it unaware."""
+VERIFIED = not UNVERIFIED
+"""Whether every code and the layout were checked against the protocol's text."""
 
 DROPOUT: frozenset[EndReason] = frozenset({"early_by_client", "early_by_provider"})
 """The reasons of ending that count as dropout (uitval): care ended one-sidedly before

@@ -31,6 +31,7 @@ from trajectory.aggregates.errors import (
     TrajectoryNotFound,
     VersionConflict,
 )
+from trajectory.aggregates.events.analysis import TreatmentPlanSet
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.events.closure import EntryCorrected, EntryMarkedInError
 from trajectory.aggregates.events.phasing import PermissionsCapped
@@ -480,8 +481,8 @@ def _value(t: Translator, key: str, value: Any, words: EntryWords | None = None)
 # -- forms -----------------------------------------------------------------------------------
 
 
-def _context(app: TrajectoryApplication, traj: Trajectory, request: Request[Any, Any, Any]
-             ) -> f.Context:
+def _context(app: TrajectoryApplication, traj: Trajectory, request: Request[Any, Any, Any],
+             slug: str = "") -> f.Context:
     preset = {k: v for k, v in request.query_params.items() if k in _PRESETS}
     workers: list[tuple[str, str, str]] = []
     if session_of(request).user.role == "coordinator":  # whom she may hand over to
@@ -493,8 +494,19 @@ def _context(app: TrajectoryApplication, traj: Trajectory, request: Request[Any,
         today=amsterdam_date(app.clock()),
         preset=preset,
         aftercare_workers=workers,
+        plan_goals=_plan_goals(app, traj.id) if slug == "care-outcome" else (),
         **_responsibility(request),
     )
+
+
+def _plan_goals(app: TrajectoryApplication, tid: UUID) -> tuple[str, ...]:
+    """The goals of her latest treatment plan (read from her stream: the state keeps no
+    free text), for the outcome of care to ask about each."""
+    goals: tuple[str, ...] = ()
+    for event in app.stream(tid):
+        if isinstance(event, TreatmentPlanSet):
+            goals = event.goals
+    return goals
 
 
 def _responsibility(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -536,7 +548,7 @@ def fact_form(
     spec = _spec(slug, user.role)
     tid = _visible(request, trajectory_id)
     traj = app.get(tid)
-    ctx = _context(app, traj, request)
+    ctx = _context(app, traj, request, spec.slug)
     fields = f.fields_of(spec, t, ctx)
     log_access(request, "read", str(tid))
     return _form_page(request, spec, fields, trajectory=traj, ctx=ctx)
@@ -554,7 +566,7 @@ def record_fact(
     tid = _visible(request, trajectory_id)
     form = form_of(request)
     traj = app.get(tid)
-    ctx = _context(app, traj, request)
+    ctx = _context(app, traj, request, spec.slug)
     fields = f.fields_of(spec, t, ctx)
     try:
         command = f.decode(spec, fields, form, t)
@@ -581,7 +593,7 @@ def record_fact(
     except VersionConflict:
         log_access(request, "write", str(tid), "refused")
         fresh = app.get(tid)
-        ctx = _context(app, fresh, request)
+        ctx = _context(app, fresh, request, spec.slug)
         fields = f.fields_of(spec, t, ctx)
         f.apply_values(fields, form)
         return _form_page(request, spec, fields, trajectory=fresh, ctx=ctx,

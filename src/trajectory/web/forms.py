@@ -208,6 +208,9 @@ class Context:
     team is chosen already; of several, she must choose (`trajectory.writing`)."""
     coordinators: Sequence[tuple[str, str]] = ()
     """The organisation's active coordinators (id, name): who may be made responsible."""
+    plan_goals: Sequence[str] = ()
+    """The goals of her latest treatment plan: the outcome of care asks, per goal, whether
+    it was attained, so its rows come filled in with them."""
 
 
 def _unwrap(t: Any) -> tuple[Any, bool]:
@@ -372,7 +375,7 @@ def _special(
     if spec.slug == "follow-up" and name == "instruments":
         return _instrument_rows(t, base)
     if spec.slug == "care-outcome" and name == "goals":
-        return _goal_rows(t, base)
+        return _goal_rows(t, base, ctx.plan_goals)
     if name == "municipality" and spec.slug in ("intake", "youth-care-items"):
         # The CBS municipality codes of the list, by name (`trajectory.bij.codes`).
         base.widget = "select"
@@ -558,12 +561,13 @@ GOAL_ROWS = 6
 """Empty rows offered for the goals of her treatment plan at the outcome of care."""
 
 
-def _goal_rows(t: Translator, base: Field) -> list[Field]:
+def _goal_rows(t: Translator, base: Field, plan_goals: Sequence[str] = ()) -> list[Field]:
     """A row per goal of her treatment plan (`goals.N.goal`, `goals.N.attained`: yes,
-    partly, no); an empty row is left out when the form is read (`decode`)."""
+    partly, no), the plan's goals filled in, and room for more; an empty row is left out
+    when the form is read (`decode`)."""
     order = tuple(str(v) for v in typing.get_args(GoalAttained))
     rows: list[Field] = []
-    for i in range(GOAL_ROWS):
+    for i in range(max(GOAL_ROWS, len(plan_goals) + 1)):
         group = t("Goal %(number)s", number=i + 1)
         for part in ("goal", "attained"):
             row = Field(name=f"{base.name}.{i}.{part}",
@@ -572,6 +576,8 @@ def _goal_rows(t: Translator, base: Field) -> list[Field]:
                         maxlength=None if part == "attained" else 1000)
             if part == "attained":
                 row.choices = _choices(t, order, order)
+            elif i < len(plan_goals):
+                row.value = plan_goals[i][:1000]
             rows.append(row)
     return rows
 
