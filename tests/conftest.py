@@ -128,6 +128,24 @@ def app(settings: Settings, clock: FakeClock) -> Iterator[TrajectoryApplication]
         application.close()
 
 
+@pytest.fixture
+def cli_store(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[TrajectoryApplication]:
+    """The command line's environment (its database and master key, a working directory of
+    its own), and an application on the same database, for giving and checking."""
+    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", database_url)
+    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", MASTER_KEY)
+    monkeypatch.chdir(tmp_path)
+    application = TrajectoryApplication(
+        Settings(database_url=database_url, master_key=MASTER_KEY),
+        clock=FakeClock(), protocols=all_protocols())
+    try:
+        yield application
+    finally:
+        application.close()
+
+
 def all_protocols() -> ProtocolRegistry:
     """The default protocol as current (for every setting), and the test protocols and the
     shipped ambulatory one as known ones (a store written by `trajectory demo` holds girls

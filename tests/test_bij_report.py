@@ -9,14 +9,12 @@ command line.
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tests.builders import intake
-from tests.conftest import MASTER_KEY, FakeClock, all_protocols
 from trajectory.aggregates.events.intake import Identity
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.bij import codes
@@ -33,7 +31,6 @@ from trajectory.bij.report import (
 from trajectory.cli import main
 from trajectory.demo import run_demo
 from trajectory.identity.users import UserStore
-from trajectory.settings import Settings
 
 H2 = Period(2026, 2)
 QUALITY = Actor(user_id="quality", role="quality", organisation="demo-org-noord")
@@ -164,31 +161,16 @@ def test_the_delivery_on_the_demo_store_validates_and_lists_what_it_left_out(
     assert entries[0]["user_id"] == "quality"
 
 
-@pytest.fixture
-def store(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[TrajectoryApplication]:
-    """The CLI's environment, and an application on the same database."""
-    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", database_url)
-    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", MASTER_KEY)
-    monkeypatch.chdir(tmp_path)
-    application = TrajectoryApplication(
-        Settings(database_url=database_url, master_key=MASTER_KEY),
-        clock=FakeClock(), protocols=all_protocols())
-    try:
-        yield application
-    finally:
-        application.close()
 
 
 def test_the_command_line_writes_the_file_for_its_owner_and_names_the_left_out(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # given a girl without a number and one with
     coordinator = Actor(user_id="c", role="coordinator", organisation="org")
-    store.open_trajectory(intake(municipality="0344", referrer="none",
+    cli_store.open_trajectory(intake(municipality="0344", referrer="none",
                                  care_form="day_care"), coordinator)
-    store.open_trajectory(intake(identity=Identity(
+    cli_store.open_trajectory(intake(identity=Identity(
         name="Met Nummer", date_of_birth=date(2010, 1, 1), home_region="Utrecht",
         bsn="123456782"), municipality="0344", referrer="none", care_form="day_care"),
         coordinator)
@@ -207,15 +189,15 @@ def test_the_command_line_writes_the_file_for_its_owner_and_names_the_left_out(
     assert "bsn-missing" in out
     assert "123456782" not in out
     # and making it was access-logged, as the account at the terminal
-    entries = store.db.fetchall("SELECT * FROM access_log WHERE action = 'report-bij'")
+    entries = cli_store.db.fetchall("SELECT * FROM access_log WHERE action = 'report-bij'")
     assert len(entries) == 1
     assert entries[0]["user_id"].startswith("os:")
     assert len(entries[0]["shown"].split()) == 2
     # and a file is never written over
     assert main(["report", "bij", "--period", "2026H1", "--out", str(target)]) == 2
     # and only an admin or the quality officer makes it as a user
-    UserStore(store.db).add(name="anna", role="coordinator", organisation="org",
-                            now=store.clock(), user_id="anna")
+    UserStore(cli_store.db).add(name="anna", role="coordinator", organisation="org",
+                            now=cli_store.clock(), user_id="anna")
     assert main(["report", "bij", "--period", "2026H1", "--out",
                  str(tmp_path / "anna.csv"), "--as", "anna"]) == 2
     assert not (tmp_path / "anna.csv").exists()

@@ -5,46 +5,30 @@ read as a read; a refusal too), with `cli` as the client."""
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.builders import intake
-from tests.conftest import MASTER_KEY, FakeClock, all_protocols
 from trajectory.access_log import AccessLog
 from trajectory.application import Actor, TrajectoryApplication
 from trajectory.cli import main
 from trajectory.identity.users import UserStore
-from trajectory.settings import Settings
 
 ORG = "Stichting Lijst"
 OTHER = "Stichting Elders"
 
 
 @pytest.fixture
-def store(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[TrajectoryApplication]:
-    """The CLI's environment, and an application on the same database for checking."""
-    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", database_url)
-    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", MASTER_KEY)
-    monkeypatch.chdir(tmp_path)
-    application = TrajectoryApplication(
-        Settings(database_url=database_url, master_key=MASTER_KEY),
-        clock=FakeClock(),
-        protocols=all_protocols(),
-    )
+def store(cli_store: TrajectoryApplication) -> TrajectoryApplication:
+    """The command line's store, with coordinators of two organisations and a researcher."""
+    application = cli_store
     users = UserStore(application.db)
     for name, org in (("anna", ORG), ("carla", OTHER)):
         users.add(name=name, role="coordinator", organisation=org, now=application.clock(),
                   user_id=name)
     users.add(name="rita", role="researcher", organisation=ORG, now=application.clock(),
               user_id="rita")
-    try:
-        yield application
-    finally:
-        application.close()
+    return application
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

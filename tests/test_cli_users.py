@@ -5,37 +5,15 @@ takes effect on the very next request."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import MASTER_KEY, FakeClock, all_protocols
 from tests.live import live_server
 from trajectory.application import TrajectoryApplication
 from trajectory.cli import main
 from trajectory.identity.users import UserStore
-from trajectory.settings import Settings
-
-
-@pytest.fixture
-def store(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[TrajectoryApplication]:
-    """The CLI's environment, and an application on the same database for checking."""
-    monkeypatch.setenv("TRAJECTORY_DATABASE_URL", database_url)
-    monkeypatch.setenv("TRAJECTORY_MASTER_KEY", MASTER_KEY)
-    monkeypatch.chdir(tmp_path)
-    application = TrajectoryApplication(
-        Settings(database_url=database_url, master_key=MASTER_KEY),
-        clock=FakeClock(),
-        protocols=all_protocols(),
-    )
-    try:
-        yield application
-    finally:
-        application.close()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -51,12 +29,12 @@ def add(capsys: pytest.CaptureFixture[str], name: str, role: str = "coordinator"
 
 
 def test_adding_a_user_prints_the_token_last_and_stores_only_its_hash(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str], database_url: str
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str], database_url: str
 ) -> None:
     token = add(capsys, "anna")
     assert token.startswith("trj_")
     assert len(token) >= 40
-    rows = store.db.fetchall("SELECT * FROM users")
+    rows = cli_store.db.fetchall("SELECT * FROM users")
     assert len(rows) == 1
     stored = " ".join(str(v) for v in rows[0].values())
     assert token not in stored
@@ -71,7 +49,7 @@ def test_adding_a_user_prints_the_token_last_and_stores_only_its_hash(
 
 
 def test_the_list_shows_users_and_their_state_but_never_a_token(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     token = add(capsys, "anna")
     add(capsys, "carla", role="aftercare")
@@ -88,10 +66,10 @@ def test_the_list_shows_users_and_their_state_but_never_a_token(
 
 
 def test_a_revoked_token_is_refused_on_the_next_request(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     token = add(capsys, "anna")
-    with live_server(store) as live, live.client(token) as http:
+    with live_server(cli_store) as live, live.client(token) as http:
         assert http.get("/trajectories").status_code == 200
         code, out, _ = run(capsys, "users", "revoke", "anna")
         assert code == 0
@@ -102,7 +80,7 @@ def test_a_revoked_token_is_refused_on_the_next_request(
 
 
 def test_mistakes_are_told_and_print_no_token(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     add(capsys, "anna")
     code, out, err = run(capsys, "users", "add", "--name", "anna", "--role", "admin",
@@ -115,11 +93,11 @@ def test_mistakes_are_told_and_print_no_token(
     assert "nobody" in err
     with pytest.raises(SystemExit):
         main(["users", "add", "--name", "x", "--role", "superuser", "--org", "o"])
-    assert len(store.db.fetchall("SELECT user_id FROM users")) == 1
+    assert len(cli_store.db.fetchall("SELECT user_id FROM users")) == 1
 
 
 def test_the_list_shows_each_tokens_expiry_and_scopes(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     add(capsys, "anna")
     add(capsys, "rosa", role="researcher")
@@ -134,7 +112,7 @@ def test_the_list_shows_each_tokens_expiry_and_scopes(
 
 
 def test_token_lifetime_is_a_setting(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str],
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TRAJECTORY_TOKEN_DAYS", "7")
@@ -145,10 +123,10 @@ def test_token_lifetime_is_a_setting(
 
 
 def test_rotating_a_token_ends_the_old_one_and_prints_the_new_one_last(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old = add(capsys, "anna")
-    with live_server(store) as live, live.client(old) as before:
+    with live_server(cli_store) as live, live.client(old) as before:
         assert before.get("/trajectories").status_code == 200
         # when the token is rotated
         code, out, _ = run(capsys, "users", "rotate-token", "anna")
@@ -172,11 +150,12 @@ def test_rotating_a_token_ends_the_old_one_and_prints_the_new_one_last(
 
 
 def test_a_quality_officer_and_an_inspector_are_added_with_their_scopes(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert add(capsys, "kwaliteit", role="quality").startswith("trj_")
     assert add(capsys, "inspecteur", role="inspector").startswith("trj_")
-    rows = {r["name"]: r for r in store.db.fetchall("SELECT name, role, token_scopes FROM users")}
+    rows = {r["name"]: r for r in
+            cli_store.db.fetchall("SELECT name, role, token_scopes FROM users")}
     assert (rows["kwaliteit"]["role"], rows["kwaliteit"]["token_scopes"]) == (
         "quality", "read write")
     assert (rows["inspecteur"]["role"], rows["inspecteur"]["token_scopes"]) == (
@@ -184,13 +163,13 @@ def test_a_quality_officer_and_an_inspector_are_added_with_their_scopes(
 
 
 def test_a_user_is_added_with_the_name_colleagues_read(
-    store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
+    cli_store: TrajectoryApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Given `users add --display-name`; when the user is read back; then the pages name
     her by it, while she signs in with her login name (issue 17: one name per person)."""
     code, _, _ = run(capsys, "users", "add", "--name", "anna", "--role", "coordinator",
                      "--org", "org-a", "--display-name", "Anna  de Vries")
     assert code == 0
-    found = UserStore(store.db).find("anna")
+    found = UserStore(cli_store.db).find("anna")
     assert found is not None
     assert (found.name, found.shown_name) == ("anna", "Anna de Vries")

@@ -161,9 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     from trajectory.protocol_replay import add_protocol_parser
 
     add_protocol_parser(sub)
-    from trajectory.bij.cli import add_report_parser
+    from trajectory.bij.cli import add_municipalities_parser, add_report_parser
 
     add_report_parser(sub)
+    add_municipalities_parser(sub)
     return parser
 
 
@@ -296,6 +297,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from trajectory.bij.cli import report_command
 
             return report_command(app, args, sys.stdout)
+        if args.command == "municipalities":
+            from trajectory.bij.cli import municipalities_command
+
+            return municipalities_command(app, args, sys.stdout)
         if args.command == "handover":
             from trajectory.exchange.cli import handover_command
 

@@ -44,6 +44,7 @@ from trajectory.access_log import AccessEntry, AccessLog
 from trajectory.aggregates.errors import RuleRefused, VersionConflict, WriteRefused
 from trajectory.aggregates.trajectory import Received
 from trajectory.application import Actor, Recorded, TrajectoryApplication
+from trajectory.bij.municipalities import Municipalities, check_municipality
 from trajectory.clock import Clock, amsterdam_date, parse_occurred
 from trajectory.commands import (
     AssignCoordinator,
@@ -51,6 +52,7 @@ from trajectory.commands import (
     Command,
     OpenTrajectory,
     PrepareHandover,
+    RecordYouthCareItems,
 )
 from trajectory.duplicates import Fingerprints, PossibleDuplicateIntake, fingerprint_key, matches
 from trajectory.idempotency import IdempotencyStore, StoredAnswer
@@ -146,6 +148,13 @@ def check_receiving_worker(db: Database, command: Command) -> None:
             code="receiving-worker-unknown",
             unmet=["receiving_worker"],
         )
+
+
+def check_municipality_known(db: Database, command: Command | OpenTrajectory) -> None:
+    """Her municipality of residence, where given, is one of the installation's list (the
+    shipped municipalities and CBS's list as an admin loaded it)."""
+    if isinstance(command, (OpenTrajectory, RecordYouthCareItems)) and command.municipality:
+        check_municipality(Municipalities(db), command.municipality)
 
 
 def check_responsibility(db: Database, organisation: str, command: Command) -> None:
@@ -305,6 +314,7 @@ class WritePath:
             raise VersionConflict(expected, actual)
         check_receiving_worker(app.db, command)
         check_responsibility(app.db, actor.organisation, command)
+        check_municipality_known(app.db, command)
 
         def write() -> Written:
             now = self.clock()
@@ -360,6 +370,7 @@ class WritePath:
         if key is not None and (stored := self.idempotency.find(actor.user_id, key)):
             return self._replay(actor, stored, request_digest, via)
         command = team_at_intake(self.application.db, actor, command)
+        check_municipality_known(self.application.db, command)
         prints = self._fingerprints()
         fingerprint = prints.of(command.identity.name, command.identity.date_of_birth)
         found = matches(self.application.db, actor.organisation, fingerprint)

@@ -154,7 +154,6 @@ class Trajectory(HashChained):
             "duplicate_reason": duplicate_reason,
         }
         if youth_care is not None:
-            bij_rules.check_municipality(youth_care.municipality)
             kwargs.update(sex=youth_care.sex, municipality=youth_care.municipality,
                           referrer=youth_care.referrer, care_form=youth_care.care_form,
                           started_in_crisis=youth_care.started_in_crisis)
@@ -770,7 +769,6 @@ class Trajectory(HashChained):
     def record_youth_care_items(self, command: c.RecordYouthCareItems, meta: Meta) -> None:
         """Also after the file was closed: a delivery for the last half year may ask."""
         bij_rules.check_bsn(command.bsn, field="bsn")
-        bij_rules.check_municipality(command.municipality)
         self._record(intake.YouthCareItemsRecorded, meta, allow_closed=True,
                      **payload(command))
 

@@ -78,3 +78,47 @@ def report_command(app: TrajectoryApplication, args: argparse.Namespace, out: Te
         for left in made.left_out:
             out.write(f"  {left.trajectory_id} {left.organisation}: {', '.join(left.problems)}\n")
     return EXIT_OK
+
+
+def add_municipalities_parser(sub: Any) -> None:
+    towns = sub.add_parser(
+        "municipalities",
+        help="the municipalities a girl may live in (CBS's list; for the CBS delivery)")
+    acts = towns.add_subparsers(dest="municipalities_command", required=True)
+    load = acts.add_parser(
+        "load", help="load CBS's list 'Gemeenten alfabetisch <year>', saved as CSV",
+        description="Adds and renames municipalities; none is removed (a municipality that"
+        " merged away keeps its code for the girls who lived there).")
+    load.add_argument("file", type=Path, help="the CSV (Gemeentecode or GemeentecodeGM,"
+                      " and Gemeentenaam)")
+    acts.add_parser("list", help="the municipalities known, by code")
+
+
+def municipalities_command(app: TrajectoryApplication, args: argparse.Namespace,
+                           out: TextIO) -> int:
+    from trajectory.bij.municipalities import (
+        Municipalities,
+        MunicipalityListRefused,
+        parse_cbs_list,
+    )
+    from trajectory.listing import Operator
+
+    known = Municipalities(app.db)
+    if args.municipalities_command == "list":
+        for code, name in sorted(known.all().items()):
+            out.write(f"{code} {name}\n")
+        return EXIT_OK
+    source: Path = args.file
+    try:
+        towns = parse_cbs_list(source.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"trajectory: cannot read {source}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except MunicipalityListRefused as e:
+        print(f"trajectory: {source}: {e}; nothing was loaded", file=sys.stderr)
+        return EXIT_USAGE
+    loaded = known.load(towns, source=source.name, by=Operator.here().user_id,
+                        at=app.clock())
+    out.write(f"loaded {len(towns)} municipalities from {source.name};"
+              f" {loaded} loaded in all, {len(known.all())} known\n")
+    return EXIT_OK

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -30,6 +30,7 @@ from trajectory.access_log import AccessEntry, AccessLog, Acting
 from trajectory.application import TrajectoryApplication
 from trajectory.bij import codes
 from trajectory.bij.care import CareRecord, care_records
+from trajectory.bij.municipalities import Municipalities
 from trajectory.bij.rules import bsn_valid
 
 COLUMNS: tuple[str, ...] = (
@@ -127,7 +128,8 @@ def _parsed(value: str) -> date | None:
         return None
 
 
-def record_problems(row: dict[str, str], period: Period) -> list[str]:
+def record_problems(row: dict[str, str], period: Period,
+                    municipalities: Collection[str] = codes.MUNICIPALITIES.keys()) -> list[str]:
     """What is wrong with a row before it may be delivered, as stable codes (empty: none).
     Pure: the rules of the protocol's items, checked on the values as they would be
     written."""
@@ -156,7 +158,7 @@ def record_problems(row: dict[str, str], period: Period) -> list[str]:
             problems.append(f"{column}-unknown-code")
     if not row["gemeentecode"]:
         problems.append("gemeentecode-missing")
-    elif row["gemeentecode"] not in codes.MUNICIPALITIES:
+    elif row["gemeentecode"] not in municipalities:
         problems.append("gemeentecode-unknown-code")
     if row["gestart_met_crisis"] not in ("J", "N"):
         problems.append("gestart_met_crisis-unknown-code")
@@ -207,17 +209,18 @@ class Delivery:
         return out.getvalue()
 
 
-def delivery(records: Iterable[CareRecord], period: Period, *,
-             correction: bool = False) -> Delivery:
-    """The delivery for `period`: every record of care in the period, checked; those with a
-    problem left out and named."""
+def delivery(records: Iterable[CareRecord], period: Period, *, correction: bool = False,
+             municipalities: Collection[str] = codes.MUNICIPALITIES.keys()) -> Delivery:
+    """The delivery for `period`: every record of care in the period, checked (against the
+    installation's municipalities, `bij.municipalities`); those with a problem left out and
+    named."""
     rows: list[dict[str, str]] = []
     left_out: list[LeftOut] = []
     for record in records:
         if not record.in_care_between(period.first, period.last):
             continue
         row = row_of(record, period, correction=correction)
-        problems = record_problems(row, period)
+        problems = record_problems(row, period, municipalities)
         if problems:
             left_out.append(LeftOut(record.trajectory_id, record.organisation, tuple(problems)))
         else:
@@ -246,7 +249,8 @@ def produce(
     """The delivery read from the store, access-logged: one entry, by `actor`, naming
     every trajectory read (those delivered and those left out). Logged before it is
     returned: nothing personal leaves unlogged."""
-    made = delivery(care_records(app, organisation), period, correction=correction)
+    made = delivery(care_records(app, organisation), period, correction=correction,
+                    municipalities=Municipalities(app.db).all().keys())
     entry = AccessEntry.by(actor, at=app.clock(), action="report-bij", outcome="ok",
                            client=client, request_id=f"bij:{period}")
     AccessLog(app.db).append(replace(entry, shown=made.read()))

@@ -3,12 +3,13 @@
 The citizen service number (burgerservicenummer, BSN) is nine digits that pass the
 eleven-test: 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 is a multiple of 11 (and not all zeros).
 A refusal names the field and never repeats the number: a refusal is logged and shown.
+(Whether a municipality is one of the list is asked of the store's list, in the write
+path: `trajectory.bij.municipalities`.)
 """
 
 from __future__ import annotations
 
 from trajectory.aggregates.errors import RuleRefused
-from trajectory.bij.codes import MUNICIPALITIES
 
 
 def bsn_valid(bsn: str) -> bool:
@@ -26,13 +27,4 @@ def check_bsn(bsn: str, field: str = "identity.bsn") -> None:
         raise RuleRefused(
             "the citizen service number is not valid: nine digits that pass the eleven-test",
             code="bsn-invalid", unmet=[field], fields=[field],
-        )
-
-
-def check_municipality(code: str, field: str = "municipality") -> None:
-    """A municipality given is a CBS municipality code of the list (`bij.codes`)."""
-    if code and code not in MUNICIPALITIES:
-        raise RuleRefused(
-            "unknown municipality code: give the four-digit CBS municipality code",
-            code="municipality-unknown", unmet=[field], fields=[field],
         )

@@ -451,6 +451,19 @@ _TEAMS = [
 ]
 
 
+# The municipalities of the Netherlands as CBS lists them (trajectory.bij.municipalities):
+# loaded from CBS's yearly list by an admin; a municipality merged away keeps its row.
+_MUNICIPALITIES = [
+    """CREATE TABLE IF NOT EXISTS municipalities (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        loaded_at TEXT NOT NULL,
+        loaded_by TEXT NOT NULL
+    )""",
+]
+
+
 # Emergency access (trajectory.emergency): a coordinator opens a girl's file outside her
 # relationships, for a reason and a limited time; the review is a row of its own.
 _EMERGENCY = [
@@ -515,6 +528,7 @@ def create_schema(db: Database) -> set[str]:
             *_INTAKE_FINGERPRINTS,
             *_CALENDAR_FEEDS,
             *_TEAMS,
+            *_MUNICIPALITIES,
             *_EMERGENCY,
             *_append_only(db.dialect, "emergency_access_reviews"),
         ]

@@ -40,6 +40,7 @@ from trajectory.aggregates.vocabulary import Status
 from trajectory.api.context import actor, client_of, parse_trajectory_id, request_id
 from trajectory.api.reads import aftercare_workers
 from trajectory.application import TrajectoryApplication
+from trajectory.bij.municipalities import Municipalities
 from trajectory.clock import amsterdam_date
 from trajectory.crypto import TrajectoryErased
 from trajectory.duplicates import PossibleDuplicateIntake
@@ -236,7 +237,7 @@ def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:
 @get("/trajectories/new", opt=COORD, sync_to_thread=True)
 def intake_form(request: Request[Any, Any, Any]) -> Template:
     t = translator(request)
-    fields = f.fields_of(f.INTAKE, t, f.Context(**_responsibility(request)))
+    fields = f.fields_of(f.INTAKE, t, f.Context(**_offered(request)))
     return _form_page(request, f.INTAKE, fields, trajectory=None)
 
 
@@ -247,7 +248,7 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
     # A form that was warned of a duplicate carries the reason field; read it then.
     warned = "duplicate_reason" in form
     fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=warned,
-                                                **_responsibility(request)))
+                                                **_offered(request)))
     try:
         command = f.decode(f.INTAKE, fields, form, t)
     except f.FormInvalid as e:
@@ -271,7 +272,7 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
     except PossibleDuplicateIntake as duplicate:
         log_access(request, "write", None, "refused")
         fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=True,
-                                                    **_responsibility(request)))
+                                                    **_offered(request)))
         return _refused(request, f.INTAKE, fields, form,
                         _duplicate_warning(request, t, duplicate), None)
     except RuleRefused as refusal:
@@ -495,7 +496,7 @@ def _context(app: TrajectoryApplication, traj: Trajectory, request: Request[Any,
         preset=preset,
         aftercare_workers=workers,
         plan_goals=_plan_goals(app, traj.id) if slug == "care-outcome" else (),
-        **_responsibility(request),
+        **_offered(request),
     )
 
 
@@ -509,14 +510,15 @@ def _plan_goals(app: TrajectoryApplication, tid: UUID) -> tuple[str, ...]:
     return goals
 
 
-def _responsibility(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """What the forms of her team and her coordinator offer a coordinator (by name): the
-    organisation's active teams, her own teams, its active coordinators."""
+def _offered(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """What the forms offer a coordinator to choose from, by name: the organisation's active
+    teams, her own teams, its active coordinators, and the municipalities of the list."""
     user = session_of(request).user
     if user.role != "coordinator":
         return {}
     teams = Teams(_app(request).db)
     return {
+        "municipalities": Municipalities(_app(request).db).all(),
         "teams": [(team.team_id, team.name) for team in teams.of_organisation(user.organisation)],
         "own_teams": teams.teams_of(user.user_id),
         "coordinators": [(u.user_id, u.shown_name) for u in sorted(

@@ -208,6 +208,9 @@ class Context:
     team is chosen already; of several, she must choose (`trajectory.writing`)."""
     coordinators: Sequence[tuple[str, str]] = ()
     """The organisation's active coordinators (id, name): who may be made responsible."""
+    municipalities: Mapping[str, str] = field(default_factory=lambda: dict(MUNICIPALITIES))
+    """The municipalities of the installation's list (code -> name,
+    `trajectory.bij.municipalities`): where she may live."""
     plan_goals: Sequence[str] = ()
     """The goals of her latest treatment plan: the outcome of care asks, per goal, whether
     it was attained, so its rows come filled in with them."""
@@ -377,10 +380,10 @@ def _special(
     if spec.slug == "care-outcome" and name == "goals":
         return _goal_rows(t, base, ctx.plan_goals)
     if name == "municipality" and spec.slug in ("intake", "youth-care-items"):
-        # The CBS municipality codes of the list, by name (`trajectory.bij.codes`).
+        # The municipalities of the installation's list, by name (`bij.municipalities`).
         base.widget = "select"
-        base.choices = [Choice(code, f"{town} ({code})") for code, town in
-                        sorted(MUNICIPALITIES.items(), key=lambda item: item[1])]
+        base.choices = [Choice(code, town) for code, town in
+                        sorted(ctx.municipalities.items(), key=lambda item: item[1].casefold())]
         return base
     if name == "contact_id":
         base.widget = "select"

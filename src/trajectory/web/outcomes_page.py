@@ -9,12 +9,12 @@ the files to count is access-logged as a search.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get
 
-from trajectory.bij.codes import MUNICIPALITIES
 from trajectory.bij.indicators import (
     INDICATORS,
     OutcomesOut,
@@ -22,6 +22,7 @@ from trajectory.bij.indicators import (
     month_range,
     organisation_outcomes,
 )
+from trajectory.bij.municipalities import Municipalities
 from trajectory.clock import amsterdam_date
 from trajectory.web.charts import bar_chart
 from trajectory.web.core import log_access, page, session_of, translator, web
@@ -69,9 +70,9 @@ def _out(request: Request[Any, Any, Any]) -> tuple[OutcomesOut | None, str, str]
     return out, start, end
 
 
-def group_name(t: Translator, by: str, value: str) -> str:
+def group_name(t: Translator, by: str, value: str, towns: Mapping[str, str]) -> str:
     if by == "municipality":
-        return MUNICIPALITIES.get(value, t("unknown"))
+        return towns.get(value, t("unknown"))
     if by == "care_form":
         return t.value(value)
     return value
@@ -91,6 +92,7 @@ def outcomes_page(request: Request[Any, Any, Any]) -> Any:
             "chart-outcomes", t("Outcome indicators"),
             t("The share of ended care per indicator, in percent; suppressed cells left out."),
             [t(TITLES[i.indicator]) for i in shown], [round(i.percent or 0) for i in shown])
+        towns = Municipalities(web(request).services.application.db).all()
         for by, heading in GROUPINGS.items():
             rows = []
             for g in out.groups:
@@ -99,7 +101,7 @@ def outcomes_page(request: Request[Any, Any, Any]) -> Any:
                 cells = ["-" if i.percent is None else f"{t.number(i.percent)} %"
                          for i in g.indicators]
                 ended = "-" if g.ended is None else str(g.ended)
-                rows.append((group_name(t, by, g.value), [ended, *cells]))
+                rows.append((group_name(t, by, g.value, towns), [ended, *cells]))
             tables.append((t(heading), rows))
     return page(request, "outcomes.html", out=out, whole=whole, start=start, end=end,
                 chart=chart, tables=tables,
