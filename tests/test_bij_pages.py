@@ -30,8 +30,13 @@ def test_the_quality_officer_checks_and_downloads_the_delivery(world: World) -> 
         # then the page says how many records can be delivered and names the files left out
         assert shown.status_code == 200, shown.text
         assert "1 regel kan worden aangeleverd" in shown.text
-        assert str(world.girl)[:8] in shown.text
         assert "haar burgerservicenummer ontbreekt" in shown.text
+        # by what the coordinators know her file by, never a code: her responsible
+        # coordinator and the day care began (an admin sees no girl's name)
+        left = shown.text.split("Niet aangeleverd")[1]
+        assert "Marieke de Graaf" in left
+        assert str(world.girl)[:8] not in left
+        assert "<code>" not in left
         assert BSN not in shown.text
         assert "Volledig Meisje" not in shown.text
         # and the file holds the one complete record, in the protocol's columns

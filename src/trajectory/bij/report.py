@@ -237,6 +237,15 @@ def write(delivery: Delivery, target: Path) -> None:
         f.write(delivery.csv())
 
 
+def delivery_from(app: TrajectoryApplication, period: Period, *,
+                  organisation: str | None = None, correction: bool = False) -> Delivery:
+    """The delivery as the store holds it: every girl's care (of one organisation, or all),
+    checked against the installation's municipalities. Not logged: the caller logs it, as
+    the page or the command line it is (`produce`)."""
+    return delivery(care_records(app, organisation), period, correction=correction,
+                    municipalities=Municipalities(app.db).all().keys())
+
+
 def produce(
     app: TrajectoryApplication,
     period: Period,
@@ -249,8 +258,7 @@ def produce(
     """The delivery read from the store, access-logged: one entry, by `actor`, naming
     every trajectory read (those delivered and those left out). Logged before it is
     returned: nothing personal leaves unlogged."""
-    made = delivery(care_records(app, organisation), period, correction=correction,
-                    municipalities=Municipalities(app.db).all().keys())
+    made = delivery_from(app, period, organisation=organisation, correction=correction)
     entry = AccessEntry.by(actor, at=app.clock(), action="report-bij", outcome="ok",
                            client=client, request_id=f"bij:{period}")
     AccessLog(app.db).append(replace(entry, shown=made.read()))

@@ -2,21 +2,26 @@
 officer: choose a half year, see how many records the delivery holds and which files were
 left out and why, and download the file (`/app/reports/bij.csv`).
 
-The page names files by their short id and problems in words, never a citizen service
-number or a name; the file itself holds the numbers, as the protocol asks. Each showing
-and each download is access-logged, naming every file read (`bij.report`).
+The page names a file left out by what her coordinators know it by (her responsible
+coordinator, her team, the day her care began) and its problems in words, never a
+citizen service number, her name or a code; the file itself holds the numbers, as the
+protocol asks. Each showing and each download is access-logged, naming every file read
+(`bij.report`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get
 
-from trajectory.bij.care import care_records
 from trajectory.bij.codes import PROTOCOL, VERIFIED
-from trajectory.bij.report import Delivery, Period, PeriodRefused, delivery
+from trajectory.bij.report import Delivery, Period, PeriodRefused, delivery_from
 from trajectory.clock import amsterdam_date
+from trajectory.identity.teams import Teams
+from trajectory.identity.users import names_of
 from trajectory.web.core import log_access, page, session_of, translator, web
 from trajectory.web.i18n import N_, Translator
 
@@ -56,7 +61,7 @@ def problem_words(t: Translator, code: str) -> str:
 def _delivery(request: Request[Any, Any, Any], period: Period, correction: bool) -> Delivery:
     app = web(request).services.application
     user = session_of(request).user
-    made = delivery(care_records(app, user.organisation), period, correction=correction)
+    made = delivery_from(app, period, organisation=user.organisation, correction=correction)
     # One entry naming every file read (NEN 7513), before anything leaves.
     log_access(request, "report-bij", None, shown=made.read())
     return made
@@ -82,11 +87,43 @@ def bij_page(request: Request[Any, Any, Any]) -> Any:
     today = amsterdam_date(web(request).services.application.clock())
     periods = [Period(y, h) for y in range(today.year, today.year - 3, -1) for h in (2, 1)
                if Period(y, h).first <= today]
-    left = [(o.trajectory_id, o.trajectory_id[:8],
-             [problem_words(t, p) for p in o.problems]) for o in made.left_out] if made else []
+    left = _left_out(request, t, made) if made else []
     return page(request, "bij_report.html", period=period, periods=periods, made=made,
                 refused=refused, correction=correction, left=left, protocol=PROTOCOL,
                 verified=VERIFIED, ended=period.last < today)
+
+
+@dataclass(frozen=True)
+class LeftOutRow:
+    """A file left out, as the coordinators know it without her name (which the admin and
+    the quality officer do not see): her responsible coordinator, her team, the day her
+    care began; and why, in words."""
+
+    coordinator: str
+    team: str
+    since: str
+    problems: list[str]
+
+
+def _left_out(request: Request[Any, Any, Any], t: Translator, made: Delivery
+              ) -> list[LeftOutRow]:
+    w = web(request)
+    app = w.services.application
+    rows = {str(r["trajectory_id"]): r for r in app.index(session_of(request).user.organisation)}
+    person = names_of(w.services.users)
+    teams = Teams(app.db)
+    out: list[LeftOutRow] = []
+    for left in made.left_out:
+        row = rows.get(left.trajectory_id)
+        team = teams.get(str(row["team"])) if row is not None and row["team"] else None
+        out.append(LeftOutRow(
+            coordinator=person(str(row["coordinator"])) if row is not None else "",
+            team=team.name if team is not None else "",
+            since=t.date(date.fromisoformat(str(row["intake_date"]))) if row is not None
+            else "",
+            problems=[problem_words(t, p) for p in left.problems],
+        ))
+    return sorted(out, key=lambda r: (r.coordinator.casefold(), r.team, r.since))
 
 
 @get("/reports/bij.csv", opt=REPORTERS, sync_to_thread=True)
