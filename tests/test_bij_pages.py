@@ -150,3 +150,26 @@ def test_the_outcome_form_asks_about_each_goal_of_her_latest_treatment_plan(
             assert f'value="{goal}"' in form.text
         assert 'name="goals.7.goal"' in form.text
         assert "Oud doel" not in form.text
+
+
+@sqlite_only
+def test_her_file_tells_her_coordinator_what_the_cbs_delivery_still_lacks(
+    world: World,
+) -> None:
+    # given a girl taken in without the items for CBS
+    tid = world.girl
+    with world.browser("coordinator") as b:
+        # when her coordinator opens her file
+        shown = b.get(f"/app/trajectories/{tid}")
+        # then what is due says what the delivery lacks, each with the form that records it
+        assert shown.status_code == 200
+        due = shown.text.split('id="h-cbs"')[1].split("</section>")[0]
+        assert "haar burgerservicenummer ontbreekt" in due
+        assert "de verwijzer ontbreekt" in due
+        assert f"/trajectories/{tid}/forms/youth-care-items" in due
+        # and once she records the items, the file says nothing is lacking
+        b.submit(f"/app/trajectories/{tid}/forms/youth-care-items", {
+            "bsn": BSN, "municipality": "0599", "referrer": "judicial",
+            "care_form": "residential_other", "sex": "female"})
+        again = b.get(f"/app/trajectories/{tid}")
+        assert 'id="h-cbs"' not in again.text

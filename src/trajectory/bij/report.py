@@ -84,6 +84,11 @@ class Period:
         return f"{self.year}H{self.half}"
 
     @classmethod
+    def holding(cls, day: date) -> Period:
+        """The half year `day` lies in."""
+        return cls(day.year, 1 if day.month <= 6 else 2)
+
+    @classmethod
     def last_ended(cls, today: date) -> Period:
         """The last half year that has ended on `today`: the one to deliver."""
         return cls(today.year, 1) if today.month > 6 else cls(today.year - 1, 2)
@@ -179,6 +184,17 @@ def record_problems(row: dict[str, str], period: Period,
               row["type_informant"])):
         problems.append("ending-without-end-date")
     return problems
+
+
+def missing_for_delivery(record: CareRecord, today: date,
+                         municipalities: Collection[str] = codes.MUNICIPALITIES.keys(),
+                         ) -> list[str]:
+    """What would leave her out of the delivery of the half year her care ended in (or of
+    the present one, while it goes on): the same rules as the delivery's, without those
+    about the period itself. For her coordinator, on her file, before anyone checks."""
+    period = Period.holding(record.end or today)
+    return [p for p in record_problems(row_of(record, period), period, municipalities)
+            if p not in ("start-after-period", "end-outside-period")]
 
 
 @dataclass(frozen=True)

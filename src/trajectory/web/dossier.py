@@ -30,6 +30,9 @@ from trajectory.aggregates.corrections import Corrections
 from trajectory.aggregates.events.base import TrajectoryEvent
 from trajectory.aggregates.trajectory import Trajectory
 from trajectory.application import TrajectoryApplication
+from trajectory.bij.care import care_record
+from trajectory.bij.municipalities import Municipalities
+from trajectory.bij.report import missing_for_delivery
 from trajectory.clock import AMSTERDAM, amsterdam_date, end_of_day
 from trajectory.emergency import EmergencyAccesses
 from trajectory.exchange.keys import Partners
@@ -41,6 +44,7 @@ from trajectory.protocol.rules import criteria_for, unmet_criteria
 from trajectory.views import opening_event, summary
 from trajectory.web import forms as f
 from trajectory.web import timeline
+from trajectory.web.bij_pages import problem_words
 from trajectory.web.care_pages import (
     COORD,
     HistoryRow,
@@ -227,6 +231,23 @@ def _reads_only(request: Request[Any, Any, Any], tid: UUID) -> bool:
     return access is not None and not access.may_write
 
 
+OUTCOME_PROBLEMS = frozenset({"outcome-missing", "outcome-unknown-code",
+                              "type_informant-unknown-code"})
+"""What the delivery lacks that the outcome of care records; the rest is recorded with the
+items for CBS."""
+
+
+def _cbs_missing(t: Translator, app: TrajectoryApplication, d: Dossier
+                 ) -> tuple[list[str], list[str]]:
+    """What would leave her out of the CBS delivery (`bij.report.missing_for_delivery`), in
+    words, and the forms that record it (each once)."""
+    record = care_record(d.tid, d.events)
+    problems = missing_for_delivery(record, d.today, Municipalities(app.db).all().keys())
+    forms = dict.fromkeys("care-outcome" if p in OUTCOME_PROBLEMS else "youth-care-items"
+                          for p in problems)
+    return [problem_words(t, p) for p in problems], list(forms)
+
+
 def render_section(request: Request[Any, Any, Any], trajectory_id: str, slug: str,
                    **extra: Any) -> Template:
     """A section of her file, with `extra` context (a refusal of the exchange's)."""
@@ -303,6 +324,8 @@ def _render(request: Request[Any, Any, Any], trajectory_id: str, slug: str,
         context.update(_overview(t, d, protocol))
         context.update(_responsible(web(request).services.users, d.traj))
         context["after_closure"] = [spec for spec in f.FORMS if spec.group == "outcomes"]
+        context["cbs_missing"], context["cbs_forms"] = (
+            _cbs_missing(t, app, d) if context["records"] and slug == "" else ([], []))
     if slug in ("timeline", "print"):
         context["tl"] = timeline.build(t, d.events, d.today)
     if slug in SECTION_GROUPS or slug == "print":
