@@ -221,3 +221,17 @@ def test_the_checked_code_lists_hold_the_protocols_codes() -> None:
     assert "3.3 hulpvorm" in codes.UNVERIFIED
     assert "bestandsindeling" in codes.UNVERIFIED
     assert not codes.VERIFIED
+
+
+def test_what_her_file_lacks_for_the_delivery_follows_its_rules_while_it_is_asked() -> None:
+    from trajectory.bij.report import missing_for_delivery
+
+    # given her care without a number, ended in August 2026 without the outcome
+    record = CareRecord(trajectory_id="t", organisation="org", bsn="",
+                        date_of_birth=date(2010, 1, 1), sex="female", municipality="0344",
+                        referrer="none", care_form="day_care", started_in_crisis=False,
+                        start=date(2026, 1, 5), end=date(2026, 8, 1), end_reason="as_planned")
+    # when her file is read in the next half year, both are named
+    assert missing_for_delivery(record, date(2027, 2, 1)) == ["bsn-missing", "outcome-missing"]
+    # and a year later, when that half year was delivered long ago, nothing is
+    assert missing_for_delivery(record, date(2028, 2, 1)) == []

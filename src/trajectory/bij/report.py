@@ -191,7 +191,10 @@ def missing_for_delivery(record: CareRecord, today: date,
                          ) -> list[str]:
     """What would leave her out of the delivery of the half year her care ended in (or of
     the present one, while it goes on): the same rules as the delivery's, without those
-    about the period itself. For her coordinator, on her file, before anyone checks."""
+    about the period itself. For her coordinator, on her file, before anyone checks; for
+    care that ended before the last half year that has ended, nothing (no delivery asks)."""
+    if record.end is not None and record.end < Period.last_ended(today).first:
+        return []  # a half year delivered long ago: nobody asks any more
     period = Period.holding(record.end or today)
     return [p for p in record_problems(row_of(record, period), period, municipalities)
             if p not in ("start-after-period", "end-outside-period")]
