@@ -162,7 +162,8 @@ class AccessLog:
         self._turn = threading.Condition()
         self._waiting: list[_Waiting] = []
         self._writing = False
-        # Told of every group commit, with its batch size (`metrics`).
+        # Told of every group commit of its own, with its batch size (`metrics`); entries
+        # given to `commit` are told to the application's observers instead.
         self.commit_observers: list[CommitObserver] = []
 
     def append(self, entry: AccessEntry) -> None:
