@@ -17,6 +17,7 @@ point: the mark is added here, where every entry passes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -148,18 +149,28 @@ class AccessLog:
     orders appends one transaction at a time, and a commit per entry would leave each
     request waiting for every other's disk flush. The first request to arrive writes what
     is waiting by then in one transaction; those that came meanwhile wait for it and then
-    write theirs. Each returns only once its own entry is committed (or raises)."""
+    write theirs. Each returns only once its own entry is committed (or raises).
 
-    def __init__(self, db: Database):
+    Given `commit` (the application's `commit_rows`, as the HTTP services do), entries go
+    through it instead: the application's group commit, shared with the commands that
+    arrive together, and told to the application's `commit_observers`, not to this log's.
+    """
+
+    def __init__(self, db: Database, commit: Callable[[list[RowWrite]], None] | None = None):
         self.db = db
+        self._commit = commit
         self._turn = threading.Condition()
         self._waiting: list[_Waiting] = []
         self._writing = False
-        # Told of every group commit, with its batch size (`metrics`).
+        # Told of every group commit of its own, with its batch size (`metrics`); entries
+        # given to `commit` are told to the application's observers instead.
         self.commit_observers: list[CommitObserver] = []
 
     def append(self, entry: AccessEntry) -> None:
         """Write one entry, committed before this returns; raises if it cannot be written."""
+        if self._commit is not None:
+            self._commit([entry.marked(self.db).row()])
+            return
         mine = _Waiting(entry.marked(self.db).row())
         with self._turn:
             self._waiting.append(mine)

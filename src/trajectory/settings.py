@@ -64,8 +64,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     snapshot_interval: Annotated[int, msgspec.Meta(ge=2)] = 10
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
     db_lock_timeout_seconds: Annotated[int, msgspec.Meta(ge=1)] = 5
-    # Group commit (persistence.group_commit): the most commands one commit stores, and how
-    # long a leader waits for writers still preparing theirs (never when none is).
+    # Group commit (persistence.group_commit): the most commands (and reads' access-log
+    # entries) one commit stores, and how long a leader waits for writers still preparing
+    # theirs (never when none is).
     write_batch_max: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 64
     write_batch_wait_ms: Annotated[float, msgspec.Meta(ge=0, le=100)] = 2.0
     master_key: str | None = None

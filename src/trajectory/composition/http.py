@@ -38,7 +38,8 @@ def build_services(
 ) -> Services:
     """What every handler needs, built once per process around one application."""
     db = application.db
-    access = AccessLog(db)
+    # Reads' entries share the application's group commit with the commands.
+    access = AccessLog(db, commit=application.commit_rows)
     runner = projection_runner(application, create_tables=create_tables)
     return Services(
         application=application,

@@ -14,6 +14,11 @@ Two commands for one trajectory never share a batch: the second waits for the ne
 it meets the first's result (a version conflict, answered as one: the write path runs it
 again on the new version, or answers 412 to an If-Match).
 
+Rows alone, without events (the access-log entry of a read: `TrajectoryApplication.
+commit_rows`), go through the same batcher as a commit of no trajectory: they share the
+batch and the transaction of whatever commands are waiting, never wait for one another,
+and no other writer can have moved them.
+
 One command's failure is its own. When a batch's transaction fails, the commands whose
 trajectory another writer moved meanwhile are answered with that failure, and the rest are
 committed again without them; when no such command explains the failure, each is committed
@@ -43,9 +48,10 @@ class Ticket:
 @dataclass(eq=False)
 class Pending:
     """One command, ready to be committed: its trajectory, the version it was read at, its
-    new events and the rows of our own tables written with them."""
+    new events and the rows of our own tables written with them. Rows alone (no events)
+    name no trajectory."""
 
-    trajectory_id: UUID
+    trajectory_id: UUID | None
     before: int
     events: list[Any]
     rows: list[RowWrite]
@@ -60,7 +66,8 @@ Commit = Callable[[list[Pending]], list[Any]]
 library's recordings (raises when the transaction failed: nothing of it is stored)."""
 
 Moved = Callable[[Pending], bool]
-"""Whether another writer moved this command's trajectory past the version it was read at."""
+"""Whether another writer moved this command's trajectory past the version it was read at
+(never, for rows alone)."""
 
 
 class GroupCommit:
@@ -138,13 +145,16 @@ class GroupCommit:
             self._turn.wait(left)
 
     def _take(self) -> list[Pending]:
-        """At most `max_batch` waiting commands, one per trajectory, in arrival order."""
+        """At most `max_batch` waiting commands, one per trajectory (rows alone name none:
+        any number of them), in arrival order."""
         batch: list[Pending] = []
         seen: set[UUID] = set()
         rest: list[Pending] = []
         for pending in self._waiting:
-            if len(batch) < self.max_batch and pending.trajectory_id not in seen:
-                seen.add(pending.trajectory_id)
+            trajectory_id = pending.trajectory_id
+            if len(batch) < self.max_batch and trajectory_id not in seen:
+                if trajectory_id is not None:
+                    seen.add(trajectory_id)
                 batch.append(pending)
             else:
                 rest.append(pending)
@@ -187,7 +197,8 @@ class GroupCommit:
                     recording
                 )
             for pending in batch:
-                pending.recordings = by_trajectory.get(pending.trajectory_id, [])
+                if pending.trajectory_id is not None:
+                    pending.recordings = by_trajectory.get(pending.trajectory_id, [])
                 pending.committed = True
             if self._observed is not None:
                 self._observed(len(batch))
