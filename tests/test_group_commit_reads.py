@@ -126,6 +126,17 @@ def in_threads(jobs: list[Callable[[], Any]]) -> tuple[list[threading.Thread], l
     return threads, out
 
 
+def in_one_batch(app: TrajectoryApplication, jobs: list[Callable[[], Any]]) -> list[Any]:
+    """Run every job in its own thread while a commit is in flight, so that all of them
+    wait and then share the next batch; their results or errors."""
+    with a_commit_in_flight(app) as release:
+        threads, out = in_threads(jobs)
+        release(len(jobs))
+        for thread in threads:
+            thread.join(10)
+    return out
+
+
 # -- the batcher alone ----------------------------------------------------------------------------
 
 
@@ -185,13 +196,7 @@ def test_reads_and_a_command_arriving_together_share_one_commit(
     log = the_reads_log(app)
     seen = commits_of(app)
     # when a command and five reads arrive while a commit is in flight
-    with a_commit_in_flight(app) as release:
-        threads, out = in_threads(
-            [writing(path, t)] + [reading(log, n, t) for n in range(5)]
-        )
-        release(6)
-        for thread in threads:
-            thread.join(10)
+    out = in_one_batch(app, [writing(path, t)] + [reading(log, n, t) for n in range(5)])
     # then each was answered on its own
     assert not any(isinstance(o, Exception) for o in out), out
     assert app.current_version(t) == 2
@@ -210,15 +215,11 @@ def test_a_refused_read_entry_fails_its_read_only_not_the_command_beside_it(
     t = path.open(COORDINATOR, girl()).trajectory_id
     log = the_reads_log(app)
     # when a command, a read and a read whose entry the store refuses share a batch
-    with a_commit_in_flight(app) as release:
-        threads, out = in_threads([
-            lambda: path.record(COORDINATOR, t, SIGNAL),
-            lambda: log.append(a_read(1, t)),
-            lambda: app.commit_rows([an_unwritable_entry()]),
-        ])
-        release(3)
-        for thread in threads:
-            thread.join(10)
+    out = in_one_batch(app, [
+        lambda: path.record(COORDINATOR, t, SIGNAL),
+        lambda: log.append(a_read(1, t)),
+        lambda: app.commit_rows([an_unwritable_entry()]),
+    ])
     # then the refused entry's caller alone is told
     recorded, read, refused = out
     assert isinstance(refused, Exception), out
@@ -239,15 +240,11 @@ def test_a_refused_command_fails_alone_and_the_reads_beside_it_are_written(
     t = path.open(COORDINATOR, girl()).trajectory_id
     log = the_reads_log(app)
     # when a command whose own rows the store refuses shares a batch with two reads
-    with a_commit_in_flight(app) as release:
-        threads, out = in_threads([
-            lambda: app.execute(t, SIGNAL, COORDINATOR, also=[an_unwritable_entry()]),
-            lambda: log.append(a_read(1, t)),
-            lambda: log.append(a_read(2, t)),
-        ])
-        release(3)
-        for thread in threads:
-            thread.join(10)
+    out = in_one_batch(app, [
+        lambda: app.execute(t, SIGNAL, COORDINATOR, also=[an_unwritable_entry()]),
+        lambda: log.append(a_read(1, t)),
+        lambda: log.append(a_read(2, t)),
+    ])
     # then the command alone is refused (PostgreSQL's pipeline names no cause), and
     # nothing of it is stored
     assert isinstance(out[0], WriteRefused | TransactionAborted), out
