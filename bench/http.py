@@ -136,12 +136,17 @@ def server(
         ready = time.perf_counter() - started
         yield Server(f"http://127.0.0.1:{port}", process, ready)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a process this bench started: asked first, killed after 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def startup_seconds(url: str, key: str, log: Path, runs: int) -> list[float]:

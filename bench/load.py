@@ -46,7 +46,7 @@ import httpx
 import msgspec
 
 from bench.common import postgres_database, record, summary
-from bench.http import server, server_env
+from bench.http import server, server_env, stop
 from trajectory.commands import RecordSignal
 from trajectory.composition import build_application
 from trajectory.crypto import MasterKey
@@ -224,12 +224,7 @@ def projection_runner(url: str, key: str, log: Path) -> Iterator[subprocess.Pope
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @contextlib.contextmanager

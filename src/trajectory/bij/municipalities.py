@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -101,6 +101,10 @@ class Municipalities:
     def known(self, code: str) -> bool:
         return self.name(code) is not None
 
+    def __contains__(self, code: object) -> bool:
+        """`code in municipalities`: one lookup, where a rule asks of one code."""
+        return isinstance(code, str) and self.known(code)
+
     def load(self, municipalities: Iterable[Municipality], *, source: str, by: str,
              at: datetime) -> int:
         """Add or rename the municipalities given, in one transaction; none is removed.
@@ -113,14 +117,12 @@ class Municipalities:
         return int(row["n"]) if row is not None else 0
 
 
-def check_municipality(known: Mapping[str, str] | Municipalities, code: str,
-                       field: str = "municipality") -> None:
+def check_municipality(known: Municipalities, code: str, field: str = "municipality") -> None:
     """A municipality given is one of the list (`Municipalities`); none given is allowed
     (not known yet: the delivery leaves her out and says so)."""
     if not code:
         return
-    found = known.known(code) if isinstance(known, Municipalities) else code in known
-    if not found:
+    if not known.known(code):
         raise RuleRefused(
             "unknown municipality code: give the four-digit CBS municipality code of a"
             " municipality of the list (an admin loads CBS's list: trajectory municipalities"

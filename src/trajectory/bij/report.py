@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -134,7 +134,7 @@ def _parsed(value: str) -> date | None:
 
 
 def record_problems(row: dict[str, str], period: Period,
-                    municipalities: Collection[str] = codes.MUNICIPALITIES.keys()) -> list[str]:
+                    municipalities: Container[str] = codes.MUNICIPALITIES.keys()) -> list[str]:
     """What is wrong with a row before it may be delivered, as stable codes (empty: none).
     Pure: the rules of the protocol's items, checked on the values as they would be
     written."""
@@ -187,7 +187,7 @@ def record_problems(row: dict[str, str], period: Period,
 
 
 def missing_for_delivery(record: CareRecord, today: date,
-                         municipalities: Collection[str] = codes.MUNICIPALITIES.keys(),
+                         municipalities: Container[str] = codes.MUNICIPALITIES.keys(),
                          ) -> list[str]:
     """What would leave her out of the delivery of the half year her care ended in (or of
     the present one, while it goes on): the same rules as the delivery's, without those
@@ -229,7 +229,7 @@ class Delivery:
 
 
 def delivery(records: Iterable[CareRecord], period: Period, *, correction: bool = False,
-             municipalities: Collection[str] = codes.MUNICIPALITIES.keys()) -> Delivery:
+             municipalities: Container[str] = codes.MUNICIPALITIES.keys()) -> Delivery:
     """The delivery for `period`: every record of care in the period, checked (against the
     installation's municipalities, `bij.municipalities`); those with a problem left out and
     named."""

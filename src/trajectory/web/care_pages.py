@@ -237,7 +237,7 @@ def _safe_name(app: TrajectoryApplication, tid: UUID) -> str:
 @get("/trajectories/new", opt=COORD, sync_to_thread=True)
 def intake_form(request: Request[Any, Any, Any]) -> Template:
     t = translator(request)
-    fields = f.fields_of(f.INTAKE, t, f.Context(**_offered(request)))
+    fields = f.fields_of(f.INTAKE, t, _intake_context(request))
     return _form_page(request, f.INTAKE, fields, trajectory=None)
 
 
@@ -247,8 +247,7 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
     form = form_of(request)
     # A form that was warned of a duplicate carries the reason field; read it then.
     warned = "duplicate_reason" in form
-    fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=warned,
-                                                **_offered(request)))
+    fields = f.fields_of(f.INTAKE, t, _intake_context(request, duplicate_warned=warned))
     try:
         command = f.decode(f.INTAKE, fields, form, t)
     except f.FormInvalid as e:
@@ -271,8 +270,7 @@ def intake(request: Request[Any, Any, Any]) -> Response[Any]:
         return _input_refused(request, f.INTAKE, fields, form, refused, None)
     except PossibleDuplicateIntake as duplicate:
         log_access(request, "write", None, "refused")
-        fields = f.fields_of(f.INTAKE, t, f.Context(duplicate_warned=True,
-                                                    **_offered(request)))
+        fields = f.fields_of(f.INTAKE, t, _intake_context(request, duplicate_warned=True))
         return _refused(request, f.INTAKE, fields, form,
                         _duplicate_warning(request, t, duplicate), None)
     except RuleRefused as refusal:
@@ -496,6 +494,7 @@ def _context(app: TrajectoryApplication, traj: Trajectory, request: Request[Any,
         preset=preset,
         aftercare_workers=workers,
         plan_goals=_plan_goals(app, traj.id) if slug == "care-outcome" else (),
+        municipalities=_towns(request) if slug == "youth-care-items" else {},
         **_offered(request),
     )
 
@@ -510,15 +509,26 @@ def _plan_goals(app: TrajectoryApplication, tid: UUID) -> tuple[str, ...]:
     return goals
 
 
+def _intake_context(request: Request[Any, Any, Any], duplicate_warned: bool = False
+                    ) -> f.Context:
+    return f.Context(duplicate_warned=duplicate_warned, municipalities=_towns(request),
+                     **_offered(request))
+
+
+def _towns(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The municipalities of the installation's list, for the forms that ask where she
+    lives (the intake, the items for CBS): read only for those."""
+    return Municipalities(_app(request).db).all()
+
+
 def _offered(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """What the forms offer a coordinator to choose from, by name: the organisation's active
-    teams, her own teams, its active coordinators, and the municipalities of the list."""
+    teams, her own teams, its active coordinators."""
     user = session_of(request).user
     if user.role != "coordinator":
         return {}
     teams = Teams(_app(request).db)
     return {
-        "municipalities": Municipalities(_app(request).db).all(),
         "teams": [(team.team_id, team.name) for team in teams.of_organisation(user.organisation)],
         "own_teams": teams.teams_of(user.user_id),
         "coordinators": [(u.user_id, u.shown_name) for u in sorted(

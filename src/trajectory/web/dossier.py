@@ -242,7 +242,7 @@ def _cbs_missing(t: Translator, app: TrajectoryApplication, d: Dossier
     """What would leave her out of the CBS delivery (`bij.report.missing_for_delivery`), in
     words, and the forms that record it (each once)."""
     record = care_record(d.tid, d.events)
-    problems = missing_for_delivery(record, d.today, Municipalities(app.db).all().keys())
+    problems = missing_for_delivery(record, d.today, Municipalities(app.db))
     forms = dict.fromkeys("care-outcome" if p in OUTCOME_PROBLEMS else "youth-care-items"
                           for p in problems)
     return [problem_words(t, p) for p in problems], list(forms)

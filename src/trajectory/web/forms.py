@@ -210,7 +210,8 @@ class Context:
     """The organisation's active coordinators (id, name): who may be made responsible."""
     municipalities: Mapping[str, str] = field(default_factory=lambda: dict(MUNICIPALITIES))
     """The municipalities of the installation's list (code -> name,
-    `trajectory.bij.municipalities`): where she may live."""
+    `trajectory.bij.municipalities`): where she may live. Filled in only for the forms
+    that ask (`web.care_pages`)."""
     plan_goals: Sequence[str] = ()
     """The goals of her latest treatment plan: the outcome of care asks, per goal, whether
     it was attained, so its rows come filled in with them."""
